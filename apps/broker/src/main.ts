@@ -1,2 +1,33 @@
-import { FRAME_END } from '@app/codec';
-console.log('Warren', FRAME_END);
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { BrokerModule } from './broker.module.js';
+import { BrokerService } from './broker.service.js';
+import { ConfigError, loadConfigFromEnv, type BrokerConfig } from './config/broker-config.js';
+
+let config: BrokerConfig;
+try {
+  config = loadConfigFromEnv(process.env);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`Warren broker: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+const app = await NestFactory.createApplicationContext(BrokerModule.forConfig(config), { logger: ['error', 'warn'] });
+await app.init();
+const broker = app.get(BrokerService).broker;
+const shownHost = config.host === undefined ? '0.0.0.0' : config.host.includes(':') ? `[${config.host}]` : config.host;
+process.stdout.write(`Warren broker listening on amqp://${shownHost}:${broker.port}\n`);
+
+let isStopping = false;
+async function stop(signal: string): Promise<void> {
+  if (isStopping) return;
+  isStopping = true;
+  broker.logger.info(`received ${signal}, closing client connections`);
+  await app.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,94 @@
+/** Log levels, most severe first. */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Everything the broker can be tuned with. Timers are configurable so tests run in milliseconds.
+ */
+export interface BrokerConfig {
+  /** Interface to listen on; undefined = every interface, IPv4 and IPv6. */
+  host: string | undefined;
+  /** AMQP port; 0 picks a free one. */
+  port: number;
+  /** LevelDB directory. */
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Largest frame offered in `connection.tune` (bytes, including frame header and end). */
+  frameMax: number;
+  /** Highest channel number offered in `connection.tune`. */
+  channelMax: number;
+  /** Heartbeat interval offered in `connection.tune`, in seconds (0 disables). */
+  heartbeatSec: number;
+  /** Milliseconds per negotiated heartbeat second: 1000 in production, smaller in tests. */
+  heartbeatUnitMs: number;
+  /** A client must complete the handshake (open-ok) within this time. */
+  handshakeTimeoutMs: number;
+  /** After a failed login, how long before the socket is dropped (RabbitMQ waits ~3 s to slow down guessing). */
+  authFailureDelayMs: number;
+  /** After the server sends `connection.close`, how long it waits for `close-ok` before dropping the socket. */
+  closeTimeoutMs: number;
+  /** Largest message body accepted (406 above it). */
+  maxMessageSize: number;
+  /** Most concurrent client connections; 0 = unlimited. */
+  maxConnections: number;
+}
+
+/** Defaults (RabbitMQ's where it has one). */
+export const DEFAULT_CONFIG: BrokerConfig = {
+  host: undefined,
+  port: 5672,
+  dataDir: './data',
+  logLevel: 'info',
+  frameMax: 131072,
+  channelMax: 2047,
+  heartbeatSec: 60,
+  heartbeatUnitMs: 1000,
+  handshakeTimeoutMs: 10_000,
+  authFailureDelayMs: 1000,
+  closeTimeoutMs: 1000,
+  maxMessageSize: 16 * 1024 * 1024,
+  maxConnections: 0,
+};
+
+/** A bad configuration value; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`config: ${name} must be an integer, got '${raw}'`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`config: ${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/**
+ * Reads the broker configuration from environment variables (documented in the README).
+ * Throws ConfigError naming the variable on a bad value.
+ */
+export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
+  const logLevel = (env.WARREN_LOG_LEVEL ?? DEFAULT_CONFIG.logLevel).trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`config: WARREN_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.WARREN_LOG_LEVEL}'`);
+  }
+  const host = env.WARREN_AMQP_HOST?.trim();
+  if (host !== undefined && host !== '' && !/^[A-Za-z0-9.:_%-]+$/.test(host)) {
+    throw new ConfigError(`config: WARREN_AMQP_HOST is not a valid host name or address: '${host}'`);
+  }
+  const dataDir = env.WARREN_DATA_DIR?.trim();
+  if (dataDir === '') throw new ConfigError('config: WARREN_DATA_DIR must not be empty');
+  return {
+    ...DEFAULT_CONFIG,
+    host: host === '' ? undefined : host,
+    port: integer(env, 'WARREN_AMQP_PORT', DEFAULT_CONFIG.port, 0, 65535),
+    dataDir: dataDir ?? DEFAULT_CONFIG.dataDir,
+    logLevel: logLevel as LogLevel,
+    maxConnections: integer(env, 'WARREN_MAX_CONNECTIONS', DEFAULT_CONFIG.maxConnections, 0, 1_000_000),
+  };
+}

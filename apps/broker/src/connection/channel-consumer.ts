@@ -1,0 +1,40 @@
+import type { Queue, QueueConsumer, QueueEntry } from '@app/broker-core';
+import type { Channel } from './channel.js';
+
+/**
+ * A `basic.consume` subscription: the queue's view of one consumer on a channel.
+ * `prefetchCount` is fixed at consume time (RabbitMQ's per-consumer `basic.qos`, global=false).
+ */
+export class ChannelConsumer implements QueueConsumer {
+  /** Deliveries to this consumer not yet settled (its prefetch credit in use). */
+  unackedCount = 0;
+
+  constructor(
+    readonly channel: Channel,
+    readonly tag: string,
+    readonly queue: Queue,
+    readonly noAck: boolean,
+    readonly exclusive: boolean,
+    readonly prefetchCount: number,
+  ) {}
+
+  /** The owning connection (exclusive-queue checks). */
+  get owner(): object {
+    return this.channel.owner;
+  }
+
+  /** Prefetch and socket backpressure allow one more delivery. */
+  canAccept(): boolean {
+    return (this.noAck || this.prefetchCount === 0 || this.unackedCount < this.prefetchCount) && this.channel.canDeliver();
+  }
+
+  /** Hands a message to the channel for `basic.deliver`. */
+  deliver(queue: Queue, entry: QueueEntry): void {
+    this.channel.deliver(this, queue, entry);
+  }
+
+  /** The queue was deleted: the channel tells the client with `basic.cancel`. */
+  cancelledByServer(): void {
+    this.channel.consumerCancelledByServer(this);
+  }
+}

@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { ReplyCode } from '@app/codec';
+import { RoutingError, Topology, type Exchange } from '@app/routing';
+import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
+import type { Message } from '../queue/message.js';
+import { Queue, type QueueOptions } from '../queue/queue.js';
+import { queueInequivalence } from './queue-equivalence.js';
+
+/** The pseudo-queue name clients consume from for direct reply-to. */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+const DIRECT_REPLY_PREFIX = 'amq.rabbitmq.reply-to.';
+
+/** Receives direct reply-to messages for one channel (implemented by the channel layer). */
+export interface DirectReplyConsumer {
+  deliverReply(message: Message, routingKey: string): void;
+}
+
+/** Outcome of a publish, for confirms and mandatory returns. */
+export enum PublishOutcome {
+  Routed,
+  Unroutable,
+}
+
+/**
+ * One virtual host: its exchanges and bindings (`libs/routing`), its queues and the direct reply-to table.
+ * Invariants: runs on the event loop only, never awaits.
+ */
+export class VirtualHost {
+  readonly topology: Topology<Queue>;
+  private readonly queues = new Map<string, Queue>();
+  private readonly replyConsumers = new Map<string, DirectReplyConsumer>();
+  /** Reused across publishes so routing allocates nothing per message. */
+  private readonly routeScratch = new Set<Queue>();
+  /** Called after a queue is deleted by any path (explicit, auto-delete, exclusive owner gone). */
+  onQueueDeleted?: (queue: Queue) => void;
+
+  constructor(readonly name: string) {
+    this.topology = new Topology<Queue>(name, undefined, (queueName) => this.queues.get(queueName));
+  }
+
+  /** Looks a queue up by name. */
+  getQueue(name: string): Queue | undefined {
+    return this.queues.get(name);
+  }
+
+  /** Every queue. */
+  allQueues(): IterableIterator<Queue> {
+    return this.queues.values();
+  }
+
+  /** `queue.declare` semantics; returns the queue and whether it was created. */
+  declareQueue(
+    requestedName: string,
+    options: QueueOptions,
+    isPassive: boolean,
+    owner: object,
+  ): { queue: Queue; isCreated: boolean } {
+    if (isPassive) {
+      const queue = this.queues.get(requestedName);
+      if (!queue) throw this.noQueue(requestedName);
+      this.checkExclusiveAccess(queue, owner);
+      return { queue, isCreated: false };
+    }
+    if (requestedName === '') {
+      const queue = this.createQueue(this.generateQueueName(), options, owner);
+      return { queue, isCreated: true };
+    }
+    const existing = this.queues.get(requestedName);
+    if (existing) {
+      this.checkExclusiveAccess(existing, owner);
+      if (options.exclusive && !existing.exclusiveOwner) throw this.locked(requestedName);
+      const difference = queueInequivalence(requestedName, this.name, existing.options, options);
+      if (difference) throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, difference));
+      return { queue: existing, isCreated: false };
+    }
+    if (requestedName.startsWith('amq.')) {
+      throw new ChannelError(
+        ReplyCode.ACCESS_REFUSED,
+        replyText(ReplyCode.ACCESS_REFUSED, `queue name '${requestedName}' contains reserved prefix 'amq.*'`),
+      );
+    }
+    return { queue: this.createQueue(requestedName, options, owner), isCreated: true };
+  }
+
+  /** Finds a queue for an operation that needs it (bind, consume, get, purge): 404 or 405 otherwise. */
+  requireQueue(name: string, owner: object): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw this.noQueue(name);
+    this.checkExclusiveAccess(queue, owner);
+    return queue;
+  }
+
+  /** `queue.delete`; returns the number of messages dropped. A missing queue is not an error (RabbitMQ 3.x). */
+  deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, owner: object): number {
+    const queue = this.queues.get(name);
+    if (!queue) return 0;
+    this.checkExclusiveAccess(queue, owner);
+    if (ifUnused && queue.consumerCount > 0) {
+      throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' in use`));
+    }
+    if (ifEmpty && queue.messageCount > 0) {
+      throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' not empty`));
+    }
+    return this.removeQueue(queue);
+  }
+
+  /** Deletes a queue object (auto-delete, exclusive owner gone, explicit delete); returns messages dropped. */
+  removeQueue(queue: Queue): number {
+    if (queue.isDeleted || this.queues.get(queue.name) !== queue) return 0;
+    this.queues.delete(queue.name);
+    this.topology.removeQueue(queue);
+    const dropped = queue.markDeleted();
+    this.onQueueDeleted?.(queue);
+    return dropped;
+  }
+
+  /** Deletes every exclusive queue of a connection that is going away. */
+  removeExclusiveQueues(owner: object): void {
+    for (const queue of [...this.queues.values()]) {
+      if (queue.exclusiveOwner === owner) this.removeQueue(queue);
+    }
+  }
+
+  /** Called after a consumer left a queue: auto-delete queues go when their last consumer does. */
+  consumerRemoved(queue: Queue): void {
+    if (queue.options.autoDelete && queue.hasHadConsumers && queue.consumerCount === 0) this.removeQueue(queue);
+  }
+
+  /**
+   * Routes a message through an exchange and enqueues it on every matching queue.
+   * Direct reply-to responses (default exchange, `amq.rabbitmq.reply-to.<token>`) go straight to the requester.
+   */
+  publish(exchange: Exchange<Queue>, routingKey: string, message: Message): PublishOutcome {
+    if (exchange.name === '' && routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
+      const consumer = this.replyConsumers.get(routingKey.slice(DIRECT_REPLY_PREFIX.length));
+      if (!consumer) return PublishOutcome.Unroutable;
+      consumer.deliverReply(message, routingKey);
+      return PublishOutcome.Routed;
+    }
+    const targets = this.routeScratch;
+    try {
+      this.topology.route(exchange, routingKey, message.properties.headers, targets);
+      if (targets.size === 0) return PublishOutcome.Unroutable;
+      for (const queue of targets) queue.enqueue(message);
+      return PublishOutcome.Routed;
+    } finally {
+      targets.clear();
+    }
+  }
+
+  /** Registers a channel's direct reply-to consumer; returns the reply-to address to put in requests. */
+  registerReplyConsumer(consumer: DirectReplyConsumer): string {
+    const token = randomBytes(16).toString('base64url');
+    this.replyConsumers.set(token, consumer);
+    return DIRECT_REPLY_PREFIX + token;
+  }
+
+  /** Removes a direct reply-to consumer (cancel, channel close). */
+  unregisterReplyConsumer(address: string): void {
+    this.replyConsumers.delete(address.slice(DIRECT_REPLY_PREFIX.length));
+  }
+
+  /** Runs a routing operation and maps RoutingError to the AMQP error the channel layer understands. */
+  topologyOperation<T>(operation: () => T): T {
+    try {
+      return operation();
+    } catch (error) {
+      throw toAmqpError(error);
+    }
+  }
+
+  private createQueue(name: string, options: QueueOptions, owner: object): Queue {
+    const queue = new Queue(name, this.name, options, options.exclusive ? owner : null);
+    this.queues.set(name, queue);
+    return queue;
+  }
+
+  private generateQueueName(): string {
+    let name: string;
+    do name = `amq.gen-${randomBytes(16).toString('base64url').slice(0, 22)}`;
+    while (this.queues.has(name));
+    return name;
+  }
+
+  private checkExclusiveAccess(queue: Queue, owner: object): void {
+    if (queue.exclusiveOwner && queue.exclusiveOwner !== owner) throw this.locked(queue.name);
+  }
+
+  private noQueue(name: string): ChannelError {
+    return new ChannelError(ReplyCode.NOT_FOUND, replyText(ReplyCode.NOT_FOUND, `no queue '${name}' in vhost '${this.name}'`));
+  }
+
+  private locked(name: string): ChannelError {
+    return new ChannelError(
+      ReplyCode.RESOURCE_LOCKED,
+      replyText(
+        ReplyCode.RESOURCE_LOCKED,
+        `cannot obtain exclusive access to locked queue '${name}' in vhost '${this.name}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+      ),
+    );
+  }
+}
+
+/** Maps routing-layer errors onto AMQP errors; passes everything else through. */
+export function toAmqpError(error: unknown): unknown {
+  if (error instanceof RoutingError) {
+    return error.isHard
+      ? new ConnectionError(error.replyCode, error.replyText)
+      : new ChannelError(error.replyCode, error.replyText);
+  }
+  return error;
+}
