@@ -1,0 +1,95 @@
+import type { ExchangeOptions } from './exchange.js';
+import { explainRoute, type RouteHop } from './explain-route.js';
+import type { RoutableQueue } from './routable-queue.js';
+import { Topology } from './topology.js';
+
+class FakeQueue implements RoutableQueue {
+  constructor(readonly name: string) {}
+}
+
+const options = (overrides: Partial<ExchangeOptions> = {}): ExchangeOptions => ({
+  type: 'direct',
+  durable: false,
+  autoDelete: false,
+  internal: false,
+  arguments: {},
+  ...overrides,
+});
+
+function describeHop(hop: RouteHop<FakeQueue>): string {
+  switch (hop.kind) {
+    case 'binding':
+      return `${hop.binding.source.name}-[${hop.binding.routingKey}]->${hop.binding.destination.name}`;
+    case 'default-exchange':
+      return `(default)->${hop.queueName}`;
+    case 'alternate-exchange':
+      return `${hop.source.name}-(ae)->${hop.destination.name}`;
+  }
+}
+
+describe('explainRoute', () => {
+  const queues = new Map(['q1', 'q2', 'q3'].map((name) => [name, new FakeQueue(name)]));
+  const q = (name: string) => queues.get(name)!;
+  let topology: Topology<FakeQueue>;
+  const explain = (exchangeName: string, routingKey: string | string[]) => {
+    const explanation = explainRoute(topology.getExchange(exchangeName)!, routingKey, undefined);
+    return {
+      queues: Object.fromEntries(explanation.queues.map(({ queue, paths }) => [queue.name, paths.map((path) => path.map(describeHop))])),
+      exchanges: explanation.exchanges.map((exchange) => exchange.name),
+    };
+  };
+
+  beforeEach(() => {
+    topology = new Topology<FakeQueue>('/', undefined, (name) => queues.get(name));
+    topology.declareExchange('ae', options({ type: 'fanout' }));
+    topology.declareExchange('x', options({ type: 'topic', arguments: { 'alternate-exchange': 'ae' } }));
+    topology.declareExchange('y', options({ type: 'fanout' }));
+    topology.bindQueue(q('q1'), 'x', 'a.*', {});
+    topology.bindQueue(q('q1'), 'x', 'a.#', {});
+    topology.bindExchange('y', 'x', '#.b', {});
+    topology.bindQueue(q('q2'), 'y', '', {});
+    topology.bindQueue(q('q3'), 'ae', '', {});
+  });
+
+  it('lists each queue with every binding path that reaches it', () => {
+    expect(explain('x', 'a.b')).toEqual({
+      queues: {
+        q1: [['x-[a.*]->q1'], ['x-[a.#]->q1']],
+        q2: [['x-[#.b]->y', 'y-[]->q2']],
+      },
+      exchanges: ['x', 'y'],
+    });
+  });
+
+  it('shows the alternate-exchange hop', () => {
+    expect(explain('x', 'z')).toEqual({ queues: { q3: [['x-(ae)->ae', 'ae-[]->q3']] }, exchanges: ['x', 'ae'] });
+  });
+
+  it('shows the default exchange’s implicit binding', () => {
+    expect(explain('', 'q2')).toEqual({ queues: { q2: [['(default)->q2']] }, exchanges: [''] });
+  });
+
+  it('combines several routing keys', () => {
+    expect(explain('x', ['a.c', 'z.b']).queues).toEqual({
+      q1: [['x-[a.*]->q1'], ['x-[a.#]->q1']],
+      q2: [['x-[#.b]->y', 'y-[]->q2']],
+    });
+  });
+
+  it('terminates on cycles and reaches each exchange by its first path', () => {
+    topology.bindExchange('x', 'y', '', {});
+    expect(explain('y', 'k')).toEqual({
+      queues: { q2: [['y-[]->q2']], q3: [['y-[]->x', 'x-(ae)->ae', 'ae-[]->q3']] },
+      exchanges: ['y', 'x', 'ae'],
+    });
+  });
+
+  it('reaches the same queues as route()', () => {
+    for (const routingKey of ['a.b', 'a', 'z', 'b', 'a.b.c.b', '']) {
+      const out = new Set<FakeQueue>();
+      const exchange = topology.getExchange('x')!;
+      topology.route(exchange, routingKey, undefined, out);
+      expect(explainRoute(exchange, routingKey, undefined).queues.map(({ queue }) => queue)).toEqual([...out]);
+    }
+  });
+});
