@@ -1,0 +1,251 @@
+import { readdir, stat } from 'node:fs/promises';
+import { ClassicLevel } from 'classic-level';
+import { StorageError } from '../storage-error.js';
+import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
+import { fromLevelError } from './level-errors.js';
+import { type CommitGroup, type CommitStats, GroupCommitter, type LevelBatchOp } from './group-committer.js';
+import { FORMAT_KEY, FORMAT_VALUE } from './level-keys.js';
+
+/** The classic-level handle type Warren uses: UTF-8 string keys, raw Buffer values (no JSON on the data path). */
+export type WarrenLevel = ClassicLevel<string, Buffer>;
+
+/** Writes one batch; the default is `db.batch(ops, { sync })`. Tests pass a hand-written fake to inject faults. */
+export type LevelBatchFn = (db: WarrenLevel, ops: LevelBatchOp[], options: { sync: boolean }) => Promise<void>;
+
+/** Options of {@link LevelDatabase}. */
+export interface LevelDatabaseOptions {
+  /** Test seam: replaces `db.batch`. */
+  batchFn?: LevelBatchFn;
+  /** Group-commit size cap in ops (default 5,000). */
+  maxBatchOps?: number;
+  /** LevelDB block cache in bytes (classic-level default 8 MiB). */
+  cacheSize?: number;
+  /** LevelDB write buffer in bytes (classic-level default 4 MiB). */
+  writeBufferSize?: number;
+}
+
+const DEFAULT_MAX_BATCH_OPS = 5_000;
+// Files LevelDB itself creates; anything else in the directory means it belongs to someone else.
+const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp))$/;
+const LEVELDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(log|ldb|sst))$/;
+
+const defaultBatch: LevelBatchFn = (db, ops, options) => db.batch(ops, options);
+
+/**
+ * One classic-level database per data directory, shared by the message and metadata stores: opening with a format
+ * check, reference counting, the group-commit pipeline both stores write through, and fault/reopen handling.
+ *
+ * Invariants: at most one open handle per directory per process (LevelDB locks it); `db` is looked up on every
+ * use, never cached by callers, because `reopen()` replaces it.
+ */
+export class LevelDatabase {
+  /** The data directory. */
+  readonly path: string;
+  /** The shared write pipeline. */
+  readonly committer: GroupCommitter;
+  private handle: WarrenLevel | undefined;
+  private refs = 0;
+  private opening: Promise<void> | undefined;
+  private fault: StorageError | undefined;
+  private isReopening = false;
+  private readonly faultListeners = new Set<StorageFaultListener>();
+  private readonly reopenHooks = new Set<() => Promise<void>>();
+  private readonly batchFn: LevelBatchFn;
+
+  /** Creates the wrapper; nothing touches the disk before the first `acquire()`. */
+  constructor(
+    path: string,
+    private readonly options: LevelDatabaseOptions = {},
+  ) {
+    this.path = path;
+    this.batchFn = options.batchFn ?? defaultBatch;
+    this.committer = new GroupCommitter(
+      (ops, sync) => this.batchFn(this.db, ops, { sync }),
+      (error) => this.recordFault(error),
+      options.maxBatchOps ?? DEFAULT_MAX_BATCH_OPS,
+    );
+  }
+
+  /** The open handle; throws StorageError `CLOSED` when there is none. */
+  get db(): WarrenLevel {
+    if (this.handle === undefined) {
+      throw new StorageError('CLOSED', `storage: database ${this.path} is not open`, { path: this.path });
+    }
+    return this.handle;
+  }
+
+  /** Batches committed since construction. */
+  get stats(): Readonly<CommitStats> {
+    return this.committer.stats;
+  }
+
+  /** Database health (stores report `closed` themselves when they are closed). */
+  get health(): StorageHealth {
+    if (this.fault !== undefined) return { status: 'faulted', error: this.fault };
+    return this.handle === undefined ? { status: 'closed' } : { status: 'ok' };
+  }
+
+  /** Opens the database on the first reference; later callers share it. */
+  async acquire(): Promise<void> {
+    this.refs++;
+    try {
+      if (this.handle === undefined) {
+        this.opening ??= this.openHandle().finally(() => (this.opening = undefined));
+        await this.opening;
+      }
+    } catch (error) {
+      this.refs--;
+      throw error;
+    }
+  }
+
+  /** Drops a reference; the last one waits for accepted writes and closes the handle. */
+  async release(): Promise<void> {
+    if (this.refs === 0) return;
+    if (--this.refs > 0) return;
+    // Callers of the pending groups see a failure themselves; closing must still happen.
+    await this.committer.flush().catch(() => undefined);
+    const handle = this.handle;
+    this.handle = undefined;
+    this.fault = undefined;
+    await handle?.close();
+  }
+
+  /** Throws the current fault, or `CLOSED`; called before accepting any operation. */
+  assertUsable(): void {
+    if (this.fault !== undefined) throw this.fault;
+    if (this.handle === undefined || this.isReopening) {
+      throw new StorageError('CLOSED', `storage: database ${this.path} is not open`, { path: this.path });
+    }
+  }
+
+  /** The group to push `opCount` ops into (see GroupCommitter.group); throws when not usable. */
+  beginWrite(opCount: number): CommitGroup {
+    this.assertUsable();
+    return this.committer.group(opCount);
+  }
+
+  /** Resolves when everything accepted so far is written. */
+  flush(): Promise<void> {
+    return this.committer.flush();
+  }
+
+  /** Subscribes to faults; returns the unsubscribe function. */
+  onFault(listener: StorageFaultListener): () => void {
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
+
+  /** Registers state that must be reloaded from disk after a reopen; returns the unregister function. */
+  onReopen(hook: () => Promise<void>): () => void {
+    this.reopenHooks.add(hook);
+    return () => this.reopenHooks.delete(hook);
+  }
+
+  /**
+   * Closes and reopens the handle, then reloads every registered store. classic-level keeps failing on a handle
+   * that hit ENOSPC even after space is freed; a fresh handle works and has lost nothing that was acknowledged
+   * (reliability-and-security.md §2).
+   */
+  async reopen(): Promise<void> {
+    if (this.refs === 0) {
+      throw new StorageError('CLOSED', `storage: database ${this.path} is not open`, { path: this.path });
+    }
+    this.isReopening = true;
+    try {
+      if (this.fault === undefined) await this.committer.flush().catch(() => undefined);
+      const old = this.handle;
+      this.handle = undefined;
+      await old?.close().catch(() => undefined);
+      await this.openHandle();
+      for (const hook of this.reopenHooks) await hook();
+      this.fault = undefined;
+    } catch (error) {
+      this.fault = fromLevelError(error, 'cannot reopen', this.path);
+      throw this.fault;
+    } finally {
+      this.isReopening = false;
+    }
+  }
+
+  private recordFault(error: unknown): StorageError {
+    const fault = fromLevelError(error, 'write failed on', this.path);
+    if (this.fault !== undefined) return this.fault;
+    this.fault = fault;
+    for (const listener of this.faultListeners) {
+      try {
+        listener(fault);
+      } catch {
+        // A broken alarm handler must not stop the others or the rejection of pending confirms.
+      }
+    }
+    return fault;
+  }
+
+  private async openHandle(): Promise<void> {
+    await this.checkDirectory();
+    const db: WarrenLevel = new ClassicLevel<string, Buffer>(this.path, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'buffer',
+      createIfMissing: true,
+      cacheSize: this.options.cacheSize,
+      writeBufferSize: this.options.writeBufferSize,
+    });
+    try {
+      await db.open();
+    } catch (error) {
+      throw fromLevelError(error, 'cannot open', this.path);
+    }
+    try {
+      await this.checkFormat(db);
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw error instanceof StorageError ? error : fromLevelError(error, 'cannot read', this.path);
+    }
+    this.handle = db;
+  }
+
+  /**
+   * Refuses directories that hold anything but LevelDB files: classic-level would otherwise happily create a
+   * database next to someone else's files.
+   */
+  private async checkDirectory(): Promise<void> {
+    let names: string[];
+    try {
+      const info = await stat(this.path);
+      if (!info.isDirectory()) throw this.notAStore('is not a directory');
+      names = await readdir(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (error instanceof StorageError) throw error;
+      throw fromLevelError(error, 'cannot read', this.path);
+    }
+    const foreign = names.find((name) => !LEVELDB_FILE.test(name));
+    if (foreign !== undefined) throw this.notAStore(`contains "${foreign}", which is not a LevelDB file`);
+    if (!names.includes('CURRENT') && names.some((name) => LEVELDB_DATA_FILE.test(name))) {
+      // Data files without CURRENT: a damaged database; creating a new one here would hide the loss.
+      throw new StorageError('CORRUPTED', `storage: ${this.path} has LevelDB data files but no CURRENT file`, {
+        path: this.path,
+      });
+    }
+  }
+
+  private async checkFormat(db: WarrenLevel): Promise<void> {
+    const marker = await db.get(FORMAT_KEY);
+    if (marker !== undefined) {
+      if (marker.toString('latin1') !== FORMAT_VALUE) {
+        throw this.notAStore(`has store format "${marker.toString('latin1')}", expected "${FORMAT_VALUE}"`);
+      }
+      return;
+    }
+    // No marker: either a database created by us that crashed before writing it (then it is empty), or
+    // someone else's LevelDB.
+    const keys = await db.keys({ limit: 1 }).all();
+    if (keys.length > 0) throw this.notAStore('is a LevelDB database without a Warren format marker');
+    await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE, 'latin1'), { sync: true });
+  }
+
+  private notAStore(reason: string): StorageError {
+    return new StorageError('NOT_A_WARREN_STORE', `storage: ${this.path} ${reason}`, { path: this.path });
+  }
+}

@@ -1,0 +1,382 @@
+import type {
+  EnqueueEntry,
+  IntegrityReport,
+  MessageStore,
+  QueueStorageInfo,
+  StorageCapabilities,
+  StoredMessage,
+} from '../message-store.js';
+import { validateEnqueueEntries } from '../enqueue-validation.js';
+import { StorageError } from '../storage-error.js';
+import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
+import type { CommitStats, LevelBatchOp } from './group-committer.js';
+import type { LevelDatabase } from './level-database.js';
+import { fromLevelError } from './level-errors.js';
+import { bodyKey, hex16 } from './level-keys.js';
+import { readQueue } from './level-queue-reader.js';
+import { LevelQueueState } from './level-queue-state.js';
+import { scanLevelStore } from './level-store-scan.js';
+import { SharedBodyRegistry } from './shared-body-registry.js';
+import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
+
+/** Options of {@link LevelMessageStore}. */
+export interface LevelMessageStoreOptions {
+  /**
+   * Bodies at least this large that one enqueue() call stores for several queues (the same Buffer object) are
+   * written once as a shared record. Default 4096, RabbitMQ's `queue_index_embed_msgs_below`: below that, the
+   * extra record and bookkeeping cost more than the duplicated bytes.
+   */
+  sharedBodyMinBytes?: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+const RESOLVED = Promise.resolve();
+// Seqs handled per synchronous step of remove/purge/deleteQueue: bounds both batch size and event-loop stalls.
+const REMOVE_CHUNK = 1_000;
+
+/**
+ * {@link MessageStore} over the shared LevelDB database (see level-keys.ts for the layout), fsync per group
+ * commit.
+ *
+ * @remarks
+ * In memory it keeps per queue the counters, a bitmap of stored seqs, and the seqs that reference shared bodies
+ * or have delivery counts ≥ 2 (see LevelQueueState); they are rebuilt by a keys-only scan at open (~1 s per
+ * million messages). That is what makes removals idempotent and exactly counted without reading the disk.
+ *
+ * Invariants: all state changes happen synchronously together with pushing the matching ops into the open commit
+ * group (obtained by `beginWrite()` before any change), so each batch carries counters that match its own
+ * messages. After a failed write the in-memory state is ahead of the disk; it is discarded and rebuilt by the
+ * reopen hook.
+ */
+export class LevelMessageStore implements MessageStore {
+  readonly capabilities: StorageCapabilities = Object.freeze({
+    durableConfirm: 'fsync',
+    atomicMultiQueueEnqueue: true,
+    sharedAcrossNodes: false,
+  });
+  private queues = new Map<string, LevelQueueState>();
+  private bodies = new SharedBodyRegistry();
+  private dirty: LevelQueueState[] = [];
+  private isOpen = false;
+  // The recount from the last scan, valid while nothing has been written since.
+  private lastReport: IntegrityReport | undefined;
+  private unhooks: Array<() => void> = [];
+  private readonly sharedBodyMinBytes: number;
+
+  /** Creates the store over `database` (shared with the metadata store); call `open()` before use. */
+  constructor(
+    private readonly database: LevelDatabase,
+    options: LevelMessageStoreOptions = {},
+  ) {
+    this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
+  }
+
+  get health(): StorageHealth {
+    return this.isOpen ? this.database.health : { status: 'closed' };
+  }
+
+  /** Batch counters of the underlying database (shared with the metadata store). */
+  get stats(): Readonly<CommitStats> {
+    return this.database.stats;
+  }
+
+  async open(): Promise<void> {
+    if (this.isOpen) return;
+    await this.database.acquire();
+    try {
+      await this.load();
+    } catch (error) {
+      await this.database.release();
+      throw error;
+    }
+    this.unhooks = [
+      this.database.committer.addSealHook((ops) => this.writeDirtyCounters(ops)),
+      this.database.onReopen(() => this.load()),
+    ];
+    this.isOpen = true;
+  }
+
+  async close(): Promise<void> {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    try {
+      // Seal hooks must stay registered until the last group (which may hold our counters) is written.
+      await this.database.flush();
+    } catch {
+      // The callers of those writes were rejected already; closing continues.
+    } finally {
+      for (const unhook of this.unhooks) unhook();
+      this.unhooks = [];
+      await this.database.release();
+    }
+  }
+
+  async reopen(): Promise<void> {
+    if (!this.isOpen) throw this.closedError();
+    await this.database.reopen();
+  }
+
+  onFault(listener: StorageFaultListener): () => void {
+    return this.database.onFault(listener);
+  }
+
+  enqueue(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
+    try {
+      this.assertUsable();
+      if (entries.length === 0) return RESOLVED;
+      validateEnqueueEntries(entries, (queueId) => {
+        const state = this.queues.get(queueId);
+        if (state?.isDeleting) throw new Error(`storage: queue "${queueId}" is being deleted`);
+        return state?.counters.nextSeq ?? 0;
+      });
+      const shared = entries.length > 1 ? this.findSharedBodies(entries) : undefined;
+      const group = this.database.beginWrite(entries.length + (shared?.size ?? 0));
+      const ops = group.ops;
+      for (const { queueId, seq, data } of entries) {
+        const state = this.stateFor(queueId);
+        const key = state.messagePrefix + hex16(seq);
+        const bodyId = shared?.get(data);
+        if (bodyId === undefined) {
+          ops.push({ type: 'put', key, value: data });
+        } else {
+          if (this.bodies.addRef(bodyId)) ops.push({ type: 'put', key: bodyKey(bodyId), value: data });
+          ops.push({ type: 'put', key: key + '!' + hex16(bodyId), value: EMPTY });
+          (state.shared ??= new Map()).set(seq, bodyId);
+        }
+        state.live.add(seq);
+        state.counters.enqueued++;
+        state.counters.nextSeq = seq + 1;
+        this.markDirty(state);
+      }
+      group.needsSync = true;
+      this.lastReport = undefined;
+      return group.done;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  remove(queueId: string, seqs: ReadonlyArray<number>): Promise<void> {
+    try {
+      this.assertUsable();
+      const state = this.queues.get(queueId);
+      if (state === undefined || seqs.length === 0) return RESOLVED;
+      return this.removeSeqs(state, seqs).done;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  markDelivered(queueId: string, seqs: ReadonlyArray<number>): void {
+    const state = this.queues.get(queueId);
+    if (!this.isOpen || state === undefined || seqs.length === 0) return;
+    let group;
+    try {
+      // Opening the group also schedules its flush, so the new high-water mark is written soon even when
+      // nothing else is.
+      group = this.database.beginWrite(seqs.length);
+    } catch {
+      return; // faulted or closed: a lost delivery mark only costs a redelivered=false after a crash
+    }
+    const hwmBefore = state.counters.deliveredHwm;
+    let hwm = hwmBefore;
+    for (const seq of seqs) {
+      if (!state.live.has(seq)) continue;
+      if (seq > hwmBefore) {
+        // First delivery in FIFO order: covered by the high-water mark, no per-message record.
+        if (seq > hwm) hwm = seq;
+        continue;
+      }
+      // At or below the mark: a redelivery (or, with priorities, an out-of-order first delivery counted as one).
+      const count = (state.redelivered?.get(seq) ?? 1) + 1;
+      (state.redelivered ??= new Map()).set(seq, count);
+      group.ops.push({ type: 'put', key: state.deliveryPrefix + hex16(seq), value: encodeDeliveryCount(count) });
+    }
+    if (hwm !== hwmBefore) {
+      state.counters.deliveredHwm = hwm;
+      this.markDirty(state);
+    }
+    this.lastReport = undefined;
+  }
+
+  async *recover(queueId: string): AsyncGenerator<StoredMessage> {
+    this.assertUsable();
+    await this.database.flush();
+    const state = this.queues.get(queueId);
+    if (state === undefined) return;
+    yield* readQueue(this.database.db, state, this.bodies, this.database.path);
+  }
+
+  async queueIds(): Promise<string[]> {
+    this.assertUsable();
+    return [...this.queues.keys()].sort();
+  }
+
+  async queueInfo(queueId: string): Promise<QueueStorageInfo | undefined> {
+    this.assertUsable();
+    const state = this.queues.get(queueId);
+    return state && { nextSeq: state.counters.nextSeq, messageCount: state.live.size };
+  }
+
+  async purge(queueId: string): Promise<number> {
+    this.assertUsable();
+    const state = this.queues.get(queueId);
+    if (state === undefined) return 0;
+    // Only what was enqueued before the call: publishes racing the purge survive it.
+    return this.removeAllBelow(state, state.counters.nextSeq);
+  }
+
+  async deleteQueue(queueId: string): Promise<void> {
+    this.assertUsable();
+    const state = this.queues.get(queueId);
+    if (state === undefined) return;
+    state.isDeleting = true;
+    try {
+      await this.removeAllBelow(state, Number.MAX_SAFE_INTEGER);
+      const group = this.database.beginWrite(1);
+      group.ops.push({ type: 'del', key: state.countersKey });
+      // Out of the map before the group is sealed: the seal hook skips unknown states, so a pending counters
+      // put cannot resurrect the queue after this delete.
+      if (this.queues.get(queueId) === state) this.queues.delete(queueId);
+      this.lastReport = undefined;
+      await group.done;
+    } finally {
+      state.isDeleting = false;
+    }
+  }
+
+  async verifyIntegrity(): Promise<IntegrityReport> {
+    this.assertUsable();
+    await this.database.flush();
+    if (this.lastReport !== undefined) return this.lastReport;
+    try {
+      return (await scanLevelStore(this.database.db)).report;
+    } catch (error) {
+      throw fromLevelError(error, 'cannot read', this.database.path);
+    }
+  }
+
+  /** Rebuilds all in-memory state from disk (open, reopen). */
+  private async load(): Promise<void> {
+    let scan;
+    try {
+      scan = await scanLevelStore(this.database.db);
+    } catch (error) {
+      throw fromLevelError(error, 'cannot read', this.database.path);
+    }
+    this.queues = scan.queues;
+    this.bodies = new SharedBodyRegistry(scan.bodyRefs, scan.nextBodyId);
+    this.dirty = [];
+    this.lastReport = scan.report;
+  }
+
+  private assertUsable(): void {
+    if (!this.isOpen) throw this.closedError();
+    this.database.assertUsable();
+  }
+
+  private closedError(): StorageError {
+    return new StorageError('CLOSED', 'storage: message store is closed', { path: this.database.path });
+  }
+
+  /** Buffers that this call stores for ≥ 2 entries and that are large enough to share → their new body ids. */
+  private findSharedBodies(entries: ReadonlyArray<EnqueueEntry>): Map<Buffer, number> | undefined {
+    let counts: Map<Buffer, number> | undefined;
+    for (const { data } of entries) {
+      if (data.length >= this.sharedBodyMinBytes) (counts ??= new Map()).set(data, (counts.get(data) ?? 0) + 1);
+    }
+    if (counts === undefined) return undefined;
+    let ids: Map<Buffer, number> | undefined;
+    for (const [data, count] of counts) if (count >= 2) (ids ??= new Map()).set(data, this.bodies.allocate());
+    return ids;
+  }
+
+  private stateFor(queueId: string): LevelQueueState {
+    let state = this.queues.get(queueId);
+    if (state === undefined) this.queues.set(queueId, (state = new LevelQueueState(queueId)));
+    return state;
+  }
+
+  private markDirty(state: LevelQueueState): void {
+    if (state.isDirty) return;
+    state.isDirty = true;
+    this.dirty.push(state);
+  }
+
+  /** Seal hook: one counters record per queue changed in the group being sealed. */
+  private writeDirtyCounters(ops: LevelBatchOp[]): void {
+    for (const state of this.dirty) {
+      state.isDirty = false;
+      if (this.queues.get(state.queueId) !== state) continue;
+      ops.push({ type: 'put', key: state.countersKey, value: encodeCounters(state.counters) });
+    }
+    this.dirty = [];
+  }
+
+  /** Removes the given seqs in bounded steps; the result resolves when all of them are written. */
+  private removeSeqs(state: LevelQueueState, seqs: ReadonlyArray<number>): { removed: number; done: Promise<void> } {
+    let removed = 0;
+    const dones = new Set<Promise<void>>();
+    for (let start = 0; start < seqs.length; start += REMOVE_CHUNK) {
+      const end = Math.min(seqs.length, start + REMOVE_CHUNK);
+      // Reserve before changing anything, so a size-cap seal cannot put these counters in the previous batch.
+      const group = this.database.beginWrite(this.removeOpsBound(state, seqs, start, end));
+      let chunkRemoved = 0;
+      for (let i = start; i < end; i++) chunkRemoved += this.removeOne(state, seqs[i]!, group.ops);
+      if (chunkRemoved > 0) {
+        removed += chunkRemoved;
+        this.markDirty(state);
+        this.lastReport = undefined;
+      }
+      dones.add(group.done);
+    }
+    const done = dones.size === 1 ? dones.values().next().value! : Promise.all(dones).then(() => undefined);
+    return { removed, done };
+  }
+
+  /** Upper bound of the ops removing seqs[start, end) produces. */
+  private removeOpsBound(state: LevelQueueState, seqs: ReadonlyArray<number>, start: number, end: number): number {
+    let ops = 0;
+    for (let i = start; i < end; i++) {
+      const seq = seqs[i]!;
+      if (!state.live.has(seq)) continue;
+      ops += 1 + (state.shared?.has(seq) ? 1 : 0) + (state.redelivered?.has(seq) ? 1 : 0);
+    }
+    return ops;
+  }
+
+  /** Removes one seq if stored; returns 1 if it was. */
+  private removeOne(state: LevelQueueState, seq: number, ops: LevelBatchOp[]): number {
+    if (!state.live.delete(seq)) return 0;
+    const key = state.messagePrefix + hex16(seq);
+    const bodyId = state.shared?.get(seq);
+    if (bodyId === undefined) {
+      ops.push({ type: 'del', key });
+    } else {
+      ops.push({ type: 'del', key: key + '!' + hex16(bodyId) });
+      state.shared!.delete(seq);
+      if (this.bodies.release(bodyId)) ops.push({ type: 'del', key: bodyKey(bodyId) });
+    }
+    if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex16(seq) });
+    state.counters.removed++;
+    return 1;
+  }
+
+  /** Removes every stored seq below `limit`, yielding to the event loop between chunks. */
+  private async removeAllBelow(state: LevelQueueState, limit: number): Promise<number> {
+    let removed = 0;
+    const dones: Promise<void>[] = [];
+    for (;;) {
+      this.assertUsable();
+      const seqs = state.live.first(REMOVE_CHUNK, limit);
+      if (seqs.length === 0) break;
+      const result = this.removeSeqs(state, seqs);
+      removed += result.removed;
+      dones.push(result.done);
+      // A 1M-message purge must not freeze every connection (style.md §8.5).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(dones);
+    return removed;
+  }
+}

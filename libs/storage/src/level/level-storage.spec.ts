@@ -1,0 +1,264 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { ClassicLevel } from 'classic-level';
+import {
+  describeMessageStoreConformance,
+  describeMetadataStoreConformance,
+  recoverAll,
+} from '../../test/conformance/storage-conformance.js';
+import { makeTempDir, removeTempDir } from '../../test/support/temp-dir.js';
+import { StorageError } from '../storage-error.js';
+import { LevelDatabase, type LevelBatchFn } from './level-database.js';
+import { BODIES_PREFIX, FORMAT_KEY, rangeEnd } from './level-keys.js';
+import { LevelMessageStore } from './level-message-store.js';
+import { LevelMetadataStore } from './level-metadata-store.js';
+import { openLevelStorage } from './open-level-storage.js';
+
+/** A batch function that fails whenever `writeFault` returns an error (a hand-written fake, not a mock). */
+function faultyBatch(writeFault: () => Error | undefined): LevelBatchFn {
+  return (db, ops, options) => {
+    const error = writeFault();
+    return error === undefined ? db.batch(ops, options) : Promise.reject(error);
+  };
+}
+
+describeMessageStoreConformance('LevelDB', {
+  persistent: true,
+  async create() {
+    const dir = await makeTempDir();
+    const opened: LevelMessageStore[] = [];
+    let last: LevelDatabase | undefined;
+    return {
+      async open(options = {}) {
+        const { writeFault } = options;
+        last = new LevelDatabase(dir, writeFault && { batchFn: faultyBatch(writeFault) });
+        const store = new LevelMessageStore(last);
+        await store.open();
+        opened.push(store);
+        return store;
+      },
+      committedBatches: () => last!.stats.batches,
+      async dispose() {
+        for (const store of opened) await store.close();
+        await removeTempDir(dir);
+      },
+    };
+  },
+});
+
+describeMetadataStoreConformance('LevelDB', {
+  persistent: true,
+  async create() {
+    const dir = await makeTempDir();
+    const opened: LevelMetadataStore[] = [];
+    return {
+      async open() {
+        const store = new LevelMetadataStore(new LevelDatabase(dir));
+        await store.open();
+        opened.push(store);
+        return store;
+      },
+      async dispose() {
+        for (const store of opened) await store.close();
+        await removeTempDir(dir);
+      },
+    };
+  },
+});
+
+/** Opens `dir` with plain classic-level, the way an operator (or a bug) would touch it behind Warren's back. */
+async function withRawLevel(dir: string, fn: (db: ClassicLevel<string, Buffer>) => Promise<void>): Promise<void> {
+  const db = new ClassicLevel<string, Buffer>(dir, { valueEncoding: 'buffer' });
+  await db.open();
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const data = (text: string): Buffer => Buffer.from(text);
+
+describe('LevelDB storage', () => {
+  let dir: string;
+  const toClose: Array<{ close(): Promise<void> }> = [];
+
+  beforeEach(async () => {
+    dir = await makeTempDir();
+  });
+  afterEach(async () => {
+    for (const closable of toClose.splice(0)) await closable.close();
+    await removeTempDir(dir);
+  });
+
+  async function open(path = dir) {
+    const storage = await openLevelStorage(path);
+    toClose.push(storage);
+    return storage;
+  }
+
+  describe('opening', () => {
+    it('refuses a directory holding other files, naming it', async () => {
+      await writeFile(join(dir, 'notes.txt'), 'not a database');
+      const error = await openLevelStorage(dir).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({ code: 'NOT_A_WARREN_STORE', path: dir });
+      expect((error as Error).message).toContain(dir);
+    });
+
+    it('refuses a LevelDB database that is not a Warren store', async () => {
+      await withRawLevel(dir, (db) => db.put('someone-else', data('x')));
+      await expect(openLevelStorage(dir)).rejects.toMatchObject({ code: 'NOT_A_WARREN_STORE', path: dir });
+    });
+
+    it('refuses a file in place of the directory', async () => {
+      const file = join(dir, 'file');
+      await writeFile(file, 'x');
+      await expect(openLevelStorage(file)).rejects.toMatchObject({ code: 'NOT_A_WARREN_STORE', path: file });
+    });
+
+    it('reports LOCKED, naming the directory, when it is already open', async () => {
+      await open();
+      const error = await openLevelStorage(dir).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'LOCKED', path: dir });
+      expect((error as Error).message).toContain(dir);
+    });
+
+    it('creates the format marker in a missing directory and adopts an empty LevelDB without one', async () => {
+      const fresh = join(dir, 'nested', 'data');
+      const storage = await openLevelStorage(fresh);
+      await storage.close();
+      await withRawLevel(fresh, async (db) => expect((await db.get(FORMAT_KEY))?.toString()).toBe('warren-storage/1'));
+      const empty = join(dir, 'empty');
+      await withRawLevel(empty, async () => undefined);
+      await (await openLevelStorage(empty)).close();
+    });
+
+    it('shares one database between messages and metadata, and one batch per turn', async () => {
+      const storage = await open();
+      const before = storage.database.stats.batches;
+      await Promise.all([
+        storage.metadata.apply([{ type: 'put', kind: 'queue', key: '/q', value: data('queue') }]),
+        storage.messages.enqueue([{ queueId: '/q', seq: 1, data: data('m') }]),
+      ]);
+      expect(storage.database.stats.batches - before).toBe(1);
+      await storage.close();
+      const again = await open();
+      expect((await again.metadata.load()).map((r) => r.key)).toEqual(['/q']);
+      expect((await recoverAll(again.messages, '/q')).map((m) => m.seq)).toEqual([1]);
+    });
+  });
+
+  describe('integrity', () => {
+    it('reports a queue that lost a message behind the store’s back, with expected and found', async () => {
+      const storage = await open();
+      await storage.messages.enqueue([1, 2, 3, 4, 5].map((seq) => ({ queueId: 'a', seq, data: data(`a${seq}`) })));
+      await storage.messages.enqueue([1, 2].map((seq) => ({ queueId: 'b', seq, data: data(`b${seq}`) })));
+      expect((await storage.messages.verifyIntegrity()).ok).toBe(true);
+      await storage.close();
+
+      await withRawLevel(dir, async (db) => {
+        const keys = await db.keys({ gte: 'q!a!m!', lt: 'q!a!m"' }).all();
+        expect(keys).toHaveLength(5);
+        await db.del(keys[2]!);
+      });
+
+      const reopened = await open();
+      expect(await reopened.messages.verifyIntegrity()).toEqual({
+        ok: false,
+        queues: [{ queueId: 'a', expected: 5, found: 4 }],
+        errors: [],
+      });
+      // Still readable, so an operator can salvage what is left.
+      expect((await recoverAll(reopened.messages, 'a')).map((m) => m.seq)).toEqual([1, 2, 4, 5]);
+      // A rescan after new writes still sees the loss.
+      await reopened.messages.enqueue([{ queueId: 'b', seq: 3, data: data('b3') }]);
+      expect((await reopened.messages.verifyIntegrity()).queues).toEqual([{ queueId: 'a', expected: 5, found: 4 }]);
+    });
+
+    it('reports a missing shared body and refuses to recover the queue silently', async () => {
+      const storage = await open();
+      const body = Buffer.alloc(5000, 1);
+      await storage.messages.enqueue(['a', 'b'].map((queueId) => ({ queueId, seq: 1, data: body })));
+      await storage.close();
+      await withRawLevel(dir, async (db) => {
+        const bodies = await db.keys({ gte: BODIES_PREFIX, lt: rangeEnd(BODIES_PREFIX) }).all();
+        expect(bodies).toHaveLength(1);
+        await db.del(bodies[0]!);
+      });
+      const reopened = await open();
+      const report = await reopened.messages.verifyIntegrity();
+      expect(report.ok).toBe(false);
+      expect(report.errors).toEqual([expect.stringContaining('missing')]);
+      await expect(recoverAll(reopened.messages, 'a')).rejects.toMatchObject({ code: 'CORRUPTED' });
+    });
+  });
+
+  describe('shared bodies', () => {
+    it('stores a fanout body once and deletes it with the last reference', async () => {
+      const storage = await open();
+      const body = Buffer.alloc(10_000, 7);
+      await storage.messages.enqueue(['a', 'b', 'c'].map((queueId) => ({ queueId, seq: 1, data: body })));
+      await storage.messages.remove('a', [1]);
+      await storage.close();
+      await withRawLevel(dir, async (db) => {
+        expect(await db.keys({ gte: BODIES_PREFIX, lt: rangeEnd(BODIES_PREFIX) }).all()).toHaveLength(1);
+        const values = await db.values({ gte: 'q!', lt: 'q"' }).all();
+        // Counters (3 × 33 B) + two empty references: the 10 kB body is not copied per queue.
+        expect(values.reduce((sum, v) => sum + v.length, 0)).toBeLessThan(200);
+      });
+      const again = await open();
+      await again.messages.remove('b', [1]);
+      await again.messages.deleteQueue('c');
+      await again.close();
+      await withRawLevel(dir, async (db) => {
+        expect(await db.keys({ gte: BODIES_PREFIX, lt: rangeEnd(BODIES_PREFIX) }).all()).toEqual([]);
+      });
+    });
+  });
+
+  describe('faults', () => {
+    it('rejects writes queued behind a failed batch and comes back consistent after reopen', async () => {
+      let failNext = false;
+      const database = new LevelDatabase(dir, {
+        batchFn: (db, ops, options) => {
+          if (!failNext) return db.batch(ops, options);
+          failNext = false;
+          // Fail after a delay, so later calls queue up behind this in-flight batch.
+          return new Promise((_, reject) => setTimeout(() => reject(new Error('IO error: device gone')), 20));
+        },
+      });
+      const store = new LevelMessageStore(database);
+      await store.open();
+      toClose.push(store);
+      await store.enqueue([{ queueId: 'q', seq: 1, data: data('1') }]);
+      failNext = true;
+      const first = store.enqueue([{ queueId: 'q', seq: 2, data: data('2') }]);
+      await new Promise((resolve) => setImmediate(resolve));
+      const queued = store.enqueue([{ queueId: 'q', seq: 3, data: data('3') }]);
+      const removal = store.remove('q', [1]);
+      await expect(first).rejects.toMatchObject({ code: 'IO_ERROR', path: dir });
+      await expect(queued).rejects.toMatchObject({ code: 'IO_ERROR' });
+      await expect(removal).rejects.toMatchObject({ code: 'IO_ERROR' });
+      await store.reopen();
+      expect((await recoverAll(store, 'q')).map((m) => m.seq)).toEqual([1]);
+      expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
+    });
+
+    it('faults when the handle is closed underneath it, and reopen() recovers', async () => {
+      const storage = await open();
+      await storage.messages.enqueue([{ queueId: 'q', seq: 1, data: data('1') }]);
+      await storage.database.db.close();
+      await expect(storage.messages.enqueue([{ queueId: 'q', seq: 2, data: data('2') }])).rejects.toBeInstanceOf(
+        StorageError,
+      );
+      expect(storage.messages.health.status).toBe('faulted');
+      await expect(storage.metadata.load()).rejects.toBeInstanceOf(StorageError);
+      await storage.messages.reopen();
+      expect((await recoverAll(storage.messages, 'q')).map((m) => m.seq)).toEqual([1]);
+      await storage.messages.enqueue([{ queueId: 'q', seq: 2, data: data('2') }]);
+      expect(await storage.metadata.load()).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { LiveSeqSet } from './live-seq-set.js';
+
+describe('LiveSeqSet', () => {
+  it('adds, deletes and reports membership idempotently', () => {
+    const set = new LiveSeqSet();
+    expect(set.add(5)).toBe(true);
+    expect(set.add(5)).toBe(false);
+    expect(set.has(5)).toBe(true);
+    expect(set.delete(5)).toBe(true);
+    expect(set.delete(5)).toBe(false);
+    expect(set.size).toBe(0);
+    expect(set.max()).toBe(-1);
+  });
+
+  it.each([0, 31, 32, 4095, 4096, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER])(
+    'handles seq %d at word, chunk and 32-bit boundaries',
+    (seq) => {
+      const set = new LiveSeqSet();
+      set.add(seq);
+      expect(set.has(seq)).toBe(true);
+      expect(set.has(seq === 0 ? 1 : seq - 1)).toBe(false);
+      expect(set.first(10)).toEqual(seq === Number.MAX_SAFE_INTEGER ? [] : [seq]);
+      expect(set.max()).toBe(seq);
+    },
+  );
+
+  it('behaves like a Set of numbers (property)', () => {
+    const op = fc.tuple(fc.boolean(), fc.oneof(fc.nat(20_000), fc.nat(40).map((n) => n * 4096 + 31)));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), fc.nat(20_000), (ops, limit) => {
+        const set = new LiveSeqSet();
+        const model = new Set<number>();
+        for (const [isAdd, seq] of ops) {
+          expect(isAdd ? set.add(seq) : set.delete(seq)).toBe(isAdd ? !model.has(seq) : model.has(seq));
+          if (isAdd) model.add(seq);
+          else model.delete(seq);
+        }
+        const sorted = [...model].sort((a, b) => a - b);
+        expect(set.size).toBe(model.size);
+        expect(set.first(50, limit)).toEqual(sorted.filter((s) => s < limit).slice(0, 50));
+        expect(set.max()).toBe(sorted.length > 0 ? sorted[sorted.length - 1] : -1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

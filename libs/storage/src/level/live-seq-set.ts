@@ -1,0 +1,103 @@
+/**
+ * The set of a queue's stored seqs as a sparse bitmap: 4096-seq chunks of 512 bytes, a chunk freed when empty.
+ *
+ * Why: removals must be idempotent and must count only messages really stored (the counters feed the integrity
+ * check), and purge needs the stored seqs without a disk scan. A `Set<number>` costs ~40 bytes per message; since
+ * seqs are dense and mostly removed near the head, a bitmap costs ~1 bit per seq between the oldest and newest
+ * stored message (1M backlog ≈ 125 KiB).
+ */
+const CHUNK_BITS = 4096;
+const CHUNK_WORDS = CHUNK_BITS / 32;
+
+interface Chunk {
+  readonly words: Uint32Array;
+  count: number;
+}
+
+/** A set of non-negative safe integers optimised for dense, mostly increasing values. */
+export class LiveSeqSet {
+  private readonly chunks = new Map<number, Chunk>();
+  private total = 0;
+
+  /** Number of seqs in the set. */
+  get size(): number {
+    return this.total;
+  }
+
+  /** True if `seq` is in the set. */
+  has(seq: number): boolean {
+    const chunk = this.chunks.get(Math.floor(seq / CHUNK_BITS));
+    if (chunk === undefined) return false;
+    const bit = seq % CHUNK_BITS;
+    return (chunk.words[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
+
+  /** Adds `seq`; returns false if it was already present. */
+  add(seq: number): boolean {
+    const index = Math.floor(seq / CHUNK_BITS);
+    let chunk = this.chunks.get(index);
+    if (chunk === undefined) {
+      chunk = { words: new Uint32Array(CHUNK_WORDS), count: 0 };
+      this.chunks.set(index, chunk);
+    }
+    const bit = seq % CHUNK_BITS;
+    const mask = 1 << (bit & 31);
+    const word = chunk.words[bit >>> 5]!;
+    if ((word & mask) !== 0) return false;
+    chunk.words[bit >>> 5] = word | mask;
+    chunk.count++;
+    this.total++;
+    return true;
+  }
+
+  /** Removes `seq`; returns false if it was not present. */
+  delete(seq: number): boolean {
+    const index = Math.floor(seq / CHUNK_BITS);
+    const chunk = this.chunks.get(index);
+    if (chunk === undefined) return false;
+    const bit = seq % CHUNK_BITS;
+    const mask = 1 << (bit & 31);
+    const word = chunk.words[bit >>> 5]!;
+    if ((word & mask) === 0) return false;
+    chunk.words[bit >>> 5] = word & ~mask;
+    this.total--;
+    if (--chunk.count === 0) this.chunks.delete(index);
+    return true;
+  }
+
+  /** Up to `max` smallest seqs below `limit`, ascending. */
+  first(max: number, limit = Number.MAX_SAFE_INTEGER): number[] {
+    const out: number[] = [];
+    // Chunk count is small (backlog / 4096), so sorting the keys per call is cheap and avoids relying on Map
+    // insertion order.
+    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
+    for (const index of indexes) {
+      const words = this.chunks.get(index)!.words;
+      const base = index * CHUNK_BITS;
+      for (let w = 0; w < CHUNK_WORDS; w++) {
+        let word = words[w]!;
+        while (word !== 0) {
+          const low = word & -word;
+          const seq = base + w * 32 + (31 - Math.clz32(low));
+          if (seq >= limit || out.length >= max) return out;
+          out.push(seq);
+          word ^= low;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Largest seq in the set, or −1 when empty. */
+  max(): number {
+    let best = -1;
+    for (const index of this.chunks.keys()) if (index > best) best = index;
+    if (best < 0) return -1;
+    const words = this.chunks.get(best)!.words;
+    for (let w = CHUNK_WORDS - 1; w >= 0; w--) {
+      const word = words[w]!;
+      if (word !== 0) return best * CHUNK_BITS + w * 32 + (31 - Math.clz32(word));
+    }
+    return -1;
+  }
+}

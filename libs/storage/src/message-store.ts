@@ -1,0 +1,171 @@
+import type { StorageFaultListener, StorageHealth } from './storage-health.js';
+
+/**
+ * What a {@link MessageStore} backend promises; the broker chooses its confirm strategy from this, not from the
+ * backend's class.
+ */
+export interface StorageCapabilities {
+  /**
+   * What a resolved `enqueue()` means:
+   * - `fsync`: on this node's stable storage (survives power loss);
+   * - `replicated-fsync`: on stable storage of a quorum of replicas;
+   * - `async`: accepted, written later (a crash or power loss may lose it);
+   * - `none`: process memory only (lost on exit).
+   */
+  readonly durableConfirm: 'fsync' | 'replicated-fsync' | 'async' | 'none';
+  /** True when one `enqueue()` call touching several queues commits all-or-nothing. */
+  readonly atomicMultiQueueEnqueue: boolean;
+  /** True when several broker processes may use the same store at once. */
+  readonly sharedAcrossNodes: boolean;
+}
+
+/** One message to add to one queue. */
+export interface EnqueueEntry {
+  /** Opaque queue id chosen by the broker (for example an escaped `vhost/name`); any well-formed string. */
+  readonly queueId: string;
+  /** Broker-assigned position in the queue: a non-negative safe integer above every seq enqueued before. */
+  readonly seq: number;
+  /**
+   * The encoded message (exchange, routing key, properties, body), opaque to storage. Ownership passes to the
+   * store: the caller must not mutate it afterwards (backends may write it after `enqueue()` returns).
+   */
+  readonly data: Buffer;
+}
+
+/** A message read back at start-up. */
+export interface StoredMessage {
+  readonly queueId: string;
+  readonly seq: number;
+  readonly data: Buffer;
+  /**
+   * Deliveries recorded through `markDelivered()`. Never lower than the recorded count; a backend that persists
+   * delivery marks lazily may report one more for a message first delivered out of seq order (priorities).
+   */
+  readonly deliveryCount: number;
+  /** True when the message may have reached a consumer before the restart: deliver it with `redelivered=true`. */
+  readonly mayHaveBeenDelivered: boolean;
+}
+
+/** Per-queue figures a backend keeps anyway; the broker restores its seq counter from `nextSeq`. */
+export interface QueueStorageInfo {
+  /** One above the highest seq ever enqueued (kept across purges), so new seqs never collide with old marks. */
+  readonly nextSeq: number;
+  /** Messages currently stored. */
+  readonly messageCount: number;
+}
+
+/** A queue whose stored messages do not match the counters written alongside them. */
+export interface IntegrityMismatch {
+  readonly queueId: string;
+  /** `enqueued − removed` from the queue's counters. */
+  readonly expected: number;
+  /** Messages actually present. */
+  readonly found: number;
+}
+
+/** Result of {@link MessageStore.verifyIntegrity}. */
+export interface IntegrityReport {
+  /** True when `queues` and `errors` are both empty. */
+  readonly ok: boolean;
+  /** Only the queues that do not match. */
+  readonly queues: IntegrityMismatch[];
+  /** Other damage found (missing shared bodies, unreadable records), one line each. */
+  readonly errors: string[];
+}
+
+/**
+ * Persistent messages of durable queues: the port the broker core codes against.
+ *
+ * @remarks
+ * What every backend must guarantee:
+ * - `enqueue()` resolves only when its entries are as durable as {@link StorageCapabilities.durableConfirm} says,
+ *   and rejects with a `StorageError` otherwise; a rejected call stores none of its entries. Confirms are sent
+ *   on resolve and nacks on reject, so "resolved but lost" and "rejected but stored" are both bugs (the second is
+ *   tolerable only as a redelivery of something the publisher was told failed).
+ * - One call is atomic across its queues when `atomicMultiQueueEnqueue` is true.
+ * - `remove()` is idempotent: unknown or already removed seqs are ignored and do not disturb the counters.
+ * - `recover()` yields in seq order and never yields a message whose `remove()` was already accepted.
+ * - seqs are validated: a seq not above the queue's `nextSeq` (or not increasing within a call) rejects the whole
+ *   call with a `RangeError`; that is a broker bug, not a storage fault.
+ * - After a write failure the store is `faulted`: every call rejects with that error (one {@link onFault}
+ *   notification) until `reopen()` succeeds, after which the store reflects exactly what was durably written.
+ * - Operations after `close()` reject with `StorageError` code `CLOSED`.
+ *
+ * What backends need not do:
+ * - Know anything about AMQP: data is opaque, queue ids are opaque, there is no routing, TTL or consumer state.
+ * - Track consumers, leases or unacked ownership: a single broker node keeps that in memory and the store only
+ *   learns "delivered" (for `redelivered` after a crash) and "settled". A multi-node backend (PostgreSQL) would add
+ *   claim/settle/releaseOwner as an extension port (reliability-and-security.md §6) without changing these calls.
+ * - Persist `markDelivered()` immediately: a lost mark only means a redelivered flag of `false` after a crash.
+ * - Sync removals: a lost removal only causes a redelivery.
+ * - Support several processes on one store unless `sharedAcrossNodes` is true.
+ *
+ * Calling rules: calls for one queue are applied in call order. `purge()` and `deleteQueue()` may run for a while
+ * (they yield to the event loop); do not enqueue into a queue while `deleteQueue()` for it is pending.
+ */
+export interface MessageStore {
+  /** What a resolved enqueue means; constant for the store's lifetime. */
+  readonly capabilities: StorageCapabilities;
+  /** Current health; see {@link StorageHealth}. */
+  readonly health: StorageHealth;
+
+  /** Opens the store (creating it when empty) and loads what it needs in memory; rejects with a StorageError. */
+  open(): Promise<void>;
+  /** Waits for accepted writes, then releases every resource; calling it twice is harmless. */
+  close(): Promise<void>;
+  /** Recovers from a fault (for example once disk space returns): drops the failed handle and reloads. */
+  reopen(): Promise<void>;
+  /** Subscribes to faults; returns the unsubscribe function. */
+  onFault(listener: StorageFaultListener): () => void;
+
+  /**
+   * Adds messages; resolves when they are durable, rejects (StorageError) if they are not stored at all.
+   *
+   * @remarks
+   * Calls made in the same event-loop turn, and while a commit is in flight, are merged into one atomic write
+   * (group commit); implementations must not await per message. Entries in one call whose `data` is the same
+   * Buffer object (one message routed to several queues) may be stored once and shared; the body lives until the
+   * last queue removes its entry. An empty array resolves at once.
+   */
+  enqueue(entries: ReadonlyArray<EnqueueEntry>): Promise<void>;
+
+  /**
+   * Removes settled messages (acked, dropped, dead-lettered away). Group-committed; need not be synced. Unknown
+   * seqs are ignored. Resolves when the removal is written.
+   */
+  remove(queueId: string, seqs: ReadonlyArray<number>): Promise<void>;
+
+  /**
+   * Records that messages may have been delivered (so they come back with `redelivered=true` after a crash).
+   * Fire-and-forget: persisted lazily with the next write; ignored while faulted or closed and for unknown seqs.
+   */
+  markDelivered(queueId: string, seqs: ReadonlyArray<number>): void;
+
+  /**
+   * Streams a queue's stored messages in seq order, after every write accepted before the call has committed.
+   * Meant for start-up; breaking out of the loop releases the underlying iterator.
+   */
+  recover(queueId: string): AsyncIterable<StoredMessage>;
+
+  /** Every queue id with stored messages or counters (a queue that has held messages and was not deleted). */
+  queueIds(): Promise<string[]>;
+
+  /** The queue's seq counter and message count, or undefined for a queue the store does not know. */
+  queueInfo(queueId: string): Promise<QueueStorageInfo | undefined>;
+
+  /**
+   * Removes every message of the queue enqueued before the call; keeps `nextSeq`. Resolves with the number
+   * removed. (AMQP `queue.purge` keeps unacked messages: the broker implements that with `remove()`.)
+   */
+  purge(queueId: string): Promise<number>;
+
+  /** Removes the queue's messages and counters; afterwards the id is unknown and may be reused from seq 0. */
+  deleteQueue(queueId: string): Promise<void>;
+
+  /**
+   * Recounts each queue's stored messages against the counters written in the same batches
+   * (`enqueued − removed`) and checks shared bodies. Run at start-up: a mismatch means a truncated or corrupted
+   * store; the broker refuses to serve that queue and reports it on `/health`.
+   */
+  verifyIntegrity(): Promise<IntegrityReport>;
+}
