@@ -25,6 +25,8 @@ const common = {
   transform: { '^.+\\.ts$': swc },
 };
 export default {
+  // A global option: jest ignores testTimeout inside a project. Generous, since CI machines are busy.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testMatch: ['**/*.spec.ts'] },
     {
@@ -32,7 +34,6 @@ export default {
       displayName: 'e2e',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
 };
