@@ -16,7 +16,7 @@ export interface TestBroker {
  */
 export async function startBroker(config: Partial<BrokerConfig> = {}): Promise<TestBroker> {
   const broker = new WarrenBroker(
-    { host: '127.0.0.1', port: 0, authFailureDelayMs: 50, closeTimeoutMs: 500, ...config },
+    { host: '127.0.0.1', port: 0, authFailureDelayMs: 50, closeTimeoutMs: 500, storage: 'memory', ...config },
     new BrokerLogger('error', () => undefined),
   );
   await broker.start();

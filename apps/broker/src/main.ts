@@ -15,8 +15,14 @@ try {
   throw error;
 }
 
-const app = await NestFactory.createApplicationContext(BrokerModule.forConfig(config), { logger: ['error', 'warn'] });
-await app.init();
+const app = await NestFactory.createApplicationContext(BrokerModule.forConfig(config), { logger: false, abortOnError: false });
+try {
+  await app.init();
+} catch (error) {
+  // A locked, foreign or damaged data directory: say so plainly (the message names the path), no stack trace.
+  process.stderr.write(`Warren broker: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
 const broker = app.get(BrokerService).broker;
 const shownHost = config.host === undefined ? '0.0.0.0' : config.host.includes(':') ? `[${config.host}]` : config.host;
 process.stdout.write(`Warren broker listening on amqp://${shownHost}:${broker.port}\n`);

@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
-import { BrokerCore } from '@app/broker-core';
+import { resolve } from 'node:path';
+import { BrokerCore, BrokerStorage } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
+import { MemoryMessageStore, MemoryMetadataStore, openLevelStorage } from '@app/storage';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
 import { BrokerLogger } from './logger.js';
@@ -18,6 +20,10 @@ export class WarrenBroker {
   private readonly listener: AmqpListener;
   private boundPort = 0;
   private isStarted = false;
+  private closeStorage?: () => Promise<void>;
+  private reopenTimer?: NodeJS.Timeout;
+  /** Messages recovered from storage at start-up. */
+  recoveredMessages = 0;
 
   constructor(config: Partial<BrokerConfig> = {}, logger?: BrokerLogger) {
     this.config = { ...DEFAULT_CONFIG, ...config };
@@ -35,12 +41,64 @@ export class WarrenBroker {
     return this.connections.values();
   }
 
-  /** Creates the default user and starts listening. */
+  /**
+   * Opens storage and recovers everything durable, creates the default user, then starts listening.
+   * Rejects with a StorageError naming the data directory when it is locked, foreign or damaged.
+   */
   async start(): Promise<void> {
     if (this.isStarted) return;
     this.isStarted = true;
-    await this.core.users.addDefaultGuest();
-    this.boundPort = await this.listener.listen(this.config.port, this.config.host);
+    try {
+      await this.openStorage();
+      await this.core.users.addDefaultGuest();
+      this.boundPort = await this.listener.listen(this.config.port, this.config.host);
+    } catch (error) {
+      this.isStarted = false;
+      await this.closeStorage?.();
+      throw error;
+    }
+  }
+
+  private async openStorage(): Promise<void> {
+    let storage: BrokerStorage;
+    let path: string;
+    if (this.config.storage === 'memory') {
+      storage = new BrokerStorage(new MemoryMessageStore(), new MemoryMetadataStore());
+      await storage.messages.open();
+      await storage.metadata.open();
+      path = '(memory)';
+      this.closeStorage = async () => {
+        await storage.metadata.close();
+        await storage.messages.close();
+      };
+    } else {
+      path = resolve(this.config.dataDir);
+      const level = await openLevelStorage(path);
+      storage = new BrokerStorage(level.messages, level.metadata);
+      this.closeStorage = () => level.close();
+    }
+    storage.messages.onFault((error) => this.storageFaulted(storage, error));
+    this.recoveredMessages = await this.core.recover(storage, path);
+    if (this.recoveredMessages > 0) this.logger.info(`recovered ${this.recoveredMessages} messages from ${path}`);
+  }
+
+  /** A failed write: publishes are nacked while faulted; keep trying to reopen the store until it works. */
+  private storageFaulted(storage: BrokerStorage, error: Error): void {
+    this.logger.error(`storage fault: ${error.message}; publishes of persistent messages are refused until it clears`);
+    if (this.reopenTimer || !this.isStarted) return;
+    const retry = (): void => {
+      this.reopenTimer = setTimeout(() => {
+        storage.messages.reopen().then(
+          () => {
+            this.reopenTimer = undefined;
+            this.logger.info('storage reopened');
+          },
+          () => retry(),
+        );
+      }, this.config.storageRetryMs);
+      this.reopenTimer.unref();
+    };
+    retry();
   }
 
   /**
@@ -53,6 +111,10 @@ export class WarrenBroker {
       connection.closeConnection(ReplyCode.CONNECTION_FORCED, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
     }
     await this.listener.close(this.config.closeTimeoutMs + 500);
+    clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
+    await this.closeStorage?.();
+    this.closeStorage = undefined;
   }
 
   private accept(socket: Socket): void {

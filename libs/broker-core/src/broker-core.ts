@@ -1,4 +1,7 @@
+import type { MetadataRecord } from '@app/storage';
+import { StorageError } from '@app/storage';
 import { UserStore } from './auth/user-store.js';
+import { BrokerStorage } from './persistence/broker-storage.js';
 import { VirtualHost } from './vhost/virtual-host.js';
 
 /**
@@ -21,6 +24,43 @@ export class BrokerCore {
       this.vhosts.set(name, vhost);
     }
     return vhost;
+  }
+
+  /** The attached storage, if any. */
+  storage?: BrokerStorage;
+
+  /**
+   * Attaches storage and rebuilds everything durable from it: checks the store's integrity first and refuses
+   * (StorageError CORRUPTED naming the path and the queues) rather than serve fewer messages silently.
+   * Returns the number of messages recovered.
+   */
+  async recover(storage: BrokerStorage, path: string): Promise<number> {
+    this.storage = storage;
+    const report = await storage.messages.verifyIntegrity();
+    if (!report.ok) {
+      const details = [
+        ...report.queues.map((q) => `queue ${q.queueId}: expected ${q.expected} messages, found ${q.found}`),
+        ...report.errors,
+      ];
+      throw new StorageError(
+        'CORRUPTED',
+        `storage: the data directory ${path} is damaged (${details.join('; ')}). Restore it from a backup, or move it away to start empty.`,
+        { path },
+      );
+    }
+    const records: MetadataRecord[] = await storage.metadata.load();
+    const queues = BrokerStorage.queueRecords(records);
+    let recovered = 0;
+    for (const vhost of this.vhosts.values()) {
+      vhost.attachStorage(storage);
+      recovered += await vhost.restore(records, queues, storage.messages);
+    }
+    // Messages of queues that no longer have a record (deleted while a write was in flight) are garbage.
+    const known = new Set(queues.map((q) => `${encodeURIComponent(q.vhost)}/${q.name}`));
+    for (const queueId of await storage.messages.queueIds()) {
+      if (!known.has(queueId)) await storage.messages.deleteQueue(queueId);
+    }
+    return recovered;
   }
 
   /** Looks a virtual host up. */

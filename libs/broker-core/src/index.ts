@@ -7,3 +7,4 @@ export * from './queue/queue.js';
 export * from './queue/ring-buffer.js';
 export * from './vhost/queue-equivalence.js';
 export * from './vhost/virtual-host.js';
+export * from './persistence/broker-storage.js';

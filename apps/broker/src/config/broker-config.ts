@@ -32,6 +32,10 @@ export interface BrokerConfig {
   maxMessageSize: number;
   /** Most concurrent client connections; 0 = unlimited. */
   maxConnections: number;
+  /** `level`: LevelDB under dataDir; `memory`: in-process maps (tests, transient deployments). */
+  storage: 'level' | 'memory';
+  /** After a storage fault, how often to try reopening the store. */
+  storageRetryMs: number;
 }
 
 /** Defaults (RabbitMQ's where it has one). */
@@ -49,6 +53,8 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   closeTimeoutMs: 1000,
   maxMessageSize: 16 * 1024 * 1024,
   maxConnections: 0,
+  storage: 'level',
+  storageRetryMs: 1000,
 };
 
 /** A bad configuration value; the message names the variable. */

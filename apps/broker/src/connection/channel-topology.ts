@@ -24,19 +24,23 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
           method.passive,
         ),
       );
+      channel.holdForStorage();
       if (!method.nowait) channel.send({ name: 'exchange.declare-ok', classId: 40, methodId: 11 });
       return true;
     }
     case 'exchange.delete':
       vhost.topologyOperation(() => topology.deleteExchange(method.exchange, method.ifUnused));
+      channel.holdForStorage();
       if (!method.nowait) channel.send({ name: 'exchange.delete-ok', classId: 40, methodId: 21 });
       return true;
     case 'exchange.bind':
       vhost.topologyOperation(() => topology.bindExchange(method.destination, method.source, method.routingKey, method.arguments));
+      channel.holdForStorage();
       if (!method.nowait) channel.send({ name: 'exchange.bind-ok', classId: 40, methodId: 31 });
       return true;
     case 'exchange.unbind':
       vhost.topologyOperation(() => topology.unbindExchange(method.destination, method.source, method.routingKey, method.arguments));
+      channel.holdForStorage();
       if (!method.nowait) channel.send({ name: 'exchange.unbind-ok', classId: 40, methodId: 51 });
       return true;
     case 'queue.declare': {
@@ -55,6 +59,7 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
         channel.owner,
       );
       channel.lastQueueName = queue.name;
+      channel.holdForStorage();
       if (!method.nowait) {
         channel.send({
           name: 'queue.declare-ok', classId: 50, methodId: 11,
@@ -66,12 +71,14 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
     case 'queue.bind': {
       const queue = vhost.requireQueue(channel.resolveQueueName(method.queue), channel.owner);
       vhost.topologyOperation(() => topology.bindQueue(queue, method.exchange, method.routingKey, method.arguments));
+      channel.holdForStorage();
       if (!method.nowait) channel.send({ name: 'queue.bind-ok', classId: 50, methodId: 21 });
       return true;
     }
     case 'queue.unbind': {
       const queue = vhost.requireQueue(channel.resolveQueueName(method.queue), channel.owner);
       vhost.topologyOperation(() => topology.unbindQueue(queue, method.exchange, method.routingKey, method.arguments as FieldTable));
+      channel.holdForStorage();
       channel.send({ name: 'queue.unbind-ok', classId: 50, methodId: 51 });
       return true;
     }
@@ -83,6 +90,7 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
     }
     case 'queue.delete': {
       const messageCount = vhost.deleteQueue(channel.resolveQueueName(method.queue), method.ifUnused, method.ifEmpty, channel.owner);
+      channel.holdForStorage();
       if (!method.nowait) channel.send({ name: 'queue.delete-ok', classId: 50, methodId: 41, messageCount });
       return true;
     }

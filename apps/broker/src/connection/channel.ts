@@ -40,6 +40,8 @@ export interface ChannelHost {
   readonly owner: object;
   /** Asks for `confirms.flush()` just before the next socket write. */
   requestConfirmFlush(confirms: PublishConfirms): void;
+  /** Hard close (used when storage cannot take a durable declaration). */
+  closeConnection(replyCode: number, text: string, classId?: number, methodId?: number): void;
 }
 
 /** A publish whose content frames are still arriving. */
@@ -88,6 +90,9 @@ export class Channel implements DirectReplyConsumer {
   private replyAddress?: string;
   /** The last queue declared on the channel, which an empty queue name refers to (AMQP 0-9-1 queue.bind rule). */
   lastQueueName?: string;
+  /** Storage writes the channel's next output must wait for (durable declarations answered after fsync). */
+  private heldWrites = 0;
+  private heldOutput?: Array<() => void>;
 
   constructor(
     readonly id: number,
@@ -134,15 +139,43 @@ export class Channel implements DirectReplyConsumer {
     return this.consumers.values();
   }
 
-  /** Sends a method frame on this channel. */
+  /** Sends a method frame on this channel (after any storage write the channel is waiting for). */
   send(method: Method): void {
-    this.host.writer.writeMethod(this.id, method);
+    if (this.heldWrites > 0) this.heldOutput!.push(() => this.host.writer.writeMethod(this.id, method));
+    else this.host.writer.writeMethod(this.id, method);
+  }
+
+  /**
+   * Holds the channel's output until the storage write of the latest durable declaration is on disk, so
+   * `declare-ok` (and everything after it on this channel, in order) means "durable". Frames keep being processed
+   * meanwhile; only what the client sees waits.
+   */
+  holdForStorage(): void {
+    const write = this.host.vhost.takePendingWrite();
+    if (!write) return;
+    this.heldWrites++;
+    this.heldOutput ??= [];
+    const release = (): void => {
+      if (--this.heldWrites > 0) return;
+      const output = this.heldOutput!.splice(0);
+      if (this.state !== 'open') return;
+      for (const write of output) write();
+      this.resumeDeliveries();
+    };
+    write.then(release, (error: unknown) => {
+      release();
+      this.host.closeConnection(
+        ReplyCode.INTERNAL_ERROR,
+        replyText(ReplyCode.INTERNAL_ERROR, `storage failure: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    });
   }
 
   /** Whether the channel can take one more delivery now (global prefetch, socket backpressure). */
   canDeliver(): boolean {
     return (
       this.state === 'open' &&
+      this.heldWrites === 0 &&
       (this.channelPrefetch === 0 || this.unacked.count < this.channelPrefetch) &&
       !this.host.writer.isBackedUp
     );
@@ -318,20 +351,38 @@ export class Channel implements DirectReplyConsumer {
       return;
     }
     this.route(publish.exchange, publish.routingKey, publish.isMandatory, message);
-    this.confirms?.confirmCurrent();
   }
 
+  /**
+   * Routes a complete message and settles its confirm: at once for transient or unroutable messages, when the
+   * store has it on disk for persistent messages in durable queues.
+   */
   private route(exchange: Exchange<Queue>, routingKey: string, isMandatory: boolean, message: Message): void {
+    const confirms = this.confirms;
     const outcome = this.host.vhost.publish(exchange, routingKey, message);
     if (outcome === PublishOutcome.Unroutable && isMandatory) {
       // basic.return goes out before the confirm of the same message (RabbitMQ order).
-      this.host.writer.writeContent(
-        this.id,
-        { name: 'basic.return', classId: 60, methodId: 50, replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: exchange.name, routingKey },
-        message.rawProperties,
-        message.body,
-        this.host.frameMax,
+      const write = (): void =>
+        this.host.writer.writeContent(
+          this.id,
+          { name: 'basic.return', classId: 60, methodId: 50, replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: exchange.name, routingKey },
+          message.rawProperties,
+          message.body,
+          this.host.frameMax,
+        );
+      if (this.heldWrites > 0) this.heldOutput!.push(write);
+      else write();
+    }
+    if (!confirms) return;
+    const tag = confirms.currentTag;
+    if (typeof outcome === 'object') {
+      outcome.then(
+        () => confirms.settle(tag, true),
+        // Never confirm what the store did not take (reliability-and-security.md §1.4).
+        () => confirms.settle(tag, false),
       );
+    } else {
+      confirms.settle(tag, true);
     }
   }
 
@@ -475,7 +526,7 @@ export class Channel implements DirectReplyConsumer {
     }
     for (const record of records) {
       if (record.consumer) record.consumer.unackedCount--;
-      record.queue.settled(1);
+      record.queue.settled(record.entry);
     }
     // Freed prefetch credit: let the consumers' queues deliver again.
     if (this.channelPrefetch > 0) this.resumeDeliveries();

@@ -108,6 +108,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   /** Coalesced confirms of `confirms` are written before the next socket flush. */
   requestConfirmFlush(confirms: PublishConfirms): void {
     this.dirtyConfirms.add(confirms);
+    this.writer.requestFlush();
   }
 
   // ---- inbound bytes -----------------------------------------------------------------------------------------

@@ -1,16 +1,22 @@
 import type { Method } from '@app/codec';
+import { RingBuffer } from '@app/broker-core';
+
+const PENDING = 0;
+const ACKED = 1;
+const NACKED = 2;
 
 /**
  * Publisher confirms of one channel (`confirm.select`): every publish gets exactly one `basic.ack` or `basic.nack`.
- * Acks that become due in the same event-loop turn go out as a single `basic.ack` with `multiple=true`,
- * which saves a frame per message for pipelined publishers.
  *
- * Invariant: confirms are decided in publish order, so the acked tags always form a contiguous range.
+ * Confirms go out in publish order: a transient message published after a persistent one still waiting for its
+ * fsync is confirmed together with it. Runs of acks that are due at the same flush go out as a single `basic.ack`
+ * with `multiple=true`, which saves a frame per message for pipelined publishers.
  */
 export class PublishConfirms {
   private lastTag = 0;
-  private ackedUpTo = 0;
-  private sentUpTo = 0;
+  /** Tag of the first undecided or unsent publish; `states.at(i)` belongs to tag `base + i`. */
+  private base = 1;
+  private readonly states = new RingBuffer<number>();
   private isDiscarded = false;
 
   constructor(
@@ -20,34 +26,53 @@ export class PublishConfirms {
 
   /** Assigns the next publish sequence number (a `basic.publish` arrived). */
   nextPublish(): number {
+    this.states.push(PENDING);
     return ++this.lastTag;
   }
 
-  /** Confirms the latest publish. */
-  confirmCurrent(): void {
-    this.ackedUpTo = this.lastTag;
-    this.requestFlush(this);
+  /** The sequence number of the latest publish. */
+  get currentTag(): number {
+    return this.lastTag;
   }
 
-  /** Rejects the latest publish (overflow or storage failure): pending acks go first, then a single nack. */
-  nackCurrent(): void {
-    this.ackedUpTo = this.lastTag - 1;
-    this.flush();
-    this.channel.send({ name: 'basic.nack', classId: 60, methodId: 120, deliveryTag: this.lastTag, multiple: false, requeue: false });
-    this.ackedUpTo = this.sentUpTo = this.lastTag;
+  /** Decides a publish: ack (stored or routed) or nack (refused, storage failure). */
+  settle(tag: number, isAck: boolean): void {
+    const index = tag - this.base;
+    if (index < 0 || index >= this.states.length || this.isDiscarded) return;
+    this.states.set(index, isAck ? ACKED : NACKED);
+    if (index === 0) this.requestFlush(this);
   }
 
-  /** Writes the coalesced ack, if any. Called just before the connection's socket flush. */
+  /** Writes the decided confirms at the head, in order. Called just before the connection's socket flush. */
   flush(): void {
-    if (this.isDiscarded || this.ackedUpTo <= this.sentUpTo) return;
-    const isMultiple = this.ackedUpTo - this.sentUpTo > 1;
-    this.channel.send({ name: 'basic.ack', classId: 60, methodId: 80, deliveryTag: this.ackedUpTo, multiple: isMultiple });
-    this.sentUpTo = this.ackedUpTo;
+    if (this.isDiscarded) return;
+    let ackRun = 0;
+    while (this.states.length > 0) {
+      const state = this.states.peek()!;
+      if (state === PENDING) break;
+      if (state === NACKED) {
+        this.sendAcks(ackRun);
+        ackRun = 0;
+        this.channel.send({ name: 'basic.nack', classId: 60, methodId: 120, deliveryTag: this.base, multiple: false, requeue: false });
+        this.base++;
+      } else {
+        ackRun++;
+        this.base++;
+      }
+      this.states.shift();
+    }
+    this.sendAcks(ackRun);
   }
 
   /** The channel closed: nothing more is sent. */
   discard(): void {
     this.isDiscarded = true;
+    this.states.clear();
+  }
+
+  /** Acks the `count` publishes just before `base` with one frame. */
+  private sendAcks(count: number): void {
+    if (count === 0) return;
+    this.channel.send({ name: 'basic.ack', classId: 60, methodId: 80, deliveryTag: this.base - 1, multiple: count > 1 });
   }
 }
-

@@ -130,6 +130,11 @@ export class FrameWriter {
     this.pendingBytes = 0;
   }
 
+  /** Makes sure a flush happens this turn even if nothing else is written (coalesced confirms). */
+  requestFlush(): void {
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.isFlushScheduled) return;
     this.isFlushScheduled = true;

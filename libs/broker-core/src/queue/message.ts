@@ -1,4 +1,4 @@
-import type { BasicProperties } from '@app/codec';
+import { decodeProperties, type BasicProperties } from '@app/codec';
 
 /**
  * One published message, shared by reference by every queue it was routed to.
@@ -6,28 +6,71 @@ import type { BasicProperties } from '@app/codec';
  * unchanged so the hot path never re-encodes properties it did not modify.
  */
 export class Message {
-  /** Set once at publish: deliveryMode 2. */
-  readonly isPersistent: boolean;
+  private decoded?: BasicProperties;
+  private stored?: Buffer;
 
   constructor(
     readonly exchange: string,
     readonly routingKey: string,
     public rawProperties: Buffer,
-    public properties: BasicProperties,
+    properties: BasicProperties | undefined,
     readonly body: Buffer,
+    /** deliveryMode 2; passed explicitly so recovered messages need not decode their properties. */
+    readonly isPersistent: boolean = properties?.deliveryMode === 2,
   ) {
-    this.isPersistent = properties.deliveryMode === 2;
+    this.decoded = properties;
+  }
+
+  /** The decoded properties; decoded on first use for messages recovered from storage. */
+  get properties(): BasicProperties {
+    return (this.decoded ??= decodeProperties(this.rawProperties));
   }
 
   /** Body length in bytes. */
   get bodySize(): number {
     return this.body.length;
   }
+
+  /**
+   * The storage form, built once per message however many durable queues it reaches (the store keeps one copy
+   * of a body that several queues share): exchange, routing key, properties and body, length-prefixed.
+   */
+  get storageData(): Buffer {
+    if (this.stored) return this.stored;
+    const exchangeLength = Buffer.byteLength(this.exchange);
+    const keyLength = Buffer.byteLength(this.routingKey);
+    const data = Buffer.allocUnsafe(1 + exchangeLength + 1 + keyLength + 4 + this.rawProperties.length + this.body.length);
+    let at = 0;
+    data[at++] = exchangeLength;
+    at += data.write(this.exchange, at);
+    data[at++] = keyLength;
+    at += data.write(this.routingKey, at);
+    data.writeUInt32BE(this.rawProperties.length, at);
+    at += 4;
+    at += this.rawProperties.copy(data, at);
+    this.body.copy(data, at);
+    return (this.stored = data);
+  }
+
+  /** Rebuilds a persistent message from its storage form; properties and body are views of `data`, not copies. */
+  static fromStorage(data: Buffer): Message {
+    let at = 0;
+    const exchangeLength = data[at++];
+    const exchange = data.toString('utf8', at, (at += exchangeLength));
+    const keyLength = data[at++];
+    const routingKey = data.toString('utf8', at, (at += keyLength));
+    const propertiesLength = data.readUInt32BE(at);
+    at += 4;
+    const rawProperties = data.subarray(at, (at += propertiesLength));
+    const message = new Message(exchange, routingKey, rawProperties, undefined, data.subarray(at), true);
+    message.stored = data;
+    return message;
+  }
 }
 
 /**
  * A message's place in one queue. One per (message, queue) pair: the queue-local sequence number orders requeues
- * back into their original position.
+ * back into their original position and names the message in storage.
  */
 export interface QueueEntry {
   readonly message: Message;

@@ -3,6 +3,17 @@ import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
 import { RingBuffer } from './ring-buffer.js';
 
+/**
+ * Where a durable queue's persistent messages live (a thin view of the MessageStore port, so the queue does not
+ * depend on a backend). Calls are fire-and-forget: the store batches them into its group commits.
+ */
+export interface QueueStorage {
+  /** Settled (acked, rejected, purged) messages: their stored copies go. */
+  remove(queueId: string, seqs: readonly number[]): void;
+  /** Delivered messages: after a crash they come back with `redelivered=true`. */
+  markDelivered(queueId: string, seqs: readonly number[]): void;
+}
+
 /** The declared shape of a queue, as `queue.declare` carries it. */
 export interface QueueOptions {
   durable: boolean;
@@ -30,6 +41,10 @@ export class Queue {
   hasHadConsumers = false;
   /** Set when deleted, so late acks and requeues for its messages are dropped. */
   isDeleted = false;
+  /** Set for durable, non-exclusive queues of a broker with a message store: persistent messages are stored. */
+  storage?: QueueStorage;
+  /** The queue's id in storage. */
+  readonly storageId: string;
 
   constructor(
     readonly name: string,
@@ -37,7 +52,18 @@ export class Queue {
     readonly options: QueueOptions,
     /** The owning connection of an exclusive queue; null otherwise. */
     readonly exclusiveOwner: object | null,
-  ) {}
+  ) {
+    this.storageId = `${encodeURIComponent(vhost)}/${name}`;
+  }
+
+  /** The sequence number the next message gets (restored from storage at start-up). */
+  get nextSequence(): number {
+    return this.nextSeq;
+  }
+
+  set nextSequence(seq: number) {
+    this.nextSeq = Math.max(this.nextSeq, seq);
+  }
 
   /** Ready messages. */
   get messageCount(): number {
@@ -65,11 +91,25 @@ export class Queue {
   }
 
   /** Adds a message at the tail and delivers what consumers can take. */
-  enqueue(message: Message): void {
+  enqueue(message: Message): QueueEntry {
+    const entry = this.push(message);
+    if (this.consumerList.length > 0) this.dispatch();
+    return entry;
+  }
+
+  /** Adds a message at the tail without dispatching (the caller persists it first, then calls `dispatch()`). */
+  push(message: Message): QueueEntry {
     const entry: QueueEntry = { message, seq: this.nextSeq++, redelivered: false };
     this.ready.push(entry);
     this.readyBytes += message.bodySize;
-    if (this.consumerList.length > 0) this.dispatch();
+    return entry;
+  }
+
+  /** Appends recovered messages at start-up, in seq order. */
+  restore(entry: QueueEntry): void {
+    this.ready.push(entry);
+    this.readyBytes += entry.message.bodySize;
+    if (entry.seq >= this.nextSeq) this.nextSeq = entry.seq + 1;
   }
 
   /** Takes the head message for `basic.get`; `isTracked` when the caller will wait for an ack. */
@@ -77,14 +117,25 @@ export class Queue {
     const entry = this.ready.shift();
     if (entry) {
       this.readyBytes -= entry.message.bodySize;
-      if (isTracked) this.unackedCount++;
+      if (isTracked) {
+        this.unackedCount++;
+        if (this.storage && entry.message.isPersistent) this.storage.markDelivered(this.storageId, [entry.seq]);
+      } else {
+        this.forget(entry);
+      }
     }
     return entry;
   }
 
-  /** An unacked delivery of this queue was acked (or rejected without requeue). */
-  settled(count: number): void {
-    this.unackedCount -= count;
+  /** An unacked delivery of this queue was acked (or rejected without requeue): its stored copy goes. */
+  settled(entry: QueueEntry): void {
+    this.unackedCount--;
+    this.forget(entry);
+  }
+
+  /** Drops the stored copy of a message that left the queue for good. */
+  private forget(entry: QueueEntry): void {
+    if (this.storage && entry.message.isPersistent && !this.isDeleted) this.storage.remove(this.storageId, [entry.seq]);
   }
 
   /**
@@ -104,11 +155,16 @@ export class Queue {
     this.dispatch();
   }
 
-  /** Removes every ready message; returns how many. */
+  /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
     const count = this.ready.length;
-    this.ready.clear();
+    const entries = this.ready.drain();
     this.readyBytes = 0;
+    if (this.storage && !this.isDeleted) {
+      const seqs: number[] = [];
+      for (const entry of entries) if (entry.message.isPersistent) seqs.push(entry.seq);
+      if (seqs.length > 0) this.storage.remove(this.storageId, seqs);
+    }
     return count;
   }
 
@@ -160,7 +216,11 @@ export class Queue {
         if (!chosen) break;
         const entry = this.ready.shift()!;
         this.readyBytes -= entry.message.bodySize;
-        if (!chosen.noAck) this.unackedCount++;
+        if (chosen.noAck) this.forget(entry);
+        else {
+          this.unackedCount++;
+          if (this.storage && entry.message.isPersistent) this.storage.markDelivered(this.storageId, [entry.seq]);
+        }
         chosen.deliver(this, entry);
       }
     } finally {

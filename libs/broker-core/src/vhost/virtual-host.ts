@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ReplyCode } from '@app/codec';
-import { RoutingError, Topology, type Exchange } from '@app/routing';
+import { RoutingError, Topology, TopologyPersistence, type Exchange } from '@app/routing';
+import type { EnqueueEntry, MessageStore, MetadataRecord } from '@app/storage';
 import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
-import type { Message } from '../queue/message.js';
+import type { BrokerStorage, QueueRecord } from '../persistence/broker-storage.js';
+import { Message } from '../queue/message.js';
 import { Queue, type QueueOptions } from '../queue/queue.js';
 import { queueInequivalence } from './queue-equivalence.js';
 
@@ -33,9 +35,55 @@ export class VirtualHost {
   private readonly routeScratch = new Set<Queue>();
   /** Called after a queue is deleted by any path (explicit, auto-delete, exclusive owner gone). */
   onQueueDeleted?: (queue: Queue) => void;
+  private storage?: BrokerStorage;
+  private persistence?: TopologyPersistence<Queue>;
+  private pendingWrite?: Promise<void>;
 
   constructor(readonly name: string) {
     this.topology = new Topology<Queue>(name, undefined, (queueName) => this.queues.get(queueName));
+  }
+
+  /** Makes durable queues, exchanges and bindings, and persistent messages, go to storage from now on. */
+  attachStorage(storage: BrokerStorage): void {
+    this.storage = storage;
+    this.persistence = new TopologyPersistence(this.topology, storage.metadata, (queue) => queue.storage !== undefined);
+    this.persistence.attach();
+  }
+
+  /**
+   * Rebuilds durable exchanges, queues (with their messages, in order) and bindings from storage.
+   * Called once at start-up, before clients connect, with storage already attached.
+   */
+  async restore(records: readonly MetadataRecord[], queues: readonly QueueRecord[], messages: MessageStore): Promise<number> {
+    const persistence = this.persistence!;
+    this.topology.onChange = undefined;
+    persistence.restoreExchanges(records);
+    let restored = 0;
+    for (const record of queues) {
+      if (record.vhost !== this.name) continue;
+      const queue = this.createQueue(record.name, record.options, this, false);
+      const info = await messages.queueInfo(queue.storageId);
+      for await (const stored of messages.recover(queue.storageId)) {
+        queue.restore({ message: Message.fromStorage(stored.data), seq: stored.seq, redelivered: stored.mayHaveBeenDelivered });
+        restored++;
+      }
+      if (info) queue.nextSequence = info.nextSeq;
+    }
+    persistence.restoreBindings(records, (name) => this.queues.get(name));
+    persistence.attach();
+    return restored;
+  }
+
+  /**
+   * The storage write started by the latest durable declaration (queue, exchange or binding), once: the channel
+   * answers the client only after it is on disk.
+   */
+  takePendingWrite(): Promise<void> | undefined {
+    const queueWrite = this.pendingWrite;
+    this.pendingWrite = undefined;
+    const topologyWrite = this.persistence?.takePendingWrite();
+    if (queueWrite && topologyWrite) return Promise.all([queueWrite, topologyWrite]).then(() => undefined);
+    return queueWrite ?? topologyWrite;
   }
 
   /** Looks a queue up by name. */
@@ -110,6 +158,7 @@ export class VirtualHost {
     this.queues.delete(queue.name);
     this.topology.removeQueue(queue);
     const dropped = queue.markDeleted();
+    if (queue.storage) this.pendingWrite = this.storage!.deleteQueue(queue);
     this.onQueueDeleted?.(queue);
     return dropped;
   }
@@ -129,8 +178,9 @@ export class VirtualHost {
   /**
    * Routes a message through an exchange and enqueues it on every matching queue.
    * Direct reply-to responses (default exchange, `amq.rabbitmq.reply-to.<token>`) go straight to the requester.
+   * Returns a promise when the message went to durable queues: it resolves once the message is on disk.
    */
-  publish(exchange: Exchange<Queue>, routingKey: string, message: Message): PublishOutcome {
+  publish(exchange: Exchange<Queue>, routingKey: string, message: Message): PublishOutcome | Promise<void> {
     if (exchange.name === '' && routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
       const consumer = this.replyConsumers.get(routingKey.slice(DIRECT_REPLY_PREFIX.length));
       if (!consumer) return PublishOutcome.Unroutable;
@@ -141,8 +191,20 @@ export class VirtualHost {
     try {
       this.topology.route(exchange, routingKey, message.properties.headers, targets);
       if (targets.size === 0) return PublishOutcome.Unroutable;
-      for (const queue of targets) queue.enqueue(message);
-      return PublishOutcome.Routed;
+      if (!message.isPersistent || !this.storage) {
+        for (const queue of targets) queue.enqueue(message);
+        return PublishOutcome.Routed;
+      }
+      // Persistent: hand the store every durable copy before any delivery, so a delivery is always of a stored
+      // message (its delivered mark and a later ack then refer to something the store knows).
+      let entries: EnqueueEntry[] | undefined;
+      for (const queue of targets) {
+        const entry = queue.push(message);
+        if (queue.storage) (entries ??= []).push({ queueId: queue.storageId, seq: entry.seq, data: message.storageData });
+      }
+      const write = entries ? this.storage.enqueue(entries) : undefined;
+      for (const queue of targets) if (queue.consumerCount > 0) queue.dispatch();
+      return write ?? PublishOutcome.Routed;
     } finally {
       targets.clear();
     }
@@ -169,9 +231,14 @@ export class VirtualHost {
     }
   }
 
-  private createQueue(name: string, options: QueueOptions, owner: object): Queue {
+  private createQueue(name: string, options: QueueOptions, owner: object, isNew = true): Queue {
     const queue = new Queue(name, this.name, options, options.exclusive ? owner : null);
     this.queues.set(name, queue);
+    // Exclusive queues die with their connection, so they are never worth persisting.
+    if (this.storage && options.durable && !options.exclusive) {
+      queue.storage = this.storage;
+      if (isNew) this.pendingWrite = this.storage.saveQueue(queue);
+    }
     return queue;
   }
 

@@ -1,0 +1,81 @@
+import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
+import type { EnqueueEntry, MessageStore, MetadataRecord, MetadataStore } from '@app/storage';
+import type { Queue, QueueOptions, QueueStorage } from '../queue/queue.js';
+
+/** A durable queue as stored in the metadata store. */
+export interface QueueRecord {
+  vhost: string;
+  name: string;
+  options: QueueOptions;
+}
+
+interface QueueRecordValue {
+  vhost: string;
+  name: string;
+  autoDelete: boolean;
+  arguments: string;
+}
+
+const ignore = (): undefined => undefined;
+
+/**
+ * The broker's view of its storage ports: queue records in the MetadataStore, persistent messages of durable
+ * queues in the MessageStore. Message-path calls (remove, markDelivered) are fire-and-forget: the store batches
+ * them into its group commit, and a lost removal only causes a redelivery after a crash.
+ */
+export class BrokerStorage implements QueueStorage {
+  constructor(
+    readonly messages: MessageStore,
+    readonly metadata: MetadataStore,
+  ) {}
+
+  /** Settled messages leave the store. */
+  remove(queueId: string, seqs: readonly number[]): void {
+    // Failures surface through the store's fault state (and the next enqueue's nack), not here.
+    this.messages.remove(queueId, seqs).catch(ignore);
+  }
+
+  /** Delivered messages come back with redelivered=true after a crash. */
+  markDelivered(queueId: string, seqs: readonly number[]): void {
+    this.messages.markDelivered(queueId, seqs);
+  }
+
+  /** Writes persistent messages; resolves when they are durable (the publisher's confirm waits for it). */
+  enqueue(entries: EnqueueEntry[]): Promise<void> {
+    return this.messages.enqueue(entries);
+  }
+
+  /** Persists a durable queue's declaration. */
+  saveQueue(queue: Queue): Promise<void> {
+    const value: QueueRecordValue = {
+      vhost: queue.vhost,
+      name: queue.name,
+      autoDelete: queue.options.autoDelete,
+      arguments: encodeFieldTable(queue.options.arguments).toString('base64'),
+    };
+    return this.metadata.apply([{ type: 'put', kind: 'queue', key: queue.storageId, value: Buffer.from(JSON.stringify(value)) }]);
+  }
+
+  /** Forgets a deleted durable queue and its messages. */
+  deleteQueue(queue: Queue): Promise<void> {
+    const record = this.metadata.apply([{ type: 'del', kind: 'queue', key: queue.storageId }]);
+    const messages = this.messages.deleteQueue(queue.storageId);
+    return Promise.all([record, messages]).then(ignore);
+  }
+
+  /** Decodes the queue records among `records`. */
+  static queueRecords(records: readonly MetadataRecord[]): QueueRecord[] {
+    const out: QueueRecord[] = [];
+    for (const record of records) {
+      if (record.kind !== 'queue') continue;
+      const value = JSON.parse(record.value.toString('utf8')) as QueueRecordValue;
+      const args: FieldTable = decodeFieldTable(Buffer.from(value.arguments, 'base64'));
+      out.push({
+        vhost: value.vhost,
+        name: value.name,
+        options: { durable: true, exclusive: false, autoDelete: value.autoDelete, arguments: args },
+      });
+    }
+    return out;
+  }
+}
