@@ -1,22 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
-import { waitFor } from '../support/wait-for.js';
-
-/** Runs apps/broker/src/main.ts in a child process from source, as `npm run dev:broker` does. */
-function spawnBroker(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', './test/support/register-ts.mjs', 'apps/broker/src/main.ts'], {
-    env: { ...process.env, WARREN_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+import { spawnBrokerProcess as spawnBroker } from '../support/broker-process.js';
 
 describe('broker process', () => {
   let dataDir: string;
@@ -30,13 +16,9 @@ describe('broker process', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('closes clients with 320 CONNECTION_FORCED on %s and exits 0', async (signal) => {
-    const broker = spawnBroker({ WARREN_AMQP_HOST: '127.0.0.1', WARREN_AMQP_PORT: '0', WARREN_DATA_DIR: dataDir });
+    const broker = spawnBroker({ WARREN_DATA_DIR: dataDir });
     try {
-      const line = await waitFor(() => /listening on amqp:\/\/127\.0\.0\.1:(\d+)/.exec(broker.output()), {
-        timeoutMs: 30_000,
-        what: 'the listening line',
-      });
-      const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${line[1]}`);
+      const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${await broker.port()}`);
       connection.on('error', () => undefined);
       const closed = new Promise<unknown>((resolve) => connection.on('close', resolve));
       broker.child.kill(signal);

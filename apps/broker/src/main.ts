@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BrokerModule } from './broker.module.js';
 import { BrokerService } from './broker.service.js';
@@ -15,11 +16,12 @@ try {
   throw error;
 }
 
-const app = await NestFactory.createApplicationContext(BrokerModule.forConfig(config), { logger: false, abortOnError: false });
+let app: INestApplicationContext;
 try {
-  await app.init();
+  // createApplicationContext runs the lifecycle hooks, so storage recovery and listening happen in here.
+  app = await NestFactory.createApplicationContext(BrokerModule.forConfig(config), { logger: false, abortOnError: false });
 } catch (error) {
-  // A locked, foreign or damaged data directory: say so plainly (the message names the path), no stack trace.
+  // A locked, foreign or damaged data directory, or a busy port: say so plainly (naming it), no stack trace.
   process.stderr.write(`Warren broker: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { BrokerCore, BrokerStorage } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
-import { MemoryMessageStore, MemoryMetadataStore, openLevelStorage } from '@app/storage';
+import { MemoryMessageStore, MemoryMetadataStore, openLevelStorage, type LevelStorageOptions } from '@app/storage';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
 import { BrokerLogger } from './logger.js';
@@ -25,7 +25,14 @@ export class WarrenBroker {
   /** Messages recovered from storage at start-up. */
   recoveredMessages = 0;
 
-  constructor(config: Partial<BrokerConfig> = {}, logger?: BrokerLogger) {
+  /**
+   * @param storageOptions LevelDB tuning and test seams (a failing `batchFn` simulates a full disk).
+   */
+  constructor(
+    config: Partial<BrokerConfig> = {},
+    logger?: BrokerLogger,
+    private readonly storageOptions: LevelStorageOptions = {},
+  ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     this.logger = logger ?? new BrokerLogger(this.config.logLevel);
     this.listener = new AmqpListener((socket) => this.accept(socket));
@@ -73,7 +80,7 @@ export class WarrenBroker {
       };
     } else {
       path = resolve(this.config.dataDir);
-      const level = await openLevelStorage(path);
+      const level = await openLevelStorage(path, this.storageOptions);
       storage = new BrokerStorage(level.messages, level.metadata);
       this.closeStorage = () => level.close();
     }

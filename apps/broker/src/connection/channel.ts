@@ -497,9 +497,12 @@ export class Channel implements DirectReplyConsumer {
   /** The consumer's queue was deleted. */
   consumerCancelledByServer(consumer: ChannelConsumer): void {
     this.consumers.delete(consumer.tag);
-    if (this.state === 'open' && this.host.isCancelNotifySupported) {
-      this.send({ name: 'basic.cancel', classId: 60, methodId: 30, consumerTag: consumer.tag, nowait: true });
-    }
+    if (!this.host.isCancelNotifySupported) return;
+    // Deferred so that a `queue.delete` on this same channel is answered (delete-ok) before the cancel, as RabbitMQ
+    // orders them: clients finish a test on the cancel and would otherwise lose the pending delete-ok.
+    queueMicrotask(() => {
+      if (this.state === 'open') this.send({ name: 'basic.cancel', classId: 60, methodId: 30, consumerTag: consumer.tag, nowait: true });
+    });
   }
 
   /** Lets every consumer of the channel take messages again (socket drained, prefetch raised). */
