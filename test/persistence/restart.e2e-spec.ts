@@ -134,11 +134,11 @@ describe('restart with LevelDB storage', () => {
     channel = await connection.createConfirmChannel();
     channel.on('error', () => undefined);
     await expect(channel.checkQueue('drop')).rejects.toThrow(/NOT_FOUND/);
-    channel = await connection.createConfirmChannel();
-    channel.publish('events', 'a', Buffer.from('a'), { persistent: true });
-    channel.publish('events', 'b', Buffer.from('b'), { persistent: true });
-    await channel.waitForConfirms();
-    expect((await channel.checkQueue('keep')).messageCount).toBe(1);
+    const confirmChannel = await connection.createConfirmChannel();
+    confirmChannel.publish('events', 'a', Buffer.from('a'), { persistent: true });
+    confirmChannel.publish('events', 'b', Buffer.from('b'), { persistent: true });
+    await confirmChannel.waitForConfirms();
+    expect((await confirmChannel.checkQueue('keep')).messageCount).toBe(1);
     await connection.close();
   });
 });
