@@ -103,6 +103,16 @@ describe('raw-socket protocol errors', () => {
       ReplyCode.NOT_IMPLEMENTED,
     ],
     [
+      'basic.recover(requeue=false)',
+      (raw) => raw.sendMethod(1, { name: 'basic.recover', classId: 60, methodId: 110, requeue: false }),
+      ReplyCode.NOT_IMPLEMENTED,
+    ],
+    [
+      'a connection method on a channel',
+      (raw) => raw.sendMethod(1, { name: 'connection.update-secret', classId: 10, methodId: 70, newSecret: Buffer.alloc(0), reason: '' }),
+      ReplyCode.COMMAND_INVALID,
+    ],
+    [
       'channel.flow(active=false)',
       (raw) => raw.sendMethod(1, { name: 'channel.flow', classId: 20, methodId: 20, active: false }),
       ReplyCode.NOT_IMPLEMENTED,

@@ -1,0 +1,35 @@
+import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
+
+/** What a broker-initiated channel.close told amqplib. */
+export interface ChannelCloseError {
+  code: number;
+  message: string;
+  classId: number;
+  methodId: number;
+}
+
+/**
+ * Runs `operation` on a fresh channel and resolves with the channel.close it provokes (the channel is gone
+ * afterwards). Fails the test if the operation succeeds.
+ */
+export async function channelError(
+  connection: ChannelModel,
+  operation: (channel: Channel) => Promise<unknown> | unknown,
+): Promise<ChannelCloseError> {
+  const channel = await connection.createChannel();
+  const closed = new Promise<ChannelCloseError>((resolve) => {
+    channel.on('error', (error: ChannelCloseError) => resolve(error));
+  });
+  // amqplib rejects the pending RPC too; the 'error' event carries the code and ids.
+  await Promise.resolve()
+    .then(() => operation(channel))
+    .catch(() => undefined);
+  return closed;
+}
+
+/** A confirm channel whose errors are swallowed (tests assert on them explicitly). */
+export async function confirmChannel(connection: ChannelModel): Promise<ConfirmChannel> {
+  const channel = await connection.createConfirmChannel();
+  channel.on('error', () => undefined);
+  return channel;
+}
