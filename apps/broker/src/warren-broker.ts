@@ -94,6 +94,8 @@ export class WarrenBroker {
     this.logger.error(`storage fault: ${error.message}; publishes of persistent messages are refused until it clears`);
     if (this.reopenTimer || !this.isStarted) return;
     const retry = (): void => {
+      // Closed meanwhile (a reopen was in flight): stop, or a failing reopen of the closed store retries forever.
+      if (!this.isStarted) return;
       this.reopenTimer = setTimeout(() => {
         storage.messages.reopen().then(
           () => {

@@ -375,7 +375,9 @@ export class Channel implements DirectReplyConsumer {
     }
     if (!confirms) return;
     const tag = confirms.currentTag;
-    if (typeof outcome === 'object') {
+    if (outcome === PublishOutcome.Rejected) {
+      confirms.settle(tag, false);
+    } else if (typeof outcome === 'object') {
       outcome.then(
         () => confirms.settle(tag, true),
         // Never confirm what the store did not take (reliability-and-security.md §1.4).
@@ -453,7 +455,7 @@ export class Channel implements DirectReplyConsumer {
         name: 'basic.get-ok', classId: 60, methodId: 71, deliveryTag, redelivered: entry.redelivered,
         exchange: message.exchange, routingKey: message.routingKey, messageCount: queue.messageCount,
       },
-      message.rawProperties,
+      queue.rawPropertiesFor(entry),
       message.body,
       this.host.frameMax,
     );
@@ -473,7 +475,7 @@ export class Channel implements DirectReplyConsumer {
         name: 'basic.deliver', classId: 60, methodId: 60, consumerTag: consumer.tag, deliveryTag,
         redelivered: entry.redelivered, exchange: message.exchange, routingKey: message.routingKey,
       },
-      message.rawProperties,
+      queue.rawPropertiesFor(entry),
       message.body,
       this.host.frameMax,
     );
@@ -529,7 +531,8 @@ export class Channel implements DirectReplyConsumer {
     }
     for (const record of records) {
       if (record.consumer) record.consumer.unackedCount--;
-      record.queue.settled(record.entry);
+      if (kind === 'ack') record.queue.settled(record.entry);
+      else record.queue.rejected(record.entry);
     }
     // Freed prefetch credit: let the consumers' queues deliver again.
     if (this.channelPrefetch > 0) this.resumeDeliveries();

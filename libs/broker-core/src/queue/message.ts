@@ -1,4 +1,4 @@
-import { decodeProperties, type BasicProperties } from '@app/codec';
+import { decodeProperties, propertiesSize, writeProperties, type BasicProperties } from '@app/codec';
 
 /**
  * One published message, shared by reference by every queue it was routed to.
@@ -52,6 +52,13 @@ export class Message {
     return (this.stored = data);
   }
 
+  /** A new message with properties built by the broker (dead letters, delayed messages), encoded once here. */
+  static withProperties(exchange: string, routingKey: string, properties: BasicProperties, body: Buffer): Message {
+    const raw = Buffer.allocUnsafe(propertiesSize(properties));
+    writeProperties(raw, 0, properties);
+    return new Message(exchange, routingKey, raw, properties, body);
+  }
+
   /** Rebuilds a persistent message from its storage form; properties and body are views of `data`, not copies. */
   static fromStorage(data: Buffer): Message {
     let at = 0;
@@ -76,4 +83,10 @@ export interface QueueEntry {
   readonly message: Message;
   readonly seq: number;
   redelivered: boolean;
+  /** Deliveries so far (for `x-delivery-limit` and the `x-delivery-count` header). */
+  deliveryCount: number;
+  /** Priority level (0 unless the queue has `x-max-priority`). */
+  readonly priority: number;
+  /** When the message expires in this queue (epoch ms), 0 for never. */
+  readonly expiresAt: number;
 }

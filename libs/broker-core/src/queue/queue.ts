@@ -1,7 +1,8 @@
-import type { FieldTable } from '@app/codec';
+import { propertiesSize, writeProperties, type FieldTable } from '@app/codec';
 import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
-import { RingBuffer } from './ring-buffer.js';
+import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
+import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
 
 /**
  * Where a durable queue's persistent messages live (a thin view of the MessageStore port, so the queue does not
@@ -14,6 +15,17 @@ export interface QueueStorage {
   markDelivered(queueId: string, seqs: readonly number[]): void;
 }
 
+/** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** What a queue asks of its virtual host. */
+export interface QueueHooks {
+  /** The message leaves the queue for good for `reason`: route it to the dead-letter exchange, if any. */
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
+  /** `x-expires` ran out: the queue was unused for its whole lifetime setting. */
+  expired(queue: Queue): void;
+}
+
 /** The declared shape of a queue, as `queue.declare` carries it. */
 export interface QueueOptions {
   durable: boolean;
@@ -23,18 +35,23 @@ export interface QueueOptions {
 }
 
 /**
- * A queue: ready messages in a ring buffer, consumers served round-robin under their prefetch.
+ * A queue: ready messages (FIFO, or per priority level), consumers served round-robin under their prefetch, and
+ * the policies of its `x-*` arguments (length limits, TTL, dead-lettering, delivery limit, expiry).
  *
- * Invariants: called only from the event loop thread, never awaits; `dispatch()` is not re-entrant
- * (a delivery cannot enqueue into the same queue synchronously).
+ * Invariants: called only from the event loop thread, never awaits; `dispatch()` is not re-entrant. Expired
+ * messages are removed from the head only (RabbitMQ semantics), so expiry never scans the queue.
  */
 export class Queue {
-  private readonly ready = new RingBuffer<QueueEntry>();
+  readonly policy: QueuePolicy;
+  private readonly ready: ReadyList;
   private readonly consumerList: QueueConsumer[] = [];
   private nextConsumer = 0;
   private nextSeq = 1;
   private dispatching = false;
   private readyBytes = 0;
+  private expiryTimer?: NodeJS.Timeout;
+  private expiryAt = 0;
+  private idleTimer?: NodeJS.Timeout;
   /** Deliveries out with channels and not yet settled. */
   unackedCount = 0;
   /** Set once the queue has had a consumer: auto-delete applies only after that (RabbitMQ semantics). */
@@ -43,9 +60,12 @@ export class Queue {
   isDeleted = false;
   /** Set for durable, non-exclusive queues of a broker with a message store: persistent messages are stored. */
   storage?: QueueStorage;
+  /** Dead-lettering and expiry, provided by the virtual host. */
+  hooks?: QueueHooks;
   /** The queue's id in storage. */
   readonly storageId: string;
 
+  /** Parses the arguments first: a bad one throws 406 before anything is created. */
   constructor(
     readonly name: string,
     readonly vhost: string,
@@ -53,6 +73,8 @@ export class Queue {
     /** The owning connection of an exclusive queue; null otherwise. */
     readonly exclusiveOwner: object | null,
   ) {
+    this.policy = parseQueueArguments(name, vhost, options.arguments);
+    this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : new FifoReadyList();
     this.storageId = `${encodeURIComponent(vhost)}/${name}`;
   }
 
@@ -90,74 +112,113 @@ export class Queue {
     return this.consumerList.length === 1 && this.consumerList[0].exclusive;
   }
 
-  /** Adds a message at the tail and delivers what consumers can take. */
-  enqueue(message: Message): QueueEntry {
+  /** Adds a message at the tail and delivers what consumers can take; undefined when refused by `x-overflow`. */
+  enqueue(message: Message): QueueEntry | undefined {
     const entry = this.push(message);
-    if (this.consumerList.length > 0) this.dispatch();
+    if (entry && this.consumerList.length > 0) this.dispatch();
     return entry;
   }
 
-  /** Adds a message at the tail without dispatching (the caller persists it first, then calls `dispatch()`). */
-  push(message: Message): QueueEntry {
-    const entry: QueueEntry = { message, seq: this.nextSeq++, redelivered: false };
+  /**
+   * Adds a message without dispatching (the caller persists it first, then calls `dispatch()`).
+   * Applies the length limit: `drop-head` makes room by dropping (dead-lettering) the oldest, `reject-publish`
+   * refuses the new message (undefined: the publisher gets a nack), `reject-publish-dlx` refuses and dead-letters it.
+   */
+  push(message: Message): QueueEntry | undefined {
+    const policy = this.policy;
+    const size = message.bodySize;
+    const isOver = (extraCount: number, extraBytes: number): boolean =>
+      (policy.maxLength !== undefined && this.ready.length + extraCount > policy.maxLength) ||
+      (policy.maxLengthBytes !== undefined && this.readyBytes + extraBytes > policy.maxLengthBytes);
+    if (policy.overflow !== 'drop-head' && isOver(1, size)) {
+      if (policy.overflow === 'reject-publish-dlx') this.hooks?.deadLetter(this, message, 'maxlen');
+      return undefined;
+    }
+    const entry: QueueEntry = {
+      message,
+      seq: this.nextSeq++,
+      redelivered: false,
+      deliveryCount: 0,
+      priority: policy.maxPriority ? (message.properties.priority ?? 0) : 0,
+      expiresAt: this.expiryFor(message),
+    };
+    this.ready.push(entry);
+    this.readyBytes += size;
+    while (isOver(0, 0) && this.ready.length > 0) this.drop(this.ready.shift()!, 'maxlen');
+    if (entry.expiresAt > 0) this.scheduleExpiry();
+    return entry;
+  }
+
+  /** Appends a recovered message at start-up, in seq order. TTLs restart from now: enqueue times are not stored. */
+  restore(message: Message, seq: number, redelivered: boolean): void {
+    const entry: QueueEntry = {
+      message,
+      seq,
+      redelivered,
+      deliveryCount: redelivered ? 1 : 0,
+      priority: this.policy.maxPriority ? (message.properties.priority ?? 0) : 0,
+      expiresAt: this.expiryFor(message),
+    };
     this.ready.push(entry);
     this.readyBytes += message.bodySize;
-    return entry;
-  }
-
-  /** Appends recovered messages at start-up, in seq order. */
-  restore(entry: QueueEntry): void {
-    this.ready.push(entry);
-    this.readyBytes += entry.message.bodySize;
-    if (entry.seq >= this.nextSeq) this.nextSeq = entry.seq + 1;
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    if (entry.expiresAt > 0) this.scheduleExpiry();
   }
 
   /** Takes the head message for `basic.get`; `isTracked` when the caller will wait for an ack. */
   take(isTracked: boolean): QueueEntry | undefined {
+    this.touch();
+    this.expireHead(Date.now());
     const entry = this.ready.shift();
-    if (entry) {
-      this.readyBytes -= entry.message.bodySize;
-      if (isTracked) {
-        this.unackedCount++;
-        if (this.storage && entry.message.isPersistent) this.storage.markDelivered(this.storageId, [entry.seq]);
-      } else {
-        this.forget(entry);
-      }
+    if (!entry) return undefined;
+    this.readyBytes -= entry.message.bodySize;
+    entry.deliveryCount++;
+    if (isTracked) {
+      this.unackedCount++;
+      if (this.storage && entry.message.isPersistent) this.storage.markDelivered(this.storageId, [entry.seq]);
+    } else {
+      this.forget(entry);
     }
     return entry;
   }
 
-  /** An unacked delivery of this queue was acked (or rejected without requeue): its stored copy goes. */
+  /** An unacked delivery was acked: its stored copy goes. */
   settled(entry: QueueEntry): void {
     this.unackedCount--;
     this.forget(entry);
   }
 
-  /** Drops the stored copy of a message that left the queue for good. */
-  private forget(entry: QueueEntry): void {
-    if (this.storage && entry.message.isPersistent && !this.isDeleted) this.storage.remove(this.storageId, [entry.seq]);
+  /** An unacked delivery was rejected without requeue: dead-letter it (reason `rejected`) or drop it. */
+  rejected(entry: QueueEntry): void {
+    this.unackedCount--;
+    this.drop(entry, 'rejected');
   }
 
   /**
    * Puts unacked entries back at their original positions with `redelivered` set (requeue on nack, recover,
-   * cancel, channel close, connection loss). `entries` must be in ascending seq order.
+   * channel close, connection loss). `entries` must be in ascending seq order. Past `x-delivery-limit` a message
+   * is dead-lettered instead.
    */
   requeue(entries: readonly QueueEntry[]): void {
     if (this.isDeleted || entries.length === 0) return;
     this.unackedCount -= entries.length;
-    // Walk backwards so that the common case, everything older than the head, is a run of O(1) unshifts.
+    const limit = this.policy.deliveryLimit;
     for (let i = entries.length - 1; i >= 0; i--) {
       const entry = entries[i];
+      if (limit !== undefined && entry.deliveryCount > limit) {
+        this.drop(entry, 'delivery_limit');
+        continue;
+      }
       entry.redelivered = true;
-      this.ready.insertAt(this.positionFor(entry.seq), entry);
+      this.ready.insertBySeq(entry);
       this.readyBytes += entry.message.bodySize;
     }
+    this.scheduleExpiry();
     this.dispatch();
   }
 
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
-    const count = this.ready.length;
     const entries = this.ready.drain();
     this.readyBytes = 0;
     if (this.storage && !this.isDeleted) {
@@ -165,13 +226,14 @@ export class Queue {
       for (const entry of entries) if (entry.message.isPersistent) seqs.push(entry.seq);
       if (seqs.length > 0) this.storage.remove(this.storageId, seqs);
     }
-    return count;
+    return entries.length;
   }
 
   /** Registers a consumer and starts delivering to it. */
   addConsumer(consumer: QueueConsumer): void {
     this.consumerList.push(consumer);
     this.hasHadConsumers = true;
+    this.touch();
     this.dispatch();
   }
 
@@ -182,15 +244,32 @@ export class Queue {
     this.consumerList.splice(index, 1);
     if (this.nextConsumer > index) this.nextConsumer--;
     if (this.nextConsumer >= this.consumerList.length) this.nextConsumer = 0;
+    this.touch();
     return true;
   }
 
   /** Marks the queue deleted, cancels its consumers and drops its messages; returns the dropped count. */
   markDeleted(): number {
     this.isDeleted = true;
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.idleTimer);
     const consumers = this.consumerList.splice(0);
     for (const consumer of consumers) consumer.cancelledByServer(this);
     return this.purge();
+  }
+
+  /**
+   * The queue was used (declare, consume, get, cancel): restarts the `x-expires` countdown, which only runs while
+   * the queue has no consumers.
+   */
+  touch(): void {
+    const expires = this.policy.expires;
+    if (expires === undefined || this.isDeleted) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.consumerList.length > 0) return;
+    this.idleTimer = setTimeout(() => this.hooks?.expired(this), expires);
+    this.idleTimer.unref();
   }
 
   /**
@@ -202,7 +281,9 @@ export class Queue {
     this.dispatching = true;
     try {
       const consumers = this.consumerList;
+      const now = Date.now();
       while (this.ready.length > 0 && consumers.length > 0) {
+        if (this.expireHead(now) === 0) break;
         const count = consumers.length;
         let chosen: QueueConsumer | undefined;
         for (let i = 0; i < count; i++) {
@@ -216,6 +297,7 @@ export class Queue {
         if (!chosen) break;
         const entry = this.ready.shift()!;
         this.readyBytes -= entry.message.bodySize;
+        entry.deliveryCount++;
         if (chosen.noAck) this.forget(entry);
         else {
           this.unackedCount++;
@@ -228,20 +310,74 @@ export class Queue {
     }
   }
 
+  /**
+   * The property bytes to deliver an entry with: the publisher's own, except on queues with `x-delivery-limit`,
+   * where redeliveries carry `x-delivery-count` (RabbitMQ quorum-queue behaviour).
+   */
+  rawPropertiesFor(entry: QueueEntry): Buffer {
+    const message = entry.message;
+    if (this.policy.deliveryLimit === undefined || entry.deliveryCount <= 1) return message.rawProperties;
+    const properties = message.properties;
+    const updated = { ...properties, headers: { ...properties.headers, 'x-delivery-count': entry.deliveryCount - 1 } };
+    const raw = Buffer.allocUnsafe(propertiesSize(updated));
+    writeProperties(raw, 0, updated);
+    return raw;
+  }
+
   /** Ready entries from the head, for peeking without consuming (tests, admin `get` previews). */
   *readyEntries(): IterableIterator<QueueEntry> {
     yield* this.ready;
   }
 
-  /** Index at which an entry with `seq` keeps the ready list in seq order (binary search). */
-  private positionFor(seq: number): number {
-    let low = 0;
-    let high = this.ready.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.ready.at(mid)!.seq < seq) low = mid + 1;
-      else high = mid;
+  /** Releases timers (broker shutdown). */
+  dispose(): void {
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.idleTimer);
+  }
+
+  private expiryFor(message: Message): number {
+    const queueTtl = this.policy.messageTtl;
+    const expiration = message.properties.expiration;
+    const messageTtl = expiration === undefined ? undefined : Number(expiration);
+    const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl);
+    return ttl === undefined ? 0 : Date.now() + ttl;
+  }
+
+  /** Drops expired messages at the head; returns how many ready messages remain. */
+  private expireHead(now: number): number {
+    for (let head = this.ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = this.ready.peek()) {
+      this.ready.shift();
+      this.readyBytes -= head.message.bodySize;
+      this.drop(head, 'expired');
     }
-    return low;
+    return this.ready.length;
+  }
+
+  /** Arms one timer for the head's expiry, so expired messages leave even with no consumer asking. */
+  private scheduleExpiry(): void {
+    const head = this.ready.peek();
+    if (!head || head.expiresAt === 0 || this.isDeleted) return;
+    if (this.expiryTimer && this.expiryAt <= head.expiresAt) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryAt = head.expiresAt;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      this.expireHead(Date.now());
+      this.expiryAt = 0;
+      this.scheduleExpiry();
+      this.dispatch();
+    }, Math.max(0, head.expiresAt - Date.now() + 1));
+    this.expiryTimer.unref();
+  }
+
+  /** A message leaves the queue without being acked: dead-letter it when the queue says so, then forget it. */
+  private drop(entry: QueueEntry, reason: DeadLetterReason): void {
+    if (!this.isDeleted && this.policy.deadLetterExchange !== undefined) this.hooks?.deadLetter(this, entry.message, reason);
+    this.forget(entry);
+  }
+
+  /** Drops the stored copy of a message that left the queue for good. */
+  private forget(entry: QueueEntry): void {
+    if (this.storage && entry.message.isPersistent && !this.isDeleted) this.storage.remove(this.storageId, [entry.seq]);
   }
 }

@@ -5,7 +5,8 @@ import type { EnqueueEntry, MessageStore, MetadataRecord } from '@app/storage';
 import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
 import type { BrokerStorage, QueueRecord } from '../persistence/broker-storage.js';
 import { Message } from '../queue/message.js';
-import { Queue, type QueueOptions } from '../queue/queue.js';
+import { Queue, type DeadLetterReason, type QueueHooks, type QueueOptions } from '../queue/queue.js';
+import { deadLetterMessage, isDeadLetterCycle } from './dead-letter.js';
 import { queueInequivalence } from './queue-equivalence.js';
 
 /** The pseudo-queue name clients consume from for direct reply-to. */
@@ -21,6 +22,14 @@ export interface DirectReplyConsumer {
 export enum PublishOutcome {
   Routed,
   Unroutable,
+  /** At least one queue refused it (`x-overflow: reject-publish`): the publisher gets a nack. */
+  Rejected,
+}
+
+interface PendingDeadLetter {
+  queue: Queue;
+  message: Message;
+  reason: DeadLetterReason;
 }
 
 /**
@@ -38,6 +47,15 @@ export class VirtualHost {
   private storage?: BrokerStorage;
   private persistence?: TopologyPersistence<Queue>;
   private pendingWrite?: Promise<void>;
+  /** Dead letters waiting to be routed; drained by one loop so dead-lettering never recurses into a queue. */
+  private readonly deadLetters: PendingDeadLetter[] = [];
+  private isRoutingDeadLetters = false;
+  private readonly queueHooks: QueueHooks = {
+    deadLetter: (queue, message, reason) => this.deadLetter(queue, message, reason),
+    expired: (queue) => {
+      if (queue.consumerCount === 0) this.removeQueue(queue);
+    },
+  };
 
   constructor(readonly name: string) {
     this.topology = new Topology<Queue>(name, undefined, (queueName) => this.queues.get(queueName));
@@ -64,7 +82,7 @@ export class VirtualHost {
       const queue = this.createQueue(record.name, record.options, this, false);
       const info = await messages.queueInfo(queue.storageId);
       for await (const stored of messages.recover(queue.storageId)) {
-        queue.restore({ message: Message.fromStorage(stored.data), seq: stored.seq, redelivered: stored.mayHaveBeenDelivered });
+        queue.restore(Message.fromStorage(stored.data), stored.seq, stored.mayHaveBeenDelivered);
         restored++;
       }
       if (info) queue.nextSequence = info.nextSeq;
@@ -119,6 +137,7 @@ export class VirtualHost {
       if (options.exclusive && !existing.exclusiveOwner) throw this.locked(requestedName);
       const difference = queueInequivalence(requestedName, this.name, existing.options, options);
       if (difference) throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, difference));
+      existing.touch();
       return { queue: existing, isCreated: false };
     }
     if (requestedName.startsWith('amq.')) {
@@ -158,6 +177,7 @@ export class VirtualHost {
     this.queues.delete(queue.name);
     this.topology.removeQueue(queue);
     const dropped = queue.markDeleted();
+    queue.dispose();
     if (queue.storage) this.pendingWrite = this.storage!.deleteQueue(queue);
     this.onQueueDeleted?.(queue);
     return dropped;
@@ -189,25 +209,70 @@ export class VirtualHost {
     }
     const targets = this.routeScratch;
     try {
-      this.topology.route(exchange, routingKey, message.properties.headers, targets);
+      const headers = message.properties.headers;
+      // Sender-selected distribution: CC and BCC headers add routing keys; BCC is stripped before delivery.
+      const keys = headers && (headers.CC !== undefined || headers.BCC !== undefined) ? senderSelectedKeys(routingKey, headers) : routingKey;
+      this.topology.route(exchange, keys, headers, targets);
       if (targets.size === 0) return PublishOutcome.Unroutable;
-      if (!message.isPersistent || !this.storage) {
-        for (const queue of targets) queue.enqueue(message);
-        return PublishOutcome.Routed;
-      }
-      // Persistent: hand the store every durable copy before any delivery, so a delivery is always of a stored
-      // message (its delivered mark and a later ack then refer to something the store knows).
-      let entries: EnqueueEntry[] | undefined;
-      for (const queue of targets) {
-        const entry = queue.push(message);
-        if (queue.storage) (entries ??= []).push({ queueId: queue.storageId, seq: entry.seq, data: message.storageData });
-      }
-      const write = entries ? this.storage.enqueue(entries) : undefined;
-      for (const queue of targets) if (queue.consumerCount > 0) queue.dispatch();
-      return write ?? PublishOutcome.Routed;
+      if (headers?.BCC !== undefined) message = withoutBcc(message);
+      return this.enqueueAll(targets, message);
     } finally {
       targets.clear();
     }
+  }
+
+  /**
+   * Enqueues a routed message on every target. Persistent messages are handed to the store for every durable copy
+   * before any delivery, so a delivery is always of a stored message (its delivered mark and a later ack then refer
+   * to something the store knows). Returns the store's write when there is one.
+   */
+  private enqueueAll(targets: Iterable<Queue>, message: Message): PublishOutcome | Promise<void> {
+    let isRejected = false;
+    if (!message.isPersistent || !this.storage) {
+      for (const queue of targets) if (!queue.enqueue(message)) isRejected = true;
+      return isRejected ? PublishOutcome.Rejected : PublishOutcome.Routed;
+    }
+    let entries: EnqueueEntry[] | undefined;
+    for (const queue of targets) {
+      const entry = queue.push(message);
+      if (!entry) isRejected = true;
+      else if (queue.storage) (entries ??= []).push({ queueId: queue.storageId, seq: entry.seq, data: message.storageData });
+    }
+    const write = entries ? this.storage.enqueue(entries) : undefined;
+    for (const queue of targets) if (queue.consumerCount > 0) queue.dispatch();
+    if (isRejected) {
+      write?.catch(() => undefined);
+      return PublishOutcome.Rejected;
+    }
+    return write ?? PublishOutcome.Routed;
+  }
+
+  /**
+   * Routes a message that left `queue` for `reason` to the queue's dead-letter exchange (RabbitMQ semantics:
+   * no confirms, a missing exchange drops it, cycles without a rejection are dropped).
+   */
+  private deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void {
+    this.deadLetters.push({ queue, message, reason });
+    if (this.isRoutingDeadLetters) return;
+    this.isRoutingDeadLetters = true;
+    try {
+      for (let next = this.deadLetters.shift(); next; next = this.deadLetters.shift()) this.routeDeadLetter(next);
+    } finally {
+      this.isRoutingDeadLetters = false;
+    }
+  }
+
+  private routeDeadLetter({ queue, message, reason }: PendingDeadLetter): void {
+    const exchangeName = queue.policy.deadLetterExchange!;
+    const exchange = this.topology.getExchange(exchangeName);
+    if (!exchange) return;
+    const routingKey = queue.policy.deadLetterRoutingKey;
+    const dead = deadLetterMessage(message, queue.name, reason, exchangeName, routingKey ?? message.routingKey);
+    const keys = routingKey ?? senderSelectedKeys(message.routingKey, message.properties.headers ?? {});
+    const targets = new Set<Queue>();
+    this.topology.route(exchange, keys, dead.properties.headers, targets);
+    for (const target of targets) if (isDeadLetterCycle(dead, target.name)) targets.delete(target);
+    if (targets.size > 0) void this.enqueueAll(targets, dead);
   }
 
   /** Registers a channel's direct reply-to consumer; returns the reply-to address to put in requests. */
@@ -233,7 +298,9 @@ export class VirtualHost {
 
   private createQueue(name: string, options: QueueOptions, owner: object, isNew = true): Queue {
     const queue = new Queue(name, this.name, options, options.exclusive ? owner : null);
+    queue.hooks = this.queueHooks;
     this.queues.set(name, queue);
+    queue.touch();
     // Exclusive queues die with their connection, so they are never worth persisting.
     if (this.storage && options.durable && !options.exclusive) {
       queue.storage = this.storage;
@@ -276,4 +343,21 @@ export function toAmqpError(error: unknown): unknown {
       : new ChannelError(error.replyCode, error.replyText);
   }
   return error;
+}
+
+/** The routing key plus the CC and BCC headers' keys (RabbitMQ "Sender-selected Distribution"). */
+function senderSelectedKeys(routingKey: string, headers: Readonly<Record<string, unknown>>): string[] {
+  const keys = [routingKey];
+  for (const name of ['CC', 'BCC']) {
+    const list = headers[name];
+    if (Array.isArray(list)) for (const key of list) if (typeof key === 'string') keys.push(key);
+  }
+  return keys;
+}
+
+/** The message without its BCC header, which consumers must not see. */
+function withoutBcc(message: Message): Message {
+  const headers = { ...message.properties.headers };
+  delete headers.BCC;
+  return Message.withProperties(message.exchange, message.routingKey, { ...message.properties, headers }, message.body);
 }
