@@ -21,9 +21,16 @@ export async function channelError(
     channel.on('error', (error: ChannelCloseError) => resolve(error));
   });
   // amqplib rejects the pending RPC too; the 'error' event carries the code and ids.
-  await Promise.resolve()
+  const succeeded = await Promise.resolve()
     .then(() => operation(channel))
-    .catch(() => undefined);
+    .then(
+      () => true,
+      () => false,
+    );
+  if (succeeded) {
+    await channel.close().catch(() => undefined);
+    throw new Error('expected the broker to close the channel, but the operation succeeded');
+  }
   return closed;
 }
 

@@ -144,7 +144,11 @@ export class Queue {
     };
     this.ready.push(entry);
     this.readyBytes += size;
-    while (isOver(0, 0) && this.ready.length > 0) this.drop(this.ready.shift()!, 'maxlen');
+    while (isOver(0, 0) && this.ready.length > 0) {
+      const head = this.ready.shift()!;
+      this.readyBytes -= head.message.bodySize;
+      this.drop(head, 'maxlen');
+    }
     if (entry.expiresAt > 0) this.scheduleExpiry();
     return entry;
   }
