@@ -124,7 +124,7 @@ describe('queue policies', () => {
       expect(headers['x-first-death-reason']).toBe('expired');
       expect(headers['x-first-death-queue']).toBe(source);
       expect(headers['x-first-death-exchange']).toBe('');
-      const [death] = headers['x-death'] as Array<Record<string, unknown>>;
+      const [death] = headers['x-death'] as unknown as Array<Record<string, unknown>>;
       expect(death).toMatchObject({ count: 1, reason: 'expired', queue: source, exchange: '', 'routing-keys': [source] });
       expect(death.time).toBeDefined();
       expect((await channel.checkQueue(source)).messageCount).toBe(0);
@@ -136,7 +136,7 @@ describe('queue policies', () => {
       await waitFor(async () => (await channel.checkQueue(dead)).messageCount === 1, { what: 'expiry' });
       const [message] = await drain(dead);
       expect(message.properties.expiration).toBeUndefined();
-      const [death] = message.properties.headers!['x-death'] as Array<Record<string, unknown>>;
+      const [death] = message.properties.headers!['x-death'] as unknown as Array<Record<string, unknown>>;
       expect(death['original-expiration']).toBe('10');
     });
 
@@ -182,7 +182,7 @@ describe('queue policies', () => {
       expect(bodies(messages)).toEqual(['one', 'two']);
       expect(messages[0].fields.routingKey).toBe('dead-key');
       expect(messages[0].fields.exchange).toBe(dlx);
-      expect(messages[0].properties.headers!['x-death'][0]).toMatchObject({ reason: 'rejected', queue: source, 'routing-keys': [source] });
+      expect(messages[0].properties.headers!['x-death']![0]).toMatchObject({ reason: 'rejected', queue: source, 'routing-keys': [source] });
     });
 
     it('counts repeated deaths in the same queue and stops cycles that have no rejection', async () => {

@@ -122,6 +122,7 @@ export class WarrenBroker {
     await this.listener.close(this.config.closeTimeoutMs + 500);
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
+    this.core.dispose();
     await this.closeStorage?.();
     this.closeStorage = undefined;
   }

@@ -57,10 +57,18 @@ export class BrokerCore {
     }
     // Messages of queues that no longer have a record (deleted while a write was in flight) are garbage.
     const known = new Set(queues.map((q) => `${encodeURIComponent(q.vhost)}/${q.name}`));
+    for (const vhost of this.vhosts.values()) {
+      for (const exchange of vhost.topology.exchanges()) if (exchange.type.isDelayed) known.add(vhost.delayed.storeId(exchange.name));
+    }
     for (const queueId of await storage.messages.queueIds()) {
       if (!known.has(queueId)) await storage.messages.deleteQueue(queueId);
     }
     return recovered;
+  }
+
+  /** Stops every timer (TTL, expiry, delayed messages) at shutdown. */
+  dispose(): void {
+    for (const vhost of this.vhosts.values()) vhost.dispose();
   }
 
   /** Looks a virtual host up. */

@@ -1,3 +1,4 @@
+import { delayedMessageExchange } from './delayed/delayed-message-exchange.js';
 import { directExchange } from './direct/direct-exchange.js';
 import type { ExchangeType } from './exchange-type.js';
 import { fanoutExchange } from './fanout/fanout-exchange.js';
@@ -12,6 +13,7 @@ export class ExchangeTypeRegistry {
   static withBuiltins(): ExchangeTypeRegistry {
     const registry = new ExchangeTypeRegistry();
     for (const type of [directExchange, fanoutExchange, topicExchange, headersExchange]) registry.register(type);
+    registry.register(delayedMessageExchange(registry));
     return registry;
   }
 

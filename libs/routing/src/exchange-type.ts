@@ -20,7 +20,11 @@ export interface ExchangeType {
   /** The name clients pass in `exchange.declare` (`direct`, `fanout`, `topic`, `headers`, …). */
   readonly name: string;
   /** Creates an empty binding index for one exchange of this type. */
-  createMatcher<D>(): BindingMatcher<D>;
+  createMatcher<D>(args?: Headers): BindingMatcher<D>;
+  /** Returns RabbitMQ's text for exchange arguments this type refuses at declare (checked on creation only). */
+  validateArguments?(args: Headers): string | undefined;
+  /** Set by types that hold messages before routing them (`x-delayed-message`): the broker schedules those. */
+  readonly isDelayed?: boolean;
   /** RabbitMQ's error text for a binding this type refuses (e.g. a bad headers `x-match`), else undefined. */
   validateBinding?(routingKey: string, args: Headers): string | undefined;
 }

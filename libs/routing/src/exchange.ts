@@ -55,7 +55,7 @@ export class Exchange<Q extends RoutableQueue> {
     readonly type: ExchangeType,
     options: Omit<ExchangeOptions, 'type'>,
     directory: ExchangeDirectory<Q>,
-    queueMatcher: BindingMatcher<Q> = type.createMatcher<Q>(),
+    queueMatcher: BindingMatcher<Q> = type.createMatcher<Q>(options.arguments),
   ) {
     this.durable = options.durable;
     this.autoDelete = options.autoDelete;
@@ -88,7 +88,7 @@ export class Exchange<Q extends RoutableQueue> {
     if (binding.destinationType === 'queue') {
       this.queueMatcher.add(binding.routingKey, binding.arguments, binding.destination as Q);
     } else {
-      this.exchangeMatcher ??= this.type.createMatcher<Exchange<Q>>();
+      this.exchangeMatcher ??= this.type.createMatcher<Exchange<Q>>(this.arguments);
       this.exchangeMatcher.add(binding.routingKey, binding.arguments, binding.destination as Exchange<Q>);
       this.exchangeBindingCount++;
     }

@@ -58,7 +58,7 @@ export function explainRoute<Q extends RoutableQueue>(
         for (const queue of found) addQueuePath(queue, [...base, { kind: 'default-exchange', queueName: queue.name }]);
         return;
       }
-      const matcher = visited.type.createMatcher<Binding<Q>>();
+      const matcher = visited.type.createMatcher<Binding<Q>>(visited.arguments);
       for (const binding of visited.bindings) matcher.add(binding.routingKey, binding.arguments, binding);
       const matched = new Set<Binding<Q>>();
       for (const key of keys) matcher.match(key, headers, matched);

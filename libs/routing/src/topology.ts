@@ -108,6 +108,8 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
     if (alternate !== undefined && typeof alternate !== 'string') {
       throw invalidArgType(this.vhost, name, ALTERNATE_EXCHANGE_ARG, fieldTypeName(alternate));
     }
+    const refusal = type.validateArguments?.(options.arguments);
+    if (refusal !== undefined) throw bindingInvalid(refusal);
     const exchange = new Exchange<Q>(name, type, options, this);
     this.exchangesByName.set(name, exchange);
     this.onChange?.({ kind: 'exchange.declared', exchange });

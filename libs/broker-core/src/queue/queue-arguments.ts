@@ -40,8 +40,9 @@ function amqpTypeName(value: FieldValue): string {
   return Array.isArray(value) ? 'array' : 'table';
 }
 
-/** The integer in a numeric field value, or undefined when it is not an integer type. */
-function integerOf(value: FieldValue): number | undefined {
+/** The integer in a numeric field value (any width clients encode it with), or undefined when it is not one. */
+export function integerOf(value: FieldValue | undefined): number | undefined {
+  if (value === undefined) return undefined;
   if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof TypedFieldValue && 'bBsuIil'.includes(value.type)) return Number(value.value as number | bigint);

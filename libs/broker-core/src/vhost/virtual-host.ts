@@ -5,8 +5,10 @@ import type { EnqueueEntry, MessageStore, MetadataRecord } from '@app/storage';
 import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
 import type { BrokerStorage, QueueRecord } from '../persistence/broker-storage.js';
 import { Message } from '../queue/message.js';
+import { integerOf } from '../queue/queue-arguments.js';
 import { Queue, type DeadLetterReason, type QueueHooks, type QueueOptions } from '../queue/queue.js';
 import { deadLetterMessage, isDeadLetterCycle } from './dead-letter.js';
+import { DelayedMessages } from './delayed-messages.js';
 import { queueInequivalence } from './queue-equivalence.js';
 
 /** The pseudo-queue name clients consume from for direct reply-to. */
@@ -50,6 +52,8 @@ export class VirtualHost {
   /** Dead letters waiting to be routed; drained by one loop so dead-lettering never recurses into a queue. */
   private readonly deadLetters: PendingDeadLetter[] = [];
   private isRoutingDeadLetters = false;
+  /** Messages held by `x-delayed-message` exchanges. */
+  readonly delayed: DelayedMessages;
   private readonly queueHooks: QueueHooks = {
     deadLetter: (queue, message, reason) => this.deadLetter(queue, message, reason),
     expired: (queue) => {
@@ -59,6 +63,11 @@ export class VirtualHost {
 
   constructor(readonly name: string) {
     this.topology = new Topology<Queue>(name, undefined, (queueName) => this.queues.get(queueName));
+    this.delayed = new DelayedMessages(
+      name,
+      (exchange, routingKey, message) => void this.routeAndEnqueue(exchange, routingKey, message),
+      (exchangeName) => this.topology.getExchange(exchangeName),
+    );
   }
 
   /** Makes durable queues, exchanges and bindings, and persistent messages, go to storage from now on. */
@@ -89,6 +98,9 @@ export class VirtualHost {
     }
     persistence.restoreBindings(records, (name) => this.queues.get(name));
     persistence.attach();
+    for (const exchange of this.topology.exchanges()) {
+      if (exchange.type.isDelayed && exchange.durable) restored += await this.delayed.restore(exchange.name, messages);
+    }
     return restored;
   }
 
@@ -102,6 +114,12 @@ export class VirtualHost {
     const topologyWrite = this.persistence?.takePendingWrite();
     if (queueWrite && topologyWrite) return Promise.all([queueWrite, topologyWrite]).then(() => undefined);
     return queueWrite ?? topologyWrite;
+  }
+
+  /** Stops every timer of the vhost (shutdown). */
+  dispose(): void {
+    this.delayed.dispose();
+    for (const queue of this.queues.values()) queue.dispose();
   }
 
   /** Looks a queue up by name. */
@@ -207,6 +225,17 @@ export class VirtualHost {
       consumer.deliverReply(message, routingKey);
       return PublishOutcome.Routed;
     }
+    if (exchange.type.isDelayed) {
+      const delay = integerOf(message.properties.headers?.['x-delay']);
+      if (delay !== undefined && delay > 0) {
+        return this.delayed.schedule(exchange, routingKey, message, delay, this.storage?.messages) ?? PublishOutcome.Routed;
+      }
+    }
+    return this.routeAndEnqueue(exchange, routingKey, message);
+  }
+
+  /** Routes and enqueues now (publish, and delayed messages once due). */
+  private routeAndEnqueue(exchange: Exchange<Queue>, routingKey: string, message: Message): PublishOutcome | Promise<void> {
     const targets = this.routeScratch;
     try {
       const headers = message.properties.headers;

@@ -72,6 +72,8 @@ describe('LevelDB group commit', () => {
       'q!a!m!0000000000000002',
       'q!a!meta',
       'q!b!meta',
+      // Every synced batch also carries the next commit epoch (commit-epoch.ts).
+      'warren!epoch',
     ]);
   });
 
@@ -113,7 +115,8 @@ describe('LevelDB group commit', () => {
     const withBig = log.filter((batch) => batch.ops.some((op) => op.key.startsWith('q!big!m!')));
     expect(withBig).toHaveLength(1);
     expect(withBig[0]!.ops.filter((op) => op.key.startsWith('q!big!m!'))).toHaveLength(250);
-    for (const batch of log.filter((b) => b !== withBig[0])) expect(batch.ops.length).toBeLessThanOrEqual(100 + 3);
+    // The cap counts callers' ops; the seal adds up to 3 counters and the commit epoch.
+    for (const batch of log.filter((b) => b !== withBig[0])) expect(batch.ops.length).toBeLessThanOrEqual(100 + 3 + 1);
     expect(await messages.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
   });
 
@@ -123,7 +126,8 @@ describe('LevelDB group commit', () => {
     const removed = messages.remove('q', [1, 1]);
     await Promise.all([enqueued, removed]);
     expect(log).toHaveLength(1);
-    expect(log[0]!.ops.map((op) => op.type)).toEqual(['put', 'del', 'put']);
+    expect(log[0]!.ops.map((op) => op.key)).toEqual(['q!q!m!0000000000000001', 'q!q!m!0000000000000001', 'q!q!meta', 'warren!epoch']);
+    expect(log[0]!.ops.map((op) => op.type)).toEqual(['put', 'del', 'put', 'put']);
     expect(await messages.queueInfo('q')).toEqual({ nextSeq: 2, messageCount: 0 });
   });
 });

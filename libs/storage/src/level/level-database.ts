@@ -2,9 +2,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
 import { StorageError } from '../storage-error.js';
 import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
+import { EPOCH_FILE, EpochFile, decodeEpoch, encodeEpoch, readEpochFile } from './commit-epoch.js';
 import { fromLevelError } from './level-errors.js';
 import { type CommitGroup, type CommitStats, GroupCommitter, type LevelBatchOp } from './group-committer.js';
-import { FORMAT_KEY, FORMAT_VALUE } from './level-keys.js';
+import { EPOCH_KEY, FORMAT_KEY, FORMAT_VALUE } from './level-keys.js';
 
 /** The classic-level handle type Warren uses: UTF-8 string keys, raw Buffer values (no JSON on the data path). */
 export type WarrenLevel = ClassicLevel<string, Buffer>;
@@ -25,8 +26,8 @@ export interface LevelDatabaseOptions {
 }
 
 const DEFAULT_MAX_BATCH_OPS = 5_000;
-// Files LevelDB itself creates; anything else in the directory means it belongs to someone else.
-const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp))$/;
+// Files LevelDB itself creates, plus Warren's epoch sidecar; anything else means the directory is someone else's.
+const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp)|WARREN-EPOCH)$/;
 const LEVELDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(log|ldb|sst))$/;
 
 const defaultBatch: LevelBatchFn = (db, ops, options) => db.batch(ops, options);
@@ -37,6 +38,10 @@ const defaultBatch: LevelBatchFn = (db, ops, options) => db.batch(ops, options);
  *
  * Invariants: at most one open handle per directory per process (LevelDB locks it); `db` is looked up on every
  * use, never cached by callers, because `reopen()` replaces it.
+ *
+ * Every synced batch carries the next commit epoch, mirrored (lagging, never ahead) into the `WARREN-EPOCH`
+ * sidecar; open and reopen refuse a database whose epoch is below the sidecar's, i.e. one whose write-ahead log
+ * lost committed batches (see commit-epoch.ts for the design and its cost).
  */
 export class LevelDatabase {
   /** The data directory. */
@@ -51,6 +56,9 @@ export class LevelDatabase {
   private readonly faultListeners = new Set<StorageFaultListener>();
   private readonly reopenHooks = new Set<() => Promise<void>>();
   private readonly batchFn: LevelBatchFn;
+  // Epoch of the last synced batch known durable; the next synced batch carries epoch + 1.
+  private epoch = 0;
+  private epochFile: EpochFile | undefined;
 
   /** Creates the wrapper; nothing touches the disk before the first `acquire()`. */
   constructor(
@@ -60,7 +68,7 @@ export class LevelDatabase {
     this.path = path;
     this.batchFn = options.batchFn ?? defaultBatch;
     this.committer = new GroupCommitter(
-      (ops, sync) => this.batchFn(this.db, ops, { sync }),
+      (ops, sync) => this.writeBatch(ops, sync),
       (error) => this.recordFault(error),
       options.maxBatchOps ?? DEFAULT_MAX_BATCH_OPS,
     );
@@ -72,6 +80,11 @@ export class LevelDatabase {
       throw new StorageError('CLOSED', `storage: database ${this.path} is not open`, { path: this.path });
     }
     return this.handle;
+  }
+
+  /** Commit epoch of the last synced batch written (0 for a store never synced); for tests and diagnostics. */
+  get commitEpoch(): number {
+    return this.epoch;
   }
 
   /** Batches committed since construction. */
@@ -106,8 +119,12 @@ export class LevelDatabase {
     // Callers of the pending groups see a failure themselves; closing must still happen.
     await this.committer.flush().catch(() => undefined);
     const handle = this.handle;
+    const epochFile = this.epochFile;
     this.handle = undefined;
+    this.epochFile = undefined;
     this.fault = undefined;
+    // After the last batch and before the handle: a clean shutdown leaves the sidecar exact.
+    await epochFile?.close();
     await handle?.close();
   }
 
@@ -155,7 +172,10 @@ export class LevelDatabase {
     try {
       if (this.fault === undefined) await this.committer.flush().catch(() => undefined);
       const old = this.handle;
+      const oldEpochFile = this.epochFile;
       this.handle = undefined;
+      this.epochFile = undefined;
+      await oldEpochFile?.close();
       await old?.close().catch(() => undefined);
       await this.openHandle();
       for (const hook of this.reopenHooks) await hook();
@@ -166,6 +186,20 @@ export class LevelDatabase {
     } finally {
       this.isReopening = false;
     }
+  }
+
+  /**
+   * The committer's writer. A synced batch also puts the next commit epoch; once it is durable the epoch goes to
+   * the sidecar (not awaited). One batch is in flight at a time, so `epoch + 1` is in WAL order.
+   */
+  private writeBatch(ops: LevelBatchOp[], sync: boolean): Promise<void> {
+    if (!sync) return this.batchFn(this.db, ops, { sync });
+    const epoch = this.epoch + 1;
+    ops.push({ type: 'put', key: EPOCH_KEY, value: encodeEpoch(epoch) });
+    return this.batchFn(this.db, ops, { sync }).then(() => {
+      this.epoch = epoch;
+      this.epochFile?.advance(epoch);
+    });
   }
 
   private recordFault(error: unknown): StorageError {
@@ -196,13 +230,32 @@ export class LevelDatabase {
     } catch (error) {
       throw fromLevelError(error, 'cannot open', this.path);
     }
+    let epochFile: EpochFile;
+    let epoch: number;
     try {
-      await this.checkFormat(db);
+      // Before checkFormat: a WAL cut before the format marker leaves an empty database it would adopt.
+      epoch = decodeEpoch(await db.get(EPOCH_KEY), this.path);
+      const recorded = await readEpochFile(this.path);
+      if (recorded !== undefined && recorded > epoch) throw this.lostCommits(recorded, epoch);
+      await this.checkFormat(db, recorded !== undefined || epoch > 0);
+      epochFile = await EpochFile.open(this.path, epoch, recorded);
     } catch (error) {
       await db.close().catch(() => undefined);
       throw error instanceof StorageError ? error : fromLevelError(error, 'cannot read', this.path);
     }
     this.handle = db;
+    this.epoch = epoch;
+    this.epochFile = epochFile;
+  }
+
+  private lostCommits(recorded: number, found: number): StorageError {
+    return new StorageError(
+      'CORRUPTED',
+      `storage: the data directory ${this.path} is damaged: committed writes are missing (${EPOCH_FILE} records ` +
+        `commit ${recorded}, the database ends at commit ${found}; its write-ahead log was truncated or damaged). ` +
+        `Restore it from a backup; to accept the loss and start with what is left, delete ${EPOCH_FILE} in it.`,
+      { path: this.path },
+    );
   }
 
   /**
@@ -222,15 +275,19 @@ export class LevelDatabase {
     }
     const foreign = names.find((name) => !LEVELDB_FILE.test(name));
     if (foreign !== undefined) throw this.notAStore(`contains "${foreign}", which is not a LevelDB file`);
-    if (!names.includes('CURRENT') && names.some((name) => LEVELDB_DATA_FILE.test(name))) {
-      // Data files without CURRENT: a damaged database; creating a new one here would hide the loss.
-      throw new StorageError('CORRUPTED', `storage: ${this.path} has LevelDB data files but no CURRENT file`, {
-        path: this.path,
-      });
+    const evidence = names.find((name) => LEVELDB_DATA_FILE.test(name) || name === EPOCH_FILE);
+    if (!names.includes('CURRENT') && evidence !== undefined) {
+      // Data files (or the epoch sidecar) without CURRENT: a damaged database; creating a new one would hide the loss.
+      throw new StorageError(
+        'CORRUPTED',
+        `storage: the data directory ${this.path} is damaged: it has ${evidence} but no CURRENT file`,
+        { path: this.path },
+      );
     }
   }
 
-  private async checkFormat(db: WarrenLevel): Promise<void> {
+  /** @param isOurs the directory has an epoch sidecar or the database an epoch record: Warren wrote it. */
+  private async checkFormat(db: WarrenLevel, isOurs: boolean): Promise<void> {
     const marker = await db.get(FORMAT_KEY);
     if (marker !== undefined) {
       if (marker.toString('latin1') !== FORMAT_VALUE) {
@@ -241,7 +298,14 @@ export class LevelDatabase {
     // No marker: either a database created by us that crashed before writing it (then it is empty), or
     // someone else's LevelDB.
     const keys = await db.keys({ limit: 1 }).all();
-    if (keys.length > 0) throw this.notAStore('is a LevelDB database without a Warren format marker');
+    if (keys.length > 0) {
+      if (isOurs) {
+        // The marker is in the first batch ever written: a damaged first WAL block drops it while later blocks replay.
+        const message = `storage: the data directory ${this.path} is damaged: its format marker is missing`;
+        throw new StorageError('CORRUPTED', message, { path: this.path });
+      }
+      throw this.notAStore('is a LevelDB database without a Warren format marker');
+    }
     await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE, 'latin1'), { sync: true });
   }
 

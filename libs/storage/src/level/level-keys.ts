@@ -3,6 +3,7 @@
  * orders them bytewise, so each record family is a contiguous range:
  *
  * - `warren!format`                     store-format marker, checked at open
+ * - `warren!epoch`                      commit epoch of the last synced batch (see commit-epoch.ts)
  * - `meta!<kind>!<key>`                 topology record (value opaque)
  * - `q!<queue>!meta`                    queue counters (see queue-counters.ts)
  * - `q!<queue>!d!<seq>`                 delivery count of a redelivered message (uint32), only for count ≥ 2
@@ -18,6 +19,8 @@
 export const FORMAT_KEY = 'warren!format';
 /** Marker value of this layout; bump on incompatible changes. */
 export const FORMAT_VALUE = 'warren-storage/1';
+/** Commit-epoch record key, put into every synced batch (commit-epoch.ts); absent in a store never synced. */
+export const EPOCH_KEY = 'warren!epoch';
 
 /** One past the last key starting with `prefix` (whose last char is `!`): `!` + 1 is `"`. */
 export function rangeEnd(prefix: string): string {

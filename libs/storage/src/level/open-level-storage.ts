@@ -18,7 +18,9 @@ export interface LevelStorage {
 /**
  * Opens (creating if empty) the Warren store in `dir`: one classic-level database shared by the message and
  * metadata stores, so they share one lock, one WAL and one group-commit pipeline. Rejects with StorageError
- * `NOT_A_WARREN_STORE`, `LOCKED` or `CORRUPTED` naming `dir`.
+ * `NOT_A_WARREN_STORE`, `LOCKED` or `CORRUPTED` naming `dir` (`CORRUPTED` also when the write-ahead log lost
+ * committed batches: see commit-epoch.ts). Lost or extra records that leave the log intact are reported by
+ * `messages.verifyIntegrity()` instead.
  */
 export async function openLevelStorage(dir: string, options: LevelStorageOptions = {}): Promise<LevelStorage> {
   const database = new LevelDatabase(dir, options);

@@ -1,0 +1,92 @@
+import type { Exchange } from '@app/routing';
+import type { MessageStore } from '@app/storage';
+import { Message } from '../queue/message.js';
+import type { Queue } from '../queue/queue.js';
+
+interface Pending {
+  timer: NodeJS.Timeout;
+  seq: number;
+  storeId?: string;
+}
+
+/**
+ * Messages held by `x-delayed-message` exchanges until their `x-delay` is over, then routed by the exchange's
+ * `x-delayed-type`. Persistent messages sent to a durable delayed exchange are stored (under a per-exchange
+ * storage id) with their due time, so they survive a restart; the rest live in memory only, as in RabbitMQ's plugin.
+ */
+export class DelayedMessages {
+  private readonly pending = new Set<Pending>();
+  private nextSeq = 1;
+
+  constructor(
+    private readonly vhost: string,
+    private readonly route: (exchange: Exchange<Queue>, routingKey: string, message: Message) => void,
+    private readonly lookup: (name: string) => Exchange<Queue> | undefined,
+  ) {}
+
+  /** The storage id of an exchange's delayed messages. */
+  storeId(exchangeName: string): string {
+    return `delayed:${encodeURIComponent(this.vhost)}/${exchangeName}`;
+  }
+
+  /** Holds a message for `delayMs`; returns the store's write when it had to be persisted. */
+  schedule(exchange: Exchange<Queue>, routingKey: string, message: Message, delayMs: number, store?: MessageStore): Promise<void> | undefined {
+    const dueAt = Date.now() + delayMs;
+    const seq = this.nextSeq++;
+    let write: Promise<void> | undefined;
+    let storeId: string | undefined;
+    if (store && exchange.durable && message.isPersistent) {
+      storeId = this.storeId(exchange.name);
+      const stored = message.storageData;
+      const data = Buffer.allocUnsafe(8 + stored.length);
+      data.writeDoubleBE(dueAt, 0);
+      stored.copy(data, 8);
+      write = store.enqueue([{ queueId: storeId, seq, data }]);
+    }
+    this.arm(exchange.name, routingKey, message, dueAt, seq, storeId, store);
+    return write;
+  }
+
+  /** Re-arms the stored delayed messages of a durable delayed exchange at start-up. */
+  async restore(exchangeName: string, store: MessageStore): Promise<number> {
+    const storeId = this.storeId(exchangeName);
+    let count = 0;
+    for await (const stored of store.recover(storeId)) {
+      const dueAt = stored.data.readDoubleBE(0);
+      const message = Message.fromStorage(stored.data.subarray(8));
+      this.nextSeq = Math.max(this.nextSeq, stored.seq + 1);
+      this.arm(exchangeName, message.routingKey, message, dueAt, stored.seq, storeId, store);
+      count++;
+    }
+    const info = await store.queueInfo(storeId);
+    if (info) this.nextSeq = Math.max(this.nextSeq, info.nextSeq);
+    return count;
+  }
+
+  /** Number of messages waiting. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Cancels every timer (shutdown); stored messages stay stored. */
+  dispose(): void {
+    for (const pending of this.pending) clearTimeout(pending.timer);
+    this.pending.clear();
+  }
+
+  private arm(exchangeName: string, routingKey: string, message: Message, dueAt: number, seq: number, storeId: string | undefined, store: MessageStore | undefined): void {
+    const pending: Pending = {
+      seq,
+      storeId,
+      timer: setTimeout(() => {
+        this.pending.delete(pending);
+        // The exchange may have been deleted meanwhile: the message goes with it, as in RabbitMQ's plugin.
+        const exchange = this.lookup(exchangeName);
+        if (exchange) this.route(exchange, routingKey, message);
+        if (storeId && store) store.remove(storeId, [seq]).catch(() => undefined);
+      }, Math.max(0, dueAt - Date.now())),
+    };
+    pending.timer.unref();
+    this.pending.add(pending);
+  }
+}

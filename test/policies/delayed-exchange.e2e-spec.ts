@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import amqplib from 'amqplib';
+import { channelError } from '../support/amqp-helpers.js';
+import { startBroker, type TestBroker } from '../support/with-broker.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** The x-delayed-message exchange type, compatible with RabbitMQ's delayed-message plugin. */
+describe('delayed delivery', () => {
+  let server: TestBroker | undefined;
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'warren-delayed-'));
+  });
+
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('holds a message for x-delay ms, then routes it by x-delayed-type', async () => {
+    server = await startBroker();
+    const connection = await amqplib.connect(server.url);
+    const channel = await connection.createConfirmChannel();
+    await channel.assertExchange('later', 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'topic' } });
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, 'later', 'jobs.#');
+    const sentAt = Date.now();
+    channel.publish('later', 'jobs.retry', Buffer.from('slow'), { headers: { 'x-delay': 150 } });
+    channel.publish('later', 'jobs.now', Buffer.from('fast'));
+    await channel.waitForConfirms();
+    const received: Array<[string, number]> = [];
+    await channel.consume(queue, (m) => received.push([m!.content.toString(), Date.now() - sentAt]), { noAck: true });
+    await waitFor(() => received.length === 2, { what: 'both messages' });
+    expect(received.map(([body]) => body)).toEqual(['fast', 'slow']);
+    expect(received[1][1]).toBeGreaterThanOrEqual(150);
+    await connection.close();
+  });
+
+  it('refuses a delayed exchange without a valid x-delayed-type (406)', async () => {
+    server = await startBroker();
+    const connection = await amqplib.connect(server.url);
+    connection.on('error', () => undefined);
+    const error = await channelError(connection, (ch) => ch.assertExchange('bad-delay', 'x-delayed-message', { durable: false }));
+    expect(error.code).toBe(406);
+    expect(error.message).toContain("x-delayed-type");
+    await connection.close();
+  });
+
+  it('keeps persistent delayed messages of a durable exchange across a restart', async () => {
+    server = await startBroker({ storage: 'level', dataDir });
+    let connection = await amqplib.connect(server.url);
+    let channel = await connection.createConfirmChannel();
+    await channel.assertExchange('durable-later', 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'direct' } });
+    await channel.assertQueue('delayed-target', { durable: true });
+    await channel.bindQueue('delayed-target', 'durable-later', 'k');
+    channel.publish('durable-later', 'k', Buffer.from('survivor'), { persistent: true, headers: { 'x-delay': 400 } });
+    await channel.waitForConfirms();
+    await connection.close();
+    await server.close();
+
+    server = await startBroker({ storage: 'level', dataDir });
+    connection = await amqplib.connect(server.url);
+    channel = await connection.createConfirmChannel();
+    expect((await channel.checkQueue('delayed-target')).messageCount).toBe(0);
+    await waitFor(async () => (await channel.checkQueue('delayed-target')).messageCount === 1, { what: 'the delayed message' });
+    const message = await channel.get('delayed-target', { noAck: true });
+    expect(message && message.content.toString()).toBe('survivor');
+    await connection.close();
+  });
+});
