@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
 import { BrokerLogger } from './logger.js';
 import { AmqpListener } from './net/amqp-listener.js';
+import { ResourceAlarms, type AlarmState } from './resource-alarms.js';
 
 /**
  * A running Warren broker: the core state plus the AMQP listener. Plain TypeScript so tests and the NestJS
@@ -24,6 +25,9 @@ export class WarrenBroker {
   private reopenTimer?: NodeJS.Timeout;
   /** Messages recovered from storage at start-up. */
   recoveredMessages = 0;
+  private alarms?: ResourceAlarms;
+  private blockReason: string | undefined;
+  private consumerTimeoutTimer?: NodeJS.Timeout;
 
   /**
    * @param storageOptions LevelDB tuning and test seams (a failing `batchFn` simulates a full disk).
@@ -57,13 +61,41 @@ export class WarrenBroker {
     this.isStarted = true;
     try {
       await this.openStorage();
+      for (const vhost of this.core.allVhosts()) vhost.maxQueues = this.config.maxQueuesPerVhost;
       await this.core.users.addDefaultGuest();
+      this.startMonitors();
       this.boundPort = await this.listener.listen(this.config.port, this.config.host);
     } catch (error) {
       this.isStarted = false;
       await this.closeStorage?.();
       throw error;
     }
+  }
+
+  /** The resource alarms in force, for health checks and the admin API's overview. */
+  get alarmState(): Readonly<AlarmState> {
+    return this.alarms?.current ?? { memory: false, disk: false };
+  }
+
+  /** Changes the memory high watermark at run time (fraction of RAM ≤ 1, or bytes) and re-checks now. */
+  setMemoryHighWatermark(watermark: number): Promise<void> {
+    return this.alarms?.setMemoryHighWatermark(watermark) ?? Promise.resolve();
+  }
+
+  private startMonitors(): void {
+    const dataDir = this.config.storage === 'level' ? resolve(this.config.dataDir) : undefined;
+    this.alarms = new ResourceAlarms(this.config.memoryHighWatermark, this.config.diskFreeLimitBytes, dataDir, (state) => {
+      const reasons = [state.memory ? 'low on memory' : '', state.disk ? 'low on disk' : ''].filter(Boolean);
+      this.blockReason = reasons.length > 0 ? reasons.join(', ') : undefined;
+      this.logger.warn(this.blockReason ? `resource alarm: ${this.blockReason}; blocking publishers` : 'resource alarms cleared');
+      for (const connection of this.connections) connection.setFlow(this.blockReason);
+    });
+    this.alarms.start(this.config.resourceCheckMs);
+    this.consumerTimeoutTimer = setInterval(() => {
+      const now = Date.now();
+      for (const connection of this.connections) connection.checkConsumerTimeouts(now, this.config.consumerTimeoutMs);
+    }, this.config.consumerTimeoutCheckMs);
+    this.consumerTimeoutTimer.unref();
   }
 
   private async openStorage(): Promise<void> {
@@ -122,6 +154,8 @@ export class WarrenBroker {
     await this.listener.close(this.config.closeTimeoutMs + 500);
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
+    this.alarms?.stop();
+    clearInterval(this.consumerTimeoutTimer);
     this.core.dispose();
     await this.closeStorage?.();
     this.closeStorage = undefined;
@@ -133,6 +167,14 @@ export class WarrenBroker {
       config: this.config,
       logger: this.logger,
       connectionClosed: (closed) => this.connections.delete(closed),
+      blockReason: () => this.blockReason,
+      hasConnectionCapacity: (candidate) => {
+        const max = this.config.maxConnections;
+        if (max === 0) return true;
+        let open = 0;
+        for (const connection of this.connections) if (connection !== candidate && connection.state !== 'closed') open++;
+        return open < max;
+      },
     });
     this.connections.add(connection);
   }

@@ -51,7 +51,18 @@ function publishConfirmed(channel: ConfirmChannel, queue: string, content: Buffe
 }
 
 /**
- * Settles one delivery of a group queue. `ack` acks; `nack` follows the retry policy: it publishes a copy to the
+ * Settles one request delivery: its outcome is its reply, so there is no retry topology. `nack()` drops the
+ * request (the requester times out) unless `requeue` asks for another instance to take it.
+ */
+export function createRequestSettler(channel: ConfirmChannel, message: ConsumeMessage): DeliverySettler {
+  return {
+    ack: async () => onOpenChannel(() => channel.ack(message)),
+    nack: async (options: NackOptions) => onOpenChannel(() => channel.nack(message, false, options.requeue === true)),
+  };
+}
+
+/**
+ * Settles one event delivery of a group queue. `ack` acks; `nack` follows the retry policy: it publishes a copy to the
  * delay queue for the next retry (or straight back to the group queue for a 0 ms delay, or to the dead-letter
  * queue when out of retries), waits for the broker's confirm, and only then acks the original. So a message is
  * never lost between the two: at worst (a crash in between) it is delivered twice.

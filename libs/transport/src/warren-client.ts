@@ -34,8 +34,10 @@ const JSON_TYPE = 'application/json';
  * the connection drops fails with `WarrenPublishError('connection-lost')`, since its reply address is gone.
  *
  * Register with `ClientsModule.register([{ name, customClass: WarrenClient, options }])` or `WarrenModule`.
+ * `status` emits WarrenStatus values; it is typed `string` because `customClass` demands a plain
+ * `Type<ClientProxy>`, whose status subject is invariant in its type.
  */
-export class WarrenClient extends ClientProxy<WarrenEvents, WarrenStatus> implements OnApplicationShutdown {
+export class WarrenClient extends ClientProxy<WarrenEvents, string> implements OnApplicationShutdown {
   private readonly logger = new Logger(WarrenClient.name);
   private readonly emitter = new EventEmitter();
   private readonly outbox: Outbox<Outgoing>;
@@ -148,7 +150,7 @@ export class WarrenClient extends ClientProxy<WarrenEvents, WarrenStatus> implem
   }
 
   private start(): void {
-    this._status$.next('connecting');
+    this.setStatus('connecting');
     this.connection = new ReconnectingConnection(
       {
         urls: urlsOf(this.options),
@@ -160,13 +162,13 @@ export class WarrenClient extends ClientProxy<WarrenEvents, WarrenStatus> implem
         setup: (model) => this.setup(model),
         onConnected: () => {
           this.hasConnected = true;
-          this._status$.next('connected');
+          this.setStatus('connected');
           this.emitter.emit('connected');
           for (const waiter of this.connectWaiters.splice(0)) waiter.resolve();
           this.flush();
         },
         onDisconnected: (error) => {
-          this._status$.next('disconnected');
+          this.setStatus('disconnected');
           this.logger.warn(`connection lost (${describeError(error)}); ${this.pendingCount} message(s) wait for the reconnect`);
           this.emitter.emit('disconnected', error);
         },
@@ -201,8 +203,8 @@ export class WarrenClient extends ClientProxy<WarrenEvents, WarrenStatus> implem
         new WarrenPublishError(
           'buffer-full',
           limit === 0
-            ? `warren: not connected, '${outgoing.routingKey}' not sent (maxBufferedMessages is 0)`
-            : `warren: not connected and ${limit} message(s) already buffered (maxBufferedMessages); '${outgoing.routingKey}' not sent`,
+            ? `transport: not connected, '${outgoing.routingKey}' not sent (maxBufferedMessages is 0)`
+            : `transport: not connected and ${limit} message(s) already buffered (maxBufferedMessages); '${outgoing.routingKey}' not sent`,
         ),
       );
     }
@@ -238,7 +240,7 @@ export class WarrenClient extends ClientProxy<WarrenEvents, WarrenStatus> implem
     if (this.unconfirmed.size === 0) this.onUnconfirmedDrained?.();
     if (!error) return outgoing.confirmed(channel);
     if (error instanceof Error && error.message === 'message nacked') {
-      return outgoing.failed(new WarrenPublishError('nacked', `warren: the broker refused '${outgoing.routingKey}' (basic.nack)`));
+      return outgoing.failed(new WarrenPublishError('nacked', `transport: the broker refused '${outgoing.routingKey}' (basic.nack)`));
     }
     // The channel closed before the confirm: the message may or may not have arrived. Send it again on the next
     // connection (at-least-once), unless we are closing.
@@ -251,7 +253,7 @@ export class WarrenClient extends ClientProxy<WarrenEvents, WarrenStatus> implem
     for (const [id, replyChannel] of this.awaitingReply) {
       if (replyChannel !== channel) continue;
       this.finishRequest(id, {
-        err: new WarrenPublishError('connection-lost', 'warren: the connection dropped before the reply arrived'),
+        err: new WarrenPublishError('connection-lost', 'transport: the connection dropped before the reply arrived'),
       });
     }
     // A channel closed under a live connection (a broker-side channel error): start over on a fresh connection.
@@ -289,8 +291,12 @@ export class WarrenClient extends ClientProxy<WarrenEvents, WarrenStatus> implem
     this.awaitingReply.delete(id);
   }
 
+  private setStatus(status: WarrenStatus): void {
+    this._status$.next(status);
+  }
+
   private closedError(): WarrenPublishError {
-    return new WarrenPublishError('closed', 'warren: the client was closed before the message was confirmed');
+    return new WarrenPublishError('closed', 'transport: the client was closed before the message was confirmed');
   }
 
   private async shutdown(): Promise<void> {
@@ -315,6 +321,6 @@ export class WarrenClient extends ClientProxy<WarrenEvents, WarrenStatus> implem
     this.channel = undefined;
     this.hasConnected = false;
     this.isClosing = false;
-    this._status$.next('closed');
+    this.setStatus('closed');
   }
 }

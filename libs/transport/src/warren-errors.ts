@@ -8,7 +8,7 @@ export class WarrenTimeoutError extends Error {
     /** The timeout that expired. */
     readonly timeoutMs: number,
   ) {
-    super(`warren: no reply to '${pattern}' within ${timeoutMs} ms`);
+    super(`transport: no reply to '${pattern}' within ${timeoutMs} ms`);
   }
 }
 

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
-import { createDeliverySettler } from './delivery-settler.js';
+import { createDeliverySettler, createRequestSettler } from './delivery-settler.js';
 import { declareGroupTopology } from './group-topology.js';
 import { HandlerIndex } from './handler-index.js';
 import { decodeMessage, encodeBody, readRetryCount } from './message-format.js';
@@ -208,18 +208,40 @@ export class WarrenServer extends Server<WarrenEvents, WarrenStatus> implements 
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private async decode(message: ConsumeMessage, channel: ConfirmChannel): Promise<{ packet: ReadPacket & { id?: string }; ctx: WarrenContext }> {
-    const decoded = decodeMessage(message.content, { routingKey: message.fields.routingKey, properties: message.properties });
-    const packet = (await this.deserializer.deserialize(decoded, { channel: message.fields.routingKey })) as ReadPacket & { id?: string };
-    const pattern = this.getPatternAsString(packet.pattern);
+  /**
+   * Decodes a delivery into its packet and context. A delivery that cannot be decoded (a custom deserializer
+   * threw) is settled here, never left unacked: an event goes to the dead-letter queue, a request gets an error
+   * reply; `undefined` is returned then.
+   */
+  private async decode(message: ConsumeMessage, channel: ConfirmChannel, kind: DeliveryKind): Promise<{ packet: ReadPacket & { id?: string }; ctx: WarrenContext } | undefined> {
     const retryCount = readRetryCount(message.properties.headers);
-    const settler = createDeliverySettler({ names: this.names, policy: this.policy, logger: this.logger }, channel, message, pattern, retryCount);
-    const ctx = new WarrenContext([message, channel, pattern, retryCount, decoded.metadata ?? {}], settler);
-    return { packet, ctx };
+    const settlerFor = (pattern: string) =>
+      kind === 'event'
+        ? createDeliverySettler({ names: this.names, policy: this.policy, logger: this.logger }, channel, message, pattern, retryCount)
+        : createRequestSettler(channel, message);
+    let packet: ReadPacket & { id?: string };
+    let metadata: Record<string, string>;
+    try {
+      const decoded = decodeMessage(message.content, { routingKey: message.fields.routingKey, properties: message.properties });
+      metadata = decoded.metadata ?? {};
+      packet = (await this.deserializer.deserialize(decoded, { channel: message.fields.routingKey })) as ReadPacket & { id?: string };
+    } catch (error) {
+      const reason = `undecodable ${kind}: ${describeError(error)}`;
+      this.logger.warn(`group ${this.group}: ${reason}`);
+      const { replyTo, correlationId } = message.properties;
+      if (kind === 'request' && replyTo) this.publishReply(channel, replyTo, correlationId, { id: correlationId ?? '', err: reason, status: 'error', isDisposed: true });
+      const settler = settlerFor(message.fields.routingKey);
+      await (kind === 'event' ? settler.nack({ retry: false, reason }) : settler.ack());
+      return undefined;
+    }
+    const pattern = this.getPatternAsString(packet.pattern);
+    return { packet, ctx: new WarrenContext([message, channel, pattern, retryCount, metadata], settlerFor(pattern)) };
   }
 
   private async handleEventDelivery(message: ConsumeMessage, channel: ConfirmChannel): Promise<void> {
-    const { packet, ctx } = await this.decode(message, channel);
+    const decoded = await this.decode(message, channel, 'event');
+    if (!decoded) return;
+    const { packet, ctx } = decoded;
     const pattern = ctx.getPattern();
     const handlers = this.index.findEventHandlers(this.getRouteFromPattern(pattern));
     if (handlers.length === 0) {
@@ -268,7 +290,9 @@ export class WarrenServer extends Server<WarrenEvents, WarrenStatus> implements 
   }
 
   private async handleRequestDelivery(message: ConsumeMessage, channel: ConfirmChannel): Promise<void> {
-    const { packet, ctx } = await this.decode(message, channel);
+    const decoded = await this.decode(message, channel, 'request');
+    if (!decoded) return;
+    const { packet, ctx } = decoded;
     const pattern = ctx.getPattern();
     const { replyTo, correlationId } = message.properties;
     if (!replyTo) {

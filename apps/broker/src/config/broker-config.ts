@@ -36,6 +36,18 @@ export interface BrokerConfig {
   storage: 'level' | 'memory';
   /** After a storage fault, how often to try reopening the store. */
   storageRetryMs: number;
+  /** Memory alarm threshold: a fraction of RAM (≤ 1) or a number of bytes (> 1). */
+  memoryHighWatermark: number;
+  /** Disk alarm: free bytes below this on the data directory's file system block publishers. */
+  diskFreeLimitBytes: number;
+  /** How often memory and disk are checked. */
+  resourceCheckMs: number;
+  /** An unacked delivery older than this closes its channel with 406 (RabbitMQ's consumer_timeout). */
+  consumerTimeoutMs: number;
+  /** How often consumer timeouts are checked. */
+  consumerTimeoutCheckMs: number;
+  /** Most queues per virtual host; 0 = unlimited. */
+  maxQueuesPerVhost: number;
 }
 
 /** Defaults (RabbitMQ's where it has one). */
@@ -55,6 +67,12 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   maxConnections: 0,
   storage: 'level',
   storageRetryMs: 1000,
+  memoryHighWatermark: 0.4,
+  diskFreeLimitBytes: 50 * 1024 * 1024,
+  resourceCheckMs: 1000,
+  consumerTimeoutMs: 30 * 60 * 1000,
+  consumerTimeoutCheckMs: 60_000,
+  maxQueuesPerVhost: 0,
 };
 
 /** A bad configuration value; the message names the variable. */
@@ -89,8 +107,18 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerC
   }
   const dataDir = env.WARREN_DATA_DIR?.trim();
   if (dataDir === '') throw new ConfigError('config: WARREN_DATA_DIR must not be empty');
+  const watermarkText = env.WARREN_MEMORY_HIGH_WATERMARK?.trim();
+  let memoryHighWatermark = DEFAULT_CONFIG.memoryHighWatermark;
+  if (watermarkText) {
+    memoryHighWatermark = Number(watermarkText);
+    if (!Number.isFinite(memoryHighWatermark) || memoryHighWatermark <= 0) {
+      throw new ConfigError(`config: WARREN_MEMORY_HIGH_WATERMARK must be a fraction of RAM (0-1] or a number of bytes, got '${watermarkText}'`);
+    }
+  }
   return {
     ...DEFAULT_CONFIG,
+    memoryHighWatermark,
+    consumerTimeoutMs: integer(env, 'WARREN_CONSUMER_TIMEOUT_MS', DEFAULT_CONFIG.consumerTimeoutMs, 1, 2 ** 31 - 1),
     host: host === '' ? undefined : host,
     port: integer(env, 'WARREN_AMQP_PORT', DEFAULT_CONFIG.port, 0, 65535),
     dataDir: dataDir ?? DEFAULT_CONFIG.dataDir,

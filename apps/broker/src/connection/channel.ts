@@ -40,6 +40,8 @@ export interface ChannelHost {
   readonly owner: object;
   /** Asks for `confirms.flush()` just before the next socket write. */
   requestConfirmFlush(confirms: PublishConfirms): void;
+  /** A publish started on this connection (flow control blocks publishing connections only). */
+  publishing(): void;
   /** Hard close (used when storage cannot take a durable declaration). */
   closeConnection(replyCode: number, text: string, classId?: number, methodId?: number): void;
 }
@@ -249,6 +251,18 @@ export class Channel implements DirectReplyConsumer {
     }
   }
 
+  /**
+   * The consumer timeout: when the oldest unacked delivery is older than `timeoutMs`, RabbitMQ's text for the
+   * channel error (the caller closes the channel, which requeues everything); undefined otherwise.
+   */
+  consumerTimeoutError(now: number, timeoutMs: number): ChannelError | undefined {
+    const oldest = this.unacked.oldestDeliveredAt();
+    if (oldest === undefined || now - oldest < timeoutMs) return undefined;
+    return precondition(
+      `delivery acknowledgement on channel ${this.id} timed out. Timeout value used: ${timeoutMs} ms. This timeout value can be configured, see consumers doc guide to learn more`,
+    );
+  }
+
   /** Resolves the empty queue name to the channel's last declared queue. */
   resolveQueueName(name: string): string {
     if (name !== '') return name;
@@ -274,6 +288,7 @@ export class Channel implements DirectReplyConsumer {
       );
     }
     this.confirms?.nextPublish();
+    this.host.publishing();
     this.publishing = { exchange, routingKey, isMandatory, bodySize: -1, received: 0, propertiesLength: 0 };
   }
 
@@ -447,7 +462,7 @@ export class Channel implements DirectReplyConsumer {
       return;
     }
     const deliveryTag = this.nextDeliveryTag++;
-    if (!noAck) this.unacked.add({ deliveryTag, queue, entry, consumer: null, isSettled: false });
+    if (!noAck) this.unacked.add({ deliveryTag, queue, entry, consumer: null, isSettled: false, deliveredAt: Date.now() });
     const message = entry.message;
     this.host.writer.writeContent(
       this.id,
@@ -466,7 +481,7 @@ export class Channel implements DirectReplyConsumer {
     const deliveryTag = this.nextDeliveryTag++;
     if (!consumer.noAck) {
       consumer.unackedCount++;
-      this.unacked.add({ deliveryTag, queue, entry, consumer, isSettled: false });
+      this.unacked.add({ deliveryTag, queue, entry, consumer, isSettled: false, deliveredAt: Date.now() });
     }
     const message = entry.message;
     this.host.writer.writeContent(

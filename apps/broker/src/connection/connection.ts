@@ -36,6 +36,10 @@ export interface ConnectionServices {
   readonly config: BrokerConfig;
   readonly logger: BrokerLogger;
   connectionClosed(connection: AmqpConnection): void;
+  /** Why publishers are blocked now (a resource alarm), or undefined. */
+  blockReason(): string | undefined;
+  /** Whether one more client may connect (`maxConnections`). */
+  hasConnectionCapacity(connection: AmqpConnection): boolean;
 }
 
 let nextConnectionNumber = 1;
@@ -60,6 +64,11 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   clientProperties: FieldTable = {};
   isCancelNotifySupported = false;
   private isAuthFailureCloseSupported = false;
+  private isBlockedNotificationSupported = false;
+  /** Set once the connection publishes: flow control pauses only publishing connections (RabbitMQ semantics). */
+  private hasPublished = false;
+  private isPaused = false;
+  private isBlockedNotified = false;
   private readonly decoder: FrameDecoder;
   private isDecoderDead = false;
   private readonly channels = new Map<number, Channel>();
@@ -258,6 +267,15 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       const table = capabilities as FieldTable;
       this.isCancelNotifySupported = table.consumer_cancel_notify === true;
       this.isAuthFailureCloseSupported = table.authentication_failure_close === true;
+      this.isBlockedNotificationSupported = table['connection.blocked'] === true;
+    }
+    if (!this.services.hasConnectionCapacity(this)) {
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        replyText(ReplyCode.NOT_ALLOWED, `connection limit (${this.services.config.maxConnections}) is reached`),
+        10,
+        11,
+      );
     }
     const credentials = parseSaslResponse(mechanism, response);
     this.state = 'authenticating';
@@ -466,12 +484,75 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     this.dirtyConfirms.clear();
   }
 
+  // ---- flow control --------------------------------------------------------------------------------------------
+
+  /** A publish started: when an alarm is in force, stop reading this connection (after the current read). */
+  publishing(): void {
+    this.hasPublished = true;
+    const reason = this.services.blockReason();
+    if (reason !== undefined) this.block(reason);
+  }
+
+  /**
+   * A resource alarm started (reason) or ended (undefined). Clients that support it hear `connection.blocked` at
+   * once; reading stops only for connections that publish, so consumers keep draining queues.
+   */
+  setFlow(reason: string | undefined): void {
+    if (this.state !== 'open') return;
+    if (reason === undefined) return this.unblock();
+    if (this.isBlockedNotificationSupported && !this.isBlockedNotified) {
+      this.isBlockedNotified = true;
+      this.writer.writeMethod(0, { name: 'connection.blocked', classId: 10, methodId: 60, reason });
+    }
+    if (this.hasPublished) this.block(reason);
+  }
+
+  /** Whether reading is paused by flow control. */
+  get isBlocked(): boolean {
+    return this.isPaused;
+  }
+
+  private block(reason: string): void {
+    if (this.isBlockedNotificationSupported && !this.isBlockedNotified) {
+      this.isBlockedNotified = true;
+      this.writer.writeMethod(0, { name: 'connection.blocked', classId: 10, methodId: 60, reason });
+    }
+    if (!this.isPaused) {
+      this.isPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  private unblock(): void {
+    if (this.isPaused) {
+      this.isPaused = false;
+      this.lastReadAt = Date.now();
+      this.socket.resume();
+    }
+    if (this.isBlockedNotified) {
+      this.isBlockedNotified = false;
+      this.writer.writeMethod(0, { name: 'connection.unblocked', classId: 10, methodId: 61 });
+    }
+  }
+
+  /** Closes channels whose oldest unacked delivery is older than the consumer timeout (406, requeue). */
+  checkConsumerTimeouts(now: number, timeoutMs: number): void {
+    if (this.state !== 'open') return;
+    for (const channel of this.channels.values()) {
+      if (channel.state !== 'open') continue;
+      const error = channel.consumerTimeoutError(now, timeoutMs);
+      if (error) this.closeChannel(channel, error, 0, 0);
+    }
+  }
+
   // ---- heartbeats --------------------------------------------------------------------------------------------
 
   /** Sends a heartbeat when nothing was written for half an interval; drops a peer silent for two intervals. */
   private startHeartbeats(intervalMs: number): void {
     const tickMs = Math.max(1, Math.floor(intervalMs / 2));
     this.heartbeatTimer = setInterval(() => {
+      // A connection paused by flow control cannot read heartbeats; RabbitMQ pauses the check too.
+      if (this.isPaused) this.lastReadAt = Date.now();
       if (Date.now() - this.lastReadAt > intervalMs * 2) {
         this.services.logger.info(`connection ${this.name}: missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
         this.destroy();

@@ -9,6 +9,8 @@ export interface Unacked {
   /** The consumer it went to, or null for `basic.get`; its prefetch credit returns on settle. */
   readonly consumer: { unackedCount: number } | null;
   isSettled: boolean;
+  /** When it was delivered (epoch ms), for the consumer timeout. */
+  readonly deliveredAt: number;
 }
 
 /**
@@ -70,6 +72,12 @@ export class UnackedTracker {
     }
     this.liveCount = 0;
     return out;
+  }
+
+  /** Delivery time of the oldest unsettled delivery, or undefined when there is none. */
+  oldestDeliveredAt(): number | undefined {
+    for (const record of this.records) if (!record.isSettled) return record.deliveredAt;
+    return undefined;
   }
 
   /** Unsettled records, without settling them (consumer-timeout checks, introspection). */

@@ -54,6 +54,8 @@ export class VirtualHost {
   private isRoutingDeadLetters = false;
   /** Messages held by `x-delayed-message` exchanges. */
   readonly delayed: DelayedMessages;
+  /** Most queues the vhost may hold; 0 = unlimited. */
+  maxQueues = 0;
   private readonly queueHooks: QueueHooks = {
     deadLetter: (queue, message, reason) => this.deadLetter(queue, message, reason),
     expired: (queue) => {
@@ -326,6 +328,12 @@ export class VirtualHost {
   }
 
   private createQueue(name: string, options: QueueOptions, owner: object, isNew = true): Queue {
+    if (isNew && this.maxQueues > 0 && this.queues.size >= this.maxQueues) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        replyText(ReplyCode.PRECONDITION_FAILED, `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${this.maxQueues}) is reached`),
+      );
+    }
     const queue = new Queue(name, this.name, options, options.exclusive ? owner : null);
     queue.hooks = this.queueHooks;
     this.queues.set(name, queue);

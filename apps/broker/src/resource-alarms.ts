@@ -1,0 +1,77 @@
+import { statfs } from 'node:fs/promises';
+import { totalmem } from 'node:os';
+
+/** The resource alarms in force (RabbitMQ's memory and disk alarms). */
+export interface AlarmState {
+  memory: boolean;
+  disk: boolean;
+}
+
+/**
+ * Watches memory (RSS against the high watermark) and free disk space under the data directory, and reports
+ * changes. Publishers are blocked while any alarm is set; consumers keep going, which is what drains the memory.
+ */
+export class ResourceAlarms {
+  private readonly state: AlarmState = { memory: false, disk: false };
+  private timer?: NodeJS.Timeout;
+  private memoryLimitBytes: number;
+
+  constructor(
+    memoryHighWatermark: number,
+    private readonly diskFreeLimitBytes: number,
+    private readonly dataDir: string | undefined,
+    private readonly onChange: (state: AlarmState) => void,
+  ) {
+    this.memoryLimitBytes = ResourceAlarms.toBytes(memoryHighWatermark);
+  }
+
+  /** A watermark of at most 1 is a fraction of RAM; above 1 it is bytes. */
+  static toBytes(watermark: number): number {
+    return watermark <= 1 ? Math.floor(totalmem() * watermark) : watermark;
+  }
+
+  /** The alarms now. */
+  get current(): Readonly<AlarmState> {
+    return this.state;
+  }
+
+  /** The memory limit in bytes. */
+  get memoryLimit(): number {
+    return this.memoryLimitBytes;
+  }
+
+  /** Changes the memory watermark at run time (fraction or bytes) and re-checks at once. */
+  setMemoryHighWatermark(watermark: number): Promise<void> {
+    this.memoryLimitBytes = ResourceAlarms.toBytes(watermark);
+    return this.check();
+  }
+
+  /** Starts periodic checks. */
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.check(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops checking. */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Checks both resources now. */
+  async check(): Promise<void> {
+    const memory = process.memoryUsage.rss() > this.memoryLimitBytes;
+    let disk = false;
+    if (this.dataDir) {
+      try {
+        const stats = await statfs(this.dataDir);
+        disk = stats.bavail * stats.bsize < this.diskFreeLimitBytes;
+      } catch {
+        // The directory may not exist yet or the platform cannot tell: no disk alarm rather than a false one.
+      }
+    }
+    if (memory === this.state.memory && disk === this.state.disk) return;
+    this.state.memory = memory;
+    this.state.disk = disk;
+    this.onChange({ ...this.state });
+  }
+}
