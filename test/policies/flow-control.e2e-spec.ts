@@ -149,3 +149,70 @@ describe('flow control and limits', () => {
     await connection.close();
   });
 });
+
+describe('backpressure towards slow consumers', () => {
+  it('stops writing to a consumer whose socket is full, keeping the rest in the queue', async () => {
+    const { RawClient } = await import('../support/raw-client.js');
+    const server = await startBroker();
+    const raw = await RawClient.connect(server.port);
+    const connection = await amqplib.connect(server.url);
+    try {
+      await raw.handshake();
+      await raw.openChannel(1);
+      const channel = await connection.createConfirmChannel();
+      await channel.assertQueue('firehose', { durable: false });
+      raw.sendMethod(1, {
+        name: 'basic.consume', classId: 60, methodId: 20, ticket: 0, queue: 'firehose', consumerTag: 'slow',
+        noLocal: false, noAck: true, exclusive: false, nowait: false, arguments: {},
+      });
+      await raw.method('basic.consume-ok');
+      // The consumer stops reading its socket; the broker must not buffer everything for it.
+      raw.socket.pause();
+      const body = Buffer.alloc(64 * 1024, 7);
+      for (let i = 0; i < 800; i++) {
+        if (!channel.sendToQueue('firehose', body)) await new Promise((resolve) => channel.once('drain', resolve));
+      }
+      await channel.waitForConfirms();
+      const queue = server.broker.core.getVhost('/')!.getQueue('firehose')!;
+      const brokerSide = [...server.broker.allConnections()].find((c) => c.allChannels().next().value?.consumerCount === 1)!;
+      // 800 × 64 KiB = 50 MiB published; only about the 1 MiB high-water mark plus the kernel buffers left the queue.
+      expect(queue.messageCount).toBeGreaterThan(600);
+      expect(brokerSide.socket.writableLength).toBeLessThan(4 * 1024 * 1024);
+      raw.socket.resume();
+      await waitFor(() => queue.messageCount === 0, { timeoutMs: 30_000, what: 'the consumer to catch up after drain' });
+    } finally {
+      raw.destroy();
+      await connection.close();
+      await server.close();
+    }
+  });
+});
+
+describe('disk alarm', () => {
+  it('blocks publishers when free disk space is below the limit', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dataDir = mkdtempSync(join(tmpdir(), 'warren-disk-'));
+    // A limit no disk satisfies: the alarm must fire at the first check.
+    const server = await startBroker({ storage: 'level', dataDir, diskFreeLimitBytes: 2 ** 60, resourceCheckMs: 10 });
+    const { RawClient } = await import('../support/raw-client.js');
+    const raw = await RawClient.connect(server.port);
+    const connection = await amqplib.connect(server.url);
+    try {
+      await raw.handshake();
+      // Capable clients are told at once, even before they publish.
+      expect((await raw.method('connection.blocked')).reason).toBe('low on disk');
+      expect(server.broker.alarmState.disk).toBe(true);
+      const channel = await connection.createChannel();
+      channel.sendToQueue('anything', Buffer.from('held'));
+      // Publishing connections stop being read.
+      await waitFor(() => [...server.broker.allConnections()].some((c) => c.isBlocked), { what: 'the publisher to be paused' });
+    } finally {
+      raw.destroy();
+      await connection.close();
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -79,7 +79,7 @@ export class RawClient {
     await this.method('connection.start');
     this.sendMethod(0, {
       name: 'connection.start-ok', classId: 10, methodId: 11,
-      clientProperties: { capabilities: { authentication_failure_close: true, consumer_cancel_notify: true } },
+      clientProperties: { capabilities: { authentication_failure_close: true, consumer_cancel_notify: true, 'connection.blocked': true } },
       mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US',
     });
     await this.method('connection.tune');

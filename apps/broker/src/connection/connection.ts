@@ -339,6 +339,9 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     this.state = 'open';
     clearTimeout(this.handshakeTimer);
     this.writer.writeMethod(0, { name: 'connection.open-ok', classId: 10, methodId: 41, knownHosts: '' });
+    // A connection opened during an alarm hears about it at once, as the ones already open did.
+    const reason = this.services.blockReason();
+    if (reason !== undefined) this.setFlow(reason);
   }
 
   // ---- channels ------------------------------------------------------------------------------------------------
