@@ -1,5 +1,8 @@
 import { decodeProperties, propertiesSize, writeProperties, type BasicProperties } from '@app/codec';
 
+/** Property-flag bit of `expiration` (AMQP 0-9-1 basic class: the 8th property, counting from bit 15). */
+const EXPIRATION_FLAG = 1 << 8;
+
 /**
  * One published message, shared by reference by every queue it was routed to.
  * `rawProperties` are the publisher's encoded property bytes (from the property flags on), re-sent on delivery
@@ -8,17 +11,34 @@ import { decodeProperties, propertiesSize, writeProperties, type BasicProperties
 export class Message {
   private decoded?: BasicProperties;
   private stored?: Buffer;
+  private raw?: Buffer;
+  private content?: Buffer;
+  /** Where the properties and the body start inside `stored`, for messages rebuilt from storage. */
+  private propertiesStart = 0;
+  private bodyStart = 0;
 
   constructor(
     readonly exchange: string,
     readonly routingKey: string,
-    public rawProperties: Buffer,
+    rawProperties: Buffer | undefined,
     properties: BasicProperties | undefined,
-    readonly body: Buffer,
+    body: Buffer | undefined,
     /** deliveryMode 2; passed explicitly so recovered messages need not decode their properties. */
     readonly isPersistent: boolean = properties?.deliveryMode === 2,
   ) {
+    this.raw = rawProperties;
     this.decoded = properties;
+    this.content = body;
+  }
+
+  /** The publisher's encoded properties (flags onwards). Recovered messages slice them from storage on demand. */
+  get rawProperties(): Buffer {
+    return (this.raw ??= this.stored!.subarray(this.propertiesStart, this.bodyStart));
+  }
+
+  /** The body. Recovered messages slice it from storage on first delivery, sparing two objects per message at start-up. */
+  get body(): Buffer {
+    return (this.content ??= this.stored!.subarray(this.bodyStart));
   }
 
   /** The decoded properties; decoded on first use for messages recovered from storage. */
@@ -26,9 +46,26 @@ export class Message {
     return (this.decoded ??= decodeProperties(this.rawProperties));
   }
 
+  /**
+   * The per-message TTL (`expiration`), read without decoding the properties when they are still raw: the flag
+   * word says whether it is there, which spares a full decode per message when recovering a million of them.
+   */
+  get expiration(): string | undefined {
+    if (!this.decoded) {
+      const flagsAt = this.raw ? 0 : this.propertiesStart;
+      const bytes = this.raw ?? this.stored!;
+      if (this.rawPropertiesLength >= 2 && (bytes.readUInt16BE(flagsAt) & EXPIRATION_FLAG) === 0) return undefined;
+    }
+    return this.properties.expiration;
+  }
+
   /** Body length in bytes. */
   get bodySize(): number {
-    return this.body.length;
+    return this.content ? this.content.length : this.stored!.length - this.bodyStart;
+  }
+
+  private get rawPropertiesLength(): number {
+    return this.raw ? this.raw.length : this.bodyStart - this.propertiesStart;
   }
 
   /**
@@ -68,9 +105,10 @@ export class Message {
     const routingKey = data.toString('utf8', at, (at += keyLength));
     const propertiesLength = data.readUInt32BE(at);
     at += 4;
-    const rawProperties = data.subarray(at, (at += propertiesLength));
-    const message = new Message(exchange, routingKey, rawProperties, undefined, data.subarray(at), true);
+    const message = new Message(exchange, routingKey, undefined, undefined, undefined, true);
     message.stored = data;
+    message.propertiesStart = at;
+    message.bodyStart = at + propertiesLength;
     return message;
   }
 }

@@ -341,7 +341,7 @@ export class Queue {
 
   private expiryFor(message: Message): number {
     const queueTtl = this.policy.messageTtl;
-    const expiration = message.properties.expiration;
+    const expiration = message.expiration;
     const messageTtl = expiration === undefined ? undefined : Number(expiration);
     const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl);
     return ttl === undefined ? 0 : Date.now() + ttl;

@@ -9,6 +9,9 @@ import type { SharedBodyRegistry } from './shared-body-registry.js';
 // nextv size: 1,000 is as fast as larger sizes (performance-reference.md) and bounds memory per step.
 const READ_CHUNK = 1_000;
 
+/** Swallows the rejection of a read-ahead that is abandoned (early break, error). */
+const ignore = (): undefined => undefined;
+
 /**
  * Streams one queue's messages from disk in seq order for recover(), resolving shared bodies and delivery marks.
  * Skips seqs no longer in `state.live` (removed after the iterator's snapshot was taken); a missing shared body is
@@ -23,10 +26,14 @@ export async function* readQueue(
   const { queueId, messagePrefix: prefix } = state;
   const seqEnd = prefix.length + 16;
   const iterator = db.iterator({ gte: prefix, lt: rangeEnd(prefix) });
+  // Read-ahead: the next chunk is read on the thread pool while the caller consumes this one.
+  let pending: Promise<Array<[string, Buffer]>> | undefined = iterator.nextv(READ_CHUNK);
   try {
     for (;;) {
-      const entries = await iterator.nextv(READ_CHUNK);
+      const entries = await pending!;
+      pending = undefined;
       if (entries.length === 0) return;
+      pending = iterator.nextv(READ_CHUNK);
       const shared = state.shared === undefined ? undefined : await loadBodies(db, entries, seqEnd, bodies);
       for (const [key, value] of entries) {
         const seq = parseInt(key.slice(prefix.length, seqEnd), 16);
@@ -46,6 +53,8 @@ export async function* readQueue(
   } catch (error) {
     throw fromLevelError(error, 'cannot read', path);
   } finally {
+    // An iterator cannot close with a read in flight: let the read-ahead finish first.
+    if (pending) await pending.then(ignore, ignore);
     await iterator.close();
   }
 }

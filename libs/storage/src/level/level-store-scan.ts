@@ -47,16 +47,34 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
   };
 
   const keys = db.keys({ gte: QUEUES_PREFIX, lt: rangeEnd(QUEUES_PREFIX), snapshot });
+  let pending: Promise<string[]> | undefined;
+  let last: LevelQueueState | undefined;
+  let lastMessageKeyLength = -1;
   try {
+    // Read-ahead: the next chunk is fetched on the thread pool while this one is parsed, so disk and JS overlap.
+    pending = keys.nextv(SCAN_CHUNK);
     for (;;) {
-      const chunk = await keys.nextv(SCAN_CHUNK);
+      const chunk = await pending;
+      pending = undefined;
       if (chunk.length === 0) break;
+      pending = keys.nextv(SCAN_CHUNK);
       for (const key of chunk) {
+        // Fast path: a plain message key of the queue seen last (keys come sorted, so runs of one queue are long).
+        // Skips the full parse, which dominated start-up with a million messages.
+        if (last !== undefined && key.length === lastMessageKeyLength && key.startsWith(last.messagePrefix)) {
+          const seq = parseInt(key.slice(last.messagePrefix.length), 16);
+          if (seq >= 0) {
+            last.live.add(seq);
+            continue;
+          }
+        }
         const parsed = parseQueueKey(key);
         switch (parsed.kind) {
           case 'message': {
             const state = stateOf(parsed.queueId);
             state.live.add(parsed.seq);
+            last = state;
+            lastMessageKeyLength = state.messagePrefix.length + 16;
             if (parsed.bodyId !== undefined) {
               (state.shared ??= new Map()).set(parsed.seq, parsed.bodyId);
               bodyRefs.set(parsed.bodyId, (bodyRefs.get(parsed.bodyId) ?? 0) + 1);
@@ -75,6 +93,8 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
       }
     }
   } finally {
+    // An iterator cannot close with a read in flight.
+    if (pending) await pending.then(() => undefined, () => undefined);
     await keys.close();
   }
 
