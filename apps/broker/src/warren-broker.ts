@@ -6,6 +6,7 @@ import { MemoryMessageStore, MemoryMetadataStore, openLevelStorage, type LevelSt
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
 import { BrokerLogger } from './logger.js';
+import { ManagementService } from './management/management-service.js';
 import { AmqpListener } from './net/amqp-listener.js';
 import { ResourceAlarms, type AlarmState } from './resource-alarms.js';
 
@@ -28,6 +29,7 @@ export class WarrenBroker {
   private alarms?: ResourceAlarms;
   private blockReason: string | undefined;
   private consumerTimeoutTimer?: NodeJS.Timeout;
+  private management?: ManagementService;
 
   /**
    * @param storageOptions LevelDB tuning and test seams (a failing `batchFn` simulates a full disk).
@@ -64,6 +66,7 @@ export class WarrenBroker {
       for (const vhost of this.core.allVhosts()) vhost.maxQueues = this.config.maxQueuesPerVhost;
       await this.core.users.addDefaultGuest();
       this.startMonitors();
+      await (this.management = new ManagementService(this, this.logger)).start();
       this.boundPort = await this.listener.listen(this.config.port, this.config.host);
     } catch (error) {
       this.isStarted = false;
@@ -155,6 +158,7 @@ export class WarrenBroker {
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
     this.alarms?.stop();
+    this.management?.stop();
     clearInterval(this.consumerTimeoutTimer);
     this.core.dispose();
     await this.closeStorage?.();

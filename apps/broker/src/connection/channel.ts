@@ -1,14 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CLASS_BASIC,
-  CodecError,
-  decodeProperties,
-  propertiesSize,
-  ReplyCode,
-  writeProperties,
-  type BasicProperties,
-  type Method,
-} from '@app/codec';
+import { ReplyCode, type Method } from '@app/codec';
 import {
   ChannelError,
   ConnectionError,
@@ -17,6 +8,7 @@ import {
   PublishOutcome,
   replyText,
   type DirectReplyConsumer,
+  type MessageOrigin,
   type Queue,
   type QueueEntry,
   type VirtualHost,
@@ -25,6 +17,7 @@ import type { Exchange } from '@app/routing';
 import type { FrameWriter } from '../net/frame-writer.js';
 import { ChannelConsumer } from './channel-consumer.js';
 import { handleTopologyMethod } from './channel-topology.js';
+import { ContentAssembler, type AssembledPublish } from './content-assembler.js';
 import { PublishConfirms } from './publish-confirms.js';
 import { UnackedTracker, type Unacked } from './unacked-tracker.js';
 
@@ -40,22 +33,12 @@ export interface ChannelHost {
   readonly owner: object;
   /** Asks for `confirms.flush()` just before the next socket write. */
   requestConfirmFlush(confirms: PublishConfirms): void;
+  /** Who publishes on this connection (stamped on messages). */
+  readonly origin: MessageOrigin;
   /** A publish started on this connection (flow control blocks publishing connections only). */
   publishing(): void;
   /** Hard close (used when storage cannot take a durable declaration). */
   closeConnection(replyCode: number, text: string, classId?: number, methodId?: number): void;
-}
-
-/** A publish whose content frames are still arriving. */
-interface PendingPublish {
-  exchange: Exchange<Queue>;
-  routingKey: string;
-  isMandatory: boolean;
-  bodySize: number;
-  received: number;
-  /** Raw properties followed by the body, in one allocation. */
-  data?: Buffer;
-  propertiesLength: number;
 }
 
 interface TxPublish {
@@ -84,7 +67,7 @@ export class Channel implements DirectReplyConsumer {
   private consumerPrefetch = 0;
   /** `basic.qos` global=true: a limit shared by every consumer of the channel. */
   private channelPrefetch = 0;
-  private publishing?: PendingPublish;
+  private readonly content: ContentAssembler;
   private confirms?: PublishConfirms;
   private txPublishes?: TxPublish[];
   private txSettles?: TxSettle[];
@@ -99,7 +82,24 @@ export class Channel implements DirectReplyConsumer {
   constructor(
     readonly id: number,
     readonly host: ChannelHost,
-  ) {}
+  ) {
+    const channel = this;
+    this.content = new ContentAssembler({
+      channelId: id,
+      get userName() {
+        return host.userName;
+      },
+      get maxMessageSize() {
+        return host.maxMessageSize;
+      },
+      get replyAddress() {
+        return channel.replyAddress;
+      },
+      get origin() {
+        return host.origin;
+      },
+    });
+  }
 
   /** The connection owning the channel. */
   get owner(): object {
@@ -133,7 +133,7 @@ export class Channel implements DirectReplyConsumer {
 
   /** Whether the next frame must be a content header or body. */
   get isExpectingContent(): boolean {
-    return this.publishing !== undefined;
+    return this.content.isExpectingContent;
   }
 
   /** Consumers, for introspection. */
@@ -289,83 +289,27 @@ export class Channel implements DirectReplyConsumer {
     }
     this.confirms?.nextPublish();
     this.host.publishing();
-    this.publishing = { exchange, routingKey, isMandatory, bodySize: -1, received: 0, propertiesLength: 0 };
+    this.content.start(exchange, routingKey, isMandatory);
   }
 
   /** Content header of the publish in progress. `properties` is a view into the read buffer. */
   handleHeader(classId: number, bodySize: number, properties: Buffer): void {
-    const publish = this.publishing;
-    if (!publish || publish.bodySize >= 0) {
-      throw new ConnectionError(
-        ReplyCode.UNEXPECTED_FRAME,
-        replyText(ReplyCode.UNEXPECTED_FRAME, `expected method frame, got content header on channel ${this.id}`),
-      );
-    }
-    if (classId !== CLASS_BASIC) {
-      throw new ConnectionError(
-        ReplyCode.UNEXPECTED_FRAME,
-        replyText(ReplyCode.UNEXPECTED_FRAME, `expected content header for class ${CLASS_BASIC}, got class ${classId}`),
-      );
-    }
-    if (bodySize > this.host.maxMessageSize) {
-      this.publishing = undefined;
-      throw precondition(`message size ${bodySize} is larger than configured max size ${this.host.maxMessageSize}`);
-    }
-    publish.bodySize = bodySize;
-    publish.propertiesLength = properties.length;
-    // One allocation holds the properties and the body, detached from the socket's read buffer.
-    publish.data = Buffer.allocUnsafe(properties.length + bodySize);
-    properties.copy(publish.data, 0);
-    if (bodySize === 0) this.completePublish();
+    const complete = this.content.header(classId, bodySize, properties);
+    if (complete) this.publish(complete);
   }
 
   /** A content body frame of the publish in progress. */
   handleBody(payload: Buffer): void {
-    const publish = this.publishing;
-    if (!publish || publish.bodySize < 0) {
-      throw new ConnectionError(
-        ReplyCode.UNEXPECTED_FRAME,
-        replyText(ReplyCode.UNEXPECTED_FRAME, `expected method frame, got content body on channel ${this.id}`),
-      );
-    }
-    if (publish.received + payload.length > publish.bodySize) {
-      throw new ConnectionError(
-        ReplyCode.UNEXPECTED_FRAME,
-        replyText(ReplyCode.UNEXPECTED_FRAME, `content body exceeds the size ${publish.bodySize} declared in its header`),
-      );
-    }
-    payload.copy(publish.data!, publish.propertiesLength + publish.received);
-    publish.received += payload.length;
-    if (publish.received === publish.bodySize) this.completePublish();
+    const complete = this.content.body(payload);
+    if (complete) this.publish(complete);
   }
 
-  private completePublish(): void {
-    const publish = this.publishing!;
-    this.publishing = undefined;
-    const data = publish.data!;
-    let rawProperties = data.subarray(0, publish.propertiesLength);
-    let properties: BasicProperties;
-    try {
-      properties = decodeProperties(rawProperties);
-    } catch (error) {
-      if (error instanceof CodecError) throw new ConnectionError(error.replyCode, error.message, 60, 40);
-      throw error;
-    }
-    if (properties.userId !== undefined && properties.userId !== this.host.userName) {
-      throw precondition(`user_id property set to '${properties.userId}' but authenticated user was '${this.host.userName}'`);
-    }
-    if (properties.expiration !== undefined) validateExpiration(properties.expiration);
-    if (properties.replyTo === DIRECT_REPLY_TO) {
-      if (!this.replyAddress) throw precondition('fast reply consumer does not exist');
-      properties = { ...properties, replyTo: this.replyAddress };
-      rawProperties = encodeProperties(properties);
-    }
-    const message = new Message(publish.exchange.name, publish.routingKey, rawProperties, properties, data.subarray(publish.propertiesLength));
+  private publish({ exchange, routingKey, isMandatory, message }: AssembledPublish): void {
     if (this.txPublishes) {
-      this.txPublishes.push({ exchange: publish.exchange, routingKey: publish.routingKey, isMandatory: publish.isMandatory, message });
+      this.txPublishes.push({ exchange, routingKey, isMandatory, message });
       return;
     }
-    this.route(publish.exchange, publish.routingKey, publish.isMandatory, message);
+    this.route(exchange, routingKey, isMandatory, message);
   }
 
   /**
@@ -579,7 +523,7 @@ export class Channel implements DirectReplyConsumer {
    */
   release(): void {
     this.state = 'closing';
-    this.publishing = undefined;
+    this.content.reset();
     for (const consumer of this.consumers.values()) {
       consumer.queue.removeConsumer(consumer);
     }
@@ -600,16 +544,4 @@ export class Channel implements DirectReplyConsumer {
 
 function precondition(detail: string): ChannelError {
   return new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, detail));
-}
-
-/** RabbitMQ accepts a per-message TTL only as the decimal string of a non-negative integer. */
-function validateExpiration(expiration: string): void {
-  if (!/^-?\d+$/.test(expiration)) throw precondition(`invalid expiration '${expiration}': no_integer`);
-  if (expiration.startsWith('-')) throw precondition(`invalid expiration '${expiration}': negative_integer`);
-}
-
-function encodeProperties(properties: BasicProperties): Buffer {
-  const buffer = Buffer.allocUnsafe(propertiesSize(properties));
-  writeProperties(buffer, 0, properties);
-  return buffer;
 }

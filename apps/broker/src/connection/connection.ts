@@ -10,7 +10,7 @@ import {
   type FrameSink,
   type Method,
 } from '@app/codec';
-import { ChannelError, ConnectionError, replyText, type BrokerCore, type VirtualHost } from '@app/broker-core';
+import { ChannelError, ConnectionError, replyText, type BrokerCore, type MessageOrigin, type VirtualHost } from '@app/broker-core';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { BrokerLogger } from '../logger.js';
 import { FrameWriter } from '../net/frame-writer.js';
@@ -97,6 +97,13 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       services.logger.info(`connection ${this.name}: handshake timed out`);
       this.destroy();
     }, services.config.handshakeTimeoutMs);
+  }
+
+  private originRecord?: MessageOrigin;
+
+  /** The identity stamped on every message this connection publishes (one object, made after login). */
+  get origin(): MessageOrigin {
+    return (this.originRecord ??= { remoteAddress: this.socket.remoteAddress, userName: this.userName });
   }
 
   /** The connection itself owns its exclusive queues. */

@@ -1,5 +1,11 @@
 import { decodeProperties, propertiesSize, writeProperties, type BasicProperties } from '@app/codec';
 
+/** The publishing connection's identity, shared by every message it publishes (no allocation per message). */
+export interface MessageOrigin {
+  readonly remoteAddress: string | undefined;
+  readonly userName: string;
+}
+
 /** Property-flag bit of `expiration` (AMQP 0-9-1 basic class: the 8th property, counting from bit 15). */
 const EXPIRATION_FLAG = 1 << 8;
 
@@ -9,6 +15,11 @@ const EXPIRATION_FLAG = 1 << 8;
  * unchanged so the hot path never re-encodes properties it did not modify.
  */
 export class Message {
+  /**
+   * Where the message was published from (set by the AMQP channel; absent for broker-made messages). Lets in-broker
+   * consumers such as the management service know who is really asking.
+   */
+  origin?: MessageOrigin;
   private decoded?: BasicProperties;
   private stored?: Buffer;
   private raw?: Buffer;

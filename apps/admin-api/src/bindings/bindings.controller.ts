@@ -1,0 +1,92 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpException, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/basic-auth.guard.js';
+import { ManagementClient, type ManagementAuth } from '../broker-client/management.client.js';
+import type { HttpResponse } from '../common/http-types.js';
+import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
+import { CreateBindingDto } from './bindings.dto.js';
+
+/** `q` or `e` in RabbitMQ's binding URLs. */
+function destinationType(kind: string): 'queue' | 'exchange' {
+  if (kind === 'q') return 'queue';
+  if (kind === 'e') return 'exchange';
+  throw new HttpException({ error: 'Object Not Found', reason: 'Not Found' }, 404);
+}
+
+/** RabbitMQ's `/api/bindings` routes, for exchange-to-queue (`q`) and exchange-to-exchange (`e`) bindings. */
+@ApiTags('bindings')
+@ApiBasicAuth()
+@Controller('api/bindings')
+export class BindingsController {
+  constructor(private readonly management: ManagementClient) {}
+
+  @Get()
+  async list(@Auth() auth: ManagementAuth, @Query() query: ListQueryDto): Promise<unknown> {
+    return applyListQuery(await this.management.call<object[]>('management.bindings.list', {}, auth), query);
+  }
+
+  @Get(':vhost')
+  async listInVhost(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
+    return applyListQuery(await this.management.call<object[]>('management.bindings.list', { vhost }, auth), query);
+  }
+
+  @Get(':vhost/e/:source/:kind/:destination')
+  between(
+    @Auth() auth: ManagementAuth,
+    @Param('vhost') vhost: string,
+    @Param('source') source: string,
+    @Param('kind') kind: string,
+    @Param('destination') destination: string,
+  ): Promise<unknown> {
+    const destination_type = destinationType(kind);
+    return this.management.call('management.bindings.list', { vhost, source, destination, destination_type }, auth);
+  }
+
+  /** 201 with `Location: {destination}/{props}` naming the new binding, as RabbitMQ answers. */
+  @Post(':vhost/e/:source/:kind/:destination')
+  async create(
+    @Auth() auth: ManagementAuth,
+    @Param('vhost') vhost: string,
+    @Param('source') source: string,
+    @Param('kind') kind: string,
+    @Param('destination') destination: string,
+    @Body() body: CreateBindingDto,
+    @Res({ passthrough: true }) response: HttpResponse,
+  ): Promise<void> {
+    const destination_type = destinationType(kind);
+    const { properties_key } = await this.management.call<{ properties_key: string }>(
+      'management.bindings.create',
+      { vhost, source, destination, destination_type, ...body },
+      auth,
+    );
+    response.setHeader('Location', `${encodeURIComponent(destination)}/${properties_key}`);
+    response.status(201);
+  }
+
+  @Get(':vhost/e/:source/:kind/:destination/:props')
+  get(
+    @Auth() auth: ManagementAuth,
+    @Param('vhost') vhost: string,
+    @Param('source') source: string,
+    @Param('kind') kind: string,
+    @Param('destination') destination: string,
+    @Param('props') props: string,
+  ): Promise<unknown> {
+    const destination_type = destinationType(kind);
+    return this.management.call('management.bindings.get', { vhost, source, destination, destination_type, props }, auth);
+  }
+
+  @Delete(':vhost/e/:source/:kind/:destination/:props')
+  @HttpCode(204)
+  async delete(
+    @Auth() auth: ManagementAuth,
+    @Param('vhost') vhost: string,
+    @Param('source') source: string,
+    @Param('kind') kind: string,
+    @Param('destination') destination: string,
+    @Param('props') props: string,
+  ): Promise<void> {
+    const destination_type = destinationType(kind);
+    await this.management.call('management.bindings.delete', { vhost, source, destination, destination_type, props }, auth);
+  }
+}

@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AdminApiModule } from './admin-api.module.js';
+import { ManagementClient } from './broker-client/management.client.js';
+import { loadAdminConfig, type AdminConfig } from './config/admin-config.js';
+
+let config: AdminConfig;
+try {
+  config = loadAdminConfig(process.env);
+} catch (error) {
+  process.stderr.write(`Warren admin API: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+
+const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forConfig(config), { logger: ['error', 'warn'], bodyParser: false });
+// 1 MiB body limit (reliability-and-security.md §5.7); no CORS by default.
+app.useBodyParser('json', { limit: '1mb' });
+app.useGlobalPipes(
+  new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, transformOptions: { enableImplicitConversion: false } }),
+);
+app.enableShutdownHooks();
+const document = SwaggerModule.createDocument(
+  app,
+  new DocumentBuilder().setTitle('Warren management API').setDescription("RabbitMQ's management HTTP API, served by Warren").addBasicAuth().build(),
+);
+SwaggerModule.setup('api/docs', app, document);
+
+// `npm start` starts the broker next to us: wait (retrying) until it answers before taking HTTP requests.
+await app.get(ManagementClient).waitUntilConnected();
+await app.listen(config.port, config.host);
+const address = app.getHttpServer().address() as { port: number };
+const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+process.stdout.write(`Warren admin API listening on http://${shownHost}:${address.port}\n`);

@@ -1,0 +1,64 @@
+import { ChannelError, ConnectionError } from '@app/broker-core';
+import { ReplyCode } from '@app/codec';
+
+/**
+ * A management request that failed, carried back to the admin API in the reply's `err` and turned into the HTTP
+ * status and RabbitMQ-style `{error, reason}` body there.
+ */
+export interface ManagementFailure {
+  readonly status: number;
+  readonly error: string;
+  readonly reason: string;
+  /** Seconds the client should wait before retrying (503 on backpressure). */
+  readonly retryAfter?: number;
+}
+
+/** Thrown by management handlers; the RPC consumer replies with its {@link ManagementFailure}. */
+export class ManagementError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly reason: string,
+    readonly retryAfter?: number,
+  ) {
+    super(`management: ${reason}`);
+    this.name = 'ManagementError';
+  }
+
+  /** RabbitMQ's 404 body. */
+  static notFound(): ManagementError {
+    return new ManagementError(404, 'Object Not Found', 'Not Found');
+  }
+
+  /** RabbitMQ's 400 body carrying a reason text. */
+  static badRequest(reason: string): ManagementError {
+    return new ManagementError(400, 'bad_request', reason);
+  }
+
+  /** RabbitMQ's 401 body. */
+  static notAuthorized(reason = 'Login failed'): ManagementError {
+    return new ManagementError(401, 'not_authorized', reason);
+  }
+
+  /** 503 for publishes refused by backpressure (full queue, resource alarm). */
+  static unavailable(reason: string, retryAfter = 5): ManagementError {
+    return new ManagementError(503, 'service_unavailable', reason, retryAfter);
+  }
+}
+
+/**
+ * Maps anything a handler threw to a failure: AMQP errors keep their text without the `CODE - ` prefix, as RabbitMQ's
+ * management plugin shows them (`inequivalent arg 'durable' for queue …`); NOT_FOUND is a 404.
+ */
+export function toManagementFailure(error: unknown): ManagementFailure {
+  if (error instanceof ManagementError) {
+    return { status: error.status, error: error.error, reason: error.reason, retryAfter: error.retryAfter };
+  }
+  if (error instanceof ChannelError || error instanceof ConnectionError) {
+    const reason = error.replyText.replace(/^[A-Z_]+ - /, '');
+    if (error.replyCode === ReplyCode.NOT_FOUND) return { status: 404, error: 'Object Not Found', reason };
+    return { status: 400, error: 'bad_request', reason };
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return { status: 500, error: 'internal_error', reason };
+}

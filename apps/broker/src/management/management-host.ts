@@ -1,0 +1,24 @@
+import type { BrokerCore } from '@app/broker-core';
+import type { AmqpConnection } from '../connection/connection.js';
+import type { AlarmState } from '../resource-alarms.js';
+
+/**
+ * What the management service needs from the running broker. WarrenBroker satisfies it structurally, so the
+ * management code does not import the broker class (and the broker imports only the service).
+ */
+export interface ManagementHost {
+  readonly core: BrokerCore;
+  readonly alarmState: Readonly<AlarmState>;
+  /** The AMQP listener's port, for the overview's listener list. */
+  readonly port: number;
+  allConnections(): IterableIterator<AmqpConnection>;
+}
+
+/** The routing-key prefix of every management request on `warren.requests`. */
+export const MANAGEMENT_PATTERN_PREFIX = 'management.';
+
+/** The broker-owned queue that management requests are routed to; `amq.` so no client can declare or take it. */
+export const MANAGEMENT_QUEUE = 'amq.warren.management';
+
+/** The request exchange of Warren's transport (libs/transport DEFAULT_REQUESTS_EXCHANGE; the broker must not import it). */
+export const REQUESTS_EXCHANGE = 'warren.requests';

@@ -1,0 +1,80 @@
+import type { Queue, VirtualHost } from '@app/broker-core';
+import type { Exchange } from '@app/routing';
+import { ManagementError } from './management-error.js';
+import { MANAGEMENT_QUEUE, type ManagementHost } from './management-host.js';
+
+/** The `data` of a management request: JSON from the admin API, already validated by its DTOs. */
+export type RequestData = Readonly<Record<string, unknown>>;
+
+/** What every handler gets besides the request data. */
+export interface ManagementContext {
+  readonly host: ManagementHost;
+  /** Owner of queues declared over HTTP (never exclusive, so it only matters for exclusive-access checks). */
+  readonly owner: object;
+}
+
+/** One management RPC: its result becomes the reply's `response`; a throw becomes `err`. */
+export type ManagementHandler = (data: RequestData, context: ManagementContext) => unknown;
+
+/** A required string field (the admin API's DTOs guarantee it; a direct AMQP caller may not). */
+export function stringField(data: RequestData, key: string): string {
+  const value = data[key];
+  if (typeof value !== 'string') throw ManagementError.badRequest(`'${key}' must be a string`);
+  return value;
+}
+
+/** An optional string field. */
+export function optionalString(data: RequestData, key: string): string | undefined {
+  const value = data[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A boolean field with a default. */
+export function booleanField(data: RequestData, key: string, fallback: boolean): boolean {
+  const value = data[key];
+  return typeof value === 'boolean' ? value : fallback;
+}
+
+/** The named vhost, or 404. */
+export function requireVhost(host: ManagementHost, name: string): VirtualHost {
+  const vhost = host.core.getVhost(name);
+  if (!vhost) throw ManagementError.notFound();
+  return vhost;
+}
+
+/** The vhosts a list request covers: the named one (404 if missing), or all. */
+export function vhostsOf(host: ManagementHost, data: RequestData): VirtualHost[] {
+  const name = optionalString(data, 'vhost');
+  return name === undefined ? [...host.core.allVhosts()] : [requireVhost(host, name)];
+}
+
+/** RabbitMQ names the default exchange `amq.default` in URLs. */
+export function exchangeNameOf(name: string): string {
+  return name === 'amq.default' ? '' : name;
+}
+
+/** The named exchange, or 404. */
+export function requireExchange(vhost: VirtualHost, name: string): Exchange<Queue> {
+  const exchange = vhost.topology.getExchange(exchangeNameOf(name));
+  if (!exchange) throw ManagementError.notFound();
+  return exchange;
+}
+
+/** Whether a queue belongs to the broker itself: hidden from lists and untouchable over HTTP. */
+export function isSystemQueue(queue: Queue): boolean {
+  return queue.name === MANAGEMENT_QUEUE;
+}
+
+/** The named (non-system) queue, or 404. */
+export function requireQueue(vhost: VirtualHost, name: string): Queue {
+  const queue = vhost.getQueue(name);
+  if (!queue || isSystemQueue(queue)) throw ManagementError.notFound();
+  return queue;
+}
+
+/** Runs a topology mutation and waits for its storage write, so a 2xx means it is on disk. */
+export async function persisted<T>(vhost: VirtualHost, operation: () => T): Promise<T> {
+  const result = vhost.topologyOperation(operation);
+  await vhost.takePendingWrite();
+  return result;
+}

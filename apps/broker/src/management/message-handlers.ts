@@ -1,0 +1,134 @@
+import { Message, PublishOutcome, type Queue, type QueueEntry } from '@app/broker-core';
+import { explainRoute, type RouteHop } from '@app/routing';
+import { jsonOfProperties, jsonOfTable, propertiesOfJson, tableOfJson } from './json-format.js';
+import { ManagementError } from './management-error.js';
+import {
+  optionalString,
+  requireExchange,
+  requireQueue,
+  requireVhost,
+  stringField,
+  type ManagementHandler,
+} from './management-request.js';
+
+// Publishing, fetching, purging and route explanation. These act on messages, but per HTTP request, never per
+// AMQP frame: the broker's message path is untouched.
+
+/** Seconds an HTTP publisher refused by backpressure is told to wait (`Retry-After`). */
+const RETRY_AFTER_SECONDS = 5;
+
+const publish: ManagementHandler = async (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const exchange = requireExchange(vhost, stringField(data, 'name'));
+  const alarms = host.alarmState;
+  if (alarms.memory || alarms.disk) {
+    const which = [alarms.memory ? 'memory' : '', alarms.disk ? 'disk' : ''].filter(Boolean).join(', ');
+    throw ManagementError.unavailable(`resource alarm in effect (${which}): publishers are blocked`, RETRY_AFTER_SECONDS);
+  }
+  const routingKey = optionalString(data, 'routing_key') ?? '';
+  const encoding = optionalString(data, 'payload_encoding') ?? 'string';
+  const payload = optionalString(data, 'payload') ?? '';
+  const body = encoding === 'base64' ? Buffer.from(payload, 'base64') : Buffer.from(payload, 'utf8');
+  const properties = propertiesOfJson(data.properties as Record<string, unknown> | undefined);
+  const outcome = vhost.publish(exchange, routingKey, Message.withProperties(exchange.name, routingKey, properties, body));
+  if (outcome === PublishOutcome.Rejected) {
+    throw ManagementError.unavailable(`a target queue is full and rejects publishes (x-overflow reject-publish)`, RETRY_AFTER_SECONDS);
+  }
+  if (outcome === PublishOutcome.Unroutable) return { routed: false };
+  if (outcome instanceof Promise) await outcome;
+  return { routed: true };
+};
+
+/** `ackmode` values of RabbitMQ's `POST /api/queues/{vh}/{q}/get`. */
+type AckMode = 'ack_requeue_true' | 'ack_requeue_false' | 'reject_requeue_true' | 'reject_requeue_false';
+
+const getMessages: ManagementHandler = (data, { host, owner }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const queue = requireQueue(vhost, stringField(data, 'name'));
+  vhost.requireQueue(queue.name, owner);
+  const ackMode = (optionalString(data, 'ackmode') ?? 'ack_requeue_true') as AckMode;
+  const count = typeof data.count === 'number' ? data.count : 1;
+  const encoding = optionalString(data, 'encoding') ?? 'auto';
+  const truncate = typeof data.truncate === 'number' ? data.truncate : undefined;
+  const isRequeue = ackMode.endsWith('requeue_true');
+  const isTracked = ackMode !== 'ack_requeue_false';
+  const taken: QueueEntry[] = [];
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const entry = queue.take(isTracked);
+    if (!entry) break;
+    taken.push(entry);
+    out.push(jsonOfEntry(queue, entry, encoding, truncate));
+  }
+  if (isRequeue) queue.requeue([...taken].sort((a, b) => a.seq - b.seq));
+  else if (ackMode === 'reject_requeue_false') for (const entry of taken) queue.rejected(entry);
+  return out;
+};
+
+function jsonOfEntry(queue: Queue, entry: QueueEntry, encoding: string, truncate: number | undefined): Record<string, unknown> {
+  const message = entry.message;
+  const body = truncate === undefined ? message.body : message.body.subarray(0, truncate);
+  const text = body.toString('utf8');
+  // `auto`: a string when the bytes are valid UTF-8 (they survive a round trip), else base64, as RabbitMQ does.
+  const isText = encoding !== 'base64' && Buffer.from(text, 'utf8').equals(body);
+  return {
+    payload_bytes: message.bodySize,
+    redelivered: entry.redelivered,
+    exchange: message.exchange,
+    routing_key: message.routingKey,
+    message_count: queue.messageCount,
+    properties: jsonOfProperties(message.properties),
+    payload: isText ? text : body.toString('base64'),
+    payload_encoding: isText ? 'string' : 'base64',
+  };
+}
+
+const purge: ManagementHandler = (data, { host, owner }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const queue = requireQueue(vhost, stringField(data, 'name'));
+  vhost.requireQueue(queue.name, owner);
+  return { message_count: queue.purge() };
+};
+
+function jsonOfHop(hop: RouteHop<Queue>): Record<string, unknown> {
+  switch (hop.kind) {
+    case 'binding':
+      return {
+        kind: 'binding',
+        source: hop.binding.source.name,
+        destination: hop.binding.destination.name,
+        destination_type: hop.binding.destinationType,
+        routing_key: hop.binding.routingKey,
+        arguments: jsonOfTable(hop.binding.arguments as never),
+        properties_key: hop.binding.propertiesKey,
+      };
+    case 'default-exchange':
+      return { kind: 'default-exchange', source: '', destination: hop.queueName, destination_type: 'queue', routing_key: hop.queueName };
+    case 'alternate-exchange':
+      return { kind: 'alternate-exchange', source: hop.source.name, destination: hop.destination.name, destination_type: 'exchange' };
+  }
+}
+
+const route: ManagementHandler = (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const exchange = requireExchange(vhost, stringField(data, 'name'));
+  const routingKey = optionalString(data, 'routing_key') ?? '';
+  const explanation = explainRoute(exchange, routingKey, data.headers === undefined ? undefined : tableOfJson(data.headers));
+  return {
+    routed: explanation.queues.length > 0,
+    queues: explanation.queues.map(({ queue, paths }) => ({
+      name: queue.name,
+      vhost: vhost.name,
+      paths: paths.map((path) => path.map(jsonOfHop)),
+    })),
+    exchanges: explanation.exchanges.map((visited) => visited.name),
+  };
+};
+
+/** Message RPCs, by pattern. */
+export const messageHandlers: Readonly<Record<string, ManagementHandler>> = {
+  'management.exchanges.publish': publish,
+  'management.exchanges.route': route,
+  'management.queues.get-messages': getMessages,
+  'management.queues.purge': purge,
+};

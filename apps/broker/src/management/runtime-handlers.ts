@@ -1,0 +1,184 @@
+import { ReplyCode } from '@app/codec';
+import type { AmqpConnection } from '../connection/connection.js';
+import type { Channel } from '../connection/channel.js';
+import { jsonOfTable } from './json-format.js';
+import { ManagementError } from './management-error.js';
+import { isSystemQueue, optionalString, stringField, type ManagementHandler } from './management-request.js';
+
+// Overview, vhosts, connections, channels, consumers and health: read-only views of the running broker, plus
+// closing a connection.
+
+/** User tags that may use the management API (RabbitMQ's management, monitoring, policymaker, administrator). */
+const MANAGEMENT_TAGS = new Set(['management', 'monitoring', 'policymaker', 'administrator']);
+
+/** Checks HTTP Basic credentials against the broker's users; `remote_address` is the HTTP client's address. */
+export const authenticate: ManagementHandler = async (data, { host }) => {
+  const user = await host.core.users.authenticate(
+    stringField(data, 'username'),
+    stringField(data, 'password'),
+    optionalString(data, 'remote_address'),
+  );
+  if (!user) throw ManagementError.notAuthorized('Login failed');
+  if (!user.tags.some((tag) => MANAGEMENT_TAGS.has(tag))) throw ManagementError.notAuthorized('Not management user');
+  return { name: user.name, tags: user.tags.join(',') };
+};
+
+function peerOf(connection: AmqpConnection): { peer_host?: string; peer_port?: number; host?: string; port?: number } {
+  const socket = connection.socket;
+  return { peer_host: socket.remoteAddress, peer_port: socket.remotePort, host: socket.localAddress, port: socket.localPort };
+}
+
+function jsonOfConnection(connection: AmqpConnection): Record<string, unknown> {
+  return {
+    name: connection.name,
+    user: connection.userName,
+    vhost: connection.vhost?.name,
+    state: connection.state === 'open' ? 'running' : connection.state,
+    protocol: 'AMQP 0-9-1',
+    channels: [...connection.allChannels()].length,
+    connected_at: connection.connectedAt,
+    client_properties: jsonOfTable(connection.clientProperties),
+    frame_max: connection.frameMax,
+    channel_max: connection.channelMax,
+    timeout: connection.heartbeatSec,
+    ...peerOf(connection),
+  };
+}
+
+function channelName(connection: AmqpConnection, channel: Channel): string {
+  return `${connection.name} (${channel.id})`;
+}
+
+function channelDetails(connection: AmqpConnection, channel: Channel): Record<string, unknown> {
+  const peer = peerOf(connection);
+  return { name: channelName(connection, channel), number: channel.id, connection_name: connection.name, user: connection.userName, peer_host: peer.peer_host, peer_port: peer.peer_port };
+}
+
+function* openConnections(connections: IterableIterator<AmqpConnection>, vhost: string | undefined): Generator<AmqpConnection> {
+  for (const connection of connections) {
+    if (connection.state === 'closed' || !connection.vhost) continue;
+    if (vhost === undefined || connection.vhost.name === vhost) yield connection;
+  }
+}
+
+const listConnections: ManagementHandler = (data, { host }) =>
+  [...openConnections(host.allConnections(), optionalString(data, 'vhost'))].map(jsonOfConnection);
+
+const getConnection: ManagementHandler = (data, { host }) => {
+  const name = stringField(data, 'name');
+  const connection = [...openConnections(host.allConnections(), undefined)].find((candidate) => candidate.name === name);
+  if (!connection) throw ManagementError.notFound();
+  return jsonOfConnection(connection);
+};
+
+const closeConnection: ManagementHandler = (data, { host }) => {
+  const name = stringField(data, 'name');
+  const connection = [...openConnections(host.allConnections(), undefined)].find((candidate) => candidate.name === name);
+  if (!connection) throw ManagementError.notFound();
+  const reason = optionalString(data, 'reason') ?? 'Closed via management plugin';
+  connection.closeConnection(ReplyCode.CONNECTION_FORCED, `CONNECTION_FORCED - ${reason}`);
+  return {};
+};
+
+const listChannels: ManagementHandler = (data, { host }) => {
+  const out: Record<string, unknown>[] = [];
+  for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'))) {
+    for (const channel of connection.allChannels()) {
+      out.push({
+        ...channelDetails(connection, channel),
+        connection_details: { name: connection.name, peer_host: connection.socket.remoteAddress, peer_port: connection.socket.remotePort },
+        vhost: connection.vhost.name,
+        consumer_count: channel.consumerCount,
+        messages_unacknowledged: channel.unackedCount,
+        confirm: channel.isConfirmMode,
+        transactional: channel.isTransactional,
+        state: 'running',
+      });
+    }
+  }
+  return out;
+};
+
+const listConsumers: ManagementHandler = (data, { host }) => {
+  const out: Record<string, unknown>[] = [];
+  for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'))) {
+    for (const channel of connection.allChannels()) {
+      for (const consumer of channel.allConsumers()) {
+        if (isSystemQueue(consumer.queue)) continue;
+        out.push({
+          consumer_tag: consumer.tag,
+          queue: { name: consumer.queue.name, vhost: consumer.queue.vhost },
+          channel_details: channelDetails(connection, channel),
+          ack_required: !consumer.noAck,
+          exclusive: consumer.exclusive,
+          prefetch_count: consumer.prefetchCount,
+          active: true,
+          arguments: {},
+        });
+      }
+    }
+  }
+  return out;
+};
+
+const overview: ManagementHandler = (_data, { host }) => {
+  let queues = 0;
+  let exchanges = 0;
+  let ready = 0;
+  let unacked = 0;
+  let consumers = 0;
+  for (const vhost of host.core.allVhosts()) {
+    for (const exchange of vhost.topology.exchanges()) if (exchange) exchanges++;
+    for (const queue of vhost.allQueues()) {
+      if (isSystemQueue(queue)) continue;
+      queues++;
+      ready += queue.messageCount;
+      unacked += queue.unackedCount;
+      consumers += queue.consumerCount;
+    }
+  }
+  const connections = [...openConnections(host.allConnections(), undefined)];
+  const channels = connections.reduce((sum, connection) => sum + [...connection.allChannels()].length, 0);
+  return {
+    product_name: 'Warren',
+    product_version: '0.1.0',
+    management_version: '3.13.0',
+    rabbitmq_version: '3.13.0',
+    node: 'warren@localhost',
+    object_totals: { connections: connections.length, channels, exchanges, queues, consumers },
+    queue_totals: { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked },
+    listeners: [{ protocol: 'amqp', port: host.port }],
+    alarms: { ...host.alarmState },
+  };
+};
+
+const listVhosts: ManagementHandler = (_data, { host }) =>
+  [...host.core.allVhosts()].map((vhost) => {
+    let messages = 0;
+    for (const queue of vhost.allQueues()) if (!isSystemQueue(queue)) messages += queue.messageCount + queue.unackedCount;
+    return { name: vhost.name, messages, tracing: false };
+  });
+
+/** RabbitMQ's `/api/health/checks/alarms`: fails while any resource alarm is in effect. */
+const alarmsHealth: ManagementHandler = (_data, { host }) => {
+  const alarms = host.alarmState;
+  const active = [alarms.memory ? 'memory' : '', alarms.disk ? 'disk' : ''].filter(Boolean);
+  return active.length === 0 ? { status: 'ok' } : { status: 'failed', reason: `resource alarm(s) in effect: ${active.join(', ')}`, alarms: active };
+};
+
+/** The broker answered over AMQP and is listening: it can serve clients. */
+const readyHealth: ManagementHandler = (_data, { host }) =>
+  host.port > 0 ? { status: 'ok' } : { status: 'failed', reason: 'the AMQP listener is not up' };
+
+/** Runtime RPCs, by pattern. */
+export const runtimeHandlers: Readonly<Record<string, ManagementHandler>> = {
+  'management.overview': overview,
+  'management.vhosts.list': listVhosts,
+  'management.connections.list': listConnections,
+  'management.connections.get': getConnection,
+  'management.connections.close': closeConnection,
+  'management.channels.list': listChannels,
+  'management.consumers.list': listConsumers,
+  'management.health.alarms': alarmsHealth,
+  'management.health.ready': readyHealth,
+};

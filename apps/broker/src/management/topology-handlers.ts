@@ -1,0 +1,194 @@
+import type { Queue, VirtualHost } from '@app/broker-core';
+import type { Binding } from '@app/routing';
+import { jsonOfBinding, jsonOfDefaultBinding, jsonOfExchange, jsonOfQueue, tableOfJson } from './json-format.js';
+import { ManagementError } from './management-error.js';
+import {
+  booleanField,
+  isSystemQueue,
+  optionalString,
+  persisted,
+  requireExchange,
+  requireQueue,
+  requireVhost,
+  stringField,
+  vhostsOf,
+  type ManagementHandler,
+  type RequestData,
+} from './management-request.js';
+
+// Exchanges, queues and bindings over the core's own declare/delete methods (style guide §7.5: the admin API goes
+// through the same core methods as AMQP clients, so equivalence checks and reply texts are identical).
+
+const listExchanges: ManagementHandler = (data, { host }) =>
+  vhostsOf(host, data).flatMap((vhost) => [...vhost.topology.exchanges()].map((exchange) => jsonOfExchange(exchange, vhost.name)));
+
+const getExchange: ManagementHandler = (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  return jsonOfExchange(requireExchange(vhost, stringField(data, 'name')), vhost.name);
+};
+
+const declareExchange: ManagementHandler = async (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const options = {
+    type: stringField(data, 'type'),
+    durable: booleanField(data, 'durable', true),
+    autoDelete: booleanField(data, 'auto_delete', false),
+    internal: booleanField(data, 'internal', false),
+    arguments: tableOfJson(data.arguments),
+  };
+  const { created } = await persisted(vhost, () => vhost.topology.declareExchange(stringField(data, 'name'), options));
+  return { created };
+};
+
+const deleteExchange: ManagementHandler = async (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const exchange = requireExchange(vhost, stringField(data, 'name'));
+  await persisted(vhost, () => vhost.topology.deleteExchange(exchange.name, booleanField(data, 'if_unused', false)));
+  return {};
+};
+
+const exchangeBindings: ManagementHandler = (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const exchange = requireExchange(vhost, stringField(data, 'name'));
+  const bindings =
+    data.side === 'destination'
+      ? [...vhost.topology.bindings()].filter((binding) => binding.destination === exchange)
+      : [...exchange.bindings];
+  return bindings.map((binding) => jsonOfBinding(binding, vhost.name));
+};
+
+const listQueues: ManagementHandler = (data, { host }) =>
+  vhostsOf(host, data).flatMap((vhost) => [...vhost.allQueues()].filter((queue) => !isSystemQueue(queue)).map(jsonOfQueue));
+
+const getQueue: ManagementHandler = (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  return jsonOfQueue(requireQueue(vhost, stringField(data, 'name')));
+};
+
+const declareQueue: ManagementHandler = async (data, { host, owner }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const name = stringField(data, 'name');
+  if (name === '') throw ManagementError.badRequest('queue name must not be empty');
+  const options = {
+    durable: booleanField(data, 'durable', true),
+    exclusive: false,
+    autoDelete: booleanField(data, 'auto_delete', false),
+    arguments: tableOfJson(data.arguments),
+  };
+  const { isCreated } = await persisted(vhost, () => vhost.declareQueue(name, options, false, owner));
+  return { created: isCreated };
+};
+
+const deleteQueue: ManagementHandler = async (data, { host, owner }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const queue = requireQueue(vhost, stringField(data, 'name'));
+  await persisted(vhost, () =>
+    vhost.deleteQueue(queue.name, booleanField(data, 'if_unused', false), booleanField(data, 'if_empty', false), owner),
+  );
+  return {};
+};
+
+const queueBindings: ManagementHandler = (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const queue = requireQueue(vhost, stringField(data, 'name'));
+  return [jsonOfDefaultBinding(queue), ...vhost.topology.bindingsOfQueue(queue).map((binding) => jsonOfBinding(binding, vhost.name))];
+};
+
+/** `destination_type` `q` or `e` as in RabbitMQ's binding URLs. */
+function isQueueDestination(data: RequestData): boolean {
+  return data.destination_type !== 'e' && data.destination_type !== 'exchange';
+}
+
+/** The bindings from `source` to `destination` (both must exist: 404 otherwise). */
+function bindingsBetween(vhost: VirtualHost, data: RequestData): Binding<Queue>[] {
+  const source = requireExchange(vhost, stringField(data, 'source'));
+  const destination = isQueueDestination(data)
+    ? requireQueue(vhost, stringField(data, 'destination'))
+    : requireExchange(vhost, stringField(data, 'destination'));
+  return [...source.bindings].filter((binding) => binding.destination === destination);
+}
+
+/** Matches a URL `props` segment whether or not the router already decoded its `%XX` escapes. */
+function hasPropertiesKey(binding: Binding<Queue>, props: string): boolean {
+  if (binding.propertiesKey === props) return true;
+  try {
+    return decodeURIComponent(binding.propertiesKey.replace(/\+/g, ' ')) === props.replace(/\+/g, ' ');
+  } catch {
+    return false;
+  }
+}
+
+const listBindings: ManagementHandler = (data, { host }) => {
+  if (data.source !== undefined) {
+    const vhost = requireVhost(host, stringField(data, 'vhost'));
+    return bindingsBetween(vhost, data).map((binding) => jsonOfBinding(binding, vhost.name));
+  }
+  return vhostsOf(host, data).flatMap((vhost) => [
+    ...[...vhost.allQueues()].filter((queue) => !isSystemQueue(queue)).map(jsonOfDefaultBinding),
+    ...[...vhost.topology.bindings()]
+      .filter((binding) => binding.destinationType === 'exchange' || !isSystemQueue(binding.destination as Queue))
+      .map((binding) => jsonOfBinding(binding, vhost.name)),
+  ]);
+};
+
+const getBinding: ManagementHandler = (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const props = stringField(data, 'props');
+  const binding = bindingsBetween(vhost, data).find((candidate) => hasPropertiesKey(candidate, props));
+  if (!binding) throw ManagementError.notFound();
+  return jsonOfBinding(binding, vhost.name);
+};
+
+const createBinding: ManagementHandler = async (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const source = requireExchange(vhost, stringField(data, 'source'));
+  const routingKey = optionalString(data, 'routing_key') ?? '';
+  const args = tableOfJson(data.arguments);
+  const destinationName = stringField(data, 'destination');
+  if (isQueueDestination(data)) {
+    const queue = requireQueue(vhost, destinationName);
+    await persisted(vhost, () => vhost.topology.bindQueue(queue, source.name, routingKey, args));
+  } else {
+    const destination = requireExchange(vhost, destinationName);
+    await persisted(vhost, () => vhost.topology.bindExchange(destination.name, source.name, routingKey, args));
+  }
+  const created = [...source.bindings].find(
+    (binding) => binding.destination.name === destinationName && binding.routingKey === routingKey && sameArgs(binding, args),
+  );
+  return { properties_key: created?.propertiesKey ?? '~' };
+};
+
+function sameArgs(binding: Binding<Queue>, args: object): boolean {
+  return JSON.stringify(binding.arguments) === JSON.stringify(args);
+}
+
+const deleteBinding: ManagementHandler = async (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const props = stringField(data, 'props');
+  const binding = bindingsBetween(vhost, data).find((candidate) => hasPropertiesKey(candidate, props));
+  if (!binding) throw ManagementError.notFound();
+  await persisted(vhost, () =>
+    binding.destinationType === 'queue'
+      ? vhost.topology.unbindQueue(binding.destination as Queue, binding.source.name, binding.routingKey, binding.arguments)
+      : vhost.topology.unbindExchange(binding.destination.name, binding.source.name, binding.routingKey, binding.arguments),
+  );
+  return {};
+};
+
+/** Exchange, queue and binding RPCs, by pattern. */
+export const topologyHandlers: Readonly<Record<string, ManagementHandler>> = {
+  'management.exchanges.list': listExchanges,
+  'management.exchanges.get': getExchange,
+  'management.exchanges.declare': declareExchange,
+  'management.exchanges.delete': deleteExchange,
+  'management.exchanges.bindings': exchangeBindings,
+  'management.queues.list': listQueues,
+  'management.queues.get': getQueue,
+  'management.queues.declare': declareQueue,
+  'management.queues.delete': deleteQueue,
+  'management.queues.bindings': queueBindings,
+  'management.bindings.list': listBindings,
+  'management.bindings.get': getBinding,
+  'management.bindings.create': createBinding,
+  'management.bindings.delete': deleteBinding,
+};

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnBrokerProcess, type BrokerProcess } from '../../support/broker-process.js';
+import { spawnAdminApiProcess, type AdminApiProcess } from './admin-api-process.js';
+
+/** An HTTP answer: status, headers and the parsed JSON body (undefined when empty). */
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A broker process plus an admin API process pointed at it, each on a free port. */
+export interface AdminStack {
+  amqpUrl: string;
+  baseUrl: string;
+  /** Calls the admin API as guest (or with `auth`: `user:pass`, or null for none). */
+  api<T = any>(method: string, path: string, body?: unknown, options?: { auth?: string | null; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  stop(): Promise<void>;
+}
+
+async function kill(process: BrokerProcess | AdminApiProcess | undefined): Promise<void> {
+  if (!process || process.child.exitCode !== null || process.child.signalCode !== null) return;
+  process.child.kill('SIGTERM');
+  const timer = setTimeout(() => process.child.kill('SIGKILL'), 15_000);
+  await process.exited;
+  clearTimeout(timer);
+}
+
+/** Starts a fresh broker (own data directory) and an admin API; `stop()` kills both and removes the data. */
+export async function startAdminStack(): Promise<AdminStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'warren-admin-'));
+  let broker: BrokerProcess | undefined;
+  let admin: AdminApiProcess | undefined;
+  const stop = async () => {
+    await kill(admin);
+    await kill(broker);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    broker = spawnBrokerProcess({ WARREN_DATA_DIR: dataDir });
+    const port = await broker.port(60_000);
+    const amqpUrl = `amqp://guest:guest@127.0.0.1:${port}`;
+    admin = spawnAdminApiProcess({ WARREN_BROKER_URL: amqpUrl });
+    const baseUrl = await admin.baseUrl();
+    const guest = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+    return {
+      amqpUrl,
+      baseUrl,
+      async api(method, path, body, options = {}) {
+        const headers: Record<string, string> = { ...options.headers };
+        const auth = options.auth === undefined ? guest : options.auth === null ? undefined : `Basic ${Buffer.from(options.auth).toString('base64')}`;
+        if (auth) headers.authorization = auth;
+        if (body !== undefined) headers['content-type'] = 'application/json';
+        const response = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        const text = await response.text();
+        return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
