@@ -29,7 +29,7 @@ async function kill(process: BrokerProcess | AdminApiProcess | undefined): Promi
 }
 
 /** Starts a fresh broker (own data directory) and an admin API; `stop()` kills both and removes the data. */
-export async function startAdminStack(): Promise<AdminStack> {
+export async function startAdminStack(brokerEnv: Record<string, string> = {}): Promise<AdminStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-admin-'));
   let broker: BrokerProcess | undefined;
   let admin: AdminApiProcess | undefined;
@@ -39,7 +39,7 @@ export async function startAdminStack(): Promise<AdminStack> {
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    broker = spawnBrokerProcess({ WARREN_DATA_DIR: dataDir });
+    broker = spawnBrokerProcess({ WARREN_DATA_DIR: dataDir, ...brokerEnv });
     const port = await broker.port(60_000);
     const amqpUrl = `amqp://guest:guest@127.0.0.1:${port}`;
     admin = spawnAdminApiProcess({ WARREN_BROKER_URL: amqpUrl });

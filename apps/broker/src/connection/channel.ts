@@ -36,7 +36,7 @@ export interface ChannelHost {
   /** Who publishes on this connection (stamped on messages). */
   readonly origin: MessageOrigin;
   /** A publish started on this connection (flow control blocks publishing connections only). */
-  publishing(): void;
+  publishing(exchange: string, routingKey: string): void;
   /** Hard close (used when storage cannot take a durable declaration). */
   closeConnection(replyCode: number, text: string, classId?: number, methodId?: number): void;
 }
@@ -288,7 +288,7 @@ export class Channel implements DirectReplyConsumer {
       );
     }
     this.confirms?.nextPublish();
-    this.host.publishing();
+    this.host.publishing(exchangeName, routingKey);
     this.content.start(exchange, routingKey, isMandatory);
   }
 

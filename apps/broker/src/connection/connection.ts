@@ -44,6 +44,10 @@ export interface ConnectionServices {
 
 let nextConnectionNumber = 1;
 
+/** Where the admin API's management RPCs are published (see apps/broker/src/management). */
+const MANAGEMENT_EXCHANGE = 'warren.requests';
+const MANAGEMENT_PREFIX = 'management.';
+
 /**
  * One client connection: protocol header, start/tune/open handshake, heartbeats, the channel table,
  * and the translation of ChannelError/ConnectionError into `channel.close`/`connection.close`.
@@ -497,7 +501,10 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   // ---- flow control --------------------------------------------------------------------------------------------
 
   /** A publish started: when an alarm is in force, stop reading this connection (after the current read). */
-  publishing(): void {
+  publishing(exchange: string, routingKey: string): void {
+    // Management requests (the admin API's RPCs) are exempt: an operator must be able to see and fix an alarm,
+    // as RabbitMQ's built-in management API can.
+    if (exchange === MANAGEMENT_EXCHANGE && routingKey.startsWith(MANAGEMENT_PREFIX)) return;
     this.hasPublished = true;
     const reason = this.services.blockReason();
     if (reason !== undefined) this.block(reason);
