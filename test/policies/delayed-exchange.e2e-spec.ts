@@ -72,3 +72,28 @@ describe('delayed delivery', () => {
     await connection.close();
   });
 });
+
+describe('delayed delivery and exchange deletion', () => {
+  it('drops held messages when their exchange is deleted, even if one of the same name is declared again', async () => {
+    const server = await startBroker();
+    const connection = await amqplib.connect(server.url);
+    try {
+      const channel = await connection.createConfirmChannel();
+      const declare = () => channel.assertExchange('reborn', 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'fanout' } });
+      await declare();
+      channel.publish('reborn', '', Buffer.from('orphan'), { headers: { 'x-delay': 50 } });
+      await channel.waitForConfirms();
+      await channel.deleteExchange('reborn');
+      await declare();
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      await channel.bindQueue(queue, 'reborn', '');
+      // Wait until the orphan's timer has certainly fired, then check it went nowhere.
+      const vhost = server.broker.core.getVhost('/')!;
+      await waitFor(() => vhost.delayed.size === 0, { what: 'the held message to fall due' });
+      expect((await channel.checkQueue(queue)).messageCount).toBe(0);
+    } finally {
+      await connection.close();
+      await server.close();
+    }
+  });
+});

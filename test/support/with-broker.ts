@@ -1,31 +1,14 @@
-import { WarrenBroker } from '../../apps/broker/src/warren-broker.js';
 import type { BrokerConfig } from '../../apps/broker/src/config/broker-config.js';
-import { BrokerLogger } from '../../apps/broker/src/logger.js';
 import type { LevelStorageOptions } from '@app/storage';
+import { startTestBroker, type TestBroker } from '@app/testing';
 
-/** A broker started in-process on an ephemeral loopback port for one test file. */
-export interface TestBroker {
-  broker: WarrenBroker;
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
+export { startTestBroker, type TestBroker } from '@app/testing';
 
 /**
- * Starts Warren in this process on 127.0.0.1:0 with fast timers and a quiet logger.
- * Every test that calls it must `await close()` (afterAll/afterEach).
+ * Starts Warren in this process on 127.0.0.1:0 with fast timers and a quiet logger: the pre-`@app/testing`
+ * signature, kept for the existing tests (new tests call `startTestBroker` from `@app/testing`). `storage: 'level'`
+ * with a `dataDir` uses and keeps that directory. Every test that calls it must `await close()`.
  */
-export async function startBroker(config: Partial<BrokerConfig> = {}, storageOptions: LevelStorageOptions = {}): Promise<TestBroker> {
-  const broker = new WarrenBroker(
-    { host: '127.0.0.1', port: 0, authFailureDelayMs: 50, closeTimeoutMs: 500, storage: 'memory', ...config },
-    new BrokerLogger('error', () => undefined),
-    storageOptions,
-  );
-  await broker.start();
-  return {
-    broker,
-    port: broker.port,
-    url: `amqp://guest:guest@127.0.0.1:${broker.port}`,
-    close: () => broker.close(),
-  };
+export function startBroker(config: Partial<BrokerConfig> = {}, storageOptions: LevelStorageOptions = {}): Promise<TestBroker> {
+  return startTestBroker({ config, storageOptions });
 }

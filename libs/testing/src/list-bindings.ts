@@ -1,5 +1,6 @@
 import type { Headers } from '@app/routing';
 import type { Queue, VirtualHost } from '@app/broker-core';
+import { isBrokerInternalQueue } from './reset-vhost.js';
 
 /** One binding, by names. */
 export interface BindingInfo {
@@ -18,8 +19,11 @@ export interface BindingFilter {
   exchange?: string;
   /** Only bindings whose destination is this queue. */
   queue?: string;
-  /** Include the bindings of `capture()` queues (left out by default, so captures do not change assertions). */
-  includeCaptures?: boolean;
+  /**
+   * Include the bindings of `capture()` queues and of the broker's own internal queues (the management queue's
+   * `management.#` on `warren.requests`). Left out by default, so neither changes what a test asserts.
+   */
+  includeInternal?: boolean;
 }
 
 /**
@@ -27,6 +31,7 @@ export interface BindingFilter {
  * implicit binding of every queue is not listed, as in RabbitMQ's `list_bindings` without it.
  */
 export function listBindings(vhost: VirtualHost, filter: BindingFilter, isCaptureQueue: (queue: Queue) => boolean): BindingInfo[] {
+  const isInternal = (queue: Queue): boolean => isCaptureQueue(queue) || isBrokerInternalQueue(vhost, queue);
   const found: BindingInfo[] = [];
   const sources = filter.exchange === undefined ? vhost.topology.exchanges() : [vhost.topology.getExchange(filter.exchange)];
   for (const source of sources) {
@@ -34,7 +39,7 @@ export function listBindings(vhost: VirtualHost, filter: BindingFilter, isCaptur
     for (const binding of source.bindings) {
       const isQueue = binding.destinationType === 'queue';
       if (filter.queue !== undefined && (!isQueue || binding.destination.name !== filter.queue)) continue;
-      if (isQueue && !filter.includeCaptures && isCaptureQueue(binding.destination as Queue)) continue;
+      if (isQueue && !filter.includeInternal && isInternal(binding.destination as Queue)) continue;
       found.push({
         source: source.name,
         destination: binding.destination.name,

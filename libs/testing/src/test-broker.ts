@@ -98,8 +98,8 @@ export class TestBroker {
   }
 
   /**
-   * Deletes every queue, every exchange clients declared and every binding left between predeclared exchanges,
-   * in every vhost, so the next test starts from a fresh broker's topology. Consumers of deleted queues get
+   * Deletes every queue, every exchange clients declared (with the messages delayed exchanges hold) and every
+   * binding left between predeclared exchanges, in every vhost, so the next test starts from a fresh broker's topology. Consumers of deleted queues get
    * `basic.cancel`; captures stop. Resolves once durable deletions are on disk.
    */
   async reset({ closeConnections = false }: ResetOptions = {}): Promise<ResetSummary> {
@@ -107,7 +107,7 @@ export class TestBroker {
     const writes: Promise<void>[] = [];
     const total: ResetSummary = { queues: 0, exchanges: 0, exchangeBindings: 0 };
     for (const vhost of this.core.allVhosts()) {
-      const summary = resetVhost(vhost, writes);
+      const summary = resetVhost(vhost, this.core.storage?.messages, writes);
       total.queues += summary.queues;
       total.exchanges += summary.exchanges;
       total.exchangeBindings += summary.exchangeBindings;

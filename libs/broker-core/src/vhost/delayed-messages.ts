@@ -43,7 +43,7 @@ export class DelayedMessages {
       stored.copy(data, 8);
       write = store.enqueue([{ queueId: storeId, seq, data }]);
     }
-    this.arm(exchange.name, routingKey, message, dueAt, seq, storeId, store);
+    this.arm(exchange, routingKey, message, dueAt, seq, storeId, store);
     return write;
   }
 
@@ -55,7 +55,8 @@ export class DelayedMessages {
       const dueAt = stored.data.readDoubleBE(0);
       const message = Message.fromStorage(stored.data.subarray(8));
       this.nextSeq = Math.max(this.nextSeq, stored.seq + 1);
-      this.arm(exchangeName, message.routingKey, message, dueAt, stored.seq, storeId, store);
+      const exchange = this.lookup(exchangeName);
+      if (exchange) this.arm(exchange, message.routingKey, message, dueAt, stored.seq, storeId, store);
       count++;
     }
     const info = await store.queueInfo(storeId);
@@ -74,15 +75,15 @@ export class DelayedMessages {
     this.pending.clear();
   }
 
-  private arm(exchangeName: string, routingKey: string, message: Message, dueAt: number, seq: number, storeId: string | undefined, store: MessageStore | undefined): void {
+  private arm(exchange: Exchange<Queue>, routingKey: string, message: Message, dueAt: number, seq: number, storeId: string | undefined, store: MessageStore | undefined): void {
     const pending: Pending = {
       seq,
       storeId,
       timer: setTimeout(() => {
         this.pending.delete(pending);
-        // The exchange may have been deleted meanwhile: the message goes with it, as in RabbitMQ's plugin.
-        const exchange = this.lookup(exchangeName);
-        if (exchange) this.route(exchange, routingKey, message);
+        // The exchange may have been deleted (and even re-declared) meanwhile: the message went with the exchange it
+        // was published to, as in RabbitMQ's plugin, so only that same exchange object may route it.
+        if (this.lookup(exchange.name) === exchange) this.route(exchange, routingKey, message);
         if (storeId && store) store.remove(storeId, [seq]).catch(() => undefined);
       }, Math.max(0, dueAt - Date.now())),
     };
