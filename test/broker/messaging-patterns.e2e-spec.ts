@@ -120,10 +120,14 @@ describe('messaging patterns', () => {
       survivor.channel.ack(m!);
     });
     await waitFor(() => done.size === 180, { what: 'the messages the doomed consumer did not hold' });
-    // Kill the doomed consumer's TCP connection without a close handshake.
+    // Cut the doomed consumer's TCP connection without a close handshake (from the broker's side, so the client
+    // library sees an ordinary connection loss and cleans up its own timers).
     connections.splice(connections.indexOf(doomed.connection), 1);
+    const lost = new Promise((resolve) => doomed.connection.on('close', resolve));
     doomed.connection.on('error', () => undefined);
-    (doomed.connection as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    const brokerSide = [...server.broker.allConnections()].find((c) => [...c.allChannels()].some((ch) => ch.unackedCount === 20))!;
+    brokerSide.socket.destroy();
+    await lost;
     await waitFor(() => done.size === 200, { what: 'the redelivered messages' });
     expect(redelivered.size).toBe(20);
   });
