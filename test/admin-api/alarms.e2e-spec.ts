@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait-for.js';
 import { startAdminStack, type AdminStack } from './support/admin-stack.js';
 
 /** A broker whose memory alarm is always on (a 2-byte watermark): the admin API still answers, and says so. */
@@ -13,7 +14,11 @@ describe('admin API under a resource alarm', () => {
   });
 
   it('reports the alarm in health checks and the overview (management RPCs are not blocked)', async () => {
-    const alarms = await stack.api('GET', '/api/health/checks/alarms');
+    // The broker checks memory before it listens, so the alarm is in force from the start; poll anyway.
+    const alarms = await waitFor(async () => {
+      const response = await stack.api('GET', '/api/health/checks/alarms');
+      return response.status === 503 ? response : undefined;
+    }, { what: 'the alarm health check to fail' });
     expect(alarms.status).toBe(503);
     const overview = await stack.api('GET', '/api/overview');
     expect(overview.status).toBe(200);

@@ -65,7 +65,7 @@ export class WarrenBroker {
       await this.openStorage();
       for (const vhost of this.core.allVhosts()) vhost.maxQueues = this.config.maxQueuesPerVhost;
       await this.core.users.addDefaultGuest();
-      this.startMonitors();
+      await this.startMonitors();
       await (this.management = new ManagementService(this, this.logger)).start();
       this.boundPort = await this.listener.listen(this.config.port, this.config.host);
     } catch (error) {
@@ -85,7 +85,7 @@ export class WarrenBroker {
     return this.alarms?.setMemoryHighWatermark(watermark) ?? Promise.resolve();
   }
 
-  private startMonitors(): void {
+  private async startMonitors(): Promise<void> {
     const dataDir = this.config.storage === 'level' ? resolve(this.config.dataDir) : undefined;
     this.alarms = new ResourceAlarms(this.config.memoryHighWatermark, this.config.diskFreeLimitBytes, dataDir, (state) => {
       const reasons = [state.memory ? 'low on memory' : '', state.disk ? 'low on disk' : ''].filter(Boolean);
@@ -93,6 +93,9 @@ export class WarrenBroker {
       this.logger.warn(this.blockReason ? `resource alarm: ${this.blockReason}; blocking publishers` : 'resource alarms cleared');
       for (const connection of this.connections) connection.setFlow(this.blockReason);
     });
+    // The first check runs before the listener opens, so a broker that starts short of memory or disk blocks
+    // publishers from the first connection on.
+    await this.alarms.check();
     this.alarms.start(this.config.resourceCheckMs);
     this.consumerTimeoutTimer = setInterval(() => {
       const now = Date.now();
