@@ -180,3 +180,55 @@ describe('raw-socket protocol errors', () => {
     await connection.close();
   });
 });
+
+describe('raw-socket handshake variants', () => {
+  let server: TestBroker;
+
+  beforeAll(async () => {
+    server = await startBroker();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('logs in with AMQPLAIN and answers connection.update-secret with update-secret-ok', async () => {
+    const { encodeFieldTable } = await import('@app/codec');
+    const raw = await RawClient.connect(server.port);
+    try {
+      raw.send(PROTOCOL_HEADER);
+      const start = await raw.method('connection.start');
+      expect(start.mechanisms.toString()).toBe('AMQPLAIN PLAIN');
+      raw.sendMethod(0, {
+        name: 'connection.start-ok', classId: 10, methodId: 11, clientProperties: {},
+        mechanism: 'AMQPLAIN', response: encodeFieldTable({ LOGIN: 'guest', PASSWORD: 'guest' }).subarray(4), locale: 'en_US',
+      });
+      await raw.method('connection.tune');
+      raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 0, frameMax: 4096, heartbeat: 0 });
+      raw.sendMethod(0, { name: 'connection.open', classId: 10, methodId: 40, virtualHost: '/', capabilities: '', insist: false });
+      await raw.method('connection.open-ok');
+      raw.sendMethod(0, { name: 'connection.update-secret', classId: 10, methodId: 70, newSecret: Buffer.from('token'), reason: 'refresh' });
+      await raw.method('connection.update-secret-ok');
+      raw.sendMethod(0, { name: 'connection.close', classId: 10, methodId: 50, replyCode: 200, replyText: 'bye', failingClassId: 0, failingMethodId: 0 });
+      await raw.method('connection.close-ok');
+      await raw.closed();
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('refuses an unknown SASL mechanism with a close frame (503)', async () => {
+    const raw = await RawClient.connect(server.port);
+    try {
+      raw.send(PROTOCOL_HEADER);
+      await raw.method('connection.start');
+      raw.sendMethod(0, {
+        name: 'connection.start-ok', classId: 10, methodId: 11, clientProperties: {},
+        mechanism: 'EXTERNAL', response: Buffer.alloc(0), locale: 'en_US',
+      });
+      expect((await raw.method('connection.close')).replyCode).toBe(ReplyCode.COMMAND_INVALID);
+    } finally {
+      raw.destroy();
+    }
+  });
+});
