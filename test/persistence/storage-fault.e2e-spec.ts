@@ -71,6 +71,8 @@ describe('storage fault (disk full)', () => {
     const during = await Promise.all(Array.from({ length: 10 }, (_, i) => publish(KEEP, `during-${i}`)));
     expect(during).toEqual(Array.from({ length: 10 }, () => false));
     expect(failedWrites).toBeGreaterThan(0);
+    // Nacked messages do not linger in memory (they would be delivered now and gone after a restart).
+    expect((await connection.createChannel().then((c) => c.checkQueue(KEEP))).messageCount).toBe(20);
 
     // Reads go on: a consumer gets every stored message of READ and acks it, with writes still failing.
     const consumer = await connection.createChannel();

@@ -186,6 +186,14 @@ export class Queue {
     return entry;
   }
 
+  /**
+   * Takes back a message the store refused (the publisher got a nack), if no consumer has it yet: a nacked message
+   * must not linger in memory to be delivered and then vanish at the next restart.
+   */
+  withdraw(entry: QueueEntry): void {
+    if (this.ready.remove(entry)) this.readyBytes -= entry.message.bodySize;
+  }
+
   /** An unacked delivery was acked: its stored copy goes. */
   settled(entry: QueueEntry): void {
     this.unackedCount--;

@@ -12,8 +12,20 @@ export interface ReadyList {
   peek(): QueueEntry | undefined;
   /** Inserts a requeued entry at its seq position within its level. */
   insertBySeq(entry: QueueEntry): void;
+  /** Removes a specific entry if it is still ready (searching from the tail, where recent ones are). */
+  remove(entry: QueueEntry): boolean;
   drain(): QueueEntry[];
   [Symbol.iterator](): IterableIterator<QueueEntry>;
+}
+
+function removeFromTail(ring: RingBuffer<QueueEntry>, entry: QueueEntry): boolean {
+  for (let i = ring.length - 1; i >= 0; i--) {
+    if (ring.at(i) === entry) {
+      ring.removeAt(i);
+      return true;
+    }
+  }
+  return false;
 }
 
 function insertBySeq(ring: RingBuffer<QueueEntry>, entry: QueueEntry): void {
@@ -49,6 +61,10 @@ export class FifoReadyList implements ReadyList {
 
   insertBySeq(entry: QueueEntry): void {
     insertBySeq(this.ring, entry);
+  }
+
+  remove(entry: QueueEntry): boolean {
+    return removeFromTail(this.ring, entry);
   }
 
   drain(): QueueEntry[] {
@@ -94,6 +110,12 @@ export class PriorityReadyList implements ReadyList {
   insertBySeq(entry: QueueEntry): void {
     insertBySeq(this.levels[this.levelOf(entry)], entry);
     this.size++;
+  }
+
+  remove(entry: QueueEntry): boolean {
+    const isRemoved = removeFromTail(this.levels[this.levelOf(entry)], entry);
+    if (isRemoved) this.size--;
+    return isRemoved;
   }
 
   drain(): QueueEntry[] {

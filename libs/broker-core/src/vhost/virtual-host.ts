@@ -4,7 +4,7 @@ import { RoutingError, Topology, TopologyPersistence, type Exchange } from '@app
 import type { EnqueueEntry, MessageStore, MetadataRecord } from '@app/storage';
 import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
 import type { BrokerStorage, QueueRecord } from '../persistence/broker-storage.js';
-import { Message } from '../queue/message.js';
+import { Message, type QueueEntry } from '../queue/message.js';
 import { integerOf } from '../queue/queue-arguments.js';
 import { Queue, type DeadLetterReason, type QueueHooks, type QueueOptions } from '../queue/queue.js';
 import { deadLetterMessage, isDeadLetterCycle } from './dead-letter.js';
@@ -264,12 +264,22 @@ export class VirtualHost {
       return isRejected ? PublishOutcome.Rejected : PublishOutcome.Routed;
     }
     let entries: EnqueueEntry[] | undefined;
+    let stored: Array<{ queue: Queue; entry: QueueEntry }> | undefined;
     for (const queue of targets) {
       const entry = queue.push(message);
       if (!entry) isRejected = true;
-      else if (queue.storage) (entries ??= []).push({ queueId: queue.storageId, seq: entry.seq, data: message.storageData });
+      else if (queue.storage) {
+        (entries ??= []).push({ queueId: queue.storageId, seq: entry.seq, data: message.storageData });
+        (stored ??= []).push({ queue, entry });
+      }
     }
     const write = entries ? this.storage.enqueue(entries) : undefined;
+    if (write && stored) {
+      const copies = stored;
+      write.catch(() => {
+        for (const { queue, entry } of copies) queue.withdraw(entry);
+      });
+    }
     for (const queue of targets) if (queue.consumerCount > 0) queue.dispatch();
     if (isRejected) {
       write?.catch(() => undefined);
