@@ -23,9 +23,18 @@ for (const { app, child } of children) {
   });
 }
 let stopping = false;
+/** Stops the apps in reverse start order (the admin API before the broker it talks to), each after the previous exited. */
 function stop(signal) {
+  if (stopping) return;
   stopping = true;
-  for (const { child } of children) if (child.exitCode === null) child.kill(signal);
+  const running = children.filter(({ child }) => child.exitCode === null && child.signalCode === null).reverse();
+  const next = () => {
+    const item = running.shift();
+    if (!item) return;
+    item.child.once('exit', next);
+    item.child.kill(signal);
+  };
+  next();
 }
 process.on('SIGINT', () => stop('SIGTERM'));
 process.on('SIGTERM', () => stop('SIGTERM'));
