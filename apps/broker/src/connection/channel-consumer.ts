@@ -30,11 +30,11 @@ export class ChannelConsumer implements QueueConsumer {
 
   /** Hands a message to the channel for `basic.deliver`. */
   deliver(queue: Queue, entry: QueueEntry): void {
-    this.channel.deliver(this, queue, entry);
+    this.channel.deliveries.deliver(this, queue, entry);
   }
 
   /** The queue was deleted: the channel tells the client with `basic.cancel`. */
   cancelledByServer(): void {
-    this.channel.consumerCancelledByServer(this);
+    this.channel.deliveries.cancelledByServer(this);
   }
 }

@@ -1,9 +1,7 @@
 import type { Socket } from 'node:net';
 import {
-  CodecError,
   FRAME_MIN_SIZE,
   FrameDecoder,
-  HEARTBEAT_FRAME,
   PROTOCOL_HEADER,
   ReplyCode,
   type FieldTable,
@@ -14,10 +12,14 @@ import { ChannelError, ConnectionError, replyText, type BrokerCore, type Message
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { BrokerLogger } from '../logger.js';
 import { FrameWriter } from '../net/frame-writer.js';
-import { Channel, type ChannelHost } from './channel.js';
+import type { Channel, ChannelHost } from './channel.js';
+import { ChannelTable } from './channel-table.js';
+import { connectionCloseReason } from './close-reason.js';
+import { HeartbeatMonitor } from './heartbeat-monitor.js';
+import { PublishFlow } from './publish-flow.js';
 import type { PublishConfirms } from './publish-confirms.js';
-import { parseSaslResponse, SASL_MECHANISMS } from './sasl.js';
-import { serverProperties } from './server-properties.js';
+import { clientCapabilities, connectionStart, connectionTune, negotiateTuning, unexpectedMethod } from './connection-negotiation.js';
+import { parseSaslResponse } from './sasl.js';
 
 /** Handshake and lifecycle states (AMQP 0-9-1 §2.2.4 connection class grammar). */
 export type ConnectionState =
@@ -44,10 +46,6 @@ export interface ConnectionServices {
 
 let nextConnectionNumber = 1;
 
-/** Where the admin API's management RPCs are published (see apps/broker/src/management). */
-const MANAGEMENT_EXCHANGE = 'warren.requests';
-const MANAGEMENT_PREFIX = 'management.';
-
 /**
  * One client connection: protocol header, start/tune/open handshake, heartbeats, the channel table,
  * and the translation of ChannelError/ConnectionError into `channel.close`/`connection.close`.
@@ -68,21 +66,15 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   clientProperties: FieldTable = {};
   isCancelNotifySupported = false;
   private isAuthFailureCloseSupported = false;
-  private isBlockedNotificationSupported = false;
-  /** Set once the connection publishes: flow control pauses only publishing connections (RabbitMQ semantics). */
-  private hasPublished = false;
-  private isPaused = false;
-  private isBlockedNotified = false;
   private readonly decoder: FrameDecoder;
   private isDecoderDead = false;
-  private readonly channels = new Map<number, Channel>();
+  private readonly channels = new ChannelTable(this);
+  private readonly heartbeats: HeartbeatMonitor;
+  private readonly flow: PublishFlow;
   private headerBytes = Buffer.alloc(0);
   private readonly dirtyConfirms = new Set<PublishConfirms>();
   private handshakeTimer?: NodeJS.Timeout;
-  private heartbeatTimer?: NodeJS.Timeout;
   private closeTimer?: NodeJS.Timeout;
-  private lastReadAt = Date.now();
-  private lastFramesWritten = 0;
 
   constructor(
     readonly socket: Socket,
@@ -92,6 +84,11 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     this.writer = new FrameWriter(socket);
     this.writer.beforeFlush = () => this.flushConfirms();
     this.decoder = new FrameDecoder(this, FRAME_MIN_SIZE);
+    this.heartbeats = new HeartbeatMonitor(this.writer, () => {
+      services.logger.info(`connection ${this.name}: missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
+      this.destroy();
+    });
+    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
@@ -134,7 +131,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   // ---- inbound bytes -----------------------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    this.lastReadAt = Date.now();
+    this.heartbeats.lastReadAt = Date.now();
     if (this.state === 'awaiting-header') {
       chunk = this.readProtocolHeader(chunk);
       if (chunk.length === 0 || this.state === 'awaiting-header') return;
@@ -160,10 +157,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       return Buffer.alloc(0);
     }
     this.state = 'awaiting-start-ok';
-    this.writer.writeMethod(0, {
-      name: 'connection.start', classId: 10, methodId: 10, versionMajor: 0, versionMinor: 9,
-      serverProperties: serverProperties(), mechanisms: Buffer.from(SASL_MECHANISMS), locales: Buffer.from('en_US'),
-    });
+    this.writer.writeMethod(0, connectionStart());
     return chunk.subarray(needed);
   }
 
@@ -228,13 +222,13 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   private handleConnectionMethod(method: Method): void {
     switch (this.state) {
       case 'awaiting-start-ok':
-        if (method.name !== 'connection.start-ok') throw this.unexpected(method, 'connection.start-ok');
+        if (method.name !== 'connection.start-ok') throw unexpectedMethod(method, 'connection.start-ok');
         return this.startOk(method.clientProperties, method.mechanism, method.response);
       case 'awaiting-tune-ok':
-        if (method.name !== 'connection.tune-ok') throw this.unexpected(method, 'connection.tune-ok');
+        if (method.name !== 'connection.tune-ok') throw unexpectedMethod(method, 'connection.tune-ok');
         return this.tuneOk(method.channelMax, method.frameMax, method.heartbeat);
       case 'awaiting-open':
-        if (method.name !== 'connection.open') throw this.unexpected(method, 'connection.open');
+        if (method.name !== 'connection.open') throw unexpectedMethod(method, 'connection.open');
         return this.open(method.virtualHost);
       case 'open':
         switch (method.name) {
@@ -260,25 +254,17 @@ export class AmqpConnection implements FrameSink, ChannelHost {
         }
       default:
         // 'authenticating': the client must wait for tune.
-        throw this.unexpected(method, 'connection.tune-ok');
+        throw unexpectedMethod(method, 'connection.tune-ok');
     }
-  }
-
-  private unexpected(method: Method, expected: string): ConnectionError {
-    return new ConnectionError(
-      ReplyCode.COMMAND_INVALID,
-      replyText(ReplyCode.COMMAND_INVALID, `expected '${expected}', got '${method.name}'`),
-    );
   }
 
   private startOk(clientProperties: FieldTable, mechanism: string, response: Buffer): void {
     this.clientProperties = clientProperties;
-    const capabilities = clientProperties.capabilities;
-    if (capabilities && typeof capabilities === 'object' && !Array.isArray(capabilities) && !Buffer.isBuffer(capabilities)) {
-      const table = capabilities as FieldTable;
-      this.isCancelNotifySupported = table.consumer_cancel_notify === true;
-      this.isAuthFailureCloseSupported = table.authentication_failure_close === true;
-      this.isBlockedNotificationSupported = table['connection.blocked'] === true;
+    const capabilities = clientCapabilities(clientProperties);
+    if (capabilities) {
+      this.isCancelNotifySupported = capabilities.isCancelNotifySupported;
+      this.isAuthFailureCloseSupported = capabilities.isAuthFailureCloseSupported;
+      this.flow.isNotificationSupported = capabilities.isBlockedNotificationSupported;
     }
     if (!this.services.hasConnectionCapacity(this)) {
       throw new ConnectionError(
@@ -296,11 +282,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
         if (!user) return this.refuseLogin(mechanism, credentials.username);
         this.userName = user.name;
         this.state = 'awaiting-tune-ok';
-        const config = this.services.config;
-        this.writer.writeMethod(0, {
-          name: 'connection.tune', classId: 10, methodId: 30,
-          channelMax: config.channelMax, frameMax: config.frameMax, heartbeat: config.heartbeatSec,
-        });
+        this.writer.writeMethod(0, connectionTune(this.services.config));
       },
       (error: unknown) => this.fail(error, 0, undefined),
     );
@@ -322,23 +304,13 @@ export class AmqpConnection implements FrameSink, ChannelHost {
 
   private tuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
     const config = this.services.config;
-    const effectiveFrameMax = frameMax === 0 ? config.frameMax : frameMax;
-    if (effectiveFrameMax > config.frameMax) {
-      throw new ConnectionError(ReplyCode.NOT_ALLOWED, replyText(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} > ${config.frameMax} max size`), 10, 31);
-    }
-    if (effectiveFrameMax < FRAME_MIN_SIZE) {
-      throw new ConnectionError(ReplyCode.NOT_ALLOWED, replyText(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`), 10, 31);
-    }
-    const effectiveChannelMax = channelMax === 0 ? config.channelMax : channelMax;
-    if (effectiveChannelMax > config.channelMax) {
-      throw new ConnectionError(ReplyCode.NOT_ALLOWED, replyText(ReplyCode.NOT_ALLOWED, `channel_max=${channelMax} > ${config.channelMax} max`), 10, 31);
-    }
-    this.frameMax = effectiveFrameMax;
-    this.decoder.frameMax = effectiveFrameMax;
-    this.channelMax = effectiveChannelMax;
+    const tuned = negotiateTuning(config, channelMax, frameMax);
+    this.frameMax = tuned.frameMax;
+    this.decoder.frameMax = tuned.frameMax;
+    this.channelMax = tuned.channelMax;
     this.heartbeatSec = heartbeat;
     this.state = 'awaiting-open';
-    if (heartbeat > 0) this.startHeartbeats(heartbeat * config.heartbeatUnitMs);
+    if (heartbeat > 0) this.heartbeats.start(heartbeat * config.heartbeatUnitMs);
   }
 
   private open(virtualHost: string): void {
@@ -361,52 +333,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     if (this.state !== 'open') {
       throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, `expected 'connection.open' before using channel ${channelId}`));
     }
-    if (method.classId === 10) {
-      throw new ConnectionError(ReplyCode.COMMAND_INVALID, replyText(ReplyCode.COMMAND_INVALID, `connection method '${method.name}' on channel ${channelId}`));
-    }
-    const channel = this.channels.get(channelId);
-    if (method.name === 'channel.open') {
-      if (channel) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen"));
-      if (channelId > this.channelMax) {
-        throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, `channel number ${channelId} exceeds channel_max ${this.channelMax}`));
-      }
-      this.channels.set(channelId, new Channel(channelId, this));
-      this.writer.writeMethod(channelId, { name: 'channel.open-ok', classId: 20, methodId: 11, channelId: Buffer.alloc(0) });
-      return;
-    }
-    if (!channel) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, "expected 'channel.open'"));
-    if (channel.state === 'closing') {
-      // After the server's channel.close, everything but close/close-ok is discarded (AMQP 0-9-1 §4.2.7? channel.close rule).
-      if (method.name === 'channel.close-ok') this.channels.delete(channelId);
-      else if (method.name === 'channel.close') {
-        this.writer.writeMethod(channelId, { name: 'channel.close-ok', classId: 20, methodId: 41 });
-        this.channels.delete(channelId);
-      }
-      return;
-    }
-    if (channel.isExpectingContent) {
-      throw new ConnectionError(
-        ReplyCode.UNEXPECTED_FRAME,
-        replyText(ReplyCode.UNEXPECTED_FRAME, `expected content header for class 60, got method '${method.name}' instead`),
-      );
-    }
-    if (method.name === 'channel.close') {
-      channel.release();
-      this.channels.delete(channelId);
-      this.writer.writeMethod(channelId, { name: 'channel.close-ok', classId: 20, methodId: 41 });
-      return;
-    }
-    if (method.name === 'channel.close-ok') return;
-    channel.handleMethod(method);
-  }
-
-  /** Soft error: closes one channel, requeueing what it held. */
-  private closeChannel(channel: Channel, error: ChannelError, classId: number, methodId: number): void {
-    channel.release();
-    this.writer.writeMethod(channel.id, {
-      name: 'channel.close', classId: 20, methodId: 40, replyCode: error.replyCode, replyText: error.replyText,
-      failingClassId: classId, failingMethodId: methodId,
-    });
+    this.channels.handleMethod(channelId, method);
   }
 
   // ---- errors and closing ------------------------------------------------------------------------------------
@@ -416,21 +343,11 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     const failedClass = method?.classId ?? classId;
     const failedMethod = method?.methodId ?? methodId;
     if (error instanceof ChannelError && channelId !== 0) {
-      const channel = this.channels.get(channelId);
-      if (channel && channel.state === 'open') {
-        this.closeChannel(channel, error, error.classId || failedClass, error.methodId || failedMethod);
-      }
-      return;
+      return this.channels.closeOnError(channelId, error, error.classId || failedClass, error.methodId || failedMethod);
     }
-    if (error instanceof ConnectionError || error instanceof ChannelError) {
-      return this.closeConnection(error.replyCode, error.replyText, error.classId || failedClass, error.methodId || failedMethod);
-    }
-    if (error instanceof CodecError) {
-      return this.closeConnection(error.replyCode, error.message, error.classId || failedClass, error.methodId || failedMethod);
-    }
-    const detail = error instanceof Error ? error.stack ?? error.message : String(error);
-    this.services.logger.error(`connection ${this.name}: internal error: ${detail}`);
-    this.closeConnection(ReplyCode.INTERNAL_ERROR, replyText(ReplyCode.INTERNAL_ERROR, 'internal error'), failedClass, failedMethod);
+    const reason = connectionCloseReason(error, failedClass, failedMethod);
+    if (reason.detail !== undefined) this.services.logger.error(`connection ${this.name}: internal error: ${reason.detail}`);
+    this.closeConnection(reason.replyCode, reason.replyText, reason.classId, reason.methodId);
   }
 
   /**
@@ -471,7 +388,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   }
 
   private releaseAll(): void {
-    for (const channel of this.channels.values()) channel.release();
+    this.channels.releaseAll();
     this.vhost?.removeExclusiveQueues(this);
   }
 
@@ -480,7 +397,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.closeTimer);
-    clearInterval(this.heartbeatTimer);
+    this.heartbeats.stop();
     this.releaseAll();
     this.channels.clear();
     this.writer.close();
@@ -489,7 +406,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
 
   private onDrain(): void {
     if (this.state !== 'open') return;
-    for (const channel of this.channels.values()) channel.resumeDeliveries();
+    this.channels.resumeDeliveries();
   }
 
   private flushConfirms(): void {
@@ -502,12 +419,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
 
   /** A publish started: when an alarm is in force, stop reading this connection (after the current read). */
   publishing(exchange: string, routingKey: string): void {
-    // Management requests (the admin API's RPCs) are exempt: an operator must be able to see and fix an alarm,
-    // as RabbitMQ's built-in management API can.
-    if (exchange === MANAGEMENT_EXCHANGE && routingKey.startsWith(MANAGEMENT_PREFIX)) return;
-    this.hasPublished = true;
-    const reason = this.services.blockReason();
-    if (reason !== undefined) this.block(reason);
+    this.flow.publishing(exchange, routingKey);
   }
 
   /**
@@ -515,72 +427,16 @@ export class AmqpConnection implements FrameSink, ChannelHost {
    * once; reading stops only for connections that publish, so consumers keep draining queues.
    */
   setFlow(reason: string | undefined): void {
-    if (this.state !== 'open') return;
-    if (reason === undefined) return this.unblock();
-    if (this.isBlockedNotificationSupported && !this.isBlockedNotified) {
-      this.isBlockedNotified = true;
-      this.writer.writeMethod(0, { name: 'connection.blocked', classId: 10, methodId: 60, reason });
-    }
-    if (this.hasPublished) this.block(reason);
+    if (this.state === 'open') this.flow.setFlow(reason);
   }
 
   /** Whether reading is paused by flow control. */
   get isBlocked(): boolean {
-    return this.isPaused;
-  }
-
-  private block(reason: string): void {
-    if (this.isBlockedNotificationSupported && !this.isBlockedNotified) {
-      this.isBlockedNotified = true;
-      this.writer.writeMethod(0, { name: 'connection.blocked', classId: 10, methodId: 60, reason });
-    }
-    if (!this.isPaused) {
-      this.isPaused = true;
-      this.socket.pause();
-    }
-  }
-
-  private unblock(): void {
-    if (this.isPaused) {
-      this.isPaused = false;
-      this.lastReadAt = Date.now();
-      this.socket.resume();
-    }
-    if (this.isBlockedNotified) {
-      this.isBlockedNotified = false;
-      this.writer.writeMethod(0, { name: 'connection.unblocked', classId: 10, methodId: 61 });
-    }
+    return this.flow.isPaused;
   }
 
   /** Closes channels whose oldest unacked delivery is older than the consumer timeout (406, requeue). */
   checkConsumerTimeouts(now: number, timeoutMs: number): void {
-    if (this.state !== 'open') return;
-    for (const channel of this.channels.values()) {
-      if (channel.state !== 'open') continue;
-      const error = channel.consumerTimeoutError(now, timeoutMs);
-      if (error) this.closeChannel(channel, error, 0, 0);
-    }
-  }
-
-  // ---- heartbeats --------------------------------------------------------------------------------------------
-
-  /** Sends a heartbeat when nothing was written for half an interval; drops a peer silent for two intervals. */
-  private startHeartbeats(intervalMs: number): void {
-    const tickMs = Math.max(1, Math.floor(intervalMs / 2));
-    this.heartbeatTimer = setInterval(() => {
-      // A connection paused by flow control cannot read heartbeats; RabbitMQ pauses the check too.
-      if (this.isPaused) this.lastReadAt = Date.now();
-      if (Date.now() - this.lastReadAt > intervalMs * 2) {
-        this.services.logger.info(`connection ${this.name}: missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
-        this.destroy();
-        return;
-      }
-      if (this.writer.framesWritten === this.lastFramesWritten) {
-        this.writer.writeRaw(HEARTBEAT_FRAME);
-        this.writer.framesWritten++;
-      }
-      this.lastFramesWritten = this.writer.framesWritten;
-    }, tickMs);
-    this.heartbeatTimer.unref();
+    if (this.state === 'open') this.channels.checkConsumerTimeouts(now, timeoutMs);
   }
 }
