@@ -11,8 +11,16 @@ describe('loadConfigFromEnv', () => {
       WARREN_AMQP_PORT: '5673',
       WARREN_DATA_DIR: '/var/lib/warren',
       WARREN_LOG_LEVEL: 'DEBUG',
+      WARREN_MAX_CONNECTIONS: '100',
+      WARREN_MEMORY_HIGH_WATERMARK: '0.5',
+      WARREN_CONSUMER_TIMEOUT_MS: '60000',
+      WARREN_MAX_MESSAGE_SIZE: '1048576',
+      WARREN_MAX_QUEUES_PER_VHOST: '500',
     });
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 5673, dataDir: '/var/lib/warren', logLevel: 'debug' });
+    expect(config).toMatchObject({
+      host: '127.0.0.1', port: 5673, dataDir: '/var/lib/warren', logLevel: 'debug', maxConnections: 100,
+      memoryHighWatermark: 0.5, consumerTimeoutMs: 60000, maxMessageSize: 1048576, maxQueuesPerVhost: 500,
+    });
   });
 
   it.each([
@@ -22,6 +30,9 @@ describe('loadConfigFromEnv', () => {
     ['WARREN_LOG_LEVEL', 'verbose'],
     ['WARREN_AMQP_HOST', 'bad host!'],
     ['WARREN_DATA_DIR', ' '],
+    ['WARREN_MEMORY_HIGH_WATERMARK', 'lots'],
+    ['WARREN_MAX_MESSAGE_SIZE', '0'],
+    ['WARREN_MAX_QUEUES_PER_VHOST', '-5'],
   ])('rejects %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfigFromEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfigFromEnv({ [name]: value })).toThrow(name);

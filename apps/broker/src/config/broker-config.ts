@@ -119,6 +119,8 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerC
     ...DEFAULT_CONFIG,
     memoryHighWatermark,
     consumerTimeoutMs: integer(env, 'WARREN_CONSUMER_TIMEOUT_MS', DEFAULT_CONFIG.consumerTimeoutMs, 1, 2 ** 31 - 1),
+    maxMessageSize: integer(env, 'WARREN_MAX_MESSAGE_SIZE', DEFAULT_CONFIG.maxMessageSize, 1, 512 * 1024 * 1024),
+    maxQueuesPerVhost: integer(env, 'WARREN_MAX_QUEUES_PER_VHOST', DEFAULT_CONFIG.maxQueuesPerVhost, 0, 10_000_000),
     host: host === '' ? undefined : host,
     port: integer(env, 'WARREN_AMQP_PORT', DEFAULT_CONFIG.port, 0, 65535),
     dataDir: dataDir ?? DEFAULT_CONFIG.dataDir,
