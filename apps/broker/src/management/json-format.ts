@@ -1,6 +1,7 @@
 import type { Queue } from '@app/broker-core';
 import { TypedFieldValue, type BasicProperties, type FieldTable, type FieldValue } from '@app/codec';
 import type { Binding, Exchange } from '@app/routing';
+import { ManagementError } from './management-error.js';
 
 // The management API speaks RabbitMQ's JSON: snake_case keys, field tables as plain JSON. Conversions live here so
 // handlers deal in core objects only. Not on the message path: allocation is fine.
@@ -29,7 +30,7 @@ export function jsonOfTable(table: FieldTable | undefined): Record<string, unkno
 /** A JSON object from an HTTP body as a field table (JSON values are all valid field values). */
 export function tableOfJson(value: unknown): FieldTable {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError('management: arguments must be an object');
+  if (typeof value !== 'object' || Array.isArray(value)) throw ManagementError.badRequest('arguments must be an object');
   return value as FieldTable;
 }
 
@@ -61,14 +62,37 @@ export function jsonOfProperties(properties: BasicProperties): Record<string, un
   return Object.keys(out).length === 0 ? [] : out;
 }
 
-/** Message properties from a `/publish` body (snake_case, as RabbitMQ accepts them). */
+/** Properties carried as AMQP octets or longlongs, with their ranges; the rest are shortstrs. */
+const NUMERIC_PROPERTIES: Partial<Record<keyof BasicProperties, readonly [number, number]>> = {
+  deliveryMode: [1, 2],
+  priority: [0, 255],
+  timestamp: [0, Number.MAX_SAFE_INTEGER],
+};
+
+/**
+ * Message properties from a `/publish` body (snake_case, as RabbitMQ accepts them). A value of the wrong type or
+ * out of range is a 400 naming the property, never an encoding failure deeper down.
+ */
 export function propertiesOfJson(json: Record<string, unknown> | undefined): BasicProperties {
   const out: Record<string, unknown> = {};
   if (!json) return {};
+  if (typeof json !== 'object' || Array.isArray(json)) throw ManagementError.badRequest('properties must be an object');
   for (const [camel, snake] of PROPERTY_NAMES) {
     const value = json[snake];
     if (value === undefined || value === null) continue;
-    out[camel] = camel === 'headers' ? tableOfJson(value) : value;
+    if (camel === 'headers') {
+      out[camel] = tableOfJson(value);
+      continue;
+    }
+    const range = NUMERIC_PROPERTIES[camel];
+    if (range) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
+        throw ManagementError.badRequest(`property ${snake} must be an integer from ${range[0]} to ${range[1]}`);
+      }
+    } else if (typeof value !== 'string' || Buffer.byteLength(value) > 255) {
+      throw ManagementError.badRequest(`property ${snake} must be a string of at most 255 bytes`);
+    }
+    out[camel] = value;
   }
   return out as BasicProperties;
 }
