@@ -6,7 +6,6 @@ import {
   type DynamicModule,
   type INestApplicationContext,
   type INestMicroservice,
-  type LoggerService,
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -27,6 +26,7 @@ import { firstValueFrom, from, lastValueFrom, toArray, type Observable } from 'r
 import type { Queue } from '@app/broker-core';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
+import { CapturingLogger } from '../../libs/transport/test/transport-harness.js';
 
 /**
  * NestJS's built-in `Transport.RMQ` (ServerRMQ + ClientRMQ over amqp-connection-manager and amqplib), unchanged,
@@ -57,32 +57,6 @@ const INBOX = Symbol('INBOX');
 /** Manual acknowledgement, as Nest documents it for `noAck: false`. */
 function ack(ctx: RmqContext): void {
   (ctx.getChannelRef() as Channel).ack(ctx.getMessage() as ConsumeMessage);
-}
-
-/** Collects what Nest logs (instead of printing it), so a test can assert that no handler was missing. */
-class CapturingLogger implements LoggerService {
-  readonly entries: { level: string; message: string }[] = [];
-  log(message: unknown): void {
-    this.push('log', message);
-  }
-  error(message: unknown): void {
-    this.push('error', message);
-  }
-  warn(message: unknown): void {
-    this.push('warn', message);
-  }
-  debug(message: unknown): void {
-    this.push('debug', message);
-  }
-  verbose(message: unknown): void {
-    this.push('verbose', message);
-  }
-  fatal(message: unknown): void {
-    this.push('fatal', message);
-  }
-  private push(level: string, message: unknown): void {
-    this.entries.push({ level, message: message instanceof Error ? message.message : String(message) });
-  }
 }
 
 // ---- controllers (plain Nest code, nothing Warren-specific) ----
