@@ -11,7 +11,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export async function resolve(specifier, context, nextResolve) {
   const alias = /^@app\/([^/]+)(?:\/(.*?))?(?:\.js)?$/.exec(specifier);
   if (alias) {
-    const file = alias[2] ? join(root, 'libs', alias[1], 'src', `${alias[2]}.ts`) : join(root, 'libs', alias[1], 'src', 'index.ts');
+    const base = join(root, 'libs', alias[1], 'src');
+    // A sub-path is a file, or a folder with its own barrel (the storage backends' entry points).
+    const folderBarrel = alias[2] ? join(base, alias[2], 'index.ts') : undefined;
+    const file = !alias[2] ? join(base, 'index.ts') : existsSync(folderBarrel) ? folderBarrel : join(base, `${alias[2]}.ts`);
     return { url: pathToFileURL(file).href, shortCircuit: true };
   }
   if (specifier.endsWith('.js') && context.parentURL?.endsWith('.ts') && (specifier.startsWith('./') || specifier.startsWith('../'))) {

@@ -1,5 +1,5 @@
-import type { BrokerConfig } from '../../apps/broker/src/config/broker-config.js';
-import type { LevelStorageOptions } from '@app/storage';
+import type { BrokerConfig } from '@app/server';
+import type { LevelStorageOptions } from '@app/storage/level';
 import { startTestBroker, type TestBroker } from '@app/testing';
 
 export { startTestBroker, type TestBroker } from '@app/testing';

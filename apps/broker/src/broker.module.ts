@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BrokerService } from './broker.service.js';
 import { BROKER_CONFIG } from './broker.tokens.js';
-import type { BrokerConfig } from './config/broker-config.js';
+import type { BrokerConfig } from '@app/server';
 
 /** The broker application: configuration and the broker lifecycle. */
 @Module({})

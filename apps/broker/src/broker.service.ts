@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { openLevelStorage } from '@app/storage/level';
 import { BROKER_CONFIG } from './broker.tokens.js';
-import type { BrokerConfig } from './config/broker-config.js';
-import { WarrenBroker } from './warren-broker.js';
+import type { BrokerConfig } from '@app/server';
+import { WarrenBroker } from '@app/server';
 
 /** Nest lifecycle wrapper: starts the broker when the app boots and closes it on shutdown. */
 @Injectable()
@@ -9,7 +10,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   readonly broker: WarrenBroker;
 
   constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
-    this.broker = new WarrenBroker(config);
+    this.broker = new WarrenBroker(config, undefined, (dataDir) => openLevelStorage(dataDir));
   }
 
   async onApplicationBootstrap(): Promise<void> {

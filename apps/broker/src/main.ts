@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BrokerModule } from './broker.module.js';
 import { BrokerService } from './broker.service.js';
-import { ConfigError, loadConfigFromEnv, type BrokerConfig } from './config/broker-config.js';
+import { ConfigError, loadConfigFromEnv, type BrokerConfig } from '@app/server';
 
 let config: BrokerConfig;
 try {

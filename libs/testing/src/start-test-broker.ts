@@ -1,10 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LevelStorageOptions } from '@app/storage';
-import type { BrokerConfig, LogLevel } from '../../../apps/broker/src/config/broker-config.js';
-import { BrokerLogger } from '../../../apps/broker/src/logger.js';
-import { WarrenBroker } from '../../../apps/broker/src/warren-broker.js';
+import type { LevelStorageOptions } from '@app/storage/level';
+import { BrokerLogger, WarrenBroker, type BrokerConfig, type LogLevel } from '@app/server';
 import { TestBroker } from './test-broker.js';
 
 /** How to start a test broker. Everything is optional: the default is an in-memory broker on 127.0.0.1:0. */
@@ -58,7 +56,8 @@ export async function startTestBroker(options: StartTestBrokerOptions = {}): Pro
       ...(dataDir === undefined ? { storage: 'memory' } : { storage: 'level', dataDir }),
     },
     logger,
-    options.storageOptions,
+    // Imported only for a persistent broker, so a memory-only test run never loads the classic-level native module.
+    async (dir) => (await import('@app/storage/level')).openLevelStorage(dir, options.storageOptions),
   );
   try {
     await broker.start();

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { BrokerCore, Queue, VirtualHost } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
-import type { WarrenBroker } from '../../../apps/broker/src/warren-broker.js';
+import type { WarrenBroker } from '@app/server';
 import { ExchangeCapture, type CaptureOptions } from './exchange-capture.js';
 import { peekQueue, requireQueue, type InspectedMessage } from './inspected-message.js';
 import { listBindings, type BindingFilter, type BindingInfo } from './list-bindings.js';

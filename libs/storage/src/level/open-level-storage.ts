@@ -1,3 +1,4 @@
+import type { OpenedStorage } from '../opened-storage.js';
 import { LevelDatabase, type LevelDatabaseOptions } from './level-database.js';
 import { LevelMessageStore, type LevelMessageStoreOptions } from './level-message-store.js';
 import { LevelMetadataStore } from './level-metadata-store.js';
@@ -6,7 +7,7 @@ import { LevelMetadataStore } from './level-metadata-store.js';
 export interface LevelStorageOptions extends LevelDatabaseOptions, LevelMessageStoreOptions {}
 
 /** Both stores of one data directory, over one LevelDB database. */
-export interface LevelStorage {
+export interface LevelStorage extends OpenedStorage {
   readonly messages: LevelMessageStore;
   readonly metadata: LevelMetadataStore;
   /** The shared database (health, stats, reopen). */

@@ -2,10 +2,10 @@ import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { BrokerCore, BrokerStorage } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
-import { MemoryMessageStore, MemoryMetadataStore, openLevelStorage, type LevelStorageOptions } from '@app/storage';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
 import { BrokerLogger } from './logger.js';
+import { openConfiguredStorage, type DurableStorageOpener } from './open-broker-storage.js';
 import { ManagementService } from './management/management-service.js';
 import { AmqpListener } from './net/amqp-listener.js';
 import { ResourceAlarms, type AlarmState } from './resource-alarms.js';
@@ -32,12 +32,13 @@ export class WarrenBroker {
   private management?: ManagementService;
 
   /**
-   * @param storageOptions LevelDB tuning and test seams (a failing `batchFn` simulates a full disk).
+   * @param openDurableStorage opens the LevelDB store for `storage: 'level'` (the broker app and the test kit pass
+   *   `openLevelStorage`, with their own tuning and fault-injection seams); not needed for `storage: 'memory'`.
    */
   constructor(
     config: Partial<BrokerConfig> = {},
     logger?: BrokerLogger,
-    private readonly storageOptions: LevelStorageOptions = {},
+    private readonly openDurableStorage?: DurableStorageOpener,
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     this.logger = logger ?? new BrokerLogger(this.config.logLevel);
@@ -105,23 +106,10 @@ export class WarrenBroker {
   }
 
   private async openStorage(): Promise<void> {
-    let storage: BrokerStorage;
-    let path: string;
-    if (this.config.storage === 'memory') {
-      storage = new BrokerStorage(new MemoryMessageStore(), new MemoryMetadataStore());
-      await storage.messages.open();
-      await storage.metadata.open();
-      path = '(memory)';
-      this.closeStorage = async () => {
-        await storage.metadata.close();
-        await storage.messages.close();
-      };
-    } else {
-      path = resolve(this.config.dataDir);
-      const level = await openLevelStorage(path, this.storageOptions);
-      storage = new BrokerStorage(level.messages, level.metadata);
-      this.closeStorage = () => level.close();
-    }
+    const path = this.config.storage === 'memory' ? '(memory)' : resolve(this.config.dataDir);
+    const opened = await openConfiguredStorage(this.config, path, this.openDurableStorage);
+    const storage = new BrokerStorage(opened.messages, opened.metadata);
+    this.closeStorage = () => opened.close();
     storage.messages.onFault((error) => this.storageFaulted(storage, error));
     this.recoveredMessages = await this.core.recover(storage, path);
     if (this.recoveredMessages > 0) this.logger.info(`recovered ${this.recoveredMessages} messages from ${path}`);

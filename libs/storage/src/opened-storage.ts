@@ -1,0 +1,10 @@
+import type { MessageStore } from './message-store.js';
+import type { MetadataStore } from './metadata-store.js';
+
+/** Both stores of one backend, opened, with one way to close them: what every backend's opener returns. */
+export interface OpenedStorage {
+  readonly messages: MessageStore;
+  readonly metadata: MetadataStore;
+  /** Waits for accepted writes and closes both stores. */
+  close(): Promise<void>;
+}
