@@ -56,7 +56,7 @@ try {
   await channel.assertQueue('restart-bench', { durable: true });
   const body = Buffer.alloc(128, 1);
   const fillStart = Date.now();
-  for (let sent = 0; sent < total; ) {
+  for (let sent = 0; sent < total;) {
     const batch = Math.min(1000, total - sent);
     for (let i = 0; i < batch; i++) channel.sendToQueue('restart-bench', body, { persistent: true });
     sent += batch;

@@ -102,7 +102,11 @@ const header = (what) =>
     '// extensions, from rabbitmq-codegen), sha256 ' + sha256 + '.',
     '// The protocol definition is used under the MIT license; its notice, as the spec file carries it:',
     '//',
-    ...spec.copyright.join('').trimEnd().split('\n').map((l) => `//   ${l}`.trimEnd()),
+    ...spec.copyright
+      .join('')
+      .trimEnd()
+      .split('\n')
+      .map((l) => `//   ${l}`.trimEnd()),
   ].join('\n');
 
 function genConstants() {
@@ -214,7 +218,7 @@ function genMethods() {
 
   // Definitions table.
   out.push(
-    '/** Wire type of a method argument, after resolving the spec\'s domains. */',
+    "/** Wire type of a method argument, after resolving the spec's domains. */",
     `export type ArgType = ${Object.keys(TYPES).map(quote).join(' | ')};`,
     '',
     '/** Static description of a method: ids, flags and arguments in wire order. */',
@@ -226,7 +230,7 @@ function genMethods() {
     '  readonly isSynchronous: boolean;',
     '  /** A content header and body frames follow it. */',
     '  readonly hasContent: boolean;',
-    '  /** `name` is the spec\'s argument name, `field` the property of the method interface. */',
+    "  /** `name` is the spec's argument name, `field` the property of the method interface. */",
     '  readonly args: readonly { readonly name: string; readonly field: string; readonly type: ArgType }[];',
     '}',
     '',
@@ -257,14 +261,8 @@ function genMethods() {
   const contentIds = methods.filter((m) => m.hasContent);
   const byClass = new Map();
   for (const m of contentIds) byClass.set(m.classConst, [...(byClass.get(m.classConst) ?? []), m]);
-  const checks = [...byClass].map(
-    ([cls, ms]) => `classId === ${cls} && (${ms.map((m) => `methodId === ${m.methodId}`).join(' || ')})`,
-  );
-  out.push(
-    `  return ${checks.length === 1 ? checks[0] : checks.map((c) => `(${c})`).join(' || ')};`,
-    '}',
-    '',
-  );
+  const checks = [...byClass].map(([cls, ms]) => `classId === ${cls} && (${ms.map((m) => `methodId === ${m.methodId}`).join(' || ')})`);
+  out.push(`  return ${checks.length === 1 ? checks[0] : checks.map((c) => `(${c})`).join(' || ')};`, '}', '');
 
   // Decoding.
   out.push(
@@ -358,7 +356,9 @@ function genMethods() {
   );
   for (const m of methods) {
     out.push(`    case ${quote(m.name)}:`);
-    out.push(`      p = target.writeUInt32BE(${hex4(m.classId)}_${hex4(m.methodId).slice(2)}, p); // class ${m.classId}, method ${m.methodId}`);
+    out.push(
+      `      p = target.writeUInt32BE(${hex4(m.classId)}_${hex4(m.methodId).slice(2)}, p); // class ${m.classId}, method ${m.methodId}`,
+    );
     for (const f of wireFields(m.args)) {
       if (f.kind === 'arg') out.push(`      ${writeStmt[f.arg.type](`method.${f.arg.field}`)}`);
       else {

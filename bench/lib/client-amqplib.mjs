@@ -35,8 +35,7 @@ function wrapChannel(ch, isClosing) {
     closeWaiters.clear();
   });
   return {
-    assertQueue: (name, { isDurable = false } = {}) =>
-      ch.assertQueue(name, { durable: isDurable, autoDelete: false, exclusive: false }),
+    assertQueue: (name, { isDurable = false } = {}) => ch.assertQueue(name, { durable: isDurable, autoDelete: false, exclusive: false }),
     async checkQueue(name) {
       const ok = await ch.checkQueue(name);
       return { messageCount: ok.messageCount, consumerCount: ok.consumerCount };

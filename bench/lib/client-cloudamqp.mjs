@@ -33,8 +33,7 @@ export async function connectCloudamqp(url, onFailure) {
 function wrapChannel(ch, socket, fail) {
   const onPublishError = (err) => fail(err);
   return {
-    assertQueue: (name, { isDurable = false } = {}) =>
-      ch.queueDeclare(name, { durable: isDurable, autoDelete: false, exclusive: false }),
+    assertQueue: (name, { isDurable = false } = {}) => ch.queueDeclare(name, { durable: isDurable, autoDelete: false, exclusive: false }),
     async checkQueue(name) {
       const ok = await ch.queueDeclare(name, { passive: true });
       return { messageCount: ok.messageCount, consumerCount: ok.consumerCount };

@@ -2,14 +2,7 @@
 import { parseArgs } from 'node:util';
 
 /** Every scenario, in the order they run when --only is not given. */
-export const SCENARIO_NAMES = [
-  'transient-ack',
-  'transient-noack',
-  'persistent-confirm',
-  'persistent-publish-only',
-  'fanout',
-  'latency',
-];
+export const SCENARIO_NAMES = ['transient-ack', 'transient-noack', 'persistent-confirm', 'persistent-publish-only', 'fanout', 'latency'];
 
 const USAGE = `usage: node bench/run.mjs [options]
   --url URL            AMQP URL (default: $AMQP_URL or amqp://guest:guest@127.0.0.1:5672)
@@ -53,7 +46,12 @@ export function parseOptions(argv = process.argv.slice(2)) {
     console.log(USAGE);
     process.exit(0);
   }
-  const scenarios = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : SCENARIO_NAMES;
+  const scenarios = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : SCENARIO_NAMES;
   for (const name of scenarios) {
     if (!SCENARIO_NAMES.includes(name)) fail(`unknown scenario "${name}"`);
   }

@@ -33,7 +33,10 @@ export function createRunContext(opts, scenarioName) {
       const session = new Session(opts.url, opts.client);
       try {
         const conn = await session.connect();
-        for (const [kind, names] of [['queue', queues], ['exchange', exchanges]]) {
+        for (const [kind, names] of [
+          ['queue', queues],
+          ['exchange', exchanges],
+        ]) {
           for (const name of names) {
             // A fresh channel per delete: deleting an undeclared name closes the channel on some brokers.
             try {

@@ -64,9 +64,7 @@ export async function runSingleQueue(ctx, { isNoAck, isDurable, isPersistent, is
     : await waitForCompletion({
         session,
         counters,
-        isDone: () =>
-          counters.consumed >= counters.published &&
-          (!isConfirm || counters.confirmed + counters.nacked >= counters.published),
+        isDone: () => counters.consumed >= counters.published && (!isConfirm || counters.confirmed + counters.nacked >= counters.published),
       });
   const cpu = meter.stop();
   const depth = await poller.stop();

@@ -15,10 +15,13 @@ describe('admin API under a resource alarm', () => {
 
   it('reports the alarm in health checks and the overview (management RPCs are not blocked)', async () => {
     // The broker checks memory before it listens, so the alarm is in force from the start; poll anyway.
-    const alarms = await waitFor(async () => {
-      const response = await stack.api('GET', '/api/health/checks/alarms');
-      return response.status === 503 ? response : undefined;
-    }, { what: 'the alarm health check to fail' });
+    const alarms = await waitFor(
+      async () => {
+        const response = await stack.api('GET', '/api/health/checks/alarms');
+        return response.status === 503 ? response : undefined;
+      },
+      { what: 'the alarm health check to fail' },
+    );
     expect(alarms.status).toBe(503);
     const overview = await stack.api('GET', '/api/overview');
     expect(overview.status).toBe(200);

@@ -21,11 +21,24 @@ describe('admin API: GET/POST /api/definitions', () => {
 
   it('reproduces exchanges, queues and bindings (queue and exchange destinations, arguments) on a fresh broker', async () => {
     expect((await source.api('PUT', '/api/exchanges/%2F/events', { type: 'topic', durable: true })).status).toBe(201);
-    expect((await source.api('PUT', '/api/exchanges/%2F/audit', { type: 'fanout', durable: true, arguments: { 'alternate-exchange': 'events' } })).status).toBe(201);
-    expect((await source.api('PUT', '/api/queues/%2F/billing', { durable: true, arguments: { 'x-max-length': 100, 'x-message-ttl': 60000 } })).status).toBe(201);
+    expect(
+      (
+        await source.api('PUT', '/api/exchanges/%2F/audit', {
+          type: 'fanout',
+          durable: true,
+          arguments: { 'alternate-exchange': 'events' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await source.api('PUT', '/api/queues/%2F/billing', { durable: true, arguments: { 'x-max-length': 100, 'x-message-ttl': 60000 } }))
+        .status,
+    ).toBe(201);
     expect((await source.api('PUT', '/api/queues/%2F/scratch', { durable: false, auto_delete: false })).status).toBe(201);
     expect((await source.api('POST', '/api/bindings/%2F/e/events/q/billing', { routing_key: 'invoice.*' })).status).toBe(201);
-    expect((await source.api('POST', '/api/bindings/%2F/e/events/e/audit', { routing_key: '#', arguments: { note: 'all' } })).status).toBe(201);
+    expect((await source.api('POST', '/api/bindings/%2F/e/events/e/audit', { routing_key: '#', arguments: { note: 'all' } })).status).toBe(
+      201,
+    );
     expect((await source.api('POST', '/api/bindings/%2F/e/audit/q/scratch', {})).status).toBe(201);
 
     const exported = await source.api<Definitions>('GET', '/api/definitions');
@@ -36,10 +49,16 @@ describe('admin API: GET/POST /api/definitions', () => {
     const imported = await target.api('POST', '/api/definitions', exported.body);
     expect(imported.status).toBe(204);
     const reexported = await target.api<Definitions>('GET', '/api/definitions');
-    for (const key of ['exchanges', 'queues', 'bindings'] as const) expect(sorted(reexported.body, key)).toEqual(sorted(exported.body, key));
+    for (const key of ['exchanges', 'queues', 'bindings'] as const)
+      expect(sorted(reexported.body, key)).toEqual(sorted(exported.body, key));
 
     // The imported topology routes.
-    const published = await target.api('POST', '/api/exchanges/%2F/events/publish', { properties: {}, routing_key: 'invoice.paid', payload: 'p', payload_encoding: 'string' });
+    const published = await target.api('POST', '/api/exchanges/%2F/events/publish', {
+      properties: {},
+      routing_key: 'invoice.paid',
+      payload: 'p',
+      payload_encoding: 'string',
+    });
     expect(published.body).toEqual({ routed: true });
     expect((await target.api('GET', '/api/queues/%2F/billing')).body).toMatchObject({ messages_ready: 1 });
     expect((await target.api('GET', '/api/queues/%2F/scratch')).body).toMatchObject({ messages_ready: 1 });

@@ -60,17 +60,33 @@ describe('admin API: topology and messages over REST', () => {
     const peek = await stack.api('POST', '/api/queues/%2F/inbox/get', { count: 5, ackmode: 'ack_requeue_true', encoding: 'auto' });
     expect(peek.status).toBe(200);
     expect(peek.body).toEqual([
-      expect.objectContaining({ payload: 'hello from amqp', payload_encoding: 'string', exchange: '', routing_key: 'inbox', redelivered: false, message_count: 0, properties: expect.objectContaining({ message_id: 'm-1', delivery_mode: 1 }) }),
+      expect.objectContaining({
+        payload: 'hello from amqp',
+        payload_encoding: 'string',
+        exchange: '',
+        routing_key: 'inbox',
+        redelivered: false,
+        message_count: 0,
+        properties: expect.objectContaining({ message_id: 'm-1', delivery_mode: 1 }),
+      }),
     ]);
     // Requeued: still there, now redelivered; then taken for good.
     expect((await stack.api('GET', '/api/queues/%2F/inbox')).body).toMatchObject({ messages_ready: 1, messages_unacknowledged: 0 });
     const taken = await stack.api('POST', '/api/queues/%2F/inbox/get', { count: 5, ackmode: 'ack_requeue_false', encoding: 'base64' });
-    expect(taken.body).toEqual([expect.objectContaining({ redelivered: true, payload_encoding: 'base64', payload: Buffer.from('hello from amqp').toString('base64') })]);
+    expect(taken.body).toEqual([
+      expect.objectContaining({
+        redelivered: true,
+        payload_encoding: 'base64',
+        payload: Buffer.from('hello from amqp').toString('base64'),
+      }),
+    ]);
     expect((await stack.api('GET', '/api/queues/%2F/inbox')).body).toMatchObject({ messages_ready: 0 });
   });
 
   it('answers 503 with Retry-After when a reject-publish queue is full', async () => {
-    const declared = await stack.api('PUT', '/api/queues/%2F/bounded', { arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+    const declared = await stack.api('PUT', '/api/queues/%2F/bounded', {
+      arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' },
+    });
     expect(declared.status).toBe(201);
     const message = { properties: {}, routing_key: 'bounded', payload: 'x', payload_encoding: 'string' };
     expect((await stack.api('POST', '/api/exchanges/%2F/amq.default/publish', message)).body).toEqual({ routed: true });
@@ -103,11 +119,18 @@ describe('admin API: topology and messages over REST', () => {
     const victim = await amqplib.connect(stack.amqpUrl, { clientProperties: { connection_name: 'victim' } });
     victim.on('error', () => undefined);
     const closed = new Promise<Error>((resolve) => victim.on('close', resolve));
-    const victimEntry = await waitFor(async () => {
-      const list = await stack.api('GET', '/api/connections');
-      return (list.body as { name: string; client_properties: Record<string, unknown> }[]).find((c) => c.client_properties.connection_name === 'victim');
-    }, { timeoutMs: 20_000, what: 'the connection to be listed' });
-    const deleted = await stack.api('DELETE', `/api/connections/${encodeURIComponent(victimEntry.name)}`, undefined, { headers: { 'X-Reason': 'test says bye' } });
+    const victimEntry = await waitFor(
+      async () => {
+        const list = await stack.api('GET', '/api/connections');
+        return (list.body as { name: string; client_properties: Record<string, unknown> }[]).find(
+          (c) => c.client_properties.connection_name === 'victim',
+        );
+      },
+      { timeoutMs: 20_000, what: 'the connection to be listed' },
+    );
+    const deleted = await stack.api('DELETE', `/api/connections/${encodeURIComponent(victimEntry.name)}`, undefined, {
+      headers: { 'X-Reason': 'test says bye' },
+    });
     expect(deleted.status).toBe(204);
     const error = await closed;
     expect(error.message).toContain('320');
@@ -115,7 +138,10 @@ describe('admin API: topology and messages over REST', () => {
   });
 
   it('reports overview, alarms and readiness health', async () => {
-    expect((await stack.api('GET', '/api/overview')).body).toMatchObject({ alarms: { memory: false, disk: false }, object_totals: { queues: 3 } });
+    expect((await stack.api('GET', '/api/overview')).body).toMatchObject({
+      alarms: { memory: false, disk: false },
+      object_totals: { queues: 3 },
+    });
     expect(await stack.api('GET', '/api/health/checks/alarms')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await stack.api('GET', '/api/health/checks/ready-to-serve-clients')).toMatchObject({ status: 200, body: { status: 'ok' } });
   });

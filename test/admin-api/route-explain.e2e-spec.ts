@@ -43,8 +43,20 @@ describe('admin API: POST /api/exchanges/{vhost}/{name}/route', () => {
         { source: 'x.topic', destination: 'q.b', destination_type: 'queue', routing_key: 'eu.#' },
         { source: 'x.topic', destination: 'x.hop', destination_type: 'exchange', routing_key: '#.orders' },
         { source: 'x.hop', destination: 'q.hop', destination_type: 'queue', routing_key: '' },
-        { source: 'x.headers', destination: 'q.c', destination_type: 'queue', routing_key: '', arguments: { 'x-match': 'all', format: 'pdf', type: 'report' } },
-        { source: 'x.headers', destination: 'q.b', destination_type: 'queue', routing_key: '', arguments: { 'x-match': 'any', format: 'pdf', type: 'log' } },
+        {
+          source: 'x.headers',
+          destination: 'q.c',
+          destination_type: 'queue',
+          routing_key: '',
+          arguments: { 'x-match': 'all', format: 'pdf', type: 'report' },
+        },
+        {
+          source: 'x.headers',
+          destination: 'q.b',
+          destination_type: 'queue',
+          routing_key: '',
+          arguments: { 'x-match': 'any', format: 'pdf', type: 'log' },
+        },
       ],
     };
     const imported = await stack.api('POST', '/api/definitions', definitions);
@@ -58,7 +70,13 @@ describe('admin API: POST /api/exchanges/{vhost}/{name}/route', () => {
   it('direct: only the queue bound with the key', async () => {
     const explanation = await explain('x.direct', { routing_key: 'red' });
     expect(explanation.routed).toBe(true);
-    expect(explanation.queues).toEqual([{ name: 'q.a', vhost: '/', paths: [[expect.objectContaining({ kind: 'binding', source: 'x.direct', destination: 'q.a', routing_key: 'red' })]] }]);
+    expect(explanation.queues).toEqual([
+      {
+        name: 'q.a',
+        vhost: '/',
+        paths: [[expect.objectContaining({ kind: 'binding', source: 'x.direct', destination: 'q.a', routing_key: 'red' })]],
+      },
+    ]);
     expect(await explain('x.direct', { routing_key: 'green' })).toMatchObject({ routed: false, queues: [] });
   });
 
@@ -74,7 +92,13 @@ describe('admin API: POST /api/exchanges/{vhost}/{name}/route', () => {
     const hop = explanation.queues.find((queue) => queue.name === 'q.hop')!;
     expect(hop.paths).toEqual([
       [
-        expect.objectContaining({ kind: 'binding', source: 'x.topic', destination: 'x.hop', destination_type: 'exchange', routing_key: '#.orders' }),
+        expect.objectContaining({
+          kind: 'binding',
+          source: 'x.topic',
+          destination: 'x.hop',
+          destination_type: 'exchange',
+          routing_key: '#.orders',
+        }),
         expect.objectContaining({ kind: 'binding', source: 'x.hop', destination: 'q.hop', destination_type: 'queue' }),
       ],
     ]);
@@ -94,7 +118,10 @@ describe('admin API: POST /api/exchanges/{vhost}/{name}/route', () => {
   });
 
   it('404 for a missing exchange, 400 for a bad body', async () => {
-    expect(await stack.api('POST', '/api/exchanges/%2F/nope/route', { routing_key: 'a' })).toMatchObject({ status: 404, body: { error: 'Object Not Found' } });
+    expect(await stack.api('POST', '/api/exchanges/%2F/nope/route', { routing_key: 'a' })).toMatchObject({
+      status: 404,
+      body: { error: 'Object Not Found' },
+    });
     const bad = await stack.api('POST', '/api/exchanges/%2F/x.direct/route', { routing_key: 7, extra: true });
     expect(bad.status).toBe(400);
     expect(bad.body.reason).toContain('routing_key');

@@ -20,7 +20,10 @@ describe('admin API: validation, 404 and auth', () => {
     });
 
     it('401 with a wrong password or an unknown user', async () => {
-      expect(await stack.api('GET', '/api/queues', undefined, { auth: 'guest:wrong' })).toMatchObject({ status: 401, body: { error: 'not_authorized', reason: 'Login failed' } });
+      expect(await stack.api('GET', '/api/queues', undefined, { auth: 'guest:wrong' })).toMatchObject({
+        status: 401,
+        body: { error: 'not_authorized', reason: 'Login failed' },
+      });
       expect((await stack.api('GET', '/api/queues', undefined, { auth: 'mallory:guest' })).status).toBe(401);
     });
 
@@ -32,7 +35,9 @@ describe('admin API: validation, 404 and auth', () => {
       const response = await fetch(`${stack.baseUrl}/api/docs-json`);
       expect(response.status).toBe(200);
       const document = (await response.json()) as { paths: Record<string, unknown> };
-      expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/exchanges/{vhost}/{name}/publish', '/api/queues/{vhost}/{name}/get']));
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining(['/api/exchanges/{vhost}/{name}/publish', '/api/queues/{vhost}/{name}/get']),
+      );
       expect((await fetch(`${stack.baseUrl}/api/docs`)).status).toBe(200);
     });
   });
@@ -64,7 +69,10 @@ describe('admin API: validation, 404 and auth', () => {
       const response = await stack.api('PUT', '/api/queues/%2F/durable-q', { durable: false });
       expect(response).toMatchObject({
         status: 400,
-        body: { error: 'bad_request', reason: "inequivalent arg 'durable' for queue 'durable-q' in vhost '/': received 'false' but current is 'true'" },
+        body: {
+          error: 'bad_request',
+          reason: "inequivalent arg 'durable' for queue 'durable-q' in vhost '/': received 'false' but current is 'true'",
+        },
       });
       expect((await stack.api('GET', '/api/queues/%2F/durable-q')).body).toMatchObject({ durable: true });
     });
@@ -100,7 +108,12 @@ describe('admin API: validation, 404 and auth', () => {
 
     it('DELETE with if-empty and if-unused answers 400 when the condition fails, 204 otherwise', async () => {
       expect((await stack.api('PUT', '/api/queues/%2F/full', { durable: false })).status).toBe(201);
-      await stack.api('POST', '/api/exchanges/%2F/amq.default/publish', { properties: {}, routing_key: 'full', payload: 'x', payload_encoding: 'string' });
+      await stack.api('POST', '/api/exchanges/%2F/amq.default/publish', {
+        properties: {},
+        routing_key: 'full',
+        payload: 'x',
+        payload_encoding: 'string',
+      });
       const refused = await stack.api('DELETE', '/api/queues/%2F/full?if-empty=true');
       expect(refused.status).toBe(400);
       expect(refused.body.reason).toContain('not empty');

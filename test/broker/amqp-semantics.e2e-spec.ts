@@ -55,7 +55,9 @@ describe('AMQP semantics', () => {
       expect(error.message).toContain(
         "PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'sem.durable' in vhost '/': received 'true' but current is 'false'",
       );
-      const args = await channelError(connection, (c) => c.assertQueue('sem.durable', { durable: false, arguments: { 'x-max-length': 10 } }));
+      const args = await channelError(connection, (c) =>
+        c.assertQueue('sem.durable', { durable: false, arguments: { 'x-max-length': 10 } }),
+      );
       expect(args.message).toContain("inequivalent arg 'x-max-length'");
       await ch.deleteQueue('sem.durable');
     });

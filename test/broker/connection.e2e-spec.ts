@@ -16,8 +16,7 @@ describe('connections from real clients', () => {
 
   it('amqplib negotiates, opens and closes 100 channels, and closes cleanly', async () => {
     const connection = await amqplib.connect(`${server.url}?heartbeat=20&frameMax=131072`);
-    const properties = (connection as unknown as { connection: { serverProperties: Record<string, unknown> } }).connection
-      .serverProperties;
+    const properties = (connection as unknown as { connection: { serverProperties: Record<string, unknown> } }).connection.serverProperties;
     expect(properties.product).toBe('Warren');
     expect(properties.capabilities).toMatchObject({
       publisher_confirms: true,
@@ -31,7 +30,10 @@ describe('connections from real clients', () => {
     });
     const channels = await Promise.all(Array.from({ length: 100 }, () => connection.createChannel()));
     expect(new Set(channels.map((c) => (c as unknown as { ch: number }).ch)).size).toBe(100);
-    await waitFor(() => [...server.broker.allConnections()][0]?.allChannels() && [...[...server.broker.allConnections()][0].allChannels()].length === 100);
+    await waitFor(
+      () =>
+        [...server.broker.allConnections()][0]?.allChannels() && [...[...server.broker.allConnections()][0].allChannels()].length === 100,
+    );
     await Promise.all(channels.map((c) => c.close()));
     await connection.close();
     await waitFor(() => [...server.broker.allConnections()].length === 0, { what: 'connection gone' });

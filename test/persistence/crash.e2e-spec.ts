@@ -108,7 +108,8 @@ describe('crash recovery', () => {
 
     const lost: string[] = [];
     const unexpected: string[] = [];
-    for (const id of confirmed) for (const queue of ['crash.a', 'crash.b']) if (!consumed.has(`${queue}/${id}`)) lost.push(`${queue}/${id}`);
+    for (const id of confirmed)
+      for (const queue of ['crash.a', 'crash.b']) if (!consumed.has(`${queue}/${id}`)) lost.push(`${queue}/${id}`);
     for (const id of consumed.keys()) if (!published.has(id.split('/')[1])) unexpected.push(id);
     expect(confirmed.size).toBeGreaterThan(ROUNDS * 2000);
     expect(lost).toEqual([]);

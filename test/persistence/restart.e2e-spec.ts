@@ -39,7 +39,11 @@ describe('restart with LevelDB storage', () => {
     await channel.bindExchange('orders.audit', 'orders', '#');
     await channel.bindQueue('audit-log', 'orders.audit', '');
     for (let i = 0; i < 100; i++) {
-      channel.publish('orders', 'order.created', Buffer.from(`persistent ${i}`), { persistent: true, messageId: `p${i}`, headers: { n: i } });
+      channel.publish('orders', 'order.created', Buffer.from(`persistent ${i}`), {
+        persistent: true,
+        messageId: `p${i}`,
+        headers: { n: i },
+      });
       channel.publish('orders', 'order.created', Buffer.from(`transient ${i}`), { persistent: false });
     }
     channel.sendToQueue('temporary', Buffer.from('gone'), { persistent: true });

@@ -46,7 +46,7 @@ describe('delayed delivery', () => {
     connection.on('error', () => undefined);
     const error = await channelError(connection, (ch) => ch.assertExchange('bad-delay', 'x-delayed-message', { durable: false }));
     expect(error.code).toBe(406);
-    expect(error.message).toContain("x-delayed-type");
+    expect(error.message).toContain('x-delayed-type');
     await connection.close();
   });
 
@@ -79,7 +79,8 @@ describe('delayed delivery and exchange deletion', () => {
     const connection = await amqplib.connect(server.url);
     try {
       const channel = await connection.createConfirmChannel();
-      const declare = () => channel.assertExchange('reborn', 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'fanout' } });
+      const declare = () =>
+        channel.assertExchange('reborn', 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'fanout' } });
       await declare();
       channel.publish('reborn', '', Buffer.from('orphan'), { headers: { 'x-delay': 50 } });
       await channel.waitForConfirms();

@@ -162,8 +162,17 @@ describe('backpressure towards slow consumers', () => {
       const channel = await connection.createConfirmChannel();
       await channel.assertQueue('firehose', { durable: false });
       raw.sendMethod(1, {
-        name: 'basic.consume', classId: 60, methodId: 20, ticket: 0, queue: 'firehose', consumerTag: 'slow',
-        noLocal: false, noAck: true, exclusive: false, nowait: false, arguments: {},
+        name: 'basic.consume',
+        classId: 60,
+        methodId: 20,
+        ticket: 0,
+        queue: 'firehose',
+        consumerTag: 'slow',
+        noLocal: false,
+        noAck: true,
+        exclusive: false,
+        nowait: false,
+        arguments: {},
       });
       await raw.method('basic.consume-ok');
       // The consumer stops reading its socket; the broker must not buffer everything for it.

@@ -152,10 +152,13 @@ describe('queue policies', () => {
     it('x-expires deletes a queue left unused', async () => {
       const queue = name('expires');
       await channel.assertQueue(queue, { durable: false, arguments: { 'x-expires': 30 } });
-      await waitFor(async () => {
-        const error = await channelError(connection, (ch) => ch.checkQueue(queue)).catch(() => undefined);
-        return error?.code === 404;
-      }, { what: 'the queue to expire' });
+      await waitFor(
+        async () => {
+          const error = await channelError(connection, (ch) => ch.checkQueue(queue)).catch(() => undefined);
+          return error?.code === 404;
+        },
+        { what: 'the queue to expire' },
+      );
     });
   });
 
@@ -189,13 +192,22 @@ describe('queue policies', () => {
       // a → (ttl) → b → (ttl) → a ...: RabbitMQ drops the message when it would die in a again.
       const a = name('cycle-a');
       const b = name('cycle-b');
-      await channel.assertQueue(a, { durable: false, arguments: { 'x-message-ttl': 5, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': b } });
-      await channel.assertQueue(b, { durable: false, arguments: { 'x-message-ttl': 5, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': a } });
+      await channel.assertQueue(a, {
+        durable: false,
+        arguments: { 'x-message-ttl': 5, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': b },
+      });
+      await channel.assertQueue(b, {
+        durable: false,
+        arguments: { 'x-message-ttl': 5, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': a },
+      });
       await publish(a, 'loop');
       // It dies in a, then in b; returning to a would be a cycle, so it is dropped.
       await waitFor(async () => (await channel.checkQueue(a)).messageCount === 0 && (await channel.checkQueue(b)).messageCount === 0);
       const repeated = name('repeat');
-      await channel.assertQueue(repeated, { durable: false, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': repeated } });
+      await channel.assertQueue(repeated, {
+        durable: false,
+        arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': repeated },
+      });
       await publish(repeated, 'again');
       for (let i = 1; i <= 3; i++) {
         const message = await waitFor(async () => (await channel.get(repeated)) || undefined);
@@ -225,7 +237,14 @@ describe('queue policies', () => {
     it('x-max-priority delivers the highest priority first, FIFO within a priority', async () => {
       const queue = name('priority');
       await channel.assertQueue(queue, { durable: false, arguments: { 'x-max-priority': 5 } });
-      const sent: Array<[string, number | undefined]> = [['low-1', 1], ['none', undefined], ['high-1', 5], ['over', 9], ['low-2', 1], ['high-2', 5]];
+      const sent: Array<[string, number | undefined]> = [
+        ['low-1', 1],
+        ['none', undefined],
+        ['high-1', 5],
+        ['over', 9],
+        ['low-2', 1],
+        ['high-2', 5],
+      ];
       for (const [body, priority] of sent) await publish(queue, body, priority === undefined ? {} : { priority });
       expect(bodies(await drain(queue))).toEqual(['high-1', 'over', 'high-2', 'low-1', 'low-2', 'none']);
     });
@@ -234,7 +253,11 @@ describe('queue policies', () => {
       const exchange = name('cc');
       const [main, cc, bcc] = [name('main'), name('copy'), name('blind')];
       await channel.assertExchange(exchange, 'direct', { durable: false });
-      for (const [queue, key] of [[main, 'main'], [cc, 'copy'], [bcc, 'blind']]) {
+      for (const [queue, key] of [
+        [main, 'main'],
+        [cc, 'copy'],
+        [bcc, 'blind'],
+      ]) {
         await channel.assertQueue(queue, { durable: false });
         await channel.bindQueue(queue, exchange, key);
       }

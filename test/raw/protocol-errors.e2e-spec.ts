@@ -61,11 +61,7 @@ describe('raw-socket protocol errors', () => {
   const cases: Case[] = [
     ['a bad frame end', (raw) => raw.send(frame(1, 0, Buffer.from([0, 10, 0, 60]), 0x00)), ReplyCode.FRAME_ERROR],
     ['a frame over frame_max', (raw) => raw.send(frame(3, 1, Buffer.alloc(5000))), ReplyCode.FRAME_ERROR],
-    [
-      'a frame declaring 4 GiB',
-      (raw) => raw.send(Buffer.from([3, 0, 1, 0xff, 0xff, 0xff, 0xff])),
-      ReplyCode.FRAME_ERROR,
-    ],
+    ['a frame declaring 4 GiB', (raw) => raw.send(Buffer.from([3, 0, 1, 0xff, 0xff, 0xff, 0xff])), ReplyCode.FRAME_ERROR],
     ['an unknown frame type', (raw) => raw.send(frame(9, 0, Buffer.alloc(0))), ReplyCode.FRAME_ERROR],
     [
       'a method on an unopened channel',
@@ -78,7 +74,16 @@ describe('raw-socket protocol errors', () => {
     [
       'a body longer than its header says',
       (raw) => {
-        raw.sendMethod(1, { name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange: '', routingKey: 'q', mandatory: false, immediate: false });
+        raw.sendMethod(1, {
+          name: 'basic.publish',
+          classId: 60,
+          methodId: 40,
+          ticket: 0,
+          exchange: '',
+          routingKey: 'q',
+          mandatory: false,
+          immediate: false,
+        });
         raw.send(encodeHeaderFrame(1, CLASS_BASIC, 2, {}));
         raw.send(bodyFrame(1, 'too long'));
       },
@@ -99,7 +104,17 @@ describe('raw-socket protocol errors', () => {
     ],
     [
       'immediate=true',
-      (raw) => raw.sendMethod(1, { name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange: '', routingKey: 'q', mandatory: false, immediate: true }),
+      (raw) =>
+        raw.sendMethod(1, {
+          name: 'basic.publish',
+          classId: 60,
+          methodId: 40,
+          ticket: 0,
+          exchange: '',
+          routingKey: 'q',
+          mandatory: false,
+          immediate: true,
+        }),
       ReplyCode.NOT_IMPLEMENTED,
     ],
     [
@@ -145,8 +160,13 @@ describe('raw-socket protocol errors', () => {
     raw.send(PROTOCOL_HEADER);
     await raw.method('connection.start');
     raw.sendMethod(0, {
-      name: 'connection.start-ok', classId: 10, methodId: 11, clientProperties: {},
-      mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US',
+      name: 'connection.start-ok',
+      classId: 10,
+      methodId: 11,
+      clientProperties: {},
+      mechanism: 'PLAIN',
+      response: Buffer.from('\0guest\0guest'),
+      locale: 'en_US',
     });
     await raw.method('connection.tune');
     raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 0, frameMax: 1024, heartbeat: 0 });
@@ -159,8 +179,13 @@ describe('raw-socket protocol errors', () => {
     raw.send(PROTOCOL_HEADER);
     await raw.method('connection.start');
     raw.sendMethod(0, {
-      name: 'connection.start-ok', classId: 10, methodId: 11, clientProperties: {},
-      mechanism: 'PLAIN', response: Buffer.from('guest'), locale: 'en_US',
+      name: 'connection.start-ok',
+      classId: 10,
+      methodId: 11,
+      clientProperties: {},
+      mechanism: 'PLAIN',
+      response: Buffer.from('guest'),
+      locale: 'en_US',
     });
     expect((await raw.method('connection.close')).replyCode).toBe(ReplyCode.SYNTAX_ERROR);
   });
@@ -200,16 +225,35 @@ describe('raw-socket handshake variants', () => {
       const start = await raw.method('connection.start');
       expect(start.mechanisms.toString()).toBe('AMQPLAIN PLAIN');
       raw.sendMethod(0, {
-        name: 'connection.start-ok', classId: 10, methodId: 11, clientProperties: {},
-        mechanism: 'AMQPLAIN', response: encodeFieldTable({ LOGIN: 'guest', PASSWORD: 'guest' }).subarray(4), locale: 'en_US',
+        name: 'connection.start-ok',
+        classId: 10,
+        methodId: 11,
+        clientProperties: {},
+        mechanism: 'AMQPLAIN',
+        response: encodeFieldTable({ LOGIN: 'guest', PASSWORD: 'guest' }).subarray(4),
+        locale: 'en_US',
       });
       await raw.method('connection.tune');
       raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 0, frameMax: 4096, heartbeat: 0 });
       raw.sendMethod(0, { name: 'connection.open', classId: 10, methodId: 40, virtualHost: '/', capabilities: '', insist: false });
       await raw.method('connection.open-ok');
-      raw.sendMethod(0, { name: 'connection.update-secret', classId: 10, methodId: 70, newSecret: Buffer.from('token'), reason: 'refresh' });
+      raw.sendMethod(0, {
+        name: 'connection.update-secret',
+        classId: 10,
+        methodId: 70,
+        newSecret: Buffer.from('token'),
+        reason: 'refresh',
+      });
       await raw.method('connection.update-secret-ok');
-      raw.sendMethod(0, { name: 'connection.close', classId: 10, methodId: 50, replyCode: 200, replyText: 'bye', failingClassId: 0, failingMethodId: 0 });
+      raw.sendMethod(0, {
+        name: 'connection.close',
+        classId: 10,
+        methodId: 50,
+        replyCode: 200,
+        replyText: 'bye',
+        failingClassId: 0,
+        failingMethodId: 0,
+      });
       await raw.method('connection.close-ok');
       await raw.closed();
     } finally {
@@ -223,8 +267,13 @@ describe('raw-socket handshake variants', () => {
       raw.send(PROTOCOL_HEADER);
       await raw.method('connection.start');
       raw.sendMethod(0, {
-        name: 'connection.start-ok', classId: 10, methodId: 11, clientProperties: {},
-        mechanism: 'EXTERNAL', response: Buffer.alloc(0), locale: 'en_US',
+        name: 'connection.start-ok',
+        classId: 10,
+        methodId: 11,
+        clientProperties: {},
+        mechanism: 'EXTERNAL',
+        response: Buffer.alloc(0),
+        locale: 'en_US',
       });
       expect((await raw.method('connection.close')).replyCode).toBe(ReplyCode.COMMAND_INVALID);
     } finally {

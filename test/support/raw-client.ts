@@ -78,9 +78,13 @@ export class RawClient {
     this.hasHeader = true;
     await this.method('connection.start');
     this.sendMethod(0, {
-      name: 'connection.start-ok', classId: 10, methodId: 11,
+      name: 'connection.start-ok',
+      classId: 10,
+      methodId: 11,
       clientProperties: { capabilities: { authentication_failure_close: true, consumer_cancel_notify: true, 'connection.blocked': true } },
-      mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US',
+      mechanism: 'PLAIN',
+      response: Buffer.from('\0guest\0guest'),
+      locale: 'en_US',
     });
     await this.method('connection.tune');
     this.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 2047, frameMax, heartbeat });

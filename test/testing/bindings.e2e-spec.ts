@@ -62,7 +62,9 @@ describe('TestBroker.bindings', () => {
   it("leaves the broker's own bindings out unless asked for (the management queue's on warren.requests)", () => {
     const internal = broker.bindings({ exchange: 'warren.requests', includeInternal: true });
 
-    expect(internal).toContainEqual(expect.objectContaining({ source: 'warren.requests', destinationType: 'queue', routingKey: 'management.#' }));
+    expect(internal).toContainEqual(
+      expect.objectContaining({ source: 'warren.requests', destinationType: 'queue', routingKey: 'management.#' }),
+    );
     expect(broker.bindings({ exchange: 'warren.requests' })).toEqual([]);
   });
 

@@ -146,7 +146,9 @@ describe('TestBroker.capture', () => {
     // A round trip on the same channel: the publish before it has been routed by now.
     await channel.checkExchange('events');
 
-    expect(await pending).toEqual(new Error("testing: the capture of exchange 'events' ended (it was stopped) with 0 of 1 awaited messages"));
+    expect(await pending).toEqual(
+      new Error("testing: the capture of exchange 'events' ended (it was stopped) with 0 of 1 awaited messages"),
+    );
     await expect(capture.waitFor(1)).rejects.toThrow(/ended \(it was stopped\)/);
     expect(capture.isStopped).toBe(true);
     expect(broker.vhost.getQueue(capture.queueName)).toBeUndefined();

@@ -88,11 +88,21 @@ describe('order events reach billing and shipping', () => {
     await broker.waitForQueue('shipping', { empty: true, consumers: 2 });
 
     expect(published.messages.map((m) => m.routingKey)).toEqual([
-      'order.created', 'order.created', 'order.created', 'order.created', 'order.paid', 'order.paid',
+      'order.created',
+      'order.created',
+      'order.created',
+      'order.created',
+      'order.paid',
+      'order.paid',
     ]);
     const billingHandled = handledBy(billing);
     expect(billingHandled.flat().sort()).toEqual([
-      'order.created o1', 'order.created o2', 'order.created o3', 'order.created o4', 'order.paid o1', 'order.paid o2',
+      'order.created o1',
+      'order.created o2',
+      'order.created o3',
+      'order.created o4',
+      'order.paid o1',
+      'order.paid o2',
     ]);
     // Instances of one group compete for its queue: both billing instances took a share.
     expect(billingHandled.map((events) => events.length)).toEqual([3, 3]);

@@ -144,7 +144,10 @@ describe('NestJS Transport.RMQ against Warren', () => {
   }
 
   /** Starts a Nest microservice with `Transport.RMQ` and the given controller; closed after the test. */
-  async function startServer(controller: Type, options: RmqTransportOptions): Promise<{ app: INestMicroservice; inbox: Inbox; close: () => Promise<unknown> }> {
+  async function startServer(
+    controller: Type,
+    options: RmqTransportOptions,
+  ): Promise<{ app: INestMicroservice; inbox: Inbox; close: () => Promise<unknown> }> {
     const inbox = new Inbox();
     const module: DynamicModule = { module: ServerModule, controllers: [controller], providers: [{ provide: INBOX, useValue: inbox }] };
     const app = await NestFactory.createMicroservice<RmqOptions>(module, {
@@ -179,7 +182,9 @@ describe('NestJS Transport.RMQ against Warren', () => {
   }
 
   function notFoundHandlerLogs(): string[] {
-    return logger.entries.filter((e) => /no matching (event|message) handler|unsupported (event|message)/i.test(e.message)).map((e) => e.message);
+    return logger.entries
+      .filter((e) => /no matching (event|message) handler|unsupported (event|message)/i.test(e.message))
+      .map((e) => e.message);
   }
 
   beforeEach(async () => {

@@ -75,8 +75,14 @@ describe('WarrenServer consumer groups', () => {
     // Sequentially: emit() completes once the broker confirmed (and so routed) the event.
     for (const [pattern, n] of sent) await lastValueFrom(client.emit(pattern, { n }));
 
-    const expectedBilling = sent.filter(([p]) => p.startsWith('order.')).map(([p, n]) => `${p}#${n}`).sort();
-    const expectedEmail = sent.filter(([p]) => p === 'order.created' || p.startsWith('user.')).map(([p, n]) => `${p}#${n}`).sort();
+    const expectedBilling = sent
+      .filter(([p]) => p.startsWith('order.'))
+      .map(([p, n]) => `${p}#${n}`)
+      .sort();
+    const expectedEmail = sent
+      .filter(([p]) => p === 'order.created' || p.startsWith('user.'))
+      .map(([p, n]) => `${p}#${n}`)
+      .sort();
     const received = (inboxes: Inbox[]) =>
       inboxes
         .flatMap((inbox) => inbox.items)

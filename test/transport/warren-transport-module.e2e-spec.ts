@@ -49,7 +49,11 @@ describe('Warren transport registration and formats', () => {
     broker = await startBroker();
     harness = new TransportHarness(() => broker.url);
     inbox = new Inbox();
-    const module: DynamicModule = { module: CatalogModule, controllers: [CatalogController], providers: [{ provide: INBOX, useValue: inbox }] };
+    const module: DynamicModule = {
+      module: CatalogModule,
+      controllers: [CatalogController],
+      providers: [{ provide: INBOX, useValue: inbox }],
+    };
     await harness.service(module, { group: 'catalog' });
   });
 
@@ -65,7 +69,13 @@ describe('Warren transport registration and formats', () => {
   }
 
   it('works as a ClientsModule customClass', async () => {
-    @Module({ imports: [ClientsModule.register([{ name: 'CATALOG', customClass: WarrenClient, options: { urls: [broker.url], reconnect: FAST_RECONNECT } }])] })
+    @Module({
+      imports: [
+        ClientsModule.register([
+          { name: 'CATALOG', customClass: WarrenClient, options: { urls: [broker.url], reconnect: FAST_RECONNECT } },
+        ]),
+      ],
+    })
     class ShopModule {}
     const app = await appContext({ module: ShopModule });
     const client = app.get<ClientProxy>('CATALOG');
@@ -114,7 +124,7 @@ describe('Warren transport registration and formats', () => {
     await expect(firstValueFrom(app.get(WarrenClient).send<number>('catalog.price', 'a'))).resolves.toBe(100);
   });
 
-  it('reports a server\'s health too', async () => {
+  it("reports a server's health too", async () => {
     const { server, close } = await harness.service(
       { module: CatalogModule, controllers: [CatalogController], providers: [{ provide: INBOX, useValue: new Inbox() }] },
       { group: 'catalog' },

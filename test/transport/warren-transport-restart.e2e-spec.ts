@@ -62,7 +62,11 @@ describe('Warren transport across a broker restart', () => {
     const inboxes = [new Inbox<{ n: number }>(), new Inbox<{ n: number }>()];
     const servers: WarrenServer[] = [];
     for (const inbox of inboxes) {
-      const module: DynamicModule = { module: LedgerModule, controllers: [LedgerController], providers: [{ provide: INBOX, useValue: inbox }] };
+      const module: DynamicModule = {
+        module: LedgerModule,
+        controllers: [LedgerController],
+        providers: [{ provide: INBOX, useValue: inbox }],
+      };
       servers.push((await harness.service(module, { group: 'ledger', prefetchCount: 5 })).server);
     }
     const client = await harness.client({ timeoutMs: 10_000 });
@@ -126,7 +130,11 @@ describe('Warren transport across a broker restart', () => {
     const port = broker.port;
     const client: WarrenClient = await harness.client({ timeoutMs: 20_000 });
     // A group whose handler never answers (no handler instance at all: the queue just holds the request).
-    const module: DynamicModule = { module: LedgerModule, controllers: [LedgerController], providers: [{ provide: INBOX, useValue: new Inbox() }] };
+    const module: DynamicModule = {
+      module: LedgerModule,
+      controllers: [LedgerController],
+      providers: [{ provide: INBOX, useValue: new Inbox() }],
+    };
     const { close } = await harness.service(module, { group: 'ledger' });
     await close(); // the queues and bindings stay; the request waits in ledger.rpc
 

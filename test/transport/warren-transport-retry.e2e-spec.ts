@@ -55,7 +55,10 @@ class ServiceModule {}
 /** Queue arguments as plain values: the broker keeps the AMQP field type of numbers (amqplib sends 50 as a byte). */
 function plain(table: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(table).map(([key, value]) => [key, typeof value === 'object' && value !== null && 'value' in value ? Number(value.value) : value]),
+    Object.entries(table).map(([key, value]) => [
+      key,
+      typeof value === 'object' && value !== null && 'value' in value ? Number(value.value) : value,
+    ]),
   );
 }
 
@@ -88,7 +91,8 @@ describe('WarrenServer acknowledgement and retries', () => {
   }
 
   const attemptsOf = (inbox: Inbox, pattern: string) => inbox.items.filter((r) => r.pattern === pattern).map((r) => r.retryCount);
-  const dlqMessage = (queue: string) => waitFor(async () => (await channel.get(queue, { noAck: true })) as GetMessage | false, { what: `a message in ${queue}` });
+  const dlqMessage = (queue: string) =>
+    waitFor(async () => (await channel.get(queue, { noAck: true })) as GetMessage | false, { what: `a message in ${queue}` });
 
   describe('with delay queues (x-message-ttl + x-dead-letter-exchange)', () => {
     const options: WarrenServerOptions = { group: 'payments', retry: { maxRetries: 3, delaysMs: [50, 100] } };
@@ -196,7 +200,11 @@ describe('WarrenServer acknowledgement and retries', () => {
       await lastValueFrom(client.emit('job.c', { verdict: 'again' }));
 
       const dead = await dlqMessage('jobs.dlq');
-      expect(dead.properties.headers).toMatchObject({ 'x-warren-retry-count': 0, 'x-warren-error': 'poison message', 'x-warren-pattern': 'job.b' });
+      expect(dead.properties.headers).toMatchObject({
+        'x-warren-retry-count': 0,
+        'x-warren-error': 'poison message',
+        'x-warren-pattern': 'job.b',
+      });
       await waitFor(() => inbox.items.filter((r) => r.pattern === 'job.c').length === 2, { what: 'job.c redelivered' });
       const queue = broker.broker.core.getVhost('/')!.getQueue('jobs')!;
       await waitFor(() => queue.messageCount === 0 && queue.unackedCount === 0, { what: 'all settled' });
@@ -213,7 +221,11 @@ describe('WarrenServer acknowledgement and retries', () => {
         }
       }
       const inbox = new Inbox();
-      const { close } = await harness.service(moduleWith(ForgetfulController, inbox), { group: 'forgetful', ackMode: 'manual', shutdownTimeoutMs: 1000 });
+      const { close } = await harness.service(moduleWith(ForgetfulController, inbox), {
+        group: 'forgetful',
+        ackMode: 'manual',
+        shutdownTimeoutMs: 1000,
+      });
       const client = await harness.client();
 
       await lastValueFrom(client.emit('job.forgotten', {}));

@@ -119,7 +119,14 @@ describe('WarrenServer/WarrenClient request-response', () => {
     const inboxes = [new Inbox(), new Inbox()];
     for (const own of inboxes) {
       await harness.service(
-        { module: MathModule, controllers: [MathController], providers: [{ provide: INBOX, useValue: own }, { provide: GATE, useValue: gate }] },
+        {
+          module: MathModule,
+          controllers: [MathController],
+          providers: [
+            { provide: INBOX, useValue: own },
+            { provide: GATE, useValue: gate },
+          ],
+        },
         { group: 'math', prefetchCount: 1 },
       );
     }
@@ -140,11 +147,14 @@ describe('WarrenServer/WarrenClient request-response', () => {
     await expect(lastValueFrom(client.send<number>('math.count', 0).pipe(toArray()))).resolves.toEqual([]);
   });
 
-  it('delivers an RpcException as the error, and hides other errors behind Nest\'s generic one', async () => {
+  it("delivers an RpcException as the error, and hides other errors behind Nest's generic one", async () => {
     await startMath();
     const client = await harness.client();
 
-    await expect(firstValueFrom(client.send('math.divide', { a: 1, b: 0 }))).rejects.toEqual({ status: 'error', message: 'division by zero' });
+    await expect(firstValueFrom(client.send('math.divide', { a: 1, b: 0 }))).rejects.toEqual({
+      status: 'error',
+      message: 'division by zero',
+    });
     await expect(firstValueFrom(client.send('math.crash', {}))).rejects.toEqual({ status: 'error', message: 'Internal server error' });
     // The service is not stuck: errors were replies, and their requests were acked.
     await expect(firstValueFrom(client.send('math.divide', { a: 6, b: 3 }))).resolves.toBe(2);

@@ -15,16 +15,28 @@ try {
   process.exit(2);
 }
 
-const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forConfig(config), { logger: ['error', 'warn'], bodyParser: false });
+const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forConfig(config), {
+  logger: ['error', 'warn'],
+  bodyParser: false,
+});
 // 1 MiB body limit (reliability-and-security.md §5.7); no CORS by default.
 app.useBodyParser('json', { limit: '1mb' });
 app.useGlobalPipes(
-  new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, transformOptions: { enableImplicitConversion: false } }),
+  new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+  }),
 );
 app.enableShutdownHooks();
 const document = SwaggerModule.createDocument(
   app,
-  new DocumentBuilder().setTitle('Warren management API').setDescription("RabbitMQ's management HTTP API, served by Warren").addBasicAuth().build(),
+  new DocumentBuilder()
+    .setTitle('Warren management API')
+    .setDescription("RabbitMQ's management HTTP API, served by Warren")
+    .addBasicAuth()
+    .build(),
 );
 SwaggerModule.setup('api/docs', app, document);
 

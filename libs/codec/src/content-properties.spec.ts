@@ -128,9 +128,7 @@ describe('content properties', () => {
   });
 
   it('refuses to encode a property shortstr over 255 bytes', () => {
-    expect(() => propertiesSize({ messageId: 'x'.repeat(256) })).toThrow(
-      expect.objectContaining({ replyCode: ReplyCode.SYNTAX_ERROR }),
-    );
+    expect(() => propertiesSize({ messageId: 'x'.repeat(256) })).toThrow(expect.objectContaining({ replyCode: ReplyCode.SYNTAX_ERROR }));
   });
 });
 

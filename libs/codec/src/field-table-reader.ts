@@ -1,14 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { CodecError } from './codec-error.js';
 import { ReplyCode } from './generated/constants.js';
-import {
-  defaultNumberTag,
-  longstrBuffers,
-  MAX_FIELD_DEPTH,
-  TypedFieldValue,
-  type FieldTable,
-  type FieldValue,
-} from './field-value.js';
+import { defaultNumberTag, longstrBuffers, MAX_FIELD_DEPTH, TypedFieldValue, type FieldTable, type FieldValue } from './field-value.js';
 import { copyBytes, type WireReader } from './wire-reader.js';
 
 const INT32_MIN = -0x8000_0000;

@@ -153,9 +153,7 @@ describe('field tables', () => {
   it(`accepts ${MAX_FIELD_DEPTH} levels of nesting and refuses one more, both ways`, () => {
     const deepest = encodeFieldTable(nested(MAX_FIELD_DEPTH));
     expect(decodeFieldTable(deepest)).toEqual(nested(MAX_FIELD_DEPTH));
-    expect(() => encodeFieldTable(nested(MAX_FIELD_DEPTH + 1))).toThrow(
-      expect.objectContaining({ replyCode: ReplyCode.SYNTAX_ERROR }),
-    );
+    expect(() => encodeFieldTable(nested(MAX_FIELD_DEPTH + 1))).toThrow(expect.objectContaining({ replyCode: ReplyCode.SYNTAX_ERROR }));
     const cyclic: FieldTable = {};
     cyclic.self = cyclic;
     expect(() => encodeFieldTable(cyclic)).toThrow(expect.objectContaining({ replyCode: ReplyCode.SYNTAX_ERROR }));
@@ -181,7 +179,12 @@ describe('field tables', () => {
     ['an unknown type tag', '00000003 01 6b 5a', ReplyCode.SYNTAX_ERROR, /^SYNTAX_ERROR - unknown field type 'Z'$/],
     ['a truncated value', '00000004 01 6b 49 00', ReplyCode.FRAME_ERROR, /^FRAME_ERROR - truncated/],
     ['a length beyond the buffer', '00000010 01 6b 56', ReplyCode.FRAME_ERROR, /^FRAME_ERROR - truncated/],
-    ['an array element crossing the array end', '0000000c 01 6b 41 00000002 49 00000001', ReplyCode.FRAME_ERROR, /^FRAME_ERROR - truncated/],
+    [
+      'an array element crossing the array end',
+      '0000000c 01 6b 41 00000002 49 00000001',
+      ReplyCode.FRAME_ERROR,
+      /^FRAME_ERROR - truncated/,
+    ],
     ['a key that is not UTF-8', '00000003 01 ff 56', ReplyCode.FRAME_ERROR, /^FRAME_ERROR - invalid UTF-8/],
     ['trailing bytes', '00000000 00', ReplyCode.FRAME_ERROR, /^FRAME_ERROR - 1 trailing bytes/],
     ['a missing length prefix', '0000', ReplyCode.FRAME_ERROR, /^FRAME_ERROR - truncated/],

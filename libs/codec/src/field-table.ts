@@ -13,14 +13,7 @@ import { ReplyCode } from './generated/constants.js';
 import { ReaderContext, WireReader } from './wire-reader.js';
 import { shortstrSize, writeShortstr } from './wire-writer.js';
 
-export {
-  MAX_FIELD_DEPTH,
-  TypedFieldValue,
-  type Decimal,
-  type FieldTable,
-  type FieldType,
-  type FieldValue,
-} from './field-value.js';
+export { MAX_FIELD_DEPTH, TypedFieldValue, type Decimal, type FieldTable, type FieldType, type FieldValue } from './field-value.js';
 
 const INT32_MIN = -0x8000_0000;
 const INT32_MAX = 0x7fff_ffff;

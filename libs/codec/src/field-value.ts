@@ -5,8 +5,7 @@
  * `b`/`B` int8/uint8, `s`/`u` int16/uint16, `I`/`i` int32/uint32, `l` int64, `f`/`d` float32/float64, `D` decimal,
  * `S` longstr, `x` byte array, `A` array, `T` timestamp (uint64 seconds), `F` table, `V` void.
  */
-export type FieldType =
-  | 't' | 'b' | 'B' | 's' | 'u' | 'I' | 'i' | 'l' | 'f' | 'd' | 'D' | 'S' | 'x' | 'A' | 'T' | 'F' | 'V';
+export type FieldType = 't' | 'b' | 'B' | 's' | 'u' | 'I' | 'i' | 'l' | 'f' | 'd' | 'D' | 'S' | 'x' | 'A' | 'T' | 'F' | 'V';
 
 /** A `D` field value: `value / 10^scale`; scale is an octet and value an int32, as the Java and pika clients send. */
 export interface Decimal {
@@ -43,16 +42,7 @@ export class TypedFieldValue {
  * Exactness does not survive what a JS object cannot hold: duplicate keys (the last wins), and keys that look like
  * array indices (JS enumerates them first, in numeric order). NaN payloads are canonicalised.
  */
-export type FieldValue =
-  | boolean
-  | number
-  | bigint
-  | string
-  | Buffer
-  | null
-  | FieldTable
-  | FieldValue[]
-  | TypedFieldValue;
+export type FieldValue = boolean | number | bigint | string | Buffer | null | FieldTable | FieldValue[] | TypedFieldValue;
 
 /** An AMQP field table: shortstr keys to typed values, in insertion order. */
 export interface FieldTable {

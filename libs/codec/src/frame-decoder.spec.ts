@@ -36,25 +36,50 @@ const bigBody = Buffer.alloc(3000, 0x5a);
 /** Several frames on several channels: methods with tables and longstrs, headers, bodies, heartbeats. */
 const STREAM = Buffer.concat([
   encodeMethodFrame(0, {
-    name: 'connection.start-ok', classId: 10, methodId: 11,
+    name: 'connection.start-ok',
+    classId: 10,
+    methodId: 11,
     clientProperties: { product: 'spec', capabilities: { publisher_confirms: true } },
-    mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US',
+    mechanism: 'PLAIN',
+    response: Buffer.from('\0guest\0guest'),
+    locale: 'en_US',
   }),
   encodeMethodFrame(1, {
-    name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange: 'amq.topic', routingKey: 'a.b', mandatory: true, immediate: false,
+    name: 'basic.publish',
+    classId: 60,
+    methodId: 40,
+    ticket: 0,
+    exchange: 'amq.topic',
+    routingKey: 'a.b',
+    mandatory: true,
+    immediate: false,
   }),
   encodeHeaderFrame(1, 60, 3010, { contentType: 'text/plain', headers: { 'x-n': 1 }, deliveryMode: 2 }),
   bodyFrame(1, Buffer.from('0123456789')),
   HEARTBEAT_FRAME,
   bodyFrame(1, bigBody),
   encodeMethodFrame(2, {
-    name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange: '', routingKey: 'q', mandatory: false, immediate: false,
+    name: 'basic.publish',
+    classId: 60,
+    methodId: 40,
+    ticket: 0,
+    exchange: '',
+    routingKey: 'q',
+    mandatory: false,
+    immediate: false,
   }),
   encodeHeaderFrame(2, 60, 0, {}),
   encodeMethodFrame(2, { name: 'basic.ack', classId: 60, methodId: 80, deliveryTag: 2 ** 40, multiple: true }),
   bodyFrame(3, Buffer.alloc(0)),
   encodeMethodFrame(65535, {
-    name: 'basic.deliver', classId: 60, methodId: 60, consumerTag: 'ctag', deliveryTag: 1, redelivered: false, exchange: 'e', routingKey: 'k',
+    name: 'basic.deliver',
+    classId: 60,
+    methodId: 60,
+    consumerTag: 'ctag',
+    deliveryTag: 1,
+    redelivered: false,
+    exchange: 'e',
+    routingKey: 'k',
   }),
 ]);
 
@@ -78,8 +103,17 @@ const EXPECTED = decodeChunks([STREAM]);
 describe('FrameDecoder', () => {
   it('decodes every frame of a stream pushed at once, in order', () => {
     expect(EXPECTED.map((c) => (c as unknown[]).slice(0, 2))).toEqual([
-      ['method', 0], ['method', 1], ['header', 1], ['body', 1], ['heartbeat', 0], ['body', 1],
-      ['method', 2], ['header', 2], ['method', 2], ['body', 3], ['method', 65535],
+      ['method', 0],
+      ['method', 1],
+      ['header', 1],
+      ['body', 1],
+      ['heartbeat', 0],
+      ['body', 1],
+      ['method', 2],
+      ['header', 2],
+      ['method', 2],
+      ['body', 3],
+      ['method', 65535],
     ]);
     expect(EXPECTED[2]).toEqual(['header', 1, 60, 3010, expect.stringMatching(/^b000/)]);
     expect(EXPECTED[5]).toEqual(['body', 1, hex(bigBody)]);
@@ -122,7 +156,10 @@ describe('FrameDecoder', () => {
     bodies.length = 0;
     properties.length = 0;
     const decoder = new FrameDecoder(sink);
-    const pieces = splitAt(Buffer.from(STREAM), Array.from({ length: 200 }, (_, i) => i * 17));
+    const pieces = splitAt(
+      Buffer.from(STREAM),
+      Array.from({ length: 200 }, (_, i) => i * 17),
+    );
     for (const piece of pieces) decoder.push(piece);
     // Nothing handed out may be overwritten by later pushes: check the contents only after the whole stream.
     expect(bodies.map(hex)).toEqual(EXPECTED.filter((c) => (c as unknown[])[0] === 'body').map((c) => (c as unknown[])[2]));
@@ -176,7 +213,10 @@ describe('FrameDecoder', () => {
         } catch (e) {
           error = e;
         }
-        expect(error).toMatchObject({ replyCode: ReplyCode.FRAME_ERROR, message: 'FRAME_ERROR - frame size 4294967303 exceeds frame_max 131072' });
+        expect(error).toMatchObject({
+          replyCode: ReplyCode.FRAME_ERROR,
+          message: 'FRAME_ERROR - frame size 4294967303 exceeds frame_max 131072',
+        });
         expect(decoder.bufferedBytes).toBeLessThanOrEqual(7);
         const sizes = [...allocUnsafe.mock.calls, ...alloc.mock.calls].map((args) => args[0]);
         expect(sizes.every((size) => size <= 131072)).toBe(true);

@@ -1,14 +1,6 @@
 import { CodecError } from './codec-error.js';
 import { FRAME_HEADER_SIZE, FRAME_OVERHEAD, MAX_LONGLONG } from './constants.js';
-import {
-  FRAME_BODY,
-  FRAME_END,
-  FRAME_HEADER,
-  FRAME_HEARTBEAT,
-  FRAME_METHOD,
-  FRAME_MIN_SIZE,
-  ReplyCode,
-} from './generated/constants.js';
+import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, ReplyCode } from './generated/constants.js';
 import { decodeMethod, type Method } from './generated/methods.js';
 
 /**
@@ -168,10 +160,7 @@ export class FrameDecoder {
       throw new CodecError(ReplyCode.FRAME_ERROR, `FRAME_ERROR - unknown frame type ${type}`);
     }
     if (size > this.limit - FRAME_OVERHEAD) {
-      throw new CodecError(
-        ReplyCode.FRAME_ERROR,
-        `FRAME_ERROR - frame size ${size + FRAME_OVERHEAD} exceeds frame_max ${this.limit}`,
-      );
+      throw new CodecError(ReplyCode.FRAME_ERROR, `FRAME_ERROR - frame size ${size + FRAME_OVERHEAD} exceeds frame_max ${this.limit}`);
     }
   }
 

@@ -11,14 +11,7 @@ export const PROTOCOL_HEADER: Buffer = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0
  * Writes one body frame carrying body[start..end) at offset and returns the offset after its frame-end octet;
  * the caller keeps end - start within frameMax - 8.
  */
-export function writeBodyFrame(
-  target: Buffer,
-  offset: number,
-  channel: number,
-  body: Buffer,
-  start: number,
-  end: number,
-): number {
+export function writeBodyFrame(target: Buffer, offset: number, channel: number, body: Buffer, start: number, end: number): number {
   target.writeUInt8(FRAME_BODY, offset);
   target.writeUInt16BE(channel, offset + 1);
   target.writeUInt32BE(end - start, offset + 3);
@@ -39,13 +32,7 @@ export function bodyFramesSize(bodySize: number, frameMax: number): number {
  * Writes body as as many body frames as frameMax requires (none for an empty body, as 0-9-1 §4.2.6.2 allows)
  * and returns the offset after the last one.
  */
-export function writeBodyFrames(
-  target: Buffer,
-  offset: number,
-  channel: number,
-  body: Buffer,
-  frameMax: number,
-): number {
+export function writeBodyFrames(target: Buffer, offset: number, channel: number, body: Buffer, frameMax: number): number {
   const step = maxBodyPayload(frameMax);
   let p = offset;
   for (let start = 0; start < body.length; start += step) {

@@ -84,7 +84,14 @@ describe('generated methods', () => {
 
   it('writes at an offset into a larger buffer and returns the offset after the frame-end octet', () => {
     const method: BasicPublish = {
-      name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange: 'ex', routingKey: 'rk', mandatory: true, immediate: false,
+      name: 'basic.publish',
+      classId: 60,
+      methodId: 40,
+      ticket: 0,
+      exchange: 'ex',
+      routingKey: 'rk',
+      mandatory: true,
+      immediate: false,
     };
     const target = Buffer.alloc(100, 0xaa);
     const end = writeMethodFrame(target, 10, 1, method);
@@ -96,7 +103,14 @@ describe('generated methods', () => {
 
   it('refuses to write past the end of a too-small target', () => {
     const method: BasicPublish = {
-      name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange: 'ex', routingKey: 'a-long-routing-key', mandatory: false, immediate: false,
+      name: 'basic.publish',
+      classId: 60,
+      methodId: 40,
+      ticket: 0,
+      exchange: 'ex',
+      routingKey: 'a-long-routing-key',
+      mandatory: false,
+      immediate: false,
     };
     for (let size = 0; size < methodFrameSize(method); size++) {
       // Buffer's own bounds errors come from another realm under jest's VM modules, so match on the name.
@@ -106,7 +120,10 @@ describe('generated methods', () => {
 
   it('lists only basic.publish, return, deliver and get-ok as carrying content', () => {
     expect(METHOD_DEFINITIONS.filter((d) => d.hasContent).map((d) => d.name)).toEqual([
-      'basic.publish', 'basic.return', 'basic.deliver', 'basic.get-ok',
+      'basic.publish',
+      'basic.return',
+      'basic.deliver',
+      'basic.get-ok',
     ]);
     expect(methodHasContent(60, 41)).toBe(false);
     expect(methodName(60, 999)).toBeUndefined();
@@ -122,22 +139,47 @@ describe('generated methods', () => {
     it.each<[string, Method, string]>([
       [
         'basic.publish packs mandatory into bit 0',
-        { name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange: 'ex', routingKey: 'rk', mandatory: true, immediate: false },
+        {
+          name: 'basic.publish',
+          classId: 60,
+          methodId: 40,
+          ticket: 0,
+          exchange: 'ex',
+          routingKey: 'rk',
+          mandatory: true,
+          immediate: false,
+        },
         '01 0001 0000000d 003c 0028 0000 02 6578 02 726b 01 ce',
       ],
       [
         'exchange.declare packs five bits LSB first',
         {
-          name: 'exchange.declare', classId: 40, methodId: 10, ticket: 0, exchange: 'x', type: 'topic',
-          passive: false, durable: true, autoDelete: false, internal: false, nowait: true, arguments: {},
+          name: 'exchange.declare',
+          classId: 40,
+          methodId: 10,
+          ticket: 0,
+          exchange: 'x',
+          type: 'topic',
+          passive: false,
+          durable: true,
+          autoDelete: false,
+          internal: false,
+          nowait: true,
+          arguments: {},
         },
         '01 0002 00000013 0028 000a 0000 01 78 05 746f706963 12 00000000 ce',
       ],
       [
         'basic.deliver writes a longlong delivery tag above 2^32',
         {
-          name: 'basic.deliver', classId: 60, methodId: 60, consumerTag: 'c', deliveryTag: 2 ** 32 + 5,
-          redelivered: true, exchange: '', routingKey: 'q',
+          name: 'basic.deliver',
+          classId: 60,
+          methodId: 60,
+          consumerTag: 'c',
+          deliveryTag: 2 ** 32 + 5,
+          redelivered: true,
+          exchange: '',
+          routingKey: 'q',
         } satisfies BasicDeliver,
         '01 0001 00000012 003c 003c 01 63 00000001 00000005 01 00 01 71 ce',
       ],
@@ -149,8 +191,13 @@ describe('generated methods', () => {
       [
         'connection.close carries the failing method ids after the reply text',
         {
-          name: 'connection.close', classId: 10, methodId: 50, replyCode: 320, replyText: 'bye',
-          failingClassId: 60, failingMethodId: 40,
+          name: 'connection.close',
+          classId: 10,
+          methodId: 50,
+          replyCode: 320,
+          replyText: 'bye',
+          failingClassId: 60,
+          failingMethodId: 40,
         },
         '01 0000 0000000e 000a 0032 0140 03 627965 003c 0028 ce',
       ],
@@ -164,7 +211,14 @@ describe('generated methods', () => {
 
   describe('encoder validation', () => {
     const publish = (exchange: string): BasicPublish => ({
-      name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange, routingKey: '', mandatory: false, immediate: false,
+      name: 'basic.publish',
+      classId: 60,
+      methodId: 40,
+      ticket: 0,
+      exchange,
+      routingKey: '',
+      mandatory: false,
+      immediate: false,
     });
 
     it('accepts a 255-byte shortstr and refuses 256 bytes with SYNTAX_ERROR', () => {

@@ -135,10 +135,7 @@ export class WireReader {
   /** Throws FRAME_ERROR (501) unless every byte up to `end` was consumed. */
   done(): void {
     if (this.pos !== this.end) {
-      throw this.error(
-        ReplyCode.FRAME_ERROR,
-        `FRAME_ERROR - ${this.end - this.pos} trailing bytes after the ${this.subject()}`,
-      );
+      throw this.error(ReplyCode.FRAME_ERROR, `FRAME_ERROR - ${this.end - this.pos} trailing bytes after the ${this.subject()}`);
     }
   }
 

@@ -25,9 +25,7 @@ export function buildMethod(def: MethodDefinition, valueOf: (type: ArgType, inde
 }
 
 /** One sample per method, with non-default values for every argument. */
-export const SAMPLE_METHODS: Method[] = METHOD_DEFINITIONS.map((def) =>
-  buildMethod(def, (type) => SAMPLE_VALUES[type]),
-);
+export const SAMPLE_METHODS: Method[] = METHOD_DEFINITIONS.map((def) => buildMethod(def, (type) => SAMPLE_VALUES[type]));
 
 const shortstr = fc.string({ unit: 'grapheme', maxLength: 40 }).filter((s) => Buffer.byteLength(s) <= 255);
 
@@ -44,9 +42,7 @@ export const typedValueArb: fc.Arbitrary<TypedFieldValue> = fc.oneof(
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((v) => new TypedFieldValue('l', v)),
   fc.float().map((v) => new TypedFieldValue('f', v)),
   fc.double().map((v) => new TypedFieldValue('d', v)),
-  fc
-    .record({ scale: fc.integer({ min: 0, max: 255 }), value: fc.integer() })
-    .map((d) => new TypedFieldValue('D', d)),
+  fc.record({ scale: fc.integer({ min: 0, max: 255 }), value: fc.integer() }).map((d) => new TypedFieldValue('D', d)),
   fc.maxSafeNat().map((v) => new TypedFieldValue('T', v)),
   fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v) => new TypedFieldValue('T', v)),
   fc.constant(new TypedFieldValue('V', 0)),
@@ -72,11 +68,9 @@ export const fieldValueArb: fc.Arbitrary<FieldValue> = fc.letrec<{ value: FieldV
 })).value;
 
 /** Arbitrary FieldTable (plain-object keys in any unicode). */
-export const fieldTableArb: fc.Arbitrary<FieldTable> = fc.dictionary(
-  fc.string({ unit: 'binary', maxLength: 20 }),
-  fieldValueArb,
-  { maxKeys: 6 },
-);
+export const fieldTableArb: fc.Arbitrary<FieldTable> = fc.dictionary(fc.string({ unit: 'binary', maxLength: 20 }), fieldValueArb, {
+  maxKeys: 6,
+});
 
 /** Arbitrary value for a method argument of the given wire type. */
 export function argArb(type: ArgType): fc.Arbitrary<unknown> {

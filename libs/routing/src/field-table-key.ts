@@ -37,4 +37,3 @@ function fieldValueKey(value: unknown): string {
   }
   return `F{${fieldTableKey(value as Headers)}}`;
 }
-

@@ -17,5 +17,4 @@ export * from './topic/topic-exchange.js';
 export { splitTopicWords, TopicTrie } from './topic/topic-trie.js';
 export type { TopologyChange } from './topology-change.js';
 export * from './topology.js';
-export * from './persistence/topology-persistence.js';
 export * from './delayed/delayed-message-exchange.js';

@@ -13,10 +13,50 @@ interface Variant {
 }
 
 const variants: [string, Variant][] = [
-  ['direct', { type: directExchange, bindings: [['k', {}], ['k', { a: 1 }]], message: ['k', undefined] }],
-  ['fanout', { type: fanoutExchange, bindings: [['', {}], ['other', {}]], message: ['anything', undefined] }],
-  ['topic', { type: topicExchange, bindings: [['a.*', {}], ['#', {}]], message: ['a.b', undefined] }],
-  ['headers', { type: headersExchange, bindings: [['', { h: 1 }], ['', { h: 1, 'x-note': 'ignored' }]], message: ['', { h: 1 }] }],
+  [
+    'direct',
+    {
+      type: directExchange,
+      bindings: [
+        ['k', {}],
+        ['k', { a: 1 }],
+      ],
+      message: ['k', undefined],
+    },
+  ],
+  [
+    'fanout',
+    {
+      type: fanoutExchange,
+      bindings: [
+        ['', {}],
+        ['other', {}],
+      ],
+      message: ['anything', undefined],
+    },
+  ],
+  [
+    'topic',
+    {
+      type: topicExchange,
+      bindings: [
+        ['a.*', {}],
+        ['#', {}],
+      ],
+      message: ['a.b', undefined],
+    },
+  ],
+  [
+    'headers',
+    {
+      type: headersExchange,
+      bindings: [
+        ['', { h: 1 }],
+        ['', { h: 1, 'x-note': 'ignored' }],
+      ],
+      message: ['', { h: 1 }],
+    },
+  ],
 ];
 
 // The BindingMatcher contract every exchange type must honour (exchange-type.ts), written once per type.

@@ -74,7 +74,12 @@ describe('Topology: bindings', () => {
 
     it.each<[string, (t: Topology<FakeQueue>) => unknown, number, string]>([
       ['a missing exchange', (t) => t.bindQueue(q1, 'missing', 'k', {}), 404, "NOT_FOUND - no exchange 'missing' in vhost '/'"],
-      ['the default exchange', (t) => t.bindQueue(q1, '', 'q1', {}), 403, 'ACCESS_REFUSED - operation not permitted on the default exchange'],
+      [
+        'the default exchange',
+        (t) => t.bindQueue(q1, '', 'q1', {}),
+        403,
+        'ACCESS_REFUSED - operation not permitted on the default exchange',
+      ],
       [
         'an invalid x-match',
         (t) => t.bindQueue(q1, 'h', '', { 'x-match': 'foo' }),
@@ -148,9 +153,24 @@ describe('Topology: bindings', () => {
       ['a missing source', (t) => t.bindExchange('y', 'nope', 'k', {}), 404, "NOT_FOUND - no exchange 'nope' in vhost '/'"],
       ['a missing destination', (t) => t.bindExchange('nope', 'x', 'k', {}), 404, "NOT_FOUND - no exchange 'nope' in vhost '/'"],
       ['both missing (source reported)', (t) => t.bindExchange('d', 's', 'k', {}), 404, "NOT_FOUND - no exchange 's' in vhost '/'"],
-      ['the default exchange as source', (t) => t.bindExchange('y', '', 'k', {}), 403, 'ACCESS_REFUSED - operation not permitted on the default exchange'],
-      ['the default exchange as destination', (t) => t.bindExchange('', 'x', 'k', {}), 403, 'ACCESS_REFUSED - operation not permitted on the default exchange'],
-      ['unbinding the default exchange', (t) => t.unbindExchange('', 'x', 'k', {}), 403, 'ACCESS_REFUSED - operation not permitted on the default exchange'],
+      [
+        'the default exchange as source',
+        (t) => t.bindExchange('y', '', 'k', {}),
+        403,
+        'ACCESS_REFUSED - operation not permitted on the default exchange',
+      ],
+      [
+        'the default exchange as destination',
+        (t) => t.bindExchange('', 'x', 'k', {}),
+        403,
+        'ACCESS_REFUSED - operation not permitted on the default exchange',
+      ],
+      [
+        'unbinding the default exchange',
+        (t) => t.unbindExchange('', 'x', 'k', {}),
+        403,
+        'ACCESS_REFUSED - operation not permitted on the default exchange',
+      ],
       [
         'an invalid x-match on a headers source',
         (t) => t.bindExchange('y', 'amq.headers', '', { 'x-match': 'nope' }),
@@ -232,9 +252,11 @@ describe('Topology: bindings', () => {
     topology.bindQueue(q1, 'x', 'a', {});
     topology.bindQueue(q2, 'amq.fanout', '', {});
     topology.bindExchange('amq.direct', 'x', 'b', {});
-    expect(
-      [...topology.bindings()].map((b) => `${b.source.name}->${b.destination.name}:${b.destinationType}`).sort(),
-    ).toEqual(['amq.fanout->q2:queue', 'x->amq.direct:exchange', 'x->q1:queue']);
+    expect([...topology.bindings()].map((b) => `${b.source.name}->${b.destination.name}:${b.destinationType}`).sort()).toEqual([
+      'amq.fanout->q2:queue',
+      'x->amq.direct:exchange',
+      'x->q1:queue',
+    ]);
   });
 
   describe('propertiesKey', () => {

@@ -47,9 +47,14 @@ describe('Topology: exchanges', () => {
   });
 
   it('lists exactly the predeclared exchanges at first', () => {
-    expect([...topology.exchanges()].map((exchange) => exchange.name).sort()).toEqual(
-      ['', 'amq.direct', 'amq.fanout', 'amq.headers', 'amq.match', 'amq.topic'],
-    );
+    expect([...topology.exchanges()].map((exchange) => exchange.name).sort()).toEqual([
+      '',
+      'amq.direct',
+      'amq.fanout',
+      'amq.headers',
+      'amq.match',
+      'amq.topic',
+    ]);
   });
 
   describe('exchange.declare', () => {
@@ -209,8 +214,18 @@ describe('Topology: exchanges', () => {
     });
 
     it.each<[string, (t: Topology<FakeQueue>) => unknown, number, string]>([
-      ['amq.direct', (t) => t.deleteExchange('amq.direct', false), 403, "ACCESS_REFUSED - deletion of system exchange 'amq.direct' in vhost '/' not allowed"],
-      ['a missing amq.*', (t) => t.deleteExchange('amq.nope', false), 403, "ACCESS_REFUSED - deletion of system exchange 'amq.nope' in vhost '/' not allowed"],
+      [
+        'amq.direct',
+        (t) => t.deleteExchange('amq.direct', false),
+        403,
+        "ACCESS_REFUSED - deletion of system exchange 'amq.direct' in vhost '/' not allowed",
+      ],
+      [
+        'a missing amq.*',
+        (t) => t.deleteExchange('amq.nope', false),
+        403,
+        "ACCESS_REFUSED - deletion of system exchange 'amq.nope' in vhost '/' not allowed",
+      ],
       ['the default exchange', (t) => t.deleteExchange('', false), 403, 'ACCESS_REFUSED - operation not permitted on the default exchange'],
     ])('refuses to delete %s', (_name, action, replyCode, replyText) => {
       expect(captureError(() => action(topology))).toMatchObject({ replyCode, replyText });
@@ -262,12 +277,7 @@ describe('Topology: exchanges', () => {
       topology.bindQueue(new FakeQueue('q'), 'x', 'k', {});
       topology.onChange = (change: TopologyChange<FakeQueue>) => changes.push(describeChange(change));
       topology.deleteExchange('x', false);
-      expect(changes).toEqual([
-        'binding.removed x->q',
-        'binding.removed up->x',
-        'exchange.deleted x',
-        'exchange.deleted up',
-      ]);
+      expect(changes).toEqual(['binding.removed x->q', 'binding.removed up->x', 'exchange.deleted x', 'exchange.deleted up']);
     });
   });
 

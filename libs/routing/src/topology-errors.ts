@@ -19,18 +19,12 @@ export function defaultExchangeRefused(): RoutingError {
 
 /** 403 for creating an exchange named `amq.*` (`check_name`). */
 export function reservedPrefix(name: string): RoutingError {
-  return new RoutingError(
-    RoutingReplyCode.ACCESS_REFUSED,
-    `ACCESS_REFUSED - exchange name '${name}' contains reserved prefix 'amq.*'`,
-  );
+  return new RoutingError(RoutingReplyCode.ACCESS_REFUSED, `ACCESS_REFUSED - exchange name '${name}' contains reserved prefix 'amq.*'`);
 }
 
 /** 403 for deleting an `amq.*` exchange (`check_exchange_deletion`). */
 export function systemExchangeDeletion(vhost: string, name: string): RoutingError {
-  return new RoutingError(
-    RoutingReplyCode.ACCESS_REFUSED,
-    `ACCESS_REFUSED - deletion of system ${rs(vhost, name)} not allowed`,
-  );
+  return new RoutingError(RoutingReplyCode.ACCESS_REFUSED, `ACCESS_REFUSED - deletion of system ${rs(vhost, name)} not allowed`);
 }
 
 /** Hard 503 for an unregistered exchange type (RabbitMQ 3.10 `rabbit_exchange:check_type`). */

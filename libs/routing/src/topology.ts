@@ -216,8 +216,7 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
 
   /** RabbitMQ `rabbit_exchange:assert_equivalence`: type, flags, then only the `alternate-exchange` argument. */
   private assertEquivalent(exchange: Exchange<Q>, type: ExchangeType, options: ExchangeOptions): void {
-    const fail = (arg: string, received: string, current: string) =>
-      inequivalentArg(this.vhost, exchange.name, arg, received, current);
+    const fail = (arg: string, received: string, current: string) => inequivalentArg(this.vhost, exchange.name, arg, received, current);
     if (type !== exchange.type) throw fail('type', `'${type.name}'`, `'${exchange.type.name}'`);
     if (options.durable !== exchange.durable) throw fail('durable', `'${options.durable}'`, `'${exchange.durable}'`);
     if (options.autoDelete !== exchange.autoDelete) {

@@ -143,7 +143,10 @@ export class WarrenBroker {
     if (!this.isStarted) return;
     this.isStarted = false;
     for (const connection of [...this.connections]) {
-      connection.closeConnection(ReplyCode.CONNECTION_FORCED, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
+      connection.closeConnection(
+        ReplyCode.CONNECTION_FORCED,
+        "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'",
+      );
     }
     await this.listener.close(this.config.closeTimeoutMs + 500);
     clearTimeout(this.reopenTimer);

@@ -5,10 +5,7 @@ import type { EnqueueEntry } from './message-store.js';
  * remarks): data must be bytes and seqs safe integers, each at least the queue's `nextSeq` and increasing within
  * the call. `nextSeqOf` returns the stored `nextSeq` (0 for unknown queues) and may throw to refuse a queue.
  */
-export function validateEnqueueEntries(
-  entries: ReadonlyArray<EnqueueEntry>,
-  nextSeqOf: (queueId: string) => number,
-): void {
+export function validateEnqueueEntries(entries: ReadonlyArray<EnqueueEntry>, nextSeqOf: (queueId: string) => number): void {
   // Only multi-entry calls need per-call floors; the common single-entry publish allocates nothing here.
   let floors: Map<string, number> | undefined;
   for (const { queueId, seq, data } of entries) {

@@ -8,9 +8,7 @@ import type { StorageError } from './storage-error.js';
  * - `closed`: not opened yet, or closed.
  */
 export type StorageHealth =
-  | { readonly status: 'ok' }
-  | { readonly status: 'faulted'; readonly error: StorageError }
-  | { readonly status: 'closed' };
+  { readonly status: 'ok' } | { readonly status: 'faulted'; readonly error: StorageError } | { readonly status: 'closed' };
 
 /** Called once per fault (not per rejected call) so the broker can raise its alarm. */
 export type StorageFaultListener = (error: StorageError) => void;

@@ -58,7 +58,8 @@ export class ExchangeCapture {
   ) {
     const target = vhost.topology.getExchange(exchange);
     if (target === undefined) throw new Error(`testing: no exchange '${exchange}' in vhost '${vhost.name}' to capture`);
-    if (target.isDefault) throw new Error("testing: the default exchange '' cannot be bound, so it cannot be captured; peek the destination queue instead");
+    if (target.isDefault)
+      throw new Error("testing: the default exchange '' cannot be bound, so it cannot be captured; peek the destination queue instead");
     const keys = options.routingKeys ?? CATCH_ALL_KEYS[target.type.name];
     if (keys === undefined || keys.length === 0) {
       throw new Error(

@@ -27,7 +27,18 @@ export interface TestBrokerStorage {
 }
 
 /** The methods bound to their instance, so `afterAll(broker.close)` and destructuring work. */
-const BOUND_METHODS = ['queue', 'waitForQueue', 'peek', 'count', 'bindings', 'reset', 'capture', 'closeConnections', 'closeWithBroker', 'close'] as const;
+const BOUND_METHODS = [
+  'queue',
+  'waitForQueue',
+  'peek',
+  'count',
+  'bindings',
+  'reset',
+  'capture',
+  'closeConnections',
+  'closeWithBroker',
+  'close',
+] as const;
 
 /**
  * A Warren broker running in the test's own process, with helpers that look at its state through the core
@@ -131,7 +142,10 @@ export class TestBroker {
   /** Closes every client connection with 320 CONNECTION_FORCED and waits until they are gone. */
   async closeConnections(): Promise<void> {
     for (const connection of [...this.broker.allConnections()]) {
-      connection.closeConnection(ReplyCode.CONNECTION_FORCED, "CONNECTION_FORCED - broker forced connection closure with reason 'test reset'");
+      connection.closeConnection(
+        ReplyCode.CONNECTION_FORCED,
+        "CONNECTION_FORCED - broker forced connection closure with reason 'test reset'",
+      );
     }
     await pollUntil(
       () => (this.broker.allConnections().next().done ? true : undefined),

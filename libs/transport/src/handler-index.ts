@@ -14,7 +14,9 @@ export class HandlerIndex {
   /** `handlers` as `Server#getHandlers()` returns them: keyed by normalised pattern, in registration order. */
   constructor(handlers: ReadonlyMap<string, MessageHandler>) {
     for (const [pattern, handler] of handlers) {
-      const [exact, wildcards] = handler.isEventHandler ? [this.exactEvents, this.wildcardEvents] : [this.exactRequests, this.wildcardRequests];
+      const [exact, wildcards] = handler.isEventHandler
+        ? [this.exactEvents, this.wildcardEvents]
+        : [this.exactRequests, this.wildcardRequests];
       if (isWildcardPattern(pattern)) wildcards.push([pattern, handler]);
       else exact.set(pattern, handler);
     }

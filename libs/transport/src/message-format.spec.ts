@@ -12,7 +12,12 @@ describe('decodeMessage', () => {
       { pattern: 'sum', data: [1, 2], id: 'abc' },
     ],
     ['an object pattern', { pattern: { cmd: 'sum' }, data: 1 }, info('{"cmd":"sum"}'), { pattern: { cmd: 'sum' }, data: 1 }],
-    ['a plain JSON body: the routing key is the pattern', { amount: 5 }, info('invoice.paid'), { pattern: 'invoice.paid', data: { amount: 5 } }],
+    [
+      'a plain JSON body: the routing key is the pattern',
+      { amount: 5 },
+      info('invoice.paid'),
+      { pattern: 'invoice.paid', data: { amount: 5 } },
+    ],
     ['a JSON array body', [1, 2], info('numbers'), { pattern: 'numbers', data: [1, 2] }],
     ['a JSON scalar body', 42, info('answer'), { pattern: 'answer', data: 42 }],
     [
@@ -52,7 +57,12 @@ describe('decodeReply', () => {
   it.each([
     ['a Nest reply', { id: 'a', response: 3, isDisposed: true }, 'a', { id: 'a', response: 3, isDisposed: true }],
     ['a streamed value', { id: 'a', response: 1 }, 'a', { id: 'a', response: 1 }],
-    ['an error', { id: 'a', err: { status: 'error', message: 'no' }, isDisposed: true }, 'a', { id: 'a', err: { status: 'error', message: 'no' }, isDisposed: true }],
+    [
+      'an error',
+      { id: 'a', err: { status: 'error', message: 'no' }, isDisposed: true },
+      'a',
+      { id: 'a', err: { status: 'error', message: 'no' }, isDisposed: true },
+    ],
     ['a reply without id', { response: 3, isDisposed: true }, 'c', { id: 'c', response: 3, isDisposed: true }],
     ['a plain body from a non-Nest responder', { total: 3 }, 'c', { id: 'c', response: { total: 3 }, isDisposed: true }],
     ['an empty object', {}, 'c', { id: 'c', response: {}, isDisposed: true }],

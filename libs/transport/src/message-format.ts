@@ -99,4 +99,3 @@ export function readRetryCount(headers: Record<string, unknown> | undefined): nu
   const value = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : typeof raw === 'string' ? Number(raw) : NaN;
   return Number.isInteger(value) && value > 0 ? value : 0;
 }
-

@@ -16,9 +16,7 @@ export interface RetryOptions {
 }
 
 /** What to do with a message whose handler failed. */
-export type RetryDecision =
-  | { kind: 'retry'; delayMs: number; retryCount: number }
-  | { kind: 'dead-letter'; retryCount: number };
+export type RetryDecision = { kind: 'retry'; delayMs: number; retryCount: number } | { kind: 'dead-letter'; retryCount: number };
 
 /**
  * The retry schedule of a consumer group. Delays are deterministic (no jitter) because each distinct delay is one

@@ -18,7 +18,13 @@ export interface DeliverySettler {
 }
 
 /** The arguments a WarrenContext carries: the delivery, its channel, the pattern, the retry count and metadata. */
-export type WarrenContextArgs = [message: ConsumeMessage, channel: Channel, pattern: string, retryCount: number, metadata: Record<string, string>];
+export type WarrenContextArgs = [
+  message: ConsumeMessage,
+  channel: Channel,
+  pattern: string,
+  retryCount: number,
+  metadata: Record<string, string>,
+];
 
 /**
  * The context of a message handled by WarrenServer (`@Ctx() ctx: WarrenContext`).

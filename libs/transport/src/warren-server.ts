@@ -201,8 +201,8 @@ export class WarrenServer extends Server<WarrenEvents, WarrenStatus> implements 
       }
       return;
     }
-    const work = (kind === 'event' ? this.handleEventDelivery(message, channel) : this.handleRequestDelivery(message, channel)).catch((error) =>
-      this.logger.error(`group ${this.group}: ${kind} handling failed: ${describeError(error)}`),
+    const work = (kind === 'event' ? this.handleEventDelivery(message, channel) : this.handleRequestDelivery(message, channel)).catch(
+      (error) => this.logger.error(`group ${this.group}: ${kind} handling failed: ${describeError(error)}`),
     );
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
@@ -213,7 +213,11 @@ export class WarrenServer extends Server<WarrenEvents, WarrenStatus> implements 
    * threw) is settled here, never left unacked: an event goes to the dead-letter queue, a request gets an error
    * reply; `undefined` is returned then.
    */
-  private async decode(message: ConsumeMessage, channel: ConfirmChannel, kind: DeliveryKind): Promise<{ packet: ReadPacket & { id?: string }; ctx: WarrenContext } | undefined> {
+  private async decode(
+    message: ConsumeMessage,
+    channel: ConfirmChannel,
+    kind: DeliveryKind,
+  ): Promise<{ packet: ReadPacket & { id?: string }; ctx: WarrenContext } | undefined> {
     const retryCount = readRetryCount(message.properties.headers);
     const settlerFor = (pattern: string) =>
       kind === 'event'
@@ -229,7 +233,8 @@ export class WarrenServer extends Server<WarrenEvents, WarrenStatus> implements 
       const reason = `undecodable ${kind}: ${describeError(error)}`;
       this.logger.warn(`group ${this.group}: ${reason}`);
       const { replyTo, correlationId } = message.properties;
-      if (kind === 'request' && replyTo) this.publishReply(channel, replyTo, correlationId, { id: correlationId ?? '', err: reason, status: 'error', isDisposed: true });
+      if (kind === 'request' && replyTo)
+        this.publishReply(channel, replyTo, correlationId, { id: correlationId ?? '', err: reason, status: 'error', isDisposed: true });
       const settler = settlerFor(message.fields.routingKey);
       await (kind === 'event' ? settler.nack({ retry: false, reason }) : settler.ack());
       return undefined;
@@ -320,7 +325,11 @@ export class WarrenServer extends Server<WarrenEvents, WarrenStatus> implements 
       const fail = (error: unknown) => respond({ err: describeError(error), status: 'error', isDisposed: true });
       try {
         // handleRequest (v12) wraps send() in the tracing hooks; it returns the hooks' promise at runtime.
-        const started = this.handleRequest(ctx, async () => this.transformToObservable(await handler(packet.data, ctx)), respond) as unknown;
+        const started = this.handleRequest(
+          ctx,
+          async () => this.transformToObservable(await handler(packet.data, ctx)),
+          respond,
+        ) as unknown;
         Promise.resolve(started).catch(fail);
       } catch (error) {
         fail(error);
@@ -328,9 +337,17 @@ export class WarrenServer extends Server<WarrenEvents, WarrenStatus> implements 
     });
   }
 
-  private publishReply(channel: ConfirmChannel, replyTo: string, correlationId: string | undefined, reply: WritePacket & { id: string }): void {
+  private publishReply(
+    channel: ConfirmChannel,
+    replyTo: string,
+    correlationId: string | undefined,
+    reply: WritePacket & { id: string },
+  ): void {
     try {
-      channel.publish('', replyTo, encodeBody(this.serializer.serialize(reply) as object), { correlationId, contentType: 'application/json' });
+      channel.publish('', replyTo, encodeBody(this.serializer.serialize(reply) as object), {
+        correlationId,
+        contentType: 'application/json',
+      });
     } catch (error) {
       // Channel gone: the requester's reply-to went with our connection's peer or will time out; nothing to redo.
       this.logger.warn(`group ${this.group}: reply not sent: ${describeError(error)}`);
@@ -349,7 +366,8 @@ export class WarrenServer extends Server<WarrenEvents, WarrenStatus> implements 
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
       ]);
       clearTimeout(timer);
-      if (!isDrained) this.logger.warn(`group ${this.group}: ${this.inFlight.size} handler(s) still running after ${timeoutMs} ms; closing anyway`);
+      if (!isDrained)
+        this.logger.warn(`group ${this.group}: ${this.inFlight.size} handler(s) still running after ${timeoutMs} ms; closing anyway`);
     }
     // Close the channel before the connection: amqplib writes connection.close ahead of channel frames still
     // queued in its mux, so the acks just sent could otherwise arrive after it and the messages be requeued.

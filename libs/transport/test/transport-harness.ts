@@ -37,7 +37,10 @@ export class CapturingLogger implements LoggerService {
     return this.entries.filter((e) => e.level === level && pattern.test(e.message)).map((e) => e.message);
   }
   private push(level: string, message: unknown): void {
-    this.entries.push({ level, message: message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message) });
+    this.entries.push({
+      level,
+      message: message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message),
+    });
   }
 }
 
@@ -83,7 +86,10 @@ export class TransportHarness {
   }
 
   /** A Nest microservice on a WarrenServer; listening when this resolves. */
-  async service(module: Type | DynamicModule, options: WarrenServerOptions): Promise<{ app: INestMicroservice; server: WarrenServer; close: () => Promise<unknown> }> {
+  async service(
+    module: Type | DynamicModule,
+    options: WarrenServerOptions,
+  ): Promise<{ app: INestMicroservice; server: WarrenServer; close: () => Promise<unknown> }> {
     const server = new WarrenServer({ urls: [this.url()], reconnect: FAST_RECONNECT, ...options });
     const app = await NestFactory.createMicroservice(module, { strategy: server, logger: this.logger });
     const close = this.later(() => app.close());

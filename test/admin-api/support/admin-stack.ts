@@ -16,7 +16,12 @@ export interface AdminStack {
   amqpUrl: string;
   baseUrl: string;
   /** Calls the admin API as guest (or with `auth`: `user:pass`, or null for none). */
-  api<T = any>(method: string, path: string, body?: unknown, options?: { auth?: string | null; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  api<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { auth?: string | null; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
   stop(): Promise<void>;
 }
 
@@ -50,7 +55,8 @@ export async function startAdminStack(brokerEnv: Record<string, string> = {}): P
       baseUrl,
       async api(method, path, body, options = {}) {
         const headers: Record<string, string> = { ...options.headers };
-        const auth = options.auth === undefined ? guest : options.auth === null ? undefined : `Basic ${Buffer.from(options.auth).toString('base64')}`;
+        const auth =
+          options.auth === undefined ? guest : options.auth === null ? undefined : `Basic ${Buffer.from(options.auth).toString('base64')}`;
         if (auth) headers.authorization = auth;
         if (body !== undefined) headers['content-type'] = 'application/json';
         const response = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

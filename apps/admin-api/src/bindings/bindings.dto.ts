@@ -3,9 +3,13 @@ import { IsObject, IsOptional, IsString } from 'class-validator';
 
 /** `POST /api/bindings/{vhost}/e/{source}/{q|e}/{destination}`. */
 export class CreateBindingDto {
-  @ApiPropertyOptional({ default: '' }) @IsOptional() @IsString()
+  @ApiPropertyOptional({ default: '' })
+  @IsOptional()
+  @IsString()
   routing_key: string = '';
 
-  @ApiPropertyOptional({ default: {} }) @IsOptional() @IsObject()
+  @ApiPropertyOptional({ default: {} })
+  @IsOptional()
+  @IsObject()
   arguments: Record<string, unknown> = {};
 }

@@ -80,7 +80,9 @@ function toHttpException(error: unknown): HttpException {
   if (typeof error === 'object' && error !== null && 'status' in error && typeof (error as { status: unknown }).status === 'number') {
     const failure = error as { status: number; error: string; reason: string; retryAfter?: number };
     const body = { error: failure.error, reason: failure.reason };
-    return failure.retryAfter !== undefined ? new RetryableHttpException(body, failure.status, failure.retryAfter) : new HttpException(body, failure.status);
+    return failure.retryAfter !== undefined
+      ? new RetryableHttpException(body, failure.status, failure.retryAfter)
+      : new HttpException(body, failure.status);
   }
   const reason = error instanceof Error ? error.message : String(error);
   return new HttpException({ error: 'service_unavailable', reason: `broker unavailable: ${reason}` }, 503);

@@ -7,28 +7,51 @@ const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : 
 
 /** RabbitMQ's list query parameters: paging, name filter, sorting (`columns` and `disable_stats` are accepted and ignored). */
 export class ListQueryDto {
-  @ApiPropertyOptional({ minimum: 1 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1)
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   page?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @ApiPropertyOptional({ minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
   page_size?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
   name?: string;
 
-  @ApiPropertyOptional() @IsOptional() @Transform(toBoolean) @IsBoolean()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
   use_regex?: boolean;
 
-  @ApiPropertyOptional() @IsOptional() @IsString()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
   sort?: string;
 
-  @ApiPropertyOptional() @IsOptional() @Transform(toBoolean) @IsBoolean()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
   sort_reverse?: boolean;
 
-  @ApiPropertyOptional() @IsOptional() @IsString()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
   columns?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsIn(['true', 'false'])
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsIn(['true', 'false'])
   disable_stats?: string;
 }
 
@@ -45,7 +68,8 @@ export interface Page<T> {
 
 function valueAt(item: unknown, path: string): unknown {
   let value = item;
-  for (const key of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  for (const key of path.split('.'))
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
   return value;
 }
 

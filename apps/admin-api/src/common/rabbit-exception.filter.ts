@@ -29,8 +29,15 @@ function bodyOf(exception: HttpException, status: number): { error: string; reas
   const body = exception.getResponse();
   if (typeof body === 'object' && body !== null && 'error' in body && 'reason' in body) return body as { error: string; reason: string };
   if (status === 404) return { error: 'Object Not Found', reason: 'Not Found' };
-  const message = typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : exception.message;
+  const message =
+    typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : exception.message;
   const reason = Array.isArray(message) ? message.join('; ') : String(message);
   if (status === 400) return { error: 'bad_request', reason };
-  return { error: exception.name.replace(/Exception$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(), reason };
+  return {
+    error: exception.name
+      .replace(/Exception$/, '')
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .toLowerCase(),
+    reason,
+  };
 }

@@ -39,13 +39,25 @@ export class BindingDefinitionDto {
  * permissions, policies and parameters are accepted (so RabbitMQ exports load) but not applied.
  */
 export class DefinitionsDto {
-  @ApiPropertyOptional({ type: [ExchangeDefinitionDto] }) @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ExchangeDefinitionDto)
+  @ApiPropertyOptional({ type: [ExchangeDefinitionDto] })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ExchangeDefinitionDto)
   exchanges: ExchangeDefinitionDto[] = [];
 
-  @ApiPropertyOptional({ type: [QueueDefinitionDto] }) @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => QueueDefinitionDto)
+  @ApiPropertyOptional({ type: [QueueDefinitionDto] })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => QueueDefinitionDto)
   queues: QueueDefinitionDto[] = [];
 
-  @ApiPropertyOptional({ type: [BindingDefinitionDto] }) @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => BindingDefinitionDto)
+  @ApiPropertyOptional({ type: [BindingDefinitionDto] })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => BindingDefinitionDto)
   bindings: BindingDefinitionDto[] = [];
 
   @IsOptional() @IsString() rabbit_version?: string;

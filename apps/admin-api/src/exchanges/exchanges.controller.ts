@@ -65,14 +65,24 @@ export class ExchangesController {
   /** `{routed}`; 503 + Retry-After when a full `reject-publish` queue or a resource alarm refuses it. */
   @Post(':vhost/:name/publish')
   @HttpCode(200)
-  publish(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Param('name') name: string, @Body() body: PublishDto): Promise<unknown> {
+  publish(
+    @Auth() auth: ManagementAuth,
+    @Param('vhost') vhost: string,
+    @Param('name') name: string,
+    @Body() body: PublishDto,
+  ): Promise<unknown> {
     return this.management.call('management.exchanges.publish', { vhost, name, ...body }, auth);
   }
 
   /** The queues a publish would reach and the bindings (and exchange hops) that take it there; publishes nothing. */
   @Post(':vhost/:name/route')
   @HttpCode(200)
-  route(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Param('name') name: string, @Body() body: RouteDto): Promise<unknown> {
+  route(
+    @Auth() auth: ManagementAuth,
+    @Param('vhost') vhost: string,
+    @Param('name') name: string,
+    @Body() body: RouteDto,
+  ): Promise<unknown> {
     return this.management.call('management.exchanges.route', { vhost, name, ...body }, auth);
   }
 }

@@ -3,48 +3,68 @@ import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString } from 'cla
 
 /** `PUT /api/exchanges/{vhost}/{name}`: only `type` is required, as in RabbitMQ. */
 export class DeclareExchangeDto {
-  @ApiProperty({ example: 'direct' }) @IsString() @IsNotEmpty()
+  @ApiProperty({ example: 'direct' })
+  @IsString()
+  @IsNotEmpty()
   type!: string;
 
-  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
   durable: boolean = true;
 
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
   auto_delete: boolean = false;
 
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
   internal: boolean = false;
 
-  @ApiPropertyOptional({ default: {} }) @IsOptional() @IsObject()
+  @ApiPropertyOptional({ default: {} })
+  @IsOptional()
+  @IsObject()
   arguments: Record<string, unknown> = {};
 }
 
 /** `POST /api/exchanges/{vhost}/{name}/publish`: all four fields required, as in RabbitMQ. */
 export class PublishDto {
-  @ApiProperty({ example: {} }) @IsObject()
+  @ApiProperty({ example: {} })
+  @IsObject()
   properties!: Record<string, unknown>;
 
-  @ApiProperty({ example: 'orders.created' }) @IsString()
+  @ApiProperty({ example: 'orders.created' })
+  @IsString()
   routing_key!: string;
 
-  @ApiProperty() @IsString()
+  @ApiProperty()
+  @IsString()
   payload!: string;
 
-  @ApiProperty({ enum: ['string', 'base64'] }) @IsIn(['string', 'base64'])
+  @ApiProperty({ enum: ['string', 'base64'] })
+  @IsIn(['string', 'base64'])
   payload_encoding!: 'string' | 'base64';
 }
 
 /** `POST /api/exchanges/{vhost}/{name}/route`: what a publish with this key and headers would reach. */
 export class RouteDto {
-  @ApiPropertyOptional({ default: '' }) @IsOptional() @IsString()
+  @ApiPropertyOptional({ default: '' })
+  @IsOptional()
+  @IsString()
   routing_key: string = '';
 
-  @ApiPropertyOptional() @IsOptional() @IsObject()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsObject()
   headers?: Record<string, unknown>;
 }
 
 /** `DELETE /api/exchanges/{vhost}/{name}?if-unused=true`. */
 export class DeleteExchangeQueryDto {
-  @ApiPropertyOptional() @IsOptional() @IsIn(['true', 'false'])
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsIn(['true', 'false'])
   'if-unused'?: string;
 }

@@ -67,7 +67,12 @@ export class QueuesController {
 
   @Post(':vhost/:name/get')
   @HttpCode(200)
-  getMessages(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Param('name') name: string, @Body() body: GetMessagesDto): Promise<unknown> {
+  getMessages(
+    @Auth() auth: ManagementAuth,
+    @Param('vhost') vhost: string,
+    @Param('name') name: string,
+    @Body() body: GetMessagesDto,
+  ): Promise<unknown> {
     return this.management.call('management.queues.get-messages', { vhost, name, ...body }, auth);
   }
 }

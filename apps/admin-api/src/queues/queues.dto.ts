@@ -4,37 +4,55 @@ import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, Min } from 'class-validat
 
 /** `PUT /api/queues/{vhost}/{name}`: every field optional, as in RabbitMQ. */
 export class DeclareQueueDto {
-  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
   durable: boolean = true;
 
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
   auto_delete: boolean = false;
 
-  @ApiPropertyOptional({ default: {} }) @IsOptional() @IsObject()
+  @ApiPropertyOptional({ default: {} })
+  @IsOptional()
+  @IsObject()
   arguments: Record<string, unknown> = {};
 }
 
 /** `POST /api/queues/{vhost}/{name}/get`. */
 export class GetMessagesDto {
-  @ApiProperty({ minimum: 1 }) @Type(() => Number) @IsInt() @Min(1)
+  @ApiProperty({ minimum: 1 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   count!: number;
 
   @ApiProperty({ enum: ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'] })
   @IsIn(['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'])
   ackmode!: string;
 
-  @ApiProperty({ enum: ['auto', 'base64'] }) @IsIn(['auto', 'base64'])
+  @ApiProperty({ enum: ['auto', 'base64'] })
+  @IsIn(['auto', 'base64'])
   encoding!: string;
 
-  @ApiPropertyOptional({ minimum: 0 }) @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @ApiPropertyOptional({ minimum: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   truncate?: number;
 }
 
 /** `DELETE /api/queues/{vhost}/{name}?if-empty=true&if-unused=true`. */
 export class DeleteQueueQueryDto {
-  @ApiPropertyOptional() @IsOptional() @IsIn(['true', 'false'])
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsIn(['true', 'false'])
   'if-empty'?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsIn(['true', 'false'])
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsIn(['true', 'false'])
   'if-unused'?: string;
 }

@@ -41,7 +41,10 @@ describe('parseQueueArguments', () => {
     [{ 'x-expires': 0 }, "invalid arg 'x-expires' for queue 'q' in vhost '/': {value_zero,0}"],
     [{ 'x-max-priority': 300 }, "invalid arg 'x-max-priority' for queue 'q' in vhost '/': {value_too_large,300,255}"],
     [{ 'x-dead-letter-exchange': 5 }, "invalid arg 'x-dead-letter-exchange' for queue 'q' in vhost '/': {unacceptable_type,signedint}"],
-    [{ 'x-dead-letter-routing-key': 'k' }, "invalid arg 'x-dead-letter-routing-key' for queue 'q' in vhost '/': {dead_letter_exchange_not_set}"],
+    [
+      { 'x-dead-letter-routing-key': 'k' },
+      "invalid arg 'x-dead-letter-routing-key' for queue 'q' in vhost '/': {dead_letter_exchange_not_set}",
+    ],
   ])('refuses %p with 406', (args, text) => {
     try {
       parseQueueArguments('q', '/', args);

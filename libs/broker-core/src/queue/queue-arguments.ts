@@ -30,7 +30,24 @@ const OVERFLOWS: readonly OverflowBehaviour[] = ['drop-head', 'reject-publish', 
 /** RabbitMQ's AMQP type names, used in its `unacceptable_type` texts. */
 function amqpTypeName(value: FieldValue): string {
   if (value instanceof TypedFieldValue) {
-    return ({ b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', I: 'signedint', i: 'unsignedint', l: 'long', f: 'float', d: 'double', D: 'decimal', T: 'timestamp', t: 'bool' } as Record<string, string>)[value.type] ?? value.type;
+    return (
+      (
+        {
+          b: 'byte',
+          B: 'unsignedbyte',
+          s: 'short',
+          u: 'unsignedshort',
+          I: 'signedint',
+          i: 'unsignedint',
+          l: 'long',
+          f: 'float',
+          d: 'double',
+          D: 'decimal',
+          T: 'timestamp',
+          t: 'bool',
+        } as Record<string, string>
+      )[value.type] ?? value.type
+    );
   }
   if (typeof value === 'string' || Buffer.isBuffer(value)) return 'longstr';
   if (typeof value === 'boolean') return 'bool';
@@ -92,7 +109,10 @@ export function parseQueueArguments(name: string, vhost: string, args: FieldTabl
     // RabbitMQ refuses a dead-letter routing key without an exchange to send to.
     throw new ChannelError(
       ReplyCode.PRECONDITION_FAILED,
-      replyText(ReplyCode.PRECONDITION_FAILED, `invalid arg 'x-dead-letter-routing-key' for queue '${name}' in vhost '${vhost}': {dead_letter_exchange_not_set}`),
+      replyText(
+        ReplyCode.PRECONDITION_FAILED,
+        `invalid arg 'x-dead-letter-routing-key' for queue '${name}' in vhost '${vhost}': {dead_letter_exchange_not_set}`,
+      ),
     );
   }
   return {

@@ -372,13 +372,16 @@ export class Queue {
     if (this.expiryTimer && this.expiryAt <= head.expiresAt) return;
     clearTimeout(this.expiryTimer);
     this.expiryAt = head.expiresAt;
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = undefined;
-      this.expireHead(Date.now());
-      this.expiryAt = 0;
-      this.scheduleExpiry();
-      this.dispatch();
-    }, Math.max(0, head.expiresAt - Date.now() + 1));
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        this.expireHead(Date.now());
+        this.expiryAt = 0;
+        this.scheduleExpiry();
+        this.dispatch();
+      },
+      Math.max(0, head.expiresAt - Date.now() + 1),
+    );
     this.expiryTimer.unref();
   }
 

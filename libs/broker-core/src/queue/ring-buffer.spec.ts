@@ -25,10 +25,20 @@ describe('RingBuffer', () => {
         const model: number[] = [];
         for (const o of ops) {
           switch (o.kind) {
-            case 'push': ring.push(o.value); model.push(o.value); break;
-            case 'unshift': ring.unshift(o.value); model.unshift(o.value); break;
-            case 'shift': expect(ring.shift()).toBe(model.shift()); break;
-            case 'pop': expect(ring.pop()).toBe(model.pop()); break;
+            case 'push':
+              ring.push(o.value);
+              model.push(o.value);
+              break;
+            case 'unshift':
+              ring.unshift(o.value);
+              model.unshift(o.value);
+              break;
+            case 'shift':
+              expect(ring.shift()).toBe(model.shift());
+              break;
+            case 'pop':
+              expect(ring.pop()).toBe(model.pop());
+              break;
             case 'insertAt': {
               const i = Math.min(o.index, model.length);
               ring.insertAt(i, o.value);

@@ -11,7 +11,9 @@ function routingKeysOf(message: Message): string[] {
 }
 
 function isTable(value: FieldValue | undefined): value is FieldTable {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value) && !(value instanceof TypedFieldValue);
+  return (
+    value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value) && !(value instanceof TypedFieldValue)
+  );
 }
 
 /**

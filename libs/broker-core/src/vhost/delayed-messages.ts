@@ -30,7 +30,13 @@ export class DelayedMessages {
   }
 
   /** Holds a message for `delayMs`; returns the store's write when it had to be persisted. */
-  schedule(exchange: Exchange<Queue>, routingKey: string, message: Message, delayMs: number, store?: MessageStore): Promise<void> | undefined {
+  schedule(
+    exchange: Exchange<Queue>,
+    routingKey: string,
+    message: Message,
+    delayMs: number,
+    store?: MessageStore,
+  ): Promise<void> | undefined {
     const dueAt = Date.now() + delayMs;
     const seq = this.nextSeq++;
     let write: Promise<void> | undefined;
@@ -75,17 +81,28 @@ export class DelayedMessages {
     this.pending.clear();
   }
 
-  private arm(exchange: Exchange<Queue>, routingKey: string, message: Message, dueAt: number, seq: number, storeId: string | undefined, store: MessageStore | undefined): void {
+  private arm(
+    exchange: Exchange<Queue>,
+    routingKey: string,
+    message: Message,
+    dueAt: number,
+    seq: number,
+    storeId: string | undefined,
+    store: MessageStore | undefined,
+  ): void {
     const pending: Pending = {
       seq,
       storeId,
-      timer: setTimeout(() => {
-        this.pending.delete(pending);
-        // The exchange may have been deleted (and even re-declared) meanwhile: the message went with the exchange it
-        // was published to, as in RabbitMQ's plugin, so only that same exchange object may route it.
-        if (this.lookup(exchange.name) === exchange) this.route(exchange, routingKey, message);
-        if (storeId && store) store.remove(storeId, [seq]).catch(() => undefined);
-      }, Math.max(0, dueAt - Date.now())),
+      timer: setTimeout(
+        () => {
+          this.pending.delete(pending);
+          // The exchange may have been deleted (and even re-declared) meanwhile: the message went with the exchange it
+          // was published to, as in RabbitMQ's plugin, so only that same exchange object may route it.
+          if (this.lookup(exchange.name) === exchange) this.route(exchange, routingKey, message);
+          if (storeId && store) store.remove(storeId, [seq]).catch(() => undefined);
+        },
+        Math.max(0, dueAt - Date.now()),
+      ),
     };
     pending.timer.unref();
     this.pending.add(pending);

@@ -7,18 +7,30 @@ import type { QueueOptions } from '../queue/queue.js';
 function typeName(value: FieldValue): string {
   if (value instanceof TypedFieldValue) {
     switch (value.type) {
-      case 'b': return 'byte';
-      case 'B': return 'unsignedbyte';
-      case 's': return 'short';
-      case 'u': return 'unsignedshort';
-      case 'I': return 'signedint';
-      case 'i': return 'unsignedint';
-      case 'l': return 'long';
-      case 'f': return 'float';
-      case 'd': return 'double';
-      case 'D': return 'decimal';
-      case 'T': return 'timestamp';
-      default: return value.type;
+      case 'b':
+        return 'byte';
+      case 'B':
+        return 'unsignedbyte';
+      case 's':
+        return 'short';
+      case 'u':
+        return 'unsignedshort';
+      case 'I':
+        return 'signedint';
+      case 'i':
+        return 'unsignedint';
+      case 'l':
+        return 'long';
+      case 'f':
+        return 'float';
+      case 'd':
+        return 'double';
+      case 'D':
+        return 'decimal';
+      case 'T':
+        return 'timestamp';
+      default:
+        return value.type;
     }
   }
   if (typeof value === 'string') return 'longstr';
@@ -66,12 +78,7 @@ export function fieldValuesEquivalent(a: FieldValue | undefined, b: FieldValue |
  * Compares a re-declare with the existing queue; returns RabbitMQ's detail text for the first difference
  * (`inequivalent arg 'durable' for queue 'q' in vhost '/': received 'true' but current is 'false'`), or undefined.
  */
-export function queueInequivalence(
-  name: string,
-  vhost: string,
-  current: QueueOptions,
-  received: QueueOptions,
-): string | undefined {
+export function queueInequivalence(name: string, vhost: string, current: QueueOptions, received: QueueOptions): string | undefined {
   const where = `for queue '${name}' in vhost '${vhost}'`;
   if (current.durable !== received.durable) {
     return `inequivalent arg 'durable' ${where}: received '${received.durable}' but current is '${current.durable}'`;

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ReplyCode } from '@app/codec';
-import { RoutingError, Topology, TopologyPersistence, type Exchange } from '@app/routing';
+import { RoutingError, Topology, type Exchange } from '@app/routing';
 import type { EnqueueEntry, MessageStore, MetadataRecord } from '@app/storage';
 import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
 import type { BrokerStorage, QueueRecord } from '../persistence/broker-storage.js';
+import { TopologyPersistence } from '../persistence/topology-persistence.js';
 import { Message, type QueueEntry } from '../queue/message.js';
 import { integerOf } from '../queue/queue-arguments.js';
 import { Queue, type DeadLetterReason, type QueueHooks, type QueueOptions } from '../queue/queue.js';
@@ -135,12 +136,7 @@ export class VirtualHost {
   }
 
   /** `queue.declare` semantics; returns the queue and whether it was created. */
-  declareQueue(
-    requestedName: string,
-    options: QueueOptions,
-    isPassive: boolean,
-    owner: object,
-  ): { queue: Queue; isCreated: boolean } {
+  declareQueue(requestedName: string, options: QueueOptions, isPassive: boolean, owner: object): { queue: Queue; isCreated: boolean } {
     if (isPassive) {
       const queue = this.queues.get(requestedName);
       if (!queue) throw this.noQueue(requestedName);
@@ -183,10 +179,16 @@ export class VirtualHost {
     if (!queue) return 0;
     this.checkExclusiveAccess(queue, owner);
     if (ifUnused && queue.consumerCount > 0) {
-      throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' in use`));
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' in use`),
+      );
     }
     if (ifEmpty && queue.messageCount > 0) {
-      throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' not empty`));
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' not empty`),
+      );
     }
     return this.removeQueue(queue);
   }
@@ -242,7 +244,8 @@ export class VirtualHost {
     try {
       const headers = message.properties.headers;
       // Sender-selected distribution: CC and BCC headers add routing keys; BCC is stripped before delivery.
-      const keys = headers && (headers.CC !== undefined || headers.BCC !== undefined) ? senderSelectedKeys(routingKey, headers) : routingKey;
+      const keys =
+        headers && (headers.CC !== undefined || headers.BCC !== undefined) ? senderSelectedKeys(routingKey, headers) : routingKey;
       this.topology.route(exchange, keys, headers, targets);
       if (targets.size === 0) return PublishOutcome.Unroutable;
       if (headers?.BCC !== undefined) message = withoutBcc(message);
@@ -341,7 +344,10 @@ export class VirtualHost {
     if (isNew && this.maxQueues > 0 && this.queues.size >= this.maxQueues) {
       throw new ChannelError(
         ReplyCode.PRECONDITION_FAILED,
-        replyText(ReplyCode.PRECONDITION_FAILED, `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${this.maxQueues}) is reached`),
+        replyText(
+          ReplyCode.PRECONDITION_FAILED,
+          `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${this.maxQueues}) is reached`,
+        ),
       );
     }
     const queue = new Queue(name, this.name, options, options.exclusive ? owner : null);
@@ -385,9 +391,7 @@ export class VirtualHost {
 /** Maps routing-layer errors onto AMQP errors; passes everything else through. */
 export function toAmqpError(error: unknown): unknown {
   if (error instanceof RoutingError) {
-    return error.isHard
-      ? new ConnectionError(error.replyCode, error.replyText)
-      : new ChannelError(error.replyCode, error.replyText);
+    return error.isHard ? new ConnectionError(error.replyCode, error.replyText) : new ChannelError(error.replyCode, error.replyText);
   }
   return error;
 }

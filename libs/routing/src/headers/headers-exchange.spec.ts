@@ -33,7 +33,12 @@ describe('headers exchange', () => {
     ['booleans', { a: true }, { a: true }, true],
     ['boolean is not a number', { a: true }, { a: 1 }, false],
     ['typed number equals number', { a: new TypedValue('I', 5) }, { a: 5 }, true],
-    ['decimals by scale and value', { a: new TypedValue('D', { scale: 2, value: 150 }) }, { a: new TypedValue('D', { scale: 2, value: 150 }) }, true],
+    [
+      'decimals by scale and value',
+      { a: new TypedValue('D', { scale: 2, value: 150 }) },
+      { a: new TypedValue('D', { scale: 2, value: 150 }) },
+      true,
+    ],
     ['nested tables', { a: { b: 1, c: 'x' } }, { a: { c: 'x', b: 1 } }, true],
     ['nested tables differ', { a: { b: 1 } }, { a: { b: 2 } }, false],
     ['arrays element by element', { a: [1, 'two'] }, { a: [1, 'two'] }, true],

@@ -76,9 +76,7 @@ describe('topic exchange', () => {
 
   const word = fc.constantFrom('a', 'b', '');
   const key = fc.array(word, { maxLength: 5 }).map((words) => words.join('.'));
-  const pattern = fc
-    .array(fc.constantFrom('a', 'b', '', '*', '#'), { maxLength: 5 })
-    .map((words) => words.join('.'));
+  const pattern = fc.array(fc.constantFrom('a', 'b', '', '*', '#'), { maxLength: 5 }).map((words) => words.join('.'));
 
   it('matches like the brute-force reference on random patterns and keys', () => {
     fc.assert(
@@ -111,9 +109,12 @@ describe('topic exchange', () => {
             matcher.add(o.pattern, {}, o.destination);
             model.push([o.pattern, o.destination]);
           } else if (o.kind === 'unbind') {
-            matcher.remove(o.pattern, {}, o.destination);
+            // The matcher contract: remove() only what was added (the topology checks the binding exists first).
+            // `#.#` and `#` share one trie entry, so removing a never-added `#` would take `#.#` with it.
             const index = model.findIndex(([p, d]) => p === o.pattern && d === o.destination);
-            if (index >= 0) model.splice(index, 1);
+            if (index < 0) continue;
+            matcher.remove(o.pattern, {}, o.destination);
+            model.splice(index, 1);
           } else {
             const out = new Set<number>();
             matcher.match(o.key, undefined, out);

@@ -18,8 +18,15 @@ describe('loadConfigFromEnv', () => {
       WARREN_MAX_QUEUES_PER_VHOST: '500',
     });
     expect(config).toMatchObject({
-      host: '127.0.0.1', port: 5673, dataDir: '/var/lib/warren', logLevel: 'debug', maxConnections: 100,
-      memoryHighWatermark: 0.5, consumerTimeoutMs: 60000, maxMessageSize: 1048576, maxQueuesPerVhost: 500,
+      host: '127.0.0.1',
+      port: 5673,
+      dataDir: '/var/lib/warren',
+      logLevel: 'debug',
+      maxConnections: 100,
+      memoryHighWatermark: 0.5,
+      consumerTimeoutMs: 60000,
+      maxMessageSize: 1048576,
+      maxQueuesPerVhost: 500,
     });
   });
 

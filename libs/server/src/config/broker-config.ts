@@ -112,7 +112,9 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerC
   if (watermarkText) {
     memoryHighWatermark = Number(watermarkText);
     if (!Number.isFinite(memoryHighWatermark) || memoryHighWatermark <= 0) {
-      throw new ConfigError(`config: WARREN_MEMORY_HIGH_WATERMARK must be a fraction of RAM (0-1] or a number of bytes, got '${watermarkText}'`);
+      throw new ConfigError(
+        `config: WARREN_MEMORY_HIGH_WATERMARK must be a fraction of RAM (0-1] or a number of bytes, got '${watermarkText}'`,
+      );
     }
   }
   return {

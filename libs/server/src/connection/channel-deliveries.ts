@@ -122,8 +122,14 @@ export class ChannelDeliveries {
     channel.host.writer.writeContent(
       channel.id,
       {
-        name: 'basic.get-ok', classId: 60, methodId: 71, deliveryTag, redelivered: entry.redelivered,
-        exchange: message.exchange, routingKey: message.routingKey, messageCount: queue.messageCount,
+        name: 'basic.get-ok',
+        classId: 60,
+        methodId: 71,
+        deliveryTag,
+        redelivered: entry.redelivered,
+        exchange: message.exchange,
+        routingKey: message.routingKey,
+        messageCount: queue.messageCount,
       },
       queue.rawPropertiesFor(entry),
       message.body,
@@ -143,8 +149,14 @@ export class ChannelDeliveries {
     host.writer.writeContent(
       this.channel.id,
       {
-        name: 'basic.deliver', classId: 60, methodId: 60, consumerTag: consumer.tag, deliveryTag,
-        redelivered: entry.redelivered, exchange: message.exchange, routingKey: message.routingKey,
+        name: 'basic.deliver',
+        classId: 60,
+        methodId: 60,
+        consumerTag: consumer.tag,
+        deliveryTag,
+        redelivered: entry.redelivered,
+        exchange: message.exchange,
+        routingKey: message.routingKey,
       },
       queue.rawPropertiesFor(entry),
       message.body,
@@ -159,8 +171,14 @@ export class ChannelDeliveries {
     channel.host.writer.writeContent(
       channel.id,
       {
-        name: 'basic.deliver', classId: 60, methodId: 60, consumerTag: this.replyConsumerTag,
-        deliveryTag: this.nextDeliveryTag++, redelivered: false, exchange: message.exchange, routingKey,
+        name: 'basic.deliver',
+        classId: 60,
+        methodId: 60,
+        consumerTag: this.replyConsumerTag,
+        deliveryTag: this.nextDeliveryTag++,
+        redelivered: false,
+        exchange: message.exchange,
+        routingKey,
       },
       message.rawProperties,
       message.body,
@@ -176,7 +194,8 @@ export class ChannelDeliveries {
     // Deferred so that a `queue.delete` on this same channel is answered (delete-ok) before the cancel, as RabbitMQ
     // orders them: clients finish a test on the cancel and would otherwise lose the pending delete-ok.
     queueMicrotask(() => {
-      if (channel.state === 'open') channel.send({ name: 'basic.cancel', classId: 60, methodId: 30, consumerTag: consumer.tag, nowait: true });
+      if (channel.state === 'open')
+        channel.send({ name: 'basic.cancel', classId: 60, methodId: 30, consumerTag: consumer.tag, nowait: true });
     });
   }
 

@@ -24,14 +24,20 @@ export class ChannelTable {
   /** A method on a non-zero channel of an open connection. */
   handleMethod(channelId: number, method: Method): void {
     if (method.classId === 10) {
-      throw new ConnectionError(ReplyCode.COMMAND_INVALID, replyText(ReplyCode.COMMAND_INVALID, `connection method '${method.name}' on channel ${channelId}`));
+      throw new ConnectionError(
+        ReplyCode.COMMAND_INVALID,
+        replyText(ReplyCode.COMMAND_INVALID, `connection method '${method.name}' on channel ${channelId}`),
+      );
     }
     const channel = this.channels.get(channelId);
     const writer = this.host.writer;
     if (method.name === 'channel.open') {
       if (channel) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen"));
       if (channelId > this.host.channelMax) {
-        throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, `channel number ${channelId} exceeds channel_max ${this.host.channelMax}`));
+        throw new ConnectionError(
+          ReplyCode.CHANNEL_ERROR,
+          replyText(ReplyCode.CHANNEL_ERROR, `channel number ${channelId} exceeds channel_max ${this.host.channelMax}`),
+        );
       }
       this.channels.set(channelId, new Channel(channelId, this.host));
       writer.writeMethod(channelId, { name: 'channel.open-ok', classId: 20, methodId: 11, channelId: Buffer.alloc(0) });
@@ -96,8 +102,13 @@ export class ChannelTable {
   private closeChannel(channel: Channel, error: ChannelError, classId: number, methodId: number): void {
     channel.release();
     this.host.writer.writeMethod(channel.id, {
-      name: 'channel.close', classId: 20, methodId: 40, replyCode: error.replyCode, replyText: error.replyText,
-      failingClassId: classId, failingMethodId: methodId,
+      name: 'channel.close',
+      classId: 20,
+      methodId: 40,
+      replyCode: error.replyCode,
+      replyText: error.replyText,
+      failingClassId: classId,
+      failingMethodId: methodId,
     });
   }
 }

@@ -62,8 +62,12 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       channel.holdForStorage();
       if (!method.nowait) {
         channel.send({
-          name: 'queue.declare-ok', classId: 50, methodId: 11,
-          queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount,
+          name: 'queue.declare-ok',
+          classId: 50,
+          methodId: 11,
+          queue: queue.name,
+          messageCount: queue.messageCount,
+          consumerCount: queue.consumerCount,
         });
       }
       return true;

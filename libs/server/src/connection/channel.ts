@@ -146,12 +146,7 @@ export class Channel implements DirectReplyConsumer {
 
   /** Whether the channel can take one more delivery now (global prefetch, socket backpressure). */
   canDeliver(): boolean {
-    return (
-      this.state === 'open' &&
-      this.output.heldWrites === 0 &&
-      this.deliveries.hasChannelCredit() &&
-      !this.host.writer.isBackedUp
-    );
+    return this.state === 'open' && this.output.heldWrites === 0 && this.deliveries.hasChannelCredit() && !this.host.writer.isBackedUp;
   }
 
   /** Dispatches a method received on this channel. */
@@ -285,7 +280,15 @@ export class Channel implements DirectReplyConsumer {
       const write = (): void =>
         this.host.writer.writeContent(
           this.id,
-          { name: 'basic.return', classId: 60, methodId: 50, replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: exchange.name, routingKey },
+          {
+            name: 'basic.return',
+            classId: 60,
+            methodId: 50,
+            replyCode: ReplyCode.NO_ROUTE,
+            replyText: 'NO_ROUTE',
+            exchange: exchange.name,
+            routingKey,
+          },
           message.rawProperties,
           message.body,
           this.host.frameMax,
@@ -310,7 +313,8 @@ export class Channel implements DirectReplyConsumer {
 
   private commit(): void {
     if (!this.tx) throw precondition('channel is not transactional');
-    for (const settle of this.tx.takeSettles()) this.deliveries.settle(settle.kind, settle.deliveryTag, settle.isMultiple, settle.isRequeue);
+    for (const settle of this.tx.takeSettles())
+      this.deliveries.settle(settle.kind, settle.deliveryTag, settle.isMultiple, settle.isRequeue);
     for (const publish of this.tx.takePublishes()) this.route(publish.exchange, publish.routingKey, publish.isMandatory, publish.message);
   }
 

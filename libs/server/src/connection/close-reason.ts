@@ -16,11 +16,27 @@ export interface CloseReason {
  */
 export function connectionCloseReason(error: unknown, classId: number, methodId: number): CloseReason & { detail?: string } {
   if (error instanceof ConnectionError || error instanceof ChannelError) {
-    return { replyCode: error.replyCode, replyText: error.replyText, classId: error.classId || classId, methodId: error.methodId || methodId };
+    return {
+      replyCode: error.replyCode,
+      replyText: error.replyText,
+      classId: error.classId || classId,
+      methodId: error.methodId || methodId,
+    };
   }
   if (error instanceof CodecError) {
-    return { replyCode: error.replyCode, replyText: error.message, classId: error.classId || classId, methodId: error.methodId || methodId };
+    return {
+      replyCode: error.replyCode,
+      replyText: error.message,
+      classId: error.classId || classId,
+      methodId: error.methodId || methodId,
+    };
   }
-  const detail = error instanceof Error ? error.stack ?? error.message : String(error);
-  return { replyCode: ReplyCode.INTERNAL_ERROR, replyText: replyText(ReplyCode.INTERNAL_ERROR, 'internal error'), classId, methodId, detail };
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return {
+    replyCode: ReplyCode.INTERNAL_ERROR,
+    replyText: replyText(ReplyCode.INTERNAL_ERROR, 'internal error'),
+    classId,
+    methodId,
+    detail,
+  };
 }

@@ -20,8 +20,14 @@ export interface TuneLimits {
 /** The `connection.start` the broker sends after a valid protocol header. */
 export function connectionStart(): Method {
   return {
-    name: 'connection.start', classId: 10, methodId: 10, versionMajor: 0, versionMinor: 9,
-    serverProperties: serverProperties(), mechanisms: Buffer.from(SASL_MECHANISMS), locales: Buffer.from('en_US'),
+    name: 'connection.start',
+    classId: 10,
+    methodId: 10,
+    versionMajor: 0,
+    versionMinor: 9,
+    serverProperties: serverProperties(),
+    mechanisms: Buffer.from(SASL_MECHANISMS),
+    locales: Buffer.from('en_US'),
   };
 }
 
@@ -40,8 +46,12 @@ export function clientCapabilities(clientProperties: FieldTable): ClientCapabili
 /** The `connection.tune` offering the broker's limits. */
 export function connectionTune(limits: TuneLimits): Method {
   return {
-    name: 'connection.tune', classId: 10, methodId: 30,
-    channelMax: limits.channelMax, frameMax: limits.frameMax, heartbeat: limits.heartbeatSec,
+    name: 'connection.tune',
+    classId: 10,
+    methodId: 30,
+    channelMax: limits.channelMax,
+    frameMax: limits.frameMax,
+    heartbeat: limits.heartbeatSec,
   };
 }
 
@@ -52,14 +62,29 @@ export function connectionTune(limits: TuneLimits): Method {
 export function negotiateTuning(limits: TuneLimits, channelMax: number, frameMax: number): { channelMax: number; frameMax: number } {
   const effectiveFrameMax = frameMax === 0 ? limits.frameMax : frameMax;
   if (effectiveFrameMax > limits.frameMax) {
-    throw new ConnectionError(ReplyCode.NOT_ALLOWED, replyText(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} > ${limits.frameMax} max size`), 10, 31);
+    throw new ConnectionError(
+      ReplyCode.NOT_ALLOWED,
+      replyText(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} > ${limits.frameMax} max size`),
+      10,
+      31,
+    );
   }
   if (effectiveFrameMax < FRAME_MIN_SIZE) {
-    throw new ConnectionError(ReplyCode.NOT_ALLOWED, replyText(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`), 10, 31);
+    throw new ConnectionError(
+      ReplyCode.NOT_ALLOWED,
+      replyText(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`),
+      10,
+      31,
+    );
   }
   const effectiveChannelMax = channelMax === 0 ? limits.channelMax : channelMax;
   if (effectiveChannelMax > limits.channelMax) {
-    throw new ConnectionError(ReplyCode.NOT_ALLOWED, replyText(ReplyCode.NOT_ALLOWED, `channel_max=${channelMax} > ${limits.channelMax} max`), 10, 31);
+    throw new ConnectionError(
+      ReplyCode.NOT_ALLOWED,
+      replyText(ReplyCode.NOT_ALLOWED, `channel_max=${channelMax} > ${limits.channelMax} max`),
+      10,
+      31,
+    );
   }
   return { channelMax: effectiveChannelMax, frameMax: effectiveFrameMax };
 }

@@ -1,13 +1,5 @@
 import type { Socket } from 'node:net';
-import {
-  FRAME_MIN_SIZE,
-  FrameDecoder,
-  PROTOCOL_HEADER,
-  ReplyCode,
-  type FieldTable,
-  type FrameSink,
-  type Method,
-} from '@app/codec';
+import { FRAME_MIN_SIZE, FrameDecoder, PROTOCOL_HEADER, ReplyCode, type FieldTable, type FrameSink, type Method } from '@app/codec';
 import { ChannelError, ConnectionError, replyText, type BrokerCore, type MessageOrigin, type VirtualHost } from '@app/broker-core';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { BrokerLogger } from '../logger.js';
@@ -23,14 +15,7 @@ import { parseSaslResponse } from './sasl.js';
 
 /** Handshake and lifecycle states (AMQP 0-9-1 §2.2.4 connection class grammar). */
 export type ConnectionState =
-  | 'awaiting-header'
-  | 'awaiting-start-ok'
-  | 'authenticating'
-  | 'awaiting-tune-ok'
-  | 'awaiting-open'
-  | 'open'
-  | 'closing'
-  | 'closed';
+  'awaiting-header' | 'awaiting-start-ok' | 'authenticating' | 'awaiting-tune-ok' | 'awaiting-open' | 'open' | 'closing' | 'closed';
 
 /** What a connection needs from the broker that accepted it. */
 export interface ConnectionServices {
@@ -296,7 +281,15 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     );
     this.state = 'closing';
     if (this.isAuthFailureCloseSupported) {
-      this.writer.writeMethod(0, { name: 'connection.close', classId: 10, methodId: 50, replyCode: ReplyCode.ACCESS_REFUSED, replyText: text, failingClassId: 0, failingMethodId: 0 });
+      this.writer.writeMethod(0, {
+        name: 'connection.close',
+        classId: 10,
+        methodId: 50,
+        replyCode: ReplyCode.ACCESS_REFUSED,
+        replyText: text,
+        failingClassId: 0,
+        failingMethodId: 0,
+      });
     }
     // Dropping the socket later slows down password guessing (RabbitMQ waits about 3 s).
     this.closeTimer = setTimeout(() => this.destroy(), this.services.config.authFailureDelayMs);
@@ -331,7 +324,10 @@ export class AmqpConnection implements FrameSink, ChannelHost {
 
   private handleChannelMethod(channelId: number, method: Method): void {
     if (this.state !== 'open') {
-      throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, `expected 'connection.open' before using channel ${channelId}`));
+      throw new ConnectionError(
+        ReplyCode.CHANNEL_ERROR,
+        replyText(ReplyCode.CHANNEL_ERROR, `expected 'connection.open' before using channel ${channelId}`),
+      );
     }
     this.channels.handleMethod(channelId, method);
   }
@@ -361,7 +357,13 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     this.releaseAll();
     this.services.logger.info(`connection ${this.name}: closing: ${text}`);
     this.writer.writeMethod(0, {
-      name: 'connection.close', classId: 10, methodId: 50, replyCode, replyText: text, failingClassId: classId, failingMethodId: methodId,
+      name: 'connection.close',
+      classId: 10,
+      methodId: 50,
+      replyCode,
+      replyText: text,
+      failingClassId: classId,
+      failingMethodId: methodId,
     });
     this.writer.flush();
     this.closeTimer = setTimeout(() => this.destroy(), isHandshakeDone ? this.services.config.closeTimeoutMs : 100);

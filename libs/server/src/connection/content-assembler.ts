@@ -1,12 +1,4 @@
-import {
-  CLASS_BASIC,
-  CodecError,
-  decodeProperties,
-  propertiesSize,
-  ReplyCode,
-  writeProperties,
-  type BasicProperties,
-} from '@app/codec';
+import { CLASS_BASIC, CodecError, decodeProperties, propertiesSize, ReplyCode, writeProperties, type BasicProperties } from '@app/codec';
 import { ChannelError, ConnectionError, DIRECT_REPLY_TO, Message, replyText, type MessageOrigin, type Queue } from '@app/broker-core';
 import type { Exchange } from '@app/routing';
 
@@ -126,7 +118,13 @@ export class ContentAssembler {
       rawProperties = Buffer.allocUnsafe(propertiesSize(properties));
       writeProperties(rawProperties, 0, properties);
     }
-    const message = new Message(pending.exchange.name, pending.routingKey, rawProperties, properties, data.subarray(pending.propertiesLength));
+    const message = new Message(
+      pending.exchange.name,
+      pending.routingKey,
+      rawProperties,
+      properties,
+      data.subarray(pending.propertiesLength),
+    );
     message.origin = this.context.origin;
     return { exchange: pending.exchange, routingKey: pending.routingKey, isMandatory: pending.isMandatory, message };
   }

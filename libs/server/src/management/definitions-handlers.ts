@@ -105,7 +105,12 @@ function listOf<T>(data: RequestData, key: string): T[] {
 }
 
 function queueOptionsOf(definition: QueueDefinition): QueueOptions {
-  return { durable: definition.durable ?? true, exclusive: false, autoDelete: definition.auto_delete ?? false, arguments: tableOfJson(definition.arguments) };
+  return {
+    durable: definition.durable ?? true,
+    exclusive: false,
+    autoDelete: definition.auto_delete ?? false,
+    arguments: tableOfJson(definition.arguments),
+  };
 }
 
 /**
@@ -122,7 +127,13 @@ function dryRun(host: ManagementHost, exchanges: ExchangeDefinition[], queues: Q
     scratch = { topology: new Topology<RoutableQueue>(name), queues: new Map() };
     for (const exchange of vhost.topology.exchanges()) {
       if (isPredeclared(exchange.name)) continue;
-      const options = { type: exchange.type.name, durable: exchange.durable, autoDelete: exchange.autoDelete, internal: exchange.internal, arguments: exchange.arguments };
+      const options = {
+        type: exchange.type.name,
+        durable: exchange.durable,
+        autoDelete: exchange.autoDelete,
+        internal: exchange.internal,
+        arguments: exchange.arguments,
+      };
       scratch.topology.declareExchange(exchange.name, options);
     }
     for (const queue of vhost.allQueues()) scratch.queues.set(queue.name, { name: queue.name });
@@ -146,7 +157,8 @@ function dryRun(host: ManagementHost, exchanges: ExchangeDefinition[], queues: Q
       const difference = queueInequivalence(definition.name, definition.vhost, existing.options, options);
       if (difference) throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, difference));
     } else {
-      if (definition.name === '' || definition.name.startsWith('amq.')) throw ManagementError.badRequest(`queue name '${definition.name}' is reserved`);
+      if (definition.name === '' || definition.name.startsWith('amq.'))
+        throw ManagementError.badRequest(`queue name '${definition.name}' is reserved`);
       // The constructor parses and checks the x-arguments, exactly as a real declare would.
       new Queue(definition.name, definition.vhost, options, null).dispose();
     }
@@ -174,7 +186,11 @@ const importDefinitions: ManagementHandler = async (data, { host, owner }) => {
   } catch (error) {
     if (error instanceof RoutingError) throw ManagementError.badRequest(error.replyText.replace(/^[A-Z_]+ - /, ''));
     const failure = toManagementFailure(error);
-    throw new ManagementError(failure.status === 404 ? 400 : failure.status, failure.status === 404 ? 'bad_request' : failure.error, failure.reason);
+    throw new ManagementError(
+      failure.status === 404 ? 400 : failure.status,
+      failure.status === 404 ? 'bad_request' : failure.error,
+      failure.reason,
+    );
   }
   const writes: Promise<void>[] = [];
   const apply = (vhost: VirtualHost, operation: () => unknown) => {
@@ -185,7 +201,13 @@ const importDefinitions: ManagementHandler = async (data, { host, owner }) => {
   const vhostOf = (name: string) => host.core.getVhost(name)!;
   for (const d of exchanges) {
     const vhost = vhostOf(d.vhost);
-    const options = { type: d.type, durable: d.durable ?? true, autoDelete: d.auto_delete ?? false, internal: d.internal ?? false, arguments: tableOfJson(d.arguments) };
+    const options = {
+      type: d.type,
+      durable: d.durable ?? true,
+      autoDelete: d.auto_delete ?? false,
+      internal: d.internal ?? false,
+      arguments: tableOfJson(d.arguments),
+    };
     apply(vhost, () => vhost.topology.declareExchange(d.name, options));
   }
   for (const d of queues) {
@@ -195,7 +217,8 @@ const importDefinitions: ManagementHandler = async (data, { host, owner }) => {
   for (const d of bindings) {
     const vhost = vhostOf(d.vhost);
     const args = tableOfJson(d.arguments);
-    if (d.destination_type === 'exchange') apply(vhost, () => vhost.topology.bindExchange(d.destination, d.source, d.routing_key ?? '', args));
+    if (d.destination_type === 'exchange')
+      apply(vhost, () => vhost.topology.bindExchange(d.destination, d.source, d.routing_key ?? '', args));
     else apply(vhost, () => vhost.topology.bindQueue(vhost.getQueue(d.destination)!, d.source, d.routing_key ?? '', args));
   }
   await Promise.all(writes);

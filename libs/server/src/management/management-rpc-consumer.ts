@@ -94,6 +94,7 @@ export function withTrustedAddress(data: Record<string, unknown>, message: Messa
   const publisher = message.origin?.remoteAddress;
   if (isLoopbackAddress(publisher)) return data;
   const out: Record<string, unknown> = { ...data, remote_address: publisher };
-  if (typeof data.auth === 'object' && data.auth !== null) out.auth = { ...(data.auth as Record<string, unknown>), remote_address: publisher };
+  if (typeof data.auth === 'object' && data.auth !== null)
+    out.auth = { ...(data.auth as Record<string, unknown>), remote_address: publisher };
   return out;
 }

@@ -49,7 +49,9 @@ export class ManagementService {
       await vhost.takePendingWrite();
     } catch (error) {
       // A restored, inequivalent `warren.requests` (not a topic exchange): the broker still serves AMQP.
-      this.logger.error(`management: cannot use exchange '${REQUESTS_EXCHANGE}': ${(error as Error).message}; the admin API is unavailable`);
+      this.logger.error(
+        `management: cannot use exchange '${REQUESTS_EXCHANGE}': ${(error as Error).message}; the admin API is unavailable`,
+      );
       return;
     }
     this.attach(vhost);

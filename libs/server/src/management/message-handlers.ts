@@ -2,14 +2,7 @@ import { Message, PublishOutcome, type Queue, type QueueEntry } from '@app/broke
 import { explainRoute, type RouteHop } from '@app/routing';
 import { jsonOfProperties, jsonOfTable, propertiesOfJson, tableOfJson } from './json-format.js';
 import { ManagementError } from './management-error.js';
-import {
-  optionalString,
-  requireExchange,
-  requireQueue,
-  requireVhost,
-  stringField,
-  type ManagementHandler,
-} from './management-request.js';
+import { optionalString, requireExchange, requireQueue, requireVhost, stringField, type ManagementHandler } from './management-request.js';
 
 // Publishing, fetching, purging and route explanation. These act on messages, but per HTTP request, never per
 // AMQP frame: the broker's message path is untouched.

@@ -51,7 +51,14 @@ function channelName(connection: AmqpConnection, channel: Channel): string {
 
 function channelDetails(connection: AmqpConnection, channel: Channel): Record<string, unknown> {
   const peer = peerOf(connection);
-  return { name: channelName(connection, channel), number: channel.id, connection_name: connection.name, user: connection.userName, peer_host: peer.peer_host, peer_port: peer.peer_port };
+  return {
+    name: channelName(connection, channel),
+    number: channel.id,
+    connection_name: connection.name,
+    user: connection.userName,
+    peer_host: peer.peer_host,
+    peer_port: peer.peer_port,
+  };
 }
 
 function* openConnections(connections: IterableIterator<AmqpConnection>, vhost: string | undefined): Generator<AmqpConnection> {
@@ -163,7 +170,9 @@ const listVhosts: ManagementHandler = (_data, { host }) =>
 const alarmsHealth: ManagementHandler = (_data, { host }) => {
   const alarms = host.alarmState;
   const active = [alarms.memory ? 'memory' : '', alarms.disk ? 'disk' : ''].filter(Boolean);
-  return active.length === 0 ? { status: 'ok' } : { status: 'failed', reason: `resource alarm(s) in effect: ${active.join(', ')}`, alarms: active };
+  return active.length === 0
+    ? { status: 'ok' }
+    : { status: 'failed', reason: `resource alarm(s) in effect: ${active.join(', ')}`, alarms: active };
 };
 
 /** The broker answered over AMQP and is listening: it can serve clients. */

@@ -107,9 +107,7 @@ describe('LevelDB group commit', () => {
   it('seals a group at the size cap without splitting a call', async () => {
     await openWith(100);
     const calls = Array.from({ length: 1000 }, (_, i) => messages.enqueue([{ queueId: `q${i % 3}`, seq: i, data: data(i) }]));
-    const big = messages.enqueue(
-      Array.from({ length: 250 }, (_, i) => ({ queueId: 'big', seq: i, data: data(i) })),
-    );
+    const big = messages.enqueue(Array.from({ length: 250 }, (_, i) => ({ queueId: 'big', seq: i, data: data(i) })));
     await Promise.all([...calls, big]);
     expect(log.length).toBeGreaterThanOrEqual(10);
     const withBig = log.filter((batch) => batch.ops.some((op) => op.key.startsWith('q!big!m!')));

@@ -278,11 +278,9 @@ export class LevelDatabase {
     const evidence = names.find((name) => LEVELDB_DATA_FILE.test(name) || name === EPOCH_FILE);
     if (!names.includes('CURRENT') && evidence !== undefined) {
       // Data files (or the epoch sidecar) without CURRENT: a damaged database; creating a new one would hide the loss.
-      throw new StorageError(
-        'CORRUPTED',
-        `storage: the data directory ${this.path} is damaged: it has ${evidence} but no CURRENT file`,
-        { path: this.path },
-      );
+      throw new StorageError('CORRUPTED', `storage: the data directory ${this.path} is damaged: it has ${evidence} but no CURRENT file`, {
+        path: this.path,
+      });
     }
   }
 

@@ -89,10 +89,7 @@ export class LevelMessageStore implements MessageStore {
       await this.database.release();
       throw error;
     }
-    this.unhooks = [
-      this.database.committer.addSealHook((ops) => this.writeDirtyCounters(ops)),
-      this.database.onReopen(() => this.load()),
-    ];
+    this.unhooks = [this.database.committer.addSealHook((ops) => this.writeDirtyCounters(ops)), this.database.onReopen(() => this.load())];
     this.isOpen = true;
   }
 

@@ -74,4 +74,3 @@ export class LevelMetadataStore implements MetadataStore {
     this.database.assertUsable();
   }
 }
-

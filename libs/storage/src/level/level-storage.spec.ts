@@ -250,9 +250,7 @@ describe('LevelDB storage', () => {
       const storage = await open();
       await storage.messages.enqueue([{ queueId: 'q', seq: 1, data: data('1') }]);
       await storage.database.db.close();
-      await expect(storage.messages.enqueue([{ queueId: 'q', seq: 2, data: data('2') }])).rejects.toBeInstanceOf(
-        StorageError,
-      );
+      await expect(storage.messages.enqueue([{ queueId: 'q', seq: 2, data: data('2') }])).rejects.toBeInstanceOf(StorageError);
       expect(storage.messages.health.status).toBe('faulted');
       await expect(storage.metadata.load()).rejects.toBeInstanceOf(StorageError);
       await storage.messages.reopen();

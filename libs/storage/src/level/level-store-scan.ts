@@ -94,12 +94,22 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
     }
   } finally {
     // An iterator cannot close with a read in flight.
-    if (pending) await pending.then(() => undefined, () => undefined);
+    if (pending)
+      await pending.then(
+        () => undefined,
+        () => undefined,
+      );
     await keys.close();
   }
 
   const hasCounters = new Set<LevelQueueState>();
-  const counterValues = countersKeys.length > 0 ? await db.getMany(countersKeys.map(([key]) => key), { snapshot }) : [];
+  const counterValues =
+    countersKeys.length > 0
+      ? await db.getMany(
+          countersKeys.map(([key]) => key),
+          { snapshot },
+        )
+      : [];
   countersKeys.forEach(([, state], i) => {
     try {
       state.counters = decodeCounters(counterValues[i]!, state.queueId);
@@ -108,7 +118,13 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
       errors.push((error as Error).message);
     }
   });
-  const deliveryValues = deliveryKeys.length > 0 ? await db.getMany(deliveryKeys.map(([key]) => key), { snapshot }) : [];
+  const deliveryValues =
+    deliveryKeys.length > 0
+      ? await db.getMany(
+          deliveryKeys.map(([key]) => key),
+          { snapshot },
+        )
+      : [];
   deliveryKeys.forEach(([, state, seq], i) => {
     const count = decodeDeliveryCount(deliveryValues[i]!);
     if (count !== undefined && state.live.has(seq)) (state.redelivered ??= new Map()).set(seq, count);

@@ -27,7 +27,13 @@ describe('LiveSeqSet', () => {
   );
 
   it('behaves like a Set of numbers (property)', () => {
-    const op = fc.tuple(fc.boolean(), fc.oneof(fc.nat(20_000), fc.nat(40).map((n) => n * 4096 + 31)));
+    const op = fc.tuple(
+      fc.boolean(),
+      fc.oneof(
+        fc.nat(20_000),
+        fc.nat(40).map((n) => n * 4096 + 31),
+      ),
+    );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), fc.nat(20_000), (ops, limit) => {
         const set = new LiveSeqSet();

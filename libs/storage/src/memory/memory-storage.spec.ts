@@ -1,7 +1,4 @@
-import {
-  describeMessageStoreConformance,
-  describeMetadataStoreConformance,
-} from '../../test/conformance/storage-conformance.js';
+import { describeMessageStoreConformance, describeMetadataStoreConformance } from '../../test/conformance/storage-conformance.js';
 import type { MessageStore } from '../message-store.js';
 import { MemoryMessageStore } from './memory-message-store.js';
 import { MemoryMetadataStore } from './memory-metadata-store.js';

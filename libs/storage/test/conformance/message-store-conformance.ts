@@ -46,9 +46,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
         const recovered = await recoverAll(store, 'q');
         expect(recovered.map((m) => m.seq)).toEqual([1, 2, 5, 7]);
         expect(recovered.map((m) => m.data.toString())).toEqual(['q#1', 'q#2', 'q#5', 'q#7']);
-        expect(recovered.every((m) => m.queueId === 'q' && m.deliveryCount === 0 && !m.mayHaveBeenDelivered)).toBe(
-          true,
-        );
+        expect(recovered.every((m) => m.queueId === 'q' && m.deliveryCount === 0 && !m.mayHaveBeenDelivered)).toBe(true);
       });
 
       it('resolves an empty enqueue and recovers nothing for an unknown queue', async () => {
@@ -220,9 +218,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
         expect(await store.queueIds()).toEqual([...model.keys()].sort());
         for (const [queueId, stored] of model) {
           const recovered = await recoverAll(store, queueId);
-          expect(recovered.map((m) => [m.seq, m.data.toString()])).toEqual(
-            [...stored].sort(([x], [y]) => x - y),
-          );
+          expect(recovered.map((m) => [m.seq, m.data.toString()])).toEqual([...stored].sort(([x], [y]) => x - y));
           expect((await store.queueInfo(queueId))?.messageCount).toBe(stored.size);
         }
         expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
@@ -243,7 +239,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
       expect((await recoverAll(store, 'b'))[0]?.data.equals(body)).toBe(true);
       await store.remove('b', [1]);
       await restart();
-      expect((await recoverAll(store, 'b'))).toEqual([]);
+      expect(await recoverAll(store, 'b')).toEqual([]);
       expect((await recoverAll(store, 'c'))[0]?.data.equals(body)).toBe(true);
       await store.deleteQueue('c');
       await restart();
@@ -253,9 +249,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
 
     it('group-commits 1,000 concurrent enqueue calls', async () => {
       const before = harness.committedBatches?.() ?? 0;
-      const calls = Array.from({ length: 1000 }, (_, i) =>
-        store.enqueue([{ queueId: `q${i % 7}`, seq: i, data: msg('g', i) }]),
-      );
+      const calls = Array.from({ length: 1000 }, (_, i) => store.enqueue([{ queueId: `q${i % 7}`, seq: i, data: msg('g', i) }]));
       await Promise.all(calls);
       if (harness.committedBatches !== undefined) {
         expect(harness.committedBatches() - before).toBeLessThanOrEqual(5);
@@ -359,4 +353,3 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
     });
   });
 }
-

@@ -22,8 +22,7 @@ export function describeMetadataStoreConformance(name: string, factory: Metadata
       store = await harness.open();
     }
 
-    const summary = async (): Promise<string[]> =>
-      (await store.load()).map((r) => `${r.kind}:${r.key}=${r.value.toString()}`);
+    const summary = async (): Promise<string[]> => (await store.load()).map((r) => `${r.kind}:${r.key}=${r.value.toString()}`);
 
     it('round-trips records grouped by kind in replay order, keys in byte order', async () => {
       await store.apply([

@@ -1,10 +1,6 @@
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
 import type { MetadataOp, MetadataRecord, MetadataStore } from '@app/storage';
-import type { Binding } from '../binding.js';
-import type { Exchange } from '../exchange.js';
-import type { RoutableQueue } from '../routable-queue.js';
-import type { Topology } from '../topology.js';
-import type { TopologyChange } from '../topology-change.js';
+import type { Binding, Exchange, RoutableQueue, Topology, TopologyChange } from '@app/routing';
 
 interface ExchangeRecord {
   vhost: string;
