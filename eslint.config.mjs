@@ -59,6 +59,11 @@ export default tseslint.config(
       message: 'The core codes against the storage ports only.',
     }),
   },
+  // The core's unit specs may build an in-memory store (it loads no native module); never the LevelDB one.
+  {
+    files: ['libs/broker-core/**/*.spec.ts'],
+    rules: forbid(onlyLibs('codec', 'routing', 'storage', 'management-contract'), NEST, LEVELDB, LEVEL_BACKEND, APPS, OTHER_LIBS_BY_PATH),
+  },
   {
     files: ['libs/management-contract/**/*.ts'],
     rules: forbid(onlyLibs('codec'), NEST, LEVELDB, APPS, OTHER_LIBS_BY_PATH),

@@ -8,3 +8,6 @@ export * from './queue/ring-buffer.js';
 export * from './vhost/queue-equivalence.js';
 export * from './vhost/virtual-host.js';
 export * from './persistence/broker-storage.js';
+export * from './vhost/topology-command.js';
+export { lockedQueue } from './vhost/topology-executor.js';
+export { scratchCopyOf } from './vhost/scratch-copy.js';

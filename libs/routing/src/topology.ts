@@ -72,6 +72,27 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
     }
   }
 
+  /**
+   * The checks of `exchange.declare` that depend only on the request, in RabbitMQ's order (`rabbit_channel`): the
+   * type (hard 503, not for passive declares) and the default exchange (403). They come before the permission
+   * check; the checks against existing state (equivalence, reserved prefix on creation) come after it.
+   */
+  checkDeclareExchange(name: string, options: ExchangeOptions, passive = false): void {
+    if (!passive && this.types.get(options.type) === undefined) throw unknownExchangeType(options.type);
+    if (name === '') throw defaultExchangeRefused();
+  }
+
+  /** The request-only checks of `exchange.delete`: the default exchange and `amq.*` exchanges are refused (403). */
+  checkDeleteExchange(name: string): void {
+    if (name === '') throw defaultExchangeRefused();
+    if (name.startsWith('amq.')) throw systemExchangeDeletion(this.vhost, name);
+  }
+
+  /** The request-only check of a bind or unbind: no binding may involve the default exchange (403). */
+  checkBindingEnds(source: string, destinationExchange?: string): void {
+    if (source === '' || destinationExchange === '') throw defaultExchangeRefused();
+  }
+
   /** The exchange named `name`, if declared. */
   getExchange(name: string): Exchange<Q> | undefined {
     return this.exchangesByName.get(name);
@@ -88,15 +109,13 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
    * `alternate-exchange` argument's type (406). Passive: 403 for `''`, 404 when missing, type ignored.
    */
   declareExchange(name: string, options: ExchangeOptions, passive = false): { exchange: Exchange<Q>; created: boolean } {
+    this.checkDeclareExchange(name, options, passive);
     if (passive) {
-      if (name === '') throw defaultExchangeRefused();
       const exchange = this.exchangesByName.get(name);
       if (exchange === undefined) throw noExchange(this.vhost, name);
       return { exchange, created: false };
     }
-    const type = this.types.get(options.type);
-    if (type === undefined) throw unknownExchangeType(options.type);
-    if (name === '') throw defaultExchangeRefused();
+    const type = this.types.get(options.type)!;
     const existing = this.exchangesByName.get(name);
     if (existing !== undefined) {
       this.assertEquivalent(existing, type, options);
@@ -122,8 +141,7 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
    * bindings as source and as destination; sources left without bindings that are auto-delete go too.
    */
   deleteExchange(name: string, ifUnused: boolean): boolean {
-    if (name === '') throw defaultExchangeRefused();
-    if (name.startsWith('amq.')) throw systemExchangeDeletion(this.vhost, name);
+    this.checkDeleteExchange(name);
     const exchange = this.exchangesByName.get(name);
     if (exchange === undefined) return false;
     if (ifUnused && exchange.bindings.size > 0) throw exchangeInUse(this.vhost, name);
@@ -145,7 +163,7 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
    * answers unbind-ok). Returns true if a binding was removed; an auto-delete source left without bindings goes.
    */
   unbindQueue(queue: Q, exchangeName: string, routingKey: string, args: Headers): boolean {
-    if (exchangeName === '') throw defaultExchangeRefused();
+    this.checkBindingEnds(exchangeName);
     const source = this.exchangesByName.get(exchangeName);
     return source !== undefined && this.unlinkMatching(source, queue, routingKey, args);
   }
@@ -155,7 +173,7 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
    * when both are missing, as RabbitMQ reports), 406 when the source's type refuses the arguments.
    */
   bindExchange(destinationName: string, sourceName: string, routingKey: string, args: Headers): boolean {
-    if (destinationName === '' || sourceName === '') throw defaultExchangeRefused();
+    this.checkBindingEnds(sourceName, destinationName);
     const source = this.requireSource(sourceName);
     const destination = this.exchangesByName.get(destinationName);
     if (destination === undefined) throw noExchange(this.vhost, destinationName);
@@ -164,7 +182,7 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
 
   /** `exchange.unbind`: as {@link unbindQueue}, with an exchange as destination. */
   unbindExchange(destinationName: string, sourceName: string, routingKey: string, args: Headers): boolean {
-    if (destinationName === '' || sourceName === '') throw defaultExchangeRefused();
+    this.checkBindingEnds(sourceName, destinationName);
     const source = this.exchangesByName.get(sourceName);
     const destination = this.exchangesByName.get(destinationName);
     return source !== undefined && destination !== undefined && this.unlinkMatching(source, destination, routingKey, args);

@@ -1,4 +1,4 @@
-import type { Queue, QueueConsumer, QueueEntry, VirtualHost } from '@app/broker-core';
+import type { Queue, QueueConsumer, QueueEntry, TopologyActor, VirtualHost } from '@app/broker-core';
 import type { Headers } from '@app/routing';
 import { DEFAULT_WAIT_TIMEOUT_MS } from './poll-until.js';
 import { inspectMessage, type InspectedMessage } from './inspected-message.js';
@@ -46,6 +46,8 @@ export class ExchangeCapture {
   readonly queueName: string;
   private received: InspectedMessage[] = [];
   private readonly waiters = new Set<Waiter>();
+  /** Runs the capture's topology commands; it owns its exclusive queue. */
+  private readonly actor: TopologyActor = { owner: this };
   private readonly queue: Queue;
   private stopped = false;
   private stopReason = '';
@@ -75,12 +77,17 @@ export class ExchangeCapture {
       deliver: (_queue, entry) => this.record(entry),
       cancelledByServer: () => this.end('its queue was deleted'),
     };
-    this.queue = vhost.declareQueue('', NON_DURABLE_EXCLUSIVE, false, this).queue;
+    this.queue = vhost.execute({ kind: 'queue.declare', queue: '', options: NON_DURABLE_EXCLUSIVE }, this.actor).result.queue;
     this.queueName = this.queue.name;
     try {
-      for (const key of keys) vhost.topologyOperation(() => vhost.topology.bindQueue(this.queue, exchange, key, options.arguments ?? {}));
+      for (const key of keys) {
+        vhost.execute(
+          { kind: 'queue.bind', queue: this.queueName, exchange, routingKey: key, arguments: options.arguments ?? {} },
+          this.actor,
+        );
+      }
     } catch (error) {
-      vhost.removeQueue(this.queue);
+      this.deleteQueue();
       throw error;
     }
     this.queue.addConsumer(consumer);
@@ -135,7 +142,12 @@ export class ExchangeCapture {
   stop(): void {
     if (this.stopped) return;
     this.end('it was stopped');
-    this.vhost.removeQueue(this.queue);
+    this.deleteQueue();
+  }
+
+  /** Deletes the capture's own (exclusive, non-durable) queue through the vhost's command path. */
+  private deleteQueue(): void {
+    this.vhost.execute({ kind: 'queue.delete', queue: this.queueName, ifUnused: false, ifEmpty: false }, this.actor);
   }
 
   private record(entry: QueueEntry): void {

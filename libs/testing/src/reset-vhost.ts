@@ -1,4 +1,4 @@
-import type { Queue, VirtualHost } from '@app/broker-core';
+import { BROKER_ACTOR, type Queue, type TopologyCommand, type VirtualHost } from '@app/broker-core';
 import type { Exchange } from '@app/routing';
 import type { MessageStore } from '@app/storage';
 
@@ -48,21 +48,19 @@ export function isBrokerOwnedExchange(vhost: VirtualHost, exchange: Exchange<Que
 export function resetVhost(vhost: VirtualHost, store: MessageStore | undefined, writes: Promise<void>[]): ResetSummary {
   const topology = vhost.topology;
   const summary: ResetSummary = { queues: 0, exchanges: 0, exchangeBindings: 0 };
-  const collect = (): void => {
-    const write = vhost.takePendingWrite();
-    if (write) writes.push(write);
+  const run = (command: TopologyCommand): void => {
+    const { written } = vhost.execute(command, BROKER_ACTOR);
+    if (written) writes.push(written);
   };
   // Decided up front: deleting a queue can auto-delete an exchange before the loop below reaches it.
   const doomed = [...topology.exchanges()].filter((exchange) => !isBrokerOwnedExchange(vhost, exchange));
   summary.exchanges = doomed.length;
   for (const queue of [...vhost.allQueues()]) {
-    vhost.removeQueue(queue);
-    collect();
+    run({ kind: 'queue.delete', queue: queue.name, ifUnused: false, ifEmpty: false });
     summary.queues++;
   }
   for (const exchange of doomed) {
-    topology.deleteExchange(exchange.name, false);
-    collect();
+    run({ kind: 'exchange.delete', exchange: exchange.name, ifUnused: false });
     if (exchange.type.isDelayed && exchange.durable && store) writes.push(store.deleteQueue(vhost.delayed.storeId(exchange.name)));
   }
   // Deleting a delayed exchange leaves its held messages armed: one would be routed into a same-named exchange
@@ -70,8 +68,8 @@ export function resetVhost(vhost: VirtualHost, store: MessageStore | undefined, 
   vhost.delayed.dispose();
   for (const binding of [...topology.bindings()]) {
     if (binding.destinationType !== 'exchange') continue;
-    topology.unbindExchange(binding.destination.name, binding.source.name, binding.routingKey, binding.arguments);
-    collect();
+    const { destination, source, routingKey } = binding;
+    run({ kind: 'exchange.unbind', destination: destination.name, source: source.name, routingKey, arguments: binding.arguments });
     summary.exchangeBindings++;
   }
   return summary;

@@ -52,24 +52,20 @@ function bindingKey(vhost: string, binding: Binding<RoutableQueue>): string {
  * is never on disk without the bindings that routed it.
  */
 export class TopologyPersistence<Q extends RoutableQueue> {
-  private lastWrite?: Promise<void>;
-
+  /**
+   * @param onWrite receives every write started, so the command that caused it can wait for it (see
+   *   `VirtualHost.execute`).
+   */
   constructor(
     private readonly topology: Topology<Q>,
     private readonly store: MetadataStore,
     private readonly isDurableQueue: (queue: Q) => boolean,
+    private readonly onWrite: (write: Promise<void>) => void,
   ) {}
 
   /** Starts writing the topology's changes. */
   attach(): void {
     this.topology.onChange = (change) => this.record(change);
-  }
-
-  /** The write started by the latest change, once: callers wait for it before answering the client. */
-  takePendingWrite(): Promise<void> | undefined {
-    const write = this.lastWrite;
-    this.lastWrite = undefined;
-    return write;
   }
 
   /**
@@ -168,9 +164,6 @@ export class TopologyPersistence<Q extends RoutableQueue> {
         break;
       }
     }
-    const write = this.store.apply([op]);
-    // A failed write surfaces through the store's fault state; the waiting client gets it via takePendingWrite.
-    write.catch(() => undefined);
-    this.lastWrite = write;
+    this.onWrite(this.store.apply([op]));
   }
 }

@@ -10,7 +10,8 @@ import { integerOf } from '../queue/queue-arguments.js';
 import { Queue, type DeadLetterReason, type QueueHooks, type QueueOptions } from '../queue/queue.js';
 import { deadLetterMessage, isDeadLetterCycle } from './dead-letter.js';
 import { DelayedMessages } from './delayed-messages.js';
-import { queueInequivalence } from './queue-equivalence.js';
+import { BROKER_ACTOR, type TopologyActor, type TopologyCommand, type TopologyOutcome, type TopologyResults } from './topology-command.js';
+import { lockedQueue, runTopologyCommand, type TopologyTarget } from './topology-executor.js';
 
 /** The pseudo-queue name clients consume from for direct reply-to. */
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -39,7 +40,7 @@ interface PendingDeadLetter {
  * One virtual host: its exchanges and bindings (`libs/routing`), its queues and the direct reply-to table.
  * Invariants: runs on the event loop only, never awaits.
  */
-export class VirtualHost {
+export class VirtualHost implements TopologyTarget {
   readonly topology: Topology<Queue>;
   private readonly queues = new Map<string, Queue>();
   private readonly replyConsumers = new Map<string, DirectReplyConsumer>();
@@ -49,7 +50,8 @@ export class VirtualHost {
   onQueueDeleted?: (queue: Queue) => void;
   private storage?: BrokerStorage;
   private persistence?: TopologyPersistence<Queue>;
-  private pendingWrite?: Promise<void>;
+  /** Storage writes started by the command being executed; undefined outside {@link execute}. */
+  private commandWrites: Promise<void>[] | undefined;
   /** Dead letters waiting to be routed; drained by one loop so dead-lettering never recurses into a queue. */
   private readonly deadLetters: PendingDeadLetter[] = [];
   private isRoutingDeadLetters = false;
@@ -76,7 +78,12 @@ export class VirtualHost {
   /** Makes durable queues, exchanges and bindings, and persistent messages, go to storage from now on. */
   attachStorage(storage: BrokerStorage): void {
     this.storage = storage;
-    this.persistence = new TopologyPersistence(this.topology, storage.metadata, (queue) => queue.storage !== undefined);
+    this.persistence = new TopologyPersistence(
+      this.topology,
+      storage.metadata,
+      (queue) => queue.storage !== undefined,
+      (write) => this.track(write),
+    );
     this.persistence.attach();
   }
 
@@ -108,15 +115,32 @@ export class VirtualHost {
   }
 
   /**
-   * The storage write started by the latest durable declaration (queue, exchange or binding), once: the channel
-   * answers the client only after it is on disk.
+   * Runs one topology command: validates it, asks `actor.authorize`, applies it and starts persisting what it
+   * changed durably. Throws the AMQP error (ChannelError or ConnectionError) before anything changes. The outcome's
+   * `written` resolves once the durable changes are on disk: answer the client after it.
    */
-  takePendingWrite(): Promise<void> | undefined {
-    const queueWrite = this.pendingWrite;
-    this.pendingWrite = undefined;
-    const topologyWrite = this.persistence?.takePendingWrite();
-    if (queueWrite && topologyWrite) return Promise.all([queueWrite, topologyWrite]).then(() => undefined);
-    return queueWrite ?? topologyWrite;
+  execute<C extends TopologyCommand>(command: C, actor: TopologyActor): TopologyOutcome<TopologyResults[C['kind']]> {
+    const outer = this.commandWrites;
+    const writes: Promise<void>[] = [];
+    this.commandWrites = writes;
+    try {
+      const result = runTopologyCommand(this, command, actor);
+      const written = writes.length === 0 ? undefined : writes.length === 1 ? writes[0] : Promise.all(writes).then(() => undefined);
+      return { result, written };
+    } catch (error) {
+      throw toAmqpError(error);
+    } finally {
+      this.commandWrites = outer;
+    }
+  }
+
+  /**
+   * A storage write of a topology change: part of the running command's outcome, or (a change no client waits for:
+   * auto-delete, exclusive owner gone, x-expires) left to surface through the store's fault state.
+   */
+  private track(write: Promise<void>): void {
+    if (this.commandWrites) this.commandWrites.push(write);
+    else write.catch(() => undefined);
   }
 
   /** Stops every timer of the vhost (shutdown). */
@@ -135,62 +159,12 @@ export class VirtualHost {
     return this.queues.values();
   }
 
-  /** `queue.declare` semantics; returns the queue and whether it was created. */
-  declareQueue(requestedName: string, options: QueueOptions, isPassive: boolean, owner: object): { queue: Queue; isCreated: boolean } {
-    if (isPassive) {
-      const queue = this.queues.get(requestedName);
-      if (!queue) throw this.noQueue(requestedName);
-      this.checkExclusiveAccess(queue, owner);
-      return { queue, isCreated: false };
-    }
-    if (requestedName === '') {
-      const queue = this.createQueue(this.generateQueueName(), options, owner);
-      return { queue, isCreated: true };
-    }
-    const existing = this.queues.get(requestedName);
-    if (existing) {
-      this.checkExclusiveAccess(existing, owner);
-      if (options.exclusive && !existing.exclusiveOwner) throw this.locked(requestedName);
-      const difference = queueInequivalence(requestedName, this.name, existing.options, options);
-      if (difference) throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, difference));
-      existing.touch();
-      return { queue: existing, isCreated: false };
-    }
-    if (requestedName.startsWith('amq.')) {
-      throw new ChannelError(
-        ReplyCode.ACCESS_REFUSED,
-        replyText(ReplyCode.ACCESS_REFUSED, `queue name '${requestedName}' contains reserved prefix 'amq.*'`),
-      );
-    }
-    return { queue: this.createQueue(requestedName, options, owner), isCreated: true };
-  }
-
   /** Finds a queue for an operation that needs it (bind, consume, get, purge): 404 or 405 otherwise. */
   requireQueue(name: string, owner: object): Queue {
     const queue = this.queues.get(name);
     if (!queue) throw this.noQueue(name);
     this.checkExclusiveAccess(queue, owner);
     return queue;
-  }
-
-  /** `queue.delete`; returns the number of messages dropped. A missing queue is not an error (RabbitMQ 3.x). */
-  deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, owner: object): number {
-    const queue = this.queues.get(name);
-    if (!queue) return 0;
-    this.checkExclusiveAccess(queue, owner);
-    if (ifUnused && queue.consumerCount > 0) {
-      throw new ChannelError(
-        ReplyCode.PRECONDITION_FAILED,
-        replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' in use`),
-      );
-    }
-    if (ifEmpty && queue.messageCount > 0) {
-      throw new ChannelError(
-        ReplyCode.PRECONDITION_FAILED,
-        replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' not empty`),
-      );
-    }
-    return this.removeQueue(queue);
   }
 
   /** Deletes a queue object (auto-delete, exclusive owner gone, explicit delete); returns messages dropped. */
@@ -200,7 +174,7 @@ export class VirtualHost {
     this.topology.removeQueue(queue);
     const dropped = queue.markDeleted();
     queue.dispose();
-    if (queue.storage) this.pendingWrite = this.storage!.deleteQueue(queue);
+    if (queue.storage) this.track(this.storage!.deleteQueue(queue));
     this.onQueueDeleted?.(queue);
     return dropped;
   }
@@ -331,16 +305,8 @@ export class VirtualHost {
     this.replyConsumers.delete(address.slice(DIRECT_REPLY_PREFIX.length));
   }
 
-  /** Runs a routing operation and maps RoutingError to the AMQP error the channel layer understands. */
-  topologyOperation<T>(operation: () => T): T {
-    try {
-      return operation();
-    } catch (error) {
-      throw toAmqpError(error);
-    }
-  }
-
-  private createQueue(name: string, options: QueueOptions, owner: object, isNew = true): Queue {
+  /** @internal Creates and registers a queue; use {@link execute} with `queue.declare`. */
+  createQueue(name: string, options: QueueOptions, owner: object, isNew = true): Queue {
     if (isNew && this.maxQueues > 0 && this.queues.size >= this.maxQueues) {
       throw new ChannelError(
         ReplyCode.PRECONDITION_FAILED,
@@ -357,12 +323,13 @@ export class VirtualHost {
     // Exclusive queues die with their connection, so they are never worth persisting.
     if (this.storage && options.durable && !options.exclusive) {
       queue.storage = this.storage;
-      if (isNew) this.pendingWrite = this.storage.saveQueue(queue);
+      if (isNew) this.track(this.storage.saveQueue(queue));
     }
     return queue;
   }
 
-  private generateQueueName(): string {
+  /** @internal A fresh `amq.gen-…` name. */
+  generateQueueName(): string {
     let name: string;
     do name = `amq.gen-${randomBytes(16).toString('base64url').slice(0, 22)}`;
     while (this.queues.has(name));
@@ -370,21 +337,11 @@ export class VirtualHost {
   }
 
   private checkExclusiveAccess(queue: Queue, owner: object): void {
-    if (queue.exclusiveOwner && queue.exclusiveOwner !== owner) throw this.locked(queue.name);
+    if (queue.exclusiveOwner && queue.exclusiveOwner !== owner && owner !== BROKER_ACTOR.owner) throw lockedQueue(queue.name, this.name);
   }
 
   private noQueue(name: string): ChannelError {
     return new ChannelError(ReplyCode.NOT_FOUND, replyText(ReplyCode.NOT_FOUND, `no queue '${name}' in vhost '${this.name}'`));
-  }
-
-  private locked(name: string): ChannelError {
-    return new ChannelError(
-      ReplyCode.RESOURCE_LOCKED,
-      replyText(
-        ReplyCode.RESOURCE_LOCKED,
-        `cannot obtain exclusive access to locked queue '${name}' in vhost '${this.name}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
-      ),
-    );
   }
 }
 

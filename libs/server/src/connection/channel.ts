@@ -8,6 +8,7 @@ import {
   type DirectReplyConsumer,
   type MessageOrigin,
   type Queue,
+  type TopologyActor,
   type VirtualHost,
 } from '@app/broker-core';
 import type { Exchange } from '@app/routing';
@@ -30,6 +31,8 @@ export interface ChannelHost {
   readonly maxMessageSize: number;
   /** The connection object: owner of exclusive queues. */
   readonly owner: object;
+  /** Runs this connection's topology commands (owner and permission hook). */
+  readonly actor: TopologyActor;
   /** Asks for `confirms.flush()` just before the next socket write. */
   requestConfirmFlush(confirms: PublishConfirms): void;
   /** Who publishes on this connection (stamped on messages). */
@@ -94,6 +97,11 @@ export class Channel implements DirectReplyConsumer {
     return this.host.owner;
   }
 
+  /** Who runs this channel's topology commands: its connection. */
+  get actor(): TopologyActor {
+    return this.host.actor;
+  }
+
   /** The channel's virtual host. */
   get vhost(): VirtualHost {
     return this.host.vhost;
@@ -136,11 +144,10 @@ export class Channel implements DirectReplyConsumer {
   }
 
   /**
-   * Holds the channel's output until the storage write of the latest durable declaration is on disk, so
-   * `declare-ok` (and everything after it on this channel, in order) means "durable".
+   * Holds the channel's output until a topology command's storage write is on disk, so `declare-ok` (and
+   * everything after it on this channel, in order) means "durable".
    */
-  holdForStorage(): void {
-    const write = this.host.vhost.takePendingWrite();
+  holdForStorage(write: Promise<void> | undefined): void {
     if (write) this.output.hold(write);
   }
 

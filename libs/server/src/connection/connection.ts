@@ -1,6 +1,14 @@
 import type { Socket } from 'node:net';
 import { FRAME_MIN_SIZE, FrameDecoder, PROTOCOL_HEADER, ReplyCode, type FieldTable, type FrameSink, type Method } from '@app/codec';
-import { ChannelError, ConnectionError, replyText, type BrokerCore, type MessageOrigin, type VirtualHost } from '@app/broker-core';
+import {
+  ChannelError,
+  ConnectionError,
+  replyText,
+  type BrokerCore,
+  type MessageOrigin,
+  type TopologyActor,
+  type VirtualHost,
+} from '@app/broker-core';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { BrokerLogger } from '../logger.js';
 import { FrameWriter } from '../net/frame-writer.js';
@@ -91,6 +99,9 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   get origin(): MessageOrigin {
     return (this.originRecord ??= { remoteAddress: this.socket.remoteAddress, userName: this.userName });
   }
+
+  /** Who runs this connection's topology commands (the access-control issue adds its permission check here). */
+  readonly actor: TopologyActor = { owner: this };
 
   /** The connection itself owns its exclusive queues. */
   get owner(): object {

@@ -1,6 +1,4 @@
-import { ChannelError, Queue, queueInequivalence, replyText, type QueueOptions, type VirtualHost } from '@app/broker-core';
-import { ReplyCode } from '@app/codec';
-import { RoutingError, Topology, type RoutableQueue } from '@app/routing';
+import { scratchCopyOf, type Queue, type QueueOptions, type TopologyActor, type TopologyCommand, type VirtualHost } from '@app/broker-core';
 import { jsonOfTable, tableOfJson } from './json-format.js';
 import { ManagementError, toManagementFailure } from './management-error.js';
 import { isSystemQueue, type ManagementHandler, type RequestData } from './management-request.js';
@@ -113,94 +111,22 @@ function queueOptionsOf(definition: QueueDefinition): QueueOptions {
   };
 }
 
-/**
- * Applies every change to a scratch copy of each vhost's topology first, so an invalid import (unknown type,
- * inequivalent redeclare, binding to nothing) is refused before anything is changed.
- */
-function dryRun(host: ManagementHost, exchanges: ExchangeDefinition[], queues: QueueDefinition[], bindings: BindingDefinition[]): void {
-  const scratches = new Map<string, { topology: Topology<RoutableQueue>; queues: Map<string, RoutableQueue> }>();
-  const scratchOf = (name: string) => {
-    let scratch = scratches.get(name);
-    if (scratch) return scratch;
-    const vhost = host.core.getVhost(name);
-    if (!vhost) throw ManagementError.badRequest(`vhost '${name}' does not exist (Warren creates vhosts at start only)`);
-    scratch = { topology: new Topology<RoutableQueue>(name), queues: new Map() };
-    for (const exchange of vhost.topology.exchanges()) {
-      if (isPredeclared(exchange.name)) continue;
-      const options = {
-        type: exchange.type.name,
-        durable: exchange.durable,
-        autoDelete: exchange.autoDelete,
-        internal: exchange.internal,
-        arguments: exchange.arguments,
-      };
-      scratch.topology.declareExchange(exchange.name, options);
-    }
-    for (const queue of vhost.allQueues()) scratch.queues.set(queue.name, { name: queue.name });
-    scratches.set(name, scratch);
-    return scratch;
-  };
-  for (const definition of exchanges) {
-    scratchOf(definition.vhost).topology.declareExchange(definition.name, {
-      type: definition.type,
-      durable: definition.durable ?? true,
-      autoDelete: definition.auto_delete ?? false,
-      internal: definition.internal ?? false,
-      arguments: tableOfJson(definition.arguments),
-    });
-  }
-  for (const definition of queues) {
-    const scratch = scratchOf(definition.vhost);
-    const options = queueOptionsOf(definition);
-    const existing = host.core.getVhost(definition.vhost)!.getQueue(definition.name);
-    if (existing) {
-      const difference = queueInequivalence(definition.name, definition.vhost, existing.options, options);
-      if (difference) throw new ChannelError(ReplyCode.PRECONDITION_FAILED, replyText(ReplyCode.PRECONDITION_FAILED, difference));
-    } else {
-      if (definition.name === '' || definition.name.startsWith('amq.'))
-        throw ManagementError.badRequest(`queue name '${definition.name}' is reserved`);
-      // The constructor parses and checks the x-arguments, exactly as a real declare would.
-      new Queue(definition.name, definition.vhost, options, null).dispose();
-    }
-    scratch.queues.set(definition.name, { name: definition.name });
-  }
-  for (const definition of bindings) {
-    const scratch = scratchOf(definition.vhost);
-    const args = tableOfJson(definition.arguments);
-    if (definition.destination_type === 'exchange') {
-      scratch.topology.bindExchange(definition.destination, definition.source, definition.routing_key ?? '', args);
-    } else {
-      const queue = scratch.queues.get(definition.destination);
-      if (!queue) throw ManagementError.badRequest(`no queue '${definition.destination}' in vhost '${definition.vhost}'`);
-      scratch.topology.bindQueue(queue, definition.source, definition.routing_key ?? '', args);
-    }
-  }
+/** One command of an import, with the vhost it runs in. */
+interface ImportStep {
+  readonly vhost: VirtualHost;
+  readonly command: TopologyCommand;
 }
 
-const importDefinitions: ManagementHandler = async (data, { host, owner }) => {
-  const exchanges = listOf<ExchangeDefinition>(data, 'exchanges').map((d) => ({ ...d, vhost: d.vhost ?? '/' }));
-  const queues = listOf<QueueDefinition>(data, 'queues').map((d) => ({ ...d, vhost: d.vhost ?? '/' }));
-  const bindings = listOf<BindingDefinition>(data, 'bindings').map((d) => ({ ...d, vhost: d.vhost ?? '/' }));
-  try {
-    dryRun(host, exchanges, queues, bindings);
-  } catch (error) {
-    if (error instanceof RoutingError) throw ManagementError.badRequest(error.replyText.replace(/^[A-Z_]+ - /, ''));
-    const failure = toManagementFailure(error);
-    throw new ManagementError(
-      failure.status === 404 ? 400 : failure.status,
-      failure.status === 404 ? 'bad_request' : failure.error,
-      failure.reason,
-    );
-  }
-  const writes: Promise<void>[] = [];
-  const apply = (vhost: VirtualHost, operation: () => unknown) => {
-    vhost.topologyOperation(operation);
-    const write = vhost.takePendingWrite();
-    if (write) writes.push(write);
+/** The import as topology commands, in order: exchanges, queues, then bindings (RabbitMQ's import order). */
+function importSteps(host: ManagementHost, data: RequestData): ImportStep[] {
+  const vhostOf = (definition: { vhost?: string }) => {
+    const name = definition.vhost ?? '/';
+    const vhost = host.core.getVhost(name);
+    if (!vhost) throw ManagementError.badRequest(`vhost '${name}' does not exist (Warren creates vhosts at start only)`);
+    return vhost;
   };
-  const vhostOf = (name: string) => host.core.getVhost(name)!;
-  for (const d of exchanges) {
-    const vhost = vhostOf(d.vhost);
+  const steps: ImportStep[] = [];
+  for (const d of listOf<ExchangeDefinition>(data, 'exchanges')) {
     const options = {
       type: d.type,
       durable: d.durable ?? true,
@@ -208,18 +134,58 @@ const importDefinitions: ManagementHandler = async (data, { host, owner }) => {
       internal: d.internal ?? false,
       arguments: tableOfJson(d.arguments),
     };
-    apply(vhost, () => vhost.topology.declareExchange(d.name, options));
+    steps.push({ vhost: vhostOf(d), command: { kind: 'exchange.declare', exchange: d.name, options } });
   }
-  for (const d of queues) {
-    const vhost = vhostOf(d.vhost);
-    apply(vhost, () => vhost.declareQueue(d.name, queueOptionsOf(d), false, owner));
+  for (const d of listOf<QueueDefinition>(data, 'queues')) {
+    if (d.name === '') throw ManagementError.badRequest('queue name must not be empty');
+    steps.push({ vhost: vhostOf(d), command: { kind: 'queue.declare', queue: d.name, options: queueOptionsOf(d) } });
   }
-  for (const d of bindings) {
-    const vhost = vhostOf(d.vhost);
+  for (const d of listOf<BindingDefinition>(data, 'bindings')) {
     const args = tableOfJson(d.arguments);
-    if (d.destination_type === 'exchange')
-      apply(vhost, () => vhost.topology.bindExchange(d.destination, d.source, d.routing_key ?? '', args));
-    else apply(vhost, () => vhost.topology.bindQueue(vhost.getQueue(d.destination)!, d.source, d.routing_key ?? '', args));
+    const routingKey = d.routing_key ?? '';
+    const command: TopologyCommand =
+      d.destination_type === 'exchange'
+        ? { kind: 'exchange.bind', destination: d.destination, source: d.source, routingKey, arguments: args }
+        : { kind: 'queue.bind', queue: d.destination, exchange: d.source, routingKey, arguments: args };
+    steps.push({ vhost: vhostOf(d), command });
+  }
+  return steps;
+}
+
+/**
+ * Validates the whole import before changing anything: every command runs first on a scratch copy of its vhost
+ * (the same `VirtualHost.execute`, so the same checks, texts and limits such as the queue limit), and only if all
+ * of them succeed, on the real vhosts. Nothing runs between the two passes (no await), so the state checked is the
+ * state changed.
+ */
+function validateImport(steps: readonly ImportStep[], actor: TopologyActor): void {
+  const scratches = new Map<VirtualHost, VirtualHost>();
+  try {
+    for (const { vhost, command } of steps) {
+      let scratch = scratches.get(vhost);
+      if (!scratch) scratches.set(vhost, (scratch = scratchCopyOf(vhost)));
+      scratch.execute(command, actor);
+    }
+  } catch (error) {
+    const failure = toManagementFailure(error);
+    // A binding to a missing queue or exchange makes the document invalid: 400, not 404.
+    throw new ManagementError(
+      failure.status === 404 ? 400 : failure.status,
+      failure.status === 404 ? 'bad_request' : failure.error,
+      failure.reason,
+    );
+  } finally {
+    for (const scratch of scratches.values()) scratch.dispose();
+  }
+}
+
+const importDefinitions: ManagementHandler = async (data, { host, actor }) => {
+  const steps = importSteps(host, data);
+  validateImport(steps, actor);
+  const writes: Promise<void>[] = [];
+  for (const { vhost, command } of steps) {
+    const { written } = vhost.execute(command, actor);
+    if (written) writes.push(written);
   }
   await Promise.all(writes);
   return {};

@@ -1,4 +1,4 @@
-import type { Queue, VirtualHost } from '@app/broker-core';
+import type { Queue, TopologyActor, TopologyCommand, TopologyResults, VirtualHost } from '@app/broker-core';
 import type { Exchange } from '@app/routing';
 import { ManagementError } from './management-error.js';
 import { MANAGEMENT_QUEUE, type ManagementHost } from './management-host.js';
@@ -9,8 +9,11 @@ export type RequestData = Readonly<Record<string, unknown>>;
 /** What every handler gets besides the request data. */
 export interface ManagementContext {
   readonly host: ManagementHost;
-  /** Owner of queues declared over HTTP (never exclusive, so it only matters for exclusive-access checks). */
-  readonly owner: object;
+  /**
+   * Runs topology commands for HTTP requests; its owner owns queues declared over HTTP (never exclusive, so it
+   * only matters for exclusive-access checks).
+   */
+  readonly actor: TopologyActor;
 }
 
 /** One management RPC: its result becomes the reply's `response`; a throw becomes `err`. */
@@ -72,9 +75,13 @@ export function requireQueue(vhost: VirtualHost, name: string): Queue {
   return queue;
 }
 
-/** Runs a topology mutation and waits for its storage write, so a 2xx means it is on disk. */
-export async function persisted<T>(vhost: VirtualHost, operation: () => T): Promise<T> {
-  const result = vhost.topologyOperation(operation);
-  await vhost.takePendingWrite();
+/** Runs a topology command as the management service and waits for its storage write, so a 2xx means it is on disk. */
+export async function persisted<C extends TopologyCommand>(
+  vhost: VirtualHost,
+  command: C,
+  context: ManagementContext,
+): Promise<TopologyResults[C['kind']]> {
+  const { result, written } = vhost.execute(command, context.actor);
+  await written;
   return result;
 }

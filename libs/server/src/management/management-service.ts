@@ -38,15 +38,15 @@ export class ManagementService {
     private readonly host: ManagementHost,
     private readonly logger: BrokerLogger,
   ) {
-    this.context = { host, owner: this };
+    this.context = { host, actor: { owner: this } };
   }
 
   /** Declares the request exchange and the management queue, binds `management.#` and starts consuming. */
   async start(): Promise<void> {
     const vhost = this.host.core.getVhost(MANAGEMENT_VHOST)!;
     try {
-      vhost.topologyOperation(() => vhost.topology.declareExchange(REQUESTS_EXCHANGE, REQUESTS_EXCHANGE_OPTIONS));
-      await vhost.takePendingWrite();
+      await vhost.execute({ kind: 'exchange.declare', exchange: REQUESTS_EXCHANGE, options: REQUESTS_EXCHANGE_OPTIONS }, this.context.actor)
+        .written;
     } catch (error) {
       // A restored, inequivalent `warren.requests` (not a topic exchange): the broker still serves AMQP.
       this.logger.error(
@@ -72,11 +72,13 @@ export class ManagementService {
   /** Declares the request exchange (idempotent) and binds the management queue to `management.#`. */
   private ensureBinding(vhost: VirtualHost, queue: Queue): void {
     try {
-      vhost.topologyOperation(() => {
-        vhost.topology.declareExchange(REQUESTS_EXCHANGE, REQUESTS_EXCHANGE_OPTIONS);
-        vhost.topology.bindQueue(queue, REQUESTS_EXCHANGE, `${MANAGEMENT_PATTERN_PREFIX}#`, {});
-      });
-      void vhost.takePendingWrite()?.catch(() => undefined);
+      const declared = vhost.execute(
+        { kind: 'exchange.declare', exchange: REQUESTS_EXCHANGE, options: REQUESTS_EXCHANGE_OPTIONS },
+        this.context.actor,
+      );
+      declared.written?.catch(() => undefined);
+      // The management queue is not in the vhost's queue table, so it is bound on the topology directly.
+      vhost.topology.bindQueue(queue, REQUESTS_EXCHANGE, `${MANAGEMENT_PATTERN_PREFIX}#`, {});
     } catch (error) {
       this.logger.warn(`management: cannot bind to '${REQUESTS_EXCHANGE}': ${(error as Error).message}`);
     }

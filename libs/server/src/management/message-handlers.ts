@@ -35,10 +35,10 @@ const publish: ManagementHandler = async (data, { host }) => {
 /** `ackmode` values of RabbitMQ's `POST /api/queues/{vh}/{q}/get`. */
 type AckMode = 'ack_requeue_true' | 'ack_requeue_false' | 'reject_requeue_true' | 'reject_requeue_false';
 
-const getMessages: ManagementHandler = (data, { host, owner }) => {
+const getMessages: ManagementHandler = (data, { host, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   const queue = requireQueue(vhost, stringField(data, 'name'));
-  vhost.requireQueue(queue.name, owner);
+  vhost.requireQueue(queue.name, actor.owner);
   const ackMode = (optionalString(data, 'ackmode') ?? 'ack_requeue_true') as AckMode;
   const count = typeof data.count === 'number' ? data.count : 1;
   const encoding = optionalString(data, 'encoding') ?? 'auto';
@@ -76,10 +76,10 @@ function jsonOfEntry(queue: Queue, entry: QueueEntry, encoding: string, truncate
   };
 }
 
-const purge: ManagementHandler = (data, { host, owner }) => {
+const purge: ManagementHandler = (data, { host, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   const queue = requireQueue(vhost, stringField(data, 'name'));
-  vhost.requireQueue(queue.name, owner);
+  vhost.requireQueue(queue.name, actor.owner);
   return { message_count: queue.purge() };
 };
 

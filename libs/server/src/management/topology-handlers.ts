@@ -1,4 +1,4 @@
-import type { Queue, VirtualHost } from '@app/broker-core';
+import type { Queue, TopologyCommand, VirtualHost } from '@app/broker-core';
 import type { Binding } from '@app/routing';
 import { jsonOfBinding, jsonOfDefaultBinding, jsonOfExchange, jsonOfQueue, tableOfJson } from './json-format.js';
 import { ManagementError } from './management-error.js';
@@ -27,7 +27,8 @@ const getExchange: ManagementHandler = (data, { host }) => {
   return jsonOfExchange(requireExchange(vhost, stringField(data, 'name')), vhost.name);
 };
 
-const declareExchange: ManagementHandler = async (data, { host }) => {
+const declareExchange: ManagementHandler = async (data, context) => {
+  const { host } = context;
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   const options = {
     type: stringField(data, 'type'),
@@ -36,14 +37,14 @@ const declareExchange: ManagementHandler = async (data, { host }) => {
     internal: booleanField(data, 'internal', false),
     arguments: tableOfJson(data.arguments),
   };
-  const { created } = await persisted(vhost, () => vhost.topology.declareExchange(stringField(data, 'name'), options));
+  const { created } = await persisted(vhost, { kind: 'exchange.declare', exchange: stringField(data, 'name'), options }, context);
   return { created };
 };
 
-const deleteExchange: ManagementHandler = async (data, { host }) => {
-  const vhost = requireVhost(host, stringField(data, 'vhost'));
+const deleteExchange: ManagementHandler = async (data, context) => {
+  const vhost = requireVhost(context.host, stringField(data, 'vhost'));
   const exchange = requireExchange(vhost, stringField(data, 'name'));
-  await persisted(vhost, () => vhost.topology.deleteExchange(exchange.name, booleanField(data, 'if_unused', false)));
+  await persisted(vhost, { kind: 'exchange.delete', exchange: exchange.name, ifUnused: booleanField(data, 'if_unused', false) }, context);
   return {};
 };
 
@@ -65,8 +66,8 @@ const getQueue: ManagementHandler = (data, { host }) => {
   return jsonOfQueue(requireQueue(vhost, stringField(data, 'name')));
 };
 
-const declareQueue: ManagementHandler = async (data, { host, owner }) => {
-  const vhost = requireVhost(host, stringField(data, 'vhost'));
+const declareQueue: ManagementHandler = async (data, context) => {
+  const vhost = requireVhost(context.host, stringField(data, 'vhost'));
   const name = stringField(data, 'name');
   if (name === '') throw ManagementError.badRequest('queue name must not be empty');
   const options = {
@@ -75,16 +76,16 @@ const declareQueue: ManagementHandler = async (data, { host, owner }) => {
     autoDelete: booleanField(data, 'auto_delete', false),
     arguments: tableOfJson(data.arguments),
   };
-  const { isCreated } = await persisted(vhost, () => vhost.declareQueue(name, options, false, owner));
-  return { created: isCreated };
+  const { created } = await persisted(vhost, { kind: 'queue.declare', queue: name, options }, context);
+  return { created };
 };
 
-const deleteQueue: ManagementHandler = async (data, { host, owner }) => {
-  const vhost = requireVhost(host, stringField(data, 'vhost'));
+const deleteQueue: ManagementHandler = async (data, context) => {
+  const vhost = requireVhost(context.host, stringField(data, 'vhost'));
   const queue = requireQueue(vhost, stringField(data, 'name'));
-  await persisted(vhost, () =>
-    vhost.deleteQueue(queue.name, booleanField(data, 'if_unused', false), booleanField(data, 'if_empty', false), owner),
-  );
+  const ifUnused = booleanField(data, 'if_unused', false);
+  const ifEmpty = booleanField(data, 'if_empty', false);
+  await persisted(vhost, { kind: 'queue.delete', queue: queue.name, ifUnused, ifEmpty }, context);
   return {};
 };
 
@@ -139,18 +140,19 @@ const getBinding: ManagementHandler = (data, { host }) => {
   return jsonOfBinding(binding, vhost.name);
 };
 
-const createBinding: ManagementHandler = async (data, { host }) => {
-  const vhost = requireVhost(host, stringField(data, 'vhost'));
+const createBinding: ManagementHandler = async (data, context) => {
+  const vhost = requireVhost(context.host, stringField(data, 'vhost'));
   const source = requireExchange(vhost, stringField(data, 'source'));
   const routingKey = optionalString(data, 'routing_key') ?? '';
   const args = tableOfJson(data.arguments);
   const destinationName = stringField(data, 'destination');
   if (isQueueDestination(data)) {
     const queue = requireQueue(vhost, destinationName);
-    await persisted(vhost, () => vhost.topology.bindQueue(queue, source.name, routingKey, args));
+    await persisted(vhost, { kind: 'queue.bind', queue: queue.name, exchange: source.name, routingKey, arguments: args }, context);
   } else {
     const destination = requireExchange(vhost, destinationName);
-    await persisted(vhost, () => vhost.topology.bindExchange(destination.name, source.name, routingKey, args));
+    const command = { kind: 'exchange.bind', destination: destination.name, source: source.name, routingKey, arguments: args } as const;
+    await persisted(vhost, command, context);
   }
   const created = [...source.bindings].find(
     (binding) => binding.destination.name === destinationName && binding.routingKey === routingKey && sameArgs(binding, args),
@@ -162,16 +164,17 @@ function sameArgs(binding: Binding<Queue>, args: object): boolean {
   return JSON.stringify(binding.arguments) === JSON.stringify(args);
 }
 
-const deleteBinding: ManagementHandler = async (data, { host }) => {
-  const vhost = requireVhost(host, stringField(data, 'vhost'));
+const deleteBinding: ManagementHandler = async (data, context) => {
+  const vhost = requireVhost(context.host, stringField(data, 'vhost'));
   const props = stringField(data, 'props');
   const binding = bindingsBetween(vhost, data).find((candidate) => hasPropertiesKey(candidate, props));
   if (!binding) throw ManagementError.notFound();
-  await persisted(vhost, () =>
+  const { source, routingKey, arguments: args } = binding;
+  const command: TopologyCommand =
     binding.destinationType === 'queue'
-      ? vhost.topology.unbindQueue(binding.destination as Queue, binding.source.name, binding.routingKey, binding.arguments)
-      : vhost.topology.unbindExchange(binding.destination.name, binding.source.name, binding.routingKey, binding.arguments),
-  );
+      ? { kind: 'queue.unbind', queue: binding.destination.name, exchange: source.name, routingKey, arguments: args }
+      : { kind: 'exchange.unbind', destination: binding.destination.name, source: source.name, routingKey, arguments: args };
+  await persisted(vhost, command, context);
   return {};
 };
 
