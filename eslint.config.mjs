@@ -42,6 +42,8 @@ export default tseslint.config(
 
   // Layer rules. Specs beside the code follow the layer of the code they test.
   { files: ['libs/codec/**/*.ts'], rules: forbid(onlyLibs(), NEST, LEVELDB, APPS, OTHER_LIBS_BY_PATH) },
+  // The shared configuration schema stands alone: the broker and the admin API both import it.
+  { files: ['libs/config/**/*.ts'], rules: forbid(onlyLibs(), NEST, LEVELDB, APPS, OTHER_LIBS_BY_PATH) },
   { files: ['libs/routing/**/*.ts'], rules: forbid(onlyLibs('codec'), NEST, LEVELDB, APPS, OTHER_LIBS_BY_PATH) },
   // The storage ports (the barrel and the files beside it) load no backend.
   {
@@ -71,7 +73,7 @@ export default tseslint.config(
   {
     files: ['libs/server/**/*.ts'],
     rules: forbid(
-      onlyLibs('codec', 'routing', 'storage', 'broker-core', 'management-contract'),
+      onlyLibs('codec', 'routing', 'storage', 'broker-core', 'management-contract', 'config'),
       NEST,
       LEVELDB,
       LEVEL_BACKEND,
@@ -94,7 +96,7 @@ export default tseslint.config(
   // The admin API talks to the broker over AMQP: it never loads the core, the server or a store.
   {
     files: ['apps/admin-api/**/*.ts'],
-    rules: forbid(onlyLibs('transport', 'management-contract', 'codec'), LEVELDB),
+    rules: forbid(onlyLibs('transport', 'management-contract', 'codec', 'config'), LEVELDB),
   },
   { files: ['apps/broker/**/*.ts'], rules: forbid(TRANSPORT) },
 );

@@ -32,9 +32,12 @@ describe('broker process', () => {
   it.each([
     ['WARREN_AMQP_PORT', 'not-a-port'],
     ['WARREN_LOG_LEVEL', 'chatty'],
+    ['WARREN_AMQP_PORT', ''],
+    ['WARREN_AMQP_PORT', '0x50'],
+    ['WARREN_MANAGEMENT_PORT', '65536'],
   ])('refuses to start with a bad %s and names it', async (name, value) => {
     const broker = spawnBroker({ WARREN_DATA_DIR: dataDir, [name]: value });
-    expect(await broker.exited).not.toBe(0);
+    expect(await broker.exited).toBe(2);
     expect(broker.output()).toContain(name);
     expect(broker.output()).not.toMatch(/\n\s+at /);
   });

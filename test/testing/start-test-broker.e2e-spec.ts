@@ -100,7 +100,8 @@ describe('startTestBroker', () => {
     }
 
     expect(writes).toEqual([]);
-    expect(lines.some((line) => line.includes('[info]') && line.includes('CONNECTION_FORCED'))).toBe(true);
+    const entries = lines.map((line) => JSON.parse(line) as { level: string; replyText?: string });
+    expect(entries.some((entry) => entry.level === 'info' && entry.replyText?.includes('CONNECTION_FORCED'))).toBe(true);
   });
 
   it('closes idempotently, forcing clients off, with methods bound to the instance', async () => {

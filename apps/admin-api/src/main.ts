@@ -5,13 +5,16 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdminApiModule } from './admin-api.module.js';
 import { ManagementClient } from './broker-client/management.client.js';
+import { ConfigError } from '@app/config';
 import { loadAdminConfig, type AdminConfig } from './config/admin-config.js';
 
 let config: AdminConfig;
 try {
   config = loadAdminConfig(process.env);
 } catch (error) {
-  process.stderr.write(`Warren admin API: ${(error as Error).message}\n`);
+  if (!(error instanceof ConfigError)) throw error;
+  // A bad variable: say which (the message names it), no stack trace, the broker's exit code.
+  process.stderr.write(`Warren admin API: ${error.message}\n`);
   process.exit(2);
 }
 

@@ -33,7 +33,7 @@ let isStopping = false;
 async function stop(signal: string): Promise<void> {
   if (isStopping) return;
   isStopping = true;
-  broker.logger.info(`received ${signal}, closing client connections`);
+  broker.logger.info({ signal }, 'closing client connections');
   await app.close();
   process.exit(0);
 }

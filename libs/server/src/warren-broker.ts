@@ -4,7 +4,7 @@ import { BrokerCore, BrokerStorage } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
-import { BrokerLogger } from './logger.js';
+import { createBrokerLogger, type BrokerLogger } from './logger.js';
 import { openConfiguredStorage, type DurableStorageOpener } from './open-broker-storage.js';
 import { ManagementService } from './management/management-service.js';
 import { AmqpListener } from './net/amqp-listener.js';
@@ -41,7 +41,7 @@ export class WarrenBroker {
     private readonly openDurableStorage?: DurableStorageOpener,
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
-    this.logger = logger ?? new BrokerLogger(this.config.logLevel);
+    this.logger = logger ?? createBrokerLogger(this.config.logLevel);
     this.listener = new AmqpListener((socket) => this.accept(socket));
   }
 
@@ -91,7 +91,9 @@ export class WarrenBroker {
     this.alarms = new ResourceAlarms(this.config.memoryHighWatermark, this.config.diskFreeLimitBytes, dataDir, (state) => {
       const reasons = [state.memory ? 'low on memory' : '', state.disk ? 'low on disk' : ''].filter(Boolean);
       this.blockReason = reasons.length > 0 ? reasons.join(', ') : undefined;
-      this.logger.warn(this.blockReason ? `resource alarm: ${this.blockReason}; blocking publishers` : 'resource alarms cleared');
+      if (this.blockReason)
+        this.logger.warn({ memory: state.memory, disk: state.disk }, `resource alarm: ${this.blockReason}; blocking publishers`);
+      else this.logger.warn('resource alarms cleared');
       for (const connection of this.connections) connection.setFlow(this.blockReason);
     });
     // The first check runs before the listener opens, so a broker that starts short of memory or disk blocks
@@ -112,12 +114,13 @@ export class WarrenBroker {
     this.closeStorage = () => opened.close();
     storage.messages.onFault((error) => this.storageFaulted(storage, error));
     this.recoveredMessages = await this.core.recover(storage, path);
-    if (this.recoveredMessages > 0) this.logger.info(`recovered ${this.recoveredMessages} messages from ${path}`);
+    if (this.recoveredMessages > 0)
+      this.logger.info({ messages: this.recoveredMessages, dataDir: path }, 'recovered messages from storage');
   }
 
   /** A failed write: publishes are nacked while faulted; keep trying to reopen the store until it works. */
   private storageFaulted(storage: BrokerStorage, error: Error): void {
-    this.logger.error(`storage fault: ${error.message}; publishes of persistent messages are refused until it clears`);
+    this.logger.error({ error: error.message }, 'storage fault: publishes of persistent messages are refused until it clears');
     if (this.reopenTimer || !this.isStarted) return;
     const retry = (): void => {
       // Closed meanwhile (a reopen was in flight): stop, or a failing reopen of the closed store retries forever.

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LevelStorageOptions } from '@app/storage/level';
-import { BrokerLogger, WarrenBroker, type BrokerConfig, type LogLevel } from '@app/server';
+import { createBrokerLogger, WarrenBroker, type BrokerConfig, type LogLevel } from '@app/server';
 import { TestBroker } from './test-broker.js';
 
 /** How to start a test broker. Everything is optional: the default is an in-memory broker on 127.0.0.1:0. */
@@ -17,7 +17,7 @@ export interface StartTestBrokerOptions {
   storageOptions?: LevelStorageOptions;
   /** Broker log level; default `'silent'`. */
   logLevel?: LogLevel | 'silent';
-  /** Where log lines go when `logLevel` is not silent; default stderr. */
+  /** Where log lines (one JSON object each, no newline) go when `logLevel` is not silent; default stderr. */
   log?: (line: string) => void;
 }
 
@@ -47,7 +47,8 @@ export async function startTestBroker(options: StartTestBrokerOptions = {}): Pro
   const dataDir = isPersistent ? (givenDir ?? (await mkdtemp(join(tmpdir(), 'warren-test-')))) : undefined;
   const isDataDirTemporary = isPersistent && givenDir === undefined;
   const level = options.logLevel ?? 'silent';
-  const logger = level === 'silent' ? new BrokerLogger('error', () => undefined) : new BrokerLogger(level, options.log);
+  // Silent still gets a sink, so no stderr destination is opened for a broker that never logs.
+  const logger = createBrokerLogger(level, level === 'silent' ? () => undefined : options.log);
   const broker = new WarrenBroker(
     {
       ...TEST_BROKER_DEFAULTS,

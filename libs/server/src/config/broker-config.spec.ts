@@ -5,6 +5,10 @@ describe('loadConfigFromEnv', () => {
     expect(loadConfigFromEnv({})).toEqual(DEFAULT_CONFIG);
   });
 
+  it('keeps the settings only code sets', () => {
+    expect(loadConfigFromEnv({ WARREN_AMQP_PORT: '0' })).toMatchObject({ port: 0, frameMax: DEFAULT_CONFIG.frameMax, storage: 'level' });
+  });
+
   it('reads every variable', () => {
     const config = loadConfigFromEnv({
       WARREN_AMQP_HOST: '127.0.0.1',
@@ -16,6 +20,8 @@ describe('loadConfigFromEnv', () => {
       WARREN_CONSUMER_TIMEOUT_MS: '60000',
       WARREN_MAX_MESSAGE_SIZE: '1048576',
       WARREN_MAX_QUEUES_PER_VHOST: '500',
+      WARREN_MANAGEMENT_PORT: '15700',
+      WARREN_MANAGEMENT_HOST: '::1',
     });
     expect(config).toMatchObject({
       host: '127.0.0.1',
@@ -27,6 +33,8 @@ describe('loadConfigFromEnv', () => {
       consumerTimeoutMs: 60000,
       maxMessageSize: 1048576,
       maxQueuesPerVhost: 500,
+      managementPort: 15700,
+      managementHost: '::1',
     });
   });
 
@@ -34,6 +42,8 @@ describe('loadConfigFromEnv', () => {
     ['WARREN_AMQP_PORT', 'abc'],
     ['WARREN_AMQP_PORT', '70000'],
     ['WARREN_AMQP_PORT', '-1'],
+    ['WARREN_AMQP_PORT', ''],
+    ['WARREN_AMQP_PORT', ' 5672'],
     ['WARREN_LOG_LEVEL', 'verbose'],
     ['WARREN_AMQP_HOST', 'bad host!'],
     ['WARREN_DATA_DIR', ' '],

@@ -1,19 +1,14 @@
-/** Log levels, most severe first. */
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-/** One of LOG_LEVELS. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import { DEFAULT_BROKER_ENV, loadBrokerEnv, type BrokerEnv } from '@app/config';
+
+// The variables, their kinds and defaults live in the shared schema (`@app/config`), which the admin API uses too;
+// re-exported so callers of the server need one import.
+export { ConfigError, LOG_LEVELS, type BrokerEnv, type LogLevel } from '@app/config';
 
 /**
- * Everything the broker can be tuned with. Timers are configurable so tests run in milliseconds.
+ * Everything the broker can be tuned with: the environment settings plus limits and timers that only code sets.
+ * Timers are configurable so tests run in milliseconds.
  */
-export interface BrokerConfig {
-  /** Interface to listen on; undefined = every interface, IPv4 and IPv6. */
-  host: string | undefined;
-  /** AMQP port; 0 picks a free one. */
-  port: number;
-  /** LevelDB directory. */
-  dataDir: string;
-  logLevel: LogLevel;
+export interface BrokerConfig extends BrokerEnv {
   /** Largest frame offered in `connection.tune` (bytes, including frame header and end). */
   frameMax: number;
   /** Highest channel number offered in `connection.tune`. */
@@ -28,34 +23,21 @@ export interface BrokerConfig {
   authFailureDelayMs: number;
   /** After the server sends `connection.close`, how long it waits for `close-ok` before dropping the socket. */
   closeTimeoutMs: number;
-  /** Largest message body accepted (406 above it). */
-  maxMessageSize: number;
-  /** Most concurrent client connections; 0 = unlimited. */
-  maxConnections: number;
   /** `level`: LevelDB under dataDir; `memory`: in-process maps (tests, transient deployments). */
   storage: 'level' | 'memory';
   /** After a storage fault, how often to try reopening the store. */
   storageRetryMs: number;
-  /** Memory alarm threshold: a fraction of RAM (≤ 1) or a number of bytes (> 1). */
-  memoryHighWatermark: number;
   /** Disk alarm: free bytes below this on the data directory's file system block publishers. */
   diskFreeLimitBytes: number;
   /** How often memory and disk are checked. */
   resourceCheckMs: number;
-  /** An unacked delivery older than this closes its channel with 406 (RabbitMQ's consumer_timeout). */
-  consumerTimeoutMs: number;
   /** How often consumer timeouts are checked. */
   consumerTimeoutCheckMs: number;
-  /** Most queues per virtual host; 0 = unlimited. */
-  maxQueuesPerVhost: number;
 }
 
 /** Defaults (RabbitMQ's where it has one). */
 export const DEFAULT_CONFIG: BrokerConfig = {
-  host: undefined,
-  port: 5672,
-  dataDir: './data',
-  logLevel: 'info',
+  ...DEFAULT_BROKER_ENV,
   frameMax: 131072,
   channelMax: 2047,
   heartbeatSec: 60,
@@ -63,70 +45,17 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   handshakeTimeoutMs: 10_000,
   authFailureDelayMs: 1000,
   closeTimeoutMs: 1000,
-  maxMessageSize: 16 * 1024 * 1024,
-  maxConnections: 0,
   storage: 'level',
   storageRetryMs: 1000,
-  memoryHighWatermark: 0.4,
   diskFreeLimitBytes: 50 * 1024 * 1024,
   resourceCheckMs: 1000,
-  consumerTimeoutMs: 30 * 60 * 1000,
   consumerTimeoutCheckMs: 60_000,
-  maxQueuesPerVhost: 0,
 };
 
-/** A bad configuration value; the message names the variable. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`config: ${name} must be an integer, got '${raw}'`);
-  const value = Number(raw.trim());
-  if (value < min || value > max) throw new ConfigError(`config: ${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
 /**
- * Reads the broker configuration from environment variables (documented in the README).
- * Throws ConfigError naming the variable on a bad value.
+ * Reads the broker configuration from the `WARREN_*` environment variables (README, "Configuration") over
+ * DEFAULT_CONFIG. Throws ConfigError naming the variable on a bad value.
  */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
-  const logLevel = (env.WARREN_LOG_LEVEL ?? DEFAULT_CONFIG.logLevel).trim().toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`config: WARREN_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.WARREN_LOG_LEVEL}'`);
-  }
-  const host = env.WARREN_AMQP_HOST?.trim();
-  if (host !== undefined && host !== '' && !/^[A-Za-z0-9.:_%-]+$/.test(host)) {
-    throw new ConfigError(`config: WARREN_AMQP_HOST is not a valid host name or address: '${host}'`);
-  }
-  const dataDir = env.WARREN_DATA_DIR?.trim();
-  if (dataDir === '') throw new ConfigError('config: WARREN_DATA_DIR must not be empty');
-  const watermarkText = env.WARREN_MEMORY_HIGH_WATERMARK?.trim();
-  let memoryHighWatermark = DEFAULT_CONFIG.memoryHighWatermark;
-  if (watermarkText) {
-    memoryHighWatermark = Number(watermarkText);
-    if (!Number.isFinite(memoryHighWatermark) || memoryHighWatermark <= 0) {
-      throw new ConfigError(
-        `config: WARREN_MEMORY_HIGH_WATERMARK must be a fraction of RAM (0-1] or a number of bytes, got '${watermarkText}'`,
-      );
-    }
-  }
-  return {
-    ...DEFAULT_CONFIG,
-    memoryHighWatermark,
-    consumerTimeoutMs: integer(env, 'WARREN_CONSUMER_TIMEOUT_MS', DEFAULT_CONFIG.consumerTimeoutMs, 1, 2 ** 31 - 1),
-    maxMessageSize: integer(env, 'WARREN_MAX_MESSAGE_SIZE', DEFAULT_CONFIG.maxMessageSize, 1, 512 * 1024 * 1024),
-    maxQueuesPerVhost: integer(env, 'WARREN_MAX_QUEUES_PER_VHOST', DEFAULT_CONFIG.maxQueuesPerVhost, 0, 10_000_000),
-    host: host === '' ? undefined : host,
-    port: integer(env, 'WARREN_AMQP_PORT', DEFAULT_CONFIG.port, 0, 65535),
-    dataDir: dataDir ?? DEFAULT_CONFIG.dataDir,
-    logLevel: logLevel as LogLevel,
-    maxConnections: integer(env, 'WARREN_MAX_CONNECTIONS', DEFAULT_CONFIG.maxConnections, 0, 1_000_000),
-  };
+  return { ...DEFAULT_CONFIG, ...loadBrokerEnv(env) };
 }

@@ -68,32 +68,62 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   private readonly dirtyConfirms = new Set<PublishConfirms>();
   private handshakeTimer?: NodeJS.Timeout;
   private closeTimer?: NodeJS.Timeout;
+  /** `address:port` of the client. */
+  private readonly peer: string;
+  /** This connection's logger: the broker's, with `connection`, `peer` and, once known, `user` and `vhost`. */
+  private log: BrokerLogger;
 
   constructor(
     readonly socket: Socket,
     private readonly services: ConnectionServices,
   ) {
-    this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.name = `${this.peer} -> ${socket.localAddress}:${socket.localPort}`;
+    this.log = this.bindLog();
+    if (this.log.isLevelEnabled('debug')) this.log.debug('connection accepted');
     this.writer = new FrameWriter(socket);
     this.writer.beforeFlush = () => this.flushConfirms();
     this.decoder = new FrameDecoder(this, FRAME_MIN_SIZE);
     this.heartbeats = new HeartbeatMonitor(this.writer, () => {
-      services.logger.info(`connection ${this.name}: missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
+      this.log.info({ heartbeatSec: this.heartbeatSec }, 'missed heartbeats from client, closing the socket');
       this.destroy();
     });
     this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
-    socket.on('error', (error) => services.logger.debug(`connection ${this.name}: socket error ${error.message}`));
-    socket.on('close', () => this.onSocketClosed());
+    socket.on('error', (error: NodeJS.ErrnoException) => this.log.debug({ error: error.message, code: error.code }, 'socket error'));
+    socket.on('close', () => {
+      // RabbitMQ warns the same way: the client dropped TCP without connection.close.
+      if (this.state === 'open') this.log.warn('client unexpectedly closed TCP connection');
+      this.onSocketClosed();
+    });
     this.handshakeTimer = setTimeout(() => {
-      services.logger.info(`connection ${this.name}: handshake timed out`);
+      this.log.info(
+        { handshakeTimeoutMs: services.config.handshakeTimeoutMs, state: this.state },
+        'handshake timed out, closing the socket',
+      );
       this.destroy();
     }, services.config.handshakeTimeoutMs);
   }
 
   private originRecord?: MessageOrigin;
+
+  /** The name the client gave in client-properties `connection_name`, else the peer-based {@link name}. */
+  get displayName(): string {
+    const given = this.clientProperties.connection_name;
+    const text = typeof given === 'string' ? given : Buffer.isBuffer(given) ? given.toString('utf8') : '';
+    // Client-chosen: bounded so a huge name cannot bloat every log line.
+    return text === '' ? this.name : text.slice(0, 255);
+  }
+
+  /** A logger carrying what is known of this connection now (called again after start-ok, login and open). */
+  private bindLog(): BrokerLogger {
+    const fields: Record<string, string> = { connection: this.displayName, peer: this.peer };
+    if (this.userName !== '') fields.user = this.userName;
+    if (this.vhost) fields.vhost = this.vhost.name;
+    return this.services.logger.child(fields);
+  }
 
   /** The identity stamped on every message this connection publishes (one object, made after login). */
   get origin(): MessageOrigin {
@@ -229,6 +259,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       case 'open':
         switch (method.name) {
           case 'connection.close':
+            this.log.info({ replyCode: method.replyCode, replyText: method.replyText }, 'client closed the connection');
             this.releaseAll();
             this.writer.writeMethod(0, { name: 'connection.close-ok', classId: 10, methodId: 51 });
             this.state = 'closing';
@@ -256,6 +287,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
 
   private startOk(clientProperties: FieldTable, mechanism: string, response: Buffer): void {
     this.clientProperties = clientProperties;
+    this.log = this.bindLog();
     const capabilities = clientCapabilities(clientProperties);
     if (capabilities) {
       this.isCancelNotifySupported = capabilities.isCancelNotifySupported;
@@ -277,6 +309,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
         if (this.state !== 'authenticating') return;
         if (!user) return this.refuseLogin(mechanism, credentials.username);
         this.userName = user.name;
+        this.log = this.bindLog();
         this.state = 'awaiting-tune-ok';
         this.writer.writeMethod(0, connectionTune(this.services.config));
       },
@@ -285,7 +318,8 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   }
 
   private refuseLogin(mechanism: string, username: string): void {
-    this.services.logger.info(`connection ${this.name}: login refused for user '${username}'`);
+    // The attempted user name, never the password.
+    this.log.info({ user: username, mechanism }, 'login refused');
     const text = replyText(
       ReplyCode.ACCESS_REFUSED,
       `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
@@ -323,7 +357,9 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       throw new ConnectionError(ReplyCode.NOT_ALLOWED, replyText(ReplyCode.NOT_ALLOWED, `vhost ${virtualHost} not found`), 10, 40);
     }
     this.vhost = vhost;
+    this.log = this.bindLog();
     this.state = 'open';
+    this.log.info({ channelMax: this.channelMax, frameMax: this.frameMax, heartbeatSec: this.heartbeatSec }, 'connection opened');
     clearTimeout(this.handshakeTimer);
     this.writer.writeMethod(0, { name: 'connection.open-ok', classId: 10, methodId: 41, knownHosts: '' });
     // A connection opened during an alarm hears about it at once, as the ones already open did.
@@ -353,7 +389,9 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       return this.channels.closeOnError(channelId, error, error.classId || failedClass, error.methodId || failedMethod);
     }
     const reason = connectionCloseReason(error, failedClass, failedMethod);
-    if (reason.detail !== undefined) this.services.logger.error(`connection ${this.name}: internal error: ${reason.detail}`);
+    if (reason.detail !== undefined) {
+      this.log.error({ detail: reason.detail, classId: failedClass, methodId: failedMethod }, 'internal error');
+    }
     this.closeConnection(reason.replyCode, reason.replyText, reason.classId, reason.methodId);
   }
 
@@ -366,7 +404,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     const isHandshakeDone = this.state === 'open';
     this.state = 'closing';
     this.releaseAll();
-    this.services.logger.info(`connection ${this.name}: closing: ${text}`);
+    this.log.info({ replyCode, replyText: text, classId, methodId }, 'closing connection');
     this.writer.writeMethod(0, {
       name: 'connection.close',
       classId: 10,

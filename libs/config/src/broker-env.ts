@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { fractionOrCountKind, hostKind, integerKind, listenHostKind, logLevelKind, pathKind, portKind } from './env-kinds.js';
+import type { LogLevel } from './log-level.js';
+import { parseEnv } from './parse-env.js';
+
+/** The broker settings that come from `WARREN_*` environment variables (README, "Configuration"). */
+export interface BrokerEnv {
+  /** `WARREN_AMQP_HOST`: interface to listen on; undefined = every interface, IPv4 and IPv6. */
+  host: string | undefined;
+  /** `WARREN_AMQP_PORT`: AMQP port; 0 picks a free one. */
+  port: number;
+  /** `WARREN_DATA_DIR`: LevelDB directory. */
+  dataDir: string;
+  /** `WARREN_LOG_LEVEL`: the most verbose level written. */
+  logLevel: LogLevel;
+  /** `WARREN_MAX_CONNECTIONS`: most concurrent client connections; 0 = unlimited. */
+  maxConnections: number;
+  /** `WARREN_MEMORY_HIGH_WATERMARK`: memory alarm threshold, a fraction of RAM (≤ 1) or a number of bytes (> 1). */
+  memoryHighWatermark: number;
+  /** `WARREN_CONSUMER_TIMEOUT_MS`: an unacked delivery older than this closes its channel with 406. */
+  consumerTimeoutMs: number;
+  /** `WARREN_MAX_MESSAGE_SIZE`: largest message body accepted (406 above it). */
+  maxMessageSize: number;
+  /** `WARREN_MAX_QUEUES_PER_VHOST`: most queues per virtual host; 0 = unlimited. */
+  maxQueuesPerVhost: number;
+  /** `WARREN_MANAGEMENT_PORT`: the AMQP port reserved for the admin API; 0 picks a free one. */
+  managementPort: number;
+  /** `WARREN_MANAGEMENT_HOST`: the interface the admin API's AMQP port binds (loopback by default). */
+  managementHost: string;
+}
+
+// One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
+const brokerEnvSchema = z
+  .object({
+    WARREN_AMQP_HOST: listenHostKind().optional(),
+    WARREN_AMQP_PORT: portKind().default(5672),
+    WARREN_DATA_DIR: pathKind().default('./data'),
+    WARREN_LOG_LEVEL: logLevelKind().default('info'),
+    WARREN_MAX_CONNECTIONS: integerKind(0, 1_000_000).default(0),
+    WARREN_MEMORY_HIGH_WATERMARK: fractionOrCountKind().default(0.4),
+    WARREN_CONSUMER_TIMEOUT_MS: integerKind(1, 2 ** 31 - 1).default(30 * 60 * 1000),
+    WARREN_MAX_MESSAGE_SIZE: integerKind(1, 512 * 1024 * 1024).default(16 * 1024 * 1024),
+    WARREN_MAX_QUEUES_PER_VHOST: integerKind(0, 10_000_000).default(0),
+    WARREN_MANAGEMENT_PORT: portKind().default(15673),
+    WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
+  })
+  .transform((vars): BrokerEnv => ({
+    host: vars.WARREN_AMQP_HOST,
+    port: vars.WARREN_AMQP_PORT,
+    dataDir: vars.WARREN_DATA_DIR,
+    logLevel: vars.WARREN_LOG_LEVEL,
+    maxConnections: vars.WARREN_MAX_CONNECTIONS,
+    memoryHighWatermark: vars.WARREN_MEMORY_HIGH_WATERMARK,
+    consumerTimeoutMs: vars.WARREN_CONSUMER_TIMEOUT_MS,
+    maxMessageSize: vars.WARREN_MAX_MESSAGE_SIZE,
+    maxQueuesPerVhost: vars.WARREN_MAX_QUEUES_PER_VHOST,
+    managementPort: vars.WARREN_MANAGEMENT_PORT,
+    managementHost: vars.WARREN_MANAGEMENT_HOST,
+  }));
+
+/** The broker's environment settings when no variable is set. */
+export const DEFAULT_BROKER_ENV: Readonly<BrokerEnv> = Object.freeze(brokerEnvSchema.parse({}));
+
+/** Reads the broker's `WARREN_*` variables; throws ConfigError naming each bad one. */
+export function loadBrokerEnv(env: NodeJS.ProcessEnv = process.env): BrokerEnv {
+  return parseEnv(brokerEnvSchema, env);
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { LOG_LEVELS } from './log-level.js';
+
+// The kinds of value a `WARREN_*` variable can hold. Every app parses a kind the same way, so `WARREN_AMQP_PORT`
+// and `WARREN_HTTP_PORT` accept exactly the same strings. Numbers are decimal digits only: no sign, spaces, hex
+// (`0x50`), exponent or empty string, which `Number()` would silently accept.
+
+const DIGITS = /^\d+$/;
+const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
+const HOST = /^[A-Za-z0-9.:_%-]+$/;
+
+/** An integer from `min` to `max`, written in decimal digits. */
+export function integerKind(min: number, max: number, what = `an integer from ${min} to ${max}`) {
+  const message = `must be ${what}`;
+  return z.string().regex(DIGITS, message).transform(Number).pipe(z.number().min(min, message).max(max, message));
+}
+
+/** A TCP port, 0–65535 (0 picks a free one). */
+export const portKind = () => integerKind(0, 65535, 'a port: decimal digits from 0 to 65535 (0 picks a free port)');
+
+/** A fraction of a whole in (0, 1], or a whole number above 1 (the memory watermark: share of RAM or bytes). */
+export const fractionOrCountKind = () => {
+  const message = 'must be a fraction in (0, 1] or a whole number above 1';
+  return z
+    .string()
+    .regex(DECIMAL, message)
+    .transform(Number)
+    .pipe(z.number().refine((value) => value > 0 && (value <= 1 || Number.isInteger(value)), message));
+};
+
+/** One of LOG_LEVELS, in any case. */
+export const logLevelKind = () =>
+  z
+    .string()
+    .transform((text) => text.toLowerCase())
+    .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }));
+
+/** A host name or an IPv4/IPv6 address (with an optional `%zone`). */
+export const hostKind = () => z.string().regex(HOST, 'must be a host name or IP address');
+
+/** A bind address where the empty string means every interface (IPv4 and IPv6). */
+export const listenHostKind = () =>
+  z
+    .string()
+    .refine((text) => text === '' || HOST.test(text), 'must be a host name or IP address (empty: every interface)')
+    .transform((text) => (text === '' ? undefined : text));
+
+/** A file system path; blank is refused rather than meaning the working directory. */
+export const pathKind = () => z.string().trim().min(1, 'must be a path, not blank');
+
+/** An `amqp://` or `amqps://` URL. */
+export const amqpUrlKind = () => z.string().refine(isAmqpUrl, 'must be an amqp:// or amqps:// URL');
+
+function isAmqpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'amqp:' || url.protocol === 'amqps:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}

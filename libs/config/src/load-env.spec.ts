@@ -1,0 +1,113 @@
+import { loadAdminConfig } from './admin-env.js';
+import { DEFAULT_BROKER_ENV, loadBrokerEnv } from './broker-env.js';
+import { ConfigError } from './config-error.js';
+
+describe('loadBrokerEnv', () => {
+  it('uses the README defaults when nothing is set', () => {
+    expect(loadBrokerEnv({})).toEqual({
+      host: undefined,
+      port: 5672,
+      dataDir: './data',
+      logLevel: 'info',
+      maxConnections: 0,
+      memoryHighWatermark: 0.4,
+      consumerTimeoutMs: 1_800_000,
+      maxMessageSize: 16_777_216,
+      maxQueuesPerVhost: 0,
+      managementPort: 15673,
+      managementHost: '127.0.0.1',
+    });
+    expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
+  });
+
+  it('reads every variable and ignores the rest of the environment', () => {
+    expect(
+      loadBrokerEnv({
+        PATH: '/usr/bin',
+        WARREN_HTTP_PORT: 'not read by the broker',
+        WARREN_AMQP_HOST: '::',
+        WARREN_AMQP_PORT: '5673',
+        WARREN_DATA_DIR: '/var/lib/warren',
+        WARREN_LOG_LEVEL: 'debug',
+        WARREN_MAX_CONNECTIONS: '100',
+        WARREN_MEMORY_HIGH_WATERMARK: '0.5',
+        WARREN_CONSUMER_TIMEOUT_MS: '60000',
+        WARREN_MAX_MESSAGE_SIZE: '1048576',
+        WARREN_MAX_QUEUES_PER_VHOST: '500',
+        WARREN_MANAGEMENT_PORT: '0',
+        WARREN_MANAGEMENT_HOST: '::1',
+      }),
+    ).toEqual({
+      host: '::',
+      port: 5673,
+      dataDir: '/var/lib/warren',
+      logLevel: 'debug',
+      maxConnections: 100,
+      memoryHighWatermark: 0.5,
+      consumerTimeoutMs: 60000,
+      maxMessageSize: 1048576,
+      maxQueuesPerVhost: 500,
+      managementPort: 0,
+      managementHost: '::1',
+    });
+  });
+
+  it.each([
+    ['WARREN_AMQP_HOST', 'bad host!'],
+    ['WARREN_DATA_DIR', ''],
+    ['WARREN_LOG_LEVEL', 'chatty'],
+    ['WARREN_MAX_CONNECTIONS', '-1'],
+    ['WARREN_MEMORY_HIGH_WATERMARK', '2.5'],
+    ['WARREN_CONSUMER_TIMEOUT_MS', '0'],
+    ['WARREN_MAX_MESSAGE_SIZE', ''],
+    ['WARREN_MAX_QUEUES_PER_VHOST', '1e3'],
+    ['WARREN_MANAGEMENT_HOST', ''],
+  ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
+    expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);
+    expect(() => loadBrokerEnv({ [name]: value })).toThrow(`got ${JSON.stringify(value)}`);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadBrokerEnv({ WARREN_AMQP_PORT: 'x', WARREN_LOG_LEVEL: 'y' })).toThrow(/WARREN_AMQP_PORT.*; WARREN_LOG_LEVEL/);
+  });
+});
+
+describe('loadAdminConfig', () => {
+  it('uses the README defaults when nothing is set', () => {
+    expect(loadAdminConfig({})).toEqual({ host: '127.0.0.1', port: 15672, brokerUrl: 'amqp://guest:guest@127.0.0.1:5672' });
+  });
+
+  it('reads every variable', () => {
+    expect(loadAdminConfig({ WARREN_HTTP_HOST: '0.0.0.0', WARREN_HTTP_PORT: '0', WARREN_BROKER_URL: 'amqps://b.example/' })).toEqual({
+      host: '0.0.0.0',
+      port: 0,
+      brokerUrl: 'amqps://b.example/',
+    });
+  });
+
+  it('never echoes the broker URL, which may carry a password', () => {
+    expect(() => loadAdminConfig({ WARREN_BROKER_URL: 'http://admin:s3cret@host' })).toThrow('WARREN_BROKER_URL');
+    expect(() => loadAdminConfig({ WARREN_BROKER_URL: 'http://admin:s3cret@host' })).not.toThrow(/s3cret/);
+  });
+});
+
+// The same port rules for every port variable of every app (the admin API used to take '' as 0 and 0x50 as 80).
+describe.each([
+  ['WARREN_AMQP_PORT', (env: NodeJS.ProcessEnv) => loadBrokerEnv(env).port],
+  ['WARREN_MANAGEMENT_PORT', (env: NodeJS.ProcessEnv) => loadBrokerEnv(env).managementPort],
+  ['WARREN_HTTP_PORT', (env: NodeJS.ProcessEnv) => loadAdminConfig(env).port],
+])('%s', (name, read) => {
+  it.each([
+    ['80', 80],
+    ['0', 0],
+    ['65535', 65535],
+  ])('takes %j as %d', (value, expected) => {
+    expect(read({ [name]: value })).toBe(expected);
+  });
+
+  it.each(['', '0x50', '65536', '-1', ' 80', '80 ', '8e1'])('rejects %j naming the variable', (value) => {
+    expect(() => read({ [name]: value })).toThrow(ConfigError);
+    expect(() => read({ [name]: value })).toThrow(name);
+  });
+});
