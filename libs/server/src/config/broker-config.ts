@@ -32,6 +32,8 @@ export interface BrokerConfig {
   maxMessageSize: number;
   /** Most concurrent client connections; 0 = unlimited. */
   maxConnections: number;
+  /** Most open client sockets (refused past it, before any AMQP byte); 0 = derived from the fd limit at start-up. */
+  maxSockets: number;
   /** `level`: LevelDB under dataDir; `memory`: in-process maps (tests, transient deployments). */
   storage: 'level' | 'memory';
   /** After a storage fault, how often to try reopening the store. */
@@ -65,6 +67,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   closeTimeoutMs: 1000,
   maxMessageSize: 16 * 1024 * 1024,
   maxConnections: 0,
+  maxSockets: 0,
   storage: 'level',
   storageRetryMs: 1000,
   memoryHighWatermark: 0.4,
@@ -128,5 +131,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerC
     dataDir: dataDir ?? DEFAULT_CONFIG.dataDir,
     logLevel: logLevel as LogLevel,
     maxConnections: integer(env, 'WARREN_MAX_CONNECTIONS', DEFAULT_CONFIG.maxConnections, 0, 1_000_000),
+    maxSockets: integer(env, 'WARREN_MAX_SOCKETS', DEFAULT_CONFIG.maxSockets, 0, 10_000_000),
+    resourceCheckMs: integer(env, 'WARREN_RESOURCE_CHECK_MS', DEFAULT_CONFIG.resourceCheckMs, 1, 3_600_000),
   };
 }

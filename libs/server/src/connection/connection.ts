@@ -1,6 +1,15 @@
 import type { Socket } from 'node:net';
 import { FRAME_MIN_SIZE, FrameDecoder, PROTOCOL_HEADER, ReplyCode, type FieldTable, type FrameSink, type Method } from '@app/codec';
-import { ChannelError, ConnectionError, replyText, type BrokerCore, type MessageOrigin, type VirtualHost } from '@app/broker-core';
+import {
+  ChannelError,
+  ConnectionError,
+  describeError,
+  replyText,
+  runGuarded,
+  type BrokerCore,
+  type MessageOrigin,
+  type VirtualHost,
+} from '@app/broker-core';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { BrokerLogger } from '../logger.js';
 import { FrameWriter } from '../net/frame-writer.js';
@@ -69,10 +78,14 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     this.writer = new FrameWriter(socket);
     this.writer.beforeFlush = () => this.flushConfirms();
     this.decoder = new FrameDecoder(this, FRAME_MIN_SIZE);
-    this.heartbeats = new HeartbeatMonitor(this.writer, () => {
-      services.logger.info(`connection ${this.name}: missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
-      this.destroy();
-    });
+    this.heartbeats = new HeartbeatMonitor(
+      this.writer,
+      () => {
+        services.logger.info(`connection ${this.name}: missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
+        this.destroy();
+      },
+      this.reportError,
+    );
     this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -81,8 +94,18 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     socket.on('close', () => this.onSocketClosed());
     this.handshakeTimer = setTimeout(() => {
       services.logger.info(`connection ${this.name}: handshake timed out`);
-      this.destroy();
+      this.destroyGuarded('handshake timeout');
     }, services.config.handshakeTimeoutMs);
+  }
+
+  /** Logs what a timer of this connection threw; the broker and the other connections carry on. */
+  private readonly reportError = (task: string, error: unknown): void => {
+    this.services.logger.error(`connection ${this.name}: ${task} failed: ${describeError(error)}`);
+  };
+
+  /** destroy() from a timer: what it throws (releasing channels requeues messages) is logged, not fatal. */
+  private destroyGuarded(task: string): void {
+    runGuarded(task, () => this.destroy(), this.reportError);
   }
 
   private originRecord?: MessageOrigin;
@@ -292,7 +315,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       });
     }
     // Dropping the socket later slows down password guessing (RabbitMQ waits about 3 s).
-    this.closeTimer = setTimeout(() => this.destroy(), this.services.config.authFailureDelayMs);
+    this.closeTimer = setTimeout(() => this.destroyGuarded('close after failed login'), this.services.config.authFailureDelayMs);
   }
 
   private tuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
@@ -366,7 +389,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       failingMethodId: methodId,
     });
     this.writer.flush();
-    this.closeTimer = setTimeout(() => this.destroy(), isHandshakeDone ? this.services.config.closeTimeoutMs : 100);
+    this.closeTimer = setTimeout(() => this.destroyGuarded('close timeout'), isHandshakeDone ? this.services.config.closeTimeoutMs : 100);
   }
 
   private onMethodWhileClosing(channelId: number, method: Method): void {
