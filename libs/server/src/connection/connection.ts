@@ -69,6 +69,8 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   private readonly dirtyConfirms = new Set<PublishConfirms>();
   private handshakeTimer?: NodeJS.Timeout;
   private closeTimer?: NodeJS.Timeout;
+  /** The client sent `connection.close` (rather than the server): the client closes the socket after close-ok. */
+  private isClosedByClient = false;
 
   constructor(
     readonly socket: Socket,
@@ -244,8 +246,12 @@ export class AmqpConnection implements FrameSink, ChannelHost {
             this.releaseAll();
             this.writer.writeMethod(0, { name: 'connection.close-ok', classId: 10, methodId: 51 });
             this.state = 'closing';
+            this.isClosedByClient = true;
             this.writer.flush();
-            this.socket.end();
+            // As RabbitMQ does, the client closes the socket once it has close-ok ('close' then ends this connection),
+            // so a second connection.close already on its way (concurrent close calls in a client) still gets its
+            // close-ok. A client that keeps the socket open is dropped after the close timeout.
+            this.closeTimer = setTimeout(() => this.destroyGuarded('close timeout'), this.services.config.closeTimeoutMs);
             return;
           case 'connection.update-secret':
             // RabbitMQ's internal user store accepts any new secret; only token backends use it.
@@ -393,12 +399,14 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   }
 
   private onMethodWhileClosing(channelId: number, method: Method): void {
-    if (channelId !== 0) return;
+    if (channelId !== 0 || this.state === 'closed') return;
     if (method.name === 'connection.close-ok') return this.destroy();
     if (method.name === 'connection.close') {
       this.writer.writeMethod(0, { name: 'connection.close-ok', classId: 10, methodId: 51 });
       this.writer.flush();
-      this.destroy();
+      // After the server's own close, the client's crossing close completes the handshake; after the client's close,
+      // every further close is answered alike and the client still closes the socket.
+      if (!this.isClosedByClient) this.destroy();
     }
   }
 
