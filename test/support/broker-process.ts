@@ -1,4 +1,4 @@
-import { spawnSourceProcess, type SourceProcess } from './source-process.js';
+import { spawnSourceProcess, type SourceProcess, type SourceProcessOptions } from './source-process.js';
 
 /** A broker running in a child process, straight from the TypeScript sources. */
 export interface BrokerProcess extends SourceProcess {
@@ -7,13 +7,12 @@ export interface BrokerProcess extends SourceProcess {
 }
 
 /** Runs apps/broker/src/main.ts in a child process, as `npm run dev:broker` does, with extra env. */
-export function spawnBrokerProcess(env: Record<string, string>): BrokerProcess {
-  const process = spawnSourceProcess('apps/broker/src/main.ts', {
-    WARREN_LOG_LEVEL: 'warn',
-    WARREN_AMQP_HOST: '127.0.0.1',
-    WARREN_AMQP_PORT: '0',
-    ...env,
-  });
+export function spawnBrokerProcess(env: Record<string, string>, options: SourceProcessOptions = {}): BrokerProcess {
+  const process = spawnSourceProcess(
+    'apps/broker/src/main.ts',
+    { WARREN_LOG_LEVEL: 'warn', WARREN_AMQP_HOST: '127.0.0.1', WARREN_AMQP_PORT: '0', ...env },
+    options,
+  );
   return {
     ...process,
     async port(timeoutMs = 30_000) {

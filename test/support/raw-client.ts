@@ -5,7 +5,7 @@ import { waitFor } from './wait-for.js';
 /** A frame the raw client received. */
 export type ReceivedFrame =
   | { type: 'method'; channel: number; method: Method }
-  | { type: 'header'; channel: number; bodySize: number }
+  | { type: 'header'; channel: number; bodySize: number; properties: Buffer }
   | { type: 'body'; channel: number; payload: Buffer }
   | { type: 'heartbeat'; channel: number };
 
@@ -24,7 +24,8 @@ export class RawClient {
     this.decoder = new FrameDecoder(
       {
         onMethod: (channel, method) => this.frames.push({ type: 'method', channel, method }),
-        onHeader: (channel, _classId, bodySize) => this.frames.push({ type: 'header', channel, bodySize }),
+        onHeader: (channel, _classId, bodySize, properties) =>
+          this.frames.push({ type: 'header', channel, bodySize, properties: Buffer.from(properties) }),
         onBody: (channel, payload) => this.frames.push({ type: 'body', channel, payload: Buffer.from(payload) }),
         onHeartbeat: (channel) => this.frames.push({ type: 'heartbeat', channel }),
       },

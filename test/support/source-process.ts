@@ -12,10 +12,22 @@ export interface SourceProcess {
   waitForLine(pattern: RegExp, what: string, timeoutMs: number): Promise<string>;
 }
 
+/** How to run the child beyond its environment. */
+export interface SourceProcessOptions {
+  /** Soft limit on open file descriptors (`ulimit -n`), set by a shell that then execs node. */
+  fdLimit?: number;
+}
+
 /** Runs `entry` (a `.ts` file) with the test TypeScript hooks and extra env, capturing its output. */
-export function spawnSourceProcess(entry: string, env: Record<string, string>): SourceProcess {
+export function spawnSourceProcess(entry: string, env: Record<string, string>, options: SourceProcessOptions = {}): SourceProcess {
   let output = '';
-  const child = spawn(process.execPath, ['--import', './test/support/register-ts.mjs', entry], {
+  const nodeArgs = ['--import', './test/support/register-ts.mjs', entry];
+  const [command, args] =
+    options.fdLimit === undefined
+      ? [process.execPath, nodeArgs]
+      : // exec keeps one process, so the child's pid, signals and exit code are node's own.
+        ['sh', ['-c', `ulimit -n ${options.fdLimit} && exec "$@"`, 'sh', process.execPath, ...nodeArgs]];
+  const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
 import type { MetadataRecord } from '@app/storage';
 import { StorageError } from '@app/storage';
 import { UserStore } from './auth/user-store.js';
+import { reportToStderr, type BackgroundErrorReporter } from './background-task.js';
 import { BrokerStorage } from './persistence/broker-storage.js';
 import { VirtualHost } from './vhost/virtual-host.js';
 
@@ -11,6 +12,8 @@ import { VirtualHost } from './vhost/virtual-host.js';
 export class BrokerCore {
   readonly users = new UserStore();
   private readonly vhosts = new Map<string, VirtualHost>();
+  /** Where errors thrown by timers of the core (queue expiry and TTL, delayed messages) are reported. */
+  reportError: BackgroundErrorReporter = reportToStderr;
 
   constructor() {
     this.addVhost('/');
@@ -20,7 +23,7 @@ export class BrokerCore {
   addVhost(name: string): VirtualHost {
     let vhost = this.vhosts.get(name);
     if (!vhost) {
-      vhost = new VirtualHost(name);
+      vhost = new VirtualHost(name, (task, error) => this.reportError(task, error));
       this.vhosts.set(name, vhost);
     }
     return vhost;

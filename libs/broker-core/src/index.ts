@@ -1,4 +1,5 @@
 export * from './amqp-error.js';
+export * from './background-task.js';
 export * from './auth/user-store.js';
 export * from './broker-core.js';
 export * from './queue/consumer.js';

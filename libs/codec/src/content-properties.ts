@@ -3,7 +3,7 @@ import { CLASS_BASIC, FRAME_END, FRAME_HEADER, ReplyCode } from './generated/con
 import { readTableFrom } from './field-table-reader.js';
 import { fieldTableSize, writeFieldTable, type FieldTable } from './field-table.js';
 import { ReaderContext, WireReader } from './wire-reader.js';
-import { shortstrSize, writeLonglong, writeShortstr } from './wire-writer.js';
+import { shortstrSize, writeLonglong, writeLonglongExact, writeShortstr } from './wire-writer.js';
 
 /** The 14 content properties of class basic; an absent (undefined) property is not sent. */
 export interface BasicProperties {
@@ -16,8 +16,11 @@ export interface BasicProperties {
   replyTo?: string;
   expiration?: string;
   messageId?: string;
-  /** Seconds since the epoch (AMQP timestamp, a uint64). */
-  timestamp?: number;
+  /**
+   * Seconds since the epoch (AMQP timestamp, a uint64): a number up to 2^53-1, a bigint above, so every value a
+   * client sends round-trips exactly (RabbitMQ carries any uint64).
+   */
+  timestamp?: number | bigint;
   type?: string;
   userId?: string;
   appId?: string;
@@ -110,7 +113,7 @@ export function writeProperties(target: Buffer, offset: number, p: BasicProperti
   }
   if (p.timestamp != null) {
     flags |= TIMESTAMP;
-    o = writeLonglong(target, o, p.timestamp);
+    o = writeLonglongExact(target, o, p.timestamp);
   }
   if (p.type != null) {
     flags |= TYPE;
@@ -158,7 +161,7 @@ export function decodeProperties(raw: Buffer, start = 0, end = raw.length): Basi
     if (flags & REPLY_TO) p.replyTo = r.shortstr();
     if (flags & EXPIRATION) p.expiration = r.shortstr();
     if (flags & MESSAGE_ID) p.messageId = r.shortstr();
-    if (flags & TIMESTAMP) p.timestamp = r.longlong();
+    if (flags & TIMESTAMP) p.timestamp = r.longlongExact();
     if (flags & TYPE) p.type = r.shortstr();
     if (flags & USER_ID) p.userId = r.shortstr();
     if (flags & APP_ID) p.appId = r.shortstr();

@@ -89,6 +89,19 @@ export class WireReader {
     return high * TWO_POW_32 + this.buf.readUInt32BE(p + 4);
   }
 
+  /**
+   * Reads an unsigned 64-bit integer exactly: a number up to 2^53-1, a bigint above (Go's amqp091 sends timestamps
+   * of `time.Unix(rand.Int63())`). For values that are not counters, where a BigInt now and then costs nothing.
+   */
+  longlongExact(): number | bigint {
+    const p = this.pos;
+    if (p + 8 > this.end) this.truncated();
+    this.pos = p + 8;
+    const high = this.buf.readUInt32BE(p);
+    if (high > MAX_SAFE_HIGH) return this.buf.readBigUInt64BE(p);
+    return high * TWO_POW_32 + this.buf.readUInt32BE(p + 4);
+  }
+
   /** Reads a shortstr as UTF-8; invalid UTF-8 is a FRAME_ERROR (501), as RabbitMQ treats it. */
   shortstr(): string {
     const p = this.pos;

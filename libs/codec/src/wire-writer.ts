@@ -48,6 +48,15 @@ export function writeLonglong(target: Buffer, offset: number, value: number): nu
   return target.writeUInt32BE(value >>> 0, offset + 4);
 }
 
+/** Writes an unsigned 64-bit integer given as a number (see writeLonglong) or a bigint in [0, 2^64-1] (else 502). */
+export function writeLonglongExact(target: Buffer, offset: number, value: number | bigint): number {
+  if (typeof value === 'number') return writeLonglong(target, offset, value);
+  if (value < 0n || value > 0xffff_ffff_ffff_ffffn) {
+    throw new CodecError(ReplyCode.SYNTAX_ERROR, `SYNTAX_ERROR - longlong value ${value} is not an integer in [0, 2^64-1]`);
+  }
+  return target.writeBigUInt64BE(value, offset);
+}
+
 function shortstrTooLong(length: number): CodecError {
   return new CodecError(ReplyCode.SYNTAX_ERROR, `SYNTAX_ERROR - shortstr of ${length} bytes exceeds 255`);
 }

@@ -27,6 +27,10 @@ export interface BrokerEnv {
   managementPort: number;
   /** `WARREN_MANAGEMENT_HOST`: the interface the admin API's AMQP port binds (loopback by default). */
   managementHost: string;
+  /** `WARREN_MAX_SOCKETS`: most open client sockets (refused past it, before any AMQP byte); 0 = from the fd limit. */
+  maxSockets: number;
+  /** `WARREN_RESOURCE_CHECK_MS`: how often memory and disk are checked. */
+  resourceCheckMs: number;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -43,6 +47,8 @@ const brokerEnvSchema = z
     WARREN_MAX_QUEUES_PER_VHOST: integerKind(0, 10_000_000).default(0),
     WARREN_MANAGEMENT_PORT: portKind().default(15673),
     WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
+    WARREN_MAX_SOCKETS: integerKind(0, 10_000_000).default(0),
+    WARREN_RESOURCE_CHECK_MS: integerKind(1, 3_600_000).default(1000),
   })
   .transform((vars): BrokerEnv => ({
     host: vars.WARREN_AMQP_HOST,
@@ -56,6 +62,8 @@ const brokerEnvSchema = z
     maxQueuesPerVhost: vars.WARREN_MAX_QUEUES_PER_VHOST,
     managementPort: vars.WARREN_MANAGEMENT_PORT,
     managementHost: vars.WARREN_MANAGEMENT_HOST,
+    maxSockets: vars.WARREN_MAX_SOCKETS,
+    resourceCheckMs: vars.WARREN_RESOURCE_CHECK_MS,
   }));
 
 /** The broker's environment settings when no variable is set. */

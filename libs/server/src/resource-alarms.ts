@@ -15,12 +15,16 @@ export class ResourceAlarms {
   private readonly state: AlarmState = { memory: false, disk: false };
   private timer?: NodeJS.Timeout;
   private memoryLimitBytes: number;
+  /** Whether the last check failed: a failure is reported once, not on every tick until it clears. */
+  private isFailing = false;
 
+  /** @param onError hears a check that failed (say EMFILE while reading memory use); the alarms stay as they were. */
   constructor(
     memoryHighWatermark: number,
     private readonly diskFreeLimitBytes: number,
     private readonly dataDir: string | undefined,
     private readonly onChange: (state: AlarmState) => void,
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {
     this.memoryLimitBytes = ResourceAlarms.toBytes(memoryHighWatermark);
   }
@@ -48,7 +52,8 @@ export class ResourceAlarms {
 
   /** Starts periodic checks. */
   start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.check(), intervalMs);
+    // A rejection escaping a timer would be an unhandled rejection, which ends the process.
+    this.timer = setInterval(() => void this.check().catch(() => undefined), intervalMs);
     this.timer.unref();
   }
 
@@ -57,9 +62,18 @@ export class ResourceAlarms {
     clearInterval(this.timer);
   }
 
-  /** Checks both resources now. */
+  /** Checks both resources now; a check that cannot read memory use reports it and changes nothing. */
   async check(): Promise<void> {
-    const memory = process.memoryUsage.rss() > this.memoryLimitBytes;
+    let memory: boolean;
+    try {
+      // Reads /proc/self/stat on Linux, so it throws EMFILE when the process is out of file descriptors.
+      memory = process.memoryUsage.rss() > this.memoryLimitBytes;
+    } catch (error) {
+      if (!this.isFailing) this.onError(error);
+      this.isFailing = true;
+      return;
+    }
+    this.isFailing = false;
     let disk = false;
     if (this.dataDir) {
       try {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { BrokerCore, BrokerStorage } from '@app/broker-core';
+import { BrokerCore, BrokerStorage, describeError, runGuarded } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
@@ -8,6 +8,7 @@ import { createBrokerLogger, type BrokerLogger } from './logger.js';
 import { openConfiguredStorage, type DurableStorageOpener } from './open-broker-storage.js';
 import { ManagementService } from './management/management-service.js';
 import { AmqpListener } from './net/amqp-listener.js';
+import { FALLBACK_FD_LIMIT, readFdLimit, socketBudget } from './net/socket-budget.js';
 import { ResourceAlarms, type AlarmState } from './resource-alarms.js';
 
 /**
@@ -42,7 +43,13 @@ export class WarrenBroker {
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     this.logger = logger ?? createBrokerLogger(this.config.logLevel);
-    this.listener = new AmqpListener((socket) => this.accept(socket));
+    this.listener = new AmqpListener((socket) => this.accept(socket), this.logger);
+    this.core.reportError = (task, error) => this.reportError(task, error);
+  }
+
+  /** A timer or background task threw: log it; the task keeps going and the broker keeps serving. */
+  private reportError(task: string, error: unknown): void {
+    this.logger.error({ task, err: describeError(error) }, `${task} failed`);
   }
 
   /** The port the AMQP listener is bound to (useful with port 0). */
@@ -68,12 +75,20 @@ export class WarrenBroker {
       await this.core.users.addDefaultGuest();
       await this.startMonitors();
       await (this.management = new ManagementService(this, this.logger)).start();
-      this.boundPort = await this.listener.listen(this.config.port, this.config.host);
+      this.boundPort = await this.listener.listen(this.config.port, this.config.host, this.socketLimit());
     } catch (error) {
       this.isStarted = false;
       await this.closeStorage?.();
       throw error;
     }
+  }
+
+  /** `maxSockets`, or the budget left by the process's file descriptor limit (read once, here at start-up). */
+  private socketLimit(): number {
+    if (this.config.maxSockets > 0) return this.config.maxSockets;
+    const fdLimit = readFdLimit();
+    if (fdLimit === undefined) this.logger.warn(`cannot read the file descriptor limit; assuming ${FALLBACK_FD_LIMIT}`);
+    return socketBudget(fdLimit ?? FALLBACK_FD_LIMIT);
   }
 
   /** The resource alarms in force, for health checks and the admin API's overview. */
@@ -88,21 +103,34 @@ export class WarrenBroker {
 
   private async startMonitors(): Promise<void> {
     const dataDir = this.config.storage === 'level' ? resolve(this.config.dataDir) : undefined;
-    this.alarms = new ResourceAlarms(this.config.memoryHighWatermark, this.config.diskFreeLimitBytes, dataDir, (state) => {
-      const reasons = [state.memory ? 'low on memory' : '', state.disk ? 'low on disk' : ''].filter(Boolean);
-      this.blockReason = reasons.length > 0 ? reasons.join(', ') : undefined;
-      if (this.blockReason)
-        this.logger.warn({ memory: state.memory, disk: state.disk }, `resource alarm: ${this.blockReason}; blocking publishers`);
-      else this.logger.warn('resource alarms cleared');
-      for (const connection of this.connections) connection.setFlow(this.blockReason);
-    });
+    this.alarms = new ResourceAlarms(
+      this.config.memoryHighWatermark,
+      this.config.diskFreeLimitBytes,
+      dataDir,
+      (state) => {
+        const reasons = [state.memory ? 'low on memory' : '', state.disk ? 'low on disk' : ''].filter(Boolean);
+        this.blockReason = reasons.length > 0 ? reasons.join(', ') : undefined;
+        if (this.blockReason)
+          this.logger.warn({ memory: state.memory, disk: state.disk }, `resource alarm: ${this.blockReason}; blocking publishers`);
+        else this.logger.warn('resource alarms cleared');
+        for (const connection of this.connections) connection.setFlow(this.blockReason);
+      },
+      (error) => this.logger.warn({ err: describeError(error) }, 'resource check failed; alarms unchanged until it succeeds'),
+    );
     // The first check runs before the listener opens, so a broker that starts short of memory or disk blocks
     // publishers from the first connection on.
     await this.alarms.check();
     this.alarms.start(this.config.resourceCheckMs);
     this.consumerTimeoutTimer = setInterval(() => {
       const now = Date.now();
-      for (const connection of this.connections) connection.checkConsumerTimeouts(now, this.config.consumerTimeoutMs);
+      // One connection's failure must not stop the sweep for the others, nor this timer.
+      for (const connection of this.connections) {
+        runGuarded(
+          'consumer timeout check',
+          () => connection.checkConsumerTimeouts(now, this.config.consumerTimeoutMs),
+          this.reportError.bind(this),
+        );
+      }
     }, this.config.consumerTimeoutCheckMs);
     this.consumerTimeoutTimer.unref();
   }
@@ -126,13 +154,19 @@ export class WarrenBroker {
       // Closed meanwhile (a reopen was in flight): stop, or a failing reopen of the closed store retries forever.
       if (!this.isStarted) return;
       this.reopenTimer = setTimeout(() => {
-        storage.messages.reopen().then(
-          () => {
-            this.reopenTimer = undefined;
-            this.logger.info('storage reopened');
-          },
-          () => retry(),
-        );
+        // A synchronous throw from reopen() becomes a rejection, so it retries like a failed reopen.
+        Promise.resolve()
+          .then(() => storage.messages.reopen())
+          .then(
+            () => {
+              this.reopenTimer = undefined;
+              this.logger.info('storage reopened');
+            },
+            (error: unknown) => {
+              this.logger.debug(`storage reopen failed: ${describeError(error)}`);
+              retry();
+            },
+          );
       }, this.config.storageRetryMs);
       this.reopenTimer.unref();
     };

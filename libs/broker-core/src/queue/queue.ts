@@ -1,4 +1,5 @@
 import { propertiesSize, writeProperties, type FieldTable } from '@app/codec';
+import { runGuarded, type BackgroundErrorReporter } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
@@ -24,6 +25,8 @@ export interface QueueHooks {
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
   /** `x-expires` ran out: the queue was unused for its whole lifetime setting. */
   expired(queue: Queue): void;
+  /** A timer of the queue (expiry, TTL) threw; the queue keeps serving. */
+  reportError: BackgroundErrorReporter;
 }
 
 /** The declared shape of a queue, as `queue.declare` carries it. */
@@ -280,7 +283,10 @@ export class Queue {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (this.consumerList.length > 0) return;
-    this.idleTimer = setTimeout(() => this.hooks?.expired(this), expires);
+    this.idleTimer = setTimeout(
+      () => runGuarded(`queue '${this.name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
+      expires,
+    );
     this.idleTimer.unref();
   }
 
@@ -375,10 +381,16 @@ export class Queue {
     this.expiryTimer = setTimeout(
       () => {
         this.expiryTimer = undefined;
-        this.expireHead(Date.now());
         this.expiryAt = 0;
-        this.scheduleExpiry();
-        this.dispatch();
+        runGuarded(
+          `queue '${this.name}' message TTL`,
+          () => {
+            this.expireHead(Date.now());
+            this.scheduleExpiry();
+            this.dispatch();
+          },
+          this.hooks?.reportError,
+        );
       },
       Math.max(0, head.expiresAt - Date.now() + 1),
     );

@@ -1,5 +1,6 @@
 import type { Exchange } from '@app/routing';
 import type { MessageStore } from '@app/storage';
+import { runGuarded, type BackgroundErrorReporter } from '../background-task.js';
 import { Message } from '../queue/message.js';
 import type { Queue } from '../queue/queue.js';
 
@@ -22,6 +23,7 @@ export class DelayedMessages {
     private readonly vhost: string,
     private readonly route: (exchange: Exchange<Queue>, routingKey: string, message: Message) => void,
     private readonly lookup: (name: string) => Exchange<Queue> | undefined,
+    private readonly reportError?: BackgroundErrorReporter,
   ) {}
 
   /** The storage id of an exchange's delayed messages. */
@@ -96,9 +98,15 @@ export class DelayedMessages {
       timer: setTimeout(
         () => {
           this.pending.delete(pending);
-          // The exchange may have been deleted (and even re-declared) meanwhile: the message went with the exchange it
-          // was published to, as in RabbitMQ's plugin, so only that same exchange object may route it.
-          if (this.lookup(exchange.name) === exchange) this.route(exchange, routingKey, message);
+          runGuarded(
+            `delayed message on exchange '${exchange.name}'`,
+            () => {
+              // The exchange may have been deleted (and even re-declared) meanwhile: the message went with the exchange
+              // it was published to, as in RabbitMQ's plugin, so only that same exchange object may route it.
+              if (this.lookup(exchange.name) === exchange) this.route(exchange, routingKey, message);
+            },
+            this.reportError,
+          );
           if (storeId && store) store.remove(storeId, [seq]).catch(() => undefined);
         },
         Math.max(0, dueAt - Date.now()),

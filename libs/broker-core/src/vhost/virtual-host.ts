@@ -3,6 +3,7 @@ import { ReplyCode } from '@app/codec';
 import { RoutingError, Topology, type Exchange } from '@app/routing';
 import type { EnqueueEntry, MessageStore, MetadataRecord } from '@app/storage';
 import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
+import { reportToStderr, type BackgroundErrorReporter } from '../background-task.js';
 import type { BrokerStorage, QueueRecord } from '../persistence/broker-storage.js';
 import { TopologyPersistence } from '../persistence/topology-persistence.js';
 import { Message, type QueueEntry } from '../queue/message.js';
@@ -64,14 +65,23 @@ export class VirtualHost implements TopologyTarget {
     expired: (queue) => {
       if (queue.consumerCount === 0) this.removeQueue(queue);
     },
+    reportError: (task, error) => this.reportError(task, error),
   };
 
-  constructor(readonly name: string) {
+  /**
+   * @param reportError where errors thrown by the vhost's timers (queue expiry and TTL, delayed messages) go; they
+   *   are logged and the timers keep going.
+   */
+  constructor(
+    readonly name: string,
+    private readonly reportError: BackgroundErrorReporter = reportToStderr,
+  ) {
     this.topology = new Topology<Queue>(name, undefined, (queueName) => this.queues.get(queueName));
     this.delayed = new DelayedMessages(
       name,
       (exchange, routingKey, message) => void this.routeAndEnqueue(exchange, routingKey, message),
       (exchangeName) => this.topology.getExchange(exchangeName),
+      reportError,
     );
   }
 

@@ -22,6 +22,8 @@ describe('loadConfigFromEnv', () => {
       WARREN_MAX_QUEUES_PER_VHOST: '500',
       WARREN_MANAGEMENT_PORT: '15700',
       WARREN_MANAGEMENT_HOST: '::1',
+      WARREN_MAX_SOCKETS: '900',
+      WARREN_RESOURCE_CHECK_MS: '50',
     });
     expect(config).toMatchObject({
       host: '127.0.0.1',
@@ -35,6 +37,8 @@ describe('loadConfigFromEnv', () => {
       maxQueuesPerVhost: 500,
       managementPort: 15700,
       managementHost: '::1',
+      maxSockets: 900,
+      resourceCheckMs: 50,
     });
   });
 
@@ -50,6 +54,8 @@ describe('loadConfigFromEnv', () => {
     ['WARREN_MEMORY_HIGH_WATERMARK', 'lots'],
     ['WARREN_MAX_MESSAGE_SIZE', '0'],
     ['WARREN_MAX_QUEUES_PER_VHOST', '-5'],
+    ['WARREN_MAX_SOCKETS', 'many'],
+    ['WARREN_RESOURCE_CHECK_MS', '0'],
   ])('rejects %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfigFromEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfigFromEnv({ [name]: value })).toThrow(name);

@@ -29,8 +29,6 @@ export interface BrokerConfig extends BrokerEnv {
   storageRetryMs: number;
   /** Disk alarm: free bytes below this on the data directory's file system block publishers. */
   diskFreeLimitBytes: number;
-  /** How often memory and disk are checked. */
-  resourceCheckMs: number;
   /** How often consumer timeouts are checked. */
   consumerTimeoutCheckMs: number;
 }
@@ -48,7 +46,6 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   storage: 'level',
   storageRetryMs: 1000,
   diskFreeLimitBytes: 50 * 1024 * 1024,
-  resourceCheckMs: 1000,
   consumerTimeoutCheckMs: 60_000,
 };
 

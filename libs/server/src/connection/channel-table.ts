@@ -45,12 +45,12 @@ export class ChannelTable {
     }
     if (!channel) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, "expected 'channel.open'"));
     if (channel.state === 'closing') {
-      // After the server's channel.close, everything but close/close-ok is discarded (AMQP 0-9-1 §4.2.7? channel.close rule).
+      // After the server's channel.close, everything but close/close-ok is discarded (AMQP 0-9-1 channel.close rule).
       if (method.name === 'channel.close-ok') this.channels.delete(channelId);
-      else if (method.name === 'channel.close') {
-        writer.writeMethod(channelId, { name: 'channel.close-ok', classId: 20, methodId: 41 });
-        this.channels.delete(channelId);
-      }
+      // The client's close crossed ours: answer it, but keep the channel until the client's close-ok for our close,
+      // which it still sends (RabbitMQ's channel stays 'closing' until then). Forgetting the channel here made that
+      // close-ok a 504 on an unknown channel, which closed the whole connection.
+      else if (method.name === 'channel.close') writer.writeMethod(channelId, { name: 'channel.close-ok', classId: 20, methodId: 41 });
       return;
     }
     if (channel.isExpectingContent) {

@@ -3,7 +3,9 @@ import { FRAME_MIN_SIZE, FrameDecoder, PROTOCOL_HEADER, ReplyCode, type FieldTab
 import {
   ChannelError,
   ConnectionError,
+  describeError,
   replyText,
+  runGuarded,
   type BrokerCore,
   type MessageOrigin,
   type TopologyActor,
@@ -72,6 +74,8 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   private readonly peer: string;
   /** This connection's logger: the broker's, with `connection`, `peer` and, once known, `user` and `vhost`. */
   private log: BrokerLogger;
+  /** The client sent `connection.close` (rather than the server): the client closes the socket after close-ok. */
+  private isClosedByClient = false;
 
   constructor(
     readonly socket: Socket,
@@ -84,10 +88,14 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     this.writer = new FrameWriter(socket);
     this.writer.beforeFlush = () => this.flushConfirms();
     this.decoder = new FrameDecoder(this, FRAME_MIN_SIZE);
-    this.heartbeats = new HeartbeatMonitor(this.writer, () => {
-      this.log.info({ heartbeatSec: this.heartbeatSec }, 'missed heartbeats from client, closing the socket');
-      this.destroy();
-    });
+    this.heartbeats = new HeartbeatMonitor(
+      this.writer,
+      () => {
+        this.log.info({ heartbeatSec: this.heartbeatSec }, 'missed heartbeats from client, closing the socket');
+        this.destroy();
+      },
+      this.reportError,
+    );
     this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -103,8 +111,18 @@ export class AmqpConnection implements FrameSink, ChannelHost {
         { handshakeTimeoutMs: services.config.handshakeTimeoutMs, state: this.state },
         'handshake timed out, closing the socket',
       );
-      this.destroy();
+      this.destroyGuarded('handshake timeout');
     }, services.config.handshakeTimeoutMs);
+  }
+
+  /** Logs what a timer of this connection threw; the broker and the other connections carry on. */
+  private readonly reportError = (task: string, error: unknown): void => {
+    this.log.error({ task, err: describeError(error) }, `${task} failed`);
+  };
+
+  /** destroy() from a timer: what it throws (releasing channels requeues messages) is logged, not fatal. */
+  private destroyGuarded(task: string): void {
+    runGuarded(task, () => this.destroy(), this.reportError);
   }
 
   private originRecord?: MessageOrigin;
@@ -263,8 +281,12 @@ export class AmqpConnection implements FrameSink, ChannelHost {
             this.releaseAll();
             this.writer.writeMethod(0, { name: 'connection.close-ok', classId: 10, methodId: 51 });
             this.state = 'closing';
+            this.isClosedByClient = true;
             this.writer.flush();
-            this.socket.end();
+            // As RabbitMQ does, the client closes the socket once it has close-ok ('close' then ends this connection),
+            // so a second connection.close already on its way (concurrent close calls in a client) still gets its
+            // close-ok. A client that keeps the socket open is dropped after the close timeout.
+            this.closeTimer = setTimeout(() => this.destroyGuarded('close timeout'), this.services.config.closeTimeoutMs);
             return;
           case 'connection.update-secret':
             // RabbitMQ's internal user store accepts any new secret; only token backends use it.
@@ -337,7 +359,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       });
     }
     // Dropping the socket later slows down password guessing (RabbitMQ waits about 3 s).
-    this.closeTimer = setTimeout(() => this.destroy(), this.services.config.authFailureDelayMs);
+    this.closeTimer = setTimeout(() => this.destroyGuarded('close after failed login'), this.services.config.authFailureDelayMs);
   }
 
   private tuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
@@ -415,16 +437,18 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       failingMethodId: methodId,
     });
     this.writer.flush();
-    this.closeTimer = setTimeout(() => this.destroy(), isHandshakeDone ? this.services.config.closeTimeoutMs : 100);
+    this.closeTimer = setTimeout(() => this.destroyGuarded('close timeout'), isHandshakeDone ? this.services.config.closeTimeoutMs : 100);
   }
 
   private onMethodWhileClosing(channelId: number, method: Method): void {
-    if (channelId !== 0) return;
+    if (channelId !== 0 || this.state === 'closed') return;
     if (method.name === 'connection.close-ok') return this.destroy();
     if (method.name === 'connection.close') {
       this.writer.writeMethod(0, { name: 'connection.close-ok', classId: 10, methodId: 51 });
       this.writer.flush();
-      this.destroy();
+      // After the server's own close, the client's crossing close completes the handshake; after the client's close,
+      // every further close is answered alike and the client still closes the socket.
+      if (!this.isClosedByClient) this.destroy();
     }
   }
 

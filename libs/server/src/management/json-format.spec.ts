@@ -24,6 +24,11 @@ describe('management JSON format', () => {
     });
   });
 
+  it('prints a timestamp past 2^53 as a decimal string (JSON has no 64-bit integers)', () => {
+    expect(JSON.stringify(jsonOfProperties({ timestamp: 2n ** 62n + 1n }))).toBe('{"timestamp":"4611686018427387905"}');
+    expect(jsonOfProperties({ timestamp: 1_700_000_000 })).toEqual({ timestamp: 1_700_000_000 });
+  });
+
   it('reads publish properties from snake_case', () => {
     expect(propertiesOfJson({ delivery_mode: 2, correlation_id: 'c1', headers: { x: 'y' } })).toEqual({
       deliveryMode: 2,

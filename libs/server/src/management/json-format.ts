@@ -57,7 +57,8 @@ export function jsonOfProperties(properties: BasicProperties): Record<string, un
   for (const [camel, snake] of PROPERTY_NAMES) {
     const value = properties[camel];
     if (value === undefined) continue;
-    out[snake] = camel === 'headers' ? jsonOfTable(value as FieldTable) : value;
+    // A timestamp past 2^53 is a bigint, which JSON cannot carry: a string, as for field values.
+    out[snake] = camel === 'headers' ? jsonOfTable(value as FieldTable) : typeof value === 'bigint' ? jsonOfFieldValue(value) : value;
   }
   return Object.keys(out).length === 0 ? [] : out;
 }
