@@ -16,6 +16,8 @@ describe('loadBrokerEnv', () => {
       maxQueuesPerVhost: 0,
       managementPort: 15673,
       managementHost: '127.0.0.1',
+      maxSockets: 0,
+      resourceCheckMs: 1000,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -36,6 +38,8 @@ describe('loadBrokerEnv', () => {
         WARREN_MAX_QUEUES_PER_VHOST: '500',
         WARREN_MANAGEMENT_PORT: '0',
         WARREN_MANAGEMENT_HOST: '::1',
+        WARREN_MAX_SOCKETS: '900',
+        WARREN_RESOURCE_CHECK_MS: '50',
       }),
     ).toEqual({
       host: '::',
@@ -48,6 +52,8 @@ describe('loadBrokerEnv', () => {
       maxMessageSize: 1048576,
       maxQueuesPerVhost: 500,
       managementPort: 0,
+      maxSockets: 900,
+      resourceCheckMs: 50,
       managementHost: '::1',
     });
   });

@@ -115,7 +115,7 @@ export class WarrenBroker {
         else this.logger.warn('resource alarms cleared');
         for (const connection of this.connections) connection.setFlow(this.blockReason);
       },
-      (error) => this.logger.warn({ err: describeError(error) }, 'resource check failed; alarms unchanged until it succeeds'),
+      (error) => this.logger.warn(`resource check failed: ${describeError(error)}; alarms unchanged until it succeeds`),
     );
     // The first check runs before the listener opens, so a broker that starts short of memory or disk blocks
     // publishers from the first connection on.
