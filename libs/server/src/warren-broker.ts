@@ -20,7 +20,10 @@ export class WarrenBroker {
   readonly logger: BrokerLogger;
   private readonly connections = new Set<AmqpConnection>();
   private readonly listener: AmqpListener;
+  /** The management listener: connections accepted here are the admin API's (see management-access.ts). */
+  private readonly managementListener: AmqpListener;
   private boundPort = 0;
+  private boundManagementPort = 0;
   private isStarted = false;
   private closeStorage?: () => Promise<void>;
   private reopenTimer?: NodeJS.Timeout;
@@ -42,12 +45,18 @@ export class WarrenBroker {
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     this.logger = logger ?? new BrokerLogger(this.config.logLevel);
-    this.listener = new AmqpListener((socket) => this.accept(socket));
+    this.listener = new AmqpListener((socket) => this.accept(socket, false));
+    this.managementListener = new AmqpListener((socket) => this.accept(socket, true));
   }
 
   /** The port the AMQP listener is bound to (useful with port 0). */
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The port the management listener is bound to (useful with `managementPort: 0`). */
+  get managementPort(): number {
+    return this.boundManagementPort;
   }
 
   /** Open client connections. */
@@ -67,10 +76,12 @@ export class WarrenBroker {
       for (const vhost of this.core.allVhosts()) vhost.maxQueues = this.config.maxQueuesPerVhost;
       await this.core.users.addDefaultGuest();
       await this.startMonitors();
-      await (this.management = new ManagementService(this, this.logger)).start();
+      (this.management = new ManagementService(this, this.logger)).start();
+      this.boundManagementPort = await this.managementListener.listen(this.config.managementPort, this.config.managementHost);
       this.boundPort = await this.listener.listen(this.config.port, this.config.host);
     } catch (error) {
       this.isStarted = false;
+      await this.managementListener.close(0);
       await this.closeStorage?.();
       throw error;
     }
@@ -148,7 +159,10 @@ export class WarrenBroker {
         "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'",
       );
     }
-    await this.listener.close(this.config.closeTimeoutMs + 500);
+    await Promise.all([
+      this.listener.close(this.config.closeTimeoutMs + 500),
+      this.managementListener.close(this.config.closeTimeoutMs + 500),
+    ]);
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
     this.alarms?.stop();
@@ -159,8 +173,10 @@ export class WarrenBroker {
     this.closeStorage = undefined;
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, isManagement: boolean): void {
     const connection = new AmqpConnection(socket, {
+      isManagement,
+      managementInbox: isManagement ? this.management?.inbox : undefined,
       core: this.core,
       config: this.config,
       logger: this.logger,
@@ -168,9 +184,12 @@ export class WarrenBroker {
       blockReason: () => this.blockReason,
       hasConnectionCapacity: (candidate) => {
         const max = this.config.maxConnections;
-        if (max === 0) return true;
+        // The admin API's connections do not count: a flood of clients must not lock the operator out.
+        if (max === 0 || isManagement) return true;
         let open = 0;
-        for (const connection of this.connections) if (connection !== candidate && connection.state !== 'closed') open++;
+        for (const connection of this.connections) {
+          if (connection !== candidate && connection.state !== 'closed' && !connection.isManagement) open++;
+        }
         return open < max;
       },
     });

@@ -13,7 +13,10 @@ export interface ApiResponse<T = any> {
 
 /** A broker process plus an admin API process pointed at it, each on a free port. */
 export interface AdminStack {
+  /** The broker's client port (guest). */
   amqpUrl: string;
+  /** The broker's management listener (guest), where the admin API connects. */
+  managementUrl: string;
   baseUrl: string;
   /** Calls the admin API as guest (or with `auth`: `user:pass`, or null for none). */
   api<T = any>(
@@ -47,11 +50,13 @@ export async function startAdminStack(brokerEnv: Record<string, string> = {}): P
     broker = spawnBrokerProcess({ WARREN_DATA_DIR: dataDir, ...brokerEnv });
     const port = await broker.port(60_000);
     const amqpUrl = `amqp://guest:guest@127.0.0.1:${port}`;
-    admin = spawnAdminApiProcess({ WARREN_BROKER_URL: amqpUrl });
+    const managementUrl = `amqp://guest:guest@127.0.0.1:${await broker.managementPort()}`;
+    admin = spawnAdminApiProcess({ WARREN_BROKER_URL: managementUrl });
     const baseUrl = await admin.baseUrl();
     const guest = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
     return {
       amqpUrl,
+      managementUrl,
       baseUrl,
       async api(method, path, body, options = {}) {
         const headers: Record<string, string> = { ...options.headers };

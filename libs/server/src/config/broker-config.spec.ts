@@ -16,6 +16,8 @@ describe('loadConfigFromEnv', () => {
       WARREN_CONSUMER_TIMEOUT_MS: '60000',
       WARREN_MAX_MESSAGE_SIZE: '1048576',
       WARREN_MAX_QUEUES_PER_VHOST: '500',
+      WARREN_MANAGEMENT_HOST: '::1',
+      WARREN_MANAGEMENT_PORT: '25673',
     });
     expect(config).toMatchObject({
       host: '127.0.0.1',
@@ -27,6 +29,8 @@ describe('loadConfigFromEnv', () => {
       consumerTimeoutMs: 60000,
       maxMessageSize: 1048576,
       maxQueuesPerVhost: 500,
+      managementHost: '::1',
+      managementPort: 25673,
     });
   });
 
@@ -40,6 +44,9 @@ describe('loadConfigFromEnv', () => {
     ['WARREN_MEMORY_HIGH_WATERMARK', 'lots'],
     ['WARREN_MAX_MESSAGE_SIZE', '0'],
     ['WARREN_MAX_QUEUES_PER_VHOST', '-5'],
+    ['WARREN_MANAGEMENT_PORT', '65536'],
+    ['WARREN_MANAGEMENT_PORT', 'x'],
+    ['WARREN_MANAGEMENT_HOST', 'bad host!'],
   ])('rejects %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfigFromEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfigFromEnv({ [name]: value })).toThrow(name);

@@ -11,6 +11,13 @@ export interface BrokerConfig {
   host: string | undefined;
   /** AMQP port; 0 picks a free one. */
   port: number;
+  /**
+   * Interface of the management listener: the second AMQP port, reserved for the admin API (only its connections
+   * may publish management requests). Loopback by default.
+   */
+  managementHost: string;
+  /** Management listener port; 0 picks a free one (read it back from `WarrenBroker.managementPort`). */
+  managementPort: number;
   /** LevelDB directory. */
   dataDir: string;
   logLevel: LogLevel;
@@ -54,6 +61,8 @@ export interface BrokerConfig {
 export const DEFAULT_CONFIG: BrokerConfig = {
   host: undefined,
   port: 5672,
+  managementHost: '127.0.0.1',
+  managementPort: 15673,
   dataDir: './data',
   logLevel: 'info',
   frameMax: 131072,
@@ -92,6 +101,15 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/** A host variable: undefined when unset, '' when empty; throws on characters no host name or address has. */
+function hostOf(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const host = env[name]?.trim();
+  if (host !== undefined && host !== '' && !/^[A-Za-z0-9.:_%-]+$/.test(host)) {
+    throw new ConfigError(`config: ${name} is not a valid host name or address: '${host}'`);
+  }
+  return host;
+}
+
 /**
  * Reads the broker configuration from environment variables (documented in the README).
  * Throws ConfigError naming the variable on a bad value.
@@ -101,10 +119,8 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerC
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`config: WARREN_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.WARREN_LOG_LEVEL}'`);
   }
-  const host = env.WARREN_AMQP_HOST?.trim();
-  if (host !== undefined && host !== '' && !/^[A-Za-z0-9.:_%-]+$/.test(host)) {
-    throw new ConfigError(`config: WARREN_AMQP_HOST is not a valid host name or address: '${host}'`);
-  }
+  const host = hostOf(env, 'WARREN_AMQP_HOST');
+  const managementHost = hostOf(env, 'WARREN_MANAGEMENT_HOST');
   const dataDir = env.WARREN_DATA_DIR?.trim();
   if (dataDir === '') throw new ConfigError('config: WARREN_DATA_DIR must not be empty');
   const watermarkText = env.WARREN_MEMORY_HIGH_WATERMARK?.trim();
@@ -125,6 +141,8 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerC
     maxQueuesPerVhost: integer(env, 'WARREN_MAX_QUEUES_PER_VHOST', DEFAULT_CONFIG.maxQueuesPerVhost, 0, 10_000_000),
     host: host === '' ? undefined : host,
     port: integer(env, 'WARREN_AMQP_PORT', DEFAULT_CONFIG.port, 0, 65535),
+    managementHost: managementHost || DEFAULT_CONFIG.managementHost,
+    managementPort: integer(env, 'WARREN_MANAGEMENT_PORT', DEFAULT_CONFIG.managementPort, 0, 65535),
     dataDir: dataDir ?? DEFAULT_CONFIG.dataDir,
     logLevel: logLevel as LogLevel,
     maxConnections: integer(env, 'WARREN_MAX_CONNECTIONS', DEFAULT_CONFIG.maxConnections, 0, 1_000_000),

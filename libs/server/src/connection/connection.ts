@@ -8,6 +8,7 @@ import type { Channel, ChannelHost } from './channel.js';
 import { ChannelTable } from './channel-table.js';
 import { connectionCloseReason } from './close-reason.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
+import type { ManagementInbox } from './management-access.js';
 import { PublishFlow } from './publish-flow.js';
 import type { PublishConfirms } from './publish-confirms.js';
 import { clientCapabilities, connectionStart, connectionTune, negotiateTuning, unexpectedMethod } from './connection-negotiation.js';
@@ -27,7 +28,14 @@ export interface ConnectionServices {
   blockReason(): string | undefined;
   /** Whether one more client may connect (`maxConnections`). */
   hasConnectionCapacity(connection: AmqpConnection): boolean;
+  /** Accepted on the management listener. */
+  readonly isManagement: boolean;
+  /** For connections accepted on the management listener: where their requests go. */
+  readonly managementInbox?: ManagementInbox;
 }
+
+/** User tag that lets a management connection send management requests (the admin API's own login). */
+const MANAGEMENT_SENDER_TAG = 'administrator';
 
 let nextConnectionNumber = 1;
 
@@ -48,6 +56,14 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   heartbeatSec = 0;
   vhost!: VirtualHost;
   userName = '';
+  /** Tags of the logged-in user. */
+  userTags: readonly string[] = [];
+  /**
+   * Where this connection's management requests go (set at login): only on the management listener, and only for
+   * a user tagged `administrator` (the admin API's own login). Other users may log in there (the admin API checks
+   * HTTP passwords that way) but send nothing.
+   */
+  managementInbox: ManagementInbox | undefined;
   clientProperties: FieldTable = {};
   isCancelNotifySupported = false;
   private isAuthFailureCloseSupported = false;
@@ -73,7 +89,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       services.logger.info(`connection ${this.name}: missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
       this.destroy();
     });
-    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services);
+    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services, this.isManagement);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
@@ -90,6 +106,11 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   /** The identity stamped on every message this connection publishes (one object, made after login). */
   get origin(): MessageOrigin {
     return (this.originRecord ??= { remoteAddress: this.socket.remoteAddress, userName: this.userName });
+  }
+
+  /** Accepted on the management listener (decided by the socket's listener, never by the client). */
+  get isManagement(): boolean {
+    return this.services.isManagement;
   }
 
   /** The connection itself owns its exclusive queues. */
@@ -266,6 +287,8 @@ export class AmqpConnection implements FrameSink, ChannelHost {
         if (this.state !== 'authenticating') return;
         if (!user) return this.refuseLogin(mechanism, credentials.username);
         this.userName = user.name;
+        this.userTags = user.tags;
+        if (user.tags.includes(MANAGEMENT_SENDER_TAG)) this.managementInbox = this.services.managementInbox;
         this.state = 'awaiting-tune-ok';
         this.writer.writeMethod(0, connectionTune(this.services.config));
       },
@@ -420,8 +443,8 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   // ---- flow control --------------------------------------------------------------------------------------------
 
   /** A publish started: when an alarm is in force, stop reading this connection (after the current read). */
-  publishing(exchange: string, routingKey: string): void {
-    this.flow.publishing(exchange, routingKey);
+  publishing(): void {
+    this.flow.publishing();
   }
 
   /**

@@ -1,9 +1,10 @@
 import { ChannelError, Queue, queueInequivalence, replyText, type QueueOptions, type VirtualHost } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
+import { ManagementPattern } from '@app/management-contract';
 import { RoutingError, Topology, type RoutableQueue } from '@app/routing';
 import { jsonOfTable, tableOfJson } from './json-format.js';
 import { ManagementError, toManagementFailure } from './management-error.js';
-import { isSystemQueue, type ManagementHandler, type RequestData } from './management-request.js';
+import type { ManagementHandler, RequestData } from './management-request.js';
 import type { ManagementHost } from './management-host.js';
 
 // `GET/POST /api/definitions`: the topology in RabbitMQ's definitions format. Users are not exported: Warren's
@@ -59,7 +60,7 @@ const exportDefinitions: ManagementHandler = (_data, { host }) => {
     }
     for (const queue of vhost.allQueues()) {
       // Exclusive queues die with their connection: there is nothing to restore them into.
-      if (isSystemQueue(queue) || queue.options.exclusive) continue;
+      if (queue.options.exclusive) continue;
       queues.push({
         name: queue.name,
         vhost: vhost.name,
@@ -71,7 +72,7 @@ const exportDefinitions: ManagementHandler = (_data, { host }) => {
     for (const binding of vhost.topology.bindings()) {
       if (binding.destinationType === 'queue') {
         const queue = binding.destination as Queue;
-        if (isSystemQueue(queue) || queue.options.exclusive) continue;
+        if (queue.options.exclusive) continue;
       }
       bindings.push({
         source: binding.source.name,
@@ -226,7 +227,7 @@ const importDefinitions: ManagementHandler = async (data, { host, owner }) => {
 };
 
 /** Definitions RPCs, by pattern. */
-export const definitionsHandlers: Readonly<Record<string, ManagementHandler>> = {
-  'management.definitions.export': exportDefinitions,
-  'management.definitions.import': importDefinitions,
-};
+export const definitionsHandlers = {
+  [ManagementPattern.DefinitionsExport]: exportDefinitions,
+  [ManagementPattern.DefinitionsImport]: importDefinitions,
+} satisfies Partial<Record<ManagementPattern, ManagementHandler>>;
