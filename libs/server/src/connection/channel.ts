@@ -38,6 +38,8 @@ export interface ChannelHost {
   readonly origin: MessageOrigin;
   /** A publish started on this connection (flow control blocks publishing connections only). */
   publishing(): void;
+  /** Reading is paused by flow control: publishes completed meanwhile are held, not routed. */
+  readonly isBlocked: boolean;
   /** Accepted on the management listener: may only publish management requests and read their replies. */
   readonly isManagement: boolean;
   /** Where management requests go; set only on management connections whose user may send them. */
@@ -64,6 +66,11 @@ export class Channel implements DirectReplyConsumer {
   private tx?: ChannelTransaction;
   /** The last queue declared on the channel, which an empty queue name refers to (AMQP 0-9-1 queue.bind rule). */
   lastQueueName?: string;
+  /**
+   * Publishes completed while the connection is blocked (the rest of the read that blocked it): routed on
+   * unblock, so nothing a blocked publisher sends is enqueued during an alarm. Bounded by one socket read.
+   */
+  private heldPublishes?: AssembledPublish[];
   /** Output waiting for storage writes (durable declarations are answered after fsync). */
   private readonly output: OutputGate;
 
@@ -271,6 +278,14 @@ export class Channel implements DirectReplyConsumer {
     this.content.start(inbox, routingKey, false);
   }
 
+  /** The connection was unblocked: routes what was held, in order (holding again if blocked meanwhile). */
+  releaseHeldPublishes(): void {
+    const held = this.heldPublishes;
+    if (!held || this.state !== 'open') return;
+    this.heldPublishes = undefined;
+    for (const publish of held) this.publish(publish);
+  }
+
   /** Content header of the publish in progress. `properties` is a view into the read buffer. */
   handleHeader(classId: number, bodySize: number, properties: Buffer): void {
     const complete = this.content.header(classId, bodySize, properties);
@@ -283,7 +298,12 @@ export class Channel implements DirectReplyConsumer {
     if (complete) this.publish(complete);
   }
 
-  private publish({ exchange, routingKey, isMandatory, message }: AssembledPublish): void {
+  private publish(publish: AssembledPublish): void {
+    if (this.host.isBlocked) {
+      (this.heldPublishes ??= []).push(publish);
+      return;
+    }
+    const { exchange, routingKey, isMandatory, message } = publish;
     if (this.tx) {
       this.tx.addPublish({ exchange, routingKey, isMandatory, message });
       return;
@@ -372,6 +392,7 @@ export class Channel implements DirectReplyConsumer {
    */
   release(): void {
     this.state = 'closing';
+    this.heldPublishes = undefined;
     this.content.reset();
     this.deliveries.release();
     this.confirms?.discard();

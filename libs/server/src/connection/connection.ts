@@ -89,7 +89,15 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       services.logger.info(`connection ${this.name}: missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
       this.destroy();
     });
-    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services, this.isManagement);
+    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services, this.isManagement, () => {
+      for (const channel of this.channels.values()) {
+        try {
+          channel.releaseHeldPublishes();
+        } catch (error) {
+          this.fail(error, channel.id, undefined, 60, 40);
+        }
+      }
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());

@@ -25,6 +25,8 @@ export class PublishFlow {
      * Decided by the listener that accepted the socket, never by anything the client sends.
      */
     private readonly isExempt: boolean,
+    /** Reading resumed: publishes held while blocked are routed now. */
+    private readonly resumed: () => void,
   ) {}
 
   /** Whether reading is paused. */
@@ -69,6 +71,7 @@ export class PublishFlow {
       this.isPausedNow = false;
       this.heartbeats.resume();
       this.socket.resume();
+      this.resumed();
     }
     if (this.isBlockedNotified) {
       this.isBlockedNotified = false;

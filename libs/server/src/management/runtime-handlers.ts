@@ -42,7 +42,8 @@ function jsonOfConnection(connection: AmqpConnection): Record<string, unknown> {
     name: connection.name,
     user: connection.userName,
     vhost: connection.vhost?.name,
-    state: connection.state === 'open' ? 'running' : connection.state,
+    // RabbitMQ shows a publisher paused by a resource alarm as `blocked`.
+    state: connection.isBlocked ? 'blocked' : connection.state === 'open' ? 'running' : connection.state,
     protocol: 'AMQP 0-9-1',
     channels: [...connection.allChannels()].length,
     connected_at: connection.connectedAt,
