@@ -23,7 +23,14 @@ const dataDir = mkdtempSync(join(tmpdir(), 'warren-restart-bench-'));
 function startBroker() {
   const startedAt = process.hrtime.bigint();
   const child = spawn(process.execPath, [...nodeArgs, entry], {
-    env: { ...process.env, WARREN_AMQP_HOST: '127.0.0.1', WARREN_AMQP_PORT: '0', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      WARREN_AMQP_HOST: '127.0.0.1',
+      WARREN_AMQP_PORT: '0',
+      WARREN_MANAGEMENT_PORT: '0',
+      WARREN_DATA_DIR: dataDir,
+      WARREN_LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

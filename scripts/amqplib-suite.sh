@@ -81,7 +81,7 @@ run_phase() {
   log "starting Warren on port $PORT (log: $broker_log)"
   (
     cd "$REPO"
-    WARREN_AMQP_PORT=$PORT WARREN_DATA_DIR=$data \
+    WARREN_AMQP_PORT=$PORT WARREN_MANAGEMENT_PORT=0 WARREN_DATA_DIR=$data \
       exec node --import ./test/support/register-ts.mjs apps/broker/src/main.ts
   ) >"$broker_log" 2>&1 &
   broker_pid=$!

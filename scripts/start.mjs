@@ -1,28 +1,60 @@
-// `npm start`: runs every built Warren app (the broker, and the admin API once it exists) in the foreground,
-// with data under ./data unless WARREN_DATA_DIR says otherwise. Ctrl-C / SIGTERM stop them all.
+// `npm start`: runs every built Warren app (the broker, then the admin API) in the foreground, with data under
+// ./data unless WARREN_DATA_DIR says otherwise. Ctrl-C / SIGTERM stop them all.
+//
+// The admin API talks to the broker's management listener. Unless WARREN_BROKER_URL is set, it is pointed at the
+// address the broker prints once that listener is bound, so WARREN_MANAGEMENT_HOST/PORT (port 0 included) and
+// WARREN_AMQP_PORT need no second setting.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const apps = [
-  { name: 'broker', entry: 'dist/apps/broker/apps/broker/src/main.js' },
-  { name: 'admin-api', entry: 'dist/apps/admin-api/apps/admin-api/src/main.js' },
-].filter((app) => existsSync(app.entry));
-
+const BROKER = 'dist/apps/broker/apps/broker/src/main.js';
+const ADMIN_API = 'dist/apps/admin-api/apps/admin-api/src/main.js';
 const env = { ...process.env, WARREN_DATA_DIR: process.env.WARREN_DATA_DIR ?? './data' };
-const children = apps.map((app) => ({ app, child: spawn(process.execPath, [app.entry], { stdio: 'inherit', env }) }));
+
+const children = [];
 let exitCode = 0;
-let remaining = children.length;
-for (const { app, child } of children) {
+let stopping = false;
+
+/** Starts one app; when it fails, the others are stopped. */
+function run(name, entry, appEnv, stdio = 'inherit') {
+  const child = spawn(process.execPath, [entry], { stdio, env: appEnv });
+  children.push({ name, child });
   child.on('exit', (code, signal) => {
     if (code) exitCode = code;
     if (code && !stopping) {
-      process.stderr.write(`warren: ${app.name} exited with ${code ?? signal}; stopping the others\n`);
+      process.stderr.write(`warren: ${name} exited with ${code ?? signal}; stopping the others\n`);
       stop('SIGTERM');
     }
-    if (--remaining === 0) process.exit(exitCode);
+    if (children.every(({ child: other }) => other.exitCode !== null || other.signalCode !== null)) process.exit(exitCode);
   });
+  return child;
 }
-let stopping = false;
+
+/** The admin API's broker URL from the broker's "management listener on amqp://HOST:PORT" line. */
+function managementUrlOf(line) {
+  const match = /management listener on amqp:\/\/(\[[^\]]+\]|[^:\s]+):(\d+)/.exec(line);
+  if (!match) return undefined;
+  const host = match[1] === '0.0.0.0' || match[1] === '[::]' ? '127.0.0.1' : match[1];
+  return `amqp://guest:guest@${host}:${match[2]}`;
+}
+
+if (!existsSync(BROKER)) {
+  process.stderr.write('warren: the broker is not built (npm run build)\n');
+  process.exit(1);
+}
+const broker = run('broker', BROKER, env, ['inherit', 'pipe', 'inherit']);
+let printed = '';
+let isAdminStarted = false;
+broker.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  if (isAdminStarted || !existsSync(ADMIN_API)) return;
+  printed += chunk.toString();
+  const url = process.env.WARREN_BROKER_URL || managementUrlOf(printed);
+  if (!url || stopping) return;
+  isAdminStarted = true;
+  run('admin-api', ADMIN_API, { ...env, WARREN_BROKER_URL: url });
+});
+
 /** Stops the apps in reverse start order (the admin API before the broker it talks to), each after the previous exited. */
 function stop(signal) {
   if (stopping) return;

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { BasicAuthGuard } from './auth/basic-auth.guard.js';
+import { PasswordVerifier } from './auth/password-verifier.js';
 import { BindingsController } from './bindings/bindings.controller.js';
 import { ManagementClient } from './broker-client/management.client.js';
 import { RabbitExceptionFilter } from './common/rabbit-exception.filter.js';
@@ -34,6 +35,7 @@ export class AdminApiModule {
       providers: [
         { provide: ADMIN_CONFIG, useValue: config },
         ManagementClient,
+        PasswordVerifier,
         BrokerHealthIndicator,
         { provide: APP_GUARD, useClass: BasicAuthGuard },
         { provide: APP_FILTER, useClass: RabbitExceptionFilter },

@@ -27,6 +27,8 @@ try {
 }
 const broker = app.get(BrokerService).broker;
 const shownHost = config.host === undefined ? '0.0.0.0' : config.host.includes(':') ? `[${config.host}]` : config.host;
+const managementHost = config.managementHost.includes(':') ? `[${config.managementHost}]` : config.managementHost;
+process.stdout.write(`Warren management listener on amqp://${managementHost}:${broker.managementPort}\n`);
 process.stdout.write(`Warren broker listening on amqp://${shownHost}:${broker.port}\n`);
 
 let isStopping = false;

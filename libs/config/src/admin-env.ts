@@ -8,17 +8,44 @@ export interface AdminConfig {
   readonly host: string;
   /** `WARREN_HTTP_PORT`: 15672 as RabbitMQ's management plugin; 0 picks a free port (tests). */
   readonly port: number;
-  /** `WARREN_BROKER_URL`: the broker the management RPCs go to. */
-  readonly brokerUrl: string;
+  /** `WARREN_BROKER_URL`: the broker's management listener (not its client port), with the admin API's login. */
+  readonly broker: BrokerEndpoint;
+}
+
+/** Where the broker's management listener is, and the admin API's own login there. */
+export interface BrokerEndpoint {
+  readonly hostname: string;
+  readonly port: number;
+  /** The admin API's own user (must be tagged `administrator` to send management requests). */
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The management listener's port when the URL names none. */
+const MANAGEMENT_PORT = 15673;
+
+/** The parts of an `amqp://user:pass@host:port` URL the admin API needs (guest/guest when it names no user). */
+function brokerEndpointOf(text: string): BrokerEndpoint {
+  const url = new URL(text);
+  return {
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? MANAGEMENT_PORT : Number(url.port),
+    username: url.username === '' ? 'guest' : decodeURIComponent(url.username),
+    password: url.password === '' ? 'guest' : decodeURIComponent(url.password),
+  };
 }
 
 const adminEnvSchema = z
   .object({
     WARREN_HTTP_HOST: hostKind().default('127.0.0.1'),
     WARREN_HTTP_PORT: portKind().default(15672),
-    WARREN_BROKER_URL: amqpUrlKind().default('amqp://guest:guest@127.0.0.1:5672'),
+    WARREN_BROKER_URL: amqpUrlKind().default(`amqp://guest:guest@127.0.0.1:${MANAGEMENT_PORT}`),
   })
-  .transform((vars): AdminConfig => ({ host: vars.WARREN_HTTP_HOST, port: vars.WARREN_HTTP_PORT, brokerUrl: vars.WARREN_BROKER_URL }));
+  .transform((vars): AdminConfig => ({
+    host: vars.WARREN_HTTP_HOST,
+    port: vars.WARREN_HTTP_PORT,
+    broker: brokerEndpointOf(vars.WARREN_BROKER_URL),
+  }));
 
 /** Reads the admin API's `WARREN_*` variables; throws ConfigError naming each bad one (never echoing the URL). */
 export function loadAdminConfig(env: NodeJS.ProcessEnv = process.env): AdminConfig {

@@ -81,14 +81,19 @@ describe('loadBrokerEnv', () => {
 
 describe('loadAdminConfig', () => {
   it('uses the README defaults when nothing is set', () => {
-    expect(loadAdminConfig({})).toEqual({ host: '127.0.0.1', port: 15672, brokerUrl: 'amqp://guest:guest@127.0.0.1:5672' });
+    expect(loadAdminConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 15672,
+      broker: { hostname: '127.0.0.1', port: 15673, username: 'guest', password: 'guest' },
+    });
   });
 
   it('reads every variable', () => {
-    expect(loadAdminConfig({ WARREN_HTTP_HOST: '0.0.0.0', WARREN_HTTP_PORT: '0', WARREN_BROKER_URL: 'amqps://b.example/' })).toEqual({
+    const env = { WARREN_HTTP_HOST: '0.0.0.0', WARREN_HTTP_PORT: '0', WARREN_BROKER_URL: 'amqp://admin:p%40ss@[::1]:25673' };
+    expect(loadAdminConfig(env)).toEqual({
       host: '0.0.0.0',
       port: 0,
-      brokerUrl: 'amqps://b.example/',
+      broker: { hostname: '::1', port: 25673, username: 'admin', password: 'p@ss' },
     });
   });
 

@@ -21,7 +21,10 @@ export class WarrenBroker {
   readonly logger: BrokerLogger;
   private readonly connections = new Set<AmqpConnection>();
   private readonly listener: AmqpListener;
+  /** The management listener: connections accepted here are the admin API's (see management-access.ts). */
+  private readonly managementListener: AmqpListener;
   private boundPort = 0;
+  private boundManagementPort = 0;
   private isStarted = false;
   private closeStorage?: () => Promise<void>;
   private reopenTimer?: NodeJS.Timeout;
@@ -43,7 +46,8 @@ export class WarrenBroker {
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     this.logger = logger ?? createBrokerLogger(this.config.logLevel);
-    this.listener = new AmqpListener((socket) => this.accept(socket), this.logger);
+    this.listener = new AmqpListener((socket) => this.accept(socket, false), this.logger);
+    this.managementListener = new AmqpListener((socket) => this.accept(socket, true), this.logger);
     this.core.reportError = (task, error) => this.reportError(task, error);
   }
 
@@ -55,6 +59,11 @@ export class WarrenBroker {
   /** The port the AMQP listener is bound to (useful with port 0). */
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The port the management listener is bound to (useful with `managementPort: 0`). */
+  get managementPort(): number {
+    return this.boundManagementPort;
   }
 
   /** Open client connections. */
@@ -74,10 +83,12 @@ export class WarrenBroker {
       for (const vhost of this.core.allVhosts()) vhost.maxQueues = this.config.maxQueuesPerVhost;
       await this.core.users.addDefaultGuest();
       await this.startMonitors();
-      await (this.management = new ManagementService(this, this.logger)).start();
+      (this.management = new ManagementService(this, this.logger)).start();
+      this.boundManagementPort = await this.managementListener.listen(this.config.managementPort, this.config.managementHost);
       this.boundPort = await this.listener.listen(this.config.port, this.config.host, this.socketLimit());
     } catch (error) {
       this.isStarted = false;
+      await this.managementListener.close(0);
       await this.closeStorage?.();
       throw error;
     }
@@ -185,7 +196,10 @@ export class WarrenBroker {
         "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'",
       );
     }
-    await this.listener.close(this.config.closeTimeoutMs + 500);
+    await Promise.all([
+      this.listener.close(this.config.closeTimeoutMs + 500),
+      this.managementListener.close(this.config.closeTimeoutMs + 500),
+    ]);
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
     this.alarms?.stop();
@@ -196,8 +210,10 @@ export class WarrenBroker {
     this.closeStorage = undefined;
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, isManagement: boolean): void {
     const connection = new AmqpConnection(socket, {
+      isManagement,
+      managementInbox: isManagement ? this.management?.inbox : undefined,
       core: this.core,
       config: this.config,
       logger: this.logger,
@@ -205,9 +221,12 @@ export class WarrenBroker {
       blockReason: () => this.blockReason,
       hasConnectionCapacity: (candidate) => {
         const max = this.config.maxConnections;
-        if (max === 0) return true;
+        // The admin API's connections do not count: a flood of clients must not lock the operator out.
+        if (max === 0 || isManagement) return true;
         let open = 0;
-        for (const connection of this.connections) if (connection !== candidate && connection.state !== 'closed') open++;
+        for (const connection of this.connections) {
+          if (connection !== candidate && connection.state !== 'closed' && !connection.isManagement) open++;
+        }
         return open < max;
       },
     });

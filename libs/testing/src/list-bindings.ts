@@ -1,6 +1,5 @@
 import type { Headers } from '@app/routing';
 import type { Queue, VirtualHost } from '@app/broker-core';
-import { isBrokerInternalQueue } from './reset-vhost.js';
 
 /** One binding, by names. */
 export interface BindingInfo {
@@ -20,8 +19,8 @@ export interface BindingFilter {
   /** Only bindings whose destination is this queue. */
   queue?: string;
   /**
-   * Include the bindings of `capture()` queues and of the broker's own internal queues (the management queue's
-   * `management.#` on `warren.requests`). Left out by default, so neither changes what a test asserts.
+   * Include the bindings of `capture()` queues. Left out by default, so a capture does not change what a test
+   * asserts.
    */
   includeInternal?: boolean;
 }
@@ -31,7 +30,6 @@ export interface BindingFilter {
  * implicit binding of every queue is not listed, as in RabbitMQ's `list_bindings` without it.
  */
 export function listBindings(vhost: VirtualHost, filter: BindingFilter, isCaptureQueue: (queue: Queue) => boolean): BindingInfo[] {
-  const isInternal = (queue: Queue): boolean => isCaptureQueue(queue) || isBrokerInternalQueue(vhost, queue);
   const found: BindingInfo[] = [];
   const sources = filter.exchange === undefined ? vhost.topology.exchanges() : [vhost.topology.getExchange(filter.exchange)];
   for (const source of sources) {
@@ -39,7 +37,7 @@ export function listBindings(vhost: VirtualHost, filter: BindingFilter, isCaptur
     for (const binding of source.bindings) {
       const isQueue = binding.destinationType === 'queue';
       if (filter.queue !== undefined && (!isQueue || binding.destination.name !== filter.queue)) continue;
-      if (isQueue && !filter.includeInternal && isInternal(binding.destination as Queue)) continue;
+      if (isQueue && !filter.includeInternal && isCaptureQueue(binding.destination as Queue)) continue;
       found.push({
         source: source.name,
         destination: binding.destination.name,

@@ -1,5 +1,4 @@
-import { BROKER_ACTOR, type Queue, type TopologyCommand, type VirtualHost } from '@app/broker-core';
-import type { Exchange } from '@app/routing';
+import { BROKER_ACTOR, type TopologyCommand, type VirtualHost } from '@app/broker-core';
 import type { MessageStore } from '@app/storage';
 
 /** What a reset removed. */
@@ -16,31 +15,11 @@ export function isPredeclaredExchange(name: string): boolean {
 }
 
 /**
- * Whether `queue` is one of the broker's own queues, which live outside the vhost's queue table (the management
- * service's `amq.warren.management`): no client can declare or delete them, and a reset keeps them.
- */
-export function isBrokerInternalQueue(vhost: VirtualHost, queue: Queue): boolean {
-  return vhost.getQueue(queue.name) !== queue;
-}
-
-/**
- * Whether a reset keeps `exchange`: the predeclared ones, and those the broker itself serves through one of its
- * internal queues (`warren.requests`, which carries the admin API's requests). Recognised by that binding rather
- * than by name, so an exchange restored from a data directory is not mistaken for the broker's own.
- */
-export function isBrokerOwnedExchange(vhost: VirtualHost, exchange: Exchange<Queue>): boolean {
-  if (isPredeclaredExchange(exchange.name)) return true;
-  for (const binding of exchange.bindings) {
-    if (binding.destinationType === 'queue' && isBrokerInternalQueue(vhost, binding.destination as Queue)) return true;
-  }
-  return false;
-}
-
-/**
  * Returns a vhost to a fresh broker's topology: deletes every queue (their consumers get `basic.cancel`, their
  * messages, ready or unacked, are dropped), every exchange a client declared, the messages `x-delayed-message`
- * exchanges still hold, and the exchange-to-exchange bindings left between kept exchanges. The broker's own
- * exchanges and internal bindings stay. Durable deletions are written to `store`; the promises of those writes
+ * exchanges still hold, and the exchange-to-exchange bindings left between kept exchanges. The predeclared
+ * exchanges stay (the management path's exchange and queue are in no vhost's topology, so nothing else is the
+ * broker's). Durable deletions are written to `store`; the promises of those writes
  * are collected in `writes` for the caller to await.
  *
  * Invariant: synchronous, like every core mutation, so no client command interleaves with it.
@@ -53,7 +32,7 @@ export function resetVhost(vhost: VirtualHost, store: MessageStore | undefined, 
     if (written) writes.push(written);
   };
   // Decided up front: deleting a queue can auto-delete an exchange before the loop below reaches it.
-  const doomed = [...topology.exchanges()].filter((exchange) => !isBrokerOwnedExchange(vhost, exchange));
+  const doomed = [...topology.exchanges()].filter((exchange) => !isPredeclaredExchange(exchange.name));
   summary.exchanges = doomed.length;
   for (const queue of [...vhost.allQueues()]) {
     run({ kind: 'queue.delete', queue: queue.name, ifUnused: false, ifEmpty: false });

@@ -29,6 +29,8 @@ export interface StartTestBrokerOptions {
 export const TEST_BROKER_DEFAULTS: Readonly<Partial<BrokerConfig>> = {
   host: '127.0.0.1',
   port: 0,
+  managementHost: '127.0.0.1',
+  managementPort: 0,
   storage: 'memory',
   authFailureDelayMs: 50,
   closeTimeoutMs: 500,

@@ -52,6 +52,8 @@ export class TestBroker {
   readonly port: number;
   /** An AMQP URL for the guest user and vhost `/`, for amqplib, Nest transports and the like. */
   readonly url: string;
+  /** The management listener's URL (guest), for an admin API pointed at this broker (`WARREN_BROKER_URL`). */
+  readonly managementUrl: string;
   /** The broker's state: vhosts, queues, topology. */
   readonly core: BrokerCore;
   /** The default vhost `/`, which the helpers act on. */
@@ -72,7 +74,10 @@ export class TestBroker {
     const host = configured === undefined || configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured;
     this.host = host;
     this.port = broker.port;
-    this.url = `amqp://guest:guest@${host.includes(':') ? `[${host}]` : host}:${broker.port}`;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    this.url = `amqp://guest:guest@${shownHost}:${broker.port}`;
+    const managementHost = broker.config.managementHost.includes(':') ? `[${broker.config.managementHost}]` : broker.config.managementHost;
+    this.managementUrl = `amqp://guest:guest@${managementHost}:${broker.managementPort}`;
     this.core = broker.core;
     this.vhost = broker.core.getVhost('/')!;
     this.dataDir = storage.dataDir;

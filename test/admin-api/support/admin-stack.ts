@@ -11,9 +11,8 @@ export interface ApiResponse<T = any> {
   body: T;
 }
 
-/** A broker process plus an admin API process pointed at it, each on a free port. */
-export interface AdminStack {
-  amqpUrl: string;
+/** An admin API process and a way to call it. */
+export interface AdminApi {
   baseUrl: string;
   /** Calls the admin API as guest (or with `auth`: `user:pass`, or null for none). */
   api<T = any>(
@@ -25,6 +24,14 @@ export interface AdminStack {
   stop(): Promise<void>;
 }
 
+/** A broker process plus an admin API process pointed at it, each on a free port. */
+export interface AdminStack extends AdminApi {
+  /** The broker's client port (guest). */
+  amqpUrl: string;
+  /** The broker's management listener (guest), where the admin API connects. */
+  managementUrl: string;
+}
+
 async function kill(process: BrokerProcess | AdminApiProcess | undefined): Promise<void> {
   if (!process || process.child.exitCode !== null || process.child.signalCode !== null) return;
   process.child.kill('SIGTERM');
@@ -33,25 +40,17 @@ async function kill(process: BrokerProcess | AdminApiProcess | undefined): Promi
   clearTimeout(timer);
 }
 
-/** Starts a fresh broker (own data directory) and an admin API; `stop()` kills both and removes the data. */
-export async function startAdminStack(brokerEnv: Record<string, string> = {}): Promise<AdminStack> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'warren-admin-'));
-  let broker: BrokerProcess | undefined;
-  let admin: AdminApiProcess | undefined;
-  const stop = async () => {
-    await kill(admin);
-    await kill(broker);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+/**
+ * Starts an admin API process pointed at a broker's management listener (`managementUrl`, e.g. a test broker's
+ * `managementUrl`); `stop()` kills it.
+ */
+export async function startAdminApi(managementUrl: string): Promise<AdminApi> {
+  const admin = spawnAdminApiProcess({ WARREN_BROKER_URL: managementUrl });
+  const stop = () => kill(admin);
   try {
-    broker = spawnBrokerProcess({ WARREN_DATA_DIR: dataDir, ...brokerEnv });
-    const port = await broker.port(60_000);
-    const amqpUrl = `amqp://guest:guest@127.0.0.1:${port}`;
-    admin = spawnAdminApiProcess({ WARREN_BROKER_URL: amqpUrl });
     const baseUrl = await admin.baseUrl();
     const guest = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
     return {
-      amqpUrl,
       baseUrl,
       async api(method, path, body, options = {}) {
         const headers: Record<string, string> = { ...options.headers };
@@ -65,6 +64,29 @@ export async function startAdminStack(brokerEnv: Record<string, string> = {}): P
       },
       stop,
     };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Starts a fresh broker (own data directory) and an admin API; `stop()` kills both and removes the data. */
+export async function startAdminStack(brokerEnv: Record<string, string> = {}): Promise<AdminStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'warren-admin-'));
+  let broker: BrokerProcess | undefined;
+  let admin: AdminApi | undefined;
+  const stop = async () => {
+    await admin?.stop();
+    await kill(broker);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    broker = spawnBrokerProcess({ WARREN_DATA_DIR: dataDir, ...brokerEnv });
+    const port = await broker.port(60_000);
+    const amqpUrl = `amqp://guest:guest@127.0.0.1:${port}`;
+    const managementUrl = `amqp://guest:guest@127.0.0.1:${await broker.managementPort()}`;
+    admin = await startAdminApi(managementUrl);
+    return { ...admin, amqpUrl, managementUrl, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,15 +1,21 @@
 import { createParamDecorator, HttpException, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { ManagementClient, type ManagementAuth } from '../broker-client/management.client.js';
+import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
+import { ManagementClient } from '../broker-client/management.client.js';
 import type { HttpRequest } from '../common/http-types.js';
+import { PasswordVerifier } from './password-verifier.js';
 
 /**
- * HTTP Basic against the broker's own users: the credentials go to the broker (`management.authenticate`) with the
- * HTTP client's address, so `guest` works only from loopback, as over AMQP. Every later RPC of the request carries
- * them again and the broker checks them again (it does not trust the admin API's word).
+ * HTTP Basic against the broker's own users. The password is checked by an AMQP login on the management listener
+ * ({@link PasswordVerifier}) and goes nowhere else; then `management.authenticate` asks the broker whether the user
+ * may use the management API from the HTTP client's address (`guest` only from loopback, as over AMQP). Every
+ * later request names the user and address again and the broker authorizes it again.
  */
 @Injectable()
 export class BasicAuthGuard implements CanActivate {
-  constructor(private readonly management: ManagementClient) {}
+  constructor(
+    private readonly management: ManagementClient,
+    private readonly passwords: PasswordVerifier,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<HttpRequest>();
@@ -19,13 +25,11 @@ export class BasicAuthGuard implements CanActivate {
     const decoded = Buffer.from(match[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw unauthorized('Not authorized');
-    const auth: ManagementAuth = {
-      username: decoded.slice(0, colon),
-      password: decoded.slice(colon + 1),
-      remote_address: request.socket.remoteAddress,
-    };
-    await this.management.call('management.authenticate', { ...auth });
-    request.managementAuth = auth;
+    const username = decoded.slice(0, colon);
+    if (!(await this.passwords.verify(username, decoded.slice(colon + 1)))) throw unauthorized('Login failed');
+    const caller: ManagementCaller = { username, remote_address: request.socket.remoteAddress };
+    await this.management.call(ManagementPattern.Authenticate, {}, caller);
+    request.managementCaller = caller;
     return true;
   }
 }
@@ -34,9 +38,9 @@ function unauthorized(reason: string): HttpException {
   return new HttpException({ error: 'not_authorized', reason }, 401);
 }
 
-/** The authenticated user's credentials, to forward with management RPCs. */
-export const Auth = createParamDecorator((_data: unknown, context: ExecutionContext): ManagementAuth => {
-  const auth = context.switchToHttp().getRequest<HttpRequest>().managementAuth;
-  if (!auth) throw unauthorized('Not authorized');
-  return auth;
+/** The authenticated HTTP user (name and address), to name in management requests. */
+export const Auth = createParamDecorator((_data: unknown, context: ExecutionContext): ManagementCaller => {
+  const caller = context.switchToHttp().getRequest<HttpRequest>().managementCaller;
+  if (!caller) throw unauthorized('Not authorized');
+  return caller;
 });

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpException, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/basic-auth.guard.js';
-import { ManagementClient, type ManagementAuth } from '../broker-client/management.client.js';
+import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
+import { ManagementClient } from '../broker-client/management.client.js';
 import type { HttpResponse } from '../common/http-types.js';
 import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
 import { CreateBindingDto } from './bindings.dto.js';
@@ -21,31 +22,31 @@ export class BindingsController {
   constructor(private readonly management: ManagementClient) {}
 
   @Get()
-  async list(@Auth() auth: ManagementAuth, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call<object[]>('management.bindings.list', {}, auth), query);
+  async list(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
+    return applyListQuery(await this.management.call(ManagementPattern.BindingsList, {}, auth), query);
   }
 
   @Get(':vhost')
-  async listInVhost(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call<object[]>('management.bindings.list', { vhost }, auth), query);
+  async listInVhost(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
+    return applyListQuery(await this.management.call(ManagementPattern.BindingsList, { vhost }, auth), query);
   }
 
   @Get(':vhost/e/:source/:kind/:destination')
   between(
-    @Auth() auth: ManagementAuth,
+    @Auth() auth: ManagementCaller,
     @Param('vhost') vhost: string,
     @Param('source') source: string,
     @Param('kind') kind: string,
     @Param('destination') destination: string,
   ): Promise<unknown> {
     const destination_type = destinationType(kind);
-    return this.management.call('management.bindings.list', { vhost, source, destination, destination_type }, auth);
+    return this.management.call(ManagementPattern.BindingsList, { vhost, source, destination, destination_type }, auth);
   }
 
   /** 201 with `Location: {destination}/{props}` naming the new binding, as RabbitMQ answers. */
   @Post(':vhost/e/:source/:kind/:destination')
   async create(
-    @Auth() auth: ManagementAuth,
+    @Auth() auth: ManagementCaller,
     @Param('vhost') vhost: string,
     @Param('source') source: string,
     @Param('kind') kind: string,
@@ -54,8 +55,8 @@ export class BindingsController {
     @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<void> {
     const destination_type = destinationType(kind);
-    const { properties_key } = await this.management.call<{ properties_key: string }>(
-      'management.bindings.create',
+    const { properties_key } = await this.management.call(
+      ManagementPattern.BindingsCreate,
       { vhost, source, destination, destination_type, ...body },
       auth,
     );
@@ -65,7 +66,7 @@ export class BindingsController {
 
   @Get(':vhost/e/:source/:kind/:destination/:props')
   get(
-    @Auth() auth: ManagementAuth,
+    @Auth() auth: ManagementCaller,
     @Param('vhost') vhost: string,
     @Param('source') source: string,
     @Param('kind') kind: string,
@@ -73,13 +74,13 @@ export class BindingsController {
     @Param('props') props: string,
   ): Promise<unknown> {
     const destination_type = destinationType(kind);
-    return this.management.call('management.bindings.get', { vhost, source, destination, destination_type, props }, auth);
+    return this.management.call(ManagementPattern.BindingsGet, { vhost, source, destination, destination_type, props }, auth);
   }
 
   @Delete(':vhost/e/:source/:kind/:destination/:props')
   @HttpCode(204)
   async delete(
-    @Auth() auth: ManagementAuth,
+    @Auth() auth: ManagementCaller,
     @Param('vhost') vhost: string,
     @Param('source') source: string,
     @Param('kind') kind: string,
@@ -87,6 +88,6 @@ export class BindingsController {
     @Param('props') props: string,
   ): Promise<void> {
     const destination_type = destinationType(kind);
-    await this.management.call('management.bindings.delete', { vhost, source, destination, destination_type, props }, auth);
+    await this.management.call(ManagementPattern.BindingsDelete, { vhost, source, destination, destination_type, props }, auth);
   }
 }

@@ -5,8 +5,8 @@ export interface HttpRequest {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly socket: { readonly remoteAddress?: string };
   readonly originalUrl: string;
-  /** Set by the BasicAuthGuard once the broker accepted the credentials. */
-  managementAuth?: import('../broker-client/management.client.js').ManagementAuth;
+  /** Set by the BasicAuthGuard once the broker accepted the credentials: who management requests act for. */
+  managementCaller?: import('@app/management-contract').ManagementCaller;
 }
 
 /** An outgoing HTTP response, as Express passes it. */

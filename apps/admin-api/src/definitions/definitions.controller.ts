@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/basic-auth.guard.js';
-import { ManagementClient, type ManagementAuth } from '../broker-client/management.client.js';
+import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
+import { ManagementClient } from '../broker-client/management.client.js';
 import { DefinitionsDto } from './definitions.dto.js';
 
 /** Topology export and import (a cheap backup of the LevelDB store's topology). */
@@ -12,15 +13,15 @@ export class DefinitionsController {
   constructor(private readonly management: ManagementClient) {}
 
   @Get()
-  export(@Auth() auth: ManagementAuth): Promise<unknown> {
-    return this.management.call('management.definitions.export', {}, auth);
+  export(@Auth() auth: ManagementCaller): Promise<unknown> {
+    return this.management.call(ManagementPattern.DefinitionsExport, {}, auth);
   }
 
   /** All or nothing: the broker checks the whole file against a scratch topology before applying it. */
   @Post()
   @HttpCode(204)
-  async import(@Auth() auth: ManagementAuth, @Body() body: DefinitionsDto): Promise<void> {
+  async import(@Auth() auth: ManagementCaller, @Body() body: DefinitionsDto): Promise<void> {
     const { exchanges, queues, bindings } = body;
-    await this.management.call('management.definitions.import', { exchanges, queues, bindings }, auth);
+    await this.management.call(ManagementPattern.DefinitionsImport, { exchanges, queues, bindings }, auth);
   }
 }

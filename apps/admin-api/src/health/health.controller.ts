@@ -2,7 +2,7 @@ import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/commo
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { Auth } from '../auth/basic-auth.guard.js';
-import type { ManagementAuth } from '../broker-client/management.client.js';
+import type { ManagementCaller } from '@app/management-contract';
 import type { HttpResponse } from '../common/http-types.js';
 import { BrokerHealthIndicator } from './broker-health.indicator.js';
 
@@ -18,13 +18,13 @@ export class HealthController {
 
   @Get('alarms')
   @HealthCheck()
-  alarms(@Auth() auth: ManagementAuth, @Res({ passthrough: true }) response: HttpResponse): Promise<unknown> {
+  alarms(@Auth() auth: ManagementCaller, @Res({ passthrough: true }) response: HttpResponse): Promise<unknown> {
     return this.run([() => this.broker.alarms(auth)], response);
   }
 
   @Get('ready-to-serve-clients')
   @HealthCheck()
-  ready(@Auth() auth: ManagementAuth, @Res({ passthrough: true }) response: HttpResponse): Promise<unknown> {
+  ready(@Auth() auth: ManagementCaller, @Res({ passthrough: true }) response: HttpResponse): Promise<unknown> {
     return this.run([() => this.broker.ready(auth)], response);
   }
 

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/basic-auth.guard.js';
-import { ManagementClient, type ManagementAuth } from '../broker-client/management.client.js';
+import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
+import { ManagementClient } from '../broker-client/management.client.js';
 import type { HttpResponse } from '../common/http-types.js';
 import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
 import { DeclareQueueDto, DeleteQueueQueryDto, GetMessagesDto } from './queues.dto.js';
@@ -14,65 +15,65 @@ export class QueuesController {
   constructor(private readonly management: ManagementClient) {}
 
   @Get()
-  async list(@Auth() auth: ManagementAuth, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call<object[]>('management.queues.list', {}, auth), query);
+  async list(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
+    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, {}, auth), query);
   }
 
   @Get(':vhost')
-  async listInVhost(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call<object[]>('management.queues.list', { vhost }, auth), query);
+  async listInVhost(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
+    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, { vhost }, auth), query);
   }
 
   @Get(':vhost/:name')
-  get(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Param('name') name: string): Promise<unknown> {
-    return this.management.call('management.queues.get', { vhost, name }, auth);
+  get(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Param('name') name: string): Promise<unknown> {
+    return this.management.call(ManagementPattern.QueuesGet, { vhost, name }, auth);
   }
 
   /** 201 when created, 204 when an equivalent queue existed; 400 with RabbitMQ's text when inequivalent. */
   @Put(':vhost/:name')
   async declare(
-    @Auth() auth: ManagementAuth,
+    @Auth() auth: ManagementCaller,
     @Param('vhost') vhost: string,
     @Param('name') name: string,
     @Body() body: DeclareQueueDto,
     @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<void> {
-    const { created } = await this.management.call<{ created: boolean }>('management.queues.declare', { vhost, name, ...body }, auth);
+    const { created } = await this.management.call(ManagementPattern.QueuesDeclare, { vhost, name, ...body }, auth);
     response.status(created ? 201 : 204);
   }
 
   @Delete(':vhost/:name')
   @HttpCode(204)
   async delete(
-    @Auth() auth: ManagementAuth,
+    @Auth() auth: ManagementCaller,
     @Param('vhost') vhost: string,
     @Param('name') name: string,
     @Query() query: DeleteQueueQueryDto,
   ): Promise<void> {
     const flags = { if_empty: query['if-empty'] === 'true', if_unused: query['if-unused'] === 'true' };
-    await this.management.call('management.queues.delete', { vhost, name, ...flags }, auth);
+    await this.management.call(ManagementPattern.QueuesDelete, { vhost, name, ...flags }, auth);
   }
 
   @Get(':vhost/:name/bindings')
-  bindings(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Param('name') name: string): Promise<unknown> {
-    return this.management.call('management.queues.bindings', { vhost, name }, auth);
+  bindings(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Param('name') name: string): Promise<unknown> {
+    return this.management.call(ManagementPattern.QueuesBindings, { vhost, name }, auth);
   }
 
   /** Purge. */
   @Delete(':vhost/:name/contents')
   @HttpCode(204)
-  async purge(@Auth() auth: ManagementAuth, @Param('vhost') vhost: string, @Param('name') name: string): Promise<void> {
-    await this.management.call('management.queues.purge', { vhost, name }, auth);
+  async purge(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Param('name') name: string): Promise<void> {
+    await this.management.call(ManagementPattern.QueuesPurge, { vhost, name }, auth);
   }
 
   @Post(':vhost/:name/get')
   @HttpCode(200)
   getMessages(
-    @Auth() auth: ManagementAuth,
+    @Auth() auth: ManagementCaller,
     @Param('vhost') vhost: string,
     @Param('name') name: string,
     @Body() body: GetMessagesDto,
   ): Promise<unknown> {
-    return this.management.call('management.queues.get-messages', { vhost, name, ...body }, auth);
+    return this.management.call(ManagementPattern.QueuesGetMessages, { vhost, name, ...body }, auth);
   }
 }

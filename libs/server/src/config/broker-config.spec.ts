@@ -56,6 +56,9 @@ describe('loadConfigFromEnv', () => {
     ['WARREN_MAX_QUEUES_PER_VHOST', '-5'],
     ['WARREN_MAX_SOCKETS', 'many'],
     ['WARREN_RESOURCE_CHECK_MS', '0'],
+    ['WARREN_MANAGEMENT_PORT', '65536'],
+    ['WARREN_MANAGEMENT_PORT', 'x'],
+    ['WARREN_MANAGEMENT_HOST', 'bad host!'],
   ])('rejects %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfigFromEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfigFromEnv({ [name]: value })).toThrow(name);

@@ -1,9 +1,9 @@
-import type { Message, Queue } from '@app/broker-core';
-import type { Exchange } from '@app/routing';
+import type { Message } from '@app/broker-core';
+import type { PublishTarget } from './content-assembler.js';
 
 /** A publish buffered until `tx.commit`. */
 export interface TxPublish {
-  readonly exchange: Exchange<Queue>;
+  readonly exchange: PublishTarget;
   readonly routingKey: string;
   readonly isMandatory: boolean;
   readonly message: Message;

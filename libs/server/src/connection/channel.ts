@@ -11,13 +11,15 @@ import {
   type TopologyActor,
   type VirtualHost,
 } from '@app/broker-core';
+import { MANAGEMENT_EXCHANGE } from '@app/management-contract';
 import type { Exchange } from '@app/routing';
 import type { FrameWriter } from '../net/frame-writer.js';
 import { ChannelDeliveries, precondition } from './channel-deliveries.js';
 import type { ChannelConsumer } from './channel-consumer.js';
 import { handleTopologyMethod } from './channel-topology.js';
 import { ChannelTransaction } from './channel-transaction.js';
-import { ContentAssembler, type AssembledPublish } from './content-assembler.js';
+import { ContentAssembler, type AssembledPublish, type PublishTarget } from './content-assembler.js';
+import { accessRefused, assertManagementListenerMethod, refuseManagementResource, type ManagementInbox } from './management-access.js';
 import { OutputGate } from './output-gate.js';
 import { PublishConfirms } from './publish-confirms.js';
 
@@ -38,7 +40,13 @@ export interface ChannelHost {
   /** Who publishes on this connection (stamped on messages). */
   readonly origin: MessageOrigin;
   /** A publish started on this connection (flow control blocks publishing connections only). */
-  publishing(exchange: string, routingKey: string): void;
+  publishing(): void;
+  /** Reading is paused by flow control: publishes completed meanwhile are held, not routed. */
+  readonly isBlocked: boolean;
+  /** Accepted on the management listener: may only publish management requests and read their replies. */
+  readonly isManagement: boolean;
+  /** Where management requests go; set only on management connections whose user may send them. */
+  readonly managementInbox: ManagementInbox | undefined;
   /** Hard close (used when storage cannot take a durable declaration). */
   closeConnection(replyCode: number, text: string, classId?: number, methodId?: number): void;
 }
@@ -61,6 +69,11 @@ export class Channel implements DirectReplyConsumer {
   private tx?: ChannelTransaction;
   /** The last queue declared on the channel, which an empty queue name refers to (AMQP 0-9-1 queue.bind rule). */
   lastQueueName?: string;
+  /**
+   * Publishes completed while the connection is blocked (the rest of the read that blocked it): routed on
+   * unblock, so nothing a blocked publisher sends is enqueued during an alarm. Bounded by one socket read.
+   */
+  private heldPublishes?: AssembledPublish[];
   /** Output waiting for storage writes (durable declarations are answered after fsync). */
   private readonly output: OutputGate;
 
@@ -158,6 +171,7 @@ export class Channel implements DirectReplyConsumer {
 
   /** Dispatches a method received on this channel. */
   handleMethod(method: Method): void {
+    if (this.host.isManagement) assertManagementListenerMethod(method);
     switch (method.name) {
       case 'basic.publish':
         return this.startPublish(method.exchange, method.routingKey, method.mandatory, method.immediate);
@@ -173,12 +187,14 @@ export class Channel implements DirectReplyConsumer {
         if (method.global) this.resumeDeliveries();
         return;
       case 'basic.consume':
+        refuseManagementResource(method, this.vhost.name, this.host.userName);
         return this.deliveries.consume(method.queue, method.consumerTag, method.noAck, method.exclusive, method.nowait);
       case 'basic.cancel':
         this.deliveries.cancel(method.consumerTag);
         if (!method.nowait) this.send({ name: 'basic.cancel-ok', classId: 60, methodId: 31, consumerTag: method.consumerTag });
         return;
       case 'basic.get':
+        refuseManagementResource(method, this.vhost.name, this.host.userName);
         return this.deliveries.get(method.queue, method.noAck);
       case 'basic.recover':
       case 'basic.recover-async':
@@ -213,6 +229,7 @@ export class Channel implements DirectReplyConsumer {
         this.send({ name: 'access.request-ok', classId: 30, methodId: 11, ticket: 1 });
         return;
       default:
+        refuseManagementResource(method, this.vhost.name, this.host.userName);
         if (handleTopologyMethod(this, method)) return;
         throw new ConnectionError(
           ReplyCode.COMMAND_INVALID,
@@ -240,6 +257,7 @@ export class Channel implements DirectReplyConsumer {
   private startPublish(exchangeName: string, routingKey: string, isMandatory: boolean, isImmediate: boolean): void {
     if (isImmediate) throw new ConnectionError(ReplyCode.NOT_IMPLEMENTED, replyText(ReplyCode.NOT_IMPLEMENTED, 'immediate=true'));
     const vhost = this.host.vhost;
+    if (exchangeName === MANAGEMENT_EXCHANGE || this.host.isManagement) return this.startManagementPublish(exchangeName, routingKey);
     const exchange = vhost.topology.getExchange(exchangeName);
     if (!exchange) {
       throw new ChannelError(ReplyCode.NOT_FOUND, replyText(ReplyCode.NOT_FOUND, `no exchange '${exchangeName}' in vhost '${vhost.name}'`));
@@ -251,8 +269,28 @@ export class Channel implements DirectReplyConsumer {
       );
     }
     this.confirms?.nextPublish();
-    this.host.publishing(exchangeName, routingKey);
+    this.host.publishing();
     this.content.start(exchange, routingKey, isMandatory);
+  }
+
+  /**
+   * A publish to the management exchange, or any publish on a management connection: only a management connection
+   * whose user may send requests reaches the inbox; everyone else gets 403 (the exchange is not in the topology).
+   */
+  private startManagementPublish(exchangeName: string, routingKey: string): void {
+    const inbox = this.host.managementInbox;
+    if (exchangeName !== MANAGEMENT_EXCHANGE || !inbox) throw accessRefused('exchange', exchangeName, this.vhost.name, this.host.userName);
+    this.confirms?.nextPublish();
+    this.host.publishing();
+    this.content.start(inbox, routingKey, false);
+  }
+
+  /** The connection was unblocked: routes what was held, in order (holding again if blocked meanwhile). */
+  releaseHeldPublishes(): void {
+    const held = this.heldPublishes;
+    if (!held || this.state !== 'open') return;
+    this.heldPublishes = undefined;
+    for (const publish of held) this.publish(publish);
   }
 
   /** Content header of the publish in progress. `properties` is a view into the read buffer. */
@@ -267,7 +305,12 @@ export class Channel implements DirectReplyConsumer {
     if (complete) this.publish(complete);
   }
 
-  private publish({ exchange, routingKey, isMandatory, message }: AssembledPublish): void {
+  private publish(publish: AssembledPublish): void {
+    if (this.host.isBlocked) {
+      (this.heldPublishes ??= []).push(publish);
+      return;
+    }
+    const { exchange, routingKey, isMandatory, message } = publish;
     if (this.tx) {
       this.tx.addPublish({ exchange, routingKey, isMandatory, message });
       return;
@@ -279,8 +322,14 @@ export class Channel implements DirectReplyConsumer {
    * Routes a complete message and settles its confirm: at once for transient or unroutable messages, when the
    * store has it on disk for persistent messages in durable queues.
    */
-  private route(exchange: Exchange<Queue>, routingKey: string, isMandatory: boolean, message: Message): void {
+  private route(target: PublishTarget, routingKey: string, isMandatory: boolean, message: Message): void {
     const confirms = this.confirms;
+    if (target === this.host.managementInbox) {
+      const isAccepted = target.accept(message);
+      if (confirms) confirms.settle(confirms.currentTag, isAccepted);
+      return;
+    }
+    const exchange = target as Exchange<Queue>;
     const outcome = this.host.vhost.publish(exchange, routingKey, message);
     if (outcome === PublishOutcome.Unroutable && isMandatory) {
       // basic.return goes out before the confirm of the same message (RabbitMQ order).
@@ -350,6 +399,7 @@ export class Channel implements DirectReplyConsumer {
    */
   release(): void {
     this.state = 'closing';
+    this.heldPublishes = undefined;
     this.content.reset();
     this.deliveries.release();
     this.confirms?.discard();

@@ -18,6 +18,7 @@ import type { Channel, ChannelHost } from './channel.js';
 import { ChannelTable } from './channel-table.js';
 import { connectionCloseReason } from './close-reason.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
+import type { ManagementInbox } from './management-access.js';
 import { PublishFlow } from './publish-flow.js';
 import type { PublishConfirms } from './publish-confirms.js';
 import { clientCapabilities, connectionStart, connectionTune, negotiateTuning, unexpectedMethod } from './connection-negotiation.js';
@@ -37,7 +38,14 @@ export interface ConnectionServices {
   blockReason(): string | undefined;
   /** Whether one more client may connect (`maxConnections`). */
   hasConnectionCapacity(connection: AmqpConnection): boolean;
+  /** Accepted on the management listener. */
+  readonly isManagement: boolean;
+  /** For connections accepted on the management listener: where their requests go. */
+  readonly managementInbox?: ManagementInbox;
 }
+
+/** User tag that lets a management connection send management requests (the admin API's own login). */
+const MANAGEMENT_SENDER_TAG = 'administrator';
 
 let nextConnectionNumber = 1;
 
@@ -58,6 +66,14 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   heartbeatSec = 0;
   vhost!: VirtualHost;
   userName = '';
+  /** Tags of the logged-in user. */
+  userTags: readonly string[] = [];
+  /**
+   * Where this connection's management requests go (set at login): only on the management listener, and only for
+   * a user tagged `administrator` (the admin API's own login). Other users may log in there (the admin API checks
+   * HTTP passwords that way) but send nothing.
+   */
+  managementInbox: ManagementInbox | undefined;
   clientProperties: FieldTable = {};
   isCancelNotifySupported = false;
   private isAuthFailureCloseSupported = false;
@@ -96,7 +112,15 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       },
       this.reportError,
     );
-    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services);
+    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services, this.isManagement, () => {
+      for (const channel of this.channels.values()) {
+        try {
+          channel.releaseHeldPublishes();
+        } catch (error) {
+          this.fail(error, channel.id, undefined, 60, 40);
+        }
+      }
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
@@ -150,6 +174,11 @@ export class AmqpConnection implements FrameSink, ChannelHost {
 
   /** Who runs this connection's topology commands (the access-control issue adds its permission check here). */
   readonly actor: TopologyActor = { owner: this };
+
+  /** Accepted on the management listener (decided by the socket's listener, never by the client). */
+  get isManagement(): boolean {
+    return this.services.isManagement;
+  }
 
   /** The connection itself owns its exclusive queues. */
   get owner(): object {
@@ -331,6 +360,8 @@ export class AmqpConnection implements FrameSink, ChannelHost {
         if (this.state !== 'authenticating') return;
         if (!user) return this.refuseLogin(mechanism, credentials.username);
         this.userName = user.name;
+        this.userTags = user.tags;
+        if (user.tags.includes(MANAGEMENT_SENDER_TAG)) this.managementInbox = this.services.managementInbox;
         this.log = this.bindLog();
         this.state = 'awaiting-tune-ok';
         this.writer.writeMethod(0, connectionTune(this.services.config));
@@ -493,8 +524,8 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   // ---- flow control --------------------------------------------------------------------------------------------
 
   /** A publish started: when an alarm is in force, stop reading this connection (after the current read). */
-  publishing(exchange: string, routingKey: string): void {
-    this.flow.publishing(exchange, routingKey);
+  publishing(): void {
+    this.flow.publishing();
   }
 
   /**

@@ -1,10 +1,14 @@
 import { CLASS_BASIC, CodecError, decodeProperties, propertiesSize, ReplyCode, writeProperties, type BasicProperties } from '@app/codec';
 import { ChannelError, ConnectionError, DIRECT_REPLY_TO, Message, replyText, type MessageOrigin, type Queue } from '@app/broker-core';
 import type { Exchange } from '@app/routing';
+import type { ManagementInbox } from './management-access.js';
+
+/** Where a publish goes: an exchange of the vhost, or (management connections only) the management inbox. */
+export type PublishTarget = Exchange<Queue> | ManagementInbox;
 
 /** A complete publish, ready to route. */
 export interface AssembledPublish {
-  readonly exchange: Exchange<Queue>;
+  readonly exchange: PublishTarget;
   readonly routingKey: string;
   readonly isMandatory: boolean;
   readonly message: Message;
@@ -22,7 +26,7 @@ export interface PublishContext {
 }
 
 interface Pending {
-  exchange: Exchange<Queue>;
+  exchange: PublishTarget;
   routingKey: string;
   isMandatory: boolean;
   /** -1 until the content header arrives. */
@@ -49,7 +53,7 @@ export class ContentAssembler {
   }
 
   /** A `basic.publish` method arrived; its content follows. */
-  start(exchange: Exchange<Queue>, routingKey: string, isMandatory: boolean): void {
+  start(exchange: PublishTarget, routingKey: string, isMandatory: boolean): void {
     this.pending = { exchange, routingKey, isMandatory, bodySize: -1, received: 0, propertiesLength: 0 };
   }
 

@@ -2,10 +2,6 @@ import type { Socket } from 'node:net';
 import type { FrameWriter } from '../net/frame-writer.js';
 import type { HeartbeatMonitor } from './heartbeat-monitor.js';
 
-/** Where the admin API's management RPCs are published (see apps/broker/src/management). */
-const MANAGEMENT_EXCHANGE = 'warren.requests';
-const MANAGEMENT_PREFIX = 'management.';
-
 /**
  * Flow control of one connection under a resource alarm: `connection.blocked`/`unblocked` for clients that support
  * them, and a paused socket for connections that publish (RabbitMQ semantics), so consumers keep draining queues.
@@ -23,6 +19,14 @@ export class PublishFlow {
     private readonly writer: FrameWriter,
     private readonly heartbeats: HeartbeatMonitor,
     private readonly services: { blockReason(): string | undefined },
+    /**
+     * A management connection (accepted on the management listener, which lets it publish management requests
+     * only): never blocked, so an operator can see and fix an alarm, as with RabbitMQ's built-in management API.
+     * Decided by the listener that accepted the socket, never by anything the client sends.
+     */
+    private readonly isExempt: boolean,
+    /** Reading resumed: publishes held while blocked are routed now. */
+    private readonly resumed: () => void,
   ) {}
 
   /** Whether reading is paused. */
@@ -31,10 +35,8 @@ export class PublishFlow {
   }
 
   /** A publish started: when an alarm is in force, stop reading this connection (after the current read). */
-  publishing(exchange: string, routingKey: string): void {
-    // Management requests (the admin API's RPCs) are exempt: an operator must be able to see and fix an alarm,
-    // as RabbitMQ's built-in management API can.
-    if (exchange === MANAGEMENT_EXCHANGE && routingKey.startsWith(MANAGEMENT_PREFIX)) return;
+  publishing(): void {
+    if (this.isExempt) return;
     this.hasPublished = true;
     const reason = this.services.blockReason();
     if (reason !== undefined) this.block(reason);
@@ -42,6 +44,7 @@ export class PublishFlow {
 
   /** A resource alarm started (reason) or ended (undefined), on an open connection. */
   setFlow(reason: string | undefined): void {
+    if (this.isExempt) return;
     if (reason === undefined) return this.unblock();
     this.notifyBlocked(reason);
     if (this.hasPublished) this.block(reason);
@@ -68,6 +71,7 @@ export class PublishFlow {
       this.isPausedNow = false;
       this.heartbeats.resume();
       this.socket.resume();
+      this.resumed();
     }
     if (this.isBlockedNotified) {
       this.isBlockedNotified = false;

@@ -1,7 +1,8 @@
 import { scratchCopyOf, type Queue, type QueueOptions, type TopologyActor, type TopologyCommand, type VirtualHost } from '@app/broker-core';
+import { ManagementPattern } from '@app/management-contract';
 import { jsonOfTable, tableOfJson } from './json-format.js';
 import { ManagementError, toManagementFailure } from './management-error.js';
-import { isSystemQueue, type ManagementHandler, type RequestData } from './management-request.js';
+import type { ManagementHandler, RequestData } from './management-request.js';
 import type { ManagementHost } from './management-host.js';
 
 // `GET/POST /api/definitions`: the topology in RabbitMQ's definitions format. Users are not exported: Warren's
@@ -57,7 +58,7 @@ const exportDefinitions: ManagementHandler = (_data, { host }) => {
     }
     for (const queue of vhost.allQueues()) {
       // Exclusive queues die with their connection: there is nothing to restore them into.
-      if (isSystemQueue(queue) || queue.options.exclusive) continue;
+      if (queue.options.exclusive) continue;
       queues.push({
         name: queue.name,
         vhost: vhost.name,
@@ -69,7 +70,7 @@ const exportDefinitions: ManagementHandler = (_data, { host }) => {
     for (const binding of vhost.topology.bindings()) {
       if (binding.destinationType === 'queue') {
         const queue = binding.destination as Queue;
-        if (isSystemQueue(queue) || queue.options.exclusive) continue;
+        if (queue.options.exclusive) continue;
       }
       bindings.push({
         source: binding.source.name,
@@ -192,7 +193,7 @@ const importDefinitions: ManagementHandler = async (data, { host, actor }) => {
 };
 
 /** Definitions RPCs, by pattern. */
-export const definitionsHandlers: Readonly<Record<string, ManagementHandler>> = {
-  'management.definitions.export': exportDefinitions,
-  'management.definitions.import': importDefinitions,
-};
+export const definitionsHandlers = {
+  [ManagementPattern.DefinitionsExport]: exportDefinitions,
+  [ManagementPattern.DefinitionsImport]: importDefinitions,
+} satisfies Partial<Record<ManagementPattern, ManagementHandler>>;

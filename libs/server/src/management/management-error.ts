@@ -1,17 +1,6 @@
 import { ChannelError, ConnectionError } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
-
-/**
- * A management request that failed, carried back to the admin API in the reply's `err` and turned into the HTTP
- * status and RabbitMQ-style `{error, reason}` body there.
- */
-export interface ManagementFailure {
-  readonly status: number;
-  readonly error: string;
-  readonly reason: string;
-  /** Seconds the client should wait before retrying (503 on backpressure). */
-  readonly retryAfter?: number;
-}
+import type { ManagementFailure } from '@app/management-contract';
 
 /** Thrown by management handlers; the RPC consumer replies with its {@link ManagementFailure}. */
 export class ManagementError extends Error {

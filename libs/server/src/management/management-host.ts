@@ -13,12 +13,3 @@ export interface ManagementHost {
   readonly port: number;
   allConnections(): IterableIterator<AmqpConnection>;
 }
-
-/** The routing-key prefix of every management request on `warren.requests`. */
-export const MANAGEMENT_PATTERN_PREFIX = 'management.';
-
-/** The broker-owned queue that management requests are routed to; `amq.` so no client can declare or take it. */
-export const MANAGEMENT_QUEUE = 'amq.warren.management';
-
-/** The request exchange of Warren's transport (libs/transport DEFAULT_REQUESTS_EXCHANGE; the broker must not import it). */
-export const REQUESTS_EXCHANGE = 'warren.requests';

@@ -1,7 +1,8 @@
 import type { Queue, TopologyActor, TopologyCommand, TopologyResults, VirtualHost } from '@app/broker-core';
+import type { ManagementCaller } from '@app/management-contract';
 import type { Exchange } from '@app/routing';
 import { ManagementError } from './management-error.js';
-import { MANAGEMENT_QUEUE, type ManagementHost } from './management-host.js';
+import type { ManagementHost } from './management-host.js';
 
 /** The `data` of a management request: JSON from the admin API, already validated by its DTOs. */
 export type RequestData = Readonly<Record<string, unknown>>;
@@ -14,6 +15,8 @@ export interface ManagementContext {
    * only matters for exclusive-access checks).
    */
   readonly actor: TopologyActor;
+  /** The HTTP user the request acts for (authorized before the handler runs). */
+  readonly caller: ManagementCaller;
 }
 
 /** One management RPC: its result becomes the reply's `response`; a throw becomes `err`. */
@@ -63,15 +66,10 @@ export function requireExchange(vhost: VirtualHost, name: string): Exchange<Queu
   return exchange;
 }
 
-/** Whether a queue belongs to the broker itself: hidden from lists and untouchable over HTTP. */
-export function isSystemQueue(queue: Queue): boolean {
-  return queue.name === MANAGEMENT_QUEUE;
-}
-
-/** The named (non-system) queue, or 404. */
+/** The named queue, or 404 (the management queue is not in any vhost's queue table, so it is never found). */
 export function requireQueue(vhost: VirtualHost, name: string): Queue {
   const queue = vhost.getQueue(name);
-  if (!queue || isSystemQueue(queue)) throw ManagementError.notFound();
+  if (!queue) throw ManagementError.notFound();
   return queue;
 }
 

@@ -1,27 +1,86 @@
-import { Message } from '@app/broker-core';
-import { withTrustedAddress } from './management-rpc-consumer.js';
+import { BrokerCore, Message } from '@app/broker-core';
+import {
+  decodeManagementReply,
+  encodeManagementRequest,
+  MANAGEMENT_EXCHANGE,
+  ManagementPattern,
+  type ManagementCaller,
+  type ManagementReplyEnvelope,
+} from '@app/management-contract';
+import { createBrokerLogger } from '../logger.js';
+import { MANAGEMENT_QUEUE_ARGUMENTS, ManagementService } from './management-service.js';
 
-function from(remoteAddress: string | undefined): Message {
-  const message = new Message('warren.requests', 'management.overview', Buffer.alloc(2), {}, Buffer.alloc(0));
-  message.origin = { remoteAddress, userName: 'guest' };
-  return message;
-}
+// The management service driven through its inbox (what a management connection's publish reaches), with a real
+// core and a direct reply-to consumer collecting the replies: no sockets, no fakes of the core.
+describe('ManagementService', () => {
+  let core: BrokerCore;
+  let service: ManagementService;
+  const replies: ManagementReplyEnvelope[] = [];
+  let replyTo: string;
 
-describe('withTrustedAddress', () => {
-  const claim = { remote_address: '127.0.0.1', auth: { username: 'guest', password: 'guest', remote_address: '127.0.0.1' } };
-
-  it('lets a loopback publisher (the admin API) vouch for the HTTP client address', () => {
-    expect(withTrustedAddress(claim, from('::ffff:127.0.0.1'))).toEqual(claim);
+  beforeAll(async () => {
+    core = new BrokerCore();
+    await core.users.addDefaultGuest();
+    await core.users.addUser('viewer', 'secret', []);
   });
 
-  it('replaces what a remote publisher claims with its own address', () => {
-    expect(withTrustedAddress(claim, from('192.0.2.7'))).toEqual({
-      remote_address: '192.0.2.7',
-      auth: { username: 'guest', password: 'guest', remote_address: '192.0.2.7' },
+  beforeEach(() => {
+    replies.length = 0;
+    const host = { core, alarmState: { memory: false, disk: false }, port: 5672, allConnections: () => [].values() };
+    service = new ManagementService(host, createBrokerLogger('silent'));
+    service.start();
+    replyTo = core.getVhost('/')!.registerReplyConsumer({ deliverReply: (message) => replies.push(decodeManagementReply(message.body)) });
+  });
+
+  afterEach(() => service.stop());
+
+  function request(id: string, pattern: string, caller: ManagementCaller, data: object = {}): Message {
+    const body = encodeManagementRequest({ id, pattern: pattern as ManagementPattern, caller, data: data as Record<string, unknown> });
+    return Message.withProperties(MANAGEMENT_EXCHANGE, pattern, { replyTo, correlationId: id }, body);
+  }
+
+  async function replyTo1(): Promise<ManagementReplyEnvelope> {
+    for (let i = 0; i < 1000 && replies.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    return replies[0];
+  }
+
+  it('answers a request for a management user calling from loopback', async () => {
+    expect(service.inbox.accept(request('1', ManagementPattern.Authenticate, { username: 'guest', remote_address: '127.0.0.1' }))).toBe(
+      true,
+    );
+    expect(await replyTo1()).toEqual({ id: '1', response: { name: 'guest', tags: 'administrator' } });
+  });
+
+  it.each([
+    ['a loopback-only user calling from elsewhere', { username: 'guest', remote_address: '192.0.2.7' }, 'Login failed'],
+    ['an unknown user', { username: 'mallory', remote_address: '127.0.0.1' }, 'Login failed'],
+    ['a user without a management tag', { username: 'viewer', remote_address: '127.0.0.1' }, 'Not management user'],
+  ])('refuses %s with 401', async (_name, caller, reason) => {
+    service.inbox.accept(request('2', ManagementPattern.QueuesList, caller));
+    expect(await replyTo1()).toEqual({ id: '2', err: { status: 401, error: 'not_authorized', reason } });
+  });
+
+  it('answers a malformed request with 400', async () => {
+    service.inbox.accept(Message.withProperties(MANAGEMENT_EXCHANGE, 'x', { replyTo, correlationId: '3' }, Buffer.from('{"password":')));
+    const reply = await replyTo1();
+    expect(reply).toMatchObject({ id: '3', err: { status: 400, error: 'bad_request' } });
+  });
+
+  it('refuses an HTTP publish whose user_id is not the caller (400, nothing routed)', async () => {
+    const data = { vhost: '/', name: 'amq.direct', properties: { user_id: 'admin' }, routing_key: 'k', payload: 'p' };
+    service.inbox.accept(request('4', ManagementPattern.ExchangesPublish, { username: 'guest', remote_address: '::1' }, data));
+    expect(await replyTo1()).toEqual({
+      id: '4',
+      err: { status: 400, error: 'bad_request', reason: "user_id property set to 'admin' but authenticated user was 'guest'" },
     });
   });
 
-  it('trusts nothing from a message without an origin', () => {
-    expect(withTrustedAddress(claim, new Message('', 'k', Buffer.alloc(2), {}, Buffer.alloc(0))).remote_address).toBeUndefined();
+  it('bounds the management queue: a flood is refused, not buffered without limit', () => {
+    const caller = { username: 'guest', remote_address: '127.0.0.1' };
+    let refused = 0;
+    for (let i = 0; i < MANAGEMENT_QUEUE_ARGUMENTS['x-max-length'] + 100; i++) {
+      if (!service.inbox.accept(request(String(i), ManagementPattern.Overview, caller))) refused++;
+    }
+    expect(refused).toBeGreaterThan(0);
   });
 });

@@ -1,107 +1,82 @@
-import { Queue, type VirtualHost } from '@app/broker-core';
+import { Queue, type Message, type TopologyActor } from '@app/broker-core';
+import { MANAGEMENT_EXCHANGE, MANAGEMENT_QUEUE, MANAGEMENT_VHOST, type ManagementRequestEnvelope } from '@app/management-contract';
+import type { ManagementInbox } from '../connection/management-access.js';
 import type { BrokerLogger } from '../logger.js';
 import { definitionsHandlers } from './definitions-handlers.js';
 import { ManagementError, toManagementFailure } from './management-error.js';
-import { MANAGEMENT_PATTERN_PREFIX, MANAGEMENT_QUEUE, REQUESTS_EXCHANGE, type ManagementHost } from './management-host.js';
-import type { ManagementContext, ManagementHandler } from './management-request.js';
+import type { ManagementHost } from './management-host.js';
+import type { ManagementHandler } from './management-request.js';
 import { ManagementRpcConsumer, type ManagementOutcome } from './management-rpc-consumer.js';
 import { messageHandlers } from './message-handlers.js';
-import { authenticate, runtimeHandlers } from './runtime-handlers.js';
+import { authorizeCaller, runtimeHandlers } from './runtime-handlers.js';
 import { topologyHandlers } from './topology-handlers.js';
 
-/** The vhost that carries management requests (the admin API's connection vhost). */
-const MANAGEMENT_VHOST = '/';
-/** How often the request exchange and the management binding are checked (and restored if a client deleted them). */
-const REPAIR_INTERVAL_MS = 5000;
-/** As libs/transport's WarrenClient/WarrenServer declare it, so their declares stay equivalent. */
-const REQUESTS_EXCHANGE_OPTIONS = { type: 'topic', durable: true, autoDelete: false, internal: false, arguments: {} };
+/**
+ * Bounds of the management queue: a flood of requests is refused (the publisher's confirm is a nack), never
+ * buffered without limit. The admin API keeps far fewer in flight (one per HTTP request, each with a timeout).
+ */
+export const MANAGEMENT_QUEUE_ARGUMENTS = {
+  'x-max-length': 1000,
+  'x-max-length-bytes': 64 * 1024 * 1024,
+  'x-overflow': 'reject-publish',
+} as const;
 
 /**
- * The broker side of the admin API: serves `management.*` requests that WarrenClient.send() publishes to
- * `warren.requests`, through an in-process consumer of the broker-owned queue `amq.warren.management`, which
- * lives outside the vhost's queue table (see {@link attach}).
+ * The broker side of the admin API. Requests arrive only from management connections (accepted on the
+ * management listener, logged in as an administrator), which publish them to the management exchange: the channel
+ * hands them to this service's {@link inbox}, which puts them in the bounded, broker-owned management queue served
+ * by an in-process consumer. The exchange and the queue are in no vhost's topology or queue table, so clients can
+ * neither see, declare, delete, bind, consume nor purge them (and get 403 when they name them).
  *
- * Every request but `management.authenticate` carries the HTTP user's credentials in `data.auth` and is checked
- * against the user store (whose login cache makes repeat checks cheap), so an AMQP client that reaches the
- * request exchange directly gains nothing without a management user's password.
+ * A request names the HTTP user it acts for (no password: the admin API verified it by an AMQP login); every
+ * request is authorized against the user store before its handler runs.
  */
 export class ManagementService {
   private readonly handlers = new Map<string, ManagementHandler>(
     Object.entries({ ...topologyHandlers, ...messageHandlers, ...definitionsHandlers, ...runtimeHandlers }),
   );
-  private readonly context: ManagementContext;
   /** The consumer's owner: no connection is this object. */
   private readonly queueOwner = {};
-  private repairTimer?: NodeJS.Timeout;
+  /** Runs HTTP requests' topology commands; owns the (never exclusive) queues declared over HTTP. */
+  private readonly actor: TopologyActor = { owner: this };
+  private queue?: Queue;
+  /** Where management connections' publishes to the management exchange go. */
+  readonly inbox: ManagementInbox = {
+    name: MANAGEMENT_EXCHANGE,
+    accept: (message: Message) => this.queue?.enqueue(message) !== undefined,
+  };
 
   constructor(
     private readonly host: ManagementHost,
     private readonly logger: BrokerLogger,
-  ) {
-    this.context = { host, actor: { owner: this } };
-  }
+  ) {}
 
-  /** Declares the request exchange and the management queue, binds `management.#` and starts consuming. */
-  async start(): Promise<void> {
+  /** Creates the management queue and its consumer. */
+  start(): void {
     const vhost = this.host.core.getVhost(MANAGEMENT_VHOST)!;
-    try {
-      await vhost.execute({ kind: 'exchange.declare', exchange: REQUESTS_EXCHANGE, options: REQUESTS_EXCHANGE_OPTIONS }, this.context.actor)
-        .written;
-    } catch (error) {
-      // A restored, inequivalent `warren.requests` (not a topic exchange): the broker still serves AMQP.
-      this.logger.error(
-        `management: cannot use exchange '${REQUESTS_EXCHANGE}': ${(error as Error).message}; the admin API is unavailable`,
-      );
-      return;
-    }
-    this.attach(vhost);
+    const options = { durable: false, exclusive: false, autoDelete: false, arguments: { ...MANAGEMENT_QUEUE_ARGUMENTS } };
+    const queue = new Queue(MANAGEMENT_QUEUE, vhost.name, options, null);
+    queue.addConsumer(new ManagementRpcConsumer(this.queueOwner, vhost, (request) => this.handle(request), this.logger));
+    this.queue = queue;
   }
 
-  private attach(vhost: VirtualHost): void {
-    // Deliberately not registered in the vhost's queue table: clients can neither declare, consume, purge nor
-    // delete it by name, the default exchange does not route to it, and it does not count against
-    // maxQueuesPerVhost. It is reachable only through its binding on `warren.requests`.
-    const queue = new Queue(MANAGEMENT_QUEUE, vhost.name, { durable: false, exclusive: false, autoDelete: false, arguments: {} }, null);
-    queue.addConsumer(new ManagementRpcConsumer(this.queueOwner, vhost, (pattern, data) => this.handle(pattern, data), this.logger));
-    this.ensureBinding(vhost, queue);
-    // A client may delete `warren.requests` (it is an ordinary exchange): put it and the binding back.
-    this.repairTimer = setInterval(() => this.ensureBinding(vhost, queue), REPAIR_INTERVAL_MS);
-    this.repairTimer.unref();
-  }
-
-  /** Declares the request exchange (idempotent) and binds the management queue to `management.#`. */
-  private ensureBinding(vhost: VirtualHost, queue: Queue): void {
-    try {
-      const declared = vhost.execute(
-        { kind: 'exchange.declare', exchange: REQUESTS_EXCHANGE, options: REQUESTS_EXCHANGE_OPTIONS },
-        this.context.actor,
-      );
-      declared.written?.catch(() => undefined);
-      // The management queue is not in the vhost's queue table, so it is bound on the topology directly.
-      vhost.topology.bindQueue(queue, REQUESTS_EXCHANGE, `${MANAGEMENT_PATTERN_PREFIX}#`, {});
-    } catch (error) {
-      this.logger.warn(`management: cannot bind to '${REQUESTS_EXCHANGE}': ${(error as Error).message}`);
-    }
-  }
-
-  /** Stops the repair timer (broker shutdown). */
+  /** Drops the queue's timers (broker shutdown). */
   stop(): void {
-    clearInterval(this.repairTimer);
+    this.queue?.dispose();
+    this.queue = undefined;
   }
 
-  /** Authenticates and runs one request. */
-  private async handle(pattern: string, data: Record<string, unknown>): Promise<ManagementOutcome> {
+  /** Authorizes the caller and runs one request. */
+  private async handle(request: ManagementRequestEnvelope): Promise<ManagementOutcome> {
     try {
-      if (pattern === 'management.authenticate') return { response: await authenticate(data, this.context) };
-      const handler = this.handlers.get(pattern);
-      if (!handler) throw new ManagementError(404, 'Object Not Found', `management: no handler for '${pattern}'`);
-      const auth = data.auth;
-      if (typeof auth !== 'object' || auth === null) throw ManagementError.notAuthorized();
-      await authenticate(auth as Record<string, unknown>, this.context);
-      return { response: (await handler(data, this.context)) ?? {} };
+      const handler = this.handlers.get(request.pattern);
+      if (!handler) throw new ManagementError(404, 'Object Not Found', `management: no handler for '${request.pattern}'`);
+      authorizeCaller(request.caller, this.host.core.users);
+      const context = { host: this.host, actor: this.actor, caller: request.caller };
+      return { response: (await handler(request.data, context)) ?? {} };
     } catch (error) {
       const failure = toManagementFailure(error);
-      if (failure.status >= 500 && failure.status !== 503) this.logger.error(`management: ${pattern} failed: ${failure.reason}`);
+      if (failure.status >= 500 && failure.status !== 503) this.logger.error(`management: ${request.pattern} failed: ${failure.reason}`);
       return { err: failure };
     }
   }

@@ -1,4 +1,5 @@
 import { Message, PublishOutcome, type Queue, type QueueEntry } from '@app/broker-core';
+import { ManagementPattern } from '@app/management-contract';
 import { explainRoute, type RouteHop } from '@app/routing';
 import { jsonOfProperties, jsonOfTable, propertiesOfJson, tableOfJson } from './json-format.js';
 import { ManagementError } from './management-error.js';
@@ -10,7 +11,7 @@ import { optionalString, requireExchange, requireQueue, requireVhost, stringFiel
 /** Seconds an HTTP publisher refused by backpressure is told to wait (`Retry-After`). */
 const RETRY_AFTER_SECONDS = 5;
 
-const publish: ManagementHandler = async (data, { host }) => {
+const publish: ManagementHandler = async (data, { host, caller }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   const exchange = requireExchange(vhost, stringField(data, 'name'));
   const alarms = host.alarmState;
@@ -23,6 +24,10 @@ const publish: ManagementHandler = async (data, { host }) => {
   const payload = optionalString(data, 'payload') ?? '';
   const body = encoding === 'base64' ? Buffer.from(payload, 'base64') : Buffer.from(payload, 'utf8');
   const properties = propertiesOfJson(data.properties as Record<string, unknown> | undefined);
+  // The same rule as over AMQP (content-assembler.ts): a message may name only its publisher as `user_id`.
+  if (properties.userId !== undefined && properties.userId !== caller.username) {
+    throw ManagementError.badRequest(`user_id property set to '${properties.userId}' but authenticated user was '${caller.username}'`);
+  }
   const outcome = vhost.publish(exchange, routingKey, Message.withProperties(exchange.name, routingKey, properties, body));
   if (outcome === PublishOutcome.Rejected) {
     throw ManagementError.unavailable(`a target queue is full and rejects publishes (x-overflow reject-publish)`, RETRY_AFTER_SECONDS);
@@ -119,9 +124,9 @@ const route: ManagementHandler = (data, { host }) => {
 };
 
 /** Message RPCs, by pattern. */
-export const messageHandlers: Readonly<Record<string, ManagementHandler>> = {
-  'management.exchanges.publish': publish,
-  'management.exchanges.route': route,
-  'management.queues.get-messages': getMessages,
-  'management.queues.purge': purge,
-};
+export const messageHandlers = {
+  [ManagementPattern.ExchangesPublish]: publish,
+  [ManagementPattern.ExchangesRoute]: route,
+  [ManagementPattern.QueuesGetMessages]: getMessages,
+  [ManagementPattern.QueuesPurge]: purge,
+} satisfies Partial<Record<ManagementPattern, ManagementHandler>>;

@@ -1,9 +1,11 @@
+import { isLoopbackAddress, type User } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
+import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { Channel } from '../connection/channel.js';
 import { jsonOfTable } from './json-format.js';
 import { ManagementError } from './management-error.js';
-import { isSystemQueue, optionalString, stringField, type ManagementHandler } from './management-request.js';
+import { optionalString, stringField, type ManagementHandler } from './management-request.js';
 
 // Overview, vhosts, connections, channels, consumers and health: read-only views of the running broker, plus
 // closing a connection.
@@ -11,15 +13,22 @@ import { isSystemQueue, optionalString, stringField, type ManagementHandler } fr
 /** User tags that may use the management API (RabbitMQ's management, monitoring, policymaker, administrator). */
 const MANAGEMENT_TAGS = new Set(['management', 'monitoring', 'policymaker', 'administrator']);
 
-/** Checks HTTP Basic credentials against the broker's users; `remote_address` is the HTTP client's address. */
-export const authenticate: ManagementHandler = async (data, { host }) => {
-  const user = await host.core.users.authenticate(
-    stringField(data, 'username'),
-    stringField(data, 'password'),
-    optionalString(data, 'remote_address'),
-  );
-  if (!user) throw ManagementError.notAuthorized('Login failed');
+/**
+ * The user a request acts for, or 401. The admin API verified the password (an AMQP login on the management
+ * listener); only management connections reach this, so the broker believes the name and the HTTP client's address,
+ * and checks what needs no password: the user exists, may use the management API, and (loopback-only users such as
+ * `guest`) calls from loopback.
+ */
+export function authorizeCaller(caller: ManagementCaller, users: { getUser(name: string): User | undefined }): User {
+  const user = users.getUser(caller.username);
+  if (!user || (user.isLoopbackOnly && !isLoopbackAddress(caller.remote_address))) throw ManagementError.notAuthorized('Login failed');
   if (!user.tags.some((tag) => MANAGEMENT_TAGS.has(tag))) throw ManagementError.notAuthorized('Not management user');
+  return user;
+}
+
+/** `management.authenticate`: the caller's name and tags (authorization already ran). */
+const authenticate: ManagementHandler = (_data, { host, caller }) => {
+  const user = authorizeCaller(caller, host.core.users);
   return { name: user.name, tags: user.tags.join(',') };
 };
 
@@ -33,7 +42,8 @@ function jsonOfConnection(connection: AmqpConnection): Record<string, unknown> {
     name: connection.name,
     user: connection.userName,
     vhost: connection.vhost?.name,
-    state: connection.state === 'open' ? 'running' : connection.state,
+    // RabbitMQ shows a publisher paused by a resource alarm as `blocked`.
+    state: connection.isBlocked ? 'blocked' : connection.state === 'open' ? 'running' : connection.state,
     protocol: 'AMQP 0-9-1',
     channels: [...connection.allChannels()].length,
     connected_at: connection.connectedAt,
@@ -111,7 +121,6 @@ const listConsumers: ManagementHandler = (data, { host }) => {
   for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'))) {
     for (const channel of connection.allChannels()) {
       for (const consumer of channel.allConsumers()) {
-        if (isSystemQueue(consumer.queue)) continue;
         out.push({
           consumer_tag: consumer.tag,
           queue: { name: consumer.queue.name, vhost: consumer.queue.vhost },
@@ -137,7 +146,6 @@ const overview: ManagementHandler = (_data, { host }) => {
   for (const vhost of host.core.allVhosts()) {
     for (const exchange of vhost.topology.exchanges()) if (exchange) exchanges++;
     for (const queue of vhost.allQueues()) {
-      if (isSystemQueue(queue)) continue;
       queues++;
       ready += queue.messageCount;
       unacked += queue.unackedCount;
@@ -162,7 +170,7 @@ const overview: ManagementHandler = (_data, { host }) => {
 const listVhosts: ManagementHandler = (_data, { host }) =>
   [...host.core.allVhosts()].map((vhost) => {
     let messages = 0;
-    for (const queue of vhost.allQueues()) if (!isSystemQueue(queue)) messages += queue.messageCount + queue.unackedCount;
+    for (const queue of vhost.allQueues()) messages += queue.messageCount + queue.unackedCount;
     return { name: vhost.name, messages, tracing: false };
   });
 
@@ -180,14 +188,15 @@ const readyHealth: ManagementHandler = (_data, { host }) =>
   host.port > 0 ? { status: 'ok' } : { status: 'failed', reason: 'the AMQP listener is not up' };
 
 /** Runtime RPCs, by pattern. */
-export const runtimeHandlers: Readonly<Record<string, ManagementHandler>> = {
-  'management.overview': overview,
-  'management.vhosts.list': listVhosts,
-  'management.connections.list': listConnections,
-  'management.connections.get': getConnection,
-  'management.connections.close': closeConnection,
-  'management.channels.list': listChannels,
-  'management.consumers.list': listConsumers,
-  'management.health.alarms': alarmsHealth,
-  'management.health.ready': readyHealth,
-};
+export const runtimeHandlers = {
+  [ManagementPattern.Authenticate]: authenticate,
+  [ManagementPattern.Overview]: overview,
+  [ManagementPattern.VhostsList]: listVhosts,
+  [ManagementPattern.ConnectionsList]: listConnections,
+  [ManagementPattern.ConnectionsGet]: getConnection,
+  [ManagementPattern.ConnectionsClose]: closeConnection,
+  [ManagementPattern.ChannelsList]: listChannels,
+  [ManagementPattern.ConsumersList]: listConsumers,
+  [ManagementPattern.HealthAlarms]: alarmsHealth,
+  [ManagementPattern.HealthReady]: readyHealth,
+} satisfies Partial<Record<ManagementPattern, ManagementHandler>>;

@@ -1,10 +1,10 @@
 import type { Queue, TopologyCommand, VirtualHost } from '@app/broker-core';
+import { ManagementPattern } from '@app/management-contract';
 import type { Binding } from '@app/routing';
 import { jsonOfBinding, jsonOfDefaultBinding, jsonOfExchange, jsonOfQueue, tableOfJson } from './json-format.js';
 import { ManagementError } from './management-error.js';
 import {
   booleanField,
-  isSystemQueue,
   optionalString,
   persisted,
   requireExchange,
@@ -58,8 +58,7 @@ const exchangeBindings: ManagementHandler = (data, { host }) => {
   return bindings.map((binding) => jsonOfBinding(binding, vhost.name));
 };
 
-const listQueues: ManagementHandler = (data, { host }) =>
-  vhostsOf(host, data).flatMap((vhost) => [...vhost.allQueues()].filter((queue) => !isSystemQueue(queue)).map(jsonOfQueue));
+const listQueues: ManagementHandler = (data, { host }) => vhostsOf(host, data).flatMap((vhost) => [...vhost.allQueues()].map(jsonOfQueue));
 
 const getQueue: ManagementHandler = (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
@@ -125,10 +124,8 @@ const listBindings: ManagementHandler = (data, { host }) => {
     return bindingsBetween(vhost, data).map((binding) => jsonOfBinding(binding, vhost.name));
   }
   return vhostsOf(host, data).flatMap((vhost) => [
-    ...[...vhost.allQueues()].filter((queue) => !isSystemQueue(queue)).map(jsonOfDefaultBinding),
-    ...[...vhost.topology.bindings()]
-      .filter((binding) => binding.destinationType === 'exchange' || !isSystemQueue(binding.destination as Queue))
-      .map((binding) => jsonOfBinding(binding, vhost.name)),
+    ...[...vhost.allQueues()].map(jsonOfDefaultBinding),
+    ...[...vhost.topology.bindings()].map((binding) => jsonOfBinding(binding, vhost.name)),
   ]);
 };
 
@@ -179,19 +176,19 @@ const deleteBinding: ManagementHandler = async (data, context) => {
 };
 
 /** Exchange, queue and binding RPCs, by pattern. */
-export const topologyHandlers: Readonly<Record<string, ManagementHandler>> = {
-  'management.exchanges.list': listExchanges,
-  'management.exchanges.get': getExchange,
-  'management.exchanges.declare': declareExchange,
-  'management.exchanges.delete': deleteExchange,
-  'management.exchanges.bindings': exchangeBindings,
-  'management.queues.list': listQueues,
-  'management.queues.get': getQueue,
-  'management.queues.declare': declareQueue,
-  'management.queues.delete': deleteQueue,
-  'management.queues.bindings': queueBindings,
-  'management.bindings.list': listBindings,
-  'management.bindings.get': getBinding,
-  'management.bindings.create': createBinding,
-  'management.bindings.delete': deleteBinding,
-};
+export const topologyHandlers = {
+  [ManagementPattern.ExchangesList]: listExchanges,
+  [ManagementPattern.ExchangesGet]: getExchange,
+  [ManagementPattern.ExchangesDeclare]: declareExchange,
+  [ManagementPattern.ExchangesDelete]: deleteExchange,
+  [ManagementPattern.ExchangesBindings]: exchangeBindings,
+  [ManagementPattern.QueuesList]: listQueues,
+  [ManagementPattern.QueuesGet]: getQueue,
+  [ManagementPattern.QueuesDeclare]: declareQueue,
+  [ManagementPattern.QueuesDelete]: deleteQueue,
+  [ManagementPattern.QueuesBindings]: queueBindings,
+  [ManagementPattern.BindingsList]: listBindings,
+  [ManagementPattern.BindingsGet]: getBinding,
+  [ManagementPattern.BindingsCreate]: createBinding,
+  [ManagementPattern.BindingsDelete]: deleteBinding,
+} satisfies Partial<Record<ManagementPattern, ManagementHandler>>;

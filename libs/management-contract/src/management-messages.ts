@@ -1,0 +1,118 @@
+import type { ManagementPattern } from './management-patterns.js';
+
+// The `data` of each request and the `response` of its reply. Keys are RabbitMQ's snake_case, as the HTTP API
+// speaks them. The broker still checks every field (a request's data is JSON from another process).
+
+/** A JSON object as RabbitMQ's management API prints it. */
+export type JsonObject = Record<string, unknown>;
+
+/** `vhost` of a list request: one vhost, or all when absent. */
+export interface VhostFilter {
+  vhost?: string;
+}
+
+/** An object addressed by vhost and name. */
+export interface VhostObject {
+  vhost: string;
+  name: string;
+}
+
+/** A binding addressed by its two ends. */
+export interface BindingEnds {
+  vhost: string;
+  source: string;
+  destination: string;
+  destination_type: 'queue' | 'exchange';
+}
+
+/** Health check answer, as RabbitMQ's `/api/health/checks/*`. */
+export interface HealthAnswer {
+  status: 'ok' | 'failed';
+  reason?: string;
+  alarms?: string[];
+}
+
+/** Request data, by pattern. */
+export interface ManagementRequests {
+  'management.authenticate': Record<string, never>;
+  'management.overview': Record<string, never>;
+  'management.vhosts.list': Record<string, never>;
+  'management.connections.list': VhostFilter;
+  'management.connections.get': { name: string };
+  'management.connections.close': { name: string; reason?: string };
+  'management.channels.list': VhostFilter;
+  'management.consumers.list': VhostFilter;
+  'management.health.alarms': Record<string, never>;
+  'management.health.ready': Record<string, never>;
+  'management.exchanges.list': VhostFilter;
+  'management.exchanges.get': VhostObject;
+  'management.exchanges.declare': VhostObject & {
+    type: string;
+    durable?: boolean;
+    auto_delete?: boolean;
+    internal?: boolean;
+    arguments?: JsonObject;
+  };
+  'management.exchanges.delete': VhostObject & { if_unused?: boolean };
+  'management.exchanges.bindings': VhostObject & { side: 'source' | 'destination' };
+  'management.exchanges.publish': VhostObject & {
+    properties: JsonObject;
+    routing_key: string;
+    payload: string;
+    payload_encoding: 'string' | 'base64';
+  };
+  'management.exchanges.route': VhostObject & { routing_key?: string; headers?: JsonObject };
+  'management.queues.list': VhostFilter;
+  'management.queues.get': VhostObject;
+  'management.queues.declare': VhostObject & { durable?: boolean; auto_delete?: boolean; arguments?: JsonObject };
+  'management.queues.delete': VhostObject & { if_empty?: boolean; if_unused?: boolean };
+  'management.queues.bindings': VhostObject;
+  'management.queues.get-messages': VhostObject & { count?: number; ackmode?: string; encoding?: string; truncate?: number };
+  'management.queues.purge': VhostObject;
+  'management.bindings.list': VhostFilter & Partial<BindingEnds>;
+  'management.bindings.get': BindingEnds & { props: string };
+  'management.bindings.create': BindingEnds & { routing_key?: string; arguments?: JsonObject };
+  'management.bindings.delete': BindingEnds & { props: string };
+  'management.definitions.export': Record<string, never>;
+  'management.definitions.import': { exchanges?: object[]; queues?: object[]; bindings?: object[] };
+}
+
+/** Reply `response`, by pattern. */
+export interface ManagementResponses {
+  'management.authenticate': { name: string; tags: string };
+  'management.overview': JsonObject;
+  'management.vhosts.list': JsonObject[];
+  'management.connections.list': JsonObject[];
+  'management.connections.get': JsonObject;
+  'management.connections.close': JsonObject;
+  'management.channels.list': JsonObject[];
+  'management.consumers.list': JsonObject[];
+  'management.health.alarms': HealthAnswer;
+  'management.health.ready': HealthAnswer;
+  'management.exchanges.list': JsonObject[];
+  'management.exchanges.get': JsonObject;
+  'management.exchanges.declare': { created: boolean };
+  'management.exchanges.delete': JsonObject;
+  'management.exchanges.bindings': JsonObject[];
+  'management.exchanges.publish': { routed: boolean };
+  'management.exchanges.route': JsonObject;
+  'management.queues.list': JsonObject[];
+  'management.queues.get': JsonObject;
+  'management.queues.declare': { created: boolean };
+  'management.queues.delete': JsonObject;
+  'management.queues.bindings': JsonObject[];
+  'management.queues.get-messages': JsonObject[];
+  'management.queues.purge': { message_count: number };
+  'management.bindings.list': JsonObject[];
+  'management.bindings.get': JsonObject;
+  'management.bindings.create': { properties_key: string };
+  'management.bindings.delete': JsonObject;
+  'management.definitions.export': JsonObject;
+  'management.definitions.import': JsonObject;
+}
+
+/** The data of one request. */
+export type ManagementRequestData<P extends ManagementPattern> = ManagementRequests[P];
+
+/** The response of one request. */
+export type ManagementResponse<P extends ManagementPattern> = ManagementResponses[P];

@@ -1,0 +1,46 @@
+/**
+ * Every management request, by name. The pattern is the request's routing key on the management exchange and the
+ * `pattern` of its envelope; the broker keeps one handler per pattern.
+ */
+export const ManagementPattern = {
+  Authenticate: 'management.authenticate',
+  Overview: 'management.overview',
+  VhostsList: 'management.vhosts.list',
+  ConnectionsList: 'management.connections.list',
+  ConnectionsGet: 'management.connections.get',
+  ConnectionsClose: 'management.connections.close',
+  ChannelsList: 'management.channels.list',
+  ConsumersList: 'management.consumers.list',
+  HealthAlarms: 'management.health.alarms',
+  HealthReady: 'management.health.ready',
+  ExchangesList: 'management.exchanges.list',
+  ExchangesGet: 'management.exchanges.get',
+  ExchangesDeclare: 'management.exchanges.declare',
+  ExchangesDelete: 'management.exchanges.delete',
+  ExchangesBindings: 'management.exchanges.bindings',
+  ExchangesPublish: 'management.exchanges.publish',
+  ExchangesRoute: 'management.exchanges.route',
+  QueuesList: 'management.queues.list',
+  QueuesGet: 'management.queues.get',
+  QueuesDeclare: 'management.queues.declare',
+  QueuesDelete: 'management.queues.delete',
+  QueuesBindings: 'management.queues.bindings',
+  QueuesGetMessages: 'management.queues.get-messages',
+  QueuesPurge: 'management.queues.purge',
+  BindingsList: 'management.bindings.list',
+  BindingsGet: 'management.bindings.get',
+  BindingsCreate: 'management.bindings.create',
+  BindingsDelete: 'management.bindings.delete',
+  DefinitionsExport: 'management.definitions.export',
+  DefinitionsImport: 'management.definitions.import',
+} as const;
+
+/** One of the {@link ManagementPattern} values. */
+export type ManagementPattern = (typeof ManagementPattern)[keyof typeof ManagementPattern];
+
+const PATTERNS: ReadonlySet<string> = new Set(Object.values(ManagementPattern));
+
+/** Whether a string is a known management pattern. */
+export function isManagementPattern(value: unknown): value is ManagementPattern {
+  return typeof value === 'string' && PATTERNS.has(value);
+}
