@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { PROTOCOL_HEADER, ReplyCode, type Method } from '@app/codec';
-import type { BrokerCore } from '@app/broker-core';
+import { Message, type BrokerCore } from '@app/broker-core';
 import { connectOverDuplex, coreWithGuest, openConnection, startOk, type DuplexHarness } from './testing/duplex-harness.js';
 
 const tuneOk = (heartbeat = 0): Method => ({
@@ -221,6 +221,58 @@ describe('AmqpConnection over an in-memory duplex', () => {
         replyCode: ReplyCode.UNEXPECTED_FRAME,
         replyText: "UNEXPECTED_FRAME - expected content header for class 60, got method 'queue.declare' instead",
       });
+    });
+  });
+
+  describe('backpressure', () => {
+    it('stops deliveries while the client does not read, and resumes them on drain', async () => {
+      harness = await connectOverDuplex({ core: await coreWithGuest() });
+      const { client, connection, socket } = harness;
+      await openConnection(client);
+      client.sendMethod(1, channelOpen());
+      await client.nextMethod('channel.open-ok', 1);
+      client.sendMethod(1, queueDeclare());
+      await client.nextMethod('queue.declare-ok', 1);
+      const vhost = connection.vhost;
+      const queue = vhost.getQueue('q')!;
+      const total = 40;
+      // 40 × 64 KiB = 2.5 MiB, over the writer's 1 MiB high-water mark.
+      for (let i = 0; i < total; i++) {
+        vhost.publish(vhost.topology.getExchange('')!, 'q', Message.withProperties('', 'q', {}, Buffer.alloc(64 * 1024, i)));
+      }
+      socket.holdWrites();
+
+      client.sendMethod(1, {
+        name: 'basic.consume',
+        classId: 60,
+        methodId: 20,
+        ticket: 0,
+        queue: 'q',
+        consumerTag: 'slow',
+        noLocal: false,
+        noAck: true,
+        exclusive: false,
+        nowait: false,
+        arguments: {},
+      });
+      await settle();
+
+      expect(connection.writer.isBackedUp).toBe(true);
+      const held = queue.messageCount;
+      expect(held).toBeGreaterThan(0);
+      expect(held).toBeLessThan(total);
+      await settle();
+      expect(queue.messageCount).toBe(held);
+
+      socket.releaseWrites();
+
+      await client.nextMethod('basic.consume-ok', 1);
+      let deliveries = 0;
+      while (deliveries < total) {
+        const output = await client.next();
+        if (output.kind === 'method' && output.method.name === 'basic.deliver') deliveries++;
+      }
+      expect(queue.messageCount).toBe(0);
     });
   });
 

@@ -35,6 +35,8 @@ export class DuplexSocket extends Duplex {
   localAddress = '127.0.0.1';
   localPort = 5672;
   isNoDelay = false;
+  /** Write callbacks held back by {@link holdWrites}: the bytes stay queued, as with a peer that stopped reading. */
+  private heldCallbacks: Array<() => void> | undefined;
 
   constructor(
     readonly remoteAddress: string,
@@ -52,7 +54,26 @@ export class DuplexSocket extends Duplex {
     // Bytes are pushed by the client side when the test sends them.
   }
 
+  /** From now on the peer reads nothing: `writableLength` grows and `write()` returns false, as on a slow client. */
+  holdWrites(): void {
+    this.heldCallbacks ??= [];
+  }
+
+  /** The peer reads again: queued bytes flow and the socket emits 'drain'. */
+  releaseWrites(): void {
+    const held = this.heldCallbacks ?? [];
+    this.heldCallbacks = undefined;
+    for (const callback of held) callback();
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.heldCallbacks) {
+      this.heldCallbacks.push(() => {
+        this.onWrite(chunk);
+        callback();
+      });
+      return;
+    }
     this.onWrite(chunk);
     callback();
   }
