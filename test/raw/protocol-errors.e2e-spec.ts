@@ -29,7 +29,9 @@ describe('raw-socket protocol errors', () => {
   }
 
   beforeAll(async () => {
-    server = await startBroker({ handshakeTimeoutMs: 300, heartbeatUnitMs: 50 });
+    // The handshake timeout bounds every handshake in this file, so it must outlast a first login (one scrypt hash)
+    // on a busy machine; 300 ms did not.
+    server = await startBroker({ handshakeTimeoutMs: 2_000, heartbeatUnitMs: 50 });
   });
 
   afterEach(() => {

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { encodeMethodFrame, FrameDecoder, PROTOCOL_HEADER, type Method } from '@app/codec';
-import { waitFor } from './wait-for.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, waitFor } from './wait-for.js';
 
 /** A frame the raw client received. */
 export type ReceivedFrame =
@@ -65,7 +65,7 @@ export class RawClient {
   }
 
   /** Waits for the next method with `name` (already received or arriving later). */
-  async method<N extends Method['name']>(name: N, timeoutMs = 5000): Promise<Extract<Method, { name: N }>> {
+  async method<N extends Method['name']>(name: N, timeoutMs = DEFAULT_WAIT_TIMEOUT_MS): Promise<Extract<Method, { name: N }>> {
     const frame = await waitFor(
       () => this.frames.find((f) => f.type === 'method' && f.method.name === name) as { method: Method } | undefined,
       { timeoutMs, what: `method ${name}` },
@@ -102,7 +102,7 @@ export class RawClient {
   }
 
   /** Waits until the broker has closed the socket. */
-  async closed(timeoutMs = 5000): Promise<void> {
+  async closed(timeoutMs = DEFAULT_WAIT_TIMEOUT_MS): Promise<void> {
     await waitFor(() => this.isClosed, { timeoutMs, what: 'socket close' });
   }
 

@@ -1,5 +1,5 @@
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
-import { startTestBroker, type TestBroker } from '@app/testing';
+import { startTestBroker, waitFor, type TestBroker } from '@app/testing';
 
 /** capture(): recording what is routed to an exchange, per exchange type, and the capture's lifecycle. */
 describe('TestBroker.capture', () => {
@@ -172,23 +172,15 @@ describe('TestBroker.capture', () => {
     const returned: string[] = [];
     channel.on('return', (message: amqplib.Message) => returned.push(message.content.toString()));
     channel.publish('lonely', 'nobody.listens', Buffer.from('returned'), { mandatory: true });
-    await waitUntil(() => returned.length === 1);
+    await waitFor(() => returned.length === 1);
 
     const capture = broker.capture('lonely');
     channel.publish('lonely', 'nobody.listens', Buffer.from('captured'), { mandatory: true });
     await capture.waitFor(1);
     capture.stop();
     channel.publish('lonely', 'nobody.listens', Buffer.from('returned again'), { mandatory: true });
-    await waitUntil(() => returned.length === 2);
+    await waitFor(() => returned.length === 2);
 
     expect(returned).toEqual(['returned', 'returned again']);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

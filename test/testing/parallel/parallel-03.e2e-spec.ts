@@ -1,4 +1,4 @@
-import { describeScenario } from './scenarios.js';
+import { describeScenarios, SCENARIO_GROUPS } from './scenarios.js';
 
-// One of twenty files run side by side in jest workers, each with its own in-process broker (see scenarios.ts).
-describeScenario(3);
+// One of three files run side by side in jest workers, each scenario with its own in-process broker (see scenarios.ts).
+describeScenarios(SCENARIO_GROUPS[2]);

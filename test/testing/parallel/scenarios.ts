@@ -1,5 +1,5 @@
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { startTestBroker, type StartTestBrokerOptions, type TestBroker } from '@app/testing';
+import { startTestBroker, waitFor, type StartTestBrokerOptions, type TestBroker } from '@app/testing';
 
 /** What a scenario gets: its own broker and one open connection to it. */
 interface ScenarioContext {
@@ -17,8 +17,9 @@ interface Scenario {
 const text = (messages: ReadonlyArray<{ body: Buffer }>): string[] => messages.map((m) => m.body.toString());
 
 /**
- * Twenty small scenarios, one per `parallel-NN.e2e-spec.ts`, each against its own broker: jest runs the files
- * in parallel workers, so this shows test brokers do not clash (ports, storage, state) and close cleanly.
+ * Twenty small scenarios, each against its own broker, spread over three files (`parallel-NN.e2e-spec.ts`): jest
+ * runs the files in parallel workers, so brokers start, serve and close side by side (in-memory and LevelDB-backed
+ * ones in different workers at once), which shows test brokers do not clash (ports, storage, state).
  */
 const SCENARIOS: Scenario[] = [
   {
@@ -88,7 +89,7 @@ const SCENARIOS: Scenario[] = [
       });
       for (let i = 0; i < 20; i++) channel.sendToQueue('tasks', Buffer.from(`t${i}`));
       await broker.waitForQueue('tasks', { empty: true, consumers: 1 });
-      await waitUntil(() => done.length === 20);
+      await waitFor(() => done.length === 20);
       expect(done).toEqual(Array.from({ length: 20 }, (_, i) => `t${i}`));
     },
   },
@@ -168,7 +169,7 @@ const SCENARIOS: Scenario[] = [
       await channel.consume(queue, () => undefined);
       await broker.waitForQueue(queue, { consumers: 1 });
       await own.close();
-      await waitUntil(() => broker.vhost.getQueue(queue) === undefined);
+      await waitFor(() => broker.vhost.getQueue(queue) === undefined);
     },
   },
   {
@@ -223,7 +224,7 @@ const SCENARIOS: Scenario[] = [
       }
       await broker.waitForQueue('shared', { consumers: 2 });
       for (let i = 0; i < 10; i++) channel.sendToQueue('shared', Buffer.from(String(i)));
-      await waitUntil(() => got.a.length + got.b.length === 10);
+      await waitFor(() => got.a.length + got.b.length === 10);
       expect([...got.a, ...got.b].sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
       expect(got.a).toEqual(['0', '2', '4', '6', '8']);
     },
@@ -298,10 +299,21 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** Declares the jest suite for scenario `number` (1-based): its own broker, started and closed around it. */
-export function describeScenario(number: number): void {
+/** How the scenarios are shared among the files: each file gets one of the two LevelDB-backed scenarios or none. */
+export const SCENARIO_GROUPS: readonly (readonly number[])[] = [
+  [1, 2, 3, 4, 5, 6, 9],
+  [7, 8, 10, 11, 12, 13, 20],
+  [14, 15, 16, 17, 18, 19],
+];
+
+/** Declares the jest suites of one group of scenarios (1-based numbers): each with its own broker, started and closed around it. */
+export function describeScenarios(numbers: readonly number[]): void {
+  for (const number of numbers) describeScenario(number);
+}
+
+function describeScenario(number: number): void {
   const scenario = SCENARIOS[number - 1];
-  describe(`parallel-${String(number).padStart(2, '0')}`, () => {
+  describe(`scenario ${String(number).padStart(2, '0')}`, () => {
     let broker: TestBroker;
     let connection: ChannelModel;
     let channel: Channel;
@@ -319,12 +331,4 @@ export function describeScenario(number: number): void {
 
     it(scenario.title, () => scenario.run({ broker, connection, channel }));
   });
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

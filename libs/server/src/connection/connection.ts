@@ -224,9 +224,10 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     this.headerBytes = Buffer.concat([this.headerBytes, chunk.subarray(0, needed)]);
     if (this.headerBytes.length < 8) return Buffer.alloc(0);
     if (!this.headerBytes.equals(PROTOCOL_HEADER)) {
-      // AMQP 0-9-1 §4.2.2: answer with the protocol version we accept, then close.
-      this.state = 'closed';
-      this.socket.end(PROTOCOL_HEADER);
+      // AMQP 0-9-1 §4.2.2: answer with the protocol version we accept, then close. Closing through destroy() also
+      // tells the broker the connection is gone and stops the handshake timer.
+      this.socket.write(PROTOCOL_HEADER);
+      this.destroy();
       return Buffer.alloc(0);
     }
     this.state = 'awaiting-start-ok';
