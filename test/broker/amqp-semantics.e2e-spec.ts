@@ -4,7 +4,7 @@ import { channelError } from '../support/amqp-helpers.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
 
-/** RabbitMQ's codes and reply texts for protocol misuse (amqp-semantics.md §3–§5), exercised with amqplib. */
+/** RabbitMQ's codes and reply texts for protocol misuse, exercised with amqplib. */
 describe('AMQP semantics', () => {
   let server: TestBroker;
   let connection: ChannelModel;

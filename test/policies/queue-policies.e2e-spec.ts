@@ -3,7 +3,7 @@ import { channelError } from '../support/amqp-helpers.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
 
-/** Queue arguments and message properties that bound and redirect messages (amqp-semantics.md §4–§5). */
+/** Queue arguments and message properties that bound and redirect messages (RabbitMQ's semantics). */
 describe('queue policies', () => {
   let server: TestBroker;
   let connection: ChannelModel;

@@ -22,7 +22,7 @@ const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forC
   logger: ['error', 'warn'],
   bodyParser: false,
 });
-// 1 MiB body limit (reliability-and-security.md §5.7); no CORS by default.
+// 1 MiB body limit, so one request cannot hold much memory; no CORS by default (the API is for operators).
 app.useBodyParser('json', { limit: '1mb' });
 app.useGlobalPipes(
   new ValidationPipe({

@@ -39,7 +39,7 @@ export interface ExchangeType {
  * - `match` adds every matching destination to `out` and returns whether any binding matched, even one whose
  *   destination was already in `out` (the alternate exchange is used only when nothing matched).
  * - `match` runs once per publish: it must not allocate for an unbound key and must not grow any structure per
- *   distinct routing key except a bounded cache (style guide §8.6).
+ *   distinct routing key except a bounded cache (unbounded caches keyed by client input are a memory leak).
  */
 export interface BindingMatcher<D> {
   /** Indexes one binding. */

@@ -1,6 +1,6 @@
 /**
  * Structural view of the codec's field values, so routing can compare and describe them without importing the
- * codec (style guide §1: `routing` imports only its own types).
+ * codec (docs/ARCHITECTURE.md: `routing` imports only its own types).
  *
  * Shapes recognised: `boolean | number | bigint | string | Buffer | null | undefined | array | table`, plus the
  * codec's `TypedFieldValue` (`{ type, value }` with `value` a number, a bigint or a decimal `{ scale, value }`).

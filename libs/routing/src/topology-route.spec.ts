@@ -102,7 +102,7 @@ describe('Topology.route', () => {
     });
   });
 
-  // One exchange-to-exchange hop from every source type, written once (style guide §6).
+  // One exchange-to-exchange hop from every source type, written once.
   describe.each<[type: string, bindingKey: string, args: Headers, routingKey: string, headers: Headers | undefined]>([
     ['direct', 'k', {}, 'k', undefined],
     ['fanout', '', {}, 'anything', undefined],

@@ -359,7 +359,7 @@ export class Channel implements DirectReplyConsumer {
     } else if (typeof outcome === 'object') {
       outcome.then(
         () => confirms.settle(tag, true),
-        // Never confirm what the store did not take (reliability-and-security.md §1.4).
+        // Never confirm what the store did not take: a confirm promises the message survives a crash.
         () => confirms.settle(tag, false),
       );
     } else {

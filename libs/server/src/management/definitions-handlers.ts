@@ -6,8 +6,7 @@ import type { ManagementHandler, RequestData } from './management-request.js';
 import type { ManagementHost } from './management-host.js';
 
 // `GET/POST /api/definitions`: the topology in RabbitMQ's definitions format. Users are not exported: Warren's
-// password hashes are scrypt, not RabbitMQ's format, and secrets must not leave through the API
-// (reliability-and-security.md §5.7).
+// password hashes are scrypt, not RabbitMQ's format, and secrets must not leave through the API.
 
 interface ExchangeDefinition {
   name: string;

@@ -16,7 +16,7 @@ import {
   type RequestData,
 } from './management-request.js';
 
-// Exchanges, queues and bindings over the core's own declare/delete methods (style guide §7.5: the admin API goes
+// Exchanges, queues and bindings over the core's own declare/delete methods (docs/ARCHITECTURE.md, "Topology changes: one path": the admin API goes
 // through the same core methods as AMQP clients, so equivalence checks and reply texts are identical).
 
 const listExchanges: ManagementHandler = (data, { host }) =>
