@@ -9,10 +9,11 @@ import type {
 import { validateEnqueueEntries } from '../enqueue-validation.js';
 import { StorageError } from '../storage-error.js';
 import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
-import type { CommitStats, LevelBatchOp } from './group-committer.js';
+import type { CommitGroup, CommitStats, LevelBatchOp } from './group-committer.js';
 import type { LevelDatabase } from './level-database.js';
 import { fromLevelError } from './level-errors.js';
 import { bodyKey, hex16 } from './level-keys.js';
+import { carryQuarantine, withQuarantine } from './level-quarantine.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
 import { scanLevelStore } from './level-store-scan.js';
@@ -27,10 +28,17 @@ export interface LevelMessageStoreOptions {
    * extra record and bookkeeping cost more than the duplicated bytes.
    */
   sharedBodyMinBytes?: number;
+  /**
+   * How far the durable delivered watermark is reserved ahead of the deliveries (coverDelivery), default 2048: one
+   * counters write per half of it, and at most about this many never-delivered messages per queue come back
+   * flagged `redelivered` after a crash.
+   */
+  deliveryReserve?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
 const RESOLVED = Promise.resolve();
+const ignore = (): undefined => undefined;
 // Seqs handled per synchronous step of remove/purge/deleteQueue: bounds both batch size and event-loop stalls.
 const REMOVE_CHUNK = 1_000;
 
@@ -62,6 +70,7 @@ export class LevelMessageStore implements MessageStore {
   private lastReport: IntegrityReport | undefined;
   private unhooks: Array<() => void> = [];
   private readonly sharedBodyMinBytes: number;
+  private readonly deliveryReserve: number;
 
   /** Creates the store over `database` (shared with the metadata store); call `open()` before use. */
   constructor(
@@ -69,6 +78,7 @@ export class LevelMessageStore implements MessageStore {
     options: LevelMessageStoreOptions = {},
   ) {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
+    this.deliveryReserve = Math.max(2, options.deliveryReserve ?? 2048);
   }
 
   get health(): StorageHealth {
@@ -95,6 +105,7 @@ export class LevelMessageStore implements MessageStore {
 
   async close(): Promise<void> {
     if (!this.isOpen) return;
+    this.lowerReservations();
     this.isOpen = false;
     try {
       // Seal hooks must stay registered until the last group (which may hold our counters) is written.
@@ -131,6 +142,10 @@ export class LevelMessageStore implements MessageStore {
       const ops = group.ops;
       for (const { queueId, seq, data } of entries) {
         const state = this.stateFor(queueId);
+        if (state.enqueueGroup !== group) {
+          state.enqueueGroup = group;
+          state.enqueueGroupFirstSeq = seq;
+        }
         const key = state.messagePrefix + hex16(seq);
         const bodyId = shared?.get(data);
         if (bodyId === undefined) {
@@ -175,7 +190,7 @@ export class LevelMessageStore implements MessageStore {
     } catch {
       return; // faulted or closed: a lost delivery mark only costs a redelivered=false after a crash
     }
-    const hwmBefore = state.counters.deliveredHwm;
+    const hwmBefore = state.deliveredHwm;
     let hwm = hwmBefore;
     for (const seq of seqs) {
       if (!state.live.has(seq)) continue;
@@ -189,11 +204,29 @@ export class LevelMessageStore implements MessageStore {
       (state.redelivered ??= new Map()).set(seq, count);
       group.ops.push({ type: 'put', key: state.deliveryPrefix + hex16(seq), value: encodeDeliveryCount(count) });
     }
-    if (hwm !== hwmBefore) {
+    state.deliveredHwm = hwm;
+    if (hwm > state.counters.deliveredHwm) {
+      // A delivery coverDelivery() was not asked about: recorded lazily, as the port allows for markDelivered.
       state.counters.deliveredHwm = hwm;
       this.markDirty(state);
     }
     this.lastReport = undefined;
+  }
+
+  coverDelivery(queueId: string, seq: number): Promise<void> | undefined {
+    const state = this.queues.get(queueId);
+    if (state === undefined) return undefined;
+    if (seq <= state.durableDeliveredHwm) {
+      // Reserve again before the durable part runs out, so a consumer keeping pace never waits.
+      if (state.counters.deliveredHwm - seq < this.deliveryReserve / 2) this.reserve(state, seq);
+      return undefined;
+    }
+    const group = this.reserve(state, seq);
+    if (group === undefined) return undefined;
+    // The message's own enqueue is in the open group too: the watermark commits in the same atomic batch, so a
+    // crash either loses both (nothing to redeliver) or keeps both.
+    if (state.enqueueGroup === group && seq >= state.enqueueGroupFirstSeq) return undefined;
+    return state.reservationDone;
   }
 
   async *recover(queueId: string): AsyncGenerator<StoredMessage> {
@@ -201,7 +234,11 @@ export class LevelMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* readQueue(this.database.db, state, this.bodies, this.database.path);
+    yield* readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) => {
+      if (state.quarantined?.has(seq)) return;
+      (state.quarantined ??= new Map()).set(seq, reason);
+      this.lastReport = undefined;
+    });
   }
 
   async queueIds(): Promise<string[]> {
@@ -246,11 +283,13 @@ export class LevelMessageStore implements MessageStore {
     this.assertUsable();
     await this.database.flush();
     if (this.lastReport !== undefined) return this.lastReport;
+    let report: IntegrityReport;
     try {
-      return (await scanLevelStore(this.database.db)).report;
+      report = (await scanLevelStore(this.database.db)).report;
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
+    return withQuarantine(report, this.queues);
   }
 
   /** Rebuilds all in-memory state from disk (open, reopen). */
@@ -261,10 +300,51 @@ export class LevelMessageStore implements MessageStore {
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
+    carryQuarantine(this.queues, scan.queues);
     this.queues = scan.queues;
     this.bodies = new SharedBodyRegistry(scan.bodyRefs, scan.nextBodyId);
     this.dirty = [];
-    this.lastReport = scan.report;
+    this.lastReport = withQuarantine(scan.report, this.queues);
+  }
+
+  /**
+   * Raises the queue's delivered watermark to `seq` + the reserve in the open group (synced: a confirm-grade
+   * write) unless the reserve still covers it; returns that group, or undefined when nothing can be written.
+   */
+  private reserve(state: LevelQueueState, seq: number): CommitGroup | undefined {
+    if (!this.isOpen) return undefined;
+    let group: CommitGroup;
+    try {
+      group = this.database.beginWrite(0);
+    } catch {
+      return undefined; // faulted or closed: nothing can be recorded (MessageStore.coverDelivery remarks)
+    }
+    if (state.counters.deliveredHwm - seq >= this.deliveryReserve / 2) return group;
+    const target = seq + this.deliveryReserve;
+    state.counters.deliveredHwm = target;
+    this.markDirty(state);
+    group.needsSync = true;
+    state.reservationDone = group.done.then(() => {
+      if (state.durableDeliveredHwm < target) state.durableDeliveredHwm = target;
+    });
+    state.reservationDone.catch(ignore);
+    return group;
+  }
+
+  /** At a clean close: the watermarks go back to what was really delivered, so nothing is over-flagged. */
+  private lowerReservations(): void {
+    let group: CommitGroup | undefined;
+    for (const state of this.queues.values()) {
+      const exact = Math.max(state.deliveredHwm, -1);
+      if (state.counters.deliveredHwm <= exact) continue;
+      try {
+        group ??= this.database.beginWrite(0);
+      } catch {
+        return; // faulted: the reserved marks stay, which over-flags at worst
+      }
+      state.counters.deliveredHwm = exact;
+      this.markDirty(state);
+    }
   }
 
   private assertUsable(): void {
@@ -355,6 +435,7 @@ export class LevelMessageStore implements MessageStore {
       if (this.bodies.release(bodyId)) ops.push({ type: 'del', key: bodyKey(bodyId) });
     }
     if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex16(seq) });
+    if (state.quarantined?.delete(seq)) this.lastReport = undefined;
     state.counters.removed++;
     return 1;
   }
