@@ -13,6 +13,7 @@ import type { CommitGroup, CommitStats, LevelBatchOp } from './group-committer.j
 import type { LevelDatabase } from './level-database.js';
 import { fromLevelError } from './level-errors.js';
 import { bodyKey, hex16 } from './level-keys.js';
+import { DeliveryWatermark } from './delivery-watermark.js';
 import { carryQuarantine, withQuarantine } from './level-quarantine.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
@@ -38,7 +39,6 @@ export interface LevelMessageStoreOptions {
 
 const EMPTY = Buffer.alloc(0);
 const RESOLVED = Promise.resolve();
-const ignore = (): undefined => undefined;
 // Seqs handled per synchronous step of remove/purge/deleteQueue: bounds both batch size and event-loop stalls.
 const REMOVE_CHUNK = 1_000;
 
@@ -70,7 +70,7 @@ export class LevelMessageStore implements MessageStore {
   private lastReport: IntegrityReport | undefined;
   private unhooks: Array<() => void> = [];
   private readonly sharedBodyMinBytes: number;
-  private readonly deliveryReserve: number;
+  private readonly watermark: DeliveryWatermark;
 
   /** Creates the store over `database` (shared with the metadata store); call `open()` before use. */
   constructor(
@@ -78,7 +78,11 @@ export class LevelMessageStore implements MessageStore {
     options: LevelMessageStoreOptions = {},
   ) {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
-    this.deliveryReserve = Math.max(2, options.deliveryReserve ?? 2048);
+    this.watermark = new DeliveryWatermark(
+      Math.max(2, options.deliveryReserve ?? 2048),
+      () => this.openGroup(),
+      (state) => this.markDirty(state),
+    );
   }
 
   get health(): StorageHealth {
@@ -105,7 +109,7 @@ export class LevelMessageStore implements MessageStore {
 
   async close(): Promise<void> {
     if (!this.isOpen) return;
-    this.lowerReservations();
+    this.watermark.lowerAll(this.queues.values());
     this.isOpen = false;
     try {
       // Seal hooks must stay registered until the last group (which may hold our counters) is written.
@@ -205,28 +209,13 @@ export class LevelMessageStore implements MessageStore {
       group.ops.push({ type: 'put', key: state.deliveryPrefix + hex16(seq), value: encodeDeliveryCount(count) });
     }
     state.deliveredHwm = hwm;
-    if (hwm > state.counters.deliveredHwm) {
-      // A delivery coverDelivery() was not asked about: recorded lazily, as the port allows for markDelivered.
-      state.counters.deliveredHwm = hwm;
-      this.markDirty(state);
-    }
+    this.watermark.delivered(state, hwm, group);
     this.lastReport = undefined;
   }
 
   coverDelivery(queueId: string, seq: number): Promise<void> | undefined {
     const state = this.queues.get(queueId);
-    if (state === undefined) return undefined;
-    if (seq <= state.durableDeliveredHwm) {
-      // Reserve again before the durable part runs out, so a consumer keeping pace never waits.
-      if (state.counters.deliveredHwm - seq < this.deliveryReserve / 2) this.reserve(state, seq);
-      return undefined;
-    }
-    const group = this.reserve(state, seq);
-    if (group === undefined) return undefined;
-    // The message's own enqueue is in the open group too: the watermark commits in the same atomic batch, so a
-    // crash either loses both (nothing to redeliver) or keeps both.
-    if (state.enqueueGroup === group && seq >= state.enqueueGroupFirstSeq) return undefined;
-    return state.reservationDone;
+    return state === undefined ? undefined : this.watermark.cover(state, seq);
   }
 
   async *recover(queueId: string): AsyncGenerator<StoredMessage> {
@@ -307,43 +296,13 @@ export class LevelMessageStore implements MessageStore {
     this.lastReport = withQuarantine(scan.report, this.queues);
   }
 
-  /**
-   * Raises the queue's delivered watermark to `seq` + the reserve in the open group (synced: a confirm-grade
-   * write) unless the reserve still covers it; returns that group, or undefined when nothing can be written.
-   */
-  private reserve(state: LevelQueueState, seq: number): CommitGroup | undefined {
+  /** The open commit group, or undefined when nothing can be written (closed, faulted, reopening). */
+  private openGroup(): CommitGroup | undefined {
     if (!this.isOpen) return undefined;
-    let group: CommitGroup;
     try {
-      group = this.database.beginWrite(0);
+      return this.database.beginWrite(0);
     } catch {
-      return undefined; // faulted or closed: nothing can be recorded (MessageStore.coverDelivery remarks)
-    }
-    if (state.counters.deliveredHwm - seq >= this.deliveryReserve / 2) return group;
-    const target = seq + this.deliveryReserve;
-    state.counters.deliveredHwm = target;
-    this.markDirty(state);
-    group.needsSync = true;
-    state.reservationDone = group.done.then(() => {
-      if (state.durableDeliveredHwm < target) state.durableDeliveredHwm = target;
-    });
-    state.reservationDone.catch(ignore);
-    return group;
-  }
-
-  /** At a clean close: the watermarks go back to what was really delivered, so nothing is over-flagged. */
-  private lowerReservations(): void {
-    let group: CommitGroup | undefined;
-    for (const state of this.queues.values()) {
-      const exact = Math.max(state.deliveredHwm, -1);
-      if (state.counters.deliveredHwm <= exact) continue;
-      try {
-        group ??= this.database.beginWrite(0);
-      } catch {
-        return; // faulted: the reserved marks stay, which over-flags at worst
-      }
-      state.counters.deliveredHwm = exact;
-      this.markDirty(state);
+      return undefined;
     }
   }
 

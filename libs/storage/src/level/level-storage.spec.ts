@@ -15,6 +15,7 @@ import { BODIES_PREFIX, FORMAT_KEY, hex16, queuePrefix, rangeEnd } from './level
 import { LevelMessageStore } from './level-message-store.js';
 import { LevelMetadataStore } from './level-metadata-store.js';
 import { openLevelStorage } from './open-level-storage.js';
+import { decodeCounters } from './queue-counters.js';
 
 /** A batch function that fails whenever `writeFault` returns an error (a hand-written fake, not a mock). */
 function faultyBatch(writeFault: () => Error | undefined): LevelBatchFn {
@@ -252,6 +253,33 @@ describe('LevelDB storage', () => {
         ['a', 1],
         ['b', 1],
       ]);
+    });
+  });
+
+  describe('delivered watermark', () => {
+    it('is on disk ahead of a delivery before the delivery may leave, one wait per half reserve', async () => {
+      const storage = await openLevelStorage(dir, { deliveryReserve: 8 });
+      toClose.push(storage);
+      const store = storage.messages;
+      await store.enqueue(Array.from({ length: 20 }, (_, i) => ({ queueId: 'q', seq: i, data: data(`m${i}`) })));
+      const onDisk = async (): Promise<number> => decodeCounters((await storage.database.db.get('q!q!meta'))!, 'q').deliveredHwm;
+      const waits: number[] = [];
+      for (let seq = 0; seq < 20; seq++) {
+        const cover = store.coverDelivery('q', seq);
+        if (cover !== undefined) {
+          waits.push(seq);
+          await cover;
+        }
+        // What a crash right after this delivery would find.
+        expect(await onDisk()).toBeGreaterThanOrEqual(seq);
+        store.markDelivered('q', [seq]);
+      }
+      // The first delivery waits; later reserves are renewed at half way, so at most one wait per half reserve
+      // (none when the renewal commits before the previous reserve runs out).
+      expect(waits[0]).toBe(0);
+      expect(waits.length).toBeLessThanOrEqual(20 / 4);
+      await storage.close();
+      await withRawLevel(dir, async (db) => expect(decodeCounters((await db.get('q!q!meta'))!, 'q').deliveredHwm).toBe(19));
     });
   });
 
