@@ -1,4 +1,4 @@
-import type { MetadataRecord } from '@app/storage';
+import type { MetadataRecord, QuarantinedMessage } from '@app/storage';
 import { StorageError } from '@app/storage';
 import { UserStore } from './auth/user-store.js';
 import { reportToStderr, type BackgroundErrorReporter } from './background-task.js';
@@ -31,16 +31,19 @@ export class BrokerCore {
 
   /** The attached storage, if any. */
   storage?: BrokerStorage;
+  /** Stored messages whose checksum failed at recovery: held out of their queues (the broker logs each). */
+  quarantined: readonly QuarantinedMessage[] = [];
 
   /**
    * Attaches storage and rebuilds everything durable from it: checks the store's integrity first and refuses
-   * (StorageError CORRUPTED naming the path and the queues) rather than serve fewer messages silently.
+   * (StorageError CORRUPTED naming the path and the queues) rather than serve fewer messages silently. Single
+   * damaged messages do not stop it: the store quarantines them while recovering (see `quarantined`).
    * Returns the number of messages recovered.
    */
   async recover(storage: BrokerStorage, path: string): Promise<number> {
     this.storage = storage;
     const report = await storage.messages.verifyIntegrity();
-    if (!report.ok) {
+    if (report.queues.length > 0 || report.errors.length > 0) {
       const details = [
         ...report.queues.map((q) => `queue ${q.queueId}: expected ${q.expected} messages, found ${q.found}`),
         ...report.errors,
@@ -66,6 +69,7 @@ export class BrokerCore {
     for (const queueId of await storage.messages.queueIds()) {
       if (!known.has(queueId)) await storage.messages.deleteQueue(queueId);
     }
+    this.quarantined = (await storage.messages.verifyIntegrity()).quarantined;
     return recovered;
   }
 

@@ -153,6 +153,12 @@ export class WarrenBroker {
     this.closeStorage = () => opened.close();
     storage.messages.onFault((error) => this.storageFaulted(storage, error));
     this.recoveredMessages = await this.core.recover(storage, path);
+    for (const { queueId, seq, reason } of this.core.quarantined) {
+      this.logger.error(
+        { queue: queueId, seq, reason, dataDir: path },
+        `storage: message ${seq} of queue ${queueId} is damaged (${reason}); quarantined: held out of the queue, not delivered`,
+      );
+    }
     if (this.recoveredMessages > 0)
       this.logger.info({ messages: this.recoveredMessages, dataDir: path }, 'recovered messages from storage');
   }

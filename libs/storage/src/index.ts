@@ -6,10 +6,21 @@ export type {
   IntegrityMismatch,
   IntegrityReport,
   MessageStore,
+  QuarantinedMessage,
   QueueStorageInfo,
   StorageCapabilities,
   StoredMessage,
 } from './message-store.js';
+export {
+  MESSAGE_RECORD_FORMAT_CRC32,
+  MESSAGE_RECORD_HEADER_BYTES,
+  allocateMessageRecord,
+  checkMessageRecord,
+  isMessageRecord,
+  messageRecordOf,
+  messageRecordPayload,
+  sealMessageRecord,
+} from './message-record.js';
 export { METADATA_KINDS, isMetadataKind } from './metadata-store.js';
 export type { MetadataKind, MetadataOp, MetadataRecord, MetadataStore } from './metadata-store.js';
 export { StorageError, storageErrorFrom } from './storage-error.js';

@@ -26,8 +26,10 @@ export interface EnqueueEntry {
   /** Broker-assigned position in the queue: a non-negative safe integer above every seq enqueued before. */
   readonly seq: number;
   /**
-   * The encoded message (exchange, routing key, properties, body), opaque to storage. Ownership passes to the
-   * store: the caller must not mutate it afterwards (backends may write it after `enqueue()` returns).
+   * A message record (message-record.ts): format byte, CRC-32, then the encoded message (exchange, routing key,
+   * properties, body), opaque to storage. The caller seals it once per message; stores check only the format byte
+   * here and the checksum when they read it back. Ownership passes to the store: the caller must not mutate it
+   * afterwards (backends may write it after `enqueue()` returns).
    */
   readonly data: Buffer;
 }
@@ -36,6 +38,7 @@ export interface EnqueueEntry {
 export interface StoredMessage {
   readonly queueId: string;
   readonly seq: number;
+  /** The record as enqueued, its checksum verified (records written before checksums existed come back sealed). */
   readonly data: Buffer;
   /**
    * Deliveries recorded through `markDelivered()`. Never lower than the recorded count; a backend that persists
@@ -63,14 +66,27 @@ export interface IntegrityMismatch {
   readonly found: number;
 }
 
+/** A stored message whose record failed its checksum when read back: held out of its queue, never served. */
+export interface QuarantinedMessage {
+  readonly queueId: string;
+  readonly seq: number;
+  /** What is wrong with it (checksum mismatch, unknown format). */
+  readonly reason: string;
+}
+
 /** Result of {@link MessageStore.verifyIntegrity}. */
 export interface IntegrityReport {
-  /** True when `queues` and `errors` are both empty. */
+  /** True when `queues`, `errors` and `quarantined` are all empty. */
   readonly ok: boolean;
   /** Only the queues that do not match. */
   readonly queues: IntegrityMismatch[];
   /** Other damage found (missing shared bodies, unreadable records), one line each. */
   readonly errors: string[];
+  /**
+   * Messages `recover()` found damaged and held back, in queue and seq order. They stay stored (for inspection)
+   * and reported until their queue is purged or deleted; the queue itself keeps serving its intact messages.
+   */
+  readonly quarantined: QuarantinedMessage[];
 }
 
 /**
@@ -84,7 +100,8 @@ export interface IntegrityReport {
  *   tolerable only as a redelivery of something the publisher was told failed).
  * - One call is atomic across its queues when `atomicMultiQueueEnqueue` is true.
  * - `remove()` is idempotent: unknown or already removed seqs are ignored and do not disturb the counters.
- * - `recover()` yields in seq order and never yields a message whose `remove()` was already accepted.
+ * - `recover()` yields in seq order and never yields a message whose `remove()` was already accepted, nor one
+ *   whose record fails its checksum: that one is quarantined (see {@link IntegrityReport.quarantined}).
  * - seqs are validated: a seq not above the queue's `nextSeq` (or not increasing within a call) rejects the whole
  *   call with a `RangeError`; that is a broker bug, not a storage fault.
  * - After a write failure the store is `faulted`: every call rejects with that error (one {@link onFault}
@@ -96,7 +113,8 @@ export interface IntegrityReport {
  * - Track consumers, leases or unacked ownership: a single broker node keeps that in memory and the store only
  *   learns "delivered" (for `redelivered` after a crash) and "settled". A multi-node backend (PostgreSQL) would add
  *   claim/settle/releaseOwner as an extension port (reliability-and-security.md §6) without changing these calls.
- * - Persist `markDelivered()` immediately: a lost mark only means a redelivered flag of `false` after a crash.
+ * - Persist `markDelivered()` immediately: {@link MessageStore.coverDelivery} is what keeps `redelivered=true`
+ *   after a crash; marks only add delivery counts.
  * - Sync removals: a lost removal only causes a redelivery.
  * - Support several processes on one store unless `sharedAcrossNodes` is true.
  *
@@ -136,10 +154,24 @@ export interface MessageStore {
   remove(queueId: string, seqs: ReadonlyArray<number>): Promise<void>;
 
   /**
-   * Records that messages may have been delivered (so they come back with `redelivered=true` after a crash).
+   * Records that messages were delivered (delivery counts, and the exact delivered mark written at a clean close).
    * Fire-and-forget: persisted lazily with the next write; ignored while faulted or closed and for unknown seqs.
    */
   markDelivered(queueId: string, seqs: ReadonlyArray<number>): void;
+
+  /**
+   * Asked before a stored message is handed to a consumer: undefined when a crash after the delivery would bring
+   * the message back with `mayHaveBeenDelivered` (the covering mark is durable, or commits atomically with the
+   * message itself); otherwise a promise that settles once it is, and the caller delivers only then.
+   *
+   * @remarks
+   * Must not write per delivery: backends reserve ahead (a durable "delivered up to seq N + batch" mark, one write
+   * per batch), so at most one delivery in a batch waits, for one group commit. Over-marking is allowed (a message
+   * never delivered may come back flagged after a crash), under-marking is not. While the store is faulted or
+   * closed nothing can be written and it returns undefined: the flag of such deliveries may be lost in a crash.
+   * A rejected promise means the store faulted meanwhile; deliver anyway.
+   */
+  coverDelivery(queueId: string, seq: number): Promise<void> | undefined;
 
   /**
    * Streams a queue's stored messages in seq order, after every write accepted before the call has committed.

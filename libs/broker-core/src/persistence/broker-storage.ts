@@ -35,9 +35,14 @@ export class BrokerStorage implements QueueStorage {
     this.messages.remove(queueId, seqs).catch(ignore);
   }
 
-  /** Delivered messages come back with redelivered=true after a crash. */
+  /** Delivery counts of delivered messages (lazy). */
   markDelivered(queueId: string, seqs: readonly number[]): void {
     this.messages.markDelivered(queueId, seqs);
+  }
+
+  /** Whether a delivery may leave now or must wait for the delivered watermark (redelivered after a crash). */
+  coverDelivery(queueId: string, seq: number): Promise<void> | undefined {
+    return this.messages.coverDelivery(queueId, seq);
   }
 
   /** Writes persistent messages; resolves when they are durable (the publisher's confirm waits for it). */

@@ -1,4 +1,5 @@
 import { encodeHeaderFrame } from '@app/codec';
+import { checkMessageRecord } from '@app/storage';
 import { Message } from './message.js';
 
 describe('Message storage form', () => {
@@ -14,5 +15,14 @@ describe('Message storage form', () => {
     expect(restored.properties).toEqual({ deliveryMode: 2, headers: { a: 'b' }, contentType: 'text/plain' });
     expect(restored.isPersistent).toBe(true);
     expect(message.storageData).toBe(message.storageData);
+  });
+
+  it('is a checksummed record, computed once; a flipped body byte fails the check', () => {
+    const message = new Message('', 'q', Buffer.from([0, 0]), undefined, Buffer.from('payload'), true);
+    const record = message.storageData;
+    expect(checkMessageRecord(record)).toBeUndefined();
+    const damaged = Buffer.from(record);
+    damaged[damaged.length - 2]! ^= 0x04;
+    expect(checkMessageRecord(damaged)).toMatch(/checksum mismatch/);
   });
 });

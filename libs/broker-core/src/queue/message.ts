@@ -1,4 +1,5 @@
 import { decodeProperties, propertiesSize, writeProperties, type BasicProperties } from '@app/codec';
+import { MESSAGE_RECORD_HEADER_BYTES, allocateMessageRecord, sealMessageRecord } from '@app/storage';
 
 /** The publishing connection's identity, shared by every message it publishes (no allocation per message). */
 export interface MessageOrigin {
@@ -21,10 +22,13 @@ export class Message {
    */
   origin?: MessageOrigin;
   private decoded?: BasicProperties;
+  /** The storage record (checksummed), built once. */
   private stored?: Buffer;
+  /** What a message rebuilt from storage slices its properties and body from (the record, or a delayed record). */
+  private source?: Buffer;
   private raw?: Buffer;
   private content?: Buffer;
-  /** Where the properties and the body start inside `stored`, for messages rebuilt from storage. */
+  /** Where the properties and the body start inside `source`, for messages rebuilt from storage. */
   private propertiesStart = 0;
   private bodyStart = 0;
 
@@ -44,12 +48,12 @@ export class Message {
 
   /** The publisher's encoded properties (flags onwards). Recovered messages slice them from storage on demand. */
   get rawProperties(): Buffer {
-    return (this.raw ??= this.stored!.subarray(this.propertiesStart, this.bodyStart));
+    return (this.raw ??= this.source!.subarray(this.propertiesStart, this.bodyStart));
   }
 
   /** The body. Recovered messages slice it from storage on first delivery, sparing two objects per message at start-up. */
   get body(): Buffer {
-    return (this.content ??= this.stored!.subarray(this.bodyStart));
+    return (this.content ??= this.source!.subarray(this.bodyStart));
   }
 
   /** The decoded properties; decoded on first use for messages recovered from storage. */
@@ -64,7 +68,7 @@ export class Message {
   get expiration(): string | undefined {
     if (!this.decoded) {
       const flagsAt = this.raw ? 0 : this.propertiesStart;
-      const bytes = this.raw ?? this.stored!;
+      const bytes = this.raw ?? this.source!;
       if (this.rawPropertiesLength >= 2 && (bytes.readUInt16BE(flagsAt) & EXPIRATION_FLAG) === 0) return undefined;
     }
     return this.properties.expiration;
@@ -72,7 +76,7 @@ export class Message {
 
   /** Body length in bytes. */
   get bodySize(): number {
-    return this.content ? this.content.length : this.stored!.length - this.bodyStart;
+    return this.content ? this.content.length : this.source!.length - this.bodyStart;
   }
 
   private get rawPropertiesLength(): number {
@@ -81,14 +85,27 @@ export class Message {
 
   /**
    * The storage form, built once per message however many durable queues it reaches (the store keeps one copy
-   * of a body that several queues share): exchange, routing key, properties and body, length-prefixed.
+   * of a body that several queues share): a message record (`@app/storage` message-record.ts: format byte and
+   * CRC-32, computed here once, never per queue or delivery) around exchange, routing key, properties and body,
+   * length-prefixed.
    */
   get storageData(): Buffer {
     if (this.stored) return this.stored;
+    const data = allocateMessageRecord(this.encodedLength);
+    this.encodeInto(data, MESSAGE_RECORD_HEADER_BYTES);
+    return (this.stored = sealMessageRecord(data));
+  }
+
+  /** Bytes of the encoded message (without the record header). */
+  get encodedLength(): number {
+    return 1 + Buffer.byteLength(this.exchange) + 1 + Buffer.byteLength(this.routingKey) + 4 + this.rawProperties.length + this.bodySize;
+  }
+
+  /** Writes the encoded message (exchange, routing key, properties, body) at `start`; returns the end offset. */
+  encodeInto(data: Buffer, start: number): number {
     const exchangeLength = Buffer.byteLength(this.exchange);
     const keyLength = Buffer.byteLength(this.routingKey);
-    const data = Buffer.allocUnsafe(1 + exchangeLength + 1 + keyLength + 4 + this.rawProperties.length + this.body.length);
-    let at = 0;
+    let at = start;
     data[at++] = exchangeLength;
     at += data.write(this.exchange, at);
     data[at++] = keyLength;
@@ -96,8 +113,7 @@ export class Message {
     data.writeUInt32BE(this.rawProperties.length, at);
     at += 4;
     at += this.rawProperties.copy(data, at);
-    this.body.copy(data, at);
-    return (this.stored = data);
+    return at + this.body.copy(data, at);
   }
 
   /** A new message with properties built by the broker (dead letters, delayed messages), encoded once here. */
@@ -107,9 +123,19 @@ export class Message {
     return new Message(exchange, routingKey, raw, properties, body);
   }
 
-  /** Rebuilds a persistent message from its storage form; properties and body are views of `data`, not copies. */
-  static fromStorage(data: Buffer): Message {
-    let at = 0;
+  /**
+   * Rebuilds a persistent message from its storage record (checked by the store); properties and body are views of
+   * it, not copies, and the record is reused as the message's storage form.
+   */
+  static fromStorage(record: Buffer): Message {
+    const message = Message.fromEncoded(record, MESSAGE_RECORD_HEADER_BYTES);
+    message.stored = record;
+    return message;
+  }
+
+  /** Rebuilds a persistent message from an encoded message found at `start` of `data` (views, not copies). */
+  static fromEncoded(data: Buffer, start: number): Message {
+    let at = start;
     const exchangeLength = data[at++];
     const exchange = data.toString('utf8', at, (at += exchangeLength));
     const keyLength = data[at++];
@@ -117,7 +143,7 @@ export class Message {
     const propertiesLength = data.readUInt32BE(at);
     at += 4;
     const message = new Message(exchange, routingKey, undefined, undefined, undefined, true);
-    message.stored = data;
+    message.source = data;
     message.propertiesStart = at;
     message.bodyStart = at + propertiesLength;
     return message;

@@ -12,8 +12,13 @@ import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.j
 export interface QueueStorage {
   /** Settled (acked, rejected, purged) messages: their stored copies go. */
   remove(queueId: string, seqs: readonly number[]): void;
-  /** Delivered messages: after a crash they come back with `redelivered=true`. */
+  /** Delivered messages: their delivery counts (written lazily). */
   markDelivered(queueId: string, seqs: readonly number[]): void;
+  /**
+   * Asked before a stored message goes to a consumer: undefined when a crash after the delivery would bring it
+   * back with `redelivered=true`, else a promise to deliver after (MessageStore.coverDelivery; once per batch).
+   */
+  coverDelivery(queueId: string, seq: number): Promise<void> | undefined;
 }
 
 /** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */
@@ -51,6 +56,8 @@ export class Queue {
   private nextConsumer = 0;
   private nextSeq = 1;
   private dispatching = false;
+  /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
+  private isAwaitingCover = false;
   private readyBytes = 0;
   private expiryTimer?: NodeJS.Timeout;
   private expiryAt = 0;
@@ -182,7 +189,12 @@ export class Queue {
     entry.deliveryCount++;
     if (isTracked) {
       this.unackedCount++;
-      if (this.storage && entry.message.isPersistent) this.storage.markDelivered(this.storageId, [entry.seq]);
+      if (this.storage && entry.message.isPersistent) {
+        // basic.get answers in this turn and cannot wait: this reserves the watermark, and a crash before that
+        // write commits (one group commit, once per reserve batch) may bring the message back unflagged.
+        void this.storage.coverDelivery(this.storageId, entry.seq)?.catch(() => undefined);
+        this.storage.markDelivered(this.storageId, [entry.seq]);
+      }
     } else {
       this.forget(entry);
     }
@@ -295,7 +307,7 @@ export class Queue {
    * has capacity. Called on enqueue, requeue, new consumer, and when a consumer regains capacity (ack, drain).
    */
   dispatch(): void {
-    if (this.dispatching || this.isDeleted) return;
+    if (this.dispatching || this.isDeleted || this.isAwaitingCover) return;
     this.dispatching = true;
     try {
       const consumers = this.consumerList;
@@ -313,6 +325,16 @@ export class Queue {
           }
         }
         if (!chosen) break;
+        const head = this.ready.peek()!;
+        if (!chosen.noAck && this.storage && head.message.isPersistent) {
+          // A tracked delivery must be covered by the store's delivered watermark before it leaves (redelivered
+          // after a crash). Mostly it already is; otherwise wait once for the batch that covers the next many.
+          const cover = this.storage.coverDelivery(this.storageId, head.seq);
+          if (cover !== undefined) {
+            this.awaitCover(cover);
+            break;
+          }
+        }
         const entry = this.ready.shift()!;
         this.readyBytes -= entry.message.bodySize;
         entry.deliveryCount++;
@@ -326,6 +348,16 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /** Stops deliveries until `cover` settles (a rejection means the store faulted: deliver anyway). */
+  private awaitCover(cover: Promise<void>): void {
+    this.isAwaitingCover = true;
+    const resume = (): void => {
+      this.isAwaitingCover = false;
+      this.dispatch();
+    };
+    cover.then(resume, resume);
   }
 
   /**

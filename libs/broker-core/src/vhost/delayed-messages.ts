@@ -1,5 +1,5 @@
 import type { Exchange } from '@app/routing';
-import type { MessageStore } from '@app/storage';
+import { MESSAGE_RECORD_HEADER_BYTES, allocateMessageRecord, sealMessageRecord, type MessageStore } from '@app/storage';
 import { runGuarded, type BackgroundErrorReporter } from '../background-task.js';
 import { Message } from '../queue/message.js';
 import type { Queue } from '../queue/queue.js';
@@ -45,11 +45,11 @@ export class DelayedMessages {
     let storeId: string | undefined;
     if (store && exchange.durable && message.isPersistent) {
       storeId = this.storeId(exchange.name);
-      const stored = message.storageData;
-      const data = Buffer.allocUnsafe(8 + stored.length);
-      data.writeDoubleBE(dueAt, 0);
-      stored.copy(data, 8);
-      write = store.enqueue([{ queueId: storeId, seq, data }]);
+      // One record: due time, then the encoded message (not its own record, so one checksum covers both).
+      const data = allocateMessageRecord(8 + message.encodedLength);
+      data.writeDoubleBE(dueAt, MESSAGE_RECORD_HEADER_BYTES);
+      message.encodeInto(data, MESSAGE_RECORD_HEADER_BYTES + 8);
+      write = store.enqueue([{ queueId: storeId, seq, data: sealMessageRecord(data) }]);
     }
     this.arm(exchange, routingKey, message, dueAt, seq, storeId, store);
     return write;
@@ -60,8 +60,8 @@ export class DelayedMessages {
     const storeId = this.storeId(exchangeName);
     let count = 0;
     for await (const stored of store.recover(storeId)) {
-      const dueAt = stored.data.readDoubleBE(0);
-      const message = Message.fromStorage(stored.data.subarray(8));
+      const dueAt = stored.data.readDoubleBE(MESSAGE_RECORD_HEADER_BYTES);
+      const message = Message.fromEncoded(stored.data, MESSAGE_RECORD_HEADER_BYTES + 8);
       this.nextSeq = Math.max(this.nextSeq, stored.seq + 1);
       const exchange = this.lookup(exchangeName);
       if (exchange) this.arm(exchange, message.routingKey, message, dueAt, stored.seq, storeId, store);

@@ -9,8 +9,9 @@ import { LevelDatabase, type LevelBatchFn } from './level-database.js';
 import { EPOCH_KEY, FORMAT_KEY } from './level-keys.js';
 import { LevelMessageStore } from './level-message-store.js';
 import { openLevelStorage, type LevelStorage } from './open-level-storage.js';
+import { messageRecordOf } from '../message-record.js';
 
-const data = (n: number): Buffer => Buffer.from(`message ${n} `.padEnd(100, '.'));
+const data = (n: number): Buffer => messageRecordOf(Buffer.from(`message ${n} `.padEnd(100, '.')));
 
 /** The newest LevelDB write-ahead log in `dir`. */
 async function newestLog(dir: string): Promise<string> {
@@ -83,7 +84,7 @@ describe('commit epochs (WAL truncation detection)', () => {
     // counters match (they were cut with their batches), and fewer messages come back.
     await unlink(join(dir, EPOCH_FILE));
     const accepted = await open();
-    expect(await accepted.messages.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
+    expect(await accepted.messages.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
     const left = (await recoverAll(accepted.messages, 'q')).length;
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThan(40);

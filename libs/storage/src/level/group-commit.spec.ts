@@ -5,6 +5,7 @@ import type { LevelBatchOp } from './group-committer.js';
 import { LevelDatabase, type LevelBatchFn } from './level-database.js';
 import { LevelMessageStore } from './level-message-store.js';
 import { LevelMetadataStore } from './level-metadata-store.js';
+import { messageRecordOf } from '../message-record.js';
 
 interface RecordedBatch {
   readonly ops: LevelBatchOp[];
@@ -19,7 +20,7 @@ function recordingBatch(log: RecordedBatch[]): LevelBatchFn {
   };
 }
 
-const data = (n: number): Buffer => Buffer.from(`m${n}`);
+const data = (n: number): Buffer => messageRecordOf(Buffer.from(`m${n}`));
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('LevelDB group commit', () => {
@@ -115,7 +116,7 @@ describe('LevelDB group commit', () => {
     expect(withBig[0]!.ops.filter((op) => op.key.startsWith('q!big!m!'))).toHaveLength(250);
     // The cap counts callers' ops; the seal adds up to 3 counters and the commit epoch.
     for (const batch of log.filter((b) => b !== withBig[0])) expect(batch.ops.length).toBeLessThanOrEqual(100 + 3 + 1);
-    expect(await messages.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
+    expect(await messages.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
   });
 
   it('counts a removal only once when it races its own enqueue', async () => {

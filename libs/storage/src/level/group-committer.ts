@@ -23,8 +23,10 @@ export interface CommitStats {
 export class CommitGroup {
   /** The batch being built; callers push, seal hooks append counters. */
   readonly ops: LevelBatchOp[] = [];
-  /** Set by anything a confirm waits on (enqueues, topology); removals and delivery marks leave it false. */
+  /** Set by anything a confirm waits on (enqueues, topology, delivered watermarks); removals leave it false. */
   needsSync = false;
+  /** Set when the group stops taking ops: anything pushed from now on goes into a later batch. */
+  isSealed = false;
   /** Settles when the batch is written (or failed, or was abandoned after an earlier failure). */
   readonly done: Promise<void>;
   /** Called by the committer only. */
@@ -124,6 +126,7 @@ export class GroupCommitter {
   }
 
   private seal(group: CommitGroup): CommitGroup {
+    group.isSealed = true;
     for (const hook of this.sealHooks) hook(group.ops);
     return group;
   }

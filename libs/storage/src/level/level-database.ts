@@ -5,7 +5,7 @@ import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
 import { EPOCH_FILE, EpochFile, decodeEpoch, encodeEpoch, readEpochFile } from './commit-epoch.js';
 import { fromLevelError } from './level-errors.js';
 import { type CommitGroup, type CommitStats, GroupCommitter, type LevelBatchOp } from './group-committer.js';
-import { EPOCH_KEY, FORMAT_KEY, FORMAT_VALUE } from './level-keys.js';
+import { EPOCH_KEY, FORMAT_KEY, FORMAT_VALUE, FORMAT_VALUE_V1 } from './level-keys.js';
 
 /** The classic-level handle type Warren uses: UTF-8 string keys, raw Buffer values (no JSON on the data path). */
 export type WarrenLevel = ClassicLevel<string, Buffer>;
@@ -288,6 +288,12 @@ export class LevelDatabase {
   private async checkFormat(db: WarrenLevel, isOurs: boolean): Promise<void> {
     const marker = await db.get(FORMAT_KEY);
     if (marker !== undefined) {
+      if (marker.toString('latin1') === FORMAT_VALUE_V1) {
+        // Readable as it is (counters of version 1 say which records predate checksums); the new marker keeps an
+        // older Warren, which would misread the new records, from opening it.
+        await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE, 'latin1'), { sync: true });
+        return;
+      }
       if (marker.toString('latin1') !== FORMAT_VALUE) {
         throw this.notAStore(`has store format "${marker.toString('latin1')}", expected "${FORMAT_VALUE}"`);
       }

@@ -7,9 +7,9 @@
  * - `meta!<kind>!<key>`                 topology record (value opaque)
  * - `q!<queue>!meta`                    queue counters (see queue-counters.ts)
  * - `q!<queue>!d!<seq>`                 delivery count of a redelivered message (uint32), only for count ≥ 2
- * - `q!<queue>!m!<seq>`                 message, value = the message bytes
+ * - `q!<queue>!m!<seq>`                 message, value = the message record (format byte, CRC-32, message bytes)
  * - `q!<queue>!m!<seq>!<bodyId>`        message whose bytes live in a shared body (value empty)
- * - `b!<bodyId>`                        shared body, value = the message bytes
+ * - `b!<bodyId>`                        shared body, value = the message record
  *
  * `<queue>` is the queue id with `%` and `!` percent-escaped: without that, queue `a` would own the key range of
  * queue `a!m`. `<seq>` and `<bodyId>` are 16 lower-case hex digits so key order is numeric order.
@@ -17,8 +17,13 @@
 
 /** Marker record key; its absence in a non-empty database means "not a Warren store". */
 export const FORMAT_KEY = 'warren!format';
-/** Marker value of this layout; bump on incompatible changes. */
-export const FORMAT_VALUE = 'warren-storage/1';
+/**
+ * Marker value of this layout; bump on incompatible changes. Format 2 added message checksums (message-record.ts)
+ * and version-2 counters; a format-1 store is upgraded in place at open (its older records are read unchecked).
+ */
+export const FORMAT_VALUE = 'warren-storage/2';
+/** Marker value of stores written before message checksums; still opened (and upgraded). */
+export const FORMAT_VALUE_V1 = 'warren-storage/1';
 /** Commit-epoch record key, put into every synced batch (commit-epoch.ts); absent in a store never synced. */
 export const EPOCH_KEY = 'warren!epoch';
 

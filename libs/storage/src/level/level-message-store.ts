@@ -9,10 +9,12 @@ import type {
 import { validateEnqueueEntries } from '../enqueue-validation.js';
 import { StorageError } from '../storage-error.js';
 import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
-import type { CommitStats, LevelBatchOp } from './group-committer.js';
+import type { CommitGroup, CommitStats, LevelBatchOp } from './group-committer.js';
 import type { LevelDatabase } from './level-database.js';
 import { fromLevelError } from './level-errors.js';
 import { bodyKey, hex16 } from './level-keys.js';
+import { DeliveryWatermark } from './delivery-watermark.js';
+import { carryQuarantine, withQuarantine } from './level-quarantine.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
 import { scanLevelStore } from './level-store-scan.js';
@@ -27,6 +29,12 @@ export interface LevelMessageStoreOptions {
    * extra record and bookkeeping cost more than the duplicated bytes.
    */
   sharedBodyMinBytes?: number;
+  /**
+   * How far the durable delivered watermark is reserved ahead of the deliveries (coverDelivery), default 2048: one
+   * counters write per half of it, and at most about this many never-delivered messages per queue come back
+   * flagged `redelivered` after a crash.
+   */
+  deliveryReserve?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -62,6 +70,7 @@ export class LevelMessageStore implements MessageStore {
   private lastReport: IntegrityReport | undefined;
   private unhooks: Array<() => void> = [];
   private readonly sharedBodyMinBytes: number;
+  private readonly watermark: DeliveryWatermark;
 
   /** Creates the store over `database` (shared with the metadata store); call `open()` before use. */
   constructor(
@@ -69,6 +78,11 @@ export class LevelMessageStore implements MessageStore {
     options: LevelMessageStoreOptions = {},
   ) {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
+    this.watermark = new DeliveryWatermark(
+      Math.max(2, options.deliveryReserve ?? 2048),
+      () => this.openGroup(),
+      (state) => this.markDirty(state),
+    );
   }
 
   get health(): StorageHealth {
@@ -95,6 +109,7 @@ export class LevelMessageStore implements MessageStore {
 
   async close(): Promise<void> {
     if (!this.isOpen) return;
+    this.watermark.lowerAll(this.queues.values());
     this.isOpen = false;
     try {
       // Seal hooks must stay registered until the last group (which may hold our counters) is written.
@@ -131,6 +146,10 @@ export class LevelMessageStore implements MessageStore {
       const ops = group.ops;
       for (const { queueId, seq, data } of entries) {
         const state = this.stateFor(queueId);
+        if (state.enqueueGroup !== group) {
+          state.enqueueGroup = group;
+          state.enqueueGroupFirstSeq = seq;
+        }
         const key = state.messagePrefix + hex16(seq);
         const bodyId = shared?.get(data);
         if (bodyId === undefined) {
@@ -175,7 +194,7 @@ export class LevelMessageStore implements MessageStore {
     } catch {
       return; // faulted or closed: a lost delivery mark only costs a redelivered=false after a crash
     }
-    const hwmBefore = state.counters.deliveredHwm;
+    const hwmBefore = state.deliveredHwm;
     let hwm = hwmBefore;
     for (const seq of seqs) {
       if (!state.live.has(seq)) continue;
@@ -189,11 +208,14 @@ export class LevelMessageStore implements MessageStore {
       (state.redelivered ??= new Map()).set(seq, count);
       group.ops.push({ type: 'put', key: state.deliveryPrefix + hex16(seq), value: encodeDeliveryCount(count) });
     }
-    if (hwm !== hwmBefore) {
-      state.counters.deliveredHwm = hwm;
-      this.markDirty(state);
-    }
+    state.deliveredHwm = hwm;
+    this.watermark.delivered(state, hwm, group);
     this.lastReport = undefined;
+  }
+
+  coverDelivery(queueId: string, seq: number): Promise<void> | undefined {
+    const state = this.queues.get(queueId);
+    return state === undefined ? undefined : this.watermark.cover(state, seq);
   }
 
   async *recover(queueId: string): AsyncGenerator<StoredMessage> {
@@ -201,7 +223,11 @@ export class LevelMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* readQueue(this.database.db, state, this.bodies, this.database.path);
+    yield* readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) => {
+      if (state.quarantined?.has(seq)) return;
+      (state.quarantined ??= new Map()).set(seq, reason);
+      this.lastReport = undefined;
+    });
   }
 
   async queueIds(): Promise<string[]> {
@@ -246,11 +272,13 @@ export class LevelMessageStore implements MessageStore {
     this.assertUsable();
     await this.database.flush();
     if (this.lastReport !== undefined) return this.lastReport;
+    let report: IntegrityReport;
     try {
-      return (await scanLevelStore(this.database.db)).report;
+      report = (await scanLevelStore(this.database.db)).report;
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
+    return withQuarantine(report, this.queues);
   }
 
   /** Rebuilds all in-memory state from disk (open, reopen). */
@@ -261,10 +289,21 @@ export class LevelMessageStore implements MessageStore {
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
+    carryQuarantine(this.queues, scan.queues);
     this.queues = scan.queues;
     this.bodies = new SharedBodyRegistry(scan.bodyRefs, scan.nextBodyId);
     this.dirty = [];
-    this.lastReport = scan.report;
+    this.lastReport = withQuarantine(scan.report, this.queues);
+  }
+
+  /** The open commit group, or undefined when nothing can be written (closed, faulted, reopening). */
+  private openGroup(): CommitGroup | undefined {
+    if (!this.isOpen) return undefined;
+    try {
+      return this.database.beginWrite(0);
+    } catch {
+      return undefined;
+    }
   }
 
   private assertUsable(): void {
@@ -355,6 +394,7 @@ export class LevelMessageStore implements MessageStore {
       if (this.bodies.release(bodyId)) ops.push({ type: 'del', key: bodyKey(bodyId) });
     }
     if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex16(seq) });
+    if (state.quarantined?.delete(seq)) this.lastReport = undefined;
     state.counters.removed++;
     return 1;
   }

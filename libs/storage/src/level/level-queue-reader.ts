@@ -1,3 +1,4 @@
+import { checkMessageRecord, messageRecordOf } from '../message-record.js';
 import type { StoredMessage } from '../message-store.js';
 import { StorageError } from '../storage-error.js';
 import type { WarrenLevel } from './level-database.js';
@@ -15,13 +16,16 @@ const ignore = (): undefined => undefined;
 /**
  * Streams one queue's messages from disk in seq order for recover(), resolving shared bodies and delivery marks.
  * Skips seqs no longer in `state.live` (removed after the iterator's snapshot was taken); a missing shared body is
- * reported as `CORRUPTED` rather than silently serving fewer messages.
+ * reported as `CORRUPTED` rather than silently serving fewer messages. Every record's checksum is verified (LevelDB
+ * checks its write-ahead log but not, by default, the blocks of its table files): a damaged one is not yielded but
+ * passed to `quarantine`. Records older than the queue's `checksumFromSeq` (format 1) come back sealed.
  */
 export async function* readQueue(
   db: WarrenLevel,
   state: LevelQueueState,
   bodies: SharedBodyRegistry,
   path: string,
+  quarantine: (seq: number, reason: string) => void,
 ): AsyncGenerator<StoredMessage> {
   const { queueId, messagePrefix: prefix } = state;
   const seqEnd = prefix.length + 16;
@@ -45,6 +49,15 @@ export async function* readQueue(
             throw new StorageError('CORRUPTED', `storage: shared body of ${queueId}/${seq} is missing`, { path });
           }
           data = body;
+        }
+        if (seq < state.counters.checksumFromSeq) {
+          data = messageRecordOf(data);
+        } else {
+          const damage = checkMessageRecord(data);
+          if (damage !== undefined) {
+            quarantine(seq, damage);
+            continue;
+          }
         }
         const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
         yield { queueId, seq, data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };

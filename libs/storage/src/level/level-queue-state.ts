@@ -1,3 +1,4 @@
+import type { CommitGroup } from './group-committer.js';
 import { LiveSeqSet } from './live-seq-set.js';
 import { COUNTERS_SUFFIX, DELIVERY_INFIX, MESSAGE_INFIX, queuePrefix } from './level-keys.js';
 import { emptyCounters, type QueueCounters } from './queue-counters.js';
@@ -23,6 +24,17 @@ export class LevelQueueState {
   shared: Map<number, number> | undefined;
   /** seq → delivery count, only for messages delivered at least twice (mirrored by `d!` records). */
   redelivered: Map<number, number> | undefined;
+  /** Highest seq actually handed to a consumer (markDelivered); `counters.deliveredHwm` runs ahead of it. */
+  deliveredHwm = -1;
+  /** The part of `counters.deliveredHwm` known committed. */
+  durableDeliveredHwm = -1;
+  /** Settles when the latest delivered-watermark reservation is committed. */
+  reservationDone: Promise<void> | undefined;
+  /** The group this queue's latest enqueue went into, and the first seq it holds for this queue. */
+  enqueueGroup: CommitGroup | undefined;
+  enqueueGroupFirstSeq = 0;
+  /** seq → reason, for stored messages recover() found damaged and held back (reported, never served). */
+  quarantined: Map<number, string> | undefined;
   /** Counters changed since the open group was started; written when it is sealed. */
   isDirty = false;
   /** deleteQueue() is running: enqueues are refused until it finishes. */

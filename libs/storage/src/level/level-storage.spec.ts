@@ -8,12 +8,14 @@ import {
   recoverAll,
 } from '../../test/conformance/storage-conformance.js';
 import { makeTempDir, removeTempDir } from '../../test/support/temp-dir.js';
+import { checkMessageRecord, messageRecordOf, messageRecordPayload } from '../message-record.js';
 import { StorageError } from '../storage-error.js';
 import { LevelDatabase, type LevelBatchFn } from './level-database.js';
-import { BODIES_PREFIX, FORMAT_KEY, rangeEnd } from './level-keys.js';
+import { BODIES_PREFIX, FORMAT_KEY, hex16, queuePrefix, rangeEnd } from './level-keys.js';
 import { LevelMessageStore } from './level-message-store.js';
 import { LevelMetadataStore } from './level-metadata-store.js';
 import { openLevelStorage } from './open-level-storage.js';
+import { decodeCounters } from './queue-counters.js';
 
 /** A batch function that fails whenever `writeFault` returns an error (a hand-written fake, not a mock). */
 function faultyBatch(writeFault: () => Error | undefined): LevelBatchFn {
@@ -39,6 +41,13 @@ describeMessageStoreConformance('LevelDB', {
         return store;
       },
       committedBatches: () => last!.stats.batches,
+      async damage(queueId, seq) {
+        // Straight into the open database, bypassing the store: what a flipped bit in a table file reads as.
+        const key = `${queuePrefix(queueId)}m!${hex16(seq)}`;
+        const value = await last!.db.get(key);
+        value![value!.length - 1]! ^= 0x01;
+        await last!.db.put(key, value!, { sync: true });
+      },
       async dispose() {
         for (const store of opened) await store.close();
         await removeTempDir(dir);
@@ -78,7 +87,7 @@ async function withRawLevel(dir: string, fn: (db: ClassicLevel<string, Buffer>) 
   }
 }
 
-const data = (text: string): Buffer => Buffer.from(text);
+const data = (text: string): Buffer => messageRecordOf(Buffer.from(text));
 
 describe('LevelDB storage', () => {
   let dir: string;
@@ -129,7 +138,7 @@ describe('LevelDB storage', () => {
       const fresh = join(dir, 'nested', 'data');
       const storage = await openLevelStorage(fresh);
       await storage.close();
-      await withRawLevel(fresh, async (db) => expect((await db.get(FORMAT_KEY))?.toString()).toBe('warren-storage/1'));
+      await withRawLevel(fresh, async (db) => expect((await db.get(FORMAT_KEY))?.toString()).toBe('warren-storage/2'));
       const empty = join(dir, 'empty');
       await withRawLevel(empty, async () => undefined);
       await (await openLevelStorage(empty)).close();
@@ -169,6 +178,7 @@ describe('LevelDB storage', () => {
         ok: false,
         queues: [{ queueId: 'a', expected: 5, found: 4 }],
         errors: [],
+        quarantined: [],
       });
       // Still readable, so an operator can salvage what is left.
       expect((await recoverAll(reopened.messages, 'a')).map((m) => m.seq)).toEqual([1, 2, 4, 5]);
@@ -179,7 +189,7 @@ describe('LevelDB storage', () => {
 
     it('reports a missing shared body and refuses to recover the queue silently', async () => {
       const storage = await open();
-      const body = Buffer.alloc(5000, 1);
+      const body = messageRecordOf(Buffer.alloc(5000, 1));
       await storage.messages.enqueue(['a', 'b'].map((queueId) => ({ queueId, seq: 1, data: body })));
       await storage.close();
       await withRawLevel(dir, async (db) => {
@@ -195,17 +205,95 @@ describe('LevelDB storage', () => {
     });
   });
 
+  describe('checksums', () => {
+    it('opens a format-1 store: its records are served as they were (sealed), new ones are checked', async () => {
+      // What Warren wrote before checksums: marker /1, 33-byte counters, bare message bytes.
+      const v1Counters = Buffer.alloc(33);
+      v1Counters[0] = 1;
+      [3, 2, 0, 1].forEach((n, i) => v1Counters.writeDoubleBE(n, 1 + 8 * i));
+      await withRawLevel(dir, async (db) => {
+        await db.put(FORMAT_KEY, Buffer.from('warren-storage/1'));
+        await db.put('q!old!meta', v1Counters);
+        await db.put(`q!old!m!${hex16(1)}`, Buffer.from('legacy-1'));
+        await db.put(`q!old!m!${hex16(2)}`, Buffer.from('legacy-2'));
+      });
+      const storage = await open();
+      expect(await storage.messages.verifyIntegrity()).toMatchObject({ ok: true });
+      await storage.messages.enqueue([{ queueId: 'old', seq: 3, data: data('new-3') }]);
+      const recovered = await recoverAll(storage.messages, 'old');
+      expect(recovered.map((m) => [m.seq, messageRecordPayload(m.data).toString(), checkMessageRecord(m.data)])).toEqual([
+        [1, 'legacy-1', undefined],
+        [2, 'legacy-2', undefined],
+        [3, 'new-3', undefined],
+      ]);
+      // Delivered up to 1 (format-1 watermark) is kept.
+      expect(recovered.map((m) => m.mayHaveBeenDelivered)).toEqual([true, false, false]);
+      await storage.close();
+      await withRawLevel(dir, async (db) => expect((await db.get(FORMAT_KEY))?.toString()).toBe('warren-storage/2'));
+      const again = await open();
+      expect((await recoverAll(again.messages, 'old')).map((m) => m.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('quarantines every queue entry of a damaged shared body', async () => {
+      const storage = await open();
+      const body = messageRecordOf(Buffer.alloc(6000, 3));
+      await storage.messages.enqueue(['a', 'b'].map((queueId) => ({ queueId, seq: 1, data: body })));
+      await storage.messages.enqueue([{ queueId: 'a', seq: 2, data: data('intact') }]);
+      await storage.close();
+      await withRawLevel(dir, async (db) => {
+        const [key] = await db.keys({ gte: BODIES_PREFIX, lt: rangeEnd(BODIES_PREFIX) }).all();
+        const value = (await db.get(key!))!;
+        value[3000]! ^= 0x10;
+        await db.put(key!, value);
+      });
+      const again = await open();
+      expect((await recoverAll(again.messages, 'a')).map((m) => m.seq)).toEqual([2]);
+      expect(await recoverAll(again.messages, 'b')).toEqual([]);
+      expect((await again.messages.verifyIntegrity()).quarantined.map((q) => [q.queueId, q.seq])).toEqual([
+        ['a', 1],
+        ['b', 1],
+      ]);
+    });
+  });
+
+  describe('delivered watermark', () => {
+    it('is on disk ahead of a delivery before the delivery may leave, one wait per half reserve', async () => {
+      const storage = await openLevelStorage(dir, { deliveryReserve: 8 });
+      toClose.push(storage);
+      const store = storage.messages;
+      await store.enqueue(Array.from({ length: 20 }, (_, i) => ({ queueId: 'q', seq: i, data: data(`m${i}`) })));
+      const onDisk = async (): Promise<number> => decodeCounters((await storage.database.db.get('q!q!meta'))!, 'q').deliveredHwm;
+      const waits: number[] = [];
+      for (let seq = 0; seq < 20; seq++) {
+        const cover = store.coverDelivery('q', seq);
+        if (cover !== undefined) {
+          waits.push(seq);
+          await cover;
+        }
+        // What a crash right after this delivery would find.
+        expect(await onDisk()).toBeGreaterThanOrEqual(seq);
+        store.markDelivered('q', [seq]);
+      }
+      // The first delivery waits; later reserves are renewed at half way, so at most one wait per half reserve
+      // (none when the renewal commits before the previous reserve runs out).
+      expect(waits[0]).toBe(0);
+      expect(waits.length).toBeLessThanOrEqual(20 / 4);
+      await storage.close();
+      await withRawLevel(dir, async (db) => expect(decodeCounters((await db.get('q!q!meta'))!, 'q').deliveredHwm).toBe(19));
+    });
+  });
+
   describe('shared bodies', () => {
     it('stores a fanout body once and deletes it with the last reference', async () => {
       const storage = await open();
-      const body = Buffer.alloc(10_000, 7);
+      const body = messageRecordOf(Buffer.alloc(10_000, 7));
       await storage.messages.enqueue(['a', 'b', 'c'].map((queueId) => ({ queueId, seq: 1, data: body })));
       await storage.messages.remove('a', [1]);
       await storage.close();
       await withRawLevel(dir, async (db) => {
         expect(await db.keys({ gte: BODIES_PREFIX, lt: rangeEnd(BODIES_PREFIX) }).all()).toHaveLength(1);
         const values = await db.values({ gte: 'q!', lt: 'q"' }).all();
-        // Counters (3 × 33 B) + two empty references: the 10 kB body is not copied per queue.
+        // Counters (3 × 41 B) + two empty references: the 10 kB body is not copied per queue.
         expect(values.reduce((sum, v) => sum + v.length, 0)).toBeLessThan(200);
       });
       const again = await open();
@@ -243,7 +331,7 @@ describe('LevelDB storage', () => {
       await expect(removal).rejects.toMatchObject({ code: 'IO_ERROR' });
       await store.reopen();
       expect((await recoverAll(store, 'q')).map((m) => m.seq)).toEqual([1]);
-      expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
+      expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
     });
 
     it('faults when the handle is closed underneath it, and reopen() recovers', async () => {

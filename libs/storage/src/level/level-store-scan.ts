@@ -136,6 +136,9 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
     if (expected !== state.live.size) mismatches.push({ queueId: state.queueId, expected, found: state.live.size });
     // Never hand out a seq that is already on disk, even if the counters were lost.
     state.counters.nextSeq = Math.max(state.counters.nextSeq, state.live.max() + 1);
+    // Counters of format 1: everything stored so far predates checksums.
+    if (state.counters.checksumFromSeq < 0) state.counters.checksumFromSeq = state.counters.nextSeq;
+    state.durableDeliveredHwm = state.deliveredHwm = state.counters.deliveredHwm;
   }
 
   let maxBodyId = 0;
@@ -162,6 +165,6 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
     queues,
     bodyRefs,
     nextBodyId: maxBodyId + 1,
-    report: { ok: mismatches.length === 0 && errors.length === 0, queues: mismatches, errors },
+    report: { ok: mismatches.length === 0 && errors.length === 0, queues: mismatches, errors, quarantined: [] },
   };
 }

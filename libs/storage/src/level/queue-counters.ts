@@ -11,21 +11,32 @@ export interface QueueCounters {
   enqueued: number;
   /** Messages ever removed (only live ones count, so `enqueued − removed` = messages stored). */
   removed: number;
-  /** Highest seq marked delivered, −1 if none: every stored seq ≤ this may have been delivered. */
+  /**
+   * Delivered-up-to watermark, −1 if none: every stored seq ≤ this may have been delivered. Reserved ahead of the
+   * deliveries (coverDelivery), lowered to the exact highest delivered seq at a clean close.
+   */
   deliveredHwm: number;
+  /**
+   * First seq whose record carries a checksum (message-record.ts): 0 for queues created since, the `nextSeq` of
+   * the time for a queue written by a store of format 1 (its older records are read as they are). −1 while unknown
+   * (a version-1 record just decoded: the scan fills it in).
+   */
+  checksumFromSeq: number;
 }
 
-const LAYOUT_VERSION = 1;
-// version byte + 4 float64: a fixed binary layout, because JSON on every batch would cost a parse/stringify per
+const LAYOUT_VERSION = 2;
+// version byte + 5 float64: a fixed binary layout, because JSON on every batch would cost a parse/stringify per
 // touched queue and make the record size vary.
-const ENCODED_BYTES = 1 + 4 * 8;
+const ENCODED_BYTES = 1 + 5 * 8;
+// Version 1 (format warren-storage/1): the same without checksumFromSeq.
+const V1_BYTES = 1 + 4 * 8;
 
 /** Fresh counters for a queue the store has not seen. */
 export function emptyCounters(): QueueCounters {
-  return { nextSeq: 0, enqueued: 0, removed: 0, deliveredHwm: -1 };
+  return { nextSeq: 0, enqueued: 0, removed: 0, deliveredHwm: -1, checksumFromSeq: 0 };
 }
 
-/** Encodes counters into their 33-byte record. */
+/** Encodes counters into their 41-byte record. */
 export function encodeCounters(counters: QueueCounters): Buffer {
   const buf = Buffer.allocUnsafe(ENCODED_BYTES);
   buf[0] = LAYOUT_VERSION;
@@ -33,12 +44,14 @@ export function encodeCounters(counters: QueueCounters): Buffer {
   buf.writeDoubleBE(counters.enqueued, 9);
   buf.writeDoubleBE(counters.removed, 17);
   buf.writeDoubleBE(counters.deliveredHwm, 25);
+  buf.writeDoubleBE(counters.checksumFromSeq, 33);
   return buf;
 }
 
-/** Decodes a counters record; throws StorageError `CORRUPTED` if it is not one. */
+/** Decodes a counters record (this version or version 1); throws StorageError `CORRUPTED` if it is not one. */
 export function decodeCounters(buf: Uint8Array, queueId: string): QueueCounters {
-  if (buf.length !== ENCODED_BYTES || buf[0] !== LAYOUT_VERSION) {
+  const isV1 = buf.length === V1_BYTES && buf[0] === 1;
+  if (!isV1 && (buf.length !== ENCODED_BYTES || buf[0] !== LAYOUT_VERSION)) {
     throw new StorageError('CORRUPTED', `storage: counters of queue "${queueId}" are unreadable`);
   }
   const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -47,6 +60,7 @@ export function decodeCounters(buf: Uint8Array, queueId: string): QueueCounters 
     enqueued: view.readDoubleBE(9),
     removed: view.readDoubleBE(17),
     deliveredHwm: view.readDoubleBE(25),
+    checksumFromSeq: isV1 ? -1 : view.readDoubleBE(33),
   };
   if (!Object.values(counters).every(Number.isSafeInteger)) {
     throw new StorageError('CORRUPTED', `storage: counters of queue "${queueId}" hold non-integers`);

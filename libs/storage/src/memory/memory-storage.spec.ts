@@ -14,6 +14,10 @@ describeMessageStoreConformance('memory', {
         opened.push(store);
         return store;
       },
+      async damage(_queueId, _seq, enqueued) {
+        // The store keeps the caller's Buffer: damaging it is damaging the stored copy.
+        enqueued[enqueued.length - 1]! ^= 0x01;
+      },
       async dispose() {
         for (const store of opened) await store.close();
       },

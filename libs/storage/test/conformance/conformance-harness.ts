@@ -13,6 +13,12 @@ export interface MessageStoreHarness {
   open(options?: HarnessOpenOptions): Promise<MessageStore>;
   /** Batches committed by the most recently opened store, for backends that group-commit. */
   committedBatches?(): number;
+  /**
+   * Flips one byte inside the stored payload of `queueId`/`seq` behind the store's back (bit rot, a damaged table
+   * file), in the most recently opened store. `enqueued` is the record the test enqueued: a backend that keeps it
+   * by reference damages that.
+   */
+  damage(queueId: string, seq: number, enqueued: Buffer): Promise<void>;
   /** Closes every store still open and deletes the location. */
   dispose(): Promise<void>;
 }

@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { messageRecordOf, messageRecordPayload } from '../../src/message-record.js';
 import type { MessageStore } from '../../src/message-store.js';
 import { StorageError } from '../../src/storage-error.js';
 import { type MessageStoreFactory, type MessageStoreHarness, recoverAll } from './conformance-harness.js';
 
-const msg = (queueId: string, seq: number): Buffer => Buffer.from(`${queueId}#${seq}`);
+const msg = (queueId: string, seq: number): Buffer => messageRecordOf(Buffer.from(`${queueId}#${seq}`));
+/** The payload of a recovered record, as text. */
+const text = (data: Buffer): string => messageRecordPayload(data).toString();
 
 /** Deterministic pseudo-random numbers, so a failing interleaving can be replayed. */
 function lcg(seed: number): () => number {
@@ -45,7 +48,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
         await restart();
         const recovered = await recoverAll(store, 'q');
         expect(recovered.map((m) => m.seq)).toEqual([1, 2, 5, 7]);
-        expect(recovered.map((m) => m.data.toString())).toEqual(['q#1', 'q#2', 'q#5', 'q#7']);
+        expect(recovered.map((m) => text(m.data))).toEqual(['q#1', 'q#2', 'q#5', 'q#7']);
         expect(recovered.every((m) => m.queueId === 'q' && m.deliveryCount === 0 && !m.mayHaveBeenDelivered)).toBe(true);
       });
 
@@ -63,7 +66,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
         let expected = 0;
         for await (const m of store.recover('big')) {
           expect(m.seq).toBe(expected);
-          expect(m.data.toString()).toBe(`big#${expected}`);
+          expect(text(m.data)).toBe(`big#${expected}`);
           expected++;
         }
         expect(expected).toBe(3000);
@@ -136,7 +139,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
         await store.remove('q', []);
         expect(await store.queueInfo('q')).toEqual({ nextSeq: 5, messageCount: 3 });
         await restart();
-        expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
+        expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
       });
 
       it('purges every message, keeps nextSeq and counts what it removed', async () => {
@@ -218,10 +221,10 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
         expect(await store.queueIds()).toEqual([...model.keys()].sort());
         for (const [queueId, stored] of model) {
           const recovered = await recoverAll(store, queueId);
-          expect(recovered.map((m) => [m.seq, m.data.toString()])).toEqual([...stored].sort(([x], [y]) => x - y));
+          expect(recovered.map((m) => [m.seq, text(m.data)])).toEqual([...stored].sort(([x], [y]) => x - y));
           expect((await store.queueInfo(queueId))?.messageCount).toBe(stored.size);
         }
-        expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
+        expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
         await restart();
       }
     });
@@ -230,8 +233,9 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
       ['a large body (stored once)', 8192],
       ['a small body (copied per queue)', 16],
     ])('keeps %s routed to several queues until the last queue removes it', async (_, size) => {
-      const body = Buffer.alloc(size);
-      for (let i = 0; i < size; i++) body[i] = (i * 31) & 0xff;
+      const payload = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) payload[i] = (i * 31) & 0xff;
+      const body = messageRecordOf(payload);
       await store.enqueue(['a', 'b', 'c'].map((queueId) => ({ queueId, seq: 1, data: body })));
       await store.enqueue([{ queueId: 'a', seq: 2, data: msg('a', 2) }]);
       await store.remove('a', [1]);
@@ -244,7 +248,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
       await store.deleteQueue('c');
       await restart();
       expect(await seqsOf('a')).toEqual([2]);
-      expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
+      expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
     });
 
     it('group-commits 1,000 concurrent enqueue calls', async () => {
@@ -294,7 +298,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
         [1, true],
         [3, false],
       ]);
-      expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [] });
+      expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
     });
 
     it('rejects a failed write with a StorageError, stores nothing of it, and works again after reopen', async () => {
@@ -344,6 +348,62 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
       await expect(store.verifyIntegrity()).rejects.toMatchObject(closed);
       expect(() => store.markDelivered('q', [1])).not.toThrow();
       await store.close();
+    });
+
+    describe('integrity of stored messages', () => {
+      it('refuses data that is not a sealed message record', async () => {
+        await expect(store.enqueue([{ queueId: 'q', seq: 1, data: Buffer.from('q#1') }])).rejects.toBeInstanceOf(TypeError);
+        expect(await store.queueIds()).toEqual([]);
+      });
+
+      it('quarantines a message whose record fails its checksum: never served, reported until purged', async () => {
+        const records = [1, 2, 3].map((seq) => msg('q', seq));
+        await store.enqueue(records.map((data, i) => ({ queueId: 'q', seq: i + 1, data })));
+        await restart();
+        await harness.damage('q', 2, records[1]!);
+        const recovered = await recoverAll(store, 'q');
+        expect(recovered.map((m) => [m.seq, text(m.data)])).toEqual([
+          [1, 'q#1'],
+          [3, 'q#3'],
+        ]);
+        const report = await store.verifyIntegrity();
+        expect(report).toMatchObject({ ok: false, queues: [], errors: [], quarantined: [{ queueId: 'q', seq: 2 }] });
+        expect(report.quarantined[0]!.reason).toMatch(/checksum mismatch/);
+        // Recovering again does not report it twice.
+        await recoverAll(store, 'q');
+        expect((await store.verifyIntegrity()).quarantined).toHaveLength(1);
+        await store.remove('q', [1, 3]);
+        expect((await store.verifyIntegrity()).ok).toBe(false);
+        expect(await store.purge('q')).toBe(1);
+        expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
+      });
+    });
+
+    describe('coverDelivery', () => {
+      it('covers every delivery with a mark that outlives a restart, and flags nothing undelivered after a clean one', async () => {
+        await store.enqueue([1, 2, 3, 4].map((seq) => ({ queueId: 'q', seq, data: msg('q', seq) })));
+        await restart();
+        for (const seq of [1, 2]) {
+          await store.coverDelivery('q', seq);
+          store.markDelivered('q', [seq]);
+        }
+        expect(store.coverDelivery('unknown', 1)).toBeUndefined();
+        await restart();
+        expect((await recoverAll(store, 'q')).map((m) => [m.seq, m.mayHaveBeenDelivered])).toEqual([
+          [1, true],
+          [2, true],
+          [3, false],
+          [4, false],
+        ]);
+      });
+
+      it('does not make a delivery of a message enqueued in the same turn wait', async () => {
+        void store.enqueue([{ queueId: 'q', seq: 1, data: msg('q', 1) }]);
+        expect(store.coverDelivery('q', 1)).toBeUndefined();
+        store.markDelivered('q', [1]);
+        await restart();
+        expect((await recoverAll(store, 'q')).map((m) => m.mayHaveBeenDelivered)).toEqual([true]);
+      });
     });
 
     it('declares its capabilities', () => {
