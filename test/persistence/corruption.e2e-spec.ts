@@ -24,7 +24,7 @@ function newestLog(dir: string): string {
 }
 
 /**
- * Start-up integrity (reliability-and-security.md §3, R4): a store damaged behind the broker's back, by a lost
+ * Start-up integrity: a store damaged behind the broker's back, by a lost
  * record, a truncated WAL or a flipped byte, and a data directory that is not a store at all, must each be a clear
  * start-up error naming the directory; never a crash with a stack trace, never a broker serving fewer messages.
  */

@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait-for.js';
 const ROUNDS = 3;
 
 /**
- * Crash recovery (reliability-and-security.md R1, reduced): a confirm-mode publisher runs while the broker is
+ * Crash recovery: a confirm-mode publisher runs while the broker is
  * killed with SIGKILL; after each restart a checker drains the queues. Confirmed-but-lost and
  * delivered-but-never-published must both be empty; a message seen twice must carry redelivered=true.
  */

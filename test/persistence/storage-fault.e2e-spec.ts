@@ -10,7 +10,7 @@ const KEEP = 'fault.keep';
 const READ = 'fault.read';
 
 /**
- * Storage faults (reliability-and-security.md §2, R5): while every LevelDB write fails as on a full disk,
+ * Storage faults: while every LevelDB write fails as on a full disk,
  * persistent publishes are nacked and never confirmed, consumers keep receiving and acking what is stored, the
  * broker reopens the store by itself once writes work again, and nothing confirmed is lost across a restart.
  */

@@ -112,7 +112,7 @@ export interface IntegrityReport {
  * - Know anything about AMQP: data is opaque, queue ids are opaque, there is no routing, TTL or consumer state.
  * - Track consumers, leases or unacked ownership: a single broker node keeps that in memory and the store only
  *   learns "delivered" (for `redelivered` after a crash) and "settled". A multi-node backend (PostgreSQL) would add
- *   claim/settle/releaseOwner as an extension port (reliability-and-security.md §6) without changing these calls.
+ *   claim/settle/releaseOwner as an extension port without changing these calls.
  * - Persist `markDelivered()` immediately: {@link MessageStore.coverDelivery} is what keeps `redelivered=true`
  *   after a crash; marks only add delivery counts.
  * - Sync removals: a lost removal only causes a redelivery.

@@ -37,7 +37,7 @@ export function isMetadataKind(kind: unknown): kind is MetadataKind {
  *   order (byte order of the UTF-8 key), after every accepted `apply()` has committed.
  *
  * What backends need not do (yet): versioned applies with `expectVersion` and `watch()` for other nodes; those
- * belong to a multi-node backend (reliability-and-security.md §6) and will be added as optional members.
+ * belong to a multi-node backend and will be added as optional members.
  * Records are small and rare (topology changes, not messages), so there is no batching requirement beyond
  * atomicity; a backend may share its message write pipeline.
  */

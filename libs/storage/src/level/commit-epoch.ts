@@ -11,7 +11,7 @@ import { StorageError } from '../storage-error.js';
  * **Why.** The per-queue counters (queue-counters.ts) catch a record LevelDB skips in the middle of its WAL (a
  * flipped byte: later batches replay, so later counters exceed what is found). They cannot catch a WAL cut in the
  * middle: LevelDB replays up to the cut, silently drops everything after it (counters included) and opens fine,
- * so the store is consistent, just older (reliability-and-security.md §2, "negative control"). Seeing that needs
+ * so the store is consistent, just older. Seeing that needs
  * a witness outside the WAL that remembers how far the log once reached.
  *
  * **How.**

@@ -46,9 +46,9 @@ export class CommitGroup {
 }
 
 /**
- * Group commit (reliability-and-security.md §1.2): one batch in flight at a time; everything accepted meanwhile
+ * Group commit: one batch in flight at a time; everything accepted meanwhile
  * is written as the next batch when it completes, or on the next event-loop turn when idle. One synced batch of
- * 100–1000 messages costs about what a single synced put does (performance-reference.md), so this is what makes
+ * 100–1000 messages costs about what a single synced put does (docs/BENCHMARKS.md), so this is what makes
  * fsync-per-confirm affordable.
  *
  * Invariants: `group()` is called synchronously by the code that pushes into the returned group, so the seal

@@ -162,7 +162,7 @@ export class LevelDatabase {
   /**
    * Closes and reopens the handle, then reloads every registered store. classic-level keeps failing on a handle
    * that hit ENOSPC even after space is freed; a fresh handle works and has lost nothing that was acknowledged
-   * (reliability-and-security.md §2).
+   * (see commit-epoch.ts).
    */
   async reopen(): Promise<void> {
     if (this.refs === 0) {

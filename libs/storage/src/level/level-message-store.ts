@@ -410,7 +410,7 @@ export class LevelMessageStore implements MessageStore {
       const result = this.removeSeqs(state, seqs);
       removed += result.removed;
       dones.push(result.done);
-      // A 1M-message purge must not freeze every connection (style.md §8.5).
+      // A 1M-message purge must not freeze every connection: yield between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await Promise.all(dones);

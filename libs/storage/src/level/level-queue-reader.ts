@@ -7,7 +7,7 @@ import { bodyKey, rangeEnd } from './level-keys.js';
 import type { LevelQueueState } from './level-queue-state.js';
 import type { SharedBodyRegistry } from './shared-body-registry.js';
 
-// nextv size: 1,000 is as fast as larger sizes (performance-reference.md) and bounds memory per step.
+// nextv size: 1,000 is as fast as larger sizes (measured with bench/restart-time.mjs) and bounds memory per step.
 const READ_CHUNK = 1_000;
 
 /** Swallows the rejection of a read-ahead that is abandoned (early break, error). */

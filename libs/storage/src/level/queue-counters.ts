@@ -2,7 +2,7 @@ import { StorageError } from '../storage-error.js';
 
 /**
  * Per-queue counters, written in the same batch as the messages they count, so that a recount at start-up can
- * detect records LevelDB lost without telling us (a truncated or bit-flipped WAL: reliability-and-security.md §2).
+ * detect records LevelDB lost without telling us (a truncated or bit-flipped WAL).
  */
 export interface QueueCounters {
   /** One above the highest seq ever enqueued. */

@@ -5,7 +5,7 @@
  */
 export class SharedBodyRegistry {
   // Lets the recovery of the second, third… queue of a fanout reuse the Buffer the first one loaded instead of
-  // holding one copy per queue (style.md §8.7). Weak, so recovered bodies are not pinned after delivery.
+  // holding one copy per queue. Weak, so recovered bodies are not pinned after delivery.
   private readonly cache = new Map<number, WeakRef<Buffer>>();
 
   /** Starts from the references found on disk. */
