@@ -9,7 +9,7 @@ import { ConfigError, readConfigFile } from '@app/config';
 import { loadAdminConfig, type AdminConfig } from './config/admin-config.js';
 
 let config: AdminConfig;
-let httpsOptions: { cert: Buffer; key: Buffer } | undefined;
+let httpsOptions: { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2' } | undefined;
 try {
   config = loadAdminConfig(process.env);
   // Read at start-up, so a missing or unreadable file stops the app naming its variable.
@@ -17,6 +17,8 @@ try {
     httpsOptions = {
       cert: readConfigFile('WARREN_HTTP_TLS_CERT_FILE', config.https.certFile),
       key: readConfigFile('WARREN_HTTP_TLS_KEY_FILE', config.https.keyFile),
+      // As the amqps listener: TLS 1.0 and 1.1 are deprecated (RFC 8996).
+      minVersion: 'TLSv1.2',
     };
   }
 } catch (error) {
