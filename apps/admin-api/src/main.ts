@@ -5,12 +5,22 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdminApiModule } from './admin-api.module.js';
 import { ManagementClient } from './broker-client/management.client.js';
-import { ConfigError } from '@app/config';
+import { ConfigError, readConfigFile } from '@app/config';
 import { loadAdminConfig, type AdminConfig } from './config/admin-config.js';
 
 let config: AdminConfig;
+let httpsOptions: { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2' } | undefined;
 try {
   config = loadAdminConfig(process.env);
+  // Read at start-up, so a missing or unreadable file stops the app naming its variable.
+  if (config.https) {
+    httpsOptions = {
+      cert: readConfigFile('WARREN_HTTP_TLS_CERT_FILE', config.https.certFile),
+      key: readConfigFile('WARREN_HTTP_TLS_KEY_FILE', config.https.keyFile),
+      // As the amqps listener: TLS 1.0 and 1.1 are deprecated (RFC 8996).
+      minVersion: 'TLSv1.2',
+    };
+  }
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   // A bad variable: say which (the message names it), no stack trace, the broker's exit code.
@@ -21,6 +31,7 @@ try {
 const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forConfig(config), {
   logger: ['error', 'warn'],
   bodyParser: false,
+  httpsOptions,
 });
 // 1 MiB body limit, so one request cannot hold much memory; no CORS by default (the API is for operators).
 app.useBodyParser('json', { limit: '1mb' });
@@ -48,4 +59,4 @@ await app.get(ManagementClient).waitUntilConnected();
 await app.listen(config.port, config.host);
 const address = app.getHttpServer().address() as { port: number };
 const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-process.stdout.write(`Warren admin API listening on http://${shownHost}:${address.port}\n`);
+process.stdout.write(`Warren admin API listening on ${httpsOptions ? 'https' : 'http'}://${shownHost}:${address.port}\n`);

@@ -21,15 +21,21 @@ try {
   // createApplicationContext runs the lifecycle hooks, so storage recovery and listening happen in here.
   app = await NestFactory.createApplicationContext(BrokerModule.forConfig(config), { logger: false, abortOnError: false });
 } catch (error) {
+  // A TLS file that is missing or not PEM is a configuration error like a bad value: the same exit code.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`Warren broker: ${error.message}\n`);
+    process.exit(2);
+  }
   // A locked, foreign or damaged data directory, or a busy port: say so plainly (naming it), no stack trace.
   process.stderr.write(`Warren broker: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
 const broker = app.get(BrokerService).broker;
-const shownHost = config.host === undefined ? '0.0.0.0' : config.host.includes(':') ? `[${config.host}]` : config.host;
-const managementHost = config.managementHost.includes(':') ? `[${config.managementHost}]` : config.managementHost;
-process.stdout.write(`Warren management listener on amqp://${managementHost}:${broker.managementPort}\n`);
-process.stdout.write(`Warren broker listening on amqp://${shownHost}:${broker.port}\n`);
+const shown = (host: string | undefined): string => (host === undefined ? '0.0.0.0' : host.includes(':') ? `[${host}]` : host);
+process.stdout.write(`Warren management listener on amqp://${shown(config.managementHost)}:${broker.managementPort}\n`);
+if (broker.amqpsPort !== undefined)
+  process.stdout.write(`Warren broker listening on amqps://${shown(config.amqpsHost)}:${broker.amqpsPort}\n`);
+process.stdout.write(`Warren broker listening on amqp://${shown(config.host)}:${broker.port}\n`);
 
 let isStopping = false;
 async function stop(signal: string): Promise<void> {

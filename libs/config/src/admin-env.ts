@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { amqpUrlKind, hostKind, portKind } from './env-kinds.js';
+import { amqpUrlKind, hostKind, pathKind, portKind } from './env-kinds.js';
 import { parseEnv } from './parse-env.js';
 
 /** Settings of the admin API process, from the environment (README, "Configuration"). */
@@ -10,6 +10,14 @@ export interface AdminConfig {
   readonly port: number;
   /** `WARREN_BROKER_URL`: the broker's management listener (not its client port), with the admin API's login. */
   readonly broker: BrokerEndpoint;
+  /** `WARREN_HTTP_TLS_CERT_FILE` and `WARREN_HTTP_TLS_KEY_FILE`: serve HTTPS with these PEM files; undefined = HTTP. */
+  readonly https: HttpsFiles | undefined;
+}
+
+/** The PEM files the admin API serves HTTPS with. */
+export interface HttpsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
 }
 
 /** Where the broker's management listener is, and the admin API's own login there. */
@@ -40,11 +48,34 @@ const adminEnvSchema = z
     WARREN_HTTP_HOST: hostKind().default('127.0.0.1'),
     WARREN_HTTP_PORT: portKind().default(15672),
     WARREN_BROKER_URL: amqpUrlKind().default(`amqp://guest:guest@127.0.0.1:${MANAGEMENT_PORT}`),
+    WARREN_HTTP_TLS_CERT_FILE: pathKind().optional(),
+    WARREN_HTTP_TLS_KEY_FILE: pathKind().optional(),
+  })
+  .superRefine((vars, context) => {
+    // Half an HTTPS setup would silently serve plain HTTP: name the missing half instead.
+    const cert = vars.WARREN_HTTP_TLS_CERT_FILE;
+    const key = vars.WARREN_HTTP_TLS_KEY_FILE;
+    if (cert !== undefined && key === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['WARREN_HTTP_TLS_KEY_FILE'],
+        message: 'must be set when WARREN_HTTP_TLS_CERT_FILE is set',
+      });
+    if (key !== undefined && cert === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['WARREN_HTTP_TLS_CERT_FILE'],
+        message: 'must be set when WARREN_HTTP_TLS_KEY_FILE is set',
+      });
   })
   .transform((vars): AdminConfig => ({
     host: vars.WARREN_HTTP_HOST,
     port: vars.WARREN_HTTP_PORT,
     broker: brokerEndpointOf(vars.WARREN_BROKER_URL),
+    https:
+      vars.WARREN_HTTP_TLS_CERT_FILE !== undefined && vars.WARREN_HTTP_TLS_KEY_FILE !== undefined
+        ? { certFile: vars.WARREN_HTTP_TLS_CERT_FILE, keyFile: vars.WARREN_HTTP_TLS_KEY_FILE }
+        : undefined,
   }));
 
 /** Reads the admin API's `WARREN_*` variables; throws ConfigError naming each bad one (never echoing the URL). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fractionOrCountKind, hostKind, integerKind, listenHostKind, logLevelKind, pathKind, portKind } from './env-kinds.js';
+import { booleanKind, fractionOrCountKind, hostKind, integerKind, listenHostKind, logLevelKind, pathKind, portKind } from './env-kinds.js';
 import type { LogLevel } from './log-level.js';
 import { parseEnv } from './parse-env.js';
 
@@ -31,6 +31,20 @@ export interface BrokerEnv {
   maxSockets: number;
   /** `WARREN_RESOURCE_CHECK_MS`: how often memory and disk are checked. */
   resourceCheckMs: number;
+  /** `WARREN_AMQPS_PORT`: the AMQP-over-TLS port (RabbitMQ's 5671); undefined = no TLS listener; 0 picks a free one. */
+  amqpsPort: number | undefined;
+  /** `WARREN_AMQPS_HOST`: interface the TLS listener binds; undefined = every interface, IPv4 and IPv6. */
+  amqpsHost: string | undefined;
+  /** `WARREN_TLS_CERT_FILE`: the server's PEM certificate chain (required with `amqpsPort`). */
+  tlsCertFile: string | undefined;
+  /** `WARREN_TLS_KEY_FILE`: the server's PEM private key (required with `amqpsPort`). */
+  tlsKeyFile: string | undefined;
+  /** `WARREN_TLS_CA_FILE`: PEM CA certificates that client certificates must chain to (required to verify peers). */
+  tlsCaFile: string | undefined;
+  /** `WARREN_TLS_VERIFY_PEER`: ask for and check client certificates (RabbitMQ's `verify_peer`; false = `verify_none`). */
+  tlsVerifyPeer: boolean;
+  /** `WARREN_TLS_FAIL_IF_NO_PEER_CERT`: with `tlsVerifyPeer`, refuse clients that present no certificate. */
+  tlsFailIfNoPeerCert: boolean;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -49,6 +63,33 @@ const brokerEnvSchema = z
     WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
     WARREN_MAX_SOCKETS: integerKind(0, 10_000_000).default(0),
     WARREN_RESOURCE_CHECK_MS: integerKind(1, 3_600_000).default(1000),
+    WARREN_AMQPS_PORT: portKind().optional(),
+    WARREN_AMQPS_HOST: listenHostKind().optional(),
+    WARREN_TLS_CERT_FILE: pathKind().optional(),
+    WARREN_TLS_KEY_FILE: pathKind().optional(),
+    WARREN_TLS_CA_FILE: pathKind().optional(),
+    WARREN_TLS_VERIFY_PEER: booleanKind().default(false),
+    WARREN_TLS_FAIL_IF_NO_PEER_CERT: booleanKind().default(false),
+  })
+  .superRefine((vars, context) => {
+    // Settings that only make sense together: say which one is missing rather than start a listener that cannot work.
+    const needs = (name: keyof typeof vars, message: string): void => {
+      if (vars[name] === undefined) context.addIssue({ code: 'custom', path: [name], message });
+    };
+    if (vars.WARREN_AMQPS_PORT !== undefined) {
+      needs('WARREN_TLS_CERT_FILE', 'must be set when WARREN_AMQPS_PORT is set (the server certificate, PEM)');
+      needs('WARREN_TLS_KEY_FILE', 'must be set when WARREN_AMQPS_PORT is set (the server private key, PEM)');
+    }
+    if (vars.WARREN_TLS_VERIFY_PEER) {
+      needs('WARREN_TLS_CA_FILE', 'must be set when WARREN_TLS_VERIFY_PEER is true (client certificates are checked against it)');
+    }
+    if (vars.WARREN_TLS_FAIL_IF_NO_PEER_CERT && !vars.WARREN_TLS_VERIFY_PEER) {
+      context.addIssue({
+        code: 'custom',
+        path: ['WARREN_TLS_FAIL_IF_NO_PEER_CERT'],
+        message: 'must be false unless WARREN_TLS_VERIFY_PEER is true (no client certificate is asked for)',
+      });
+    }
   })
   .transform((vars): BrokerEnv => ({
     host: vars.WARREN_AMQP_HOST,
@@ -64,6 +105,13 @@ const brokerEnvSchema = z
     managementHost: vars.WARREN_MANAGEMENT_HOST,
     maxSockets: vars.WARREN_MAX_SOCKETS,
     resourceCheckMs: vars.WARREN_RESOURCE_CHECK_MS,
+    amqpsPort: vars.WARREN_AMQPS_PORT,
+    amqpsHost: vars.WARREN_AMQPS_HOST,
+    tlsCertFile: vars.WARREN_TLS_CERT_FILE,
+    tlsKeyFile: vars.WARREN_TLS_KEY_FILE,
+    tlsCaFile: vars.WARREN_TLS_CA_FILE,
+    tlsVerifyPeer: vars.WARREN_TLS_VERIFY_PEER,
+    tlsFailIfNoPeerCert: vars.WARREN_TLS_FAIL_IF_NO_PEER_CERT,
   }));
 
 /** The broker's environment settings when no variable is set. */

@@ -45,6 +45,9 @@ export const listenHostKind = () =>
     .refine((text) => text === '' || HOST.test(text), 'must be a host name or IP address (empty: every interface)')
     .transform((text) => (text === '' ? undefined : text));
 
+/** `true` or `false` (RabbitMQ's spelling of its boolean settings); anything else is refused, not read as false. */
+export const booleanKind = () => z.enum(['true', 'false'], { message: 'must be true or false' }).transform((text) => text === 'true');
+
 /** A file system path; blank is refused rather than meaning the working directory. */
 export const pathKind = () => z.string().trim().min(1, 'must be a path, not blank');
 

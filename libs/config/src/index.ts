@@ -4,5 +4,6 @@ export * from './config-error.js';
 export * from './log-level.js';
 export * from './env-kinds.js';
 export * from './parse-env.js';
+export * from './read-config-file.js';
 export * from './broker-env.js';
 export * from './admin-env.js';

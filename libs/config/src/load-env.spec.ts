@@ -18,6 +18,13 @@ describe('loadBrokerEnv', () => {
       managementHost: '127.0.0.1',
       maxSockets: 0,
       resourceCheckMs: 1000,
+      amqpsPort: undefined,
+      amqpsHost: undefined,
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      tlsCaFile: undefined,
+      tlsVerifyPeer: false,
+      tlsFailIfNoPeerCert: false,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -40,6 +47,13 @@ describe('loadBrokerEnv', () => {
         WARREN_MANAGEMENT_HOST: '::1',
         WARREN_MAX_SOCKETS: '900',
         WARREN_RESOURCE_CHECK_MS: '50',
+        WARREN_AMQPS_PORT: '5671',
+        WARREN_AMQPS_HOST: '127.0.0.1',
+        WARREN_TLS_CERT_FILE: '/etc/warren/server.crt',
+        WARREN_TLS_KEY_FILE: '/etc/warren/server.key',
+        WARREN_TLS_CA_FILE: '/etc/warren/ca.crt',
+        WARREN_TLS_VERIFY_PEER: 'true',
+        WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true',
       }),
     ).toEqual({
       host: '::',
@@ -55,6 +69,13 @@ describe('loadBrokerEnv', () => {
       maxSockets: 900,
       resourceCheckMs: 50,
       managementHost: '::1',
+      amqpsPort: 5671,
+      amqpsHost: '127.0.0.1',
+      tlsCertFile: '/etc/warren/server.crt',
+      tlsKeyFile: '/etc/warren/server.key',
+      tlsCaFile: '/etc/warren/ca.crt',
+      tlsVerifyPeer: true,
+      tlsFailIfNoPeerCert: true,
     });
   });
 
@@ -68,10 +89,33 @@ describe('loadBrokerEnv', () => {
     ['WARREN_MAX_MESSAGE_SIZE', ''],
     ['WARREN_MAX_QUEUES_PER_VHOST', '1e3'],
     ['WARREN_MANAGEMENT_HOST', ''],
+    ['WARREN_AMQPS_PORT', '5671 '],
+    ['WARREN_AMQPS_HOST', 'bad host!'],
+    ['WARREN_TLS_CERT_FILE', ' '],
+    ['WARREN_TLS_VERIFY_PEER', 'yes'],
+    ['WARREN_TLS_VERIFY_PEER', 'TRUE'],
+    ['WARREN_TLS_FAIL_IF_NO_PEER_CERT', '1'],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`got ${JSON.stringify(value)}`);
+  });
+
+  it.each([
+    [{ WARREN_AMQPS_PORT: '5671', WARREN_TLS_KEY_FILE: 'k' }, 'WARREN_TLS_CERT_FILE must be set when WARREN_AMQPS_PORT is set'],
+    [{ WARREN_AMQPS_PORT: '5671', WARREN_TLS_CERT_FILE: 'c' }, 'WARREN_TLS_KEY_FILE must be set when WARREN_AMQPS_PORT is set'],
+    [{ WARREN_TLS_VERIFY_PEER: 'true' }, 'WARREN_TLS_CA_FILE must be set when WARREN_TLS_VERIFY_PEER is true'],
+    [{ WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true' }, 'WARREN_TLS_FAIL_IF_NO_PEER_CERT must be false unless WARREN_TLS_VERIFY_PEER is true'],
+  ])('refuses TLS settings that do not go together: %j', (env, message) => {
+    expect(() => loadBrokerEnv(env)).toThrow(ConfigError);
+    expect(() => loadBrokerEnv(env)).toThrow(`config: ${message}`);
+  });
+
+  it('takes the TLS files without a listener (no TLS until WARREN_AMQPS_PORT is set)', () => {
+    expect(loadBrokerEnv({ WARREN_TLS_CERT_FILE: 'c', WARREN_TLS_KEY_FILE: 'k' })).toMatchObject({
+      amqpsPort: undefined,
+      tlsCertFile: 'c',
+    });
   });
 
   it('names every bad variable at once', () => {
@@ -85,16 +129,31 @@ describe('loadAdminConfig', () => {
       host: '127.0.0.1',
       port: 15672,
       broker: { hostname: '127.0.0.1', port: 15673, username: 'guest', password: 'guest' },
+      https: undefined,
     });
   });
 
   it('reads every variable', () => {
-    const env = { WARREN_HTTP_HOST: '0.0.0.0', WARREN_HTTP_PORT: '0', WARREN_BROKER_URL: 'amqp://admin:p%40ss@[::1]:25673' };
+    const env = {
+      WARREN_HTTP_HOST: '0.0.0.0',
+      WARREN_HTTP_PORT: '0',
+      WARREN_BROKER_URL: 'amqp://admin:p%40ss@[::1]:25673',
+      WARREN_HTTP_TLS_CERT_FILE: '/etc/warren/http.crt',
+      WARREN_HTTP_TLS_KEY_FILE: '/etc/warren/http.key',
+    };
     expect(loadAdminConfig(env)).toEqual({
       host: '0.0.0.0',
       port: 0,
       broker: { hostname: '::1', port: 25673, username: 'admin', password: 'p@ss' },
+      https: { certFile: '/etc/warren/http.crt', keyFile: '/etc/warren/http.key' },
     });
+  });
+
+  it.each([
+    [{ WARREN_HTTP_TLS_CERT_FILE: 'c' }, 'config: WARREN_HTTP_TLS_KEY_FILE must be set when WARREN_HTTP_TLS_CERT_FILE is set'],
+    [{ WARREN_HTTP_TLS_KEY_FILE: 'k' }, 'config: WARREN_HTTP_TLS_CERT_FILE must be set when WARREN_HTTP_TLS_KEY_FILE is set'],
+  ])('refuses half an HTTPS setup: %j', (env, message) => {
+    expect(() => loadAdminConfig(env)).toThrow(message);
   });
 
   it('never echoes the broker URL, which may carry a password', () => {

@@ -16,7 +16,8 @@ export function parseEnv<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv, option
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(environment)');
-    const shown = options.secret?.includes(name) ? '' : `, got ${JSON.stringify(env[name])}`;
+    // An unset variable (a rule that needs it set) has no value to show.
+    const shown = options.secret?.includes(name) || env[name] === undefined ? '' : `, got ${JSON.stringify(env[name])}`;
     return `${name} ${issue.message}${shown}`;
   });
   throw new ConfigError(`config: ${problems.join('; ')}`);

@@ -9,6 +9,7 @@ import { openConfiguredStorage, type DurableStorageOpener } from './open-broker-
 import { ManagementService } from './management/management-service.js';
 import { AmqpListener } from './net/amqp-listener.js';
 import { FALLBACK_FD_LIMIT, readFdLimit, socketBudget } from './net/socket-budget.js';
+import { tlsServerOptions } from './net/tls-server-options.js';
 import { ResourceAlarms, type AlarmState } from './resource-alarms.js';
 
 /**
@@ -23,8 +24,11 @@ export class WarrenBroker {
   private readonly listener: AmqpListener;
   /** The management listener: connections accepted here are the admin API's (see management-access.ts). */
   private readonly managementListener: AmqpListener;
+  /** The amqps listener (`amqpsPort` set), made at start because its certificate files are read then. */
+  private amqpsListener?: AmqpListener;
   private boundPort = 0;
   private boundManagementPort = 0;
+  private boundAmqpsPort: number | undefined;
   private isStarted = false;
   private closeStorage?: () => Promise<void>;
   private reopenTimer?: NodeJS.Timeout;
@@ -66,6 +70,11 @@ export class WarrenBroker {
     return this.boundManagementPort;
   }
 
+  /** The port the amqps (TLS) listener is bound to, undefined without one (useful with `amqpsPort: 0`). */
+  get amqpsPort(): number | undefined {
+    return this.boundAmqpsPort;
+  }
+
   /** Open client connections. */
   allConnections(): IterableIterator<AmqpConnection> {
     return this.connections.values();
@@ -73,10 +82,12 @@ export class WarrenBroker {
 
   /**
    * Opens storage and recovers everything durable, creates the default user, then starts listening.
-   * Rejects with a StorageError naming the data directory when it is locked, foreign or damaged.
+   * Rejects with a StorageError naming the data directory when it is locked, foreign or damaged, and with a
+   * ConfigError naming the variable when a TLS file is missing or not PEM (checked first, before the store opens).
    */
   async start(): Promise<void> {
     if (this.isStarted) return;
+    const tls = this.config.amqpsPort === undefined ? undefined : tlsServerOptions(this.config);
     this.isStarted = true;
     try {
       await this.openStorage();
@@ -85,10 +96,16 @@ export class WarrenBroker {
       await this.startMonitors();
       (this.management = new ManagementService(this, this.logger)).start();
       this.boundManagementPort = await this.managementListener.listen(this.config.managementPort, this.config.managementHost);
-      this.boundPort = await this.listener.listen(this.config.port, this.config.host, this.socketLimit());
+      const socketLimit = this.socketLimit();
+      this.boundPort = await this.listener.listen(this.config.port, this.config.host, socketLimit);
+      if (tls) {
+        // The same AmqpConnection serves both listeners: only the socket under it differs.
+        this.amqpsListener = new AmqpListener((socket) => this.accept(socket, false), this.logger, tls);
+        this.boundAmqpsPort = await this.amqpsListener.listen(this.config.amqpsPort!, this.config.amqpsHost, socketLimit);
+      }
     } catch (error) {
       this.isStarted = false;
-      await this.managementListener.close(0);
+      await Promise.all([this.managementListener.close(0), this.listener.close(0), this.amqpsListener?.close(0)]);
       await this.closeStorage?.();
       throw error;
     }
@@ -205,6 +222,7 @@ export class WarrenBroker {
     await Promise.all([
       this.listener.close(this.config.closeTimeoutMs + 500),
       this.managementListener.close(this.config.closeTimeoutMs + 500),
+      this.amqpsListener?.close(this.config.closeTimeoutMs + 500),
     ]);
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;

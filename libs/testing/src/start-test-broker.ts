@@ -31,6 +31,8 @@ export const TEST_BROKER_DEFAULTS: Readonly<Partial<BrokerConfig>> = {
   port: 0,
   managementHost: '127.0.0.1',
   managementPort: 0,
+  // Only used when a test sets `amqpsPort` (with the TLS files): loopback like the other listeners.
+  amqpsHost: '127.0.0.1',
   storage: 'memory',
   authFailureDelayMs: 50,
   closeTimeoutMs: 500,

@@ -31,4 +31,14 @@ describe('UserStore', () => {
     expect(await users.authenticate('bob', 'wrong', '192.0.2.10')).toBeUndefined();
     expect((await users.authenticate('bob', 's3cret', '192.0.2.10'))?.name).toBe('bob');
   });
+
+  it('finds a certificate user (EXTERNAL) without a password, keeping the loopback rule', async () => {
+    const users = new UserStore();
+    await users.addDefaultGuest();
+    await users.addUser('some user', 'pw');
+    expect(users.findCertificateUser('guest', '127.0.0.1')?.name).toBe('guest');
+    expect(users.findCertificateUser('guest', '192.0.2.10')).toBeUndefined();
+    expect(users.findCertificateUser('some user', '192.0.2.10')?.name).toBe('some user');
+    expect(users.findCertificateUser('nobody', '127.0.0.1')).toBeUndefined();
+  });
 });

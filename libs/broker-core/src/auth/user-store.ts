@@ -56,6 +56,15 @@ export class UserStore {
     return this.users.get(name);
   }
 
+  /**
+   * The user a verified client certificate names (SASL EXTERNAL: no password), or undefined when there is none or
+   * it is loopback-only and `remoteAddress` is not loopback, the same answers as a failed `authenticate`.
+   */
+  findCertificateUser(name: string, remoteAddress: string | undefined): User | undefined {
+    const user = this.users.get(name);
+    return user && (!user.isLoopbackOnly || isLoopbackAddress(remoteAddress)) ? user : undefined;
+  }
+
   /** Every user. */
   list(): User[] {
     return [...this.users.values()];

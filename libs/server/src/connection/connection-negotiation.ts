@@ -1,6 +1,5 @@
 import { FRAME_MIN_SIZE, ReplyCode, type FieldTable, type Method } from '@app/codec';
 import { ConnectionError, replyText } from '@app/broker-core';
-import { SASL_MECHANISMS } from './sasl.js';
 import { serverProperties } from './server-properties.js';
 
 /** The optional protocol extensions a client announced in `connection.start-ok`. */
@@ -17,8 +16,8 @@ export interface TuneLimits {
   readonly heartbeatSec: number;
 }
 
-/** The `connection.start` the broker sends after a valid protocol header. */
-export function connectionStart(): Method {
+/** The `connection.start` the broker sends after a valid protocol header, offering `mechanisms` (space-separated). */
+export function connectionStart(mechanisms: string): Method {
   return {
     name: 'connection.start',
     classId: 10,
@@ -26,7 +25,7 @@ export function connectionStart(): Method {
     versionMajor: 0,
     versionMinor: 9,
     serverProperties: serverProperties(),
-    mechanisms: Buffer.from(SASL_MECHANISMS),
+    mechanisms: Buffer.from(mechanisms),
     locales: Buffer.from('en_US'),
   };
 }

@@ -22,7 +22,8 @@ import type { ManagementInbox } from './management-access.js';
 import { PublishFlow } from './publish-flow.js';
 import type { PublishConfirms } from './publish-confirms.js';
 import { clientCapabilities, connectionStart, connectionTune, negotiateTuning, unexpectedMethod } from './connection-negotiation.js';
-import { parseSaslResponse } from './sasl.js';
+import { certificateLoginName } from './peer-certificate.js';
+import { parseSaslResponse, saslMechanisms } from './sasl.js';
 
 /** Handshake and lifecycle states (AMQP 0-9-1 §2.2.4 connection class grammar). */
 export type ConnectionState =
@@ -92,12 +93,15 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   private log: BrokerLogger;
   /** The client sent `connection.close` (rather than the server): the client closes the socket after close-ok. */
   private isClosedByClient = false;
+  /** The user a verified TLS client certificate names (EXTERNAL logs in as it); undefined on plain sockets. */
+  private readonly certificateName: string | undefined;
 
   constructor(
     readonly socket: Socket,
     private readonly services: ConnectionServices,
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.certificateName = certificateLoginName(socket);
     this.name = `${this.peer} -> ${socket.localAddress}:${socket.localPort}`;
     this.log = this.bindLog();
     if (this.log.isLevelEnabled('debug')) this.log.debug('connection accepted');
@@ -231,7 +235,7 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       return Buffer.alloc(0);
     }
     this.state = 'awaiting-start-ok';
-    this.writer.writeMethod(0, connectionStart());
+    this.writer.writeMethod(0, connectionStart(saslMechanisms(this.certificateName)));
     return chunk.subarray(needed);
   }
 
@@ -354,9 +358,15 @@ export class AmqpConnection implements FrameSink, ChannelHost {
         11,
       );
     }
-    const credentials = parseSaslResponse(mechanism, response);
+    const credentials = parseSaslResponse(mechanism, response, this.certificateName);
     this.state = 'authenticating';
-    this.services.core.users.authenticate(credentials.username, credentials.password, this.socket.remoteAddress).then(
+    const users = this.services.core.users;
+    // EXTERNAL: the TLS handshake verified the certificate, so only the user's existence (and loopback rule) is left.
+    const login =
+      credentials.password === undefined
+        ? Promise.resolve(users.findCertificateUser(credentials.username, this.socket.remoteAddress))
+        : users.authenticate(credentials.username, credentials.password, this.socket.remoteAddress);
+    login.then(
       (user) => {
         if (this.state !== 'authenticating') return;
         if (!user) return this.refuseLogin(mechanism, credentials.username);

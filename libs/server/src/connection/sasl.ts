@@ -4,10 +4,19 @@ import { ConnectionError, replyText } from '@app/broker-core';
 /** SASL mechanisms offered in `connection.start`, in RabbitMQ's order on the wire. */
 export const SASL_MECHANISMS = 'AMQPLAIN PLAIN';
 
+/** The mechanism that logs in as the user a verified client certificate names (RabbitMQ's rabbitmq_auth_mechanism_ssl). */
+export const EXTERNAL_MECHANISM = 'EXTERNAL';
+
+/** The mechanisms to offer a connection: EXTERNAL first, and only when a verified client certificate names a user. */
+export function saslMechanisms(certificateName: string | undefined): string {
+  return certificateName === undefined ? SASL_MECHANISMS : `${EXTERNAL_MECHANISM} ${SASL_MECHANISMS}`;
+}
+
 /** Credentials carried by a `connection.start-ok` response. */
 export interface SaslCredentials {
   username: string;
-  password: string;
+  /** Undefined for EXTERNAL: the client certificate, verified during the TLS handshake, stands for the password. */
+  password: string | undefined;
 }
 
 function syntaxError(mechanism: string): ConnectionError {
@@ -21,9 +30,12 @@ function syntaxError(mechanism: string): ConnectionError {
 
 /**
  * Parses a SASL response for PLAIN (`authzid \0 user \0 password`, RFC 4616) or AMQPLAIN (a field table
- * without its length prefix holding LOGIN and PASSWORD). Unknown mechanism → 503, malformed → 502.
+ * without its length prefix holding LOGIN and PASSWORD), or takes EXTERNAL's user from `certificateName` (its
+ * response, an optional authorization identity, is ignored as RabbitMQ does). A mechanism not offered on this
+ * connection (EXTERNAL without `certificateName`) or unknown → 503, malformed → 502.
  */
-export function parseSaslResponse(mechanism: string, response: Buffer): SaslCredentials {
+export function parseSaslResponse(mechanism: string, response: Buffer, certificateName?: string): SaslCredentials {
+  if (mechanism === EXTERNAL_MECHANISM && certificateName !== undefined) return { username: certificateName, password: undefined };
   if (mechanism === 'PLAIN') {
     const first = response.indexOf(0);
     const second = first < 0 ? -1 : response.indexOf(0, first + 1);

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { BrokerLogger } from '../logger.js';
 
 /**
@@ -8,6 +9,10 @@ import type { BrokerLogger } from '../logger.js';
  * The number of open sockets is capped (`maxSockets`, the socket budget): past it a new socket is closed as soon as
  * it is accepted, before any AMQP byte, and accepting resumes once sockets close. Running out of file descriptors
  * (EMFILE/ENFILE on accept) is logged, never fatal.
+ *
+ * With `tls` options it is the amqps listener: a `node:tls` server that hands the connection the `TLSSocket` once
+ * the handshake succeeded. The budget and shutdown track the TCP socket underneath from accept on, so a client
+ * stuck in its handshake still counts and is still destroyed on close.
  */
 export class AmqpListener {
   private server?: Server;
@@ -19,15 +24,18 @@ export class AmqpListener {
   constructor(
     private readonly onConnection: (socket: Socket) => void,
     private readonly logger: BrokerLogger,
+    private readonly tls?: TlsOptions,
   ) {}
 
   /** Starts listening with room for `maxSockets` client sockets (0 = no cap); resolves with the bound port. */
   async listen(port: number, host: string | undefined, maxSockets = 0): Promise<number> {
-    const server = createServer({ noDelay: true }, (socket) => {
+    const server = this.tls ? this.createTlsServer(this.tls) : createServer({ noDelay: true });
+    // 'connection' is the TCP accept for both kinds (for TLS, before the handshake); tracked before anything else.
+    server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.socketClosed(socket));
-      this.onConnection(socket);
     });
+    if (!this.tls) server.on('connection', (socket: Socket) => this.onConnection(socket));
     if (maxSockets > 0) {
       this.maxSockets = maxSockets;
       // Node closes a socket accepted past maxConnections at once (no Socket object is made) and emits 'drop'.
@@ -48,6 +56,30 @@ export class AmqpListener {
       else this.logger.error(`listener: accept failed: ${error.message}`);
     });
     return (server.address() as AddressInfo).port;
+  }
+
+  private createTlsServer(options: TlsOptions): Server {
+    const server = createTlsServer({ ...options, noDelay: true }, (socket: TLSSocket) => {
+      if (isRefusedPeer(socket, options)) {
+        this.logger.info(
+          { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: String(socket.authorizationError) },
+          'TLS client certificate refused',
+        );
+        socket.destroy();
+        return;
+      }
+      this.onConnection(socket);
+    });
+    // A failed handshake (no or bad certificate, old protocol, not TLS at all) ends that socket only.
+    server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+      // A certificate that did not verify is dropped by Node before this event (no peer address left); its
+      // authorizationError says why, where the error itself only says the socket hung up.
+      const peer = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+      const reason =
+        socket.authorizationError === null || socket.authorizationError === undefined ? error.code : String(socket.authorizationError);
+      this.logger.info({ peer, reason, error: error.message }, 'TLS handshake failed');
+    });
+    return server;
   }
 
   /** Number of open client sockets. */
@@ -79,4 +111,14 @@ export class AmqpListener {
       this.refusedInBurst = 0;
     }
   }
+}
+
+/**
+ * Whether a handshake that completed must still be refused: with `verify_peer` but not `fail_if_no_peer_cert`
+ * (`requestCert` without `rejectUnauthorized`), a client may present no certificate, but one that presents a
+ * certificate that does not verify is refused, as RabbitMQ does.
+ */
+export function isRefusedPeer(socket: TLSSocket, options: TlsOptions): boolean {
+  if (!options.requestCert || options.rejectUnauthorized || socket.authorized) return false;
+  return Object.keys(socket.getPeerCertificate()).length > 0;
 }
