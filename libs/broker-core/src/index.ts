@@ -1,4 +1,5 @@
 export * from './amqp-error.js';
+export * from './auth/scrypt-worker.js';
 export * from './auth/user-store.js';
 export * from './broker-core.js';
 export * from './queue/consumer.js';

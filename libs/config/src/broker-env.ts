@@ -27,6 +27,10 @@ export interface BrokerEnv {
   managementPort: number;
   /** `WARREN_MANAGEMENT_HOST`: the interface the admin API's AMQP port binds (loopback by default). */
   managementHost: string;
+  /** `WARREN_AUTH_FAILURE_DELAY_MS`: a failed login is answered after this, doubled per recent failure from its address. */
+  authFailureDelayMs: number;
+  /** `WARREN_AUTH_FAILURE_MAX_DELAY_MS`: the cap on that growing delay. */
+  authFailureMaxDelayMs: number;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -43,6 +47,8 @@ const brokerEnvSchema = z
     WARREN_MAX_QUEUES_PER_VHOST: integerKind(0, 10_000_000).default(0),
     WARREN_MANAGEMENT_PORT: portKind().default(15673),
     WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
+    WARREN_AUTH_FAILURE_DELAY_MS: integerKind(0, 60_000).default(1000),
+    WARREN_AUTH_FAILURE_MAX_DELAY_MS: integerKind(0, 60_000).default(5000),
   })
   .transform((vars): BrokerEnv => ({
     host: vars.WARREN_AMQP_HOST,
@@ -56,6 +62,8 @@ const brokerEnvSchema = z
     maxQueuesPerVhost: vars.WARREN_MAX_QUEUES_PER_VHOST,
     managementPort: vars.WARREN_MANAGEMENT_PORT,
     managementHost: vars.WARREN_MANAGEMENT_HOST,
+    authFailureDelayMs: vars.WARREN_AUTH_FAILURE_DELAY_MS,
+    authFailureMaxDelayMs: vars.WARREN_AUTH_FAILURE_MAX_DELAY_MS,
   }));
 
 /** The broker's environment settings when no variable is set. */

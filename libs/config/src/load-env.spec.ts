@@ -16,6 +16,8 @@ describe('loadBrokerEnv', () => {
       maxQueuesPerVhost: 0,
       managementPort: 15673,
       managementHost: '127.0.0.1',
+      authFailureDelayMs: 1000,
+      authFailureMaxDelayMs: 5000,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -36,6 +38,8 @@ describe('loadBrokerEnv', () => {
         WARREN_MAX_QUEUES_PER_VHOST: '500',
         WARREN_MANAGEMENT_PORT: '0',
         WARREN_MANAGEMENT_HOST: '::1',
+        WARREN_AUTH_FAILURE_DELAY_MS: '0',
+        WARREN_AUTH_FAILURE_MAX_DELAY_MS: '3000',
       }),
     ).toEqual({
       host: '::',
@@ -49,6 +53,8 @@ describe('loadBrokerEnv', () => {
       maxQueuesPerVhost: 500,
       managementPort: 0,
       managementHost: '::1',
+      authFailureDelayMs: 0,
+      authFailureMaxDelayMs: 3000,
     });
   });
 
@@ -62,6 +68,8 @@ describe('loadBrokerEnv', () => {
     ['WARREN_MAX_MESSAGE_SIZE', ''],
     ['WARREN_MAX_QUEUES_PER_VHOST', '1e3'],
     ['WARREN_MANAGEMENT_HOST', ''],
+    ['WARREN_AUTH_FAILURE_DELAY_MS', '-5'],
+    ['WARREN_AUTH_FAILURE_MAX_DELAY_MS', '600000'],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);

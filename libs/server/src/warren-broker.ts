@@ -4,6 +4,7 @@ import { BrokerCore, BrokerStorage } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
+import { LoginThrottle } from './connection/login-throttle.js';
 import { createBrokerLogger, type BrokerLogger } from './logger.js';
 import { openConfiguredStorage, type DurableStorageOpener } from './open-broker-storage.js';
 import { ManagementService } from './management/management-service.js';
@@ -30,6 +31,8 @@ export class WarrenBroker {
   private blockReason: string | undefined;
   private consumerTimeoutTimer?: NodeJS.Timeout;
   private management?: ManagementService;
+  /** Failed logins per source address, shared by every connection so reconnecting does not reset the delay. */
+  private readonly loginThrottle: LoginThrottle;
 
   /**
    * @param openDurableStorage opens the LevelDB store for `storage: 'level'` (the broker app and the test kit pass
@@ -42,6 +45,10 @@ export class WarrenBroker {
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     this.logger = logger ?? createBrokerLogger(this.config.logLevel);
+    this.loginThrottle = new LoginThrottle({
+      baseDelayMs: this.config.authFailureDelayMs,
+      maxDelayMs: this.config.authFailureMaxDelayMs,
+    });
     this.listener = new AmqpListener((socket) => this.accept(socket));
   }
 
@@ -167,6 +174,7 @@ export class WarrenBroker {
       core: this.core,
       config: this.config,
       logger: this.logger,
+      loginThrottle: this.loginThrottle,
       connectionClosed: (closed) => this.connections.delete(closed),
       blockReason: () => this.blockReason,
       hasConnectionCapacity: (candidate) => {

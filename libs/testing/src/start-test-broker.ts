@@ -31,6 +31,7 @@ export const TEST_BROKER_DEFAULTS: Readonly<Partial<BrokerConfig>> = {
   port: 0,
   storage: 'memory',
   authFailureDelayMs: 50,
+  authFailureMaxDelayMs: 200,
   closeTimeoutMs: 500,
 };
 

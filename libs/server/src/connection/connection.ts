@@ -16,6 +16,7 @@ import type { Channel, ChannelHost } from './channel.js';
 import { ChannelTable } from './channel-table.js';
 import { connectionCloseReason } from './close-reason.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { PublishFlow } from './publish-flow.js';
 import type { PublishConfirms } from './publish-confirms.js';
 import { clientCapabilities, connectionStart, connectionTune, negotiateTuning, unexpectedMethod } from './connection-negotiation.js';
@@ -30,6 +31,8 @@ export interface ConnectionServices {
   readonly core: BrokerCore;
   readonly config: BrokerConfig;
   readonly logger: BrokerLogger;
+  /** The broker's per-address delay on failed logins. */
+  readonly loginThrottle: LoginThrottle;
   connectionClosed(connection: AmqpConnection): void;
   /** Why publishers are blocked now (a resource alarm), or undefined. */
   blockReason(): string | undefined;
@@ -38,6 +41,9 @@ export interface ConnectionServices {
 }
 
 let nextConnectionNumber = 1;
+
+/** After a login refusal's `connection.close`, how long to wait for `close-ok` before dropping the socket. */
+const AUTH_FAILURE_CLOSE_OK_WAIT_MS = 100;
 
 /**
  * One client connection: protocol header, start/tune/open handshake, heartbeats, the channel table,
@@ -304,10 +310,16 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     }
     const credentials = parseSaslResponse(mechanism, response);
     this.state = 'authenticating';
+    const address = this.socket.remoteAddress ?? '';
+    // An address still serving a failed login's delay is refused without hashing: guessing from one address costs
+    // the broker at most one hash per delay, and the answer is the same 403.
+    if (this.services.loginThrottle.isThrottled(address, performance.now())) {
+      return this.refuseLogin(mechanism, credentials.username, address, true);
+    }
     this.services.core.users.authenticate(credentials.username, credentials.password, this.socket.remoteAddress).then(
       (user) => {
         if (this.state !== 'authenticating') return;
-        if (!user) return this.refuseLogin(mechanism, credentials.username);
+        if (!user) return this.refuseLogin(mechanism, credentials.username, address, false);
         this.userName = user.name;
         this.log = this.bindLog();
         this.state = 'awaiting-tune-ok';
@@ -317,27 +329,52 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     );
   }
 
-  private refuseLogin(mechanism: string, username: string): void {
+  /**
+   * A failed login: answered with 403 ACCESS_REFUSED (or a silent close for clients without
+   * `authentication_failure_close`) only after the throttle's delay for this address, which grows with each recent
+   * failure from it (RabbitMQ delays failed handshakes too, by a fixed time). Meanwhile the connection holds only a
+   * timer; a client that disconnects is cleaned up by onSocketClosed, which clears it.
+   */
+  private refuseLogin(mechanism: string, username: string, address: string, isThrottled: boolean): void {
+    const delayMs = this.services.loginThrottle.recordFailure(address, performance.now());
     // The attempted user name, never the password.
-    this.log.info({ user: username, mechanism }, 'login refused');
+    this.log.info({ user: username, mechanism, delayMs, isThrottled }, 'login refused');
+    this.state = 'closing';
+    // The refusal's own (bounded) timer replaces the handshake timeout, which could otherwise cut the delay short
+    // with a silent close.
+    clearTimeout(this.handshakeTimer);
+    const answerAt = performance.now() + delayMs;
+    const answer = (): void => {
+      // Timers may fire a little early against performance.now(); the 403 must not precede the end of the delay,
+      // or the client's next attempt could still find its address throttled.
+      const remainingMs = answerAt - performance.now();
+      if (remainingMs > 0) {
+        this.closeTimer = setTimeout(answer, Math.ceil(remainingMs));
+        return;
+      }
+      this.answerRefusedLogin(mechanism);
+    };
+    this.closeTimer = setTimeout(answer, delayMs);
+  }
+
+  private answerRefusedLogin(mechanism: string): void {
+    if (!this.isAuthFailureCloseSupported) return this.destroy();
     const text = replyText(
       ReplyCode.ACCESS_REFUSED,
       `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
     );
-    this.state = 'closing';
-    if (this.isAuthFailureCloseSupported) {
-      this.writer.writeMethod(0, {
-        name: 'connection.close',
-        classId: 10,
-        methodId: 50,
-        replyCode: ReplyCode.ACCESS_REFUSED,
-        replyText: text,
-        failingClassId: 0,
-        failingMethodId: 0,
-      });
-    }
-    // Dropping the socket later slows down password guessing (RabbitMQ waits about 3 s).
-    this.closeTimer = setTimeout(() => this.destroy(), this.services.config.authFailureDelayMs);
+    this.writer.writeMethod(0, {
+      name: 'connection.close',
+      classId: 10,
+      methodId: 50,
+      replyCode: ReplyCode.ACCESS_REFUSED,
+      replyText: text,
+      failingClassId: 0,
+      failingMethodId: 0,
+    });
+    this.writer.flush();
+    // The client answers close-ok (onMethodWhileClosing drops the socket then); one that does not is dropped soon.
+    this.closeTimer = setTimeout(() => this.destroy(), AUTH_FAILURE_CLOSE_OK_WAIT_MS);
   }
 
   private tuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
