@@ -3,7 +3,12 @@
 // benchmark (bench/run.mjs) once alone and once while --concurrency clients keep logging in with a wrong password,
 // and prints both rates. Loopback brokers only, bounded in count and time: it is a load generator.
 //
-//   node bench/login-storm.mjs --url amqp://guest:guest@127.0.0.1:5673 [--concurrency 200] [--duration 5]
+//   node bench/login-storm.mjs --url amqp://guest:guest@127.0.0.1:5673 [--concurrency 200] [--duration 5] [--sources 1]
+//
+// The storm comes from --sources loopback addresses other than the benchmark's (127.0.0.2, 127.0.0.3, …; Linux
+// routes all of 127/8 to lo): Warren throttles failed logins per source address, so a storm from the benchmark's
+// own address would lock the benchmark out rather than measure the cost of hashing. --sources equal to
+// --concurrency gives each client its own address, the case only the bounded hashing worker limits.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -14,6 +19,7 @@ const { values } = parseArgs({
     url: { type: 'string', default: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672' },
     concurrency: { type: 'string', default: '200' },
     duration: { type: 'string', default: '5' },
+    sources: { type: 'string', default: '1' },
     'storm-only': { type: 'boolean', default: false },
   },
 });
@@ -21,9 +27,12 @@ const concurrency = Number(values.concurrency);
 const durationS = Number(values.duration);
 if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new Error('--concurrency: 1..1000');
 if (!Number.isFinite(durationS) || durationS <= 0 || durationS > 60) throw new Error('--duration: (0, 60] seconds');
+const sources = Number(values.sources);
+if (!Number.isInteger(sources) || sources < 1 || sources > 250) throw new Error('--sources: 1..250');
+const sourceAddress = (i) => `127.0.0.${2 + (i % sources)}`;
 const target = new URL(values.url);
 // A login storm is an attack pattern: never aim it at anything but this machine.
-if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname)) throw new Error('login-storm: loopback URLs only');
+if (!['127.0.0.1', 'localhost'].includes(target.hostname)) throw new Error('login-storm: IPv4 loopback URLs only');
 const badUrl = new URL(values.url);
 badUrl.username = 'guest';
 badUrl.password = 'not-the-password';
@@ -32,11 +41,11 @@ badUrl.password = 'not-the-password';
 function startStorm() {
   let isStopped = false;
   const counts = { attempts: 0, refused: 0, other: 0, otherErrors: {} };
-  const worker = async () => {
+  const worker = async (_, i) => {
     while (!isStopped) {
       counts.attempts++;
       try {
-        const connection = await amqplib.connect(badUrl.href, { timeout: 15_000 });
+        const connection = await amqplib.connect(badUrl.href, { timeout: 15_000, localAddress: sourceAddress(i) });
         await connection.close(); // only if the broker let a wrong password in
         counts.other++;
       } catch (error) {
@@ -96,5 +105,5 @@ if (values['storm-only']) {
   const loaded = await runBench();
   const counts = await storm.stop();
   console.log(`under storm: ${summary(loaded)}`);
-  console.log(`storm:       ${JSON.stringify(counts)} (${concurrency} concurrent wrong-password logins)`);
+  console.log(`storm:       ${JSON.stringify(counts)} (${concurrency} concurrent wrong-password logins from ${sources} addresses)`);
 }

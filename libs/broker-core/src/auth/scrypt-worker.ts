@@ -18,12 +18,22 @@ export interface ScryptWorkerOptions {
   readonly source?: string;
 }
 
+/** Nice value of the hashing thread on Linux (0 normal, 19 lowest): it yields the CPU to the broker's threads. */
+const HASHING_THREAD_NICE = 10;
+
 // Plain JavaScript evaluated as the worker's script: no file path, so it runs the same from the TypeScript
 // sources under jest and from the nest build output. scryptSync, not scrypt: the async one would queue on
 // libuv's threadpool, which worker threads share with the main thread and its LevelDB writes.
+//
+// On Linux, setpriority(PRIO_PROCESS, 0) (os.setPriority with no pid) applies to the calling thread only, so the
+// hashing thread alone runs at a lower priority: under a storm of logins the broker's own thread and the storage
+// threads get the CPU first. Elsewhere it would renice the whole process, so it is skipped.
 const SCRYPT_WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { scryptSync } = require('node:crypto');
+if (process.platform === 'linux') {
+  try { require('node:os').setPriority(${HASHING_THREAD_NICE}); } catch {}
+}
 parentPort.on('message', (job) => {
   try {
     const key = scryptSync(job.password, job.salt, job.keyLength, job.parameters);

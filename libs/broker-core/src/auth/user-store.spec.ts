@@ -77,6 +77,24 @@ describe('UserStore', () => {
     expect((await users.authenticate('bob', 's3cret', '127.0.0.1'))?.name).toBe('bob');
   });
 
+  it('tells the broker (only) that a refusal came from a full queue', async () => {
+    const users = makeStore({ maxPending: 1 });
+    await users.addUser('bob', 's3cret');
+    const first = users.checkLogin('bob', 'wrong', '127.0.0.1');
+    expect(await users.checkLogin('bob', 's3cret', '127.0.0.1')).toEqual({ user: undefined, isHashingBusy: true });
+    expect(await first).toEqual({ user: undefined, isHashingBusy: false });
+    expect((await users.checkLogin('bob', 's3cret', '127.0.0.1')).user?.name).toBe('bob');
+  });
+
+  it('forgets cached logins when a password changes', async () => {
+    const users = makeStore();
+    await users.addUser('bob', 'old');
+    expect((await users.authenticate('bob', 'old', '127.0.0.1'))?.name).toBe('bob');
+    await users.addUser('bob', 'new');
+    expect(await users.authenticate('bob', 'old', '127.0.0.1')).toBeUndefined();
+    expect((await users.authenticate('bob', 'new', '127.0.0.1'))?.name).toBe('bob');
+  });
+
   it('serves a cached good login without hashing, even while the queue is full', async () => {
     const users = makeStore({ maxPending: 2 });
     await users.addUser('bob', 's3cret');

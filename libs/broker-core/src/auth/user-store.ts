@@ -24,6 +24,9 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return v4.startsWith('127.');
 }
 
+/** The outcome of a login check: the user, or a refusal that says whether the hashing queue was full. */
+export type LoginOutcome = { readonly user: User } | { readonly user: undefined; readonly isHashingBusy: boolean };
+
 /**
  * In-memory user database with scrypt hashes. Unknown users are checked against a dummy record so that
  * an unknown user and a wrong password take the same time and look identical. Hashing runs on its own bounded
@@ -49,7 +52,10 @@ export class UserStore {
   /** Adds or replaces a user. */
   async addUser(name: string, password: string, tags: string[] = [], isLoopbackOnly = false): Promise<void> {
     const salt = randomBytes(16);
-    this.users.set(name, { name, salt, hash: await this.derive(password, salt), tags, isLoopbackOnly });
+    const hash = await this.derive(password, salt);
+    this.users.set(name, { name, salt, hash, tags, isLoopbackOnly });
+    // A cached login for the old password must not outlive the change.
+    this.loginCache.clear();
   }
 
   /** Creates `guest`/`guest` (administrator, loopback only), as a fresh RabbitMQ node does. */
@@ -73,12 +79,24 @@ export class UserStore {
    * cases apart. Never rejects.
    */
   async authenticate(name: string, password: string, remoteAddress: string | undefined): Promise<User | undefined> {
+    return (await this.checkLogin(name, password, remoteAddress)).user;
+  }
+
+  /**
+   * {@link authenticate}, telling apart (for the broker's throttling only, never for the client) a refusal because
+   * the hashing queue was full: that attempt was not checked, so it says nothing about its address. Never rejects.
+   */
+  async checkLogin(name: string, password: string, remoteAddress: string | undefined): Promise<LoginOutcome> {
     const user = this.users.get(name);
     const cacheKey = createHmac('sha256', this.cacheSecret).update(name).update('\0').update(password).digest('base64');
     const cachedAt = this.loginCache.get(cacheKey);
+    const now = Date.now();
     let isValid: boolean;
-    if (user && cachedAt !== undefined && Date.now() - cachedAt < LOGIN_CACHE_MS) {
+    if (user && cachedAt !== undefined && now - cachedAt < LOGIN_CACHE_MS) {
       isValid = true;
+      // Refreshed on use, so a client that keeps reconnecting never needs a hash, even while a storm of bad logins
+      // keeps the hashing queue full. addUser clears the cache, so an old password does not live on this way.
+      this.loginCache.set(cacheKey, now);
     } else {
       const record = user ?? this.dummy;
       let key: Buffer | undefined;
@@ -88,17 +106,18 @@ export class UserStore {
         key = await this.hasher.tryDerive(password, record.salt, KEY_LENGTH, SCRYPT_OPTIONS);
       } catch {
         // The worker died mid-hash (it is restarted on the next hash): a failed login, never a hung one.
-        return undefined;
+        return { user: undefined, isHashingBusy: false };
       }
-      isValid = user !== undefined && key !== undefined && timingSafeEqual(key, record.hash);
+      if (key === undefined) return { user: undefined, isHashingBusy: true };
+      isValid = user !== undefined && timingSafeEqual(key, record.hash);
       if (isValid) {
         if (this.loginCache.size > 10_000) this.loginCache.clear();
         this.loginCache.set(cacheKey, Date.now());
       }
     }
-    if (!isValid || !user) return undefined;
-    if (user.isLoopbackOnly && !isLoopbackAddress(remoteAddress)) return undefined;
-    return user;
+    if (!isValid || !user) return { user: undefined, isHashingBusy: false };
+    if (user.isLoopbackOnly && !isLoopbackAddress(remoteAddress)) return { user: undefined, isHashingBusy: false };
+    return { user };
   }
 
   /** Stops the hashing worker (broker shutdown); a later hash starts a new one. */

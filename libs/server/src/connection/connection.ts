@@ -42,6 +42,9 @@ export interface ConnectionServices {
 
 let nextConnectionNumber = 1;
 
+/** Why a login was refused (logged only; the client gets the same 403 for all). */
+type LoginRefusal = 'invalid' | 'throttled' | 'hashing-busy';
+
 /** After a login refusal's `connection.close`, how long to wait for `close-ok` before dropping the socket. */
 const AUTH_FAILURE_CLOSE_OK_WAIT_MS = 100;
 
@@ -314,13 +317,15 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     // An address still serving a failed login's delay is refused without hashing: guessing from one address costs
     // the broker at most one hash per delay, and the answer is the same 403.
     if (this.services.loginThrottle.isThrottled(address, performance.now())) {
-      return this.refuseLogin(mechanism, credentials.username, address, true);
+      return this.refuseLogin(mechanism, credentials.username, address, 'throttled');
     }
-    this.services.core.users.authenticate(credentials.username, credentials.password, this.socket.remoteAddress).then(
-      (user) => {
+    this.services.core.users.checkLogin(credentials.username, credentials.password, this.socket.remoteAddress).then(
+      (outcome) => {
         if (this.state !== 'authenticating') return;
-        if (!user) return this.refuseLogin(mechanism, credentials.username, address, false);
-        this.userName = user.name;
+        if (outcome.user === undefined) {
+          return this.refuseLogin(mechanism, credentials.username, address, outcome.isHashingBusy ? 'hashing-busy' : 'invalid');
+        }
+        this.userName = outcome.user.name;
         this.log = this.bindLog();
         this.state = 'awaiting-tune-ok';
         this.writer.writeMethod(0, connectionTune(this.services.config));
@@ -333,12 +338,17 @@ export class AmqpConnection implements FrameSink, ChannelHost {
    * A failed login: answered with 403 ACCESS_REFUSED (or a silent close for clients without
    * `authentication_failure_close`) only after the throttle's delay for this address, which grows with each recent
    * failure from it (RabbitMQ delays failed handshakes too, by a fixed time). Meanwhile the connection holds only a
-   * timer; a client that disconnects is cleaned up by onSocketClosed, which clears it.
+   * timer; a client that disconnects is cleaned up by onSocketClosed, which clears it. An attempt refused because
+   * the hashing queue was full was never checked: it waits the address's current delay but does not add a failure,
+   * so a good client caught in someone else's storm is not locked out for it. The client sees the same 403 whatever
+   * the reason.
    */
-  private refuseLogin(mechanism: string, username: string, address: string, isThrottled: boolean): void {
-    const delayMs = this.services.loginThrottle.recordFailure(address, performance.now());
+  private refuseLogin(mechanism: string, username: string, address: string, reason: LoginRefusal): void {
+    const throttle = this.services.loginThrottle;
+    const now = performance.now();
+    const delayMs = reason === 'hashing-busy' ? throttle.currentDelay(address, now) : throttle.recordFailure(address, now);
     // The attempted user name, never the password.
-    this.log.info({ user: username, mechanism, delayMs, isThrottled }, 'login refused');
+    this.log.info({ user: username, mechanism, delayMs, reason }, 'login refused');
     this.state = 'closing';
     // The refusal's own (bounded) timer replaces the handshake timeout, which could otherwise cut the delay short
     // with a silent close.

@@ -88,6 +88,16 @@ describe('LoginThrottle', () => {
     expect(small.recentFailures('c', now())).toBe(1);
   });
 
+  it('tells the current delay of an address without adding a failure', () => {
+    const throttle = new LoginThrottle({ baseDelayMs: 100, maxDelayMs: 1000 });
+    expect(throttle.currentDelay('192.0.2.1', now())).toBe(100);
+    throttle.recordFailure('192.0.2.1', now());
+    throttle.recordFailure('192.0.2.1', now());
+    expect(throttle.currentDelay('192.0.2.1', now())).toBe(200);
+    expect(throttle.currentDelay('192.0.2.1', now())).toBe(200);
+    expect(throttle.recentFailures('192.0.2.1', now())).toBe(2);
+  });
+
   it('is off with a zero base delay', () => {
     const throttle = new LoginThrottle({ baseDelayMs: 0, maxDelayMs: 1000 });
     expect(throttle.recordFailure('192.0.2.1', now())).toBe(0);

@@ -81,6 +81,11 @@ export class LoginThrottle {
     return delayMs;
   }
 
+  /** The delay an attempt from `address` would wait at `now` without adding a failure (at least the base delay). */
+  currentDelay(address: string, now: number): number {
+    return this.delayFor(Math.max(1, this.recentFailures(address, now)));
+  }
+
   /** The delay after the `failures`-th recent failure: base × 2^(failures−1), capped. */
   delayFor(failures: number): number {
     const { baseDelayMs, maxDelayMs } = this.options;
