@@ -73,9 +73,10 @@ export class BrokerCore {
     return recovered;
   }
 
-  /** Stops every timer (TTL, expiry, delayed messages) at shutdown. */
+  /** Stops every timer (TTL, expiry, delayed messages) and the password-hashing worker at shutdown. */
   dispose(): void {
     for (const vhost of this.vhosts.values()) vhost.dispose();
+    void this.users.close();
   }
 
   /** Looks a virtual host up. */

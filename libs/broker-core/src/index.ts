@@ -1,5 +1,6 @@
 export * from './amqp-error.js';
 export * from './background-task.js';
+export * from './auth/scrypt-worker.js';
 export * from './auth/user-store.js';
 export * from './broker-core.js';
 export * from './queue/consumer.js';

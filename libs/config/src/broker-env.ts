@@ -45,6 +45,10 @@ export interface BrokerEnv {
   tlsVerifyPeer: boolean;
   /** `WARREN_TLS_FAIL_IF_NO_PEER_CERT`: with `tlsVerifyPeer`, refuse clients that present no certificate. */
   tlsFailIfNoPeerCert: boolean;
+  /** `WARREN_AUTH_FAILURE_DELAY_MS`: a failed login is answered after this, doubled per recent failure from its address. */
+  authFailureDelayMs: number;
+  /** `WARREN_AUTH_FAILURE_MAX_DELAY_MS`: the cap on that growing delay. */
+  authFailureMaxDelayMs: number;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -70,6 +74,8 @@ const brokerEnvSchema = z
     WARREN_TLS_CA_FILE: pathKind().optional(),
     WARREN_TLS_VERIFY_PEER: booleanKind().default(false),
     WARREN_TLS_FAIL_IF_NO_PEER_CERT: booleanKind().default(false),
+    WARREN_AUTH_FAILURE_DELAY_MS: integerKind(0, 60_000).default(1000),
+    WARREN_AUTH_FAILURE_MAX_DELAY_MS: integerKind(0, 60_000).default(5000),
   })
   .superRefine((vars, context) => {
     // Settings that only make sense together: say which one is missing rather than start a listener that cannot work.
@@ -112,6 +118,8 @@ const brokerEnvSchema = z
     tlsCaFile: vars.WARREN_TLS_CA_FILE,
     tlsVerifyPeer: vars.WARREN_TLS_VERIFY_PEER,
     tlsFailIfNoPeerCert: vars.WARREN_TLS_FAIL_IF_NO_PEER_CERT,
+    authFailureDelayMs: vars.WARREN_AUTH_FAILURE_DELAY_MS,
+    authFailureMaxDelayMs: vars.WARREN_AUTH_FAILURE_MAX_DELAY_MS,
   }));
 
 /** The broker's environment settings when no variable is set. */

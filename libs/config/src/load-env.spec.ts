@@ -25,6 +25,8 @@ describe('loadBrokerEnv', () => {
       tlsCaFile: undefined,
       tlsVerifyPeer: false,
       tlsFailIfNoPeerCert: false,
+      authFailureDelayMs: 1000,
+      authFailureMaxDelayMs: 5000,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -54,6 +56,8 @@ describe('loadBrokerEnv', () => {
         WARREN_TLS_CA_FILE: '/etc/warren/ca.crt',
         WARREN_TLS_VERIFY_PEER: 'true',
         WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true',
+        WARREN_AUTH_FAILURE_DELAY_MS: '0',
+        WARREN_AUTH_FAILURE_MAX_DELAY_MS: '3000',
       }),
     ).toEqual({
       host: '::',
@@ -76,6 +80,8 @@ describe('loadBrokerEnv', () => {
       tlsCaFile: '/etc/warren/ca.crt',
       tlsVerifyPeer: true,
       tlsFailIfNoPeerCert: true,
+      authFailureDelayMs: 0,
+      authFailureMaxDelayMs: 3000,
     });
   });
 
@@ -95,6 +101,8 @@ describe('loadBrokerEnv', () => {
     ['WARREN_TLS_VERIFY_PEER', 'yes'],
     ['WARREN_TLS_VERIFY_PEER', 'TRUE'],
     ['WARREN_TLS_FAIL_IF_NO_PEER_CERT', '1'],
+    ['WARREN_AUTH_FAILURE_DELAY_MS', '-5'],
+    ['WARREN_AUTH_FAILURE_MAX_DELAY_MS', '600000'],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);

@@ -4,6 +4,7 @@ import { BrokerCore, BrokerStorage, describeError, runGuarded } from '@app/broke
 import { ReplyCode } from '@app/codec';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
+import { LoginThrottle } from './connection/login-throttle.js';
 import { createBrokerLogger, type BrokerLogger } from './logger.js';
 import { openConfiguredStorage, type DurableStorageOpener } from './open-broker-storage.js';
 import { ManagementService } from './management/management-service.js';
@@ -38,6 +39,8 @@ export class WarrenBroker {
   private blockReason: string | undefined;
   private consumerTimeoutTimer?: NodeJS.Timeout;
   private management?: ManagementService;
+  /** Failed logins per source address, shared by every connection so reconnecting does not reset the delay. */
+  private readonly loginThrottle: LoginThrottle;
 
   /**
    * @param openDurableStorage opens the LevelDB store for `storage: 'level'` (the broker app and the test kit pass
@@ -50,6 +53,10 @@ export class WarrenBroker {
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     this.logger = logger ?? createBrokerLogger(this.config.logLevel);
+    this.loginThrottle = new LoginThrottle({
+      baseDelayMs: this.config.authFailureDelayMs,
+      maxDelayMs: this.config.authFailureMaxDelayMs,
+    });
     this.listener = new AmqpListener((socket) => this.accept(socket, false), this.logger);
     this.managementListener = new AmqpListener((socket) => this.accept(socket, true), this.logger);
     this.core.reportError = (task, error) => this.reportError(task, error);
@@ -241,6 +248,7 @@ export class WarrenBroker {
       core: this.core,
       config: this.config,
       logger: this.logger,
+      loginThrottle: this.loginThrottle,
       connectionClosed: (closed) => this.connections.delete(closed),
       blockReason: () => this.blockReason,
       hasConnectionCapacity: (candidate) => {

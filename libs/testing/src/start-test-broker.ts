@@ -35,6 +35,7 @@ export const TEST_BROKER_DEFAULTS: Readonly<Partial<BrokerConfig>> = {
   amqpsHost: '127.0.0.1',
   storage: 'memory',
   authFailureDelayMs: 50,
+  authFailureMaxDelayMs: 200,
   closeTimeoutMs: 500,
 };
 

@@ -19,8 +19,6 @@ export interface BrokerConfig extends BrokerEnv {
   heartbeatUnitMs: number;
   /** A client must complete the handshake (open-ok) within this time. */
   handshakeTimeoutMs: number;
-  /** After a failed login, how long before the socket is dropped (RabbitMQ waits ~3 s to slow down guessing). */
-  authFailureDelayMs: number;
   /** After the server sends `connection.close`, how long it waits for `close-ok` before dropping the socket. */
   closeTimeoutMs: number;
   /** `level`: LevelDB under dataDir; `memory`: in-process maps (tests, transient deployments). */
@@ -41,7 +39,6 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   heartbeatSec: 60,
   heartbeatUnitMs: 1000,
   handshakeTimeoutMs: 10_000,
-  authFailureDelayMs: 1000,
   closeTimeoutMs: 1000,
   storage: 'level',
   storageRetryMs: 1000,

@@ -7,7 +7,9 @@ import {
   replyText,
   runGuarded,
   type BrokerCore,
+  type LoginOutcome,
   type MessageOrigin,
+  type User,
   type TopologyActor,
   type VirtualHost,
 } from '@app/broker-core';
@@ -19,6 +21,7 @@ import { ChannelTable } from './channel-table.js';
 import { connectionCloseReason } from './close-reason.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import type { ManagementInbox } from './management-access.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { PublishFlow } from './publish-flow.js';
 import type { PublishConfirms } from './publish-confirms.js';
 import { clientCapabilities, connectionStart, connectionTune, negotiateTuning, unexpectedMethod } from './connection-negotiation.js';
@@ -34,6 +37,8 @@ export interface ConnectionServices {
   readonly core: BrokerCore;
   readonly config: BrokerConfig;
   readonly logger: BrokerLogger;
+  /** The broker's per-address delay on failed logins. */
+  readonly loginThrottle: LoginThrottle;
   connectionClosed(connection: AmqpConnection): void;
   /** Why publishers are blocked now (a resource alarm), or undefined. */
   blockReason(): string | undefined;
@@ -49,6 +54,12 @@ export interface ConnectionServices {
 const MANAGEMENT_SENDER_TAG = 'administrator';
 
 let nextConnectionNumber = 1;
+
+/** Why a login was refused (logged only; the client gets the same 403 for all). */
+type LoginRefusal = 'invalid' | 'throttled' | 'hashing-busy';
+
+/** After a login refusal's `connection.close`, how long to wait for `close-ok` before dropping the socket. */
+const AUTH_FAILURE_CLOSE_OK_WAIT_MS = 100;
 
 /**
  * One client connection: protocol header, start/tune/open handshake, heartbeats, the channel table,
@@ -361,15 +372,24 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     const credentials = parseSaslResponse(mechanism, response, this.certificateName);
     this.state = 'authenticating';
     const users = this.services.core.users;
+    const address = this.socket.remoteAddress ?? '';
+    // An address still serving a failed login's delay is refused without hashing: guessing from one address costs
+    // the broker at most one hash per delay, and the answer is the same 403.
+    if (this.services.loginThrottle.isThrottled(address, performance.now())) {
+      return this.refuseLogin(mechanism, credentials.username, address, 'throttled');
+    }
     // EXTERNAL: the TLS handshake verified the certificate, so only the user's existence (and loopback rule) is left.
-    const login =
+    const login: Promise<LoginOutcome> =
       credentials.password === undefined
-        ? Promise.resolve(users.findCertificateUser(credentials.username, this.socket.remoteAddress))
-        : users.authenticate(credentials.username, credentials.password, this.socket.remoteAddress);
+        ? Promise.resolve(certificateLogin(users.findCertificateUser(credentials.username, this.socket.remoteAddress)))
+        : users.checkLogin(credentials.username, credentials.password, this.socket.remoteAddress);
     login.then(
-      (user) => {
+      (outcome) => {
         if (this.state !== 'authenticating') return;
-        if (!user) return this.refuseLogin(mechanism, credentials.username);
+        const user = outcome.user;
+        if (user === undefined) {
+          return this.refuseLogin(mechanism, credentials.username, address, outcome.isHashingBusy ? 'hashing-busy' : 'invalid');
+        }
         this.userName = user.name;
         this.userTags = user.tags;
         if (user.tags.includes(MANAGEMENT_SENDER_TAG)) this.managementInbox = this.services.managementInbox;
@@ -381,27 +401,57 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     );
   }
 
-  private refuseLogin(mechanism: string, username: string): void {
+  /**
+   * A failed login: answered with 403 ACCESS_REFUSED (or a silent close for clients without
+   * `authentication_failure_close`) only after the throttle's delay for this address, which grows with each recent
+   * failure from it (RabbitMQ delays failed handshakes too, by a fixed time). Meanwhile the connection holds only a
+   * timer; a client that disconnects is cleaned up by onSocketClosed, which clears it. An attempt refused because
+   * the hashing queue was full was never checked: it waits the address's current delay but does not add a failure,
+   * so a good client caught in someone else's storm is not locked out for it. The client sees the same 403 whatever
+   * the reason.
+   */
+  private refuseLogin(mechanism: string, username: string, address: string, reason: LoginRefusal): void {
+    const throttle = this.services.loginThrottle;
+    const now = performance.now();
+    const delayMs = reason === 'hashing-busy' ? throttle.currentDelay(address, now) : throttle.recordFailure(address, now);
     // The attempted user name, never the password.
-    this.log.info({ user: username, mechanism }, 'login refused');
+    this.log.info({ user: username, mechanism, delayMs, reason }, 'login refused');
+    this.state = 'closing';
+    // The refusal's own (bounded) timer replaces the handshake timeout, which could otherwise cut the delay short
+    // with a silent close.
+    clearTimeout(this.handshakeTimer);
+    const answerAt = performance.now() + delayMs;
+    const answer = (): void => {
+      // Timers may fire a little early against performance.now(); the 403 must not precede the end of the delay,
+      // or the client's next attempt could still find its address throttled.
+      const remainingMs = answerAt - performance.now();
+      if (remainingMs > 0) {
+        this.closeTimer = setTimeout(answer, Math.ceil(remainingMs));
+        return;
+      }
+      this.answerRefusedLogin(mechanism);
+    };
+    this.closeTimer = setTimeout(answer, delayMs);
+  }
+
+  private answerRefusedLogin(mechanism: string): void {
+    if (!this.isAuthFailureCloseSupported) return this.destroy();
     const text = replyText(
       ReplyCode.ACCESS_REFUSED,
       `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
     );
-    this.state = 'closing';
-    if (this.isAuthFailureCloseSupported) {
-      this.writer.writeMethod(0, {
-        name: 'connection.close',
-        classId: 10,
-        methodId: 50,
-        replyCode: ReplyCode.ACCESS_REFUSED,
-        replyText: text,
-        failingClassId: 0,
-        failingMethodId: 0,
-      });
-    }
-    // Dropping the socket later slows down password guessing (RabbitMQ waits about 3 s).
-    this.closeTimer = setTimeout(() => this.destroyGuarded('close after failed login'), this.services.config.authFailureDelayMs);
+    this.writer.writeMethod(0, {
+      name: 'connection.close',
+      classId: 10,
+      methodId: 50,
+      replyCode: ReplyCode.ACCESS_REFUSED,
+      replyText: text,
+      failingClassId: 0,
+      failingMethodId: 0,
+    });
+    this.writer.flush();
+    // The client answers close-ok (onMethodWhileClosing drops the socket then); one that does not is dropped soon.
+    this.closeTimer = setTimeout(() => this.destroyGuarded('close after failed login'), AUTH_FAILURE_CLOSE_OK_WAIT_MS);
   }
 
   private tuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
@@ -556,4 +606,9 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   checkConsumerTimeouts(now: number, timeoutMs: number): void {
     if (this.state === 'open') this.channels.checkConsumerTimeouts(now, timeoutMs);
   }
+}
+
+/** The outcome of an EXTERNAL login: the certificate's user, or a refusal (no hash was involved). */
+function certificateLogin(user: User | undefined): LoginOutcome {
+  return user === undefined ? { user: undefined, isHashingBusy: false } : { user };
 }

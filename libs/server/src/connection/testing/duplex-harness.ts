@@ -16,6 +16,7 @@ import { BrokerCore } from '@app/broker-core';
 import { DEFAULT_CONFIG, type BrokerConfig } from '../../config/broker-config.js';
 import { createBrokerLogger } from '../../logger.js';
 import { AmqpConnection, type ConnectionServices } from '../connection.js';
+import { LoginThrottle } from '../login-throttle.js';
 
 /** One thing the broker sent, decoded. */
 export type ServerOutput =
@@ -223,9 +224,11 @@ export async function connectOverDuplex(options: DuplexHarnessOptions = {}): Pro
   socket.on('finish', () => (isEnded = true));
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const config = { ...DEFAULT_CONFIG, storage: 'memory' as const, ...options.config };
   const services: ConnectionServices = {
     core,
-    config: { ...DEFAULT_CONFIG, storage: 'memory', ...options.config },
+    config,
+    loginThrottle: new LoginThrottle({ baseDelayMs: config.authFailureDelayMs, maxDelayMs: config.authFailureMaxDelayMs }),
     logger: createBrokerLogger('debug', (line) => logs.push(line)),
     isManagement: false,
     connectionClosed: () => markClosed(),
