@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdminApiModule } from './admin-api.module.js';
 import { ManagementClient } from './broker-client/management.client.js';
+import { AmqpNameParamPipe } from './common/amqp-name.js';
 import { ConfigError } from '@app/config';
 import { loadAdminConfig, type AdminConfig } from './config/admin-config.js';
 
@@ -31,6 +32,7 @@ app.useGlobalPipes(
     transform: true,
     transformOptions: { enableImplicitConversion: false },
   }),
+  new AmqpNameParamPipe(),
 );
 app.enableShutdownHooks();
 const document = SwaggerModule.createDocument(
