@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { fractionOrCountKind, hostKind, integerKind, listenHostKind, logLevelKind, pathKind, portKind } from './env-kinds.js';
+import {
+  diskFreeLimitKind,
+  fractionOrCountKind,
+  hostKind,
+  integerKind,
+  listenHostKind,
+  logLevelKind,
+  pathKind,
+  portKind,
+} from './env-kinds.js';
 import type { LogLevel } from './log-level.js';
 import { parseEnv } from './parse-env.js';
 
@@ -31,6 +40,8 @@ export interface BrokerEnv {
   maxSockets: number;
   /** `WARREN_RESOURCE_CHECK_MS`: how often memory and disk are checked. */
   resourceCheckMs: number;
+  /** `WARREN_DISK_FREE_LIMIT`: disk alarm: free bytes below this on the data directory's file system block publishers. */
+  diskFreeLimitBytes: number;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -49,6 +60,7 @@ const brokerEnvSchema = z
     WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
     WARREN_MAX_SOCKETS: integerKind(0, 10_000_000).default(0),
     WARREN_RESOURCE_CHECK_MS: integerKind(1, 3_600_000).default(1000),
+    WARREN_DISK_FREE_LIMIT: diskFreeLimitKind().default(50 * 1024 * 1024),
   })
   .transform((vars): BrokerEnv => ({
     host: vars.WARREN_AMQP_HOST,
@@ -64,6 +76,7 @@ const brokerEnvSchema = z
     managementHost: vars.WARREN_MANAGEMENT_HOST,
     maxSockets: vars.WARREN_MAX_SOCKETS,
     resourceCheckMs: vars.WARREN_RESOURCE_CHECK_MS,
+    diskFreeLimitBytes: vars.WARREN_DISK_FREE_LIMIT,
   }));
 
 /** The broker's environment settings when no variable is set. */

@@ -18,6 +18,7 @@ describe('loadBrokerEnv', () => {
       managementHost: '127.0.0.1',
       maxSockets: 0,
       resourceCheckMs: 1000,
+      diskFreeLimitBytes: 52_428_800,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -40,6 +41,7 @@ describe('loadBrokerEnv', () => {
         WARREN_MANAGEMENT_HOST: '::1',
         WARREN_MAX_SOCKETS: '900',
         WARREN_RESOURCE_CHECK_MS: '50',
+        WARREN_DISK_FREE_LIMIT: '2GB',
       }),
     ).toEqual({
       host: '::',
@@ -55,6 +57,7 @@ describe('loadBrokerEnv', () => {
       maxSockets: 900,
       resourceCheckMs: 50,
       managementHost: '::1',
+      diskFreeLimitBytes: 2_000_000_000,
     });
   });
 
@@ -68,6 +71,7 @@ describe('loadBrokerEnv', () => {
     ['WARREN_MAX_MESSAGE_SIZE', ''],
     ['WARREN_MAX_QUEUES_PER_VHOST', '1e3'],
     ['WARREN_MANAGEMENT_HOST', ''],
+    ['WARREN_DISK_FREE_LIMIT', '50 MB'],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);
