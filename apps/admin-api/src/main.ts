@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdminApiModule } from './admin-api.module.js';
 import { ManagementClient } from './broker-client/management.client.js';
 import { AmqpNameParamPipe } from './common/amqp-name.js';
+import { hardenHttp, JSON_BODY_OPTIONS } from './common/http-hardening.js';
 import { ConfigError } from '@app/config';
 import { loadAdminConfig, type AdminConfig } from './config/admin-config.js';
 
@@ -23,8 +24,9 @@ const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forC
   logger: ['error', 'warn'],
   bodyParser: false,
 });
-// 1 MiB body limit (reliability-and-security.md §5.7); no CORS by default.
-app.useBodyParser('json', { limit: '1mb' });
+// Security headers and authentication before any body is read; then the 1 MiB JSON parser. No CORS by default.
+hardenHttp(app);
+app.useBodyParser('json', JSON_BODY_OPTIONS);
 app.useGlobalPipes(
   new ValidationPipe({
     whitelist: true,
