@@ -3,7 +3,7 @@ import { ReplyCode } from '@app/codec';
 import type { AmqpConnection } from '@app/server';
 import { startTestBroker, waitFor, type TestBroker } from '@app/testing';
 import { CLIENT_STREAMS } from './support/client-streams.js';
-import { forcedGc, settleHeap } from './support/forced-gc.js';
+import { forcedGc, settleHeap } from '../support/forced-gc.js';
 import { runInput, type FuzzOutcome } from './support/fuzz-runner.js';
 import { mutatedInput, Random } from './support/stream-mutator.js';
 
