@@ -224,4 +224,28 @@ describe('disk alarm', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('WARREN_DISK_FREE_LIMIT: a limit above any disk blocks publishers from the start (connection.blocked)', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnBrokerProcess } = await import('../support/broker-process.js');
+    const dataDir = mkdtempSync(join(tmpdir(), 'warren-disk-env-'));
+    const broker = spawnBrokerProcess({ WARREN_DATA_DIR: dataDir, WARREN_DISK_FREE_LIMIT: '1000TB' });
+    try {
+      const { RawClient } = await import('../support/raw-client.js');
+      // A raw client: amqplib may read connection.blocked with open-ok, before a listener could be attached.
+      const raw = await RawClient.connect(await broker.port(60_000));
+      try {
+        await raw.handshake();
+        expect((await raw.method('connection.blocked')).reason).toBe('low on disk');
+      } finally {
+        raw.destroy();
+      }
+    } finally {
+      broker.child.kill('SIGKILL');
+      await broker.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { BasicAuthGuard } from './auth/basic-auth.guard.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { PasswordVerifier } from './auth/password-verifier.js';
 import { BindingsController } from './bindings/bindings.controller.js';
 import { ManagementClient } from './broker-client/management.client.js';
@@ -36,8 +37,10 @@ export class AdminApiModule {
         { provide: ADMIN_CONFIG, useValue: config },
         ManagementClient,
         PasswordVerifier,
+        { provide: LoginThrottle, useFactory: () => new LoginThrottle() },
         BrokerHealthIndicator,
-        { provide: APP_GUARD, useClass: BasicAuthGuard },
+        BasicAuthGuard,
+        { provide: APP_GUARD, useExisting: BasicAuthGuard },
         { provide: APP_FILTER, useClass: RabbitExceptionFilter },
       ],
     };

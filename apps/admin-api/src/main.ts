@@ -5,6 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdminApiModule } from './admin-api.module.js';
 import { ManagementClient } from './broker-client/management.client.js';
+import { AmqpNameParamPipe } from './common/amqp-name.js';
+import { hardenHttp, JSON_BODY_OPTIONS } from './common/http-hardening.js';
 import { ConfigError, readConfigFile } from '@app/config';
 import { loadAdminConfig, type AdminConfig } from './config/admin-config.js';
 
@@ -33,8 +35,9 @@ const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forC
   bodyParser: false,
   httpsOptions,
 });
-// 1 MiB body limit, so one request cannot hold much memory; no CORS by default (the API is for operators).
-app.useBodyParser('json', { limit: '1mb' });
+// Security headers and authentication before any body is read; then the 1 MiB JSON parser. No CORS by default.
+hardenHttp(app);
+app.useBodyParser('json', JSON_BODY_OPTIONS);
 app.useGlobalPipes(
   new ValidationPipe({
     whitelist: true,
@@ -42,6 +45,7 @@ app.useGlobalPipes(
     transform: true,
     transformOptions: { enableImplicitConversion: false },
   }),
+  new AmqpNameParamPipe(),
 );
 app.enableShutdownHooks();
 const document = SwaggerModule.createDocument(

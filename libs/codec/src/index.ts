@@ -6,3 +6,4 @@ export * from './content-properties.js';
 export * from './frame-decoder.js';
 export * from './frame-encoder.js';
 export * from './generated/methods.js';
+export * from './shortstr-rules.js';

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { booleanKind, fractionOrCountKind, hostKind, integerKind, listenHostKind, logLevelKind, pathKind, portKind } from './env-kinds.js';
+import {
+  booleanKind,
+  diskFreeLimitKind,
+  fractionOrCountKind,
+  hostKind,
+  integerKind,
+  listenHostKind,
+  logLevelKind,
+  pathKind,
+  portKind,
+} from './env-kinds.js';
 import type { LogLevel } from './log-level.js';
 import { parseEnv } from './parse-env.js';
 
@@ -49,6 +59,8 @@ export interface BrokerEnv {
   authFailureDelayMs: number;
   /** `WARREN_AUTH_FAILURE_MAX_DELAY_MS`: the cap on that growing delay. */
   authFailureMaxDelayMs: number;
+  /** `WARREN_DISK_FREE_LIMIT`: disk alarm: free bytes below this on the data directory's file system block publishers. */
+  diskFreeLimitBytes: number;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -76,6 +88,7 @@ const brokerEnvSchema = z
     WARREN_TLS_FAIL_IF_NO_PEER_CERT: booleanKind().default(false),
     WARREN_AUTH_FAILURE_DELAY_MS: integerKind(0, 60_000).default(1000),
     WARREN_AUTH_FAILURE_MAX_DELAY_MS: integerKind(0, 60_000).default(5000),
+    WARREN_DISK_FREE_LIMIT: diskFreeLimitKind().default(50 * 1024 * 1024),
   })
   .superRefine((vars, context) => {
     // Settings that only make sense together: say which one is missing rather than start a listener that cannot work.
@@ -120,6 +133,7 @@ const brokerEnvSchema = z
     tlsFailIfNoPeerCert: vars.WARREN_TLS_FAIL_IF_NO_PEER_CERT,
     authFailureDelayMs: vars.WARREN_AUTH_FAILURE_DELAY_MS,
     authFailureMaxDelayMs: vars.WARREN_AUTH_FAILURE_MAX_DELAY_MS,
+    diskFreeLimitBytes: vars.WARREN_DISK_FREE_LIMIT,
   }));
 
 /** The broker's environment settings when no variable is set. */

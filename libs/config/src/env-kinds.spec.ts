@@ -1,5 +1,15 @@
 import type { z } from 'zod';
-import { amqpUrlKind, fractionOrCountKind, hostKind, integerKind, listenHostKind, logLevelKind, pathKind, portKind } from './env-kinds.js';
+import {
+  amqpUrlKind,
+  diskFreeLimitKind,
+  fractionOrCountKind,
+  hostKind,
+  integerKind,
+  listenHostKind,
+  logLevelKind,
+  pathKind,
+  portKind,
+} from './env-kinds.js';
 
 /** The parsed value, or `'rejected'`. */
 function parse(kind: z.ZodType, text: string): unknown {
@@ -109,5 +119,38 @@ describe('env kinds', () => {
     ['', 'rejected'],
   ])('AMQP URL %j → %j', (text, expected) => {
     expect(parse(amqpUrlKind(), text)).toBe(expected);
+  });
+
+  it.each([
+    ['52428800', 52_428_800],
+    ['0', 0],
+    ['50MB', 50_000_000],
+    ['50M', 50 * 1024 ** 2],
+    ['50MiB', 50 * 1024 ** 2],
+    ['1GB', 1e9],
+    ['1G', 1024 ** 3],
+    ['1GiB', 1024 ** 3],
+    ['2TB', 2e12],
+    ['512kB', 512_000],
+    ['512k', 512 * 1024],
+    ['512KiB', 512 * 1024],
+    ['mem_relative:1.0', 8 * 1024 ** 3],
+    ['mem_relative:1.5', 12 * 1024 ** 3],
+    ['mem_relative:.5', 4 * 1024 ** 3],
+    ['mem_relative:2', 16 * 1024 ** 3],
+    ['', 'rejected'],
+    ['50 MB', 'rejected'],
+    ['50mb', 'rejected'],
+    ['50XB', 'rejected'],
+    ['-1', 'rejected'],
+    ['1.5GB', 'rejected'],
+    ['0x10', 'rejected'],
+    ['mem_relative:', 'rejected'],
+    ['mem_relative:-1', 'rejected'],
+    ['mem_relative:1e3', 'rejected'],
+    ['relative:1.0', 'rejected'],
+    ['9999999TB', 'rejected'],
+  ])('disk free limit %j → %j (8 GiB of RAM)', (text, expected) => {
+    expect(parse(diskFreeLimitKind(8 * 1024 ** 3), text)).toBe(expected);
   });
 });

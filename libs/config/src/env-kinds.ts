@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { z } from 'zod';
 import { LOG_LEVELS } from './log-level.js';
 
@@ -26,6 +27,50 @@ export const fractionOrCountKind = () => {
     .regex(DECIMAL, message)
     .transform(Number)
     .pipe(z.number().refine((value) => value > 0 && (value <= 1 || Number.isInteger(value)), message));
+};
+
+// RabbitMQ's size units (`disk_free_limit.absolute`): k/K/KiB, M/MiB, G/GiB, T/TiB are powers of 1024; kB, MB,
+// GB, TB powers of 1000. No unit: bytes.
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  k: 1024,
+  K: 1024,
+  KiB: 1024,
+  kiB: 1024,
+  M: 1024 ** 2,
+  MiB: 1024 ** 2,
+  G: 1024 ** 3,
+  GiB: 1024 ** 3,
+  T: 1024 ** 4,
+  TiB: 1024 ** 4,
+  kB: 1000,
+  KB: 1000,
+  MB: 1000 ** 2,
+  GB: 1000 ** 3,
+  TB: 1000 ** 4,
+};
+const SIZE = /^(\d+)([A-Za-z]*)$/;
+const MEM_RELATIVE = /^mem_relative:(\d+(\.\d*)?|\.\d+)$/;
+/** Above this a limit is a typo, not a disk (and stays a safe integer). */
+const MAX_DISK_FREE_LIMIT = 2 ** 50;
+
+/**
+ * RabbitMQ's `disk_free_limit`, as bytes: an absolute size with an optional unit (`50000000`, `50MB`, `1GiB`) or
+ * `mem_relative:<factor>` (`disk_free_limit.relative`: that multiple of RAM, e.g. `mem_relative:1.0`).
+ */
+export const diskFreeLimitKind = (totalMemBytes: number = totalmem()) => {
+  const message = 'must be bytes with an optional unit (50000000, 50MB, 1GiB) or mem_relative:<factor> (mem_relative:1.0)';
+  return z.string().transform((text, context) => {
+    const relative = MEM_RELATIVE.exec(text);
+    const size = relative ? undefined : SIZE.exec(text);
+    const unit = size ? SIZE_UNITS[size[2]!] : undefined;
+    const bytes = relative ? Math.floor(Number(relative[1]) * totalMemBytes) : unit !== undefined ? Number(size![1]) * unit : NaN;
+    if (!(bytes >= 0 && bytes <= MAX_DISK_FREE_LIMIT)) {
+      context.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return bytes;
+  });
 };
 
 /** One of LOG_LEVELS, in any case. */

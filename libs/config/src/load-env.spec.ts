@@ -27,6 +27,7 @@ describe('loadBrokerEnv', () => {
       tlsFailIfNoPeerCert: false,
       authFailureDelayMs: 1000,
       authFailureMaxDelayMs: 5000,
+      diskFreeLimitBytes: 52_428_800,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -58,6 +59,7 @@ describe('loadBrokerEnv', () => {
         WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true',
         WARREN_AUTH_FAILURE_DELAY_MS: '0',
         WARREN_AUTH_FAILURE_MAX_DELAY_MS: '3000',
+        WARREN_DISK_FREE_LIMIT: '2GB',
       }),
     ).toEqual({
       host: '::',
@@ -82,6 +84,7 @@ describe('loadBrokerEnv', () => {
       tlsFailIfNoPeerCert: true,
       authFailureDelayMs: 0,
       authFailureMaxDelayMs: 3000,
+      diskFreeLimitBytes: 2_000_000_000,
     });
   });
 
@@ -103,6 +106,7 @@ describe('loadBrokerEnv', () => {
     ['WARREN_TLS_FAIL_IF_NO_PEER_CERT', '1'],
     ['WARREN_AUTH_FAILURE_DELAY_MS', '-5'],
     ['WARREN_AUTH_FAILURE_MAX_DELAY_MS', '600000'],
+    ['WARREN_DISK_FREE_LIMIT', '50 MB'],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);

@@ -18,3 +18,4 @@ export { splitTopicWords, TopicTrie } from './topic/topic-trie.js';
 export type { TopologyChange } from './topology-change.js';
 export * from './topology.js';
 export * from './delayed/delayed-message-exchange.js';
+export * from './shortstr-name.js';

@@ -1,3 +1,4 @@
+import { checkShortstrName } from './shortstr-name.js';
 import { BindingRecord, bindingIdentityKey, type Binding } from './binding.js';
 import { DefaultExchangeMatcher } from './default-exchange-matcher.js';
 import { ExchangeTypeRegistry } from './exchange-type-registry.js';
@@ -74,12 +75,14 @@ export class Topology<Q extends RoutableQueue> implements ExchangeDirectory<Q> {
 
   /**
    * The checks of `exchange.declare` that depend only on the request, in RabbitMQ's order (`rabbit_channel`): the
-   * type (hard 503, not for passive declares) and the default exchange (403). They come before the permission
-   * check; the checks against existing state (equivalence, reserved prefix on creation) come after it.
+   * type (hard 503, not for passive declares) and the default exchange (403), then the name itself (406 unless a
+   * valid shortstr, as only a JSON path can send). They come before the permission check; the checks against
+   * existing state (equivalence, reserved prefix on creation) come after it.
    */
   checkDeclareExchange(name: string, options: ExchangeOptions, passive = false): void {
     if (!passive && this.types.get(options.type) === undefined) throw unknownExchangeType(options.type);
     if (name === '') throw defaultExchangeRefused();
+    checkShortstrName('exchange', name);
   }
 
   /** The request-only checks of `exchange.delete`: the default exchange and `amq.*` exchanges are refused (403). */

@@ -7,9 +7,20 @@ export interface AlarmState {
   disk: boolean;
 }
 
+/** Free bytes available to the broker on the file system holding `dir`. */
+export type FreeSpaceReader = (dir: string) => Promise<number>;
+
+const readFreeBytes: FreeSpaceReader = async (dir) => {
+  const stats = await statfs(dir);
+  return stats.bavail * stats.bsize;
+};
+
 /**
  * Watches memory (RSS against the high watermark) and free disk space under the data directory, and reports
  * changes. Publishers are blocked while any alarm is set; consumers keep going, which is what drains the memory.
+ * Besides the periodic check, disk is re-checked as soon as the store has written a quarter of the free-space
+ * limit since the last check ({@link noteWritten}), so a burst of large messages cannot fill the disk between
+ * two ticks.
  */
 export class ResourceAlarms {
   private readonly state: AlarmState = { memory: false, disk: false };
@@ -17,6 +28,9 @@ export class ResourceAlarms {
   private memoryLimitBytes: number;
   /** Whether the last check failed: a failure is reported once, not on every tick until it clears. */
   private isFailing = false;
+  /** Bytes handed to the store since the last check began. */
+  private writtenSinceCheck = 0;
+  private isChecking = false;
 
   /** @param onError hears a check that failed (say EMFILE while reading memory use); the alarms stay as they were. */
   constructor(
@@ -25,6 +39,7 @@ export class ResourceAlarms {
     private readonly dataDir: string | undefined,
     private readonly onChange: (state: AlarmState) => void,
     private readonly onError: (error: unknown) => void = () => undefined,
+    private readonly freeBytes: FreeSpaceReader = readFreeBytes,
   ) {
     this.memoryLimitBytes = ResourceAlarms.toBytes(memoryHighWatermark);
   }
@@ -62,8 +77,28 @@ export class ResourceAlarms {
     clearInterval(this.timer);
   }
 
+  /**
+   * Counts bytes handed to the store; past a quarter of the disk limit since the last check, checks at once.
+   * Called per storage batch: one addition and one comparison.
+   */
+  noteWritten(bytes: number): void {
+    this.writtenSinceCheck += bytes;
+    if (this.dataDir === undefined || this.isChecking || this.writtenSinceCheck < this.diskFreeLimitBytes / 4) return;
+    void this.check().catch(() => undefined);
+  }
+
   /** Checks both resources now; a check that cannot read memory use reports it and changes nothing. */
   async check(): Promise<void> {
+    this.isChecking = true;
+    this.writtenSinceCheck = 0;
+    try {
+      await this.checkNow();
+    } finally {
+      this.isChecking = false;
+    }
+  }
+
+  private async checkNow(): Promise<void> {
     let memory: boolean;
     try {
       // Reads /proc/self/stat on Linux, so it throws EMFILE when the process is out of file descriptors.
@@ -77,8 +112,7 @@ export class ResourceAlarms {
     let disk = false;
     if (this.dataDir) {
       try {
-        const stats = await statfs(this.dataDir);
-        disk = stats.bavail * stats.bsize < this.diskFreeLimitBytes;
+        disk = (await this.freeBytes(this.dataDir)) < this.diskFreeLimitBytes;
       } catch {
         // The directory may not exist yet or the platform cannot tell: no disk alarm rather than a false one.
       }

@@ -174,6 +174,8 @@ export class WarrenBroker {
     const path = this.config.storage === 'memory' ? '(memory)' : resolve(this.config.dataDir);
     const opened = await openConfiguredStorage(this.config, path, this.openDurableStorage);
     const storage = new BrokerStorage(opened.messages, opened.metadata);
+    // Set before any publish: the alarms exist by then (startMonitors runs before the listeners open).
+    storage.onEnqueued = (bytes) => this.alarms?.noteWritten(bytes);
     this.closeStorage = () => opened.close();
     storage.messages.onFault((error) => this.storageFaulted(storage, error));
     this.recoveredMessages = await this.core.recover(storage, path);

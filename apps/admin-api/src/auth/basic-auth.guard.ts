@@ -2,6 +2,7 @@ import { createParamDecorator, HttpException, Injectable, type CanActivate, type
 import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
 import { ManagementClient } from '../broker-client/management.client.js';
 import type { HttpRequest } from '../common/http-types.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordVerifier } from './password-verifier.js';
 
 /**
@@ -15,10 +16,19 @@ export class BasicAuthGuard implements CanActivate {
   constructor(
     private readonly management: ManagementClient,
     private readonly passwords: PasswordVerifier,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<HttpRequest>();
+    // A request with a body was authenticated before its body was read (authenticate-first.ts).
+    if (request.managementCaller) return true;
+    await this.authenticate(request);
+    return true;
+  }
+
+  /** Checks the request's credentials and sets `request.managementCaller`; throws 401, 429 or 503. */
+  async authenticate(request: HttpRequest): Promise<void> {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
     if (!match) throw unauthorized('Not authorized');
@@ -26,11 +36,15 @@ export class BasicAuthGuard implements CanActivate {
     const colon = decoded.indexOf(':');
     if (colon < 0) throw unauthorized('Not authorized');
     const username = decoded.slice(0, colon);
-    if (!(await this.passwords.verify(username, decoded.slice(colon + 1)))) throw unauthorized('Login failed');
+    const address = request.socket.remoteAddress ?? '';
+    this.throttle.check(address);
+    if (!(await this.passwords.verify(username, decoded.slice(colon + 1)))) {
+      this.throttle.failed(address);
+      throw unauthorized('Login failed');
+    }
     const caller: ManagementCaller = { username, remote_address: request.socket.remoteAddress };
     await this.management.call(ManagementPattern.Authenticate, {}, caller);
     request.managementCaller = caller;
-    return true;
   }
 }
 

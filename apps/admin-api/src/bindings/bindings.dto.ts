@@ -1,4 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsAmqpName } from '../common/amqp-name.js';
 import { IsObject, IsOptional, IsString } from 'class-validator';
 
 /** `POST /api/bindings/{vhost}/e/{source}/{q|e}/{destination}`. */
@@ -6,6 +7,7 @@ export class CreateBindingDto {
   @ApiPropertyOptional({ default: '' })
   @IsOptional()
   @IsString()
+  @IsAmqpName()
   routing_key: string = '';
 
   @ApiPropertyOptional({ default: {} })

@@ -1,4 +1,5 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { TooManyLoginsException } from '../auth/login-throttle.js';
 import { RetryableHttpException } from '../broker-client/management.client.js';
 import type { HttpResponse } from './http-types.js';
 
@@ -18,11 +19,18 @@ export class RabbitExceptionFilter implements ExceptionFilter {
       response.status(500).json({ error: 'internal_server_error', reason: 'internal error' });
       return;
     }
-    const status = exception.getStatus();
-    if (exception instanceof RetryableHttpException) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
-    if (status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="Warren Management"');
-    response.status(status).json(bodyOf(exception, status));
+    sendHttpException(response, exception);
   }
+}
+
+/** Writes an HttpException as RabbitMQ does (used by the filter and by middleware that runs before Nest's routing). */
+export function sendHttpException(response: HttpResponse, exception: HttpException): void {
+  const status = exception.getStatus();
+  if (exception instanceof RetryableHttpException || exception instanceof TooManyLoginsException) {
+    response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+  }
+  if (status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="Warren Management"');
+  response.status(status).json(bodyOf(exception, status));
 }
 
 function bodyOf(exception: HttpException, status: number): { error: string; reason: string } {

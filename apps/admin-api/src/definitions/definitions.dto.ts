@@ -1,11 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { IsAmqpName } from '../common/amqp-name.js';
 import { IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 
 /** One exchange of a definitions file. */
 export class ExchangeDefinitionDto {
-  @IsString() @IsNotEmpty() name!: string;
-  @IsOptional() @IsString() vhost: string = '/';
+  @IsString() @IsNotEmpty() @IsAmqpName() name!: string;
+  @IsOptional() @IsString() @IsAmqpName() vhost: string = '/';
   @IsString() @IsNotEmpty() type!: string;
   @IsOptional() @IsBoolean() durable: boolean = true;
   @IsOptional() @IsBoolean() auto_delete: boolean = false;
@@ -15,8 +16,8 @@ export class ExchangeDefinitionDto {
 
 /** One queue of a definitions file (`type` and `node` are accepted for RabbitMQ files and ignored). */
 export class QueueDefinitionDto {
-  @IsString() @IsNotEmpty() name!: string;
-  @IsOptional() @IsString() vhost: string = '/';
+  @IsString() @IsNotEmpty() @IsAmqpName() name!: string;
+  @IsOptional() @IsString() @IsAmqpName() vhost: string = '/';
   @IsOptional() @IsBoolean() durable: boolean = true;
   @IsOptional() @IsBoolean() auto_delete: boolean = false;
   @IsOptional() @IsObject() arguments: Record<string, unknown> = {};
@@ -26,11 +27,11 @@ export class QueueDefinitionDto {
 
 /** One binding of a definitions file. */
 export class BindingDefinitionDto {
-  @IsString() @IsNotEmpty() source!: string;
-  @IsOptional() @IsString() vhost: string = '/';
-  @IsString() @IsNotEmpty() destination!: string;
+  @IsString() @IsNotEmpty() @IsAmqpName() source!: string;
+  @IsOptional() @IsString() @IsAmqpName() vhost: string = '/';
+  @IsString() @IsNotEmpty() @IsAmqpName() destination!: string;
   @IsIn(['queue', 'exchange']) destination_type!: 'queue' | 'exchange';
-  @IsOptional() @IsString() routing_key: string = '';
+  @IsOptional() @IsString() @IsAmqpName() routing_key: string = '';
   @IsOptional() @IsObject() arguments: Record<string, unknown> = {};
 }
 

@@ -24,6 +24,9 @@ const ignore = (): undefined => undefined;
  * them into its group commit, and a lost removal only causes a redelivery after a crash.
  */
 export class BrokerStorage implements QueueStorage {
+  /** Hears the bytes of each batch handed to the store (the broker re-checks free disk space after large writes). */
+  onEnqueued?: (bytes: number) => void;
+
   constructor(
     readonly messages: MessageStore,
     readonly metadata: MetadataStore,
@@ -47,6 +50,11 @@ export class BrokerStorage implements QueueStorage {
 
   /** Writes persistent messages; resolves when they are durable (the publisher's confirm waits for it). */
   enqueue(entries: EnqueueEntry[]): Promise<void> {
+    if (this.onEnqueued) {
+      let bytes = 0;
+      for (const entry of entries) bytes += entry.data.length;
+      this.onEnqueued(bytes);
+    }
     return this.messages.enqueue(entries);
   }
 

@@ -1,4 +1,4 @@
-import { propertiesSize, writeProperties, type FieldTable } from '@app/codec';
+import { propertiesSize, wellFormed, writeProperties, type FieldTable } from '@app/codec';
 import { runGuarded, type BackgroundErrorReporter } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
@@ -85,7 +85,10 @@ export class Queue {
   ) {
     this.policy = parseQueueArguments(name, vhost, options.arguments);
     this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : new FifoReadyList();
-    this.storageId = `${encodeURIComponent(vhost)}/${name}`;
+    // Exactly the key the store holds: UTF-8 turns a lone surrogate into U+FFFD (and encodeURIComponent throws on
+    // one). New names cannot hold one (topology-executor.ts refuses them); a queue stored before that check still
+    // finds its messages under the key they were written with.
+    this.storageId = `${encodeURIComponent(wellFormed(vhost))}/${wellFormed(name)}`;
   }
 
   /** The sequence number the next message gets (restored from storage at start-up). */

@@ -1,5 +1,5 @@
 import { ReplyCode } from '@app/codec';
-import type { Topology } from '@app/routing';
+import { checkShortstrName, type Topology } from '@app/routing';
 import { ChannelError, replyText } from '../amqp-error.js';
 import type { Queue, QueueOptions } from '../queue/queue.js';
 import { queueInequivalence } from './queue-equivalence.js';
@@ -35,6 +35,11 @@ export function runTopologyCommand<C extends TopologyCommand>(
   return apply(target, command, actor.owner) as TopologyResults[C['kind']];
 }
 
+/**
+ * The request-only checks. Names and routing keys must be valid shortstrs (≤ 255 bytes of valid UTF-8): the codec
+ * guarantees it for AMQP, but the admin API, definitions and the test kit pass JS strings, and a name UTF-8 cannot
+ * encode exactly would be stored under another key and lose its messages at restart.
+ */
 function validate(topology: Topology<Queue>, command: TopologyCommand): void {
   switch (command.kind) {
     case 'exchange.declare':
@@ -43,11 +48,14 @@ function validate(topology: Topology<Queue>, command: TopologyCommand): void {
       return topology.checkDeleteExchange(command.exchange);
     case 'exchange.bind':
     case 'exchange.unbind':
-      return topology.checkBindingEnds(command.source, command.destination);
+      topology.checkBindingEnds(command.source, command.destination);
+      return checkShortstrName('routing key', command.routingKey);
     case 'queue.bind':
     case 'queue.unbind':
-      return topology.checkBindingEnds(command.exchange);
+      topology.checkBindingEnds(command.exchange);
+      return checkShortstrName('routing key', command.routingKey);
     case 'queue.declare':
+      return checkShortstrName('queue', command.queue);
     case 'queue.delete':
       return;
   }

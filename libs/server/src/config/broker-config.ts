@@ -25,8 +25,6 @@ export interface BrokerConfig extends BrokerEnv {
   storage: 'level' | 'memory';
   /** After a storage fault, how often to try reopening the store. */
   storageRetryMs: number;
-  /** Disk alarm: free bytes below this on the data directory's file system block publishers. */
-  diskFreeLimitBytes: number;
   /** How often consumer timeouts are checked. */
   consumerTimeoutCheckMs: number;
 }
@@ -42,7 +40,6 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   closeTimeoutMs: 1000,
   storage: 'level',
   storageRetryMs: 1000,
-  diskFreeLimitBytes: 50 * 1024 * 1024,
   consumerTimeoutCheckMs: 60_000,
 };
 
