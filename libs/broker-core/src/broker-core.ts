@@ -2,7 +2,7 @@ import type { MetadataOp, MetadataRecord, QuarantinedMessage } from '@app/storag
 import { StorageError } from '@app/storage';
 import { AccessControlError, AccessEvents } from './auth/access-events.js';
 import { PermissionActor } from './auth/permission-actor.js';
-import { PermissionStore } from './auth/permission-store.js';
+import { FULL_PERMISSIONS, PermissionStore } from './auth/permission-store.js';
 import { UserStore } from './auth/user-store.js';
 import { reportToStderr, type BackgroundErrorReporter } from './background-task.js';
 import { BrokerStorage } from './persistence/broker-storage.js';
@@ -75,6 +75,17 @@ export class BrokerCore {
     const ops = this.permissions.forget((entry) => entry.vhost === name);
     const record = this.storage?.metadata.apply([{ type: 'del', kind: 'vhost', key: name }, ...ops]);
     await Promise.all([vhost.destroy(), record]);
+    return true;
+  }
+
+  /**
+   * RabbitMQ's `default_user`: on a broker with no user at all (first start), creates `name` as an administrator
+   * with full permissions on `/`. Does nothing when any user exists. Resolves true when it created the user.
+   */
+  async bootstrapDefaultUser(name = 'guest', password = 'guest'): Promise<boolean> {
+    if (this.users.list().length > 0) return false;
+    await this.users.createUser(name, { password, tags: ['administrator'] });
+    if (this.vhosts.has('/')) await this.permissions.set(name, '/', FULL_PERMISSIONS);
     return true;
   }
 

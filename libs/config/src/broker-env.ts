@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fractionOrCountKind, hostKind, integerKind, listenHostKind, logLevelKind, pathKind, portKind } from './env-kinds.js';
+import { fractionOrCountKind, hostKind, integerKind, listenHostKind, logLevelKind, nameListKind, pathKind, portKind } from './env-kinds.js';
 import type { LogLevel } from './log-level.js';
 import { parseEnv } from './parse-env.js';
 
@@ -31,6 +31,14 @@ export interface BrokerEnv {
   maxSockets: number;
   /** `WARREN_RESOURCE_CHECK_MS`: how often memory and disk are checked. */
   resourceCheckMs: number;
+  /** `WARREN_DEFAULT_USER`: the administrator created (full permissions on `/`) when no user is stored yet. */
+  defaultUser: string;
+  /** `WARREN_DEFAULT_PASS`: that user's password. */
+  defaultPass: string;
+  /** `WARREN_LOOPBACK_USERS`: users who may log in from loopback addresses only (RabbitMQ's `loopback_users`). */
+  loopbackUsers: string[];
+  /** `WARREN_DEFINITIONS_FILE`: a RabbitMQ definitions file imported at start; undefined = none. */
+  definitionsFile: string | undefined;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -49,6 +57,10 @@ const brokerEnvSchema = z
     WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
     WARREN_MAX_SOCKETS: integerKind(0, 10_000_000).default(0),
     WARREN_RESOURCE_CHECK_MS: integerKind(1, 3_600_000).default(1000),
+    WARREN_DEFAULT_USER: z.string().min(1, 'must be a user name, not empty').default('guest'),
+    WARREN_DEFAULT_PASS: z.string().default('guest'),
+    WARREN_LOOPBACK_USERS: nameListKind().default(['guest']),
+    WARREN_DEFINITIONS_FILE: pathKind().optional(),
   })
   .transform((vars): BrokerEnv => ({
     host: vars.WARREN_AMQP_HOST,
@@ -64,6 +76,10 @@ const brokerEnvSchema = z
     managementHost: vars.WARREN_MANAGEMENT_HOST,
     maxSockets: vars.WARREN_MAX_SOCKETS,
     resourceCheckMs: vars.WARREN_RESOURCE_CHECK_MS,
+    defaultUser: vars.WARREN_DEFAULT_USER,
+    defaultPass: vars.WARREN_DEFAULT_PASS,
+    loopbackUsers: vars.WARREN_LOOPBACK_USERS,
+    definitionsFile: vars.WARREN_DEFINITIONS_FILE,
   }));
 
 /** The broker's environment settings when no variable is set. */

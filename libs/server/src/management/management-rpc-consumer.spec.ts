@@ -20,7 +20,7 @@ describe('ManagementService', () => {
 
   beforeAll(async () => {
     core = new BrokerCore();
-    await core.users.addDefaultGuest();
+    await core.bootstrapDefaultUser();
     await core.users.addUser('viewer', 'secret', []);
   });
 
