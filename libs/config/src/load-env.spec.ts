@@ -18,6 +18,10 @@ describe('loadBrokerEnv', () => {
       managementHost: '127.0.0.1',
       maxSockets: 0,
       resourceCheckMs: 1000,
+      defaultUser: 'guest',
+      defaultPass: 'guest',
+      loopbackUsers: ['guest'],
+      definitionsFile: undefined,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -40,6 +44,10 @@ describe('loadBrokerEnv', () => {
         WARREN_MANAGEMENT_HOST: '::1',
         WARREN_MAX_SOCKETS: '900',
         WARREN_RESOURCE_CHECK_MS: '50',
+        WARREN_DEFAULT_USER: 'admin',
+        WARREN_DEFAULT_PASS: 's3cret',
+        WARREN_LOOPBACK_USERS: ' guest , local,',
+        WARREN_DEFINITIONS_FILE: '/etc/warren/definitions.json',
       }),
     ).toEqual({
       host: '::',
@@ -55,7 +63,12 @@ describe('loadBrokerEnv', () => {
       maxSockets: 900,
       resourceCheckMs: 50,
       managementHost: '::1',
+      defaultUser: 'admin',
+      defaultPass: 's3cret',
+      loopbackUsers: ['guest', 'local'],
+      definitionsFile: '/etc/warren/definitions.json',
     });
+    expect(loadBrokerEnv({ WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
   });
 
   it.each([
@@ -68,6 +81,8 @@ describe('loadBrokerEnv', () => {
     ['WARREN_MAX_MESSAGE_SIZE', ''],
     ['WARREN_MAX_QUEUES_PER_VHOST', '1e3'],
     ['WARREN_MANAGEMENT_HOST', ''],
+    ['WARREN_DEFAULT_USER', ''],
+    ['WARREN_DEFINITIONS_FILE', ' '],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);
