@@ -79,6 +79,13 @@ describe('permissions', () => {
       );
       expect((await channelError(bob, (channel) => channel.deleteExchange('amq.direct'))).code).toBe(403);
     });
+
+    it('needs write on the alternate exchange of a new exchange', async () => {
+      const error = await channelError(bob, (channel) =>
+        channel.assertExchange('bob.with-ae', 'direct', { durable: false, alternateExchange: 'amq.fanout' }),
+      );
+      expect(error.message).toBe(refused('exchange', 'amq.fanout'));
+    });
   });
 
   describe('publish, get and consume', () => {
