@@ -3,7 +3,7 @@
 //
 // The admin API talks to the broker's management listener. Unless WARREN_BROKER_URL is set, it is pointed at the
 // address the broker prints once that listener is bound, so WARREN_MANAGEMENT_HOST/PORT (port 0 included) and
-// WARREN_AMQP_PORT need no second setting.
+// WARREN_AMQP_PORT need no second setting; it logs in as WARREN_DEFAULT_USER/PASS (guest/guest by default).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -35,7 +35,10 @@ function managementUrlOf(line) {
   const match = /management listener on amqp:\/\/(\[[^\]]+\]|[^:\s]+):(\d+)/.exec(line);
   if (!match) return undefined;
   const host = match[1] === '0.0.0.0' || match[1] === '[::]' ? '127.0.0.1' : match[1];
-  return `amqp://guest:guest@${host}:${match[2]}`;
+  // The admin API logs in as the administrator the broker creates on its first start (WARREN_DEFAULT_USER/PASS).
+  const user = encodeURIComponent(process.env.WARREN_DEFAULT_USER || 'guest');
+  const password = encodeURIComponent(process.env.WARREN_DEFAULT_PASS ?? 'guest');
+  return `amqp://${user}:${password}@${host}:${match[2]}`;
 }
 
 if (!existsSync(BROKER)) {

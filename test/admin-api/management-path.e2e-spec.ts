@@ -1,5 +1,6 @@
 import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
 import { MANAGEMENT_EXCHANGE, MANAGEMENT_QUEUE, ManagementPattern } from '@app/management-contract';
+import { FULL_PERMISSIONS } from '@app/broker-core';
 import { startTestBroker, type TestBroker } from '@app/testing';
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { channelError } from '../support/amqp-helpers.js';
@@ -60,6 +61,8 @@ describe('management path', () => {
   beforeAll(async () => {
     broker = await startTestBroker({ config: { resourceCheckMs: 10 } });
     await broker.core.users.addUser('ops', SECRET, ['administrator']);
+    // RabbitMQ applies AMQP permissions over HTTP too, administrators included.
+    await broker.core.permissions.set('ops', '/', FULL_PERMISSIONS);
     await broker.core.users.addUser('viewer', 'viewer-pass', ['management']);
     relay = await startRelay(broker.broker.managementPort);
     admin = await startAdminApi(`amqp://guest:guest@127.0.0.1:${relay.port}`);

@@ -1,32 +1,100 @@
-import type { MetadataRecord, QuarantinedMessage } from '@app/storage';
+import type { MetadataOp, MetadataRecord, QuarantinedMessage } from '@app/storage';
 import { StorageError } from '@app/storage';
+import { AccessControlError, AccessEvents } from './auth/access-events.js';
+import { PermissionActor } from './auth/permission-actor.js';
+import { FULL_PERMISSIONS, PermissionStore } from './auth/permission-store.js';
 import { UserStore } from './auth/user-store.js';
 import { reportToStderr, type BackgroundErrorReporter } from './background-task.js';
 import { BrokerStorage } from './persistence/broker-storage.js';
 import { VirtualHost } from './vhost/virtual-host.js';
 
+/** The stored form of a vhost (MetadataStore kind `vhost`, key = name). */
+interface VhostRecordValue {
+  name: string;
+}
+
 /**
- * The broker's state without any networking: virtual hosts and users.
+ * The broker's state without any networking: virtual hosts, users and their permissions.
  * The AMQP layer (apps/broker) and the management API both act on it.
+ *
+ * Access-control API (for the admin API's routes): {@link users} (create, update, delete users),
+ * {@link permissions} (grant and revoke per user per vhost), {@link createVhost} / {@link deleteVhost}, and
+ * {@link actorFor} to run topology commands with a user's permissions. Every change resolves once durable;
+ * {@link events} announces what running connections must react to (the server closes them with 320).
  */
 export class BrokerCore {
-  readonly users = new UserStore();
+  /** Password changes, user and vhost deletions, permission changes. */
+  readonly events = new AccessEvents();
+  readonly users = new UserStore(this.events);
+  readonly permissions = new PermissionStore(this.events);
   private readonly vhosts = new Map<string, VirtualHost>();
   /** Where errors thrown by timers of the core (queue expiry and TTL, delayed messages) are reported. */
   reportError: BackgroundErrorReporter = reportToStderr;
+  /** The queue limit each vhost gets (`maxQueuesPerVhost`); 0 = unlimited. */
+  maxQueuesPerVhost = 0;
+  private isRecovered = false;
 
   constructor() {
     this.addVhost('/');
+    // A user's grants go with it, in the same atomic write.
+    this.users.onDelete = (name) => this.permissions.forget((entry) => entry.user === name);
   }
 
-  /** Creates a virtual host (idempotent). */
+  /** Creates a virtual host in memory only (idempotent); {@link createVhost} is the durable API. */
   addVhost(name: string): VirtualHost {
     let vhost = this.vhosts.get(name);
     if (!vhost) {
       vhost = new VirtualHost(name, (task, error) => this.reportError(task, error));
+      vhost.maxQueues = this.maxQueuesPerVhost;
+      // Vhosts created after recovery write through storage at once; recovery attaches the others itself.
+      if (this.storage && this.isRecovered) vhost.attachStorage(this.storage);
       this.vhosts.set(name, vhost);
     }
     return vhost;
+  }
+
+  /** Creates a virtual host; rejects with AccessControlError `already-exists`. Resolves once durable. */
+  async createVhost(name: string): Promise<VirtualHost> {
+    if (typeof name !== 'string' || name === '') throw new AccessControlError('invalid', 'vhost: a vhost name must be a non-empty string');
+    if (this.vhosts.has(name)) throw new AccessControlError('already-exists', `vhost: '${name}' already exists`);
+    const vhost = this.addVhost(name);
+    await this.storage?.metadata.apply([vhostPut(name)]);
+    return vhost;
+  }
+
+  /**
+   * Deletes a virtual host: closes its connections (a `vhost.deleted` event, heard synchronously), then removes its
+   * queues with their stored messages, its exchanges and bindings and every permission on it. Resolves false when
+   * there is no such vhost, true once storage forgot it.
+   */
+  async deleteVhost(name: string): Promise<boolean> {
+    const vhost = this.vhosts.get(name);
+    if (!vhost) return false;
+    this.vhosts.delete(name);
+    this.events.emit({ kind: 'vhost.deleted', vhost: name });
+    const ops = this.permissions.forget((entry) => entry.vhost === name);
+    const record = this.storage?.metadata.apply([{ type: 'del', kind: 'vhost', key: name }, ...ops]);
+    await Promise.all([vhost.destroy(), record]);
+    return true;
+  }
+
+  /**
+   * RabbitMQ's `default_user`: on a broker with no user at all (first start), creates `name` as an administrator
+   * with full permissions on `/`. Does nothing when any user exists. Resolves true when it created the user.
+   */
+  async bootstrapDefaultUser(name = 'guest', password = 'guest'): Promise<boolean> {
+    if (this.users.list().length > 0) return false;
+    await this.users.createUser(name, { password, tags: ['administrator'] });
+    if (this.vhosts.has('/')) await this.permissions.set(name, '/', FULL_PERMISSIONS);
+    return true;
+  }
+
+  /**
+   * A topology actor applying `user`'s permissions (a management caller's, or a connection's); `owner` owns the
+   * exclusive queues it declares.
+   */
+  actorFor(owner: object, user: string, clientId?: string): PermissionActor {
+    return new PermissionActor(owner, this, user, clientId);
   }
 
   /** The attached storage, if any. */
@@ -55,14 +123,18 @@ export class BrokerCore {
       );
     }
     const records: MetadataRecord[] = await storage.metadata.load();
+    this.restoreAccess(records);
+    await this.restoreVhosts(records, storage);
     const queues = BrokerStorage.queueRecords(records);
     let recovered = 0;
     for (const vhost of this.vhosts.values()) {
       vhost.attachStorage(storage);
       recovered += await vhost.restore(records, queues, storage.messages);
     }
-    // Messages of queues that no longer have a record (deleted while a write was in flight) are garbage.
-    const known = new Set(queues.map((q) => `${encodeURIComponent(q.vhost)}/${q.name}`));
+    this.isRecovered = true;
+    // Messages of queues that no longer have a record (deleted while a write was in flight), or whose vhost is gone, are
+    // garbage.
+    const known = new Set(queues.filter((q) => this.vhosts.has(q.vhost)).map((q) => `${encodeURIComponent(q.vhost)}/${q.name}`));
     for (const vhost of this.vhosts.values()) {
       for (const exchange of vhost.topology.exchanges()) if (exchange.type.isDelayed) known.add(vhost.delayed.storeId(exchange.name));
     }
@@ -71,6 +143,32 @@ export class BrokerCore {
     }
     this.quarantined = (await storage.messages.verifyIntegrity()).quarantined;
     return recovered;
+  }
+
+  private restoreAccess(records: readonly MetadataRecord[]): void {
+    this.users.attachStorage(this.storage!.metadata);
+    this.permissions.attachStorage(this.storage!.metadata);
+    this.users.restore(records);
+    this.permissions.restore(records);
+  }
+
+  /**
+   * The stored vhosts replace the default `/`. A store without vhost records (first start, or written before vhosts
+   * were stored) keeps `/` and records it, so deleting `/` later survives a restart.
+   */
+  private async restoreVhosts(records: readonly MetadataRecord[], storage: BrokerStorage): Promise<void> {
+    const names = records.filter((r) => r.kind === 'vhost').map((r) => (JSON.parse(r.value.toString('utf8')) as VhostRecordValue).name);
+    if (names.length === 0) {
+      await storage.metadata.apply([...this.vhosts.keys()].map(vhostPut));
+      return;
+    }
+    for (const [name, vhost] of this.vhosts) {
+      if (!names.includes(name)) {
+        vhost.dispose();
+        this.vhosts.delete(name);
+      }
+    }
+    for (const name of names) this.addVhost(name);
   }
 
   /** Stops every timer (TTL, expiry, delayed messages) and the password-hashing worker at shutdown. */
@@ -88,4 +186,9 @@ export class BrokerCore {
   allVhosts(): IterableIterator<VirtualHost> {
     return this.vhosts.values();
   }
+}
+
+function vhostPut(name: string): MetadataOp {
+  const value: VhostRecordValue = { name };
+  return { type: 'put', kind: 'vhost', key: name, value: Buffer.from(JSON.stringify(value)) };
 }

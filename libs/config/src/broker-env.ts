@@ -7,6 +7,7 @@ import {
   integerKind,
   listenHostKind,
   logLevelKind,
+  nameListKind,
   pathKind,
   portKind,
 } from './env-kinds.js';
@@ -61,6 +62,14 @@ export interface BrokerEnv {
   authFailureMaxDelayMs: number;
   /** `WARREN_DISK_FREE_LIMIT`: disk alarm: free bytes below this on the data directory's file system block publishers. */
   diskFreeLimitBytes: number;
+  /** `WARREN_DEFAULT_USER`: the administrator created (full permissions on `/`) when no user is stored yet. */
+  defaultUser: string;
+  /** `WARREN_DEFAULT_PASS`: that user's password. */
+  defaultPass: string;
+  /** `WARREN_LOOPBACK_USERS`: users who may log in from loopback addresses only (RabbitMQ's `loopback_users`). */
+  loopbackUsers: string[];
+  /** `WARREN_DEFINITIONS_FILE`: a RabbitMQ definitions file imported at start; undefined = none. */
+  definitionsFile: string | undefined;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -89,6 +98,10 @@ const brokerEnvSchema = z
     WARREN_AUTH_FAILURE_DELAY_MS: integerKind(0, 60_000).default(1000),
     WARREN_AUTH_FAILURE_MAX_DELAY_MS: integerKind(0, 60_000).default(5000),
     WARREN_DISK_FREE_LIMIT: diskFreeLimitKind().default(50 * 1024 * 1024),
+    WARREN_DEFAULT_USER: z.string().min(1, 'must be a user name, not empty').default('guest'),
+    WARREN_DEFAULT_PASS: z.string().default('guest'),
+    WARREN_LOOPBACK_USERS: nameListKind().default(['guest']),
+    WARREN_DEFINITIONS_FILE: pathKind().optional(),
   })
   .superRefine((vars, context) => {
     // Settings that only make sense together: say which one is missing rather than start a listener that cannot work.
@@ -134,6 +147,10 @@ const brokerEnvSchema = z
     authFailureDelayMs: vars.WARREN_AUTH_FAILURE_DELAY_MS,
     authFailureMaxDelayMs: vars.WARREN_AUTH_FAILURE_MAX_DELAY_MS,
     diskFreeLimitBytes: vars.WARREN_DISK_FREE_LIMIT,
+    defaultUser: vars.WARREN_DEFAULT_USER,
+    defaultPass: vars.WARREN_DEFAULT_PASS,
+    loopbackUsers: vars.WARREN_LOOPBACK_USERS,
+    definitionsFile: vars.WARREN_DEFINITIONS_FILE,
   }));
 
 /** The broker's environment settings when no variable is set. */

@@ -96,6 +96,15 @@ export const booleanKind = () => z.enum(['true', 'false'], { message: 'must be t
 /** A file system path; blank is refused rather than meaning the working directory. */
 export const pathKind = () => z.string().trim().min(1, 'must be a path, not blank');
 
+/** A comma-separated list of names (spaces around commas ignored); the empty string is the empty list. */
+export const nameListKind = () =>
+  z.string().transform((text) =>
+    text
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+  );
+
 /** An `amqp://` or `amqps://` URL. */
 export const amqpUrlKind = () => z.string().refine(isAmqpUrl, 'must be an amqp:// or amqps:// URL');
 

@@ -28,6 +28,10 @@ describe('loadBrokerEnv', () => {
       authFailureDelayMs: 1000,
       authFailureMaxDelayMs: 5000,
       diskFreeLimitBytes: 52_428_800,
+      defaultUser: 'guest',
+      defaultPass: 'guest',
+      loopbackUsers: ['guest'],
+      definitionsFile: undefined,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -60,6 +64,10 @@ describe('loadBrokerEnv', () => {
         WARREN_AUTH_FAILURE_DELAY_MS: '0',
         WARREN_AUTH_FAILURE_MAX_DELAY_MS: '3000',
         WARREN_DISK_FREE_LIMIT: '2GB',
+        WARREN_DEFAULT_USER: 'admin',
+        WARREN_DEFAULT_PASS: 's3cret',
+        WARREN_LOOPBACK_USERS: ' guest , local,',
+        WARREN_DEFINITIONS_FILE: '/etc/warren/definitions.json',
       }),
     ).toEqual({
       host: '::',
@@ -85,7 +93,12 @@ describe('loadBrokerEnv', () => {
       authFailureDelayMs: 0,
       authFailureMaxDelayMs: 3000,
       diskFreeLimitBytes: 2_000_000_000,
+      defaultUser: 'admin',
+      defaultPass: 's3cret',
+      loopbackUsers: ['guest', 'local'],
+      definitionsFile: '/etc/warren/definitions.json',
     });
+    expect(loadBrokerEnv({ WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
   });
 
   it.each([
@@ -107,6 +120,8 @@ describe('loadBrokerEnv', () => {
     ['WARREN_AUTH_FAILURE_DELAY_MS', '-5'],
     ['WARREN_AUTH_FAILURE_MAX_DELAY_MS', '600000'],
     ['WARREN_DISK_FREE_LIMIT', '50 MB'],
+    ['WARREN_DEFAULT_USER', ''],
+    ['WARREN_DEFINITIONS_FILE', ' '],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);

@@ -5,3 +5,4 @@ export * from './config/broker-config.js';
 export * from './logger.js';
 export * from './resource-alarms.js';
 export { AmqpConnection } from './connection/connection.js';
+export * from './definitions/definitions-import.js';

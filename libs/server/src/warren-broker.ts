@@ -1,10 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { BrokerCore, BrokerStorage, describeError, runGuarded } from '@app/broker-core';
+import { BROKER_ACTOR, BrokerCore, BrokerStorage, describeError, runGuarded, type AccessChange } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
 import { LoginThrottle } from './connection/login-throttle.js';
+import { DefinitionsError, importDefinitions } from './definitions/definitions-import.js';
 import { createBrokerLogger, type BrokerLogger } from './logger.js';
 import { openConfiguredStorage, type DurableStorageOpener } from './open-broker-storage.js';
 import { ManagementService } from './management/management-service.js';
@@ -60,6 +62,37 @@ export class WarrenBroker {
     this.listener = new AmqpListener((socket) => this.accept(socket, false), this.logger);
     this.managementListener = new AmqpListener((socket) => this.accept(socket, true), this.logger);
     this.core.reportError = (task, error) => this.reportError(task, error);
+    this.core.events.on((change) => this.accessChanged(change));
+  }
+
+  /**
+   * A user was deleted or its password changed, or a vhost was deleted: its connections close with 320
+   * CONNECTION_FORCED and RabbitMQ's text (rabbit_connection_tracking_handler).
+   */
+  private accessChanged(change: AccessChange): void {
+    let isAffected: (connection: AmqpConnection) => boolean;
+    let text: string;
+    switch (change.kind) {
+      case 'user.deleted':
+        isAffected = (connection) => connection.userName === change.user;
+        text = `user '${change.user}' was deleted`;
+        break;
+      case 'user.password-changed':
+        isAffected = (connection) => connection.userName === change.user;
+        text = `user '${change.user}' password changed`;
+        break;
+      case 'vhost.deleted':
+        // Management connections only carry the admin API's requests; they do not live in the vhost.
+        isAffected = (connection) => !connection.isManagement && connection.vhost?.name === change.vhost;
+        text = `vhost '${change.vhost}' is deleted`;
+        break;
+      case 'permissions.changed':
+        // Connections re-read permissions at their next check (VhostAccess follows the store's generation).
+        return;
+    }
+    for (const connection of [...this.connections]) {
+      if (isAffected(connection)) connection.closeConnection(ReplyCode.CONNECTION_FORCED, `CONNECTION_FORCED - ${text}`);
+    }
   }
 
   /** A timer or background task threw: log it; the task keeps going and the broker keeps serving. */
@@ -98,8 +131,14 @@ export class WarrenBroker {
     this.isStarted = true;
     try {
       await this.openStorage();
+      this.core.maxQueuesPerVhost = this.config.maxQueuesPerVhost;
       for (const vhost of this.core.allVhosts()) vhost.maxQueues = this.config.maxQueuesPerVhost;
-      await this.core.users.addDefaultGuest();
+      this.core.users.setLoopbackUsers(this.config.loopbackUsers);
+      await this.loadDefinitionsFile();
+      // RabbitMQ's default_user: only on a broker with no user at all (first start, nothing imported).
+      if (await this.core.bootstrapDefaultUser(this.config.defaultUser, this.config.defaultPass)) {
+        this.logger.info({ user: this.config.defaultUser }, 'created the default user (administrator, full permissions on /)');
+      }
       await this.startMonitors();
       (this.management = new ManagementService(this, this.logger)).start();
       this.boundManagementPort = await this.managementListener.listen(this.config.managementPort, this.config.managementHost);
@@ -116,6 +155,27 @@ export class WarrenBroker {
       await this.closeStorage?.();
       throw error;
     }
+  }
+
+  /** Imports `WARREN_DEFINITIONS_FILE` (RabbitMQ's format); a missing or bad file stops the start with its reason. */
+  private async loadDefinitionsFile(): Promise<void> {
+    const path = this.config.definitionsFile;
+    if (path === undefined) return;
+    let document: unknown;
+    try {
+      document = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new DefinitionsError(`definitions file ${path}: ${describeError(error)}`);
+    }
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+      throw new DefinitionsError(`definitions file ${path}: not a JSON object`);
+    }
+    try {
+      await importDefinitions(this.core, document as Record<string, unknown>, BROKER_ACTOR, { isAccessAllowed: true });
+    } catch (error) {
+      throw new DefinitionsError(`definitions file ${path}: ${describeError(error)}`);
+    }
+    this.logger.info({ path }, 'imported definitions');
   }
 
   /** `maxSockets`, or the budget left by the process's file descriptor limit (read once, here at start-up). */

@@ -1,11 +1,11 @@
 /** The kinds of topology record the broker persists. */
-export type MetadataKind = 'exchange' | 'queue' | 'binding' | 'user' | 'vhost';
+export type MetadataKind = 'exchange' | 'queue' | 'binding' | 'user' | 'vhost' | 'permission' | 'topic-permission';
 
 /**
- * Every kind, in the order `load()` returns them: the order the broker can replay them in (a binding needs its
- * exchange and queue, those need their vhost).
+ * Every kind, in the order `load()` returns them: the order the broker can replay them in (a permission needs its
+ * vhost and user, a binding needs its exchange and queue, those need their vhost).
  */
-export const METADATA_KINDS: readonly MetadataKind[] = ['vhost', 'user', 'exchange', 'queue', 'binding'];
+export const METADATA_KINDS: readonly MetadataKind[] = ['vhost', 'user', 'permission', 'topic-permission', 'exchange', 'queue', 'binding'];
 
 /** One persisted topology record; `value` is encoded and decoded by the broker, opaque here. */
 export interface MetadataRecord {
@@ -25,7 +25,7 @@ export function isMetadataKind(kind: unknown): kind is MetadataKind {
 }
 
 /**
- * Durable topology (exchanges, queues, bindings, users, vhosts) as opaque records keyed by (kind, key).
+ * Durable topology and access control (exchanges, queues, bindings, users, vhosts, permissions) as opaque records keyed by (kind, key).
  *
  * @remarks
  * What every backend must guarantee:

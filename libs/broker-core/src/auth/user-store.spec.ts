@@ -1,10 +1,11 @@
 import { pbkdf2 } from 'node:crypto';
+import type { ScryptWorkerOptions } from './scrypt-worker.js';
 import { isLoopbackAddress, UserStore } from './user-store.js';
 
 describe('UserStore', () => {
   const stores: UserStore[] = [];
-  const makeStore = (...args: ConstructorParameters<typeof UserStore>): UserStore => {
-    const users = new UserStore(...args);
+  const makeStore = (hashing: ScryptWorkerOptions = {}): UserStore => {
+    const users = new UserStore(undefined, hashing);
     stores.push(users);
     return users;
   };

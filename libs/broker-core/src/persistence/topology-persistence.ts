@@ -115,6 +115,23 @@ export class TopologyPersistence<Q extends RoutableQueue> {
     return dangling;
   }
 
+  /**
+   * Deletes the records of every durable exchange and binding of the topology in one write (the vhost is being
+   * deleted); stops recording changes.
+   */
+  forgetAll(): Promise<void> {
+    this.topology.onChange = undefined;
+    const vhost = this.topology.vhost;
+    const ops: MetadataOp[] = [];
+    for (const exchange of this.topology.exchanges()) {
+      if (exchange.durable) ops.push({ type: 'del', kind: 'exchange', key: exchangeKey(vhost, exchange.name) });
+    }
+    for (const binding of this.topology.bindings()) {
+      ops.push({ type: 'del', kind: 'binding', key: bindingKey(vhost, binding as unknown as Binding<RoutableQueue>) });
+    }
+    return ops.length === 0 ? Promise.resolve() : this.store.apply(ops);
+  }
+
   private isDurable(exchangeOrQueue: Exchange<Q> | Q, type: 'queue' | 'exchange'): boolean {
     return type === 'exchange' ? (exchangeOrQueue as Exchange<Q>).durable : this.isDurableQueue(exchangeOrQueue as Q);
   }

@@ -31,8 +31,15 @@ export function runTopologyCommand<C extends TopologyCommand>(
   actor: TopologyActor,
 ): TopologyResults[C['kind']] {
   validate(target.topology, command);
-  actor.authorize?.(command, target.name);
-  return apply(target, command, actor.owner) as TopologyResults[C['kind']];
+  // RabbitMQ names a server-named queue before the permission check, so `configure` is checked on `amq.gen-…`.
+  let serverName: string | undefined;
+  if (command.kind === 'queue.declare' && !command.passive && command.queue === '') {
+    serverName = target.generateQueueName();
+    actor.authorize?.({ ...command, queue: serverName }, target.name);
+  } else {
+    actor.authorize?.(command, target.name);
+  }
+  return apply(target, command, actor.owner, serverName) as TopologyResults[C['kind']];
 }
 
 /**
@@ -61,7 +68,12 @@ function validate(topology: Topology<Queue>, command: TopologyCommand): void {
   }
 }
 
-function apply(target: TopologyTarget, command: TopologyCommand, owner: object): TopologyResults[TopologyCommand['kind']] {
+function apply(
+  target: TopologyTarget,
+  command: TopologyCommand,
+  owner: object,
+  serverName: string | undefined,
+): TopologyResults[TopologyCommand['kind']] {
   const topology = target.topology;
   switch (command.kind) {
     case 'exchange.declare':
@@ -73,7 +85,7 @@ function apply(target: TopologyTarget, command: TopologyCommand, owner: object):
     case 'exchange.unbind':
       return { changed: topology.unbindExchange(command.destination, command.source, command.routingKey, command.arguments) };
     case 'queue.declare':
-      return declareQueue(target, command.queue, command.options, command.passive === true, owner);
+      return declareQueue(target, command.queue, command.options, command.passive === true, owner, serverName);
     case 'queue.delete':
       return { messageCount: deleteQueue(target, command.queue, command.ifUnused, command.ifEmpty, owner) };
     case 'queue.bind': {
@@ -94,9 +106,10 @@ function declareQueue(
   options: QueueOptions,
   isPassive: boolean,
   owner: object,
+  serverName: string | undefined,
 ): { queue: Queue; created: boolean } {
   if (isPassive) return { queue: target.requireQueue(requestedName, owner), created: false };
-  if (requestedName === '') return { queue: target.createQueue(target.generateQueueName(), options, owner), created: true };
+  if (requestedName === '') return { queue: target.createQueue(serverName ?? target.generateQueueName(), options, owner), created: true };
   const existing = target.getQueue(requestedName);
   if (existing) {
     target.requireQueue(requestedName, owner);

@@ -153,6 +153,30 @@ export class VirtualHost implements TopologyTarget {
     else write.catch(() => undefined);
   }
 
+  /**
+   * Deletes everything the vhost holds (the vhost itself is being deleted): its queues with their stored messages,
+   * the records of its durable exchanges and bindings, and delayed messages. Resolves once storage forgot them.
+   * The caller closed the vhost's connections first, so nothing of it is in use.
+   */
+  destroy(): Promise<void> {
+    const writes: Promise<void>[] = [];
+    const outer = this.commandWrites;
+    this.commandWrites = writes;
+    try {
+      for (const queue of [...this.queues.values()]) this.removeQueue(queue);
+    } finally {
+      this.commandWrites = outer;
+    }
+    if (this.persistence) writes.push(this.persistence.forgetAll());
+    if (this.storage) {
+      for (const exchange of this.topology.exchanges()) {
+        if (exchange.type.isDelayed) writes.push(this.storage.messages.deleteQueue(this.delayed.storeId(exchange.name)));
+      }
+    }
+    this.dispose();
+    return Promise.all(writes).then(() => undefined);
+  }
+
   /** Stops every timer of the vhost (shutdown). */
   dispose(): void {
     this.delayed.dispose();

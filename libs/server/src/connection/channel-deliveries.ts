@@ -80,7 +80,9 @@ export class ChannelDeliveries {
       return;
     }
     const vhost = channel.vhost;
-    const queue = vhost.requireQueue(channel.resolveQueueName(queueName), channel.owner);
+    const name = channel.resolveQueueName(queueName);
+    channel.host.access.check('read', 'queue', name);
+    const queue = vhost.requireQueue(name, channel.owner);
     if (queue.hasExclusiveConsumer || (isExclusive && queue.consumerCount > 0)) {
       throw new ChannelError(
         ReplyCode.ACCESS_REFUSED,
@@ -110,7 +112,9 @@ export class ChannelDeliveries {
   /** `basic.get`: one message, or `get-empty`. */
   get(queueName: string, noAck: boolean): void {
     const channel = this.channel;
-    const queue = channel.vhost.requireQueue(channel.resolveQueueName(queueName), channel.owner);
+    const name = channel.resolveQueueName(queueName);
+    channel.host.access.check('read', 'queue', name);
+    const queue = channel.vhost.requireQueue(name, channel.owner);
     const entry = queue.take(!noAck);
     if (!entry) {
       channel.send({ name: 'basic.get-empty', classId: 60, methodId: 72, clusterId: '' });

@@ -68,7 +68,9 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       return true;
     }
     case 'queue.purge': {
-      const queue = channel.vhost.requireQueue(channel.resolveQueueName(method.queue), channel.owner);
+      const name = channel.resolveQueueName(method.queue);
+      channel.host.access.check('read', 'queue', name);
+      const queue = channel.vhost.requireQueue(name, channel.owner);
       const messageCount = queue.purge();
       if (!method.nowait) channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount });
       return true;

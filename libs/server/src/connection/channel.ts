@@ -9,6 +9,7 @@ import {
   type MessageOrigin,
   type Queue,
   type TopologyActor,
+  type VhostAccess,
   type VirtualHost,
 } from '@app/broker-core';
 import { MANAGEMENT_EXCHANGE } from '@app/management-contract';
@@ -35,6 +36,8 @@ export interface ChannelHost {
   readonly owner: object;
   /** Runs this connection's topology commands (owner and permission hook). */
   readonly actor: TopologyActor;
+  /** The user's permissions in the vhost: publish, get, consume and purge checks. */
+  readonly access: VhostAccess;
   /** Asks for `confirms.flush()` just before the next socket write. */
   requestConfirmFlush(confirms: PublishConfirms): void;
   /** Who publishes on this connection (stamped on messages). */
@@ -258,6 +261,9 @@ export class Channel implements DirectReplyConsumer {
     if (isImmediate) throw new ConnectionError(ReplyCode.NOT_IMPLEMENTED, replyText(ReplyCode.NOT_IMPLEMENTED, 'immediate=true'));
     const vhost = this.host.vhost;
     if (exchangeName === MANAGEMENT_EXCHANGE || this.host.isManagement) return this.startManagementPublish(exchangeName, routingKey);
+    // RabbitMQ checks write permission before looking the exchange up; the decision is cached per exchange name.
+    const access = this.host.access;
+    access.checkPublish(exchangeName);
     const exchange = vhost.topology.getExchange(exchangeName);
     if (!exchange) {
       throw new ChannelError(ReplyCode.NOT_FOUND, replyText(ReplyCode.NOT_FOUND, `no exchange '${exchangeName}' in vhost '${vhost.name}'`));
@@ -268,6 +274,7 @@ export class Channel implements DirectReplyConsumer {
         replyText(ReplyCode.ACCESS_REFUSED, `cannot publish to internal exchange '${exchangeName}' in vhost '${vhost.name}'`),
       );
     }
+    if (exchange.type.name === 'topic') access.checkTopic('write', exchangeName, routingKey);
     this.confirms?.nextPublish();
     this.host.publishing();
     this.content.start(exchange, routingKey, isMandatory);

@@ -11,6 +11,7 @@ import {
   type MessageOrigin,
   type User,
   type TopologyActor,
+  type VhostAccess,
   type VirtualHost,
 } from '@app/broker-core';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -187,8 +188,13 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     return (this.originRecord ??= { remoteAddress: this.socket.remoteAddress, userName: this.userName });
   }
 
-  /** Who runs this connection's topology commands (the access-control issue adds its permission check here). */
-  readonly actor: TopologyActor = { owner: this };
+  /**
+   * Who runs this connection's topology commands: the connection (owner of its exclusive queues) with the user's
+   * permissions in its vhost, from `connection.open` on.
+   */
+  actor: TopologyActor = { owner: this };
+  /** The user's permissions in the connection's vhost (set at `connection.open`): the channels' publish, get and consume checks. */
+  access!: VhostAccess;
 
   /** Accepted on the management listener (decided by the socket's listener, never by the client). */
   get isManagement(): boolean {
@@ -470,6 +476,19 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     if (!vhost) {
       throw new ConnectionError(ReplyCode.NOT_ALLOWED, replyText(ReplyCode.NOT_ALLOWED, `vhost ${virtualHost} not found`), 10, 40);
     }
+    const actor = this.services.core.actorFor(this, this.userName, clientIdOf(this.clientProperties));
+    const access = actor.accessTo(vhost.name);
+    // Management connections (the admin API checking an HTTP login) do nothing in the vhost: no permission needed.
+    if (!this.isManagement && !access.isVhostAllowed) {
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        replyText(ReplyCode.NOT_ALLOWED, `access to vhost '${virtualHost}' refused for user '${this.userName}'`),
+        10,
+        40,
+      );
+    }
+    this.actor = actor;
+    this.access = access;
     this.vhost = vhost;
     this.log = this.bindLog();
     this.state = 'open';
@@ -611,4 +630,10 @@ export class AmqpConnection implements FrameSink, ChannelHost {
 /** The outcome of an EXTERNAL login: the certificate's user, or a refusal (no hash was involved). */
 function certificateLogin(user: User | undefined): LoginOutcome {
   return user === undefined ? { user: undefined, isHashingBusy: false } : { user };
+}
+
+/** client-properties `client_id` (MQTT-style clients set it), for `{client_id}` in topic permissions. */
+function clientIdOf(properties: FieldTable): string | undefined {
+  const value = properties.client_id;
+  return typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
 }

@@ -1,12 +1,13 @@
-import { scratchCopyOf, type Queue, type QueueOptions, type TopologyActor, type TopologyCommand, type VirtualHost } from '@app/broker-core';
+import type { Queue } from '@app/broker-core';
 import { ManagementPattern } from '@app/management-contract';
-import { jsonOfTable, tableOfJson } from './json-format.js';
+import { DefinitionsError, importDefinitions } from '../definitions/definitions-import.js';
+import { jsonOfTable } from './json-format.js';
 import { ManagementError, toManagementFailure } from './management-error.js';
-import type { ManagementHandler, RequestData } from './management-request.js';
-import type { ManagementHost } from './management-host.js';
+import type { ManagementHandler } from './management-request.js';
 
-// `GET/POST /api/definitions`: the topology in RabbitMQ's definitions format. Users are not exported: Warren's
-// password hashes are scrypt, not RabbitMQ's format, and secrets must not leave through the API.
+// `GET/POST /api/definitions`: RabbitMQ's definitions format. Users are not exported: Warren's password hashes are
+// scrypt, not RabbitMQ's format, and secrets must not leave through the API. Imports share
+// `definitions/definitions-import.ts` with `WARREN_DEFINITIONS_FILE`.
 
 interface ExchangeDefinition {
   name: string;
@@ -86,7 +87,8 @@ const exportDefinitions: ManagementHandler = (_data, { host }) => {
     rabbit_version: '3.13.0',
     users: [],
     vhosts: vhosts.map((vhost) => ({ name: vhost.name })),
-    permissions: [],
+    permissions: host.core.permissions.list(),
+    topic_permissions: host.core.permissions.listTopic(),
     parameters: [],
     policies: [],
     exchanges,
@@ -95,104 +97,22 @@ const exportDefinitions: ManagementHandler = (_data, { host }) => {
   };
 };
 
-function listOf<T>(data: RequestData, key: string): T[] {
-  const value = data[key];
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw ManagementError.badRequest(`'${key}' must be an array`);
-  return value as T[];
-}
-
-function queueOptionsOf(definition: QueueDefinition): QueueOptions {
-  return {
-    durable: definition.durable ?? true,
-    exclusive: false,
-    autoDelete: definition.auto_delete ?? false,
-    arguments: tableOfJson(definition.arguments),
-  };
-}
-
-/** One command of an import, with the vhost it runs in. */
-interface ImportStep {
-  readonly vhost: VirtualHost;
-  readonly command: TopologyCommand;
-}
-
-/** The import as topology commands, in order: exchanges, queues, then bindings (RabbitMQ's import order). */
-function importSteps(host: ManagementHost, data: RequestData): ImportStep[] {
-  const vhostOf = (definition: { vhost?: string }) => {
-    const name = definition.vhost ?? '/';
-    const vhost = host.core.getVhost(name);
-    if (!vhost) throw ManagementError.badRequest(`vhost '${name}' does not exist (Warren creates vhosts at start only)`);
-    return vhost;
-  };
-  const steps: ImportStep[] = [];
-  for (const d of listOf<ExchangeDefinition>(data, 'exchanges')) {
-    const options = {
-      type: d.type,
-      durable: d.durable ?? true,
-      autoDelete: d.auto_delete ?? false,
-      internal: d.internal ?? false,
-      arguments: tableOfJson(d.arguments),
-    };
-    steps.push({ vhost: vhostOf(d), command: { kind: 'exchange.declare', exchange: d.name, options } });
-  }
-  for (const d of listOf<QueueDefinition>(data, 'queues')) {
-    if (d.name === '') throw ManagementError.badRequest('queue name must not be empty');
-    steps.push({ vhost: vhostOf(d), command: { kind: 'queue.declare', queue: d.name, options: queueOptionsOf(d) } });
-  }
-  for (const d of listOf<BindingDefinition>(data, 'bindings')) {
-    const args = tableOfJson(d.arguments);
-    const routingKey = d.routing_key ?? '';
-    const command: TopologyCommand =
-      d.destination_type === 'exchange'
-        ? { kind: 'exchange.bind', destination: d.destination, source: d.source, routingKey, arguments: args }
-        : { kind: 'queue.bind', queue: d.destination, exchange: d.source, routingKey, arguments: args };
-    steps.push({ vhost: vhostOf(d), command });
-  }
-  return steps;
-}
-
-/**
- * Validates the whole import before changing anything: every command runs first on a scratch copy of its vhost
- * (the same `VirtualHost.execute`, so the same checks, texts and limits such as the queue limit), and only if all
- * of them succeed, on the real vhosts. Nothing runs between the two passes (no await), so the state checked is the
- * state changed.
- */
-function validateImport(steps: readonly ImportStep[], actor: TopologyActor): void {
-  const scratches = new Map<VirtualHost, VirtualHost>();
+const importHandler: ManagementHandler = async (data, { host, actor, caller }) => {
+  const isAdministrator = host.core.users.getUser(caller.username)?.tags.includes('administrator') === true;
   try {
-    for (const { vhost, command } of steps) {
-      let scratch = scratches.get(vhost);
-      if (!scratch) scratches.set(vhost, (scratch = scratchCopyOf(vhost)));
-      scratch.execute(command, actor);
-    }
+    await importDefinitions(host.core, data, actor, { isAccessAllowed: isAdministrator });
   } catch (error) {
-    const failure = toManagementFailure(error);
+    if (!(error instanceof DefinitionsError)) throw error;
+    const failure = error.amqpError === undefined ? undefined : toManagementFailure(error.amqpError);
     // A binding to a missing queue or exchange makes the document invalid: 400, not 404.
-    throw new ManagementError(
-      failure.status === 404 ? 400 : failure.status,
-      failure.status === 404 ? 'bad_request' : failure.error,
-      failure.reason,
-    );
-  } finally {
-    for (const scratch of scratches.values()) scratch.dispose();
+    if (failure && failure.status !== 404) throw new ManagementError(failure.status, failure.error, failure.reason);
+    throw ManagementError.badRequest(failure?.reason ?? error.message);
   }
-}
-
-const importDefinitions: ManagementHandler = async (data, { host, actor }) => {
-  const steps = importSteps(host, data);
-  validateImport(steps, actor);
-  const writes: Promise<void>[] = [];
-  for (const { vhost, command } of steps) {
-    const { written } = vhost.execute(command, actor);
-    if (written) writes.push(written);
-  }
-  await Promise.all(writes);
   return {};
 };
 
 /** Definitions RPCs, by pattern. */
 export const definitionsHandlers = {
   [ManagementPattern.DefinitionsExport]: exportDefinitions,
-  [ManagementPattern.DefinitionsImport]: importDefinitions,
+  [ManagementPattern.DefinitionsImport]: importHandler,
 } satisfies Partial<Record<ManagementPattern, ManagementHandler>>;

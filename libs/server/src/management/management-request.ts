@@ -1,4 +1,4 @@
-import type { Queue, TopologyActor, TopologyCommand, TopologyResults, VirtualHost } from '@app/broker-core';
+import type { PermissionActor, Queue, TopologyCommand, TopologyResults, VirtualHost } from '@app/broker-core';
 import type { ManagementCaller } from '@app/management-contract';
 import type { Exchange } from '@app/routing';
 import { ManagementError } from './management-error.js';
@@ -11,10 +11,11 @@ export type RequestData = Readonly<Record<string, unknown>>;
 export interface ManagementContext {
   readonly host: ManagementHost;
   /**
-   * Runs topology commands for HTTP requests; its owner owns queues declared over HTTP (never exclusive, so it
-   * only matters for exclusive-access checks).
+   * Runs topology commands for HTTP requests with the caller's permissions (`actor.accessTo(vhost)` checks publish,
+   * get and purge); its owner owns queues declared over HTTP (never exclusive, so it only matters for
+   * exclusive-access checks).
    */
-  readonly actor: TopologyActor;
+  readonly actor: PermissionActor;
   /** The HTTP user the request acts for (authorized before the handler runs). */
   readonly caller: ManagementCaller;
 }

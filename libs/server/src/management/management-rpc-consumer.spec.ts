@@ -20,8 +20,10 @@ describe('ManagementService', () => {
 
   beforeAll(async () => {
     core = new BrokerCore();
-    await core.users.addDefaultGuest();
+    await core.bootstrapDefaultUser();
     await core.users.addUser('viewer', 'secret', []);
+    await core.users.createUser('limited', { password: 'secret', tags: ['management'] });
+    await core.permissions.set('limited', '/', { configure: '^lim\\.', write: '^lim\\.', read: '^lim\\.' });
   });
 
   beforeEach(() => {
@@ -73,6 +75,20 @@ describe('ManagementService', () => {
       id: '4',
       err: { status: 400, error: 'bad_request', reason: "user_id property set to 'admin' but authenticated user was 'guest'" },
     });
+  });
+
+  it.each<[string, string, object]>([
+    ['declare a queue', ManagementPattern.QueuesDeclare, { vhost: '/', name: 'other', durable: false }],
+    ['purge a queue', ManagementPattern.QueuesPurge, { vhost: '/', name: 'other' }],
+    ['get messages', ManagementPattern.QueuesGetMessages, { vhost: '/', name: 'other' }],
+    ['publish', ManagementPattern.ExchangesPublish, { vhost: '/', name: 'amq.direct', routing_key: 'k', payload: 'p' }],
+  ])('applies the caller’s permissions to %s', async (_name, pattern, data) => {
+    core.getVhost('/')!.createQueue('other', { durable: false, exclusive: false, autoDelete: false, arguments: {} }, {}, false);
+    service.inbox.accept(request('5', pattern, { username: 'limited', remote_address: '127.0.0.1' }, data));
+    const reply = await replyTo1();
+    expect('err' in reply && reply.err.reason).toMatch(
+      /^access to (queue 'other'|exchange 'amq\.direct') in vhost '\/' refused for user 'limited'$/,
+    );
   });
 
   it('bounds the management queue: a flood is refused, not buffered without limit', () => {

@@ -1,4 +1,4 @@
-import { Queue, type Message, type TopologyActor } from '@app/broker-core';
+import { Queue, type Message } from '@app/broker-core';
 import { MANAGEMENT_EXCHANGE, MANAGEMENT_QUEUE, MANAGEMENT_VHOST, type ManagementRequestEnvelope } from '@app/management-contract';
 import type { ManagementInbox } from '../connection/management-access.js';
 import type { BrokerLogger } from '../logger.js';
@@ -37,8 +37,6 @@ export class ManagementService {
   );
   /** The consumer's owner: no connection is this object. */
   private readonly queueOwner = {};
-  /** Runs HTTP requests' topology commands; owns the (never exclusive) queues declared over HTTP. */
-  private readonly actor: TopologyActor = { owner: this };
   private queue?: Queue;
   /** Where management connections' publishes to the management exchange go. */
   readonly inbox: ManagementInbox = {
@@ -72,7 +70,10 @@ export class ManagementService {
       const handler = this.handlers.get(request.pattern);
       if (!handler) throw new ManagementError(404, 'Object Not Found', `management: no handler for '${request.pattern}'`);
       authorizeCaller(request.caller, this.host.core.users);
-      const context = { host: this.host, actor: this.actor, caller: request.caller };
+      // The caller's own permissions, as RabbitMQ applies them over HTTP to every user, administrators included; the
+      // service owns the (never exclusive) queues declared over HTTP.
+      const actor = this.host.core.actorFor(this, request.caller.username);
+      const context = { host: this.host, actor, caller: request.caller };
       return { response: (await handler(request.data, context)) ?? {} };
     } catch (error) {
       const failure = toManagementFailure(error);

@@ -3,7 +3,15 @@ import { ManagementPattern } from '@app/management-contract';
 import { explainRoute, type RouteHop } from '@app/routing';
 import { jsonOfProperties, jsonOfTable, propertiesOfJson, tableOfJson } from './json-format.js';
 import { ManagementError } from './management-error.js';
-import { optionalString, requireExchange, requireQueue, requireVhost, stringField, type ManagementHandler } from './management-request.js';
+import {
+  exchangeNameOf,
+  optionalString,
+  requireExchange,
+  requireQueue,
+  requireVhost,
+  stringField,
+  type ManagementHandler,
+} from './management-request.js';
 
 // Publishing, fetching, purging and route explanation. These act on messages, but per HTTP request, never per
 // AMQP frame: the broker's message path is untouched.
@@ -11,8 +19,10 @@ import { optionalString, requireExchange, requireQueue, requireVhost, stringFiel
 /** Seconds an HTTP publisher refused by backpressure is told to wait (`Retry-After`). */
 const RETRY_AFTER_SECONDS = 5;
 
-const publish: ManagementHandler = async (data, { host, caller }) => {
+const publish: ManagementHandler = async (data, { host, caller, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
+  const access = actor.accessTo(vhost.name);
+  access.checkPublish(exchangeNameOf(stringField(data, 'name')));
   const exchange = requireExchange(vhost, stringField(data, 'name'));
   const alarms = host.alarmState;
   if (alarms.memory || alarms.disk) {
@@ -20,6 +30,7 @@ const publish: ManagementHandler = async (data, { host, caller }) => {
     throw ManagementError.unavailable(`resource alarm in effect (${which}): publishers are blocked`, RETRY_AFTER_SECONDS);
   }
   const routingKey = optionalString(data, 'routing_key') ?? '';
+  if (exchange.type.name === 'topic') access.checkTopic('write', exchange.name, routingKey);
   const encoding = optionalString(data, 'payload_encoding') ?? 'string';
   const payload = optionalString(data, 'payload') ?? '';
   const body = encoding === 'base64' ? Buffer.from(payload, 'base64') : Buffer.from(payload, 'utf8');
@@ -42,6 +53,7 @@ type AckMode = 'ack_requeue_true' | 'ack_requeue_false' | 'reject_requeue_true' 
 
 const getMessages: ManagementHandler = (data, { host, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
+  actor.accessTo(vhost.name).check('read', 'queue', stringField(data, 'name'));
   const queue = requireQueue(vhost, stringField(data, 'name'));
   vhost.requireQueue(queue.name, actor.owner);
   const ackMode = (optionalString(data, 'ackmode') ?? 'ack_requeue_true') as AckMode;
@@ -83,6 +95,7 @@ function jsonOfEntry(queue: Queue, entry: QueueEntry, encoding: string, truncate
 
 const purge: ManagementHandler = (data, { host, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
+  actor.accessTo(vhost.name).check('read', 'queue', stringField(data, 'name'));
   const queue = requireQueue(vhost, stringField(data, 'name'));
   vhost.requireQueue(queue.name, actor.owner);
   return { message_count: queue.purge() };

@@ -32,14 +32,28 @@ export function describeMetadataStoreConformance(name: string, factory: Metadata
         { type: 'put', kind: 'exchange', key: 'v/x!y', value: Buffer.from('x') },
         { type: 'put', kind: 'vhost', key: '/', value: Buffer.from('v') },
         { type: 'put', kind: 'user', key: 'guest', value: Buffer.from('u') },
+        { type: 'put', kind: 'topic-permission', key: 'guest/x', value: Buffer.from('t') },
+        { type: 'put', kind: 'permission', key: 'guest/', value: Buffer.from('p') },
         { type: 'put', kind: 'queue', key: 'v/ü', value: Buffer.from('q3') },
       ]);
       await restart();
       const records = await store.load();
-      expect(records.map((r) => r.kind)).toEqual(['vhost', 'user', 'exchange', 'queue', 'queue', 'queue', 'binding']);
+      expect(records.map((r) => r.kind)).toEqual([
+        'vhost',
+        'user',
+        'permission',
+        'topic-permission',
+        'exchange',
+        'queue',
+        'queue',
+        'queue',
+        'binding',
+      ]);
       expect(await summary()).toEqual([
         'vhost:/=v',
         'user:guest=u',
+        'permission:guest/=p',
+        'topic-permission:guest/x=t',
         'exchange:v/x!y=x',
         'queue:v/q1=q1',
         'queue:v/q2=q2',
@@ -47,7 +61,7 @@ export function describeMetadataStoreConformance(name: string, factory: Metadata
         'binding:x->q=b1',
       ]);
       expect(records.every((r) => Buffer.isBuffer(r.value))).toBe(true);
-      expect(METADATA_KINDS).toEqual(['vhost', 'user', 'exchange', 'queue', 'binding']);
+      expect(METADATA_KINDS).toEqual(['vhost', 'user', 'permission', 'topic-permission', 'exchange', 'queue', 'binding']);
     });
 
     it('overwrites, deletes, and applies ops of one call in order', async () => {

@@ -210,7 +210,7 @@ export interface DuplexHarness {
 /** A broker core with the default `guest` user, as a fresh broker has. */
 export async function coreWithGuest(): Promise<BrokerCore> {
   const core = new BrokerCore();
-  await core.users.addDefaultGuest();
+  await core.bootstrapDefaultUser();
   return core;
 }
 
