@@ -222,6 +222,8 @@ describe('amqps listener, verify_peer and fail_if_no_peer_cert', () => {
     );
 
     await broker.core.users.addUser('some user', 'a password nobody sends');
+    // A new user has no permissions: without these, connection.open is refused (530), as in RabbitMQ.
+    await broker.core.permissions.set('some user', '/', { configure: '.*', write: '.*', read: '.*' });
     const connection = await externalConnect(broker, fixtures.someUserClient);
     try {
       expect(loggedInUsers(broker)).toEqual(['some user']);

@@ -116,10 +116,11 @@ export class ScryptWorker {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.source, { eval: true });
-    worker.unref();
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (error: Error) => this.stopped(worker, new Error(`auth: password hashing worker failed: ${error.message}`)));
     worker.on('exit', (code: number) => this.stopped(worker, new Error(`auth: password hashing worker exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker's message port again.
+    worker.unref();
     this.worker = worker;
     return worker;
   }
