@@ -2,7 +2,8 @@ import { propertiesSize, writeProperties, type FieldTable } from '@app/codec';
 import type { StoredMessage } from '@app/storage';
 import { reportToStderr, runGuarded, type BackgroundErrorReporter } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
-import { Message, type QueueEntry } from './message.js';
+import type { Message, QueueEntry } from './message.js';
+import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
 import { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue-pager.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
@@ -72,7 +73,7 @@ export class Queue {
   private readonly pager: QueuePager;
   private readRetryTimer?: NodeJS.Timeout;
   /** Paged-out entries dropped to the dead-letter exchange, waiting for one batched read of their bodies. */
-  private pagedDeadLetters: Array<{ entry: QueueEntry; reason: DeadLetterReason }> | undefined;
+  private pagedDeadLetters: PagedDeadLetters<DeadLetterReason> | undefined;
   private expiryTimer?: NodeJS.Timeout;
   private expiryAt = 0;
   private idleTimer?: NodeJS.Timeout;
@@ -518,39 +519,25 @@ export class Queue {
   /** A message leaves the queue without being acked: dead-letter it when the queue says so, then forget it. */
   private drop(entry: QueueEntry, reason: DeadLetterReason): void {
     if (!this.isDeleted && this.policy.deadLetterExchange !== undefined) {
-      if (entry.isPagedOut) return this.deadLetterPaged(entry, reason);
+      // A paged-out body is read back first; drops behind it wait their turn (paged-dead-letters.ts).
+      if (entry.isPagedOut || (this.pagedDeadLetters !== undefined && !this.pagedDeadLetters.isIdle)) {
+        return this.deadLetterLine().add(entry, reason);
+      }
       this.hooks?.deadLetter(this, entry.message, reason);
     }
     this.forget(entry);
   }
 
-  /**
-   * Dead-letters a message whose body is paged out: the drops of one turn share one store read, then each is
-   * dead-lettered and its stored copy removed. Without a dead-letter exchange nothing is read (`drop`).
-   */
-  private deadLetterPaged(entry: QueueEntry, reason: DeadLetterReason): void {
-    if (this.pagedDeadLetters) {
-      this.pagedDeadLetters.push({ entry, reason });
-      return;
-    }
-    const pending = (this.pagedDeadLetters = [{ entry, reason }]);
-    queueMicrotask(() => {
-      this.pagedDeadLetters = undefined;
-      this.storage!.read(
-        this.storageId,
-        pending.map((p) => p.entry.seq),
-      ).then(
-        (messages) => {
-          pending.forEach(({ entry: dropped, reason: why }, i) => {
-            const stored = messages[i];
-            if (stored && !this.isDeleted) this.hooks?.deadLetter(this, Message.fromStorage(stored.data), why);
-            this.forget(dropped);
-          });
-        },
-        // The store faulted: the copies stay stored (a restart brings them back, nothing is lost).
-        (error: unknown) => (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' dead-letter read`, error),
-      );
-    });
+  private deadLetterLine(): PagedDeadLetters<DeadLetterReason> {
+    return (this.pagedDeadLetters ??= new PagedDeadLetters<DeadLetterReason>(
+      (seqs) => this.storage!.read(this.storageId, seqs),
+      (entry, message, reason) => {
+        if (message !== undefined && !this.isDeleted) this.hooks?.deadLetter(this, message, reason);
+        // Not stored any more (quarantined as damaged): nothing to dead-letter, the store reports it.
+        if (message !== undefined) this.forget(entry);
+      },
+      (error) => (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' dead-letter read`, error),
+    ));
   }
 
   /** Drops the stored copy of a message that left the queue for good. */
