@@ -178,4 +178,6 @@ export interface QueueEntry {
   isReady: boolean;
   /** The body is not in memory: read it from the store before delivering or dead-lettering. */
   isPagedOut: boolean;
+  /** Past the queue's in-memory window: paged out as soon as its enqueue resolves. */
+  pageWhenStored: boolean;
 }

@@ -37,6 +37,8 @@ export class QueuePager {
   loadedBytes = 0;
   /** Ready entries paged out. */
   pagedCount = 0;
+  /** Ready entries past the window still waiting for their enqueue to resolve (`pageWhenStored`). */
+  private markedCount = 0;
   private isReading = false;
 
   constructor(readonly window: QueueWindow) {}
@@ -51,9 +53,25 @@ export class QueuePager {
     }
   }
 
+  /**
+   * A new persistent entry of a store-backed queue was appended: decides, in publish order, whether it lies past
+   * the window (so the loaded entries are the oldest). It is paged out once the store holds it (`pageOut`).
+   */
+  admit(entry: QueueEntry): void {
+    const window = this.window;
+    if (this.pagedCount + this.markedCount > 0 || this.loadedCount > window.messages || this.loadedBytes > window.bytes) {
+      entry.pageWhenStored = true;
+      this.markedCount++;
+    }
+  }
+
   /** An entry left the ready list (delivered, dropped, purged); a read in flight for it is then ignored. */
   left(entry: QueueEntry): void {
     entry.isReady = false;
+    if (entry.pageWhenStored) {
+      entry.pageWhenStored = false;
+      this.markedCount--;
+    }
     if (entry.isPagedOut) this.pagedCount--;
     else {
       this.loadedCount--;
@@ -61,14 +79,11 @@ export class QueuePager {
     }
   }
 
-  /**
-   * The store holds `entry` durably: drop its body when the window is full, or when older entries are paged
-   * already (so loaded entries stay ahead of paged ones). Returns whether it was paged out.
-   */
+  /** The store holds `entry` durably: drops its body if `admit` put it past the window. Returns whether it did. */
   pageOut(entry: QueueEntry): boolean {
-    if (!entry.isReady || entry.isPagedOut || !entry.isPersistent) return false;
-    const window = this.window;
-    if (this.pagedCount === 0 && this.loadedCount <= window.messages && this.loadedBytes <= window.bytes) return false;
+    if (!entry.pageWhenStored || !entry.isReady) return false;
+    entry.pageWhenStored = false;
+    this.markedCount--;
     this.loadedCount--;
     this.loadedBytes -= entry.size;
     this.pagedCount++;

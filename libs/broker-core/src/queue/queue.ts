@@ -432,13 +432,15 @@ export class Queue {
       isPersistent: message.isPersistent,
       isReady: false,
       isPagedOut: false,
+      pageWhenStored: false,
     };
   }
 
-  /** Appends a new entry to the ready list and counts it. */
+  /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */
   private enter(entry: QueueEntry): void {
     this.ready.push(entry);
     this.pager.entered(entry);
+    if (this.storage && entry.isPersistent) this.pager.admit(entry);
     this.readyBytes += entry.size;
   }
 
