@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { BrokerCore, BrokerStorage, describeError, runGuarded } from '@app/broker-core';
+import { BrokerCore, BrokerStorage, Queue, describeError, runGuarded } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
@@ -49,6 +49,8 @@ export class WarrenBroker {
     private readonly openDurableStorage?: DurableStorageOpener,
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
+    // Process-wide, like the store: queues created from now on (recovery included) take this window by default.
+    Queue.defaultWindow = { messages: this.config.queueWindowMessages, bytes: this.config.queueWindowBytes };
     this.logger = logger ?? createBrokerLogger(this.config.logLevel);
     this.listener = new AmqpListener((socket) => this.accept(socket, false), this.logger);
     this.managementListener = new AmqpListener((socket) => this.accept(socket, true), this.logger);
