@@ -122,7 +122,7 @@ describe('Queue with a small in-memory window', () => {
     await storage.close();
   });
 
-  async function pagedQueue(args: Record<string, number>, messages: Message[]): Promise<Queue> {
+  async function pagedQueue(args: Record<string, number | string>, messages: Message[]): Promise<Queue> {
     const queue = new Queue('q', '/', { durable: true, exclusive: false, autoDelete: false, arguments: args }, null);
     queue.storage = new BrokerStorage(storage.messages, storage.metadata);
     const entries = messages.map((m) => queue.push(m)!);
@@ -145,6 +145,22 @@ describe('Queue with a small in-memory window', () => {
     await settle(() => consumer.delivered.length === 500);
     expect(consumer.delivered).toEqual(Array.from({ length: 500 }, (_, i) => `m${i}`));
     expect([queue.messageCount, queue.pagedOutCount, queue.messageBytes]).toEqual([0, 0, 0]);
+  });
+
+  it('lets basic.get wait for a paged-out head (headLoaded), then take it in order', async () => {
+    const queue = await pagedQueue(
+      { 'x-queue-mode': 'lazy' },
+      Array.from({ length: 100 }, (_, i) => persistent(`m${i}`)),
+    );
+    expect(queue.pagedOutCount).toBe(100);
+    const taken: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      await queue.headLoaded();
+      taken.push(queue.take(false)!.message.body.toString());
+    }
+    expect(taken).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+    expect(queue.headLoaded()).toBeUndefined();
+    expect(queue.take(false)).toBeUndefined();
   });
 
   it('keeps priority order across paged-out levels', async () => {

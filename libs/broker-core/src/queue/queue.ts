@@ -72,6 +72,8 @@ export class Queue {
   /** Which ready bodies are in memory; reads paged ones back (queue-pager.ts). */
   private readonly pager: QueuePager;
   private readRetryTimer?: NodeJS.Timeout;
+  /** `headLoaded()` callers waiting for the read in flight. */
+  private headWaiters: Array<() => void> | undefined;
   /** Paged-out entries dropped to the dead-letter exchange, waiting for one batched read of their bodies. */
   private pagedDeadLetters: PagedDeadLetters<DeadLetterReason> | undefined;
   private expiryTimer?: NodeJS.Timeout;
@@ -200,7 +202,7 @@ export class Queue {
     this.expireHead(Date.now());
     const head = this.ready.peek();
     if (head?.isPagedOut) {
-      // basic.get cannot wait here: the read starts now and a later get finds the head loaded.
+      // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
       this.readAhead();
       return undefined;
     }
@@ -221,6 +223,18 @@ export class Queue {
       this.forget(entry);
     }
     return entry;
+  }
+
+  /**
+   * For `basic.get`: undefined when `take()` can answer now (the head is loaded, or the queue is empty), else a
+   * promise that settles once the batch read in flight completed (or failed); ask again if the head is still paged
+   * (a higher priority arrived meanwhile). The channel would answer that get after it, keeping its replies in
+   * order: the one wait on the delivery path. Not used by the channel yet (`take()` alone answers get-empty).
+   */
+  headLoaded(): Promise<void> | undefined {
+    if (!this.ready.peek()?.isPagedOut || !this.storage || this.isDeleted) return undefined;
+    this.readAhead();
+    return new Promise<void>((resolve) => (this.headWaiters ??= []).push(resolve));
   }
 
   /**
@@ -450,6 +464,12 @@ export class Queue {
     this.readyBytes -= entry.size;
   }
 
+  private wakeHeadWaiters(): void {
+    const waiters = this.headWaiters;
+    this.headWaiters = undefined;
+    if (waiters) for (const wake of waiters) wake();
+  }
+
   /** Starts a batched read of paged-out bodies ahead of the consumers (one at a time); dispatches when loaded. */
   private readAhead(): void {
     const storage = this.storage;
@@ -462,9 +482,11 @@ export class Queue {
         for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
         if (lost.length > 0) this.scheduleExpiry();
         this.dispatch();
+        this.wakeHeadWaiters();
       },
       (error) => {
         (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' page read`, error);
+        this.wakeHeadWaiters();
         this.readRetryTimer = setTimeout(() => {
           this.readRetryTimer = undefined;
           runGuarded(`queue '${this.name}' page read`, () => this.dispatch(), this.hooks?.reportError);
