@@ -34,6 +34,10 @@ export interface BrokerEnv {
   maxMessageSize: number;
   /** `WARREN_MAX_QUEUES_PER_VHOST`: most queues per virtual host; 0 = unlimited. */
   maxQueuesPerVhost: number;
+  /** `WARREN_QUEUE_WINDOW_MESSAGES`: ready messages per queue whose bodies stay in memory (the rest is paged to disk). */
+  queueWindowMessages: number;
+  /** `WARREN_QUEUE_WINDOW_BYTES`: body bytes per queue kept in memory, whichever of the two limits comes first. */
+  queueWindowBytes: number;
   /** `WARREN_MANAGEMENT_PORT`: the AMQP port reserved for the admin API; 0 picks a free one. */
   managementPort: number;
   /** `WARREN_MANAGEMENT_HOST`: the interface the admin API's AMQP port binds (loopback by default). */
@@ -84,6 +88,8 @@ const brokerEnvSchema = z
     WARREN_CONSUMER_TIMEOUT_MS: integerKind(1, 2 ** 31 - 1).default(30 * 60 * 1000),
     WARREN_MAX_MESSAGE_SIZE: integerKind(1, 512 * 1024 * 1024).default(16 * 1024 * 1024),
     WARREN_MAX_QUEUES_PER_VHOST: integerKind(0, 10_000_000).default(0),
+    WARREN_QUEUE_WINDOW_MESSAGES: integerKind(0, 100_000_000).default(1000),
+    WARREN_QUEUE_WINDOW_BYTES: integerKind(0, 2 ** 40).default(8 * 1024 * 1024),
     WARREN_MANAGEMENT_PORT: portKind().default(15673),
     WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
     WARREN_MAX_SOCKETS: integerKind(0, 10_000_000).default(0),
@@ -133,6 +139,8 @@ const brokerEnvSchema = z
     consumerTimeoutMs: vars.WARREN_CONSUMER_TIMEOUT_MS,
     maxMessageSize: vars.WARREN_MAX_MESSAGE_SIZE,
     maxQueuesPerVhost: vars.WARREN_MAX_QUEUES_PER_VHOST,
+    queueWindowMessages: vars.WARREN_QUEUE_WINDOW_MESSAGES,
+    queueWindowBytes: vars.WARREN_QUEUE_WINDOW_BYTES,
     managementPort: vars.WARREN_MANAGEMENT_PORT,
     managementHost: vars.WARREN_MANAGEMENT_HOST,
     maxSockets: vars.WARREN_MAX_SOCKETS,

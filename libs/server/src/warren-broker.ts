@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { BROKER_ACTOR, BrokerCore, BrokerStorage, describeError, runGuarded, type AccessChange } from '@app/broker-core';
+import { BROKER_ACTOR, BrokerCore, BrokerStorage, Queue, describeError, runGuarded, type AccessChange } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
@@ -54,6 +54,8 @@ export class WarrenBroker {
     private readonly openDurableStorage?: DurableStorageOpener,
   ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
+    // Process-wide, like the store: queues created from now on (recovery included) take this window by default.
+    Queue.defaultWindow = { messages: this.config.queueWindowMessages, bytes: this.config.queueWindowBytes };
     this.logger = logger ?? createBrokerLogger(this.config.logLevel);
     this.loginThrottle = new LoginThrottle({
       baseDelayMs: this.config.authFailureDelayMs,

@@ -101,7 +101,8 @@ export interface IntegrityReport {
  * - One call is atomic across its queues when `atomicMultiQueueEnqueue` is true.
  * - `remove()` is idempotent: unknown or already removed seqs are ignored and do not disturb the counters.
  * - `recover()` yields in seq order and never yields a message whose `remove()` was already accepted, nor one
- *   whose record fails its checksum: that one is quarantined (see {@link IntegrityReport.quarantined}).
+ *   whose record fails its checksum: that one is quarantined (see {@link IntegrityReport.quarantined}); `read()`
+ *   likewise.
  * - seqs are validated: a seq not above the queue's `nextSeq` (or not increasing within a call) rejects the whole
  *   call with a `RangeError`; that is a broker bug, not a storage fault.
  * - After a write failure the store is `faulted`: every call rejects with that error (one {@link onFault}
@@ -178,6 +179,18 @@ export interface MessageStore {
    * Meant for start-up; breaking out of the loop releases the underlying iterator.
    */
   recover(queueId: string): AsyncIterable<StoredMessage>;
+
+  /**
+   * Reads stored messages of one queue by seq (a queue's paged-out bodies, read back ahead of its consumers): one
+   * result per requested seq, in the same order, `undefined` for a seq that is not stored (never enqueued,
+   * removed, purged) or whose record fails its checksum. A damaged record is quarantined exactly as `recover()`
+   * does (held back, listed by `verifyIntegrity()` until purged or deleted), never served.
+   *
+   * @remarks
+   * One call is one batched read (no per-seq round trip); it sees every enqueue that resolved before the call.
+   * Reads do not change delivery marks or counters. Meant for runtime use alongside writes, unlike `recover()`.
+   */
+  read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>>;
 
   /** Every queue id with stored messages or counters (a queue that has held messages and was not deleted). */
   queueIds(): Promise<string[]>;

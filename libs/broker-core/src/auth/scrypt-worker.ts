@@ -62,7 +62,8 @@ interface WorkerReply {
  * scrypt on one dedicated worker thread, never on libuv's threadpool, so a storm of logins cannot starve the
  * storage writes that share that pool. Hashes run one at a time in arrival order.
  *
- * - The worker is started on first use and unref'd: it never keeps the process alive.
+ * - The worker is started on first use and ref'd only while a hash is pending: an idle worker never keeps the
+ *   process alive, and an awaited hash is never dropped by an event loop that looks empty.
  * - A worker that dies (crash, `close()`) fails every pending hash with an Error; the next hash starts a new one.
  * - {@link tryDerive} is bounded by `maxPending`: a full queue answers undefined at once, without hashing.
  */
@@ -91,8 +92,12 @@ export class ScryptWorker {
   derive(password: string, salt: Buffer, keyLength: number, parameters: ScryptParameters): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
+      const worker = this.ensureWorker();
+      // Ref'd while a hash is owed, so a start-up that awaits one is not left with an empty event loop; unref'd
+      // when idle, so an idle worker never keeps the process alive.
+      if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.ensureWorker().postMessage({ id, password, salt, keyLength, parameters });
+      worker.postMessage({ id, password, salt, keyLength, parameters });
     });
   }
 
@@ -119,7 +124,8 @@ export class ScryptWorker {
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (error: Error) => this.stopped(worker, new Error(`auth: password hashing worker failed: ${error.message}`)));
     worker.on('exit', (code: number) => this.stopped(worker, new Error(`auth: password hashing worker exited (code ${code})`)));
-    // After the listeners: adding a 'message' listener refs the worker's message port again.
+    // After the listeners: adding a 'message' listener refs the worker's message port again. derive() refs it while
+    // a hash is pending.
     worker.unref();
     this.worker = worker;
     return worker;
@@ -129,6 +135,7 @@ export class ScryptWorker {
     const job = this.pending.get(reply.id);
     if (!job) return;
     this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker?.unref();
     this.completedHashes++;
     if (reply.key) job.resolve(Buffer.from(reply.key.buffer, reply.key.byteOffset, reply.key.byteLength));
     else job.reject(new Error(`auth: scrypt failed: ${reply.error ?? 'no key'}`));

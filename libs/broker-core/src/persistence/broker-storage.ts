@@ -1,5 +1,5 @@
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
-import type { EnqueueEntry, MessageStore, MetadataRecord, MetadataStore } from '@app/storage';
+import type { EnqueueEntry, MessageStore, MetadataRecord, MetadataStore, StoredMessage } from '@app/storage';
 import type { Queue, QueueOptions, QueueStorage } from '../queue/queue.js';
 
 /** A durable queue as stored in the metadata store. */
@@ -46,6 +46,11 @@ export class BrokerStorage implements QueueStorage {
   /** Whether a delivery may leave now or must wait for the delivered watermark (redelivered after a crash). */
   coverDelivery(queueId: string, seq: number): Promise<void> | undefined {
     return this.messages.coverDelivery(queueId, seq);
+  }
+
+  /** Reads paged-out messages back (one batched read). */
+  read(queueId: string, seqs: readonly number[]): Promise<Array<StoredMessage | undefined>> {
+    return this.messages.read(queueId, seqs);
   }
 
   /** Writes persistent messages; resolves when they are durable (the publisher's confirm waits for it). */

@@ -151,11 +151,17 @@ export class Message {
 }
 
 /**
- * A message's place in one queue. One per (message, queue) pair: the queue-local sequence number orders requeues
- * back into their original position and names the message in storage.
+ * A message's place in one queue: the queue's compact index entry. One per (message, queue) pair: the queue-local
+ * sequence number orders requeues back into their original position and names the message in storage. Everything
+ * dispatch, TTL and the length limits need is here, so an entry whose body was paged out to the store
+ * (queue-pager.ts) still takes part in all of them.
  */
 export interface QueueEntry {
-  readonly message: Message;
+  /**
+   * The message. Undefined at run time only while `isPagedOut` (the body lives in the store alone); the queue
+   * never hands such an entry out (deliveries, `take`, dead letters read it back first).
+   */
+  message: Message;
   readonly seq: number;
   redelivered: boolean;
   /** Deliveries so far (for `x-delivery-limit` and the `x-delivery-count` header). */
@@ -164,4 +170,14 @@ export interface QueueEntry {
   readonly priority: number;
   /** When the message expires in this queue (epoch ms), 0 for never. */
   readonly expiresAt: number;
+  /** Body bytes (counted by `x-max-length-bytes` and the in-memory window whether paged or not). */
+  readonly size: number;
+  /** deliveryMode 2, kept so a paged-out entry still knows it has a stored copy. */
+  readonly isPersistent: boolean;
+  /** In the queue's ready list (not delivered, dropped or purged). */
+  isReady: boolean;
+  /** The body is not in memory: read it from the store before delivering or dead-lettering. */
+  isPagedOut: boolean;
+  /** Past the queue's in-memory window: paged out as soon as its enqueue resolves. */
+  pageWhenStored: boolean;
 }

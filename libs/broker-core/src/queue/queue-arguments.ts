@@ -23,6 +23,13 @@ export interface QueuePolicy {
   readonly maxPriority?: number;
   /** `x-delivery-limit`: deliveries after the first before the message is dead-lettered (reason `delivery_limit`). */
   readonly deliveryLimit?: number;
+  /**
+   * `x-max-in-memory-length`: ready messages whose bodies stay in memory; past it, persistent bodies are paged to
+   * the store once durable (queue-pager.ts). `x-queue-mode=lazy` (RabbitMQ's lazy queues) means 0.
+   */
+  readonly maxInMemoryLength?: number;
+  /** `x-max-in-memory-bytes`: the same window in body bytes. */
+  readonly maxInMemoryBytes?: number;
 }
 
 const OVERFLOWS: readonly OverflowBehaviour[] = ['drop-head', 'reject-publish', 'reject-publish-dlx'];
@@ -115,7 +122,14 @@ export function parseQueueArguments(name: string, vhost: string, args: FieldTabl
       ),
     );
   }
+  const queueMode = text('x-queue-mode');
+  if (queueMode !== undefined && queueMode !== 'default' && queueMode !== 'lazy') {
+    throw invalid('x-queue-mode', `{unacceptable_value,<<"${queueMode}">>}`);
+  }
+  const isLazy = queueMode === 'lazy';
   return {
+    maxInMemoryLength: integer('x-max-in-memory-length', 0) ?? (isLazy ? 0 : undefined),
+    maxInMemoryBytes: integer('x-max-in-memory-bytes', 0) ?? (isLazy ? 0 : undefined),
     messageTtl: integer('x-message-ttl', 0),
     expires: integer('x-expires', 1),
     maxLength: integer('x-max-length', 0),

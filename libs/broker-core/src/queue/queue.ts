@@ -1,8 +1,11 @@
 import { propertiesSize, wellFormed, writeProperties, type FieldTable } from '@app/codec';
-import { runGuarded, type BackgroundErrorReporter } from '../background-task.js';
+import type { StoredMessage } from '@app/storage';
+import { reportToStderr, runGuarded, type BackgroundErrorReporter } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
+import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
+import { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue-pager.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
 
 /**
@@ -19,7 +22,12 @@ export interface QueueStorage {
    * back with `redelivered=true`, else a promise to deliver after (MessageStore.coverDelivery; once per batch).
    */
   coverDelivery(queueId: string, seq: number): Promise<void> | undefined;
+  /** Reads stored messages back by seq (paged-out bodies); one batched read (MessageStore.read). */
+  read(queueId: string, seqs: readonly number[]): Promise<Array<StoredMessage | undefined>>;
 }
+
+// A failed page read (store faulted) is retried after this long, so consumers of a paged queue resume by themselves.
+const READ_RETRY_MS = 1_000;
 
 /** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
@@ -50,6 +58,8 @@ export interface QueueOptions {
  * messages are removed from the head only (RabbitMQ semantics), so expiry never scans the queue.
  */
 export class Queue {
+  /** The in-memory window of queues that set no `x-max-in-memory-*` argument (broker-wide configuration). */
+  static defaultWindow: QueueWindow = DEFAULT_QUEUE_WINDOW;
   readonly policy: QueuePolicy;
   private readonly ready: ReadyList;
   private readonly consumerList: QueueConsumer[] = [];
@@ -59,6 +69,13 @@ export class Queue {
   /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
   private isAwaitingCover = false;
   private readyBytes = 0;
+  /** Which ready bodies are in memory; reads paged ones back (queue-pager.ts). */
+  private readonly pager: QueuePager;
+  private readRetryTimer?: NodeJS.Timeout;
+  /** `headLoaded()` callers waiting for the read in flight. */
+  private headWaiters: Array<() => void> | undefined;
+  /** Paged-out entries dropped to the dead-letter exchange, waiting for one batched read of their bodies. */
+  private pagedDeadLetters: PagedDeadLetters<DeadLetterReason> | undefined;
   private expiryTimer?: NodeJS.Timeout;
   private expiryAt = 0;
   private idleTimer?: NodeJS.Timeout;
@@ -89,6 +106,15 @@ export class Queue {
     // one). New names cannot hold one (topology-executor.ts refuses them); a queue stored before that check still
     // finds its messages under the key they were written with.
     this.storageId = `${encodeURIComponent(wellFormed(vhost))}/${wellFormed(name)}`;
+    this.pager = new QueuePager({
+      messages: this.policy.maxInMemoryLength ?? Queue.defaultWindow.messages,
+      bytes: this.policy.maxInMemoryBytes ?? Queue.defaultWindow.bytes,
+    });
+  }
+
+  /** Ready messages whose bodies are paged out to the store (not in memory). */
+  get pagedOutCount(): number {
+    return this.pager.pagedCount;
   }
 
   /** The sequence number the next message gets (restored from storage at start-up). */
@@ -147,19 +173,11 @@ export class Queue {
       if (policy.overflow === 'reject-publish-dlx') this.hooks?.deadLetter(this, message, 'maxlen');
       return undefined;
     }
-    const entry: QueueEntry = {
-      message,
-      seq: this.nextSeq++,
-      redelivered: false,
-      deliveryCount: 0,
-      priority: policy.maxPriority ? (message.properties.priority ?? 0) : 0,
-      expiresAt: this.expiryFor(message),
-    };
-    this.ready.push(entry);
-    this.readyBytes += size;
+    const entry = this.newEntry(message, this.nextSeq++, false, size);
+    this.enter(entry);
     while (isOver(0, 0) && this.ready.length > 0) {
       const head = this.ready.shift()!;
-      this.readyBytes -= head.message.bodySize;
+      this.leave(head);
       this.drop(head, 'maxlen');
     }
     if (entry.expiresAt > 0) this.scheduleExpiry();
@@ -168,31 +186,37 @@ export class Queue {
 
   /** Appends a recovered message at start-up, in seq order. TTLs restart from now: enqueue times are not stored. */
   restore(message: Message, seq: number, redelivered: boolean): void {
-    const entry: QueueEntry = {
-      message,
-      seq,
-      redelivered,
-      deliveryCount: redelivered ? 1 : 0,
-      priority: this.policy.maxPriority ? (message.properties.priority ?? 0) : 0,
-      expiresAt: this.expiryFor(message),
-    };
-    this.ready.push(entry);
-    this.readyBytes += message.bodySize;
+    const entry = this.newEntry(message, seq, redelivered, message.bodySize);
+    this.enter(entry);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     if (entry.expiresAt > 0) this.scheduleExpiry();
+    // It came from the store: past the window, only its index entry stays in memory.
+    if (this.storage) this.pager.pageOut(entry);
+  }
+
+  /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
+  stored(entry: QueueEntry): void {
+    if (this.storage && !this.isDeleted) this.pager.pageOut(entry);
   }
 
   /** Takes the head message for `basic.get`; `isTracked` when the caller will wait for an ack. */
   take(isTracked: boolean): QueueEntry | undefined {
     this.touch();
     this.expireHead(Date.now());
+    const head = this.ready.peek();
+    if (head?.isPagedOut) {
+      // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
+      this.readAhead();
+      return undefined;
+    }
     const entry = this.ready.shift();
     if (!entry) return undefined;
-    this.readyBytes -= entry.message.bodySize;
+    this.leave(entry);
+    if (this.pager.wantsRead) this.readAhead();
     entry.deliveryCount++;
     if (isTracked) {
       this.unackedCount++;
-      if (this.storage && entry.message.isPersistent) {
+      if (this.storage && entry.isPersistent) {
         // basic.get answers in this turn and cannot wait: this reserves the watermark, and a crash before that
         // write commits (one group commit, once per reserve batch) may bring the message back unflagged.
         void this.storage.coverDelivery(this.storageId, entry.seq)?.catch(() => undefined);
@@ -205,11 +229,23 @@ export class Queue {
   }
 
   /**
+   * For `basic.get`: undefined when `take()` can answer now (the head is loaded, or the queue is empty), else a
+   * promise that settles once the batch read in flight completed (or failed); ask again if the head is still paged
+   * (a higher priority arrived meanwhile). The channel would answer that get after it, keeping its replies in
+   * order: the one wait on the delivery path. Not used by the channel yet (`take()` alone answers get-empty).
+   */
+  headLoaded(): Promise<void> | undefined {
+    if (!this.ready.peek()?.isPagedOut || !this.storage || this.isDeleted) return undefined;
+    this.readAhead();
+    return new Promise<void>((resolve) => (this.headWaiters ??= []).push(resolve));
+  }
+
+  /**
    * Takes back a message the store refused (the publisher got a nack), if no consumer has it yet: a nacked message
    * must not linger in memory to be delivered and then vanish at the next restart.
    */
   withdraw(entry: QueueEntry): void {
-    if (this.ready.remove(entry)) this.readyBytes -= entry.message.bodySize;
+    if (this.ready.remove(entry)) this.leave(entry);
   }
 
   /** An unacked delivery was acked: its stored copy goes. */
@@ -241,7 +277,8 @@ export class Queue {
       }
       entry.redelivered = true;
       this.ready.insertBySeq(entry);
-      this.readyBytes += entry.message.bodySize;
+      this.pager.entered(entry);
+      this.readyBytes += entry.size;
     }
     this.scheduleExpiry();
     this.dispatch();
@@ -250,10 +287,11 @@ export class Queue {
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
     const entries = this.ready.drain();
+    for (const entry of entries) this.pager.left(entry);
     this.readyBytes = 0;
     if (this.storage && !this.isDeleted) {
       const seqs: number[] = [];
-      for (const entry of entries) if (entry.message.isPersistent) seqs.push(entry.seq);
+      for (const entry of entries) if (entry.isPersistent) seqs.push(entry.seq);
       if (seqs.length > 0) this.storage.remove(this.storageId, seqs);
     }
     return entries.length;
@@ -283,6 +321,7 @@ export class Queue {
     this.isDeleted = true;
     clearTimeout(this.expiryTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.readRetryTimer);
     const consumers = this.consumerList.splice(0);
     for (const consumer of consumers) consumer.cancelledByServer(this);
     return this.purge();
@@ -317,6 +356,11 @@ export class Queue {
       const now = Date.now();
       while (this.ready.length > 0 && consumers.length > 0) {
         if (this.expireHead(now) === 0) break;
+        // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
+        if (this.ready.peek()!.isPagedOut) {
+          this.readAhead();
+          break;
+        }
         const count = consumers.length;
         let chosen: QueueConsumer | undefined;
         for (let i = 0; i < count; i++) {
@@ -329,7 +373,7 @@ export class Queue {
         }
         if (!chosen) break;
         const head = this.ready.peek()!;
-        if (!chosen.noAck && this.storage && head.message.isPersistent) {
+        if (!chosen.noAck && this.storage && head.isPersistent) {
           // A tracked delivery must be covered by the store's delivered watermark before it leaves (redelivered
           // after a crash). Mostly it already is; otherwise wait once for the batch that covers the next many.
           const cover = this.storage.coverDelivery(this.storageId, head.seq);
@@ -339,15 +383,16 @@ export class Queue {
           }
         }
         const entry = this.ready.shift()!;
-        this.readyBytes -= entry.message.bodySize;
+        this.leave(entry);
         entry.deliveryCount++;
         if (chosen.noAck) this.forget(entry);
         else {
           this.unackedCount++;
-          if (this.storage && entry.message.isPersistent) this.storage.markDelivered(this.storageId, [entry.seq]);
+          if (this.storage && entry.isPersistent) this.storage.markDelivered(this.storageId, [entry.seq]);
         }
         chosen.deliver(this, entry);
       }
+      if (this.pager.wantsRead && consumers.length > 0) this.readAhead();
     } finally {
       this.dispatching = false;
     }
@@ -377,15 +422,81 @@ export class Queue {
     return raw;
   }
 
-  /** Ready entries from the head, for peeking without consuming (tests, admin `get` previews). */
+  /**
+   * Ready entries from the head whose bodies are in memory, for peeking without consuming (tests, admin `get`
+   * previews); paged-out ones are skipped (see `pagedOutCount`).
+   */
   *readyEntries(): IterableIterator<QueueEntry> {
-    yield* this.ready;
+    for (const entry of this.ready) if (!entry.isPagedOut) yield entry;
   }
 
   /** Releases timers (broker shutdown). */
   dispose(): void {
     clearTimeout(this.expiryTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.readRetryTimer);
+  }
+
+  private newEntry(message: Message, seq: number, redelivered: boolean, size: number): QueueEntry {
+    return {
+      message,
+      seq,
+      redelivered,
+      deliveryCount: redelivered ? 1 : 0,
+      priority: this.policy.maxPriority ? (message.properties.priority ?? 0) : 0,
+      expiresAt: this.expiryFor(message),
+      size,
+      isPersistent: message.isPersistent,
+      isReady: false,
+      isPagedOut: false,
+      pageWhenStored: false,
+    };
+  }
+
+  /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */
+  private enter(entry: QueueEntry): void {
+    this.ready.push(entry);
+    this.pager.entered(entry);
+    if (this.storage && entry.isPersistent) this.pager.admit(entry);
+    this.readyBytes += entry.size;
+  }
+
+  /** Uncounts an entry just taken out of the ready list. */
+  private leave(entry: QueueEntry): void {
+    this.pager.left(entry);
+    this.readyBytes -= entry.size;
+  }
+
+  private wakeHeadWaiters(): void {
+    const waiters = this.headWaiters;
+    this.headWaiters = undefined;
+    if (waiters) for (const wake of waiters) wake();
+  }
+
+  /** Starts a batched read of paged-out bodies ahead of the consumers (one at a time); dispatches when loaded. */
+  private readAhead(): void {
+    const storage = this.storage;
+    if (!storage || this.isDeleted || this.pager.reading || this.readRetryTimer) return;
+    this.pager.readAhead(
+      this.ready,
+      (seqs) => storage.read(this.storageId, seqs),
+      (lost) => {
+        // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
+        for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
+        if (lost.length > 0) this.scheduleExpiry();
+        this.dispatch();
+        this.wakeHeadWaiters();
+      },
+      (error) => {
+        (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' page read`, error);
+        this.wakeHeadWaiters();
+        this.readRetryTimer = setTimeout(() => {
+          this.readRetryTimer = undefined;
+          runGuarded(`queue '${this.name}' page read`, () => this.dispatch(), this.hooks?.reportError);
+        }, READ_RETRY_MS);
+        this.readRetryTimer.unref();
+      },
+    );
   }
 
   private expiryFor(message: Message): number {
@@ -400,7 +511,7 @@ export class Queue {
   private expireHead(now: number): number {
     for (let head = this.ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = this.ready.peek()) {
       this.ready.shift();
-      this.readyBytes -= head.message.bodySize;
+      this.leave(head);
       this.drop(head, 'expired');
     }
     return this.ready.length;
@@ -434,12 +545,30 @@ export class Queue {
 
   /** A message leaves the queue without being acked: dead-letter it when the queue says so, then forget it. */
   private drop(entry: QueueEntry, reason: DeadLetterReason): void {
-    if (!this.isDeleted && this.policy.deadLetterExchange !== undefined) this.hooks?.deadLetter(this, entry.message, reason);
+    if (!this.isDeleted && this.policy.deadLetterExchange !== undefined) {
+      // A paged-out body is read back first; drops behind it wait their turn (paged-dead-letters.ts).
+      if (entry.isPagedOut || (this.pagedDeadLetters !== undefined && !this.pagedDeadLetters.isIdle)) {
+        return this.deadLetterLine().add(entry, reason);
+      }
+      this.hooks?.deadLetter(this, entry.message, reason);
+    }
     this.forget(entry);
+  }
+
+  private deadLetterLine(): PagedDeadLetters<DeadLetterReason> {
+    return (this.pagedDeadLetters ??= new PagedDeadLetters<DeadLetterReason>(
+      (seqs) => this.storage!.read(this.storageId, seqs),
+      (entry, message, reason) => {
+        if (message !== undefined && !this.isDeleted) this.hooks?.deadLetter(this, message, reason);
+        // Not stored any more (quarantined as damaged): nothing to dead-letter, the store reports it.
+        if (message !== undefined) this.forget(entry);
+      },
+      (error) => (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' dead-letter read`, error),
+    ));
   }
 
   /** Drops the stored copy of a message that left the queue for good. */
   private forget(entry: QueueEntry): void {
-    if (this.storage && entry.message.isPersistent && !this.isDeleted) this.storage.remove(this.storageId, [entry.seq]);
+    if (this.storage && entry.isPersistent && !this.isDeleted) this.storage.remove(this.storageId, [entry.seq]);
   }
 }

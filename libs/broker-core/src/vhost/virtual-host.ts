@@ -287,9 +287,15 @@ export class VirtualHost implements TopologyTarget {
     const write = entries ? this.storage.enqueue(entries) : undefined;
     if (write && stored) {
       const copies = stored;
-      write.catch(() => {
-        for (const { queue, entry } of copies) queue.withdraw(entry);
-      });
+      write.then(
+        // Durable now: past a queue's in-memory window the body may be paged out (queue-pager.ts).
+        () => {
+          for (const { queue, entry } of copies) queue.stored(entry);
+        },
+        () => {
+          for (const { queue, entry } of copies) queue.withdraw(entry);
+        },
+      );
     }
     for (const queue of targets) if (queue.consumerCount > 0) queue.dispatch();
     if (isRejected) {

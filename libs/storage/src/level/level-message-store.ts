@@ -15,6 +15,7 @@ import { fromLevelError } from './level-errors.js';
 import { bodyKey, hex16 } from './level-keys.js';
 import { DeliveryWatermark } from './delivery-watermark.js';
 import { carryQuarantine, withQuarantine } from './level-quarantine.js';
+import { readMessages } from './level-message-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
 import { scanLevelStore } from './level-store-scan.js';
@@ -223,11 +224,33 @@ export class LevelMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) => {
-      if (state.quarantined?.has(seq)) return;
-      (state.quarantined ??= new Map()).set(seq, reason);
-      this.lastReport = undefined;
-    });
+    yield* readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) => this.quarantine(state, seq, reason));
+  }
+
+  /** Holds a damaged message back (recover, read): reported by verifyIntegrity until removed. */
+  private quarantine(state: LevelQueueState, seq: number, reason: string): void {
+    if (state.quarantined?.has(seq)) return;
+    (state.quarantined ??= new Map()).set(seq, reason);
+    this.lastReport = undefined;
+  }
+
+  async read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>> {
+    this.assertUsable();
+    const state = this.queues.get(queueId);
+    if (state === undefined || seqs.length === 0) return seqs.map(() => undefined);
+    const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
+    try {
+      const first = await readMessages(this.database.db, state, this.bodies, seqs, quarantine);
+      if (first.notYetWritten.length === 0) return first.messages;
+      // Live but not on disk: accepted into a group not yet committed. Wait for it once, then read those again.
+      await this.database.flush();
+      const again = first.notYetWritten.map((i) => seqs[i]!);
+      const second = await readMessages(this.database.db, state, this.bodies, again, quarantine);
+      first.notYetWritten.forEach((i, k) => (first.messages[i] = second.messages[k]));
+      return first.messages;
+    } catch (error) {
+      throw fromLevelError(error, 'cannot read', this.database.path);
+    }
   }
 
   async queueIds(): Promise<string[]> {

@@ -139,6 +139,19 @@ export class MemoryMessageStore implements MessageStore {
     }
   }
 
+  async read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>> {
+    this.assertUsable();
+    const messages = this.queues.get(queueId)?.messages;
+    return seqs.map((seq) => {
+      const message = messages?.get(seq);
+      if (message === undefined) return undefined;
+      message.damage ??= checkMessageRecord(message.data);
+      if (message.damage !== undefined) return undefined;
+      const { data, deliveryCount } = message;
+      return { queueId, seq, data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
+    });
+  }
+
   coverDelivery(): Promise<void> | undefined {
     // Marks apply at once and nothing survives the process: every delivery is covered.
     return undefined;

@@ -1,0 +1,82 @@
+import { checkMessageRecord, messageRecordOf } from '../message-record.js';
+import type { StoredMessage } from '../message-store.js';
+import type { WarrenLevel } from './level-database.js';
+import { bodyKey, hex16 } from './level-keys.js';
+import type { LevelQueueState } from './level-queue-state.js';
+import type { SharedBodyRegistry } from './shared-body-registry.js';
+
+/** What one batched read found: the messages, and the live seqs whose records were not on disk yet. */
+export interface LevelReadResult {
+  readonly messages: Array<StoredMessage | undefined>;
+  /** Indexes (into the requested seqs) of live seqs with no record on disk: their enqueue has not committed yet. */
+  readonly notYetWritten: number[];
+}
+
+/**
+ * Reads `seqs` of one queue with one `getMany` (MessageStore.read): entries whose bytes live in a shared body are
+ * read through the body key (from the registry's cache when a recovered copy is still held). Seqs not in
+ * `state.live` (never stored, removed) or already quarantined come back undefined without touching the disk;
+ * every record read is checked like recover() checks it, a damaged one passed to `quarantine` and not served.
+ */
+export async function readMessages(
+  db: WarrenLevel,
+  state: LevelQueueState,
+  bodies: SharedBodyRegistry,
+  seqs: ReadonlyArray<number>,
+  quarantine: (seq: number, reason: string) => void,
+): Promise<LevelReadResult> {
+  const messages = new Array<StoredMessage | undefined>(seqs.length).fill(undefined);
+  const keys: string[] = [];
+  const wanted: number[] = [];
+  for (let i = 0; i < seqs.length; i++) {
+    const seq = seqs[i]!;
+    if (!state.live.has(seq) || state.quarantined?.has(seq)) continue;
+    const bodyId = state.shared?.get(seq);
+    const cached = bodyId === undefined ? undefined : bodies.cached(bodyId);
+    if (cached !== undefined) {
+      messages[i] = checked(state, seq, cached, quarantine);
+      continue;
+    }
+    keys.push(bodyId === undefined ? state.messagePrefix + hex16(seq) : bodyKey(bodyId));
+    wanted.push(i);
+  }
+  const notYetWritten: number[] = [];
+  if (keys.length === 0) return { messages, notYetWritten };
+  const values = await db.getMany(keys);
+  for (let k = 0; k < wanted.length; k++) {
+    const i = wanted[k]!;
+    const seq = seqs[i]!;
+    // Removed while the read was in flight: as if it had never been asked for.
+    if (!state.live.has(seq)) continue;
+    const value = values[k];
+    if (value === undefined) {
+      notYetWritten.push(i);
+      continue;
+    }
+    const bodyId = state.shared?.get(seq);
+    if (bodyId !== undefined) bodies.remember(bodyId, value);
+    messages[i] = checked(state, seq, value, quarantine);
+  }
+  return { messages, notYetWritten };
+}
+
+/** The stored message for a record, or undefined (and quarantined) when its checksum fails. */
+function checked(
+  state: LevelQueueState,
+  seq: number,
+  value: Buffer,
+  quarantine: (seq: number, reason: string) => void,
+): StoredMessage | undefined {
+  let data = value;
+  if (seq < state.counters.checksumFromSeq) {
+    data = messageRecordOf(value);
+  } else {
+    const damage = checkMessageRecord(value);
+    if (damage !== undefined) {
+      quarantine(seq, damage);
+      return undefined;
+    }
+  }
+  const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
+  return { queueId: state.queueId, seq, data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
+}
