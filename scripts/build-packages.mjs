@@ -146,7 +146,7 @@ function buildTransport() {
     },
     dependencies: rangesFor([...used].filter((name) => !NEST_PEERS.includes(name))),
     peerDependencies: Object.fromEntries(
-      peers.sort().map((name) => [name, name.startsWith('@nestjs/') ? `^11.0.0 || ${ALL_DEPS[name]}` : ALL_DEPS[name]]),
+      peers.sort().map((name) => [name, name.startsWith('@nestjs/') ? `^11.1.0 || ${ALL_DEPS[name]}` : ALL_DEPS[name]]),
     ),
   });
 }
@@ -185,7 +185,8 @@ function buildBroker() {
   // Loaded by Nest at run time (the HTTP adapter) or by the bin, so never seen in an import of the compiled apps.
   for (const name of ['@nestjs/platform-express', 'rxjs', 'commander']) used.add(name);
   const exports = { '.': entry('./dist/libs/server/src/index') };
-  for (const alias of BROKER_ENTRIES) exports[`./${alias.slice('@app/'.length)}`] = entry(`./dist/${brokerTarget(alias).replace(/^\.\//, '').replace(/\.js$/, '')}`);
+  for (const alias of BROKER_ENTRIES)
+    exports[`./${alias.slice('@app/'.length)}`] = entry(`./dist/${brokerTarget(alias).replace(/^\.\//, '').replace(/\.js$/, '')}`);
   exports['./package.json'] = './package.json';
   finish('broker', {
     description: 'Warren: an AMQP 0-9-1 message broker (RabbitMQ-compatible) with its admin API and the `warren` command',
@@ -222,7 +223,12 @@ function buildTesting() {
   finish('testing', {
     description: "Warren's in-process test broker: a real AMQP broker in your jest process, with waits, peeks, captures and Nest helpers",
     types: './dist/index.d.ts',
-    exports: { '.': entry('./dist/index'), './nest': entry('./dist/nest'), './nest.js': entry('./dist/nest'), './package.json': './package.json' },
+    exports: {
+      '.': entry('./dist/index'),
+      './nest': entry('./dist/nest'),
+      './nest.js': entry('./dist/nest'),
+      './package.json': './package.json',
+    },
     dependencies: rangesFor([...used].filter((name) => !NEST_PEERS.includes(name))),
     peerDependencies: Object.fromEntries(peers.sort().map((name) => [name, ALL_DEPS[name]])),
     peerDependenciesMeta: Object.fromEntries(peers.map((name) => [name, { optional: true }])),

@@ -116,7 +116,10 @@ add('nest12', nest12.summary);
 
 // Nest 11, CommonJS: the transport's require() entry, against a broker run by the Nest 12 app's `warren` bin.
 const nest11Files = Object.fromEntries(
-  readdirSync(join(HERE, 'nest11')).map((file) => [file.endsWith('.e2e-spec.ts') ? `test/${file}` : file, readFileSync(join(HERE, 'nest11', file), 'utf8')]),
+  readdirSync(join(HERE, 'nest11')).map((file) => [
+    file.endsWith('.e2e-spec.ts') ? `test/${file}` : file,
+    readFileSync(join(HERE, 'nest11', file), 'utf8'),
+  ]),
 );
 const nest11 = runApp(
   'nest11',

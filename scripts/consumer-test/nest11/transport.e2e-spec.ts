@@ -49,7 +49,7 @@ class ShippingModule {}
 
 /** Polls `condition` every 20 ms for up to 10 s. */
 async function until(condition: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 10_000; !condition(); ) {
+  for (const deadline = Date.now() + 10_000; !condition();) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -64,7 +64,7 @@ describe('@warren-mq/transport in a Nest 11 CommonJS app', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'warren-nest11-'));
     warren = spawn(process.execPath, [process.env.WARREN_BIN!, 'start', '--no-admin-api'], {
-      env: { ...process.env, WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', WARREN_DATA_DIR: dataDir },
+      env: { ...process.env, WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     url = await new Promise<string>((resolve, reject) => {
@@ -92,7 +92,10 @@ describe('@warren-mq/transport in a Nest 11 CommonJS app', () => {
 
   it('delivers events to two consumer groups and answers requests', async () => {
     const start = async (module: unknown, group: string): Promise<INestMicroservice> => {
-      const app = await NestFactory.createMicroservice(module as never, { strategy: new WarrenServer({ urls: [url], group }), logger: ['error'] });
+      const app = await NestFactory.createMicroservice(module as never, {
+        strategy: new WarrenServer({ urls: [url], group }),
+        logger: ['error'],
+      });
       apps.push(app);
       await app.listen();
       return app;
