@@ -4,7 +4,8 @@
 //   1. `npm run packages` (skipped with --no-build: the tarballs already in dist/packages/ are used).
 //   2. Nest 12 (ESM): an app made of the root README's "Getting started" files (extracted from the README, so the
 //      guide is what is tested) plus scripts/consumer-test/*.e2e-spec.ts (`npx warren start` + amqplib, plain-node
-//      imports, startTestBroker).
+//      imports, startTestBroker, each README's first example), after `tsc --noEmit` over all of it (the published
+//      declarations; counted as one test).
 //   3. Nest 11 (CommonJS): an app that requires @warren-mq/transport's CommonJS build, against a broker started by
 //      the Nest 12 app's installed `warren` command (scripts/consumer-test/nest11/).
 //
@@ -51,6 +52,13 @@ function runApp(name, pkg, files, jestArgs) {
     }
     process.stdout.write(`consumer test (${name}): npm install in ${dir}\n`);
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit', timeout: 300_000 });
+    // The published declarations, as a TypeScript consumer compiles against them (when the app has a tsconfig).
+    let typecheck;
+    if (files['tsconfig.json']) {
+      const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { cwd: dir, stdio: 'inherit' });
+      typecheck = tsc.status === 0;
+      process.stdout.write(`consumer test (${name}): tsc --noEmit ${typecheck ? 'passed' : 'FAILED'}\n`);
+    }
     const report = join(dir, 'jest-report.json');
     spawnSync(process.execPath, [...jestArgs, 'node_modules/jest/bin/jest.js', '--ci', '--json', `--outputFile=${report}`], {
       cwd: dir,
@@ -64,14 +72,18 @@ function runApp(name, pkg, files, jestArgs) {
     } catch {
       // No report: jest itself failed; counted below as one failure.
     }
-    return { dir, summary };
+    return { dir, summary, typecheck };
   } finally {
     if (!args.includes('--keep') && name !== 'nest12') rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const totals = { numPassedTests: 0, numFailedTests: 0, numTotalTests: 0 };
-const add = (name, summary) => {
+const add = (name, { summary, typecheck }) => {
+  if (typecheck !== undefined) {
+    totals.numTotalTests += 1;
+    totals[typecheck ? 'numPassedTests' : 'numFailedTests'] += 1;
+  }
   if (!summary.numTotalTests) {
     process.stderr.write(`consumer test (${name}): jest wrote no results\n`);
     totals.numFailedTests += 1;
@@ -100,10 +112,26 @@ const nest12 = runApp(
       jest: dev.jest,
       '@swc/core': dev['@swc/core'],
       '@swc/jest': dev['@swc/jest'],
+      typescript: dev.typescript,
+      '@types/node': dev['@types/node'],
+      '@types/jest': dev['@types/jest'],
     },
   },
   {
     ...gettingStartedFiles(),
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext',
+        target: 'ES2023',
+        strict: true,
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ['node', 'jest'],
+      },
+      include: ['src', 'test'],
+    }),
     ...Object.fromEntries(
       readdirSync(HERE)
         .filter((file) => file.endsWith('.e2e-spec.ts'))
@@ -112,7 +140,7 @@ const nest12 = runApp(
   },
   ['--experimental-vm-modules'],
 );
-add('nest12', nest12.summary);
+add('nest12', nest12);
 
 // Nest 11, CommonJS: the transport's require() entry, against a broker run by the Nest 12 app's `warren` bin.
 const nest11Files = Object.fromEntries(
@@ -139,7 +167,7 @@ const nest11 = runApp(
   nest11Files,
   [],
 );
-add('nest11', nest11.summary);
+add('nest11', nest11);
 if (!args.includes('--keep')) rmSync(nest12.dir, { recursive: true, force: true });
 
 process.stdout.write(`consumer test: ${totals.numPassedTests} passed, ${totals.numFailedTests} failed\n`);
