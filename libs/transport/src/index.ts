@@ -20,3 +20,5 @@ export {
   type GroupQueueNames,
 } from './warren-constants.js';
 export { matchesTopic, isWildcardPattern } from './topic-pattern.js';
+// Side effect: adds the Nest 12 Server methods WarrenServer needs when running under Nest 11 (see the file).
+import './nest11-compat.js';
