@@ -11,7 +11,7 @@ type Middleware = (request: HttpRequest, response: HttpResponse, next: Next) => 
 /** The OpenAPI UI, served by Swagger without authentication; it needs scripts and styles of its own. */
 const DOCS_PREFIX = '/api/docs';
 
-/** Options of the JSON body parser: 1 MiB at most (reliability-and-security.md §5.7), nesting bounded before parsing. */
+/** Options of the JSON body parser: 1 MiB at most, nesting bounded before parsing. */
 export const JSON_BODY_OPTIONS = {
   limit: '1mb',
   verify: (_request: unknown, _response: unknown, raw: Buffer) => refuseDeepJson(raw),
