@@ -3,6 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
 import { ClassicLevel } from 'classic-level';
+import {
+  MANAGEMENT_EXCHANGE,
+  ManagementPattern,
+  decodeManagementReply,
+  encodeManagementRequest,
+  type ManagementReplyEnvelope,
+} from '@app/management-contract';
 import { startTestBroker, type TestBroker } from '@app/testing';
 import { waitFor } from '../support/wait-for.js';
 
@@ -12,6 +19,27 @@ const DAMAGED = 3;
 
 /** A body naming its message; the padding is varied so the text stays literal in any compressed block. */
 const body = (i: number): string => `table-body-${String(i).padStart(4, '0')}|` + 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(8);
+
+/** Asks the broker's storage health check over the management listener, as the admin API does. */
+async function storageHealth(server: TestBroker): Promise<ManagementReplyEnvelope> {
+  const connection = await amqplib.connect(server.managementUrl);
+  try {
+    const channel = await connection.createChannel();
+    const replies: ManagementReplyEnvelope[] = [];
+    await channel.consume('amq.rabbitmq.reply-to', (message) => message && replies.push(decodeManagementReply(message.content)), {
+      noAck: true,
+    });
+    const caller = { username: 'guest', remote_address: '127.0.0.1' };
+    const request = encodeManagementRequest({ id: 'health', pattern: ManagementPattern.HealthStorage, caller, data: {} });
+    channel.publish(MANAGEMENT_EXCHANGE, ManagementPattern.HealthStorage, request, {
+      replyTo: 'amq.rabbitmq.reply-to',
+      correlationId: 'health',
+    });
+    return await waitFor(() => replies[0], { what: 'the storage health reply' });
+  } finally {
+    await connection.close();
+  }
+}
 
 /**
  * A byte flipped in a LevelDB table file (`.ldb`). LevelDB checks the CRC of its write-ahead log records but does
@@ -37,6 +65,7 @@ describe('a message damaged in a LevelDB table file', () => {
 
   it('is quarantined with an error log line and a failing integrity report, never delivered altered', async () => {
     server = await startTestBroker({ dataDir });
+    expect(await storageHealth(server)).toEqual({ id: 'health', response: { status: 'ok' } });
     {
       const connection = await amqplib.connect(server.url);
       const channel = await connection.createConfirmChannel();
@@ -89,5 +118,9 @@ describe('a message damaged in a LevelDB table file', () => {
 
     const report = await server.broker.core.storage!.messages.verifyIntegrity();
     expect(report).toMatchObject({ ok: false, queues: [], errors: [], quarantined: [{ queueId: `%2F/${QUEUE}`, seq }] });
+    // The health check fails while the message is quarantined (`/api/health/checks/storage-integrity` over HTTP).
+    expect(await storageHealth(server)).toMatchObject({
+      response: { status: 'failed', reason: expect.stringContaining(`quarantined (first: message ${seq} of queue %2F/${QUEUE})`) },
+    });
   });
 });

@@ -44,6 +44,7 @@ export interface ManagementRequests {
   'management.consumers.list': VhostFilter;
   'management.health.alarms': Record<string, never>;
   'management.health.ready': Record<string, never>;
+  'management.health.storage': Record<string, never>;
   'management.exchanges.list': VhostFilter;
   'management.exchanges.get': VhostObject;
   'management.exchanges.declare': VhostObject & {
@@ -89,6 +90,7 @@ export interface ManagementResponses {
   'management.consumers.list': JsonObject[];
   'management.health.alarms': HealthAnswer;
   'management.health.ready': HealthAnswer;
+  'management.health.storage': HealthAnswer;
   'management.exchanges.list': JsonObject[];
   'management.exchanges.get': JsonObject;
   'management.exchanges.declare': { created: boolean };

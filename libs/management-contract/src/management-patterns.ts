@@ -13,6 +13,7 @@ export const ManagementPattern = {
   ConsumersList: 'management.consumers.list',
   HealthAlarms: 'management.health.alarms',
   HealthReady: 'management.health.ready',
+  HealthStorage: 'management.health.storage',
   ExchangesList: 'management.exchanges.list',
   ExchangesGet: 'management.exchanges.get',
   ExchangesDeclare: 'management.exchanges.declare',

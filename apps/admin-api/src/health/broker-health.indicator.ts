@@ -4,7 +4,7 @@ import { ManagementPattern, type ManagementCaller } from '@app/management-contra
 import { ManagementClient } from '../broker-client/management.client.js';
 
 /** The broker's health RPCs. */
-type HealthPattern = typeof ManagementPattern.HealthAlarms | typeof ManagementPattern.HealthReady;
+type HealthPattern = typeof ManagementPattern.HealthAlarms | typeof ManagementPattern.HealthReady | typeof ManagementPattern.HealthStorage;
 
 /** Terminus indicators backed by the broker's health RPCs (asked over AMQP, so "up" also proves the link works). */
 @Injectable()
@@ -22,6 +22,11 @@ export class BrokerHealthIndicator {
   /** Down when the broker cannot be reached or is not listening. */
   ready(auth: ManagementCaller): Promise<HealthIndicatorResult<'ready-to-serve-clients'>> {
     return this.ask('ready-to-serve-clients', ManagementPattern.HealthReady, auth);
+  }
+
+  /** Down while stored messages are quarantined (failed checksum) or the store is faulted. */
+  storage(auth: ManagementCaller): Promise<HealthIndicatorResult<'storage-integrity'>> {
+    return this.ask('storage-integrity', ManagementPattern.HealthStorage, auth);
   }
 
   private async ask<const Key extends string>(

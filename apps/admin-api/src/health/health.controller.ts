@@ -28,6 +28,13 @@ export class HealthController {
     return this.run([() => this.broker.ready(auth)], response);
   }
 
+  /** Warren's own check: stored messages that failed their checksum are quarantined, or the store is faulted. */
+  @Get('storage-integrity')
+  @HealthCheck()
+  storage(@Auth() auth: ManagementCaller, @Res({ passthrough: true }) response: HttpResponse): Promise<unknown> {
+    return this.run([() => this.broker.storage(auth)], response);
+  }
+
   private async run(checks: HealthIndicatorFunction[], response: HttpResponse): Promise<unknown> {
     try {
       await this.health.check(checks);

@@ -187,6 +187,22 @@ const alarmsHealth: ManagementHandler = (_data, { host }) => {
 const readyHealth: ManagementHandler = (_data, { host }) =>
   host.port > 0 ? { status: 'ok' } : { status: 'failed', reason: 'the AMQP listener is not up' };
 
+/**
+ * Warren's `/api/health/checks/storage-integrity`: fails while stored messages are quarantined (their checksum
+ * failed when read back: held out of their queues, never delivered) or the store is faulted.
+ */
+const storageHealth: ManagementHandler = (_data, { host }) => {
+  const quarantined = host.core.quarantined;
+  const health = host.core.storage?.messages.health;
+  if (health?.status === 'faulted') return { status: 'failed', reason: `the message store is faulted: ${health.error.message}` };
+  if (quarantined.length === 0) return { status: 'ok' };
+  const first = quarantined[0];
+  return {
+    status: 'failed',
+    reason: `${quarantined.length} stored message(s) failed their checksum and are quarantined (first: message ${first.seq} of queue ${first.queueId})`,
+  };
+};
+
 /** Runtime RPCs, by pattern. */
 export const runtimeHandlers = {
   [ManagementPattern.Authenticate]: authenticate,
@@ -198,5 +214,6 @@ export const runtimeHandlers = {
   [ManagementPattern.ChannelsList]: listChannels,
   [ManagementPattern.ConsumersList]: listConsumers,
   [ManagementPattern.HealthAlarms]: alarmsHealth,
+  [ManagementPattern.HealthStorage]: storageHealth,
   [ManagementPattern.HealthReady]: readyHealth,
 } satisfies Partial<Record<ManagementPattern, ManagementHandler>>;
