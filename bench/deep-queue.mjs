@@ -5,11 +5,11 @@
 // (checking order). RSS is read from /proc/<pid>/status (VmRSS) every 250 ms. A phase stops at --max-seconds, so a
 // slow machine reports how far it got instead of running for ever. Everything it starts is stopped; the data
 // directory is removed.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
+import { startBroker, stopBroker } from './lib/broker-process.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -44,44 +44,9 @@ function sampleRss(pid) {
   return { rss, stop: () => clearInterval(timer) };
 }
 
-function startBroker() {
-  const startedAt = process.hrtime.bigint();
-  const child = spawn(process.execPath, [entry], {
-    env: {
-      ...process.env,
-      WARREN_AMQP_HOST: '127.0.0.1',
-      WARREN_AMQP_PORT: '0',
-      WARREN_MANAGEMENT_PORT: '0',
-      WARREN_DATA_DIR: dataDir,
-      WARREN_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error('broker did not start within 300 s')), 300_000);
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = /listening on amqp:\/\/[^:]+:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(match[1]), startMs: Number(process.hrtime.bigint() - startedAt) / 1e6 });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
-  });
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
-}
-
 let broker;
 try {
-  broker = await startBroker();
+  broker = await startBroker({ entry, dataDir, timeoutMs: 300_000 });
   let sampler = sampleRss(broker.child.pid);
   let connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
   let blocked = 0;
@@ -105,9 +70,9 @@ try {
   await connection.close();
   sampler.stop();
   const fill = { ...sampler.rss };
-  await stop(broker.child);
+  await stopBroker(broker.child);
 
-  broker = await startBroker();
+  broker = await startBroker({ entry, dataDir, timeoutMs: 300_000 });
   sampler = sampleRss(broker.child.pid);
   const restartMs = broker.startMs;
   const afterRestartRss = rssOf(broker.child.pid);
@@ -133,7 +98,7 @@ try {
   const drainSeconds = (Date.now() - drainStart) / 1000;
   sampler.stop();
   await connection.close();
-  await stop(broker.child);
+  await stopBroker(broker.child);
   broker = undefined;
   console.log(
     `published ${sent}/${total} × ${size} B in ${fillSeconds.toFixed(1)} s (${Math.round(sent / fillSeconds)} confirmed/s), ` +

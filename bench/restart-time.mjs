@@ -3,11 +3,11 @@
 // Starts the built broker on a fresh data directory, fills a durable queue with N persistent 128-byte messages
 // (confirmed), stops it with SIGTERM, starts it again and reports the time from spawn to "listening", then checks
 // that the queue holds N messages. Everything it starts is stopped; the data directory is removed.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
+import { startBroker, stopBroker } from './lib/broker-process.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -20,43 +20,8 @@ const entry = option('entry', 'dist/apps/broker/apps/broker/src/main.js');
 const nodeArgs = option('node-args', '').split(' ').filter(Boolean);
 const dataDir = mkdtempSync(join(tmpdir(), 'warren-restart-bench-'));
 
-function startBroker() {
-  const startedAt = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
-    env: {
-      ...process.env,
-      WARREN_AMQP_HOST: '127.0.0.1',
-      WARREN_AMQP_PORT: '0',
-      WARREN_MANAGEMENT_PORT: '0',
-      WARREN_DATA_DIR: dataDir,
-      WARREN_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error('broker did not start within 120 s')), 120_000);
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = /listening on amqp:\/\/[^:]+:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(match[1]), startMs: Number(process.hrtime.bigint() - startedAt) / 1e6 });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
-  });
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
-}
-
 try {
-  let broker = await startBroker();
+  let broker = await startBroker({ entry, dataDir, nodeArgs });
   const emptyStartMs = broker.startMs;
   let connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
   const channel = await connection.createConfirmChannel();
@@ -72,14 +37,14 @@ try {
   }
   const fillSeconds = (Date.now() - fillStart) / 1000;
   await connection.close();
-  await stop(broker.child);
+  await stopBroker(broker.child);
 
-  broker = await startBroker();
+  broker = await startBroker({ entry, dataDir, nodeArgs });
   connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
   const check = await connection.createChannel();
   const { messageCount } = await check.checkQueue('restart-bench');
   await connection.close();
-  await stop(broker.child);
+  await stopBroker(broker.child);
   console.log(
     `messages ${total}: fill ${fillSeconds.toFixed(1)} s (${Math.round(total / fillSeconds)} confirmed/s); ` +
       `empty start ${emptyStartMs.toFixed(0)} ms; restart with messages ${broker.startMs.toFixed(0)} ms; recovered ${messageCount}`,

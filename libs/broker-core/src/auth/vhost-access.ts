@@ -35,7 +35,7 @@ export class VhostAccess {
   private patterns: Record<Permission, RegExp> | undefined;
   private readonly writeDecisions = new Map<string, boolean>();
   /** Compiled topic regexes per exchange and permission; null = no topic permission there (everything allowed). */
-  private readonly topicRegexes = new Map<string, RegExp | null>();
+  private readonly topicRegexes = { write: new Map<string, RegExp | null>(), read: new Map<string, RegExp | null>() };
   private readonly variables: TopicVariables;
 
   constructor(
@@ -57,7 +57,8 @@ export class VhostAccess {
     if (this.generation === this.store.generation) return;
     this.generation = this.store.generation;
     this.writeDecisions.clear();
-    this.topicRegexes.clear();
+    this.topicRegexes.write.clear();
+    this.topicRegexes.read.clear();
     const granted = this.store.get(this.user, this.vhost);
     this.patterns = granted && {
       configure: compileOrDeny(granted.configure),
@@ -95,13 +96,14 @@ export class VhostAccess {
    */
   checkTopic(permission: 'write' | 'read', exchange: string, routingKey: string): void {
     if (this.generation !== this.store.generation) this.refresh();
-    const cacheKey = `${permission}\0${exchange}`;
-    let regex = this.topicRegexes.get(cacheKey);
+    // One map per permission, keyed by exchange name: a topic publish looks its regex up without building a key.
+    const regexes = this.topicRegexes[permission];
+    let regex = regexes.get(exchange);
     if (regex === undefined) {
       const granted = this.store.getTopic(this.user, this.vhost, exchange);
       regex = granted ? compileTopicOrDeny(granted[permission], this.variables) : null;
-      if (this.topicRegexes.size >= MAX_CACHED_DECISIONS) this.topicRegexes.clear();
-      this.topicRegexes.set(cacheKey, regex);
+      if (regexes.size >= MAX_CACHED_DECISIONS) regexes.clear();
+      regexes.set(exchange, regex);
     }
     if (regex !== null && !regex.test(routingKey)) {
       throw new ChannelError(
