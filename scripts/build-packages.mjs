@@ -180,7 +180,7 @@ function buildBroker() {
     return path.startsWith('.') ? path : `./${path}`;
   });
   mkdirSync(join(dir, 'bin'), { recursive: true });
-  cpSync(join(ROOT, 'packages', 'broker', 'bin', 'warren.mjs'), join(dir, 'bin', 'warren.mjs'));
+  for (const file of ['warren.mjs', 'supervise.mjs']) cpSync(join(ROOT, 'packages', 'broker', 'bin', file), join(dir, 'bin', file));
   const used = importedPackages(dist);
   // Loaded by Nest at run time (the HTTP adapter) or by the bin, so never seen in an import of the compiled apps.
   for (const name of ['@nestjs/platform-express', 'rxjs', 'commander']) used.add(name);
