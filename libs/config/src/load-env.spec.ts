@@ -34,6 +34,8 @@ describe('loadBrokerEnv', () => {
       defaultPass: 'guest',
       loopbackUsers: ['guest'],
       definitionsFile: undefined,
+      channelMax: 2047,
+      frameMax: 131072,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -72,6 +74,8 @@ describe('loadBrokerEnv', () => {
         WARREN_DEFAULT_PASS: 's3cret',
         WARREN_LOOPBACK_USERS: ' guest , local,',
         WARREN_DEFINITIONS_FILE: '/etc/warren/definitions.json',
+        WARREN_CHANNEL_MAX: '16',
+        WARREN_FRAME_MAX: '8192',
       }),
     ).toEqual({
       host: '::',
@@ -103,8 +107,11 @@ describe('loadBrokerEnv', () => {
       defaultPass: 's3cret',
       loopbackUsers: ['guest', 'local'],
       definitionsFile: '/etc/warren/definitions.json',
+      channelMax: 16,
+      frameMax: 8192,
     });
     expect(loadBrokerEnv({ WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
+    expect(loadBrokerEnv({ WARREN_CHANNEL_MAX: '0' }).channelMax).toBe(65535);
   });
 
   it.each([
@@ -126,6 +133,8 @@ describe('loadBrokerEnv', () => {
     ['WARREN_AUTH_FAILURE_DELAY_MS', '-5'],
     ['WARREN_AUTH_FAILURE_MAX_DELAY_MS', '600000'],
     ['WARREN_DISK_FREE_LIMIT', '50 MB'],
+    ['WARREN_CHANNEL_MAX', '65536'],
+    ['WARREN_FRAME_MAX', '4095'],
     ['WARREN_DEFAULT_USER', ''],
     ['WARREN_DEFINITIONS_FILE', ' '],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {

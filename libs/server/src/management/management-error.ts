@@ -37,13 +37,16 @@ export class ManagementError extends Error {
 
 /**
  * Maps anything a handler threw to a failure: AMQP errors keep their text without the `CODE - ` prefix, as RabbitMQ's
- * management plugin shows them (`inequivalent arg 'durable' for queue …`); NOT_FOUND is a 404.
+ * management plugin shows them (`inequivalent arg 'durable' for queue …`); NOT_FOUND is a 404; ACCESS_REFUSED a 401.
  */
 export function toManagementFailure(error: unknown): ManagementFailure {
   if (error instanceof ManagementError) {
     return { status: error.status, error: error.error, reason: error.reason, retryAfter: error.retryAfter };
   }
   if (error instanceof ChannelError || error instanceof ConnectionError) {
+    // RabbitMQ's management plugin answers a channel closed with 403 (publish, get, purge as the caller) with 401 and
+    // the channel's whole reply text (its `with_channel`).
+    if (error.replyCode === ReplyCode.ACCESS_REFUSED) return { status: 401, error: 'not_authorized', reason: error.replyText };
     const reason = error.replyText.replace(/^[A-Z_]+ - /, '');
     if (error.replyCode === ReplyCode.NOT_FOUND) return { status: 404, error: 'Object Not Found', reason };
     return { status: 400, error: 'bad_request', reason };
