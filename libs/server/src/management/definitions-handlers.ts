@@ -1,4 +1,4 @@
-import type { Queue, VirtualHost } from '@app/broker-core';
+import { BROKER_ACTOR, type Queue, type VirtualHost } from '@app/broker-core';
 import { ManagementPattern } from '@app/management-contract';
 import { DefinitionsError, importDefinitions } from '../definitions/definitions-import.js';
 import { jsonOfTable } from './json-format.js';
@@ -131,17 +131,19 @@ async function importing(run: () => Promise<void>): Promise<void> {
   }
 }
 
-const importHandler: ManagementHandler = async (data, { host, actor, access }) => {
-  await importing(() => importDefinitions(host.core, data, actor, { isAccessAllowed: access.isAdministrator }));
+// Imports are for administrators only (request-authorization.ts) and, as RabbitMQ's, run without the caller's AMQP
+// permissions: a file creates vhosts before anyone has permissions there.
+const importHandler: ManagementHandler = async (data, { host, access }) => {
+  await importing(() => importDefinitions(host.core, data, BROKER_ACTOR, { isAccessAllowed: access.isAdministrator }));
   return {};
 };
 
 /** `POST /api/definitions/{vhost}`: the topology only, every entry into that vhost (as RabbitMQ's per-vhost import). */
-const importVhostHandler: ManagementHandler = async (data, { host, actor }) => {
+const importVhostHandler: ManagementHandler = async (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost')).name;
   const into = (key: string): object[] => (Array.isArray(data[key]) ? (data[key] as object[]).map((entry) => ({ ...entry, vhost })) : []);
   const document = { exchanges: into('exchanges'), queues: into('queues'), bindings: into('bindings') };
-  await importing(() => importDefinitions(host.core, document, actor, { isAccessAllowed: false }));
+  await importing(() => importDefinitions(host.core, document, BROKER_ACTOR, { isAccessAllowed: false }));
   return {};
 };
 
