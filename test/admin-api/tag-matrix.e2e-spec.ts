@@ -102,7 +102,8 @@ describe('admin API: authorization by tag', () => {
   });
 
   it('tells why: no management tag, not an administrator, not this vhost', async () => {
-    const reason = async (tag: Tag, path: string): Promise<string> => (await stack.api('GET', path, undefined, { auth: credentials(tag) })).body.reason;
+    const reason = async (tag: Tag, path: string): Promise<string> =>
+      (await stack.api('GET', path, undefined, { auth: credentials(tag) })).body.reason;
     expect(await reason('none', '/api/overview')).toBe('Not management user');
     expect(await reason('monitoring', '/api/users')).toBe('Not administrator user');
     expect(await reason('management', '/api/queues/other')).toBe('User not authorised to access virtual host');
@@ -112,7 +113,9 @@ describe('admin API: authorization by tag', () => {
 
   it('filters lists: vhosts (monitors see all), queues (only vhosts with permissions), connections (own unless monitor)', async () => {
     const names = async (tag: Tag, path: string, key = 'name'): Promise<string[]> =>
-      ((await stack.api('GET', path, undefined, { auth: credentials(tag) })).body as Array<Record<string, string>>).map((item) => item[key]);
+      ((await stack.api('GET', path, undefined, { auth: credentials(tag) })).body as Array<Record<string, string>>).map(
+        (item) => item[key],
+      );
     expect(await names('management', '/api/vhosts')).toEqual(['/']);
     expect((await names('monitoring', '/api/vhosts')).sort()).toEqual(expect.arrayContaining(['/', 'other']));
     expect(await names('monitoring', '/api/queues')).not.toContain('theirs');
@@ -135,7 +138,10 @@ describe('admin API: authorization by tag', () => {
     expect(grant.status).toBe(201);
     const bob = { auth: 'bob:bob' };
     expect((await stack.api('PUT', '/api/queues/%2F/bob.q', {}, bob)).status).toBe(201);
-    expect((await stack.api('PUT', '/api/queues/%2F/other-q', {}, bob)).body).toEqual({ error: 'not_authorized', reason: 'Access refused.' });
+    expect((await stack.api('PUT', '/api/queues/%2F/other-q', {}, bob)).body).toEqual({
+      error: 'not_authorized',
+      reason: 'Access refused.',
+    });
     const publish = { properties: {}, routing_key: 'k', payload: 'x', payload_encoding: 'string' };
     expect(await stack.api('POST', '/api/exchanges/%2F/amq.direct/publish', publish, bob)).toMatchObject({
       status: 401,

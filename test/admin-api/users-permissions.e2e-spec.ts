@@ -132,7 +132,9 @@ describe('admin API: users, permissions and vhosts', () => {
       const channel = await connection.createChannel();
       const refused = new Promise<Error>((resolve) => channel.on('error', resolve));
       channel.publish('amq.topic', 'someone.else', Buffer.from('x'));
-      expect((await refused).message).toContain("write access to topic 'someone.else' in exchange 'amq.topic' in vhost '/' refused for user 'tess'");
+      expect((await refused).message).toContain(
+        "write access to topic 'someone.else' in exchange 'amq.topic' in vhost '/' refused for user 'tess'",
+      );
     } finally {
       await connection.close().catch(() => undefined);
     }

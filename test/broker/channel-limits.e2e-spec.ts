@@ -79,7 +79,10 @@ describe('channel_max and frame_max', () => {
 
   it('refuses a tune-ok asking for more than the offered channel_max or frame_max with 530', async () => {
     const channels = await tuned(3, 8192);
-    expect(await channels.method('connection.close')).toMatchObject({ replyCode: ReplyCode.NOT_ALLOWED, replyText: 'NOT_ALLOWED - channel_max=3 > 2 max' });
+    expect(await channels.method('connection.close')).toMatchObject({
+      replyCode: ReplyCode.NOT_ALLOWED,
+      replyText: 'NOT_ALLOWED - channel_max=3 > 2 max',
+    });
     const frames = await tuned(2, 16384);
     expect(await frames.method('connection.close')).toMatchObject({
       replyCode: ReplyCode.NOT_ALLOWED,

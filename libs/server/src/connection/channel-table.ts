@@ -38,7 +38,10 @@ export class ChannelTable {
         const count = this.channels.size;
         throw new ConnectionError(
           ReplyCode.NOT_ALLOWED,
-          replyText(ReplyCode.NOT_ALLOWED, `number of channels opened (${count}) has reached the negotiated channel_max (${this.host.channelMax})`),
+          replyText(
+            ReplyCode.NOT_ALLOWED,
+            `number of channels opened (${count}) has reached the negotiated channel_max (${this.host.channelMax})`,
+          ),
         );
       }
       if (channelId > this.host.channelMax) {

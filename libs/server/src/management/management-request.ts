@@ -1,5 +1,12 @@
 import { ReplyCode } from '@app/codec';
-import { ChannelError, type PermissionActor, type Queue, type TopologyCommand, type TopologyResults, type VirtualHost } from '@app/broker-core';
+import {
+  ChannelError,
+  type PermissionActor,
+  type Queue,
+  type TopologyCommand,
+  type TopologyResults,
+  type VirtualHost,
+} from '@app/broker-core';
 import type { ManagementCaller } from '@app/management-contract';
 import type { Exchange } from '@app/routing';
 import type { CallerAccess } from './caller-access.js';
@@ -95,7 +102,8 @@ export async function persisted<C extends TopologyCommand>(
   try {
     outcome = vhost.execute(command, context.actor);
   } catch (error) {
-    if (error instanceof ChannelError && error.replyCode === ReplyCode.ACCESS_REFUSED) throw ManagementError.notAuthorized('Access refused.');
+    if (error instanceof ChannelError && error.replyCode === ReplyCode.ACCESS_REFUSED)
+      throw ManagementError.notAuthorized('Access refused.');
     throw error;
   }
   await outcome.written;

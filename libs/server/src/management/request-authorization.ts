@@ -68,7 +68,12 @@ const RULES: Readonly<Record<ManagementPattern, Rule>> = {
 };
 
 /** Throws 401 when the caller may not send this request at all (see {@link Rule}). */
-export function authorizeRequest(pattern: ManagementPattern, data: RequestData, access: CallerAccess, vhostExists: (name: string) => boolean): void {
+export function authorizeRequest(
+  pattern: ManagementPattern,
+  data: RequestData,
+  access: CallerAccess,
+  vhostExists: (name: string) => boolean,
+): void {
   const rule = RULES[pattern];
   if (rule === 'admin') access.requireAdministrator();
   else if (rule === 'vhost' && typeof data.vhost === 'string') access.requireVhost(data.vhost, vhostExists(data.vhost));

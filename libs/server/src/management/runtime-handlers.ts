@@ -87,7 +87,8 @@ function connectionFor(host: ManagementHost, name: string, access: CallerAccess,
 const listConnections: ManagementHandler = (data, { host, access }) =>
   [...openConnections(host.allConnections(), optionalString(data, 'vhost'), access)].map(jsonOfConnection);
 
-const getConnection: ManagementHandler = (data, { host, access }) => jsonOfConnection(connectionFor(host, stringField(data, 'name'), access, false));
+const getConnection: ManagementHandler = (data, { host, access }) =>
+  jsonOfConnection(connectionFor(host, stringField(data, 'name'), access, false));
 
 const closeConnection: ManagementHandler = (data, { host, access }) => {
   const connection = connectionFor(host, stringField(data, 'name'), access, true);

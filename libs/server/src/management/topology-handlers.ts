@@ -58,7 +58,8 @@ const exchangeBindings: ManagementHandler = (data, { host }) => {
   return bindings.map((binding) => jsonOfBinding(binding, vhost.name));
 };
 
-const listQueues: ManagementHandler = (data, { host, access }) => vhostsOf(host, data, access).flatMap((vhost) => [...vhost.allQueues()].map(jsonOfQueue));
+const listQueues: ManagementHandler = (data, { host, access }) =>
+  vhostsOf(host, data, access).flatMap((vhost) => [...vhost.allQueues()].map(jsonOfQueue));
 
 const getQueue: ManagementHandler = (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
