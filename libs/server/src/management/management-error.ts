@@ -36,6 +36,16 @@ export class ManagementError extends Error {
 }
 
 /**
+ * Whether an error is a permission refusal (403 with RabbitMQ's `… refused for user 'bob'` text). Other 403s (a
+ * reserved `amq.*` name) are about the request, not the user: they stay 400s, so an HTTP client is not asked to log
+ * in again for them.
+ */
+export function isPermissionRefusal(error: unknown): boolean {
+  if (!(error instanceof ChannelError) && !(error instanceof ConnectionError)) return false;
+  return error.replyCode === ReplyCode.ACCESS_REFUSED && / refused for user '/.test(error.replyText);
+}
+
+/**
  * Maps anything a handler threw to a failure: AMQP errors keep their text without the `CODE - ` prefix, as RabbitMQ's
  * management plugin shows them (`inequivalent arg 'durable' for queue …`); NOT_FOUND is a 404; ACCESS_REFUSED a 401.
  */
@@ -46,7 +56,7 @@ export function toManagementFailure(error: unknown): ManagementFailure {
   if (error instanceof ChannelError || error instanceof ConnectionError) {
     // RabbitMQ's management plugin answers a channel closed with 403 (publish, get, purge as the caller) with 401 and
     // the channel's whole reply text (its `with_channel`).
-    if (error.replyCode === ReplyCode.ACCESS_REFUSED) return { status: 401, error: 'not_authorized', reason: error.replyText };
+    if (isPermissionRefusal(error)) return { status: 401, error: 'not_authorized', reason: error.replyText };
     const reason = error.replyText.replace(/^[A-Z_]+ - /, '');
     if (error.replyCode === ReplyCode.NOT_FOUND) return { status: 404, error: 'Object Not Found', reason };
     return { status: 400, error: 'bad_request', reason };

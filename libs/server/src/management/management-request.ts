@@ -1,16 +1,8 @@
-import { ReplyCode } from '@app/codec';
-import {
-  ChannelError,
-  type PermissionActor,
-  type Queue,
-  type TopologyCommand,
-  type TopologyResults,
-  type VirtualHost,
-} from '@app/broker-core';
+import type { PermissionActor, Queue, TopologyCommand, TopologyResults, VirtualHost } from '@app/broker-core';
 import type { ManagementCaller } from '@app/management-contract';
 import type { Exchange } from '@app/routing';
 import type { CallerAccess } from './caller-access.js';
-import { ManagementError } from './management-error.js';
+import { isPermissionRefusal, ManagementError } from './management-error.js';
 import type { ManagementHost } from './management-host.js';
 
 /** The `data` of a management request: JSON from the admin API, already validated by its DTOs. */
@@ -102,8 +94,7 @@ export async function persisted<C extends TopologyCommand>(
   try {
     outcome = vhost.execute(command, context.actor);
   } catch (error) {
-    if (error instanceof ChannelError && error.replyCode === ReplyCode.ACCESS_REFUSED)
-      throw ManagementError.notAuthorized('Access refused.');
+    if (isPermissionRefusal(error)) throw ManagementError.notAuthorized('Access refused.');
     throw error;
   }
   await outcome.written;

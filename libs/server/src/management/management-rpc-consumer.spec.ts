@@ -77,18 +77,33 @@ describe('ManagementService', () => {
     });
   });
 
-  it.each<[string, string, object]>([
-    ['declare a queue', ManagementPattern.QueuesDeclare, { vhost: '/', name: 'other', durable: false }],
-    ['purge a queue', ManagementPattern.QueuesPurge, { vhost: '/', name: 'other' }],
-    ['get messages', ManagementPattern.QueuesGetMessages, { vhost: '/', name: 'other' }],
-    ['publish', ManagementPattern.ExchangesPublish, { vhost: '/', name: 'amq.direct', routing_key: 'k', payload: 'p' }],
-  ])('applies the caller’s permissions to %s', async (_name, pattern, data) => {
+  // RabbitMQ's answers: a refused declare is 401 `Access refused.` (its direct_request), a refused publish, get or
+  // purge 401 with the channel's text (its with_channel).
+  it.each<[string, string, object, string]>([
+    ['declare a queue', ManagementPattern.QueuesDeclare, { vhost: '/', name: 'other', durable: false }, 'Access refused.'],
+    ['purge a queue', ManagementPattern.QueuesPurge, { vhost: '/', name: 'other' }, "queue 'other'"],
+    ['get messages', ManagementPattern.QueuesGetMessages, { vhost: '/', name: 'other' }, "queue 'other'"],
+    [
+      'publish',
+      ManagementPattern.ExchangesPublish,
+      { vhost: '/', name: 'amq.direct', routing_key: 'k', payload: 'p' },
+      "exchange 'amq.direct'",
+    ],
+  ])('applies the caller’s permissions to %s', async (_name, pattern, data, refused) => {
     core.getVhost('/')!.createQueue('other', { durable: false, exclusive: false, autoDelete: false, arguments: {} }, {}, false);
     service.inbox.accept(request('5', pattern, { username: 'limited', remote_address: '127.0.0.1' }, data));
     const reply = await replyTo1();
-    expect('err' in reply && reply.err.reason).toMatch(
-      /^access to (queue 'other'|exchange 'amq\.direct') in vhost '\/' refused for user 'limited'$/,
-    );
+    const reason = refused.startsWith('Access') ? refused : `ACCESS_REFUSED - access to ${refused} in vhost '/' refused for user 'limited'`;
+    expect(reply).toEqual({ id: '5', err: { status: 401, error: 'not_authorized', reason } });
+  });
+
+  it.each<[string, string, object, string]>([
+    ['list users', ManagementPattern.UsersList, {}, 'Not administrator user'],
+    ['export definitions', ManagementPattern.DefinitionsExport, {}, 'Not administrator user'],
+    ['create a vhost', ManagementPattern.VhostsPut, { vhost: 'x' }, 'Not administrator user'],
+  ])('refuses a management user to %s (administrators only)', async (_name, pattern, data, reason) => {
+    service.inbox.accept(request('6', pattern, { username: 'limited', remote_address: '127.0.0.1' }, data));
+    expect(await replyTo1()).toEqual({ id: '6', err: { status: 401, error: 'not_authorized', reason } });
   });
 
   it('bounds the management queue: a flood is refused, not buffered without limit', () => {
