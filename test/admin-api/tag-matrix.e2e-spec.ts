@@ -24,7 +24,8 @@ const CELLS: Cell[] = [
   { family: 'overview', method: 'GET', path: '/api/overview', statuses: ALL(200) },
   { family: 'whoami', method: 'GET', path: '/api/whoami', statuses: ALL(200) },
   { family: 'vhosts list', method: 'GET', path: '/api/vhosts', statuses: ALL(200) },
-  { family: 'vhost with permissions', method: 'GET', path: '/api/vhosts/%2F', statuses: ALL(200) },
+  // One vhost's page is for administrators, even a vhost the user has permissions on (RabbitMQ 3.10 answers so).
+  { family: 'vhost with permissions', method: 'GET', path: '/api/vhosts/%2F', statuses: ADMIN(200) },
   { family: 'vhost without permissions', method: 'GET', path: '/api/vhosts/other', statuses: ADMIN(200) },
   { family: 'vhost create', method: 'PUT', path: '/api/vhosts/made-by-{tag}', body: {}, statuses: ADMIN(201) },
   { family: 'vhost permissions', method: 'GET', path: '/api/vhosts/%2F/permissions', statuses: ADMIN(200) },
@@ -98,7 +99,8 @@ describe('admin API: authorization by tag', () => {
   it.each(cases)('%s as %s: %i', async (_family, tag, status, cell) => {
     const response = await stack.api(cell.method, cell.path.replace('{tag}', tag), cell.body, { auth: credentials(tag) });
     expect({ status: response.status, body: response.body }).toMatchObject({ status });
-    if (status === 401) expect(response.body.error).toBe('not_authorized');
+    // RabbitMQ spells a refusal of a logged-in user `not_authorised` (a failed login is `not_authorized`).
+    if (status === 401) expect(response.body.error).toBe('not_authorised');
   });
 
   it('tells why: no management tag, not an administrator, not this vhost', async () => {
@@ -125,7 +127,7 @@ describe('admin API: authorization by tag', () => {
     const [guestName] = await names('monitoring', '/api/connections');
     const path = `/api/connections/${encodeURIComponent(guestName)}`;
     expect((await stack.api('GET', path, undefined, { auth: credentials('management') })).body).toMatchObject({
-      error: 'not_authorized',
+      error: 'not_authorised',
       reason: 'User not authorised to access object',
     });
     expect((await stack.api('GET', path, undefined, { auth: credentials('monitoring') })).status).toBe(200);
@@ -139,13 +141,18 @@ describe('admin API: authorization by tag', () => {
     const bob = { auth: 'bob:bob' };
     expect((await stack.api('PUT', '/api/queues/%2F/bob.q', {}, bob)).status).toBe(201);
     expect((await stack.api('PUT', '/api/queues/%2F/other-q', {}, bob)).body).toEqual({
-      error: 'not_authorized',
+      error: 'not_authorised',
       reason: 'Access refused.',
     });
     const publish = { properties: {}, routing_key: 'k', payload: 'x', payload_encoding: 'string' };
+    // As RabbitMQ 3.10 answers: a refused publish is a 400 carrying the channel's code and text, a refused get a 401.
     expect(await stack.api('POST', '/api/exchanges/%2F/amq.direct/publish', publish, bob)).toMatchObject({
-      status: 401,
-      body: { error: 'not_authorized', reason: "ACCESS_REFUSED - access to exchange 'amq.direct' in vhost '/' refused for user 'bob'" },
+      status: 400,
+      body: { error: 'bad_request', reason: "403 ACCESS_REFUSED - access to exchange 'amq.direct' in vhost '/' refused for user 'bob'" },
+    });
+    expect((await stack.api('DELETE', '/api/queues/%2F/shared/contents', undefined, bob)).body).toEqual({
+      error: 'not_authorised',
+      reason: 'Access refused.',
     });
     const get = { count: 1, ackmode: 'ack_requeue_true', encoding: 'auto' };
     expect(await stack.api('POST', '/api/queues/%2F/shared/get', get, bob)).toMatchObject({

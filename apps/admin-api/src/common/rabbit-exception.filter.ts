@@ -5,7 +5,7 @@ import type { HttpResponse } from './http-types.js';
 
 /**
  * Every error as RabbitMQ's management API writes it: `{"error", "reason"}` (404 `Object Not Found`, 400
- * `bad_request` with the validation messages or the AMQP text, 401 `not_authorized`), plus `Retry-After` on 503s
+ * `bad_request` with the validation messages or the AMQP text, 401 `not_authorized` for a failed login, `not_authorised` for a refused tag or permission, as RabbitMQ spells them), plus `Retry-After` on 503s
  * caused by backpressure.
  */
 @Catch()

@@ -49,12 +49,12 @@ export class CallerAccess {
 
   /** Administrators only (`is_authorized_admin`), else 401 `Not administrator user`. */
   requireAdministrator(): void {
-    if (!this.isAdministrator) throw ManagementError.notAuthorized('Not administrator user');
+    if (!this.isAdministrator) throw ManagementError.notAuthorised('Not administrator user');
   }
 
   /** `is_authorized_vhost`: an existing vhost the caller cannot reach is 401 (a missing one is left to the handler's 404). */
   requireVhost(vhost: string, exists: boolean): void {
-    if (exists && !this.reachesVhost(vhost)) throw ManagementError.notAuthorized('User not authorised to access virtual host');
+    if (exists && !this.reachesVhost(vhost)) throw ManagementError.notAuthorised('User not authorised to access virtual host');
   }
 }
 
@@ -69,6 +69,6 @@ export function authorizeCaller(caller: ManagementCaller, users: { getUser(name:
   // A loopback-only user calling from elsewhere failed its password check already (the AMQP login refuses it the
   // same way), so it gets the same answer as a wrong password.
   if (!user || (user.isLoopbackOnly && !isLoopbackAddress(caller.remote_address))) throw ManagementError.notAuthorized('Login failed');
-  if (!user.tags.some((tag) => MANAGEMENT_TAGS.has(tag))) throw ManagementError.notAuthorized('Not management user');
+  if (!user.tags.some((tag) => MANAGEMENT_TAGS.has(tag))) throw ManagementError.notAuthorised('Not management user');
   return user;
 }

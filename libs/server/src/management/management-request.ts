@@ -2,7 +2,7 @@ import type { PermissionActor, Queue, TopologyCommand, TopologyResults, VirtualH
 import type { ManagementCaller } from '@app/management-contract';
 import type { Exchange } from '@app/routing';
 import type { CallerAccess } from './caller-access.js';
-import { isPermissionRefusal, ManagementError } from './management-error.js';
+import { asDirectRequest, ManagementError } from './management-error.js';
 import type { ManagementHost } from './management-host.js';
 
 /** The `data` of a management request: JSON from the admin API, already validated by its DTOs. */
@@ -82,21 +82,15 @@ export function requireQueue(vhost: VirtualHost, name: string): Queue {
 
 /**
  * Runs a topology command as the management service and waits for its storage write, so a 2xx means it is on disk.
- * A permission refusal is 401 `Access refused.`, as RabbitMQ's management plugin answers a refused declare, delete
- * or bind (its `direct_request`).
+ * A 403 (permission, reserved name) is 401 `Access refused.`, as RabbitMQ's management plugin answers a refused
+ * declare, delete or bind (its `direct_request`).
  */
 export async function persisted<C extends TopologyCommand>(
   vhost: VirtualHost,
   command: C,
   context: ManagementContext,
 ): Promise<TopologyResults[C['kind']]> {
-  let outcome;
-  try {
-    outcome = vhost.execute(command, context.actor);
-  } catch (error) {
-    if (isPermissionRefusal(error)) throw ManagementError.notAuthorized('Access refused.');
-    throw error;
-  }
+  const outcome = asDirectRequest(() => vhost.execute(command, context.actor));
   await outcome.written;
   return outcome.result;
 }

@@ -18,7 +18,7 @@ const RULES: Readonly<Record<ManagementPattern, Rule>> = {
   [ManagementPattern.Whoami]: 'any',
   [ManagementPattern.Overview]: 'any',
   [ManagementPattern.VhostsList]: 'any',
-  [ManagementPattern.VhostsGet]: 'vhost',
+  [ManagementPattern.VhostsGet]: 'admin',
   [ManagementPattern.VhostsPut]: 'admin',
   [ManagementPattern.VhostsDelete]: 'admin',
   [ManagementPattern.ConnectionsList]: 'vhost',

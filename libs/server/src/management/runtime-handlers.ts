@@ -80,7 +80,7 @@ function connectionFor(host: ManagementHost, name: string, access: CallerAccess,
   const connection = [...openConnections(host.allConnections(), undefined, undefined)].find((candidate) => candidate.name === name);
   if (!connection) throw ManagementError.notFound();
   const mayAct = isClose ? access.isAdministrator : access.isMonitor;
-  if (!mayAct && connection.userName !== access.user.name) throw ManagementError.notAuthorized('User not authorised to access object');
+  if (!mayAct && connection.userName !== access.user.name) throw ManagementError.notAuthorised('User not authorised to access object');
   return connection;
 }
 
