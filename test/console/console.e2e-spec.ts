@@ -131,7 +131,7 @@ describe('web console (headless Chromium)', () => {
     await channel.assertQueue('live-arrival', { durable: false });
     await page.locator('[data-testid=queues-table] a', { hasText: 'live-arrival' }).waitFor();
 
-    for (const name of names) void channel.deleteQueue(name);
+    for (let i = 0; i < names.length; i += 250) await Promise.all(names.slice(i, i + 250).map((name) => channel.deleteQueue(name)));
     await channel.deleteQueue('live-arrival');
     await channel.close();
   }, 240_000);
@@ -221,6 +221,41 @@ describe('web console (headless Chromium)', () => {
     expect(await page.evaluate(() => (globalThis as any).warrenGraph.getElementById('ae:orders>orders.unrouted').hasClass('route'))).toBe(
       true,
     );
+
+    // Readable when large: search outlines matches, a click focuses on a node's neighbourhood, grouping by prefix.
+    await page.fill('input[aria-label="Search nodes"]', 'orders.dead');
+    await waitFor(
+      () =>
+        page.evaluate(() =>
+          (globalThis as any).warrenGraph
+            .nodes('.search-hit')
+            .map((node: any) => node.id())
+            .sort()
+            .join(),
+        ),
+      {
+        what: 'search hits',
+        timeoutMs: UI_TIMEOUT,
+        intervalMs: 200,
+      },
+    ).then((hits) => expect(hits).toBe('q:orders.dead-letters,x:orders.dead'));
+    // Returns nothing: a Cytoscape collection (linked to the whole graph) would be serialized back to the test.
+    await page.evaluate(() => void (globalThis as any).warrenGraph.getElementById('x:orders.eu').emit('tap'));
+    await waitFor(() => page.evaluate(() => (globalThis as any).warrenGraph.getElementById('q:orders.all').hasClass('faded')), {
+      what: 'nodes outside the neighbourhood faded',
+      timeoutMs: UI_TIMEOUT,
+      intervalMs: 200,
+    });
+    expect(await page.evaluate(() => (globalThis as any).warrenGraph.getElementById('q:orders.eu-audit').hasClass('faded'))).toBe(false);
+    await page.click('button:has-text("Show all")');
+    await page.check('.toolbar input[type=checkbox]');
+    await waitFor(() => page.evaluate(() => (globalThis as any).warrenGraph.getElementById('q:orders.all').parent().id() === 'g:orders'), {
+      what: 'the orders group',
+      timeoutMs: UI_TIMEOUT,
+      intervalMs: 200,
+    });
+    await shoot('topology-grouped');
+    await page.uncheck('.toolbar input[type=checkbox]');
 
     // Deleted over AMQP, gone from the graph.
     await channel.deleteQueue('orders.lost');

@@ -8,7 +8,7 @@ import { VhostSelect } from '../components/vhost-select';
 import { navigate } from '../hooks/use-route';
 import { usePoll } from '../hooks/use-poll';
 import { applyRoute, clearRoute } from '../topology/apply-route';
-import { buildElements, type TopologySnapshot } from '../topology/build-elements';
+import { buildElements, limitSnapshot, MAX_GRAPH_QUEUES, type TopologySnapshot } from '../topology/build-elements';
 import { GRAPH_STYLE } from '../topology/graph-style';
 import { RoutePanel } from '../topology/route-panel';
 
@@ -61,11 +61,13 @@ export function TopologyPage({ vhost: initialVhost }: { vhost: string }) {
     };
   }, []);
 
+  const limited = snapshot.data ? limitSnapshot(snapshot.data, search) : { snapshot: undefined, hidden: 0 };
+
   // Live update: add what is new, drop what is gone, refresh labels; lay out again only on a change of shape.
   useEffect(() => {
     const graph = cy.current;
-    if (!graph || !snapshot.data) return;
-    const elements = buildElements(snapshot.data, { group, hideUnusedBuiltIns: true });
+    if (!graph || !limited.snapshot) return;
+    const elements = buildElements(limited.snapshot, { group, hideUnusedBuiltIns: true });
     const wanted = new Map(elements.map((element) => [element.data.id!, element]));
     let changed = false;
     graph.batch(() => {
@@ -86,7 +88,7 @@ export function TopologyPage({ vhost: initialVhost }: { vhost: string }) {
     });
     if (changed) graph.layout(LAYOUT).run();
     if (explanation) applyRoute(graph, explanation);
-  }, [snapshot.data, group]);
+  }, [snapshot.data, group, limited.hidden > 0 ? search : '']);
 
   // Search and focus: matches outlined, everything outside the focused node's neighbourhood faded.
   useEffect(() => {
@@ -154,8 +156,18 @@ export function TopologyPage({ vhost: initialVhost }: { vhost: string }) {
         </span>
       </div>
       <ErrorBanner error={snapshot.error} />
+      {limited.hidden > 0 && (
+        <p class="muted" data-testid="topology-limited">
+          {limited.hidden.toLocaleString('en-US')} more queues not drawn (at most {MAX_GRAPH_QUEUES}): search to choose which.
+        </p>
+      )}
       <div class="topology-body">
-        <div ref={box} class="graph" data-testid="topology-graph" />
+        <div class="graph-box">
+          <div ref={box} class="graph" data-testid="topology-graph" />
+          {snapshot.data && snapshot.data.queues.length === 0 && snapshot.data.bindings.length === 0 && (
+            <p class="graph-empty muted">No queues or bindings in this virtual host yet (unused amq.* exchanges are hidden).</p>
+          )}
+        </div>
         <RoutePanel vhost={vhost} exchanges={exchanges} onExplained={setExplanation} />
       </div>
       <p class="muted">Click a node to focus on its neighbours; double-click a queue or exchange to open it.</p>

@@ -23,6 +23,29 @@ export const bindingId = (b: { source: string; destination_type: string; destina
 export const alternateId = (source: string, alternate: string) => `ae:${source}>${alternate}`;
 export const deadLetterId = (queue: string, exchange: string) => `dlx:${queue}>${exchange}`;
 
+/** Past this many queues the graph shows only those matching the search (dagre lays out a few hundred nodes quickly). */
+export const MAX_GRAPH_QUEUES = 400;
+
+/**
+ * The part of a large vhost worth drawing: every queue when there are at most {@link MAX_GRAPH_QUEUES}; otherwise the
+ * queues whose names contain `search` (the first ones by name without a search), up to that many, with the
+ * exchanges and bindings that lead to them.
+ */
+export function limitSnapshot(snapshot: TopologySnapshot, search: string): { snapshot: TopologySnapshot; hidden: number } {
+  if (snapshot.queues.length <= MAX_GRAPH_QUEUES) return { snapshot, hidden: 0 };
+  const needle = search.trim().toLowerCase();
+  const queues = snapshot.queues
+    .filter((q) => needle === '' || q.name.toLowerCase().includes(needle))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .slice(0, MAX_GRAPH_QUEUES);
+  const kept = new Set(queues.map((q) => q.name));
+  const bindings = snapshot.bindings.filter((b) => b.destination_type === 'exchange' || kept.has(b.destination));
+  return {
+    snapshot: { ...snapshot, queues, bindings, consumers: snapshot.consumers.filter((c) => kept.has(c.queue.name)) },
+    hidden: snapshot.queues.length - queues.length,
+  };
+}
+
 const prefixOf = (name: string) => /^([^.\-_]+)[.\-_]/.exec(name)?.[1];
 
 /**
