@@ -180,19 +180,17 @@ function buildBroker() {
     const path = relative(dirname(file), join(dist, target)).split(sep).join('/');
     return path.startsWith('.') ? path : `./${path}`;
   });
-  // The web console the admin API serves at `/` (found as dist/console beside the package's compiled apps).
-  const consoleDir = join(ROOT, 'dist', 'console');
-  if (!existsSync(join(consoleDir, 'index.html'))) {
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'apps/console/vite.config.ts', '--logLevel', 'warn'],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-      },
-    );
-  }
-  cpSync(consoleDir, join(dist, 'console'), { recursive: true });
+  // The web console the admin API serves at `/` (found as dist/console beside the package's compiled apps), built
+  // straight into the package so it matches the sources and never touches the repo's dist/console.
+  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  execFileSync(
+    process.execPath,
+    [vite, 'build', '--config', 'apps/console/vite.config.ts', '--logLevel', 'error', '--outDir', join(dist, 'console')],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
   mkdirSync(join(dir, 'bin'), { recursive: true });
   for (const file of ['warren.mjs', 'supervise.mjs']) cpSync(join(ROOT, 'packages', 'broker', 'bin', file), join(dir, 'bin', file));
   const used = importedPackages(dist);
