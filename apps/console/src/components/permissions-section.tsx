@@ -33,7 +33,9 @@ export function PermissionsSection() {
   return (
     <div>
       <h2>Permissions</h2>
-      <ErrorBanner error={permissions.error} />
+      <ErrorBanner
+        error={permissions.status === 404 ? 'Permissions (/api/permissions) are not available on this broker.' : permissions.error}
+      />
       <table data-testid="permissions-table">
         <thead>
           <tr>

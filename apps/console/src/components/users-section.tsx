@@ -33,7 +33,7 @@ export function UsersSection() {
   return (
     <div>
       <h2>Users</h2>
-      <ErrorBanner error={users.error} />
+      <ErrorBanner error={users.status === 404 ? 'User management (/api/users) is not available on this broker.' : users.error} />
       <table data-testid="users-table">
         <thead>
           <tr>
