@@ -12,7 +12,7 @@ const SECTIONS: [string, string][] = [
 ];
 
 /** The top bar: sections, the user, log out. */
-export function NavBar({ path, username, onLogout }: { path: string; username: string; onLogout: () => void }) {
+export function NavBar({ path, username, tags, onLogout }: { path: string; username: string; tags: string; onLogout: () => void }) {
   const current = '/' + (path.split('/')[1] ?? '');
   return (
     <header class="nav">
@@ -25,7 +25,8 @@ export function NavBar({ path, username, onLogout }: { path: string; username: s
         ))}
       </nav>
       <span class="user">
-        {username}{' '}
+        {username}
+        {tags && <small class="muted"> ({tags})</small>}{' '}
         <button type="button" onClick={onLogout}>
           Log out
         </button>
