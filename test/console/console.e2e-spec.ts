@@ -300,6 +300,21 @@ describe('web console (headless Chromium)', () => {
     await channel.close();
   }, 180_000);
 
+  it('imports definitions pasted into the definitions page', async () => {
+    await open('/definitions');
+    const definitions = { queues: [{ name: 'imported.from-console', vhost: '/', durable: true, auto_delete: false, arguments: {} }] };
+    await page.fill('textarea[name=definitions]', JSON.stringify(definitions));
+    await page.click('button:has-text("Import definitions")');
+    await page.locator('[role=status]', { hasText: 'Definitions imported.' }).waitFor();
+    expect((await stack.api('GET', '/api/queues/%2F/imported.from-console')).status).toBe(200);
+    const before = watched.errors.length;
+    await page.fill('textarea[name=definitions]', '{"queues": [{"name": 7}]}');
+    await page.click('button:has-text("Import definitions")');
+    await page.locator('[role=alert]').waitFor();
+    // The refused import is the browser's logged 400, and nothing else.
+    expect(watched.errors.splice(before)).toEqual([expect.stringMatching(/status of 400 .*\/api\/definitions\)$/)]);
+  }, 120_000);
+
   it('closes a connection with a reason', async () => {
     const connection = await amqplib.connect(stack.amqpUrl, { clientProperties: { connection_name: 'console-victim' } });
     const closed = new Promise<Error | undefined>((resolve) => connection.on('close', resolve));

@@ -6,7 +6,7 @@ import type { BindingInfo, ConsumerInfo, ExchangeInfo, QueueInfo, RouteExplanati
 import { ErrorBanner } from '../components/error-banner';
 import { VhostSelect } from '../components/vhost-select';
 import { navigate } from '../hooks/use-route';
-import { usePoll } from '../hooks/use-poll';
+import { POLL_MS, usePoll } from '../hooks/use-poll';
 import { applyRoute, clearRoute } from '../topology/apply-route';
 import { buildElements, limitSnapshot, MAX_GRAPH_QUEUES, type TopologySnapshot } from '../topology/build-elements';
 import { GRAPH_STYLE } from '../topology/graph-style';
@@ -39,7 +39,17 @@ export function TopologyPage({ vhost: initialVhost }: { vhost: string }) {
   const [explanation, setExplanation] = useState<RouteExplanation | undefined>(undefined);
   const box = useRef<HTMLDivElement>(null);
   const cy = useRef<Core | undefined>(undefined);
-  const snapshot = usePoll(() => loadSnapshot(vhost), [vhost]);
+  // A vhost with thousands of queues is polled less often: each poll reads every queue and binding.
+  const [large, setLarge] = useState(false);
+  const snapshot = usePoll(
+    () =>
+      loadSnapshot(vhost).then((loaded) => {
+        setLarge(loaded.queues.length + loaded.bindings.length > 2000);
+        return loaded;
+      }),
+    [vhost, large],
+    large ? 10_000 : POLL_MS,
+  );
 
   useEffect(() => {
     const graph = cytoscape({ container: box.current, style: GRAPH_STYLE, minZoom: 0.05, maxZoom: 3, wheelSensitivity: 0.3 });
