@@ -1,4 +1,5 @@
 import type { ManagementPattern } from './management-patterns.js';
+import type { ListPage, ListPageQuery } from './list-page.js';
 
 // The `data` of each request and the `response` of its reply. Keys are RabbitMQ's snake_case, as the HTTP API
 // speaks them. The broker still checks every field (a request's data is JSON from another process).
@@ -111,6 +112,7 @@ export interface ManagementRequests {
   };
   'management.exchanges.route': VhostObject & { routing_key?: string; headers?: JsonObject };
   'management.queues.list': VhostFilter;
+  'management.queues.page': VhostFilter & ListPageQuery & { page: number };
   'management.queues.get': VhostObject;
   'management.queues.declare': VhostObject & { durable?: boolean; auto_delete?: boolean; arguments?: JsonObject };
   'management.queues.delete': VhostObject & { if_empty?: boolean; if_unused?: boolean };
@@ -166,6 +168,7 @@ export interface ManagementResponses {
   'management.exchanges.publish': { routed: boolean };
   'management.exchanges.route': JsonObject;
   'management.queues.list': JsonObject[];
+  'management.queues.page': ListPage<JsonObject>;
   'management.queues.get': JsonObject;
   'management.queues.declare': { created: boolean };
   'management.queues.delete': JsonObject;

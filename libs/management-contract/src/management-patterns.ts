@@ -22,6 +22,8 @@ export const ManagementPattern = {
   ExchangesPublish: 'management.exchanges.publish',
   ExchangesRoute: 'management.exchanges.route',
   QueuesList: 'management.queues.list',
+  /** One page of the queue list, filtered and sorted by the broker (RabbitMQ's `?page=` query). */
+  QueuesPage: 'management.queues.page',
   QueuesGet: 'management.queues.get',
   QueuesDeclare: 'management.queues.declare',
   QueuesDelete: 'management.queues.delete',

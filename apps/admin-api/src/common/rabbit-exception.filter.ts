@@ -29,7 +29,11 @@ export function sendHttpException(response: HttpResponse, exception: HttpExcepti
   if (exception instanceof RetryableHttpException || exception instanceof TooManyLoginsException) {
     response.setHeader('Retry-After', String(exception.retryAfterSeconds));
   }
-  if (status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="Warren Management"');
+  // Not for the web console's calls (X-Requested-With, as RabbitMQ's UI sends): the browser would show its own
+  // Basic-auth prompt over the console's login page.
+  if (status === 401 && response.req?.headers['x-requested-with'] !== 'XMLHttpRequest') {
+    response.setHeader('WWW-Authenticate', 'Basic realm="Warren Management"');
+  }
   response.status(status).json(bodyOf(exception, status));
 }
 

@@ -10,6 +10,7 @@ import { ManagementRpcConsumer, type ManagementOutcome } from './management-rpc-
 import { messageHandlers } from './message-handlers.js';
 import { authorizeCaller, CallerAccess } from './caller-access.js';
 import { permissionHandlers } from './permission-handlers.js';
+import { pageHandlers } from './queue-page-handler.js';
 import { authorizeRequest } from './request-authorization.js';
 import { runtimeHandlers } from './runtime-handlers.js';
 import { topologyHandlers } from './topology-handlers.js';
@@ -41,6 +42,7 @@ export class ManagementService {
     Object.entries({
       ...topologyHandlers,
       ...messageHandlers,
+      ...pageHandlers,
       ...definitionsHandlers,
       ...runtimeHandlers,
       ...userHandlers,

@@ -1,4 +1,4 @@
-import { Message, PublishOutcome, type ChannelError, type Queue, type QueueEntry } from '@app/broker-core';
+import { Message, PublishOutcome, type ChannelError, type Queue, type QueueEntry, type VirtualHost } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { ManagementPattern } from '@app/management-contract';
 import { explainRoute, type RouteHop } from '@app/routing';
@@ -135,6 +135,22 @@ function jsonOfHop(hop: RouteHop<Queue>): Record<string, unknown> {
   }
 }
 
+/**
+ * Where a reached queue would dead-letter its messages (rejected, expired, over its length limit): its effective
+ * `x-dead-letter-exchange` (argument or policy) and routing key, or null. `exchange_exists` is false when the
+ * exchange is missing, where RabbitMQ drops dead letters. Absent (not null) without one, so the answer for a queue
+ * without dead-lettering keeps its earlier shape.
+ */
+function deadLetterTarget(vhost: VirtualHost, queue: Queue): Record<string, unknown> | undefined {
+  const exchange = queue.policy.deadLetterExchange;
+  if (exchange === undefined) return undefined;
+  return {
+    exchange,
+    routing_key: queue.policy.deadLetterRoutingKey ?? null,
+    exchange_exists: vhost.topology.getExchange(exchange) !== undefined,
+  };
+}
+
 const route: ManagementHandler = (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   const exchange = requireExchange(vhost, stringField(data, 'name'));
@@ -146,8 +162,10 @@ const route: ManagementHandler = (data, { host }) => {
       name: queue.name,
       vhost: vhost.name,
       paths: paths.map((path) => path.map(jsonOfHop)),
+      dead_letter: deadLetterTarget(vhost, queue),
     })),
     exchanges: explanation.exchanges.map((visited) => visited.name),
+    unmatched: explanation.unmatched.map(({ binding, reason }) => ({ ...jsonOfHop({ kind: 'binding', binding }), reason })),
   };
 };
 

@@ -37,6 +37,7 @@ const RULES: Readonly<Record<ManagementPattern, Rule>> = {
   [ManagementPattern.ExchangesPublish]: 'vhost',
   [ManagementPattern.ExchangesRoute]: 'vhost',
   [ManagementPattern.QueuesList]: 'vhost',
+  [ManagementPattern.QueuesPage]: 'vhost',
   [ManagementPattern.QueuesGet]: 'vhost',
   [ManagementPattern.QueuesDeclare]: 'vhost',
   [ManagementPattern.QueuesDelete]: 'vhost',
