@@ -57,12 +57,14 @@ function readSettingsFile(path: string, explicit: boolean): SettingsFile {
   } catch (error) {
     throw new CliError(`the config file ${path} is not JSON: ${(error as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`the config file ${path} is not a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new CliError(`the config file ${path} is not a JSON object`);
   const file = parsed as Record<string, unknown>;
   for (const key of ['url', 'user', 'password', 'ca'] as const) {
     if (file[key] !== undefined && typeof file[key] !== 'string') throw new CliError(`the config file ${path}: "${key}" must be a string`);
   }
-  if (file.insecure !== undefined && typeof file.insecure !== 'boolean') throw new CliError(`the config file ${path}: "insecure" must be a boolean`);
+  if (file.insecure !== undefined && typeof file.insecure !== 'boolean')
+    throw new CliError(`the config file ${path}: "insecure" must be a boolean`);
   return file as SettingsFile;
 }
 

@@ -33,7 +33,7 @@ Errors print one line on stderr and exit with a non-zero code (2 for bad usage).
 /** The `warren` command: `start` plus the admin API's commands. */
 export function createProgram(options: ProgramOptions): Command {
   const program = new Command('warren')
-    .description('Warren: an AMQP 0-9-1 message broker, and a client of its admin API (RabbitMQ\'s management API)')
+    .description("Warren: an AMQP 0-9-1 message broker, and a client of its admin API (RabbitMQ's management API)")
     .version(options.version)
     .option('--url <url>', 'the admin API URL (env WARREN_ADMIN_URL)')
     .option('--user <name>', 'the user (env WARREN_ADMIN_USER)')

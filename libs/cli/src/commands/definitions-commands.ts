@@ -62,7 +62,7 @@ export function registerDefinitionsCommands(program: Command): void {
     );
   program
     .command('import')
-    .description('import definitions from a file (RabbitMQ\'s JSON format), streamed with a progress bar')
+    .description("import definitions from a file (RabbitMQ's JSON format), streamed with a progress bar")
     .argument('<file>', 'the definitions file')
     .option('--progress', 'always show the upload progress bar (on stderr)')
     .option('--no-progress', 'never show it (by default: when stderr is a terminal)')

@@ -48,7 +48,8 @@ export function renderExplanation(exchange: string, explanation: Record<string, 
   for (const [key, value] of Object.entries(rest)) {
     if (Array.isArray(value)) {
       lines.push(`${key}:${value.length ? '' : ' (none)'}`);
-      for (const item of value) lines.push(`  ${typeof item === 'object' && item !== null && 'source' in item ? hopText(item as Hop) : cellText(item)}`);
+      for (const item of value)
+        lines.push(`  ${typeof item === 'object' && item !== null && 'source' in item ? hopText(item as Hop) : cellText(item)}`);
     } else lines.push(`${key}: ${cellText(value)}`);
   }
   return lines.join('\n') + '\n';
@@ -66,13 +67,20 @@ export function registerExplainCommand(program: Command): void {
     .option(...VHOST_OPTION)
     .action(
       withContext(
-        async (context, exchange: string, options: { vhost: string; routingKey: string; header?: Record<string, unknown>; headers?: Record<string, unknown> }) => {
+        async (
+          context,
+          exchange: string,
+          options: { vhost: string; routingKey: string; header?: Record<string, unknown>; headers?: Record<string, unknown> },
+        ) => {
           const name = exchange === '' ? 'amq.default' : exchange;
           const headers = { ...options.headers, ...options.header };
-          const explanation = await context.client.request<Record<string, unknown>>(`/api/exchanges/${segment(options.vhost)}/${segment(name)}/route`, {
-            method: 'POST',
-            json: { routing_key: options.routingKey, ...(Object.keys(headers).length ? { headers } : {}) },
-          });
+          const explanation = await context.client.request<Record<string, unknown>>(
+            `/api/exchanges/${segment(options.vhost)}/${segment(name)}/route`,
+            {
+              method: 'POST',
+              json: { routing_key: options.routingKey, ...(Object.keys(headers).length ? { headers } : {}) },
+            },
+          );
           context.print(context.format === 'json' ? JSON.stringify(explanation, null, 2) + '\n' : renderExplanation(exchange, explanation));
         },
       ),

@@ -51,7 +51,14 @@ export const LISTINGS: Record<string, Listing> = {
   channels: {
     description: 'channels',
     all: '/api/channels',
-    columns: [col('name'), col('vhost'), col('user'), col('consumers', 'consumer_count'), col('unacked', 'messages_unacknowledged'), col('confirm')],
+    columns: [
+      col('name'),
+      col('vhost'),
+      col('user'),
+      col('consumers', 'consumer_count'),
+      col('unacked', 'messages_unacknowledged'),
+      col('confirm'),
+    ],
   },
   consumers: {
     description: 'consumers',
@@ -84,7 +91,9 @@ function inVhost(rows: unknown[], vhost: string, kind: string): unknown[] {
 
 /** `warren list <kind>`: one subcommand per kind. */
 export function registerListCommands(program: Command): void {
-  const list = program.command('list').description('list queues, exchanges, bindings, connections, channels, consumers, users, vhosts or permissions');
+  const list = program
+    .command('list')
+    .description('list queues, exchanges, bindings, connections, channels, consumers, users, vhosts or permissions');
   for (const [kind, listing] of Object.entries(LISTINGS)) {
     list
       .command(kind)

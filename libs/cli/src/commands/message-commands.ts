@@ -25,7 +25,9 @@ async function readStdin(): Promise<Buffer> {
 /** A payload as the publish route takes it: text when it is valid UTF-8, base64 otherwise. */
 function encodePayload(payload: Buffer): { payload: string; payload_encoding: 'string' | 'base64' } {
   const text = payload.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(payload) ? { payload: text, payload_encoding: 'string' } : { payload: payload.toString('base64'), payload_encoding: 'base64' };
+  return Buffer.from(text, 'utf8').equals(payload)
+    ? { payload: text, payload_encoding: 'string' }
+    : { payload: payload.toString('base64'), payload_encoding: 'base64' };
 }
 
 /** `warren publish`, `warren get`, `warren purge queue` and `warren close connection`. */
@@ -36,7 +38,11 @@ export function registerMessageCommands(program: Command): void {
     .argument('[payload]', 'the message body')
     .option('--exchange <name>', 'the exchange (default: the default exchange)', '')
     .requiredOption('--routing-key <key>', 'the routing key (the queue name for the default exchange)')
-    .option('--properties <json>', 'basic properties as RabbitMQ\'s API names them, e.g. \'{"delivery_mode":2}\'', jsonObjectOption('--properties'))
+    .option(
+      '--properties <json>',
+      "basic properties as RabbitMQ's API names them, e.g. '{\"delivery_mode\":2}'",
+      jsonObjectOption('--properties'),
+    )
     .option('--header <key=value>', 'a message header (repeatable)', collectKeyValue)
     .option('--content-type <type>', 'the content_type property')
     .option('--persistent', 'delivery_mode 2 (stored on disk in a durable queue)')
@@ -50,17 +56,20 @@ export function registerMessageCommands(program: Command): void {
         if (options.contentType) properties.content_type = options.contentType;
         if (options.persistent) properties.delivery_mode = 2;
         const exchange = options.exchange === '' ? 'amq.default' : options.exchange;
-        const result = await context.client.request<{ routed: boolean }>(`/api/exchanges/${segment(options.vhost)}/${segment(exchange)}/publish`, {
-          method: 'POST',
-          json: { properties, routing_key: options.routingKey, ...encodePayload(payload) },
-        });
+        const result = await context.client.request<{ routed: boolean }>(
+          `/api/exchanges/${segment(options.vhost)}/${segment(exchange)}/publish`,
+          {
+            method: 'POST',
+            json: { properties, routing_key: options.routingKey, ...encodePayload(payload) },
+          },
+        );
         context.done(result.routed ? 'message published' : 'message published but NOT routed', { routed: result.routed });
       }),
     );
 
   program
     .command('get')
-    .description('get messages from a queue (by default they are requeued, as RabbitMQ\'s ack_requeue_true)')
+    .description("get messages from a queue (by default they are requeued, as RabbitMQ's ack_requeue_true)")
     .argument('<queue>', 'the queue name')
     .option('--count <n>', 'how many messages at most', positiveInteger('--count'), 1)
     .option('--ackmode <mode>', `${ACK_MODES.join(', ')}`, 'ack_requeue_true')
@@ -68,23 +77,31 @@ export function registerMessageCommands(program: Command): void {
     .option('--truncate <bytes>', 'cut payloads longer than this', positiveInteger('--truncate'))
     .option(...VHOST_OPTION)
     .action(
-      withContext(async (context, queue: string, options: { vhost: string; count: number; ackmode: string; encoding: string; truncate?: number }) => {
-        if (!(ACK_MODES as readonly string[]).includes(options.ackmode)) throw new CliError(`--ackmode must be one of ${ACK_MODES.join(', ')}`, 2);
-        if (options.encoding !== 'auto' && options.encoding !== 'base64') throw new CliError('--encoding must be auto or base64', 2);
-        const messages = await context.client.request<unknown[]>(`/api/queues/${segment(options.vhost)}/${segment(queue)}/get`, {
-          method: 'POST',
-          json: { count: options.count, ackmode: options.ackmode, encoding: options.encoding, ...(options.truncate ? { truncate: options.truncate } : {}) },
-        });
-        context.printRows(messages, [
-          { header: 'routing_key', path: 'routing_key' },
-          { header: 'exchange', path: 'exchange' },
-          { header: 'message_count', path: 'message_count' },
-          { header: 'payload', path: 'payload' },
-          { header: 'payload_bytes', path: 'payload_bytes' },
-          { header: 'payload_encoding', path: 'payload_encoding' },
-          { header: 'redelivered', path: 'redelivered' },
-        ]);
-      }),
+      withContext(
+        async (context, queue: string, options: { vhost: string; count: number; ackmode: string; encoding: string; truncate?: number }) => {
+          if (!(ACK_MODES as readonly string[]).includes(options.ackmode))
+            throw new CliError(`--ackmode must be one of ${ACK_MODES.join(', ')}`, 2);
+          if (options.encoding !== 'auto' && options.encoding !== 'base64') throw new CliError('--encoding must be auto or base64', 2);
+          const messages = await context.client.request<unknown[]>(`/api/queues/${segment(options.vhost)}/${segment(queue)}/get`, {
+            method: 'POST',
+            json: {
+              count: options.count,
+              ackmode: options.ackmode,
+              encoding: options.encoding,
+              ...(options.truncate ? { truncate: options.truncate } : {}),
+            },
+          });
+          context.printRows(messages, [
+            { header: 'routing_key', path: 'routing_key' },
+            { header: 'exchange', path: 'exchange' },
+            { header: 'message_count', path: 'message_count' },
+            { header: 'payload', path: 'payload' },
+            { header: 'payload_bytes', path: 'payload_bytes' },
+            { header: 'payload_encoding', path: 'payload_encoding' },
+            { header: 'redelivered', path: 'redelivered' },
+          ]);
+        },
+      ),
     );
 
   program

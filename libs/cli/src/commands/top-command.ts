@@ -50,7 +50,8 @@ class TopSampler {
       next.set(key, messages);
       const reported = valueAt(queue, 'message_stats.publish_details.rate');
       const before = this.previous.get(key);
-      const rate = typeof reported === 'number' ? reported : seconds > 0 && before !== undefined ? (messages - before) / seconds : undefined;
+      const rate =
+        typeof reported === 'number' ? reported : seconds > 0 && before !== undefined ? (messages - before) / seconds : undefined;
       return {
         vhost: String(queue.vhost),
         name: String(queue.name),
@@ -105,11 +106,12 @@ export function registerTopCommand(program: Command): void {
     .option('--once', 'print one refresh and exit (for scripts)')
     .addHelpText(
       'after',
-      '\nrate/s is the broker\'s publish rate when it reports message rates, else the change in depth since the last refresh.',
+      "\nrate/s is the broker's publish rate when it reports message rates, else the change in depth since the last refresh.",
     )
     .action(
       withContext(async (context, options: TopOptions) => {
-        if (!(SORTS as readonly string[]).includes(options.sort)) throw new CliError(`--sort must be depth or rate, got: ${options.sort}`, 2);
+        if (!(SORTS as readonly string[]).includes(options.sort))
+          throw new CliError(`--sort must be depth or rate, got: ${options.sort}`, 2);
         const sampler = new TopSampler();
         if (options.once) {
           context.print(await frame(context, sampler, options));

@@ -34,7 +34,11 @@ function exchangePath(vhost: string, name: string): string {
   return `/api/exchanges/${segment(vhost)}/${segment(name === '' ? 'amq.default' : name)}`;
 }
 
-const argumentsOption = ['--arguments <json>', 'optional arguments as a JSON object, e.g. \'{"x-message-ttl":60000}\'', jsonObjectOption('--arguments')] as const;
+const argumentsOption = [
+  '--arguments <json>',
+  'optional arguments as a JSON object, e.g. \'{"x-message-ttl":60000}\'',
+  jsonObjectOption('--arguments'),
+] as const;
 
 function bindingOptions(command: Command): Command {
   return command
@@ -50,7 +54,11 @@ function bindingOptions(command: Command): Command {
 function sameJson(a: unknown, b: unknown): boolean {
   const canonical = (value: unknown): unknown =>
     typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([x], [y]) => x.localeCompare(y)).map(([key, inner]) => [key, canonical(inner)]))
+      ? Object.fromEntries(
+          Object.entries(value)
+            .sort(([x], [y]) => x.localeCompare(y))
+            .map(([key, inner]) => [key, canonical(inner)]),
+        )
       : value;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
@@ -103,10 +111,13 @@ export function registerTopologyCommands(program: Command): void {
   bindingOptions(declare.command('binding').description('bind a queue or an exchange to an exchange')).action(
     withContext(async (context, options: BindingOptions) => {
       const kind = kindLetter(options.destinationType);
-      await context.client.request(`/api/bindings/${segment(options.vhost)}/e/${segment(options.source)}/${kind}/${segment(options.destination)}`, {
-        method: 'POST',
-        json: { routing_key: options.routingKey ?? '', arguments: options.arguments ?? {} },
-      });
+      await context.client.request(
+        `/api/bindings/${segment(options.vhost)}/e/${segment(options.source)}/${kind}/${segment(options.destination)}`,
+        {
+          method: 'POST',
+          json: { routing_key: options.routingKey ?? '', arguments: options.arguments ?? {} },
+        },
+      );
       context.done(`binding declared: ${options.source} -> ${options.destination} (${options.routingKey ?? ''})`);
     }),
   );
@@ -150,9 +161,11 @@ export function registerTopologyCommands(program: Command): void {
       const bindings = await context.client.request<{ routing_key: string; arguments?: unknown; properties_key: string }[]>(base);
       const match = bindings.find(
         (binding) =>
-          binding.routing_key === (options.routingKey ?? '') && (options.arguments === undefined || sameJson(binding.arguments ?? {}, options.arguments)),
+          binding.routing_key === (options.routingKey ?? '') &&
+          (options.arguments === undefined || sameJson(binding.arguments ?? {}, options.arguments)),
       );
-      if (!match) throw new CliError(`no binding from ${options.source} to ${options.destination} with routing key '${options.routingKey ?? ''}'`);
+      if (!match)
+        throw new CliError(`no binding from ${options.source} to ${options.destination} with routing key '${options.routingKey ?? ''}'`);
       await context.client.request(`${base}/${segment(match.properties_key)}`, { method: 'DELETE' });
       context.done(`binding deleted: ${options.source} -> ${options.destination} (${match.routing_key})`);
     }),
