@@ -32,6 +32,28 @@ export interface HealthAnswer {
   alarms?: string[];
 }
 
+/** The broker-side checks of `management.health.check` (RabbitMQ's `/api/health/checks/<name>`) and their parameters. */
+export interface HealthCheckRequest {
+  check:
+    | 'local-alarms'
+    | 'certificate-expiration'
+    | 'port-listener'
+    | 'protocol-listener'
+    | 'virtual-hosts'
+    | 'node-is-quorum-critical'
+    | 'node-is-mirror-sync-critical'
+    | 'is-in-service'
+    | 'below-node-connection-limit'
+    | 'metadata-store-initialized'
+    | 'metadata-store-initialized-with-data';
+  /** `certificate-expiration`: fail for a certificate that expires within this many seconds. */
+  within_seconds?: number;
+  /** `port-listener`. */
+  port?: number;
+  /** `protocol-listener`. */
+  protocol?: string;
+}
+
 /** Request data, by pattern. */
 export interface ManagementRequests {
   'management.authenticate': Record<string, never>;
@@ -45,6 +67,7 @@ export interface ManagementRequests {
   'management.health.alarms': Record<string, never>;
   'management.health.ready': Record<string, never>;
   'management.health.storage': Record<string, never>;
+  'management.health.check': HealthCheckRequest;
   'management.exchanges.list': VhostFilter;
   'management.exchanges.get': VhostObject;
   'management.exchanges.declare': VhostObject & {
@@ -91,6 +114,7 @@ export interface ManagementResponses {
   'management.health.alarms': HealthAnswer;
   'management.health.ready': HealthAnswer;
   'management.health.storage': HealthAnswer;
+  'management.health.check': HealthAnswer & Record<string, unknown>;
   'management.exchanges.list': JsonObject[];
   'management.exchanges.get': JsonObject;
   'management.exchanges.declare': { created: boolean };

@@ -14,6 +14,7 @@ export const ManagementPattern = {
   HealthAlarms: 'management.health.alarms',
   HealthReady: 'management.health.ready',
   HealthStorage: 'management.health.storage',
+  HealthCheck: 'management.health.check',
   ExchangesList: 'management.exchanges.list',
   ExchangesGet: 'management.exchanges.get',
   ExchangesDeclare: 'management.exchanges.declare',

@@ -7,6 +7,7 @@ import { ManagementError, toManagementFailure } from './management-error.js';
 import type { ManagementHost } from './management-host.js';
 import type { ManagementHandler } from './management-request.js';
 import { ManagementRpcConsumer, type ManagementOutcome } from './management-rpc-consumer.js';
+import { healthHandlers } from './health-handlers.js';
 import { messageHandlers } from './message-handlers.js';
 import { authorizeCaller, runtimeHandlers } from './runtime-handlers.js';
 import { topologyHandlers } from './topology-handlers.js';
@@ -33,7 +34,7 @@ export const MANAGEMENT_QUEUE_ARGUMENTS = {
  */
 export class ManagementService {
   private readonly handlers = new Map<string, ManagementHandler>(
-    Object.entries({ ...topologyHandlers, ...messageHandlers, ...definitionsHandlers, ...runtimeHandlers }),
+    Object.entries({ ...topologyHandlers, ...messageHandlers, ...definitionsHandlers, ...runtimeHandlers, ...healthHandlers }),
   );
   /** The consumer's owner: no connection is this object. */
   private readonly queueOwner = {};
