@@ -14,6 +14,11 @@ interface Hop {
   [key: string]: unknown;
 }
 
+/** An exchange name as RabbitMQ's UI shows it: the default exchange has the empty name. */
+function exchangeLabel(name: unknown): string {
+  return name === '' ? '(AMQP default)' : String(name ?? '?');
+}
+
 /** `source --[kind 'key']--> destination`, with any extra fields of the hop after it. */
 function hopText(hop: Hop): string {
   const { kind, source, destination, destination_type: type, routing_key: key, ...rest } = hop;
@@ -21,8 +26,8 @@ function hopText(hop: Hop): string {
   const extra = Object.entries(rest)
     .filter(([, value]) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0))
     .map(([name, value]) => `${name}=${cellText(value)}`);
-  const target = type === 'exchange' ? `exchange ${destination}` : `${destination}`;
-  return `${source ?? '?'} --[${label}]--> ${target}${extra.length ? `  (${extra.join(', ')})` : ''}`;
+  const target = type === 'exchange' ? `exchange ${exchangeLabel(destination)}` : `${destination}`;
+  return `${exchangeLabel(source)} --[${label}]--> ${target}${extra.length ? `  (${extra.join(', ')})` : ''}`;
 }
 
 /**
@@ -34,7 +39,7 @@ export function renderExplanation(exchange: string, explanation: Record<string, 
   const lines: string[] = [];
   const { routed, queues, exchanges, ...rest } = explanation;
   lines.push(`exchange '${exchange}': ${routed ? 'routed' : 'NOT routed'}`);
-  if (Array.isArray(exchanges) && exchanges.length) lines.push(`exchanges visited: ${exchanges.join(', ')}`);
+  if (Array.isArray(exchanges) && exchanges.length) lines.push(`exchanges visited: ${exchanges.map(exchangeLabel).join(', ')}`);
   if (Array.isArray(queues)) {
     lines.push(queues.length ? 'queues:' : 'queues: (none)');
     for (const queue of queues as { name?: string; vhost?: string; paths?: Hop[][]; [key: string]: unknown }[]) {
