@@ -3,4 +3,5 @@
 export * from './management-names.js';
 export * from './management-patterns.js';
 export * from './management-messages.js';
+export * from './health-check-request.js';
 export * from './management-envelope.js';

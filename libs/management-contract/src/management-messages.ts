@@ -1,3 +1,4 @@
+import type { HealthCheckRequest } from './health-check-request.js';
 import type { ManagementPattern } from './management-patterns.js';
 
 // The `data` of each request and the `response` of its reply. Keys are RabbitMQ's snake_case, as the HTTP API
@@ -30,28 +31,6 @@ export interface HealthAnswer {
   status: 'ok' | 'failed';
   reason?: string;
   alarms?: string[];
-}
-
-/** The broker-side checks of `management.health.check` (RabbitMQ's `/api/health/checks/<name>`) and their parameters. */
-export interface HealthCheckRequest {
-  check:
-    | 'local-alarms'
-    | 'certificate-expiration'
-    | 'port-listener'
-    | 'protocol-listener'
-    | 'virtual-hosts'
-    | 'node-is-quorum-critical'
-    | 'node-is-mirror-sync-critical'
-    | 'is-in-service'
-    | 'below-node-connection-limit'
-    | 'metadata-store-initialized'
-    | 'metadata-store-initialized-with-data';
-  /** `certificate-expiration`: fail for a certificate that expires within this many seconds. */
-  within_seconds?: number;
-  /** `port-listener`. */
-  port?: number;
-  /** `protocol-listener`. */
-  protocol?: string;
 }
 
 /** Request data, by pattern. */
