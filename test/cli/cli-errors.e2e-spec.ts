@@ -90,7 +90,11 @@ describe('warren CLI: errors, help and connection settings', () => {
   });
 
   it('a missing queue: HTTP 404 Object Not Found, exit 1', async () => {
-    expectOneLineError(await warren(['get', 'no-such-queue']), 1, /POST \/api\/queues\/%2F\/no-such-queue\/get: HTTP 404 Not Found/);
+    expectOneLineError(
+      await warren(['get', 'no-such-queue']),
+      1,
+      /^warren: POST \/api\/queues\/%2F\/no-such-queue\/get: HTTP 404 Not Found: Object Not Found\n$/,
+    );
     expectOneLineError(await warren(['delete', 'queue', 'no-such-queue']), 1, /HTTP 404 Not Found/);
     expectOneLineError(await warren(['purge', 'queue', 'no-such-queue', '--vhost', 'nope']), 1, /HTTP 404 Not Found/);
     expectOneLineError(

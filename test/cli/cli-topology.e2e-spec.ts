@@ -5,7 +5,7 @@ import amqplib from 'amqplib';
 import { startTestBroker, type TestBroker } from '@app/testing';
 import { startAdminApi, type AdminApi } from '../admin-api/support/admin-stack.js';
 import { waitFor } from '../support/wait-for.js';
-import { cliFor, type CliRun } from './support/run-cli.js';
+import { cliFor, startCli, type CliRun } from './support/run-cli.js';
 
 const json = <T = any>(run: CliRun): T => {
   expect(run).toMatchObject({ code: 0, stderr: '' });
@@ -197,5 +197,24 @@ describe('warren CLI: topology, messages and definitions', () => {
     ]);
     const asJson = json<{ name: string; messages: number }[]>(await warren(['top', '--once', '--limit', '1', '--format', 'json']));
     expect(asJson).toEqual([expect.objectContaining({ name: 'bulk.2', messages: 5 })]);
+  });
+
+  it('top refreshes until it is stopped, with the depth change as the rate when the broker reports none', async () => {
+    const top = startCli(['top', '--interval', '0.5', '--limit', '2', '--vhost', '/'], {
+      WARREN_ADMIN_URL: admin.baseUrl,
+      WARREN_ADMIN_USER: 'guest',
+      WARREN_ADMIN_PASS: 'guest',
+    });
+    try {
+      await waitFor(() => (top.output().match(/warren top - /g)?.length ?? 0) >= 2 || undefined, {
+        timeoutMs: 30_000,
+        what: 'two refreshes',
+      });
+      expect(top.output()).toContain('every 0.5s');
+      expect(top.output()).toMatch(/^\/\s+bulk\.2\s+5\s+5\s+0\s+0\s+0$/m);
+    } finally {
+      top.signal('SIGTERM');
+    }
+    expect(await top.exited).toBe(0);
   });
 });

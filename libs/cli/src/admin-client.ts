@@ -76,13 +76,14 @@ export class AdminClient {
   }
 }
 
-/** "HTTP 404 Not Found: Object Not Found (Not Found)" style text from an error response. */
+/** "HTTP 404 Not Found: Object Not Found" style text from an error response: the status, then RabbitMQ's reason. */
 async function failureOf(response: Response): Promise<string> {
   const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
   const text = await response.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { error?: unknown; reason?: unknown };
-    const reason = body.reason ?? body.error;
+    // RabbitMQ's 404 says `{"error":"Object Not Found","reason":"Not Found"}`: the reason repeats the status text.
+    const reason = body.reason === undefined || body.reason === response.statusText ? (body.error ?? body.reason) : body.reason;
     if (reason !== undefined) return `${status}: ${typeof reason === 'string' ? reason : JSON.stringify(reason)}`;
   } catch {
     // Not RabbitMQ's JSON error body: show the start of the text.

@@ -53,3 +53,26 @@ export function cliFor(url: string, user = 'guest', password = 'guest') {
   return (args: string[], options: CliRunOptions = {}) =>
     runCli(args, { ...options, env: { WARREN_ADMIN_URL: url, WARREN_ADMIN_USER: user, WARREN_ADMIN_PASS: password, ...options.env } });
 }
+
+/** A long-running `warren` (e.g. `top`): its output so far, a way to signal it, and its exit. */
+export interface RunningCli {
+  output(): string;
+  signal(signal: NodeJS.Signals): void;
+  exited: Promise<number | null>;
+}
+
+/** Starts `warren` from its sources without waiting for it to end (stdin closed, so no key handling). */
+export function startCli(args: string[], env: Record<string, string>): RunningCli {
+  const child = spawn(process.execPath, ['--import', './test/support/register-ts.mjs', 'libs/cli/src/main.ts', ...args], {
+    env: { ...process.env, XDG_CONFIG_HOME: '/nonexistent-warren-test-config', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    output: () => output,
+    signal: (signal) => child.kill(signal),
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+}
