@@ -103,4 +103,6 @@ export default tseslint.config(
     rules: forbid(onlyLibs('transport', 'management-contract', 'codec', 'config'), LEVELDB),
   },
   { files: ['apps/broker/**/*.ts'], rules: forbid(TRANSPORT) },
+  // The `warren` CLI is an HTTP client of the admin API: none of our libraries, no Nest.
+  { files: ['libs/cli/**/*.ts'], rules: forbid(onlyLibs(), NEST, LEVELDB, APPS, OTHER_LIBS_BY_PATH) },
 );

@@ -90,7 +90,8 @@ describe('the installed packages', () => {
       await exited;
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // Each `npx warren` run starts npm and node: generous on a busy machine.
+  }, 180_000);
 
   it('imports WarrenServer and WarrenClient from @warren-mq/transport with plain node', () => {
     const script = "import('@warren-mq/transport').then((t) => console.log(typeof t.WarrenServer, typeof t.WarrenClient))";

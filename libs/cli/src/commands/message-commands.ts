@@ -50,7 +50,10 @@ export function registerMessageCommands(program: Command): void {
     .addHelpText('after', '\nPrints "message published" or "message published but NOT routed" (exit code 0 either way).')
     .action(
       withContext(async (context, payloadArgument: string | undefined, options: PublishOptions) => {
-        const payload = payloadArgument === undefined || payloadArgument === '-' ? await readStdin() : Buffer.from(payloadArgument, 'utf8');
+        const fromStdin = payloadArgument === undefined || payloadArgument === '-';
+        // Nothing piped in: a terminal would wait for input the user did not mean to give.
+        if (fromStdin && process.stdin.isTTY) throw new CliError('no payload: give it as an argument, or pipe it to stdin', 2);
+        const payload = fromStdin ? await readStdin() : Buffer.from(payloadArgument, 'utf8');
         const properties: Record<string, unknown> = { ...options.properties };
         if (options.header) properties.headers = { ...(properties.headers as object | undefined), ...options.header };
         if (options.contentType) properties.content_type = options.contentType;
