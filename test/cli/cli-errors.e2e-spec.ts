@@ -146,6 +146,14 @@ describe('warren CLI: errors, help and connection settings', () => {
     expect(missing.stderr).toMatch(/required option '--routing-key <key>' not specified/);
   });
 
+  it("import: a missing file, a file that is not JSON, and one over the admin API's 1 MiB body limit", async () => {
+    expectOneLineError(await warren(['import', join(dir, 'missing.json')]), 1, /cannot read .*missing\.json: ENOENT/);
+    writeFileSync(join(dir, 'broken.json'), '{');
+    expectOneLineError(await warren(['import', join(dir, 'broken.json')]), 1, /POST \/api\/definitions: HTTP 400 Bad Request: .*JSON/);
+    writeFileSync(join(dir, 'huge.json'), JSON.stringify({ queues: [], padding: 'x'.repeat(1_200_000) }));
+    expectOneLineError(await warren(['import', join(dir, 'huge.json')]), 1, /POST \/api\/definitions: HTTP 413 Payload Too Large/);
+  });
+
   it('settings: flags over the environment over the config file', async () => {
     const config = join(dir, 'cli.json');
     writeFileSync(config, JSON.stringify({ url: admin.baseUrl, user: 'operator', password: 'op-secret' }));
