@@ -31,12 +31,12 @@ describe('warren CLI: users, vhosts and permissions', () => {
     expect(table.stdout).toMatch(/^cli-reader\s+monitoring$/m);
     const users = JSON.parse((await warren(['list', 'users', '--format', 'json'])).stdout) as { name: string }[];
     expect(users.map((user) => user.name)).toEqual(expect.arrayContaining(['guest', 'cli-reader', 'cli-app']));
-  });
+  }, 120_000);
 
   it('lists vhosts', async () => {
     const vhosts = JSON.parse((await warren(['list', 'vhosts', '--format', 'json'])).stdout) as { name: string }[];
     expect(vhosts.map((vhost) => vhost.name)).toContain('/');
-  });
+  }, 120_000);
 
   it('lists permissions, everywhere and in one vhost', async () => {
     const all = await warren(['list', 'permissions', '--format', 'tsv']);
@@ -46,12 +46,12 @@ describe('warren CLI: users, vhosts and permissions', () => {
     expect(all.stdout).toContain('guest\t/\t.*\t.*\t.*\n');
     const inVhost = JSON.parse((await warren(['list', 'permissions', '--vhost', '/', '--format', 'json'])).stdout) as { user: string }[];
     expect(inVhost.map((permission) => permission.user)).toEqual(expect.arrayContaining(['guest', 'cli-reader']));
-  });
+  }, 120_000);
 
   it('a user without a management tag is refused with a clear one-line error', async () => {
     const refused = await cliFor(admin.baseUrl, 'cli-app', 'app-pw')(['list', 'queues']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/^warren: GET \/api\/queues: HTTP 401 Unauthorized: .+\n$/);
-  });
+  }, 120_000);
 });

@@ -87,7 +87,7 @@ describe('warren CLI: errors, help and connection settings', () => {
 
   it('bad credentials: HTTP 401 with the reason, exit 1', async () => {
     expectOneLineError(await cliFor(admin.baseUrl, 'guest', 'wrong')(['list', 'queues']), 1, /GET \/api\/queues: HTTP 401 Unauthorized: /);
-  });
+  }, 120_000);
 
   it('a missing queue: HTTP 404 Object Not Found, exit 1', async () => {
     expectOneLineError(
@@ -102,7 +102,7 @@ describe('warren CLI: errors, help and connection settings', () => {
       1,
       /HTTP 404 Not Found|no binding from amq\.direct to no-such-queue/,
     );
-  });
+  }, 120_000);
 
   it("a refused declaration: the status and RabbitMQ's reason", async () => {
     expect((await warren(['declare', 'queue', 'cli.errors', '--no-durable'])).code).toBe(0);
@@ -111,7 +111,7 @@ describe('warren CLI: errors, help and connection settings', () => {
       1,
       /PUT \/api\/queues\/%2F\/cli\.errors: HTTP 400 Bad Request: inequivalent arg 'durable' for queue 'cli\.errors'/,
     );
-  });
+  }, 120_000);
 
   it('connection refused, an unreachable host and a bad URL', async () => {
     const port = await closedPort();
@@ -121,7 +121,7 @@ describe('warren CLI: errors, help and connection settings', () => {
       new RegExp(`connection refused \\(127\\.0\\.0\\.1:${port}\\)`),
     );
     expectOneLineError(await runCli(['list', 'queues', '--url', 'ftp://127.0.0.1']), 2, /invalid admin API URL/);
-  });
+  }, 120_000);
 
   it('bad arguments: exit 2 for bad values, 1 for what commander refuses, with a message', async () => {
     expectOneLineError(await warren(['get', 'q', '--count', '0']), 2, /--count must be a positive integer/);
@@ -144,7 +144,7 @@ describe('warren CLI: errors, help and connection settings', () => {
     const missing = await warren(['publish', 'x']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/required option '--routing-key <key>' not specified/);
-  });
+  }, 120_000);
 
   it("import: a missing file, a file that is not JSON, and one over the admin API's 1 MiB body limit", async () => {
     expectOneLineError(await warren(['import', join(dir, 'missing.json')]), 1, /cannot read .*missing\.json: ENOENT/);
@@ -152,7 +152,7 @@ describe('warren CLI: errors, help and connection settings', () => {
     expectOneLineError(await warren(['import', join(dir, 'broken.json')]), 1, /POST \/api\/definitions: HTTP 400 Bad Request: .*JSON/);
     writeFileSync(join(dir, 'huge.json'), JSON.stringify({ queues: [], padding: 'x'.repeat(1_200_000) }));
     expectOneLineError(await warren(['import', join(dir, 'huge.json')]), 1, /POST \/api\/definitions: HTTP 413 Payload Too Large/);
-  });
+  }, 120_000);
 
   it('settings: flags over the environment over the config file', async () => {
     const config = join(dir, 'cli.json');
@@ -183,7 +183,7 @@ describe('warren CLI: errors, help and connection settings', () => {
     );
     writeFileSync(join(dir, 'bad.json'), '{"url": 5}');
     expectOneLineError(await runCli(['list', 'vhosts', '--config', join(dir, 'bad.json')]), 1, /"url" must be a string/);
-  });
+  }, 120_000);
 
   describe('over HTTPS', () => {
     let fixtures: TlsFixtures;

@@ -72,7 +72,7 @@ describe('warren CLI: topology, messages and definitions', () => {
 
     const vhosts = await warren(['list', 'vhosts']);
     expect(vhosts.stdout.split('\n')[1]).toMatch(/^\/\s+\d+\s+false$/);
-  });
+  }, 120_000);
 
   it('publishes (argument and stdin), gets with an ack mode, purges, and explains the route', async () => {
     expect(await warren(['publish', '--exchange', 'cli.x', '--routing-key', 'orders.eu', '--header', 'n=1', 'first'])).toMatchObject({
@@ -116,7 +116,7 @@ describe('warren CLI: topology, messages and definitions', () => {
 
     expect(await warren(['purge', 'queue', 'cli.orders'])).toMatchObject({ code: 0, stdout: 'queue purged: cli.orders\n' });
     expect(broker.count('cli.orders')).toBe(0);
-  });
+  }, 120_000);
 
   it('lists connections, channels and consumers, and closes a connection with a reason', async () => {
     const connection = await amqplib.connect(broker.url, { clientProperties: { connection_name: 'cli-test' } });
@@ -142,7 +142,7 @@ describe('warren CLI: topology, messages and definitions', () => {
       timeoutMs: 20_000,
       what: 'the connection to be gone',
     });
-  });
+  }, 120_000);
 
   it('exports definitions and imports a large file with an upload progress bar', async () => {
     const exported = join(dir, 'exported.json');
@@ -167,7 +167,7 @@ describe('warren CLI: topology, messages and definitions', () => {
     expect(imported.stderr).toMatch(/100% \| (\d+)\/\1 bytes/);
     expect(broker.queue('bulk.399')).toBeDefined();
     expect((await warren(['import', big, '--no-progress'])).stderr).toBe('');
-  });
+  }, 120_000);
 
   it('deletes a binding, an exchange and a queue', async () => {
     expect(
@@ -177,7 +177,7 @@ describe('warren CLI: topology, messages and definitions', () => {
     expect((await warren(['delete', 'exchange', 'cli.x'])).code).toBe(0);
     expect((await warren(['delete', 'queue', 'cli.orders', '--if-empty'])).code).toBe(0);
     expect(() => broker.queue('cli.orders')).toThrow(/no queue 'cli.orders'/);
-  });
+  }, 120_000);
 
   it('top --once shows the busiest queues first, by depth', async () => {
     for (const [queue, count] of [
@@ -197,7 +197,7 @@ describe('warren CLI: topology, messages and definitions', () => {
     ]);
     const asJson = json<{ name: string; messages: number }[]>(await warren(['top', '--once', '--limit', '1', '--format', 'json']));
     expect(asJson).toEqual([expect.objectContaining({ name: 'bulk.2', messages: 5 })]);
-  });
+  }, 120_000);
 
   it('top refreshes until it is stopped, with the depth change as the rate when the broker reports none', async () => {
     const top = startCli(['top', '--interval', '0.5', '--limit', '2', '--vhost', '/'], {
@@ -216,5 +216,5 @@ describe('warren CLI: topology, messages and definitions', () => {
       top.signal('SIGTERM');
     }
     expect(await top.exited).toBe(0);
-  });
+  }, 120_000);
 });
