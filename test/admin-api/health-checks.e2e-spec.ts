@@ -17,7 +17,6 @@ const OK_CHECKS = [
   'node-is-quorum-critical',
   'node-is-mirror-sync-critical',
   'ready-to-serve-clients',
-  'ready-to-accept-clients',
   'is-in-service',
   'below-node-connection-limit',
   'metadata-store/initialized',
@@ -119,6 +118,8 @@ describe('admin API: health checks', () => {
       const full = await admin.api('GET', '/api/health/checks/below-node-connection-limit');
       expect(full).toMatchObject({ status: 503, body: { status: 'failed', limit: 2, connections: 2 } });
       expect(full.body.reason).toContain('connection limit');
+      // RabbitMQ's readiness includes the limit: a node that would refuse new clients is not ready for them.
+      expect(await admin.api('GET', '/api/health/checks/ready-to-serve-clients')).toMatchObject({ status: 503, body: { limit: 2 } });
     } finally {
       await second.close();
     }

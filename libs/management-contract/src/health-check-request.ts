@@ -9,6 +9,7 @@ export interface HealthCheckRequest {
     | 'node-is-quorum-critical'
     | 'node-is-mirror-sync-critical'
     | 'is-in-service'
+    | 'ready-to-serve-clients'
     | 'below-node-connection-limit'
     | 'metadata-store-initialized'
     | 'metadata-store-initialized-with-data';

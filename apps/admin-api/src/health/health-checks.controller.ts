@@ -20,8 +20,8 @@ function ownListener(request: HttpRequest): { protocol: string; port: number } {
 }
 
 /**
- * The rest of RabbitMQ's health checks (`/api/health/checks/...`; alarms, ready-to-serve-clients and
- * storage-integrity are in HealthController): 200 `{"status":"ok"}` or 503 `{"status":"failed","reason",...}`.
+ * The rest of RabbitMQ's health checks (`/api/health/checks/...`; alarms and storage-integrity are in
+ * HealthController): 200 `{"status":"ok"}` or 503 `{"status":"failed","reason",...}`.
  * The broker answers them after it has recovered its store; until then, or while it is unreachable, every check is
  * 503 with the reason. The admin API adds its own HTTP(S) listener and certificate.
  */
@@ -123,10 +123,10 @@ export class HealthChecksController {
     return this.ask({ check: 'below-node-connection-limit' }, auth, response);
   }
 
-  /** RabbitMQ 4.1's name for readiness; Warren's `ready-to-serve-clients` is the same check. */
-  @Get('ready-to-accept-clients')
-  readyToAcceptClients(@Auth() auth: ManagementCaller, @Res({ passthrough: true }) response: HttpResponse): Promise<HealthBody> {
-    return this.ask({ check: 'is-in-service' }, auth, response);
+  /** RabbitMQ's composite readiness: in service, listening for AMQP, below the connection limit. */
+  @Get('ready-to-serve-clients')
+  readyToServeClients(@Auth() auth: ManagementCaller, @Res({ passthrough: true }) response: HttpResponse): Promise<HealthBody> {
+    return this.ask({ check: 'ready-to-serve-clients' }, auth, response);
   }
 
   @Get('metadata-store/initialized')

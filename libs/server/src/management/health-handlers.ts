@@ -82,6 +82,18 @@ const CHECKS: Record<string, (host: ManagementHost, data: RequestData) => Record
   'node-is-mirror-sync-critical': () => ({ status: 'ok' }),
   /** Booted (store recovered), listening, and not being drained (Warren has no maintenance mode). */
   'is-in-service': (host) => (host.port > 0 ? { status: 'ok' } : { status: 'failed', reason: 'the node is not serving clients' }),
+  /**
+   * RabbitMQ's composite readiness: in service, an AMQP listener up, and below the node's connection limit (a load
+   * balancer sends no new clients to a node that would refuse them).
+   */
+  'ready-to-serve-clients': (host, data) => {
+    for (const check of ['is-in-service', 'below-node-connection-limit'] as const) {
+      const answer = CHECKS[check](host, data);
+      if (answer.status !== 'ok') return answer;
+    }
+    const listener = CHECKS['protocol-listener'](host, { protocol: 'amqp' });
+    return listener.status === 'ok' ? { status: 'ok' } : listener;
+  },
   'below-node-connection-limit': (host) => {
     const limit = host.config?.maxConnections ?? 0;
     const connections = openClientConnections(host);
