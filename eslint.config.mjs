@@ -109,4 +109,6 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
     rules: forbid(onlyLibs(), NEST, LEVELDB, { regex: '^node:', message: 'The console runs in the browser.' }),
   },
+  // The `warren` CLI is an HTTP client of the admin API: none of our libraries, no Nest.
+  { files: ['libs/cli/**/*.ts'], rules: forbid(onlyLibs(), NEST, LEVELDB, APPS, OTHER_LIBS_BY_PATH) },
 );

@@ -6,7 +6,7 @@
 // paths inside @warren-mq/broker, which bundles the broker's internal libraries). No source maps are emitted.
 //
 //   @warren-mq/transport  libs/transport            ESM + a CommonJS build (Nest 11 apps)
-//   @warren-mq/broker     libs/{codec,…,server,config,management-contract} + apps/{broker,admin-api} + the `warren` bin
+//   @warren-mq/broker     libs/{codec,…,server,config,management-contract,cli} + apps/{broker,admin-api} + the `warren` bin
 //                         + the built web console (dist/console)
 //   @warren-mq/testing    libs/testing              depends on the two above
 //
@@ -28,7 +28,7 @@ const ALL_DEPS = { ...rootPkg.dependencies, ...rootPkg.devDependencies };
 const ALIASES = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions.paths;
 const NEST_PEERS = ['@nestjs/common', '@nestjs/core', '@nestjs/microservices', 'rxjs', 'reflect-metadata'];
 /** The broker's internal libraries, bundled inside @warren-mq/broker. */
-const BUNDLED = ['codec', 'routing', 'storage', 'broker-core', 'server', 'config', 'management-contract'];
+const BUNDLED = ['codec', 'routing', 'storage', 'broker-core', 'server', 'config', 'management-contract', 'cli'];
 /** Entry points of the bundled libraries that @warren-mq/testing may import (`@app/storage/level` → `./storage/level`). */
 const BROKER_ENTRIES = Object.keys(ALIASES).filter((key) => !key.endsWith('*') && BUNDLED.includes(key.split('/')[1]));
 

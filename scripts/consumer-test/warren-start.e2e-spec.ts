@@ -1,6 +1,7 @@
 // Consumer test (run by scripts/consumer-test.mjs in a temp app that installed the packed tarballs): the installed
-// `warren start` serves AMQP, and the two library entry points load from plain Node.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// `warren start` serves AMQP, the installed `warren` CLI talks to its admin API, and the two library entry points
+// load from plain Node.
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,15 @@ async function roundTrip(url: string): Promise<string> {
   }
 }
 
+/** Runs the installed `warren` CLI (through npx, as a user would) and resolves with its exit code and output. */
+function warren(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('npx', ['warren', ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 /** Every listener on a free port. */
 const PORTS = { WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', WARREN_HTTP_PORT: '0' };
 
@@ -58,13 +68,30 @@ describe('the installed packages', () => {
       });
       expect(overview.status).toBe(200);
       expect(existsSync(dataDir)).toBe(true);
+
+      // The same `warren` command is the admin API's CLI.
+      const url = `http://127.0.0.1:${httpPort}`;
+      expect(await warren(['declare', 'queue', 'consumer.cli', '--url', url])).toMatchObject({
+        code: 0,
+        stdout: 'queue declared: consumer.cli\n',
+      });
+      expect(await warren(['publish', '--routing-key', 'consumer.cli', 'hi', '--url', url])).toMatchObject({ code: 0 });
+      const table = await warren(['list', 'queues', '--url', url]);
+      expect(table).toMatchObject({ code: 0, stderr: '' });
+      expect(table.stdout).toMatch(/^\/\s+consumer\.cli\s+true\s+false\s+1\s+1\s+0\s+0$/m);
+      const listed = JSON.parse((await warren(['list', 'queues', '--format', 'json', '--url', url])).stdout) as { name: string }[];
+      expect(listed.map((queue) => queue.name)).toContain('consumer.cli');
+      const refused = await warren(['list', 'queues', '--url', url, '--password', 'wrong']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^warren: GET \/api\/queues: HTTP 401/);
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid!, 'SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // Each `npx warren` run starts npm and node: generous on a busy machine.
+  }, 180_000);
 
   it('imports WarrenServer and WarrenClient from @warren-mq/transport with plain node', () => {
     const script = "import('@warren-mq/transport').then((t) => console.log(typeof t.WarrenServer, typeof t.WarrenClient))";

@@ -12,6 +12,7 @@ import { ConnectionsController } from './connections/connections.controller.js';
 import { DefinitionsController } from './definitions/definitions.controller.js';
 import { ExchangesController } from './exchanges/exchanges.controller.js';
 import { BrokerHealthIndicator } from './health/broker-health.indicator.js';
+import { HealthChecksController } from './health/health-checks.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { OverviewController } from './overview/overview.controller.js';
 import { PermissionsController } from './permissions/permissions.controller.js';
@@ -42,6 +43,7 @@ export class AdminApiModule {
         WhoamiController,
         PermissionsController,
         TopicPermissionsController,
+        HealthChecksController,
       ],
       providers: [
         { provide: ADMIN_CONFIG, useValue: config },

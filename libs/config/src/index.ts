@@ -7,3 +7,4 @@ export * from './parse-env.js';
 export * from './read-config-file.js';
 export * from './broker-env.js';
 export * from './admin-env.js';
+export * from './certificate-expiry.js';

@@ -3,5 +3,6 @@
 export * from './management-names.js';
 export * from './management-patterns.js';
 export * from './management-messages.js';
+export * from './health-check-request.js';
 export * from './management-envelope.js';
 export * from './list-page.js';

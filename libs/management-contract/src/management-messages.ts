@@ -1,3 +1,4 @@
+import type { HealthCheckRequest } from './health-check-request.js';
 import type { ManagementPattern } from './management-patterns.js';
 import type { ListPage, ListPageQuery } from './list-page.js';
 
@@ -93,6 +94,7 @@ export interface ManagementRequests {
   'management.health.alarms': Record<string, never>;
   'management.health.ready': Record<string, never>;
   'management.health.storage': Record<string, never>;
+  'management.health.check': HealthCheckRequest;
   'management.exchanges.list': VhostFilter;
   'management.exchanges.get': VhostObject;
   'management.exchanges.declare': VhostObject & {
@@ -160,6 +162,7 @@ export interface ManagementResponses {
   'management.health.alarms': HealthAnswer;
   'management.health.ready': HealthAnswer;
   'management.health.storage': HealthAnswer;
+  'management.health.check': HealthAnswer & Record<string, unknown>;
   'management.exchanges.list': JsonObject[];
   'management.exchanges.get': JsonObject;
   'management.exchanges.declare': { created: boolean };

@@ -3,9 +3,10 @@
 // foreground, configured by the same WARREN_* environment variables as the repository's `npm start`, with data
 // under ./warren-data unless WARREN_DATA_DIR (or --data-dir) says otherwise. Ctrl-C / SIGTERM stop both.
 // The supervisor (and how the admin API finds the broker) is supervise.mjs, shared with the repository's npm start.
+// Every other command (`warren list queues`, `warren publish`, …) is the admin API client of libs/cli.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { runCli } from '../dist/libs/cli/src/index.js';
 import { supervise } from './supervise.mjs';
 
 const BROKER = fileURLToPath(new URL('../dist/apps/broker/src/main.js', import.meta.url));
@@ -18,11 +19,4 @@ function start(options) {
   supervise({ broker: BROKER, adminApi: options.adminApi ? ADMIN_API : undefined, env });
 }
 
-const program = new Command('warren').description('Warren: an AMQP 0-9-1 message broker').version(version);
-program
-  .command('start')
-  .description('start the broker and the admin API (configured by the WARREN_* environment variables)')
-  .option('--data-dir <dir>', 'where the broker keeps its data (WARREN_DATA_DIR; default ./warren-data)')
-  .option('--no-admin-api', 'start the broker only')
-  .action(start);
-program.parse();
+await runCli({ version, start });

@@ -4,7 +4,7 @@ import { ManagementPattern, type ManagementCaller } from '@app/management-contra
 import { ManagementClient } from '../broker-client/management.client.js';
 
 /** The broker's health RPCs. */
-type HealthPattern = typeof ManagementPattern.HealthAlarms | typeof ManagementPattern.HealthReady | typeof ManagementPattern.HealthStorage;
+type HealthPattern = typeof ManagementPattern.HealthAlarms | typeof ManagementPattern.HealthStorage;
 
 /** Terminus indicators backed by the broker's health RPCs (asked over AMQP, so "up" also proves the link works). */
 @Injectable()
@@ -17,11 +17,6 @@ export class BrokerHealthIndicator {
   /** Down while a memory or disk alarm blocks publishers. */
   alarms(auth: ManagementCaller): Promise<HealthIndicatorResult<'alarms'>> {
     return this.ask('alarms', ManagementPattern.HealthAlarms, auth);
-  }
-
-  /** Down when the broker cannot be reached or is not listening. */
-  ready(auth: ManagementCaller): Promise<HealthIndicatorResult<'ready-to-serve-clients'>> {
-    return this.ask('ready-to-serve-clients', ManagementPattern.HealthReady, auth);
   }
 
   /** Down while stored messages are quarantined (failed checksum) or the store is faulted. */

@@ -6,7 +6,10 @@ import type { ManagementCaller } from '@app/management-contract';
 import type { HttpResponse } from '../common/http-types.js';
 import { BrokerHealthIndicator } from './broker-health.indicator.js';
 
-/** RabbitMQ's health checks, run through Terminus: 200 `{"status":"ok"}` or 503 `{"status":"failed","reason"}`. */
+/**
+ * RabbitMQ's alarms check and Warren's storage-integrity, run through Terminus: 200 `{"status":"ok"}` or 503
+ * `{"status":"failed","reason"}` (the other checks are HealthChecksController's).
+ */
 @ApiTags('health')
 @ApiBasicAuth()
 @Controller('api/health/checks')
@@ -20,12 +23,6 @@ export class HealthController {
   @HealthCheck()
   alarms(@Auth() auth: ManagementCaller, @Res({ passthrough: true }) response: HttpResponse): Promise<unknown> {
     return this.run([() => this.broker.alarms(auth)], response);
-  }
-
-  @Get('ready-to-serve-clients')
-  @HealthCheck()
-  ready(@Auth() auth: ManagementCaller, @Res({ passthrough: true }) response: HttpResponse): Promise<unknown> {
-    return this.run([() => this.broker.ready(auth)], response);
   }
 
   /** Warren's own check: stored messages that failed their checksum are quarantined, or the store is faulted. */

@@ -1,4 +1,5 @@
 import type { BrokerCore } from '@app/broker-core';
+import type { BrokerConfig } from '../config/broker-config.js';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { AlarmState } from '../resource-alarms.js';
 
@@ -11,5 +12,11 @@ export interface ManagementHost {
   readonly alarmState: Readonly<AlarmState>;
   /** The AMQP listener's port, for the overview's listener list. */
   readonly port: number;
+  /** The management listener's port (the admin API's link); optional for hosts made by unit tests. */
+  readonly managementPort?: number;
+  /** The amqps listener's port, undefined without one. */
+  readonly amqpsPort?: number;
+  /** The settings health checks read (connection limit, certificate files); optional for unit tests' hosts. */
+  readonly config?: Pick<BrokerConfig, 'maxConnections' | 'tlsCertFile' | 'tlsCaFile'>;
   allConnections(): IterableIterator<AmqpConnection>;
 }

@@ -7,6 +7,7 @@ import { ManagementError, toManagementFailure } from './management-error.js';
 import type { ManagementHost } from './management-host.js';
 import type { ManagementHandler } from './management-request.js';
 import { ManagementRpcConsumer, type ManagementOutcome } from './management-rpc-consumer.js';
+import { healthHandlers } from './health-handlers.js';
 import { messageHandlers } from './message-handlers.js';
 import { authorizeCaller, CallerAccess } from './caller-access.js';
 import { permissionHandlers } from './permission-handlers.js';
@@ -48,6 +49,7 @@ export class ManagementService {
       ...userHandlers,
       ...permissionHandlers,
       ...vhostHandlers,
+      ...healthHandlers,
     }),
   );
   /** The consumer's owner: no connection is this object. */

@@ -180,10 +180,6 @@ const alarmsHealth: ManagementHandler = (_data, { host }) => {
     : { status: 'failed', reason: `resource alarm(s) in effect: ${active.join(', ')}`, alarms: active };
 };
 
-/** The broker answered over AMQP and is listening: it can serve clients. */
-const readyHealth: ManagementHandler = (_data, { host }) =>
-  host.port > 0 ? { status: 'ok' } : { status: 'failed', reason: 'the AMQP listener is not up' };
-
 /**
  * Warren's `/api/health/checks/storage-integrity`: fails while stored messages are quarantined (their checksum
  * failed when read back: held out of their queues, never delivered) or the store is faulted.
@@ -212,5 +208,4 @@ export const runtimeHandlers = {
   [ManagementPattern.ConsumersList]: listConsumers,
   [ManagementPattern.HealthAlarms]: alarmsHealth,
   [ManagementPattern.HealthStorage]: storageHealth,
-  [ManagementPattern.HealthReady]: readyHealth,
 } satisfies Partial<Record<ManagementPattern, ManagementHandler>>;
