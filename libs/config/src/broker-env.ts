@@ -74,6 +74,12 @@ export interface BrokerEnv {
   loopbackUsers: string[];
   /** `WARREN_DEFINITIONS_FILE`: a RabbitMQ definitions file imported at start; undefined = none. */
   definitionsFile: string | undefined;
+  /** `WARREN_STATS_INTERVAL_MS`: how often message rates and queue lengths are sampled (RabbitMQ's `collect_statistics_interval`). */
+  statsIntervalMs: number;
+  /** `WARREN_METRICS_PORT`: the Prometheus `/metrics` port (RabbitMQ's 15692); 0 = no metrics listener. */
+  metricsPort: number;
+  /** `WARREN_METRICS_HOST`: interface the metrics listener binds; undefined = every interface, as RabbitMQ's plugin. */
+  metricsHost: string | undefined;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -108,6 +114,9 @@ const brokerEnvSchema = z
     WARREN_DEFAULT_PASS: z.string().default('guest'),
     WARREN_LOOPBACK_USERS: nameListKind().default(['guest']),
     WARREN_DEFINITIONS_FILE: pathKind().optional(),
+    WARREN_STATS_INTERVAL_MS: integerKind(10, 3_600_000).default(5000),
+    WARREN_METRICS_PORT: portKind().default(15692),
+    WARREN_METRICS_HOST: listenHostKind().optional(),
   })
   .superRefine((vars, context) => {
     // Settings that only make sense together: say which one is missing rather than start a listener that cannot work.
@@ -159,6 +168,9 @@ const brokerEnvSchema = z
     defaultPass: vars.WARREN_DEFAULT_PASS,
     loopbackUsers: vars.WARREN_LOOPBACK_USERS,
     definitionsFile: vars.WARREN_DEFINITIONS_FILE,
+    statsIntervalMs: vars.WARREN_STATS_INTERVAL_MS,
+    metricsPort: vars.WARREN_METRICS_PORT,
+    metricsHost: vars.WARREN_METRICS_HOST,
   }));
 
 /** The broker's environment settings when no variable is set. */
