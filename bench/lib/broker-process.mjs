@@ -13,6 +13,7 @@ export function startBroker({ entry, dataDir, nodeArgs = [], timeoutMs = 120_000
       WARREN_AMQP_HOST: '127.0.0.1',
       WARREN_AMQP_PORT: '0',
       WARREN_MANAGEMENT_PORT: '0',
+      WARREN_METRICS_PORT: '0',
       WARREN_DATA_DIR: dataDir,
       WARREN_LOG_LEVEL: 'warn',
     },

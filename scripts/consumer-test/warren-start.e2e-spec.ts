@@ -36,7 +36,7 @@ async function roundTrip(url: string): Promise<string> {
 }
 
 /** Every listener on a free port. */
-const PORTS = { WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', WARREN_HTTP_PORT: '0' };
+const PORTS = { WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', WARREN_HTTP_PORT: '0', WARREN_METRICS_PORT: '0' };
 
 describe('the installed packages', () => {
   it('`npx warren start` runs the broker and the admin API; amqplib round-trips a message', async () => {

@@ -48,8 +48,7 @@ export function statDetails(ring: SampleRing | undefined, field: number, range: 
   details.avg = samples.length > 0 ? roundRate(sum / samples.length) : 0;
   const first = samples[0];
   const last = samples[samples.length - 1];
-  details.avg_rate =
-    samples.length >= 2 ? roundRate((first.sample - last.sample) / ((first.timestamp - last.timestamp) / 1000)) : 0;
+  details.avg_rate = samples.length >= 2 ? roundRate((first.sample - last.sample) / ((first.timestamp - last.timestamp) / 1000)) : 0;
   return details;
 }
 

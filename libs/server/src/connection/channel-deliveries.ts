@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { ReplyCode } from '@app/codec';
-import { ChannelError, ConnectionError, DIRECT_REPLY_TO, replyText, type Message, type MessageCounters, type Queue, type QueueEntry } from '@app/broker-core';
+import {
+  ChannelError,
+  ConnectionError,
+  DIRECT_REPLY_TO,
+  replyText,
+  type Message,
+  type MessageCounters,
+  type Queue,
+  type QueueEntry,
+} from '@app/broker-core';
 import type { Channel } from './channel.js';
 import { ChannelConsumer } from './channel-consumer.js';
 import { UnackedTracker, type Unacked } from './unacked-tracker.js';

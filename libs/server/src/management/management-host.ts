@@ -1,6 +1,7 @@
 import type { BrokerCore } from '@app/broker-core';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { AlarmState } from '../resource-alarms.js';
+import type { StatsSampler } from '../stats/stats-sampler.js';
 
 /**
  * What the management service needs from the running broker. WarrenBroker satisfies it structurally, so the
@@ -12,4 +13,6 @@ export interface ManagementHost {
   /** The AMQP listener's port, for the overview's listener list. */
   readonly port: number;
   allConnections(): IterableIterator<AmqpConnection>;
+  /** Message counters' and queue lengths' histories (`message_stats`, `*_details`). */
+  readonly stats: StatsSampler;
 }

@@ -1,8 +1,9 @@
-import { isLoopbackAddress, type User } from '@app/broker-core';
+import { isLoopbackAddress, MessageCounters, type User } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { Channel } from '../connection/channel.js';
+import { channelStatsJson, connectionStatsJson, overviewStatsJson, statsRangesOf, vhostStatsJson } from '../stats/stats-json.js';
 import { jsonOfTable } from './json-format.js';
 import { ManagementError } from './management-error.js';
 import { optionalString, stringField, type ManagementHandler } from './management-request.js';
@@ -78,14 +79,20 @@ function* openConnections(connections: IterableIterator<AmqpConnection>, vhost: 
   }
 }
 
-const listConnections: ManagementHandler = (data, { host }) =>
-  [...openConnections(host.allConnections(), optionalString(data, 'vhost'))].map(jsonOfConnection);
+const listConnections: ManagementHandler = (data, { host }) => {
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
+  return [...openConnections(host.allConnections(), optionalString(data, 'vhost'))].map((connection) => ({
+    ...jsonOfConnection(connection),
+    ...connectionStatsJson(host.stats, connection, ranges, now),
+  }));
+};
 
 const getConnection: ManagementHandler = (data, { host }) => {
   const name = stringField(data, 'name');
   const connection = [...openConnections(host.allConnections(), undefined)].find((candidate) => candidate.name === name);
   if (!connection) throw ManagementError.notFound();
-  return jsonOfConnection(connection);
+  return { ...jsonOfConnection(connection), ...connectionStatsJson(host.stats, connection, statsRangesOf(data), Date.now()) };
 };
 
 const closeConnection: ManagementHandler = (data, { host }) => {
@@ -98,6 +105,8 @@ const closeConnection: ManagementHandler = (data, { host }) => {
 };
 
 const listChannels: ManagementHandler = (data, { host }) => {
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
   const out: Record<string, unknown>[] = [];
   for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'))) {
     for (const channel of connection.allChannels()) {
@@ -110,6 +119,7 @@ const listChannels: ManagementHandler = (data, { host }) => {
         confirm: channel.isConfirmMode,
         transactional: channel.isTransactional,
         state: 'running',
+        ...channelStatsJson(host.stats, channel, ranges, now),
       });
     }
   }
@@ -137,7 +147,8 @@ const listConsumers: ManagementHandler = (data, { host }) => {
   return out;
 };
 
-const overview: ManagementHandler = (_data, { host }) => {
+const overview: ManagementHandler = (data, { host }) => {
+  const ranges = statsRangesOf(data);
   let queues = 0;
   let exchanges = 0;
   let ready = 0;
@@ -154,25 +165,44 @@ const overview: ManagementHandler = (_data, { host }) => {
   }
   const connections = [...openConnections(host.allConnections(), undefined)];
   const channels = connections.reduce((sum, connection) => sum + [...connection.allChannels()].length, 0);
+  const { message_stats, queueTotalsDetails } = overviewStatsJson(host.stats, host.stats.countersByVhost().total, ranges, Date.now());
   return {
     product_name: 'Warren',
     product_version: '0.1.0',
     management_version: '3.13.0',
     rabbitmq_version: '3.13.0',
     node: 'warren@localhost',
+    statistics_db_event_queue: 0,
+    message_stats,
     object_totals: { connections: connections.length, channels, exchanges, queues, consumers },
-    queue_totals: { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked },
+    queue_totals: { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked, ...queueTotalsDetails },
     listeners: [{ protocol: 'amqp', port: host.port }],
     alarms: { ...host.alarmState },
   };
 };
 
-const listVhosts: ManagementHandler = (_data, { host }) =>
-  [...host.core.allVhosts()].map((vhost) => {
-    let messages = 0;
-    for (const queue of vhost.allQueues()) messages += queue.messageCount + queue.unackedCount;
-    return { name: vhost.name, messages, tracing: false };
+const listVhosts: ManagementHandler = (data, { host }) => {
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
+  const { byVhost } = host.stats.countersByVhost();
+  return [...host.core.allVhosts()].map((vhost) => {
+    let ready = 0;
+    let unacked = 0;
+    for (const queue of vhost.allQueues()) {
+      ready += queue.messageCount;
+      unacked += queue.unackedCount;
+    }
+    const counters = byVhost.get(vhost.name) ?? new MessageCounters();
+    return {
+      name: vhost.name,
+      messages: ready + unacked,
+      messages_ready: ready,
+      messages_unacknowledged: unacked,
+      tracing: false,
+      ...vhostStatsJson(host.stats, vhost.name, counters, ranges, now),
+    };
   });
+};
 
 /** RabbitMQ's `/api/health/checks/alarms`: fails while any resource alarm is in effect. */
 const alarmsHealth: ManagementHandler = (_data, { host }) => {

@@ -1,0 +1,333 @@
+import { statfs } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { MessageCounters, Queue } from '@app/broker-core';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { AmqpConnection } from '../connection/connection.js';
+import type { AlarmState } from '../resource-alarms.js';
+import type { StatsSampler } from '../stats/stats-sampler.js';
+import type { ManagementHost } from '../management/management-host.js';
+
+// RabbitMQ's Prometheus plugin (rabbitmq_prometheus) names, so its published Grafana dashboards work: aggregated
+// metrics without object labels on /metrics, the same metrics per queue, exchange and channel on /metrics/per-object.
+// Every value is read when scraped (prom-client `collect`), never counted on the message path.
+
+/** What the metrics read from the running broker: WarrenBroker satisfies it. */
+export interface MetricsHost extends ManagementHost {
+  readonly stats: StatsSampler;
+  readonly alarmState: Readonly<AlarmState>;
+  /** The memory alarm's threshold in bytes. */
+  readonly memoryLimitBytes: number;
+  readonly diskFreeLimitBytes: number;
+  /** Where free disk space is measured (the data directory; the working directory for an in-memory broker). */
+  readonly diskPath: string;
+}
+
+const PROTOCOL = { protocol: 'amqp091' };
+
+/** Global counters: RabbitMQ's `rabbitmq_global_messages_*_total`, from the broker's message counters. */
+const GLOBAL_COUNTERS: ReadonlyArray<readonly [string, string, (c: MessageCounters) => number]> = [
+  ['rabbitmq_global_messages_received_total', 'Total number of messages received from publishers', (c) => c.publish],
+  ['rabbitmq_global_messages_confirmed_total', 'Total number of messages confirmed to publishers', (c) => c.confirm],
+  [
+    'rabbitmq_global_messages_routed_total',
+    'Total number of messages routed to queues or streams',
+    (c) => c.publish - c.returnUnroutable - c.dropUnroutable,
+  ],
+  [
+    'rabbitmq_global_messages_unroutable_dropped_total',
+    'Total number of messages published as non-mandatory into an exchange and dropped as unroutable',
+    (c) => c.dropUnroutable,
+  ],
+  [
+    'rabbitmq_global_messages_unroutable_returned_total',
+    'Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable',
+    (c) => c.returnUnroutable,
+  ],
+  [
+    'rabbitmq_global_messages_delivered_total',
+    'Total number of messages delivered to consumers',
+    (c) => c.deliver + c.deliverNoAck + c.get + c.getNoAck,
+  ],
+  [
+    'rabbitmq_global_messages_delivered_consume_manual_ack_total',
+    'Total number of messages delivered to consumers using manual acknowledgement mode',
+    (c) => c.deliver,
+  ],
+  [
+    'rabbitmq_global_messages_delivered_consume_auto_ack_total',
+    'Total number of messages delivered to consumers using automatic acknowledgement mode',
+    (c) => c.deliverNoAck,
+  ],
+  [
+    'rabbitmq_global_messages_delivered_get_manual_ack_total',
+    'Total number of messages delivered to consumers using basic.get with manual acknowledgement mode',
+    (c) => c.get,
+  ],
+  [
+    'rabbitmq_global_messages_delivered_get_auto_ack_total',
+    'Total number of messages delivered to consumers using basic.get with automatic acknowledgement mode',
+    (c) => c.getNoAck,
+  ],
+  ['rabbitmq_global_messages_get_empty_total', 'Total number of times basic.get operations fetched no message', (c) => c.getEmpty],
+  ['rabbitmq_global_messages_redelivered_total', 'Total number of messages redelivered to consumers', (c) => c.redeliver],
+  ['rabbitmq_global_messages_acknowledged_total', 'Total number of messages acknowledged by consumers', (c) => c.ack],
+];
+
+/** Per-channel counters: RabbitMQ's `rabbitmq_channel_*` (summed over open channels on /metrics). */
+const CHANNEL_COUNTERS: ReadonlyArray<readonly [string, string, (c: MessageCounters) => number]> = [
+  ['rabbitmq_channel_messages_published_total', 'Total number of messages published into an exchange on a channel', (c) => c.publish],
+  [
+    'rabbitmq_channel_messages_confirmed_total',
+    'Total number of messages published into an exchange and confirmed on the channel',
+    (c) => c.confirm,
+  ],
+  [
+    'rabbitmq_channel_messages_unroutable_returned_total',
+    'Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable',
+    (c) => c.returnUnroutable,
+  ],
+  [
+    'rabbitmq_channel_messages_unroutable_dropped_total',
+    'Total number of messages published as non-mandatory into an exchange and dropped as unroutable',
+    (c) => c.dropUnroutable,
+  ],
+  [
+    'rabbitmq_channel_messages_delivered_ack_total',
+    'Total number of messages delivered to consumers in manual acknowledgement mode',
+    (c) => c.deliver,
+  ],
+  [
+    'rabbitmq_channel_messages_delivered_total',
+    'Total number of messages delivered to consumers in automatic acknowledgement mode',
+    (c) => c.deliverNoAck,
+  ],
+  ['rabbitmq_channel_messages_redelivered_total', 'Total number of messages redelivered to consumers', (c) => c.redeliver],
+  ['rabbitmq_channel_messages_acked_total', 'Total number of messages acknowledged by consumers', (c) => c.ack],
+  ['rabbitmq_channel_get_ack_total', 'Total number of messages fetched with basic.get in manual acknowledgement mode', (c) => c.get],
+  ['rabbitmq_channel_get_total', 'Total number of messages fetched with basic.get in automatic acknowledgement mode', (c) => c.getNoAck],
+  ['rabbitmq_channel_get_empty_total', 'Total number of times basic.get operations fetched no message', (c) => c.getEmpty],
+];
+
+function* clientConnections(host: MetricsHost): Generator<AmqpConnection> {
+  for (const connection of host.allConnections()) {
+    if (connection.state !== 'closed' && connection.vhost && !connection.isManagement) yield connection;
+  }
+}
+
+/**
+ * The registry behind `/metrics` (`perObject` false: one unlabelled series per metric, summed over objects) or
+ * `/metrics/per-object` (queue metrics labelled `vhost`, `queue`; exchange metrics `vhost`, `exchange`; channel
+ * metrics `channel`).
+ */
+export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  const node = `warren@${hostname()}`;
+
+  new Gauge({
+    name: 'rabbitmq_identity_info',
+    help: 'RabbitMQ node & cluster identity info',
+    labelNames: ['rabbitmq_node', 'rabbitmq_cluster', 'rabbitmq_cluster_permanent_id'],
+    registers,
+    collect() {
+      this.set({ rabbitmq_node: node, rabbitmq_cluster: node, rabbitmq_cluster_permanent_id: `warren-${node}` }, 1);
+    },
+  });
+  new Gauge({
+    name: 'rabbitmq_build_info',
+    help: 'RabbitMQ & Erlang/OTP version info',
+    labelNames: ['rabbitmq_version', 'product_name', 'product_version', 'node_version'],
+    registers,
+    collect() {
+      this.set({ rabbitmq_version: '3.13.0', product_name: 'Warren', product_version: '0.1.0', node_version: process.version }, 1);
+    },
+  });
+
+  // Object totals.
+  const objectGauge = (name: string, help: string, count: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(count());
+      },
+    });
+  };
+  objectGauge('rabbitmq_connections', 'Connections currently open', () => [...clientConnections(host)].length);
+  objectGauge('rabbitmq_channels', 'Channels currently open', () => {
+    let channels = 0;
+    for (const connection of clientConnections(host)) for (const _ of connection.allChannels()) channels++;
+    return channels;
+  });
+  objectGauge('rabbitmq_consumers', 'Consumers currently connected', () => {
+    let consumers = 0;
+    for (const vhost of host.core.allVhosts()) for (const queue of vhost.allQueues()) consumers += queue.consumerCount;
+    return consumers;
+  });
+  objectGauge('rabbitmq_queues', 'Queues available', () => {
+    let queues = 0;
+    for (const vhost of host.core.allVhosts()) for (const _ of vhost.allQueues()) queues++;
+    return queues;
+  });
+
+  // Global message counters.
+  let scrapeCounters: MessageCounters | undefined;
+  const totals = (): MessageCounters => (scrapeCounters ??= host.stats.countersByVhost().total);
+  for (const [name, help, read] of GLOBAL_COUNTERS) {
+    new Counter({
+      name,
+      help,
+      labelNames: ['protocol'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc(PROTOCOL, read(totals()));
+      },
+    });
+  }
+
+  // Queue metrics.
+  const queueLabels = perObject ? ['vhost', 'queue'] : [];
+  const queueGauges: ReadonlyArray<readonly [string, string, (q: Queue) => number]> = [
+    ['rabbitmq_queue_messages_ready', 'Messages ready to be delivered to consumers', (q) => q.messageCount],
+    ['rabbitmq_queue_messages_unacked', 'Messages delivered to consumers but not yet acknowledged', (q) => q.unackedCount],
+    ['rabbitmq_queue_messages', 'Sum of ready and unacknowledged messages - total queue depth', (q) => q.messageCount + q.unackedCount],
+    ['rabbitmq_queue_messages_ready_bytes', 'Size in bytes of ready messages', (q) => q.messageBytes],
+    ['rabbitmq_queue_consumers', 'Consumers on a queue', (q) => q.consumerCount],
+    ['rabbitmq_queue_messages_published_total', 'Total number of messages published to queues', (q) => q.stats.publish],
+  ];
+  for (const [name, help, read] of queueGauges) {
+    new Gauge({
+      name,
+      help,
+      labelNames: queueLabels,
+      registers,
+      collect() {
+        this.reset();
+        let sum = 0;
+        for (const vhost of host.core.allVhosts()) {
+          for (const queue of vhost.allQueues()) {
+            if (perObject) this.set({ vhost: vhost.name, queue: queue.name }, read(queue));
+            else sum += read(queue);
+          }
+        }
+        if (!perObject) this.set(sum);
+      },
+    });
+  }
+
+  // Channel counters.
+  for (const [name, help, read] of CHANNEL_COUNTERS) {
+    new Counter({
+      name,
+      help,
+      labelNames: perObject ? ['channel'] : [],
+      registers,
+      collect() {
+        this.reset();
+        let sum = 0;
+        for (const connection of clientConnections(host)) {
+          for (const channel of connection.allChannels()) {
+            if (perObject) this.inc({ channel: `${connection.name} (${channel.id})` }, read(channel.stats));
+            else sum += read(channel.stats);
+          }
+        }
+        if (!perObject) this.inc(sum);
+      },
+    });
+  }
+
+  if (perObject) {
+    // Warren's own per-exchange counters (RabbitMQ's `publish_in` / `publish_out` of the management API).
+    const exchangeCounter = (name: string, help: string, read: (exchange: { publishIn: number; publishOut: number }) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['vhost', 'exchange'],
+        registers,
+        collect() {
+          this.reset();
+          for (const vhost of host.core.allVhosts()) {
+            for (const exchange of vhost.topology.exchanges()) this.inc({ vhost: vhost.name, exchange: exchange.name }, read(exchange));
+          }
+        },
+      });
+    };
+    exchangeCounter(
+      'rabbitmq_exchange_messages_published_in_total',
+      'Total number of messages published to an exchange',
+      (e) => e.publishIn,
+    );
+    exchangeCounter(
+      'rabbitmq_exchange_messages_published_out_total',
+      'Total number of messages an exchange routed to at least one queue',
+      (e) => e.publishOut,
+    );
+  }
+
+  // Node resources and alarms.
+  new Gauge({
+    name: 'rabbitmq_process_resident_memory_bytes',
+    help: 'Memory used in bytes',
+    registers,
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  new Gauge({
+    name: 'rabbitmq_resident_memory_limit_bytes',
+    help: 'Memory high watermark in bytes',
+    registers,
+    collect() {
+      this.set(host.memoryLimitBytes);
+    },
+  });
+  new Gauge({
+    name: 'rabbitmq_disk_space_available_bytes',
+    help: 'Disk space available in bytes',
+    registers,
+    async collect() {
+      try {
+        const stats = await statfs(host.diskPath);
+        this.set(stats.bavail * stats.bsize);
+      } catch {
+        // The platform cannot tell: no sample rather than a false one.
+        this.reset();
+      }
+    },
+  });
+  new Gauge({
+    name: 'rabbitmq_disk_space_available_limit_bytes',
+    help: 'Free disk space low watermark in bytes',
+    registers,
+    collect() {
+      this.set(host.diskFreeLimitBytes);
+    },
+  });
+  const alarm = (name: string, help: string, read: () => boolean): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read() ? 1 : 0);
+      },
+    });
+  };
+  alarm('rabbitmq_alarms_memory_used_watermark', 'is 1 if VM memory watermark alarm is in effect', () => host.alarmState.memory);
+  alarm('rabbitmq_alarms_free_disk_space_watermark', 'is 1 if free disk space watermark alarm is in effect', () => host.alarmState.disk);
+  alarm('rabbitmq_alarms_file_descriptor_limit', 'is 1 if file descriptor limit alarm is in effect', () => false);
+
+  // One snapshot of the counters per scrape: prom-client collects every metric before serializing.
+  const metrics = registry.metrics.bind(registry);
+  registry.metrics = async () => {
+    scrapeCounters = undefined;
+    try {
+      return await metrics();
+    } finally {
+      scrapeCounters = undefined;
+    }
+  };
+  return registry;
+}
