@@ -25,6 +25,14 @@ export interface BindingEnds {
   destination_type: 'queue' | 'exchange';
 }
 
+/** RabbitMQ's sample-window query parameters, in seconds (`message_stats` and length `_details` get `samples`). */
+export interface StatsQuery {
+  lengths_age?: number;
+  lengths_incr?: number;
+  msg_rates_age?: number;
+  msg_rates_incr?: number;
+}
+
 /** Health check answer, as RabbitMQ's `/api/health/checks/*`. */
 export interface HealthAnswer {
   status: 'ok' | 'failed';
@@ -35,18 +43,18 @@ export interface HealthAnswer {
 /** Request data, by pattern. */
 export interface ManagementRequests {
   'management.authenticate': Record<string, never>;
-  'management.overview': Record<string, never>;
-  'management.vhosts.list': Record<string, never>;
-  'management.connections.list': VhostFilter;
-  'management.connections.get': { name: string };
+  'management.overview': StatsQuery;
+  'management.vhosts.list': StatsQuery;
+  'management.connections.list': VhostFilter & StatsQuery;
+  'management.connections.get': { name: string } & StatsQuery;
   'management.connections.close': { name: string; reason?: string };
-  'management.channels.list': VhostFilter;
+  'management.channels.list': VhostFilter & StatsQuery;
   'management.consumers.list': VhostFilter;
   'management.health.alarms': Record<string, never>;
   'management.health.ready': Record<string, never>;
   'management.health.storage': Record<string, never>;
-  'management.exchanges.list': VhostFilter;
-  'management.exchanges.get': VhostObject;
+  'management.exchanges.list': VhostFilter & StatsQuery;
+  'management.exchanges.get': VhostObject & StatsQuery;
   'management.exchanges.declare': VhostObject & {
     type: string;
     durable?: boolean;
@@ -63,8 +71,8 @@ export interface ManagementRequests {
     payload_encoding: 'string' | 'base64';
   };
   'management.exchanges.route': VhostObject & { routing_key?: string; headers?: JsonObject };
-  'management.queues.list': VhostFilter;
-  'management.queues.get': VhostObject;
+  'management.queues.list': VhostFilter & StatsQuery;
+  'management.queues.get': VhostObject & StatsQuery;
   'management.queues.declare': VhostObject & { durable?: boolean; auto_delete?: boolean; arguments?: JsonObject };
   'management.queues.delete': VhostObject & { if_empty?: boolean; if_unused?: boolean };
   'management.queues.bindings': VhostObject;

@@ -2,11 +2,15 @@ import { HttpException } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { StatsQueryDto } from './stats-query.dto.js';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
-/** RabbitMQ's list query parameters: paging, name filter, sorting (`columns` and `disable_stats` are accepted and ignored). */
-export class ListQueryDto {
+/**
+ * RabbitMQ's list query parameters: paging, name filter, sorting, sample windows (`columns` and `disable_stats` are
+ * accepted and ignored).
+ */
+export class ListQueryDto extends StatsQueryDto {
   @ApiPropertyOptional({ minimum: 1 })
   @IsOptional()
   @Type(() => Number)

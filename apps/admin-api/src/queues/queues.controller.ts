@@ -5,6 +5,7 @@ import { ManagementPattern, type ManagementCaller } from '@app/management-contra
 import { ManagementClient } from '../broker-client/management.client.js';
 import type { HttpResponse } from '../common/http-types.js';
 import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
+import { StatsQueryDto, statsParams } from '../common/stats-query.dto.js';
 import { DeclareQueueDto, DeleteQueueQueryDto, GetMessagesDto } from './queues.dto.js';
 
 /** RabbitMQ's `/api/queues` routes. */
@@ -16,17 +17,22 @@ export class QueuesController {
 
   @Get()
   async list(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, {}, auth), query);
+    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, statsParams(query), auth), query);
   }
 
   @Get(':vhost')
   async listInVhost(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, { vhost }, auth), query);
+    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, { vhost, ...statsParams(query) }, auth), query);
   }
 
   @Get(':vhost/:name')
-  get(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Param('name') name: string): Promise<unknown> {
-    return this.management.call(ManagementPattern.QueuesGet, { vhost, name }, auth);
+  get(
+    @Auth() auth: ManagementCaller,
+    @Param('vhost') vhost: string,
+    @Param('name') name: string,
+    @Query() query: StatsQueryDto,
+  ): Promise<unknown> {
+    return this.management.call(ManagementPattern.QueuesGet, { vhost, name, ...statsParams(query) }, auth);
   }
 
   /** 201 when created, 204 when an equivalent queue existed; 400 with RabbitMQ's text when inequivalent. */

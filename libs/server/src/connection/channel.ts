@@ -338,6 +338,7 @@ export class Channel implements DirectReplyConsumer {
   private route(target: PublishTarget, routingKey: string, isMandatory: boolean, message: Message): void {
     const confirms = this.confirms;
     if (target === this.host.managementInbox) {
+      this.stats.publish++;
       const isAccepted = target.accept(message);
       if (confirms) confirms.settle(confirms.currentTag, isAccepted);
       return;
