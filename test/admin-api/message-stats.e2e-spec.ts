@@ -142,7 +142,12 @@ describe('admin API: message rates (message_stats)', () => {
       'two samples a second apart',
     );
     for (const details of [queue.messages_details, queue.messages_ready_details, queue.message_stats.publish_details]) {
-      expect(details).toEqual({ rate: expect.any(Number), samples: expect.any(Array), avg: expect.any(Number), avg_rate: expect.any(Number) });
+      expect(details).toEqual({
+        rate: expect.any(Number),
+        samples: expect.any(Array),
+        avg: expect.any(Number),
+        avg_rate: expect.any(Number),
+      });
       const [newest, older] = details.samples;
       expect(newest.timestamp - older.timestamp).toBe(1000);
       expect(newest.timestamp % 1000).toBe(0);
