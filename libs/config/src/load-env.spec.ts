@@ -34,6 +34,9 @@ describe('loadBrokerEnv', () => {
       defaultPass: 'guest',
       loopbackUsers: ['guest'],
       definitionsFile: undefined,
+      statsIntervalMs: 5000,
+      metricsPort: 15692,
+      metricsHost: undefined,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -72,6 +75,9 @@ describe('loadBrokerEnv', () => {
         WARREN_DEFAULT_PASS: 's3cret',
         WARREN_LOOPBACK_USERS: ' guest , local,',
         WARREN_DEFINITIONS_FILE: '/etc/warren/definitions.json',
+        WARREN_STATS_INTERVAL_MS: '2000',
+        WARREN_METRICS_PORT: '9419',
+        WARREN_METRICS_HOST: '127.0.0.1',
       }),
     ).toEqual({
       host: '::',
@@ -103,6 +109,9 @@ describe('loadBrokerEnv', () => {
       defaultPass: 's3cret',
       loopbackUsers: ['guest', 'local'],
       definitionsFile: '/etc/warren/definitions.json',
+      statsIntervalMs: 2000,
+      metricsPort: 9419,
+      metricsHost: '127.0.0.1',
     });
     expect(loadBrokerEnv({ WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
   });
