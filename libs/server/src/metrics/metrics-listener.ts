@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import type { BrokerLogger } from '../logger.js';
-import { createMetricsRegistry, type MetricsHost } from './prometheus-registry.js';
+import { createMetricsRegistry, type MetricsHost, type MetricsRegistry } from './prometheus-registry.js';
 
 /**
  * The broker's Prometheus listener (RabbitMQ's `rabbitmq_prometheus` plugin, port 15692): `GET /metrics`
@@ -11,8 +10,8 @@ import { createMetricsRegistry, type MetricsHost } from './prometheus-registry.j
  */
 export class MetricsListener {
   private readonly server: Server;
-  private readonly aggregated: Registry;
-  private readonly perObject: Registry;
+  private readonly aggregated: MetricsRegistry;
+  private readonly perObject: MetricsRegistry;
 
   constructor(
     host: MetricsHost,
@@ -60,7 +59,7 @@ export class MetricsListener {
       return;
     }
     try {
-      const body = await registry.metrics();
+      const body = await registry.render();
       response.writeHead(200, { 'content-type': registry.contentType });
       response.end(request.method === 'HEAD' ? undefined : body);
     } catch (error) {

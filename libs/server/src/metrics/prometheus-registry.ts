@@ -1,11 +1,13 @@
 import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MessageCounters, Queue } from '@app/broker-core';
+import type { Exchange } from '@app/routing';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { AlarmState } from '../resource-alarms.js';
 import type { StatsSampler } from '../stats/stats-sampler.js';
 import type { ManagementHost } from '../management/management-host.js';
+import { labelText, renderSeriesFamilies, type SeriesFamily } from './series-metric.js';
 
 // RabbitMQ's Prometheus plugin (rabbitmq_prometheus) names, so its published Grafana dashboards work: aggregated
 // metrics without object labels on /metrics, the same metrics per queue, exchange and channel on /metrics/per-object.
@@ -114,12 +116,18 @@ function* clientConnections(host: MetricsHost): Generator<AmqpConnection> {
   }
 }
 
+/** One endpoint's metrics: the text of a scrape and its content type. */
+export interface MetricsRegistry {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
 /**
  * The registry behind `/metrics` (`perObject` false: one unlabelled series per metric, summed over objects) or
  * `/metrics/per-object` (queue metrics labelled `vhost`, `queue`; exchange metrics `vhost`, `exchange`; channel
  * metrics `channel`).
  */
-export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Registry {
+export function createMetricsRegistry(host: MetricsHost, perObject: boolean): MetricsRegistry {
   const registry = new Registry();
   const registers = [registry];
   const node = `warren@${hostname()}`;
@@ -187,8 +195,15 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Re
     });
   }
 
-  // Queue metrics.
-  const queueLabels = perObject ? ['vhost', 'queue'] : [];
+  // Queue, channel and exchange metrics: one series per object on /metrics/per-object, rendered by series-metric.ts.
+  const families: SeriesFamily[] = [];
+  // A queue's labels are rendered once, not per metric and scrape (a queue's name and vhost never change).
+  const queueLabels = new WeakMap<Queue, string>();
+  const labelsOf = (queue: Queue): string => {
+    let labels = queueLabels.get(queue);
+    if (labels === undefined) queueLabels.set(queue, (labels = labelText(['vhost', queue.vhost, 'queue', queue.name])));
+    return labels;
+  };
   const queueGauges: ReadonlyArray<readonly [string, string, (q: Queue) => number]> = [
     ['rabbitmq_queue_messages_ready', 'Messages ready to be delivered to consumers', (q) => q.messageCount],
     ['rabbitmq_queue_messages_unacked', 'Messages delivered to consumers but not yet acknowledged', (q) => q.unackedCount],
@@ -198,72 +213,62 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Re
     ['rabbitmq_queue_messages_published_total', 'Total number of messages published to queues', (q) => q.stats.publish],
   ];
   for (const [name, help, read] of queueGauges) {
-    new Gauge({
+    families.push({
       name,
       help,
-      labelNames: queueLabels,
-      registers,
-      collect() {
-        this.reset();
+      type: 'gauge',
+      collect(emit) {
         let sum = 0;
         for (const vhost of host.core.allVhosts()) {
           for (const queue of vhost.allQueues()) {
-            if (perObject) this.set({ vhost: vhost.name, queue: queue.name }, read(queue));
+            if (perObject) emit(labelsOf(queue), read(queue));
             else sum += read(queue);
           }
         }
-        if (!perObject) this.set(sum);
+        if (!perObject) emit('', sum);
       },
     });
   }
-
-  // Channel counters.
   for (const [name, help, read] of CHANNEL_COUNTERS) {
-    new Counter({
+    families.push({
       name,
       help,
-      labelNames: perObject ? ['channel'] : [],
-      registers,
-      collect() {
-        this.reset();
+      type: 'counter',
+      collect(emit) {
         let sum = 0;
         for (const connection of clientConnections(host)) {
           for (const channel of connection.allChannels()) {
-            if (perObject) this.inc({ channel: `${connection.name} (${channel.id})` }, read(channel.stats));
+            if (perObject) emit(labelText(['channel', `${connection.name} (${channel.id})`]), read(channel.stats));
             else sum += read(channel.stats);
           }
         }
-        if (!perObject) this.inc(sum);
+        if (!perObject) emit('', sum);
       },
     });
   }
-
   if (perObject) {
     // Warren's own per-exchange counters (RabbitMQ's `publish_in` / `publish_out` of the management API).
-    const exchangeCounter = (name: string, help: string, read: (exchange: { publishIn: number; publishOut: number }) => number): void => {
-      new Counter({
+    const exchangeCounters: ReadonlyArray<readonly [string, string, (exchange: Exchange<Queue>) => number]> = [
+      ['rabbitmq_exchange_messages_published_in_total', 'Total number of messages published to an exchange', (e) => e.publishIn],
+      [
+        'rabbitmq_exchange_messages_published_out_total',
+        'Total number of messages an exchange routed to at least one queue',
+        (e) => e.publishOut,
+      ],
+    ];
+    for (const [name, help, read] of exchangeCounters) {
+      families.push({
         name,
         help,
-        labelNames: ['vhost', 'exchange'],
-        registers,
-        collect() {
-          this.reset();
+        type: 'counter',
+        collect(emit) {
           for (const vhost of host.core.allVhosts()) {
-            for (const exchange of vhost.topology.exchanges()) this.inc({ vhost: vhost.name, exchange: exchange.name }, read(exchange));
+            for (const exchange of vhost.topology.exchanges())
+              emit(labelText(['vhost', vhost.name, 'exchange', exchange.name]), read(exchange));
           }
         },
       });
-    };
-    exchangeCounter(
-      'rabbitmq_exchange_messages_published_in_total',
-      'Total number of messages published to an exchange',
-      (e) => e.publishIn,
-    );
-    exchangeCounter(
-      'rabbitmq_exchange_messages_published_out_total',
-      'Total number of messages an exchange routed to at least one queue',
-      (e) => e.publishOut,
-    );
+    }
   }
 
   // Node resources and alarms.
@@ -319,15 +324,16 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Re
   alarm('rabbitmq_alarms_free_disk_space_watermark', 'is 1 if free disk space watermark alarm is in effect', () => host.alarmState.disk);
   alarm('rabbitmq_alarms_file_descriptor_limit', 'is 1 if file descriptor limit alarm is in effect', () => false);
 
-  // One snapshot of the counters per scrape: prom-client collects every metric before serializing.
-  const metrics = registry.metrics.bind(registry);
-  registry.metrics = async () => {
-    scrapeCounters = undefined;
-    try {
-      return await metrics();
-    } finally {
+  return {
+    contentType: registry.contentType,
+    // One snapshot of the counters per scrape: prom-client collects every metric before serializing.
+    async render() {
       scrapeCounters = undefined;
-    }
+      try {
+        return (await registry.metrics()) + '\n' + renderSeriesFamilies(families);
+      } finally {
+        scrapeCounters = undefined;
+      }
+    },
   };
-  return registry;
 }
