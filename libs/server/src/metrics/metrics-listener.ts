@@ -28,7 +28,8 @@ export class MetricsListener {
   /** Listens; resolves with the bound port. */
   listen(port: number, host: string | undefined): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
+      // Name the setting: "address already in use" alone does not say which of the broker's ports it was.
+      const onError = (error: Error): void => reject(new Error(`metrics listener (WARREN_METRICS_PORT ${port}): ${error.message}`));
       this.server.once('error', onError);
       this.server.listen({ port, host }, () => {
         this.server.off('error', onError);
