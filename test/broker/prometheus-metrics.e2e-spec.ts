@@ -176,6 +176,12 @@ describe('Prometheus /metrics on the broker', () => {
     expect((await fetch(`${baseUrl}/metrics`, { method: 'POST' })).status).toBe(405);
   });
 
+  it('refuses to start on a busy metrics port, naming the setting', async () => {
+    await expect(startTestBroker({ config: { metricsPort: broker.broker.metricsPort!, metricsHost: '127.0.0.1' } })).rejects.toThrow(
+      /WARREN_METRICS_PORT .*address already in use/,
+    );
+  });
+
   it('has no metrics listener with port 0', async () => {
     const port = await freePort();
     const off = await startTestBroker({ config: { metricsPort: 0 } });

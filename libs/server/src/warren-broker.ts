@@ -187,6 +187,8 @@ export class WarrenBroker {
     } catch (error) {
       this.isStarted = false;
       this.stats.stop();
+      this.alarms?.stop();
+      clearInterval(this.consumerTimeoutTimer);
       await Promise.all([this.managementListener.close(0), this.listener.close(0), this.amqpsListener?.close(0), this.metrics?.close()]);
       await this.closeStorage?.();
       throw error;
