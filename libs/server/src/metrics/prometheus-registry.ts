@@ -216,7 +216,8 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Me
     families.push({
       name,
       help,
-      type: 'gauge',
+      // The one cumulative queue series is a counter; the rest are levels.
+      type: name.endsWith('_total') ? 'counter' : 'gauge',
       collect(emit) {
         let sum = 0;
         for (const vhost of host.core.allVhosts()) {
