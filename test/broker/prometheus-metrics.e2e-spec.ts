@@ -91,6 +91,10 @@ describe('Prometheus /metrics on the broker', () => {
       'rabbitmq_alarms_memory_used_watermark',
       'rabbitmq_alarms_free_disk_space_watermark',
       'rabbitmq_alarms_file_descriptor_limit',
+      'rabbitmq_connections_opened_total',
+      'rabbitmq_channels_closed_total',
+      'rabbitmq_process_open_fds',
+      'rabbitmq_resident_memory_limit_bytes',
     ]) {
       expect([name, before.has(name)]).toEqual([name, true]);
     }
@@ -149,6 +153,12 @@ describe('Prometheus /metrics on the broker', () => {
     expect(value(after, 'rabbitmq_global_messages_redelivered_total')).toBe(1);
     expect(value(after, 'rabbitmq_global_messages_delivered_total')).toBe(8);
     expect(value(after, 'rabbitmq_global_messages_acknowledged_total')).toBe(4);
+    // Churn: this connection's publisher, consumer and get channels; only the publisher is still open.
+    expect(value(after, 'rabbitmq_connections_opened_total')).toBe(1);
+    expect(value(after, 'rabbitmq_connections_closed_total')).toBe(0);
+    expect(value(after, 'rabbitmq_channels_opened_total')).toBe(3);
+    expect(value(after, 'rabbitmq_channels_closed_total')).toBe(2);
+    expect(value(after, 'rabbitmq_process_open_fds')).toBeGreaterThan(0);
     await publisher.close();
   });
 

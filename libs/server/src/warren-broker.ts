@@ -368,5 +368,6 @@ export class WarrenBroker {
       },
     });
     this.connections.add(connection);
+    this.stats.connectionOpened(connection);
   }
 }

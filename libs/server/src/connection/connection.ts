@@ -214,6 +214,11 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     return this.services.config.maxMessageSize;
   }
 
+  /** Channels opened on this connection so far, closed ones included. */
+  get channelsOpened(): number {
+    return this.channels.openedCount;
+  }
+
   /** Open channels, for introspection. */
   allChannels(): IterableIterator<Channel> {
     return this.channels.values();

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { MessageCounters, Queue } from '@app/broker-core';
@@ -6,6 +7,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { AlarmState } from '../resource-alarms.js';
 import type { StatsSampler } from '../stats/stats-sampler.js';
+import { readFdLimit } from '../net/socket-budget.js';
 import type { ManagementHost } from '../management/management-host.js';
 import { labelText, renderSeriesFamilies, type SeriesFamily } from './series-metric.js';
 
@@ -179,6 +181,23 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Me
     return queues;
   });
 
+  // Churn.
+  const churnCounter = (name: string, help: string, read: (churn: ReturnType<StatsSampler['churn']>) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read(host.stats.churn()));
+      },
+    });
+  };
+  churnCounter('rabbitmq_connections_opened_total', 'Total number of connections opened', (churn) => churn.connectionsOpened);
+  churnCounter('rabbitmq_connections_closed_total', 'Total number of connections closed or terminated', (churn) => churn.connectionsClosed);
+  churnCounter('rabbitmq_channels_opened_total', 'Total number of channels opened', (churn) => churn.channelsOpened);
+  churnCounter('rabbitmq_channels_closed_total', 'Total number of channels closed', (churn) => churn.channelsClosed);
+
   // Global message counters.
   let scrapeCounters: MessageCounters | undefined;
   const totals = (): MessageCounters => (scrapeCounters ??= host.stats.countersByVhost().total);
@@ -281,6 +300,30 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Me
       this.set(process.memoryUsage.rss());
     },
   });
+  new Gauge({
+    name: 'rabbitmq_process_open_fds',
+    help: 'Open file descriptors',
+    registers,
+    collect() {
+      try {
+        this.set(readdirSync('/proc/self/fd').length);
+      } catch {
+        // No /proc (not Linux): no sample.
+        this.reset();
+      }
+    },
+  });
+  const maxFds = readFdLimit();
+  if (maxFds !== undefined) {
+    new Gauge({
+      name: 'rabbitmq_process_max_fds',
+      help: 'Open file descriptors limit',
+      registers,
+      collect() {
+        this.set(maxFds);
+      },
+    });
+  }
   new Gauge({
     name: 'rabbitmq_resident_memory_limit_bytes',
     help: 'Memory high watermark in bytes',

@@ -50,6 +50,11 @@ export class StatsSampler {
   private readonly retiredByVhost = new Map<string, MessageCounters>();
   /** Counters of every closed connection (kept when its vhost is deleted: Prometheus counters never go down). */
   private readonly retired = new MessageCounters();
+  /** Client connections accepted, and closed (management connections not counted). */
+  private connectionsOpenedCount = 0;
+  private connectionsClosedCount = 0;
+  /** Channels opened on connections that have closed since. */
+  private retiredChannelsOpened = 0;
   private readonly objectCapacity: number;
   private readonly globalCapacity: number;
   private readonly scratch = new Float64Array(COUNTER_AND_LENGTH_FIELDS);
@@ -78,8 +83,16 @@ export class StatsSampler {
     this.timer = undefined;
   }
 
+  /** A client connection was accepted. */
+  connectionOpened(connection: AmqpConnection): void {
+    if (!connection.isManagement) this.connectionsOpenedCount++;
+  }
+
   /** A connection closed (its channels already released into `closedChannelStats`): keeps its counts in the totals. */
   connectionClosed(connection: AmqpConnection): void {
+    if (connection.isManagement) return;
+    this.connectionsClosedCount++;
+    this.retiredChannelsOpened += connection.channelsOpened;
     const vhost = connection.vhost?.name;
     if (vhost === undefined) return;
     const counters = connection.closedChannelStats;
@@ -87,6 +100,23 @@ export class StatsSampler {
     let byVhost = this.retiredByVhost.get(vhost);
     if (!byVhost) this.retiredByVhost.set(vhost, (byVhost = new MessageCounters()));
     byVhost.add(counters);
+  }
+
+  /** Connection and channel churn since start (RabbitMQ's `*_opened_total` / `*_closed_total`). */
+  churn(): { connectionsOpened: number; connectionsClosed: number; channelsOpened: number; channelsClosed: number } {
+    let channelsOpened = this.retiredChannelsOpened;
+    let openChannels = 0;
+    for (const connection of this.host.allConnections()) {
+      if (connection.isManagement) continue;
+      channelsOpened += connection.channelsOpened;
+      if (connection.state !== 'closed') for (const _ of connection.allChannels()) openChannels++;
+    }
+    return {
+      connectionsOpened: this.connectionsOpenedCount,
+      connectionsClosed: this.connectionsClosedCount,
+      channelsOpened,
+      channelsClosed: channelsOpened - openChannels,
+    };
   }
 
   queueHistory(queue: Queue): SampleRing | undefined {
