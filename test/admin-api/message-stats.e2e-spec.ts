@@ -167,8 +167,24 @@ describe('admin API: message rates (message_stats)', () => {
     await publisher.close();
   });
 
+  it('leaves the statistics out with disable_stats=true', async () => {
+    const [queue] = (await get('/api/queues?disable_stats=true&name=stats.counted')) as any[];
+    expect(queue).toMatchObject({ name: 'stats.counted', messages: 8 });
+    expect(queue.message_stats).toBeUndefined();
+    expect(queue.messages_details).toBeUndefined();
+    expect((await get('/api/queues/%2F/stats.counted?disable_stats=true')).message_stats).toBeUndefined();
+    expect((await get('/api/exchanges/%2F/amq.direct?disable_stats=true')).message_stats).toBeUndefined();
+    expect((await get('/api/queues/%2F/stats.counted?disable_stats=false')).message_stats).toMatchObject({ publish: 20 });
+  });
+
   it('refuses bad sample windows with 400', async () => {
-    for (const query of ['lengths_age=0', 'msg_rates_incr=-5', 'lengths_age=abc', 'lengths_age=86400&lengths_incr=1']) {
+    for (const query of [
+      'lengths_age=0',
+      'msg_rates_incr=-5',
+      'lengths_age=abc',
+      'lengths_age=86400&lengths_incr=1',
+      'disable_stats=yes',
+    ]) {
       const response = await admin.api('GET', `/api/queues?${query}`);
       expect([query, response.status]).toEqual([query, 400]);
     }

@@ -31,6 +31,8 @@ export interface StatsQuery {
   lengths_incr?: number;
   msg_rates_age?: number;
   msg_rates_incr?: number;
+  /** `'true'`: no `message_stats` or `_details` (RabbitMQ's `disable_stats`). */
+  disable_stats?: string;
 }
 
 /** Health check answer, as RabbitMQ's `/api/health/checks/*`. */

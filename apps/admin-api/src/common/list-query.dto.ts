@@ -7,7 +7,7 @@ import { StatsQueryDto } from './stats-query.dto.js';
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 /**
- * RabbitMQ's list query parameters: paging, name filter, sorting, sample windows (`columns` and `disable_stats` are
+ * RabbitMQ's list query parameters: paging, name filter, sorting, sample windows and `disable_stats` (`columns` is
  * accepted and ignored).
  */
 export class ListQueryDto extends StatsQueryDto {
@@ -52,11 +52,6 @@ export class ListQueryDto extends StatsQueryDto {
   @IsOptional()
   @IsString()
   columns?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsIn(['true', 'false'])
-  disable_stats?: string;
 }
 
 /** RabbitMQ's paged answer (only when `page` is given). */

@@ -1,9 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
 /**
- * RabbitMQ's sample-window query parameters (seconds): `lengths_age`/`lengths_incr` add `samples` to queue length
+ * RabbitMQ's statistics query parameters: `disable_stats=true` leaves the statistics out; the sample windows (seconds): `lengths_age`/`lengths_incr` add `samples` to queue length
  * `_details`, `msg_rates_age`/`msg_rates_incr` to `message_stats` `_details`. Passed through to the broker.
  */
 export class StatsQueryDto {
@@ -38,6 +38,11 @@ export class StatsQueryDto {
   @Min(1)
   @Max(86400)
   msg_rates_incr?: number;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: "'true' leaves out message_stats and the _details (faster lists)" })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  disable_stats?: string;
 }
 
 /** The sample-window parameters of a query, for the broker request (absent ones left out). */
@@ -47,5 +52,6 @@ export function statsParams(query: StatsQueryDto): StatsQueryDto {
   if (query.lengths_incr !== undefined) out.lengths_incr = query.lengths_incr;
   if (query.msg_rates_age !== undefined) out.msg_rates_age = query.msg_rates_age;
   if (query.msg_rates_incr !== undefined) out.msg_rates_incr = query.msg_rates_incr;
+  if (query.disable_stats === 'true') out.disable_stats = 'true';
   return out;
 }

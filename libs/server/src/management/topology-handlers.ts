@@ -23,6 +23,7 @@ import {
 
 /** An exchange with its `message_stats`. */
 function exchangeWithStats(host: ManagementHost, exchange: Exchange<Queue>, vhost: string, ranges: StatsRanges, now: number): unknown {
+  if (ranges.disabled) return jsonOfExchange(exchange, vhost);
   const stats = exchangeStatsJson(exchange, host.stats.exchangeHistory(exchange), ranges.msgRates, now);
   return { ...jsonOfExchange(exchange, vhost), message_stats: stats };
 }

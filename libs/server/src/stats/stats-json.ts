@@ -23,6 +23,8 @@ import { MESSAGES_FIELD, MESSAGES_READY_FIELD, MESSAGES_UNACKED_FIELD, type Stat
 export interface StatsRanges {
   lengths?: SampleRange;
   msgRates?: SampleRange;
+  /** `disable_stats=true`: leave the statistics out (RabbitMQ's cheaper lists). */
+  disabled?: boolean;
 }
 
 /** The query parameters the admin API passes through, in seconds as RabbitMQ takes them. */
@@ -53,7 +55,8 @@ function rangeOf(data: RequestData, prefix: 'lengths' | 'msg_rates'): SampleRang
 
 /** The windows of a request's query parameters; a bad value is a 400 naming it. */
 export function statsRangesOf(data: RequestData): StatsRanges {
-  return { lengths: rangeOf(data, 'lengths'), msgRates: rangeOf(data, 'msg_rates') };
+  const disabled = data.disable_stats === true || data.disable_stats === 'true';
+  return { lengths: rangeOf(data, 'lengths'), msgRates: rangeOf(data, 'msg_rates'), disabled };
 }
 
 /** The `message_stats` fields RabbitMQ reports per kind of object. */
@@ -117,6 +120,7 @@ export function lengthDetailsJson(ring: SampleRing | undefined, range: SampleRan
 
 /** What a queue adds to its `/api/queues` JSON: `message_stats` and the lengths' `_details`. */
 export function queueStatsJson(sampler: StatsSampler, queue: Queue, ranges: StatsRanges, now: number): Record<string, unknown> {
+  if (ranges.disabled) return {};
   const ring = sampler.queueHistory(queue);
   return {
     message_stats: messageStatsJson(queue.stats, QUEUE_STAT_NAMES, ring, ranges.msgRates, now),
@@ -126,6 +130,7 @@ export function queueStatsJson(sampler: StatsSampler, queue: Queue, ranges: Stat
 
 /** What a channel adds to its `/api/channels` JSON. */
 export function channelStatsJson(sampler: StatsSampler, channel: Channel, ranges: StatsRanges, now: number): Record<string, unknown> {
+  if (ranges.disabled) return {};
   return { message_stats: messageStatsJson(channel.stats, CHANNEL_STAT_NAMES, sampler.channelHistory(channel), ranges.msgRates, now) };
 }
 
@@ -136,6 +141,7 @@ export function connectionStatsJson(
   ranges: StatsRanges,
   now: number,
 ): Record<string, unknown> {
+  if (ranges.disabled) return {};
   const counters = sampler.connectionCounters(connection);
   return { message_stats: messageStatsJson(counters, CHANNEL_STAT_NAMES, sampler.connectionHistory(connection), ranges.msgRates, now) };
 }
@@ -148,6 +154,7 @@ export function vhostStatsJson(
   ranges: StatsRanges,
   now: number,
 ): Record<string, unknown> {
+  if (ranges.disabled) return {};
   const ring = sampler.vhostHistory(vhost);
   return {
     message_stats: messageStatsJson(counters, CHANNEL_STAT_NAMES, ring, ranges.msgRates, now),
@@ -162,6 +169,7 @@ export function overviewStatsJson(
   ranges: StatsRanges,
   now: number,
 ): { message_stats: Record<string, unknown>; queueTotalsDetails: Record<string, unknown> } {
+  if (ranges.disabled) return { message_stats: {}, queueTotalsDetails: {} };
   const ring = sampler.overviewHistory();
   return {
     message_stats: messageStatsJson(counters, CHANNEL_STAT_NAMES, ring, ranges.msgRates, now),
