@@ -2,10 +2,10 @@
 import { spawn } from 'node:child_process';
 
 /**
- * Starts `entry` with its data in `dataDir` and resolves once it prints its AMQP port:
+ * Starts `entry` with its data in `dataDir` (and `env` over the defaults) and resolves once it prints its AMQP port:
  * `{ child, port, startMs }`, `startMs` being the time from spawn to listening.
  */
-export function startBroker({ entry, dataDir, nodeArgs = [], timeoutMs = 120_000 }) {
+export function startBroker({ entry, dataDir, nodeArgs = [], timeoutMs = 120_000, env = {} }) {
   const startedAt = process.hrtime.bigint();
   const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: {
@@ -13,8 +13,10 @@ export function startBroker({ entry, dataDir, nodeArgs = [], timeoutMs = 120_000
       WARREN_AMQP_HOST: '127.0.0.1',
       WARREN_AMQP_PORT: '0',
       WARREN_MANAGEMENT_PORT: '0',
+      WARREN_METRICS_PORT: '0',
       WARREN_DATA_DIR: dataDir,
       WARREN_LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

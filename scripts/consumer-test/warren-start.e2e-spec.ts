@@ -46,7 +46,7 @@ function warren(args: string[]): Promise<{ code: number; stdout: string; stderr:
 }
 
 /** Every listener on a free port. */
-const PORTS = { WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', WARREN_HTTP_PORT: '0' };
+const PORTS = { WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', WARREN_HTTP_PORT: '0', WARREN_METRICS_PORT: '0' };
 
 describe('the installed packages', () => {
   it('`npx warren start` runs the broker and the admin API; amqplib round-trips a message', async () => {

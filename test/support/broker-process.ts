@@ -12,7 +12,14 @@ export interface BrokerProcess extends SourceProcess {
 export function spawnBrokerProcess(env: Record<string, string>, options: SourceProcessOptions = {}): BrokerProcess {
   const process = spawnSourceProcess(
     'apps/broker/src/main.ts',
-    { WARREN_LOG_LEVEL: 'warn', WARREN_AMQP_HOST: '127.0.0.1', WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', ...env },
+    {
+      WARREN_LOG_LEVEL: 'warn',
+      WARREN_AMQP_HOST: '127.0.0.1',
+      WARREN_AMQP_PORT: '0',
+      WARREN_MANAGEMENT_PORT: '0',
+      WARREN_METRICS_PORT: '0',
+      ...env,
+    },
     options,
   );
   return {

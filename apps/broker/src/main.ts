@@ -33,6 +33,8 @@ try {
 const broker = app.get(BrokerService).broker;
 const shown = (host: string | undefined): string => (host === undefined ? '0.0.0.0' : host.includes(':') ? `[${host}]` : host);
 process.stdout.write(`Warren management listener on amqp://${shown(config.managementHost)}:${broker.managementPort}\n`);
+if (broker.metricsPort !== undefined)
+  process.stdout.write(`Warren Prometheus metrics on http://${shown(config.metricsHost)}:${broker.metricsPort}/metrics\n`);
 if (broker.amqpsPort !== undefined)
   process.stdout.write(`Warren broker listening on amqps://${shown(config.amqpsHost)}:${broker.amqpsPort}\n`);
 process.stdout.write(`Warren broker listening on amqp://${shown(config.host)}:${broker.port}\n`);

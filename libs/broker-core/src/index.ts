@@ -20,3 +20,6 @@ export * from './persistence/broker-storage.js';
 export * from './vhost/topology-command.js';
 export { lockedQueue } from './vhost/topology-executor.js';
 export { scratchCopyOf } from './vhost/scratch-copy.js';
+export * from './stats/message-counters.js';
+export * from './stats/sample-ring.js';
+export * from './stats/stats-details.js';

@@ -78,6 +78,12 @@ export interface BrokerEnv {
   frameMax: number;
   /** `WARREN_DEFINITIONS_FILE`: a RabbitMQ definitions file imported at start; undefined = none. */
   definitionsFile: string | undefined;
+  /** `WARREN_STATS_INTERVAL_MS`: how often message rates and queue lengths are sampled (RabbitMQ's `collect_statistics_interval`). */
+  statsIntervalMs: number;
+  /** `WARREN_METRICS_PORT`: the Prometheus `/metrics` port (RabbitMQ's 15692); 0 = no metrics listener. */
+  metricsPort: number;
+  /** `WARREN_METRICS_HOST`: interface the metrics listener binds; undefined = every interface, as RabbitMQ's plugin. */
+  metricsHost: string | undefined;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -115,6 +121,9 @@ const brokerEnvSchema = z
     // RabbitMQ's `channel_max` (0 = the protocol's most, 65535) and `frame_max` (at least the protocol's 4096).
     WARREN_CHANNEL_MAX: integerKind(0, 65535).default(2047),
     WARREN_FRAME_MAX: integerKind(4096, 2 ** 31 - 1).default(131072),
+    WARREN_STATS_INTERVAL_MS: integerKind(10, 3_600_000).default(5000),
+    WARREN_METRICS_PORT: portKind().default(15692),
+    WARREN_METRICS_HOST: listenHostKind().optional(),
   })
   .superRefine((vars, context) => {
     // Settings that only make sense together: say which one is missing rather than start a listener that cannot work.
@@ -168,6 +177,9 @@ const brokerEnvSchema = z
     definitionsFile: vars.WARREN_DEFINITIONS_FILE,
     channelMax: vars.WARREN_CHANNEL_MAX === 0 ? 65535 : vars.WARREN_CHANNEL_MAX,
     frameMax: vars.WARREN_FRAME_MAX,
+    statsIntervalMs: vars.WARREN_STATS_INTERVAL_MS,
+    metricsPort: vars.WARREN_METRICS_PORT,
+    metricsHost: vars.WARREN_METRICS_HOST,
   }));
 
 /** The broker's environment settings when no variable is set. */

@@ -36,6 +36,9 @@ describe('loadBrokerEnv', () => {
       definitionsFile: undefined,
       channelMax: 2047,
       frameMax: 131072,
+      statsIntervalMs: 5000,
+      metricsPort: 15692,
+      metricsHost: undefined,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -76,6 +79,9 @@ describe('loadBrokerEnv', () => {
         WARREN_DEFINITIONS_FILE: '/etc/warren/definitions.json',
         WARREN_CHANNEL_MAX: '16',
         WARREN_FRAME_MAX: '8192',
+        WARREN_STATS_INTERVAL_MS: '2000',
+        WARREN_METRICS_PORT: '9419',
+        WARREN_METRICS_HOST: '127.0.0.1',
       }),
     ).toEqual({
       host: '::',
@@ -109,6 +115,9 @@ describe('loadBrokerEnv', () => {
       definitionsFile: '/etc/warren/definitions.json',
       channelMax: 16,
       frameMax: 8192,
+      statsIntervalMs: 2000,
+      metricsPort: 9419,
+      metricsHost: '127.0.0.1',
     });
     expect(loadBrokerEnv({ WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
     expect(loadBrokerEnv({ WARREN_CHANNEL_MAX: '0' }).channelMax).toBe(65535);

@@ -27,6 +27,16 @@ export interface BindingEnds {
   destination_type: 'queue' | 'exchange';
 }
 
+/** RabbitMQ's sample-window query parameters, in seconds (`message_stats` and length `_details` get `samples`). */
+export interface StatsQuery {
+  lengths_age?: number;
+  lengths_incr?: number;
+  msg_rates_age?: number;
+  msg_rates_incr?: number;
+  /** `'true'`: no `message_stats` or `_details` (RabbitMQ's `disable_stats`). */
+  disable_stats?: string;
+}
+
 /** Health check answer, as RabbitMQ's `/api/health/checks/*`. */
 export interface HealthAnswer {
   status: 'ok' | 'failed';
@@ -84,19 +94,19 @@ export interface PutOutcome {
 /** Request data, by pattern. */
 export interface ManagementRequests {
   'management.authenticate': Record<string, never>;
-  'management.overview': Record<string, never>;
-  'management.vhosts.list': Record<string, never>;
-  'management.connections.list': VhostFilter;
-  'management.connections.get': { name: string };
+  'management.overview': StatsQuery;
+  'management.vhosts.list': StatsQuery;
+  'management.connections.list': VhostFilter & StatsQuery;
+  'management.connections.get': { name: string } & StatsQuery;
   'management.connections.close': { name: string; reason?: string };
-  'management.channels.list': VhostFilter;
+  'management.channels.list': VhostFilter & StatsQuery;
   'management.consumers.list': VhostFilter;
   'management.health.alarms': Record<string, never>;
   'management.health.ready': Record<string, never>;
   'management.health.storage': Record<string, never>;
   'management.health.check': HealthCheckRequest;
-  'management.exchanges.list': VhostFilter;
-  'management.exchanges.get': VhostObject;
+  'management.exchanges.list': VhostFilter & StatsQuery;
+  'management.exchanges.get': VhostObject & StatsQuery;
   'management.exchanges.declare': VhostObject & {
     type: string;
     durable?: boolean;
@@ -113,9 +123,9 @@ export interface ManagementRequests {
     payload_encoding: 'string' | 'base64';
   };
   'management.exchanges.route': VhostObject & { routing_key?: string; headers?: JsonObject };
-  'management.queues.list': VhostFilter;
-  'management.queues.page': VhostFilter & ListPageQuery & { page: number };
-  'management.queues.get': VhostObject;
+  'management.queues.list': VhostFilter & StatsQuery;
+  'management.queues.page': VhostFilter & StatsQuery & ListPageQuery & { page: number };
+  'management.queues.get': VhostObject & StatsQuery;
   'management.queues.declare': VhostObject & { durable?: boolean; auto_delete?: boolean; arguments?: JsonObject };
   'management.queues.delete': VhostObject & { if_empty?: boolean; if_unused?: boolean };
   'management.queues.bindings': VhostObject;
@@ -136,7 +146,7 @@ export interface ManagementRequests {
   'management.users.put': UserPut;
   'management.users.delete': { name: string };
   'management.users.bulk-delete': { users: string[] };
-  'management.vhosts.get': { vhost: string };
+  'management.vhosts.get': { vhost: string } & StatsQuery;
   'management.vhosts.put': { vhost: string; description?: string; tags?: string[] | string };
   'management.vhosts.delete': { vhost: string };
   'management.permissions.list': PermissionFilter;

@@ -46,6 +46,10 @@ export class Exchange<Q extends RoutableQueue> {
   readonly directory: ExchangeDirectory<Q>;
   private readonly sourceBindings = new Set<Binding<Q>>();
   private exchangeBindingCount = 0;
+  /** Messages published to this exchange (RabbitMQ's `publish_in`); counted by the broker, read by its stats sampler. */
+  publishIn = 0;
+  /** Of those, messages routed to at least one destination (RabbitMQ's `publish_out`). */
+  publishOut = 0;
   // Arguments are fixed at declaration (a redeclare must be equivalent), so the alternate exchange is read once.
   private readonly alternateExchangeName: string | undefined;
 

@@ -14,6 +14,8 @@ import { AmqpListener } from './net/amqp-listener.js';
 import { FALLBACK_FD_LIMIT, readFdLimit, socketBudget } from './net/socket-budget.js';
 import { tlsServerOptions } from './net/tls-server-options.js';
 import { ResourceAlarms, type AlarmState } from './resource-alarms.js';
+import { MetricsListener } from './metrics/metrics-listener.js';
+import { StatsSampler } from './stats/stats-sampler.js';
 
 /**
  * A running Warren broker: the core state plus the AMQP listener. Plain TypeScript so tests and the NestJS
@@ -41,6 +43,11 @@ export class WarrenBroker {
   private blockReason: string | undefined;
   private consumerTimeoutTimer?: NodeJS.Timeout;
   private management?: ManagementService;
+  /** Message counters' and queue lengths' histories, sampled every `statsIntervalMs` (management `message_stats`). */
+  readonly stats: StatsSampler;
+  /** The Prometheus listener (`metricsPort` > 0). */
+  private metrics?: MetricsListener;
+  private boundMetricsPort: number | undefined;
   /** Failed logins per source address, shared by every connection so reconnecting does not reset the delay. */
   private readonly loginThrottle: LoginThrottle;
 
@@ -65,6 +72,7 @@ export class WarrenBroker {
     this.managementListener = new AmqpListener((socket) => this.accept(socket, true), this.logger);
     this.core.reportError = (task, error) => this.reportError(task, error);
     this.core.events.on((change) => this.accessChanged(change));
+    this.stats = new StatsSampler(this, this.config.statsIntervalMs);
   }
 
   /**
@@ -114,6 +122,26 @@ export class WarrenBroker {
     return this.boundManagementPort;
   }
 
+  /** The port the Prometheus listener is bound to, undefined without one (`metricsPort: 0`). */
+  get metricsPort(): number | undefined {
+    return this.boundMetricsPort;
+  }
+
+  /** The memory alarm's threshold in bytes (Prometheus `rabbitmq_resident_memory_limit_bytes`). */
+  get memoryLimitBytes(): number {
+    return this.alarms?.memoryLimit ?? ResourceAlarms.toBytes(this.config.memoryHighWatermark);
+  }
+
+  /** The disk alarm's threshold in bytes. */
+  get diskFreeLimitBytes(): number {
+    return this.config.diskFreeLimitBytes;
+  }
+
+  /** Where free disk space is measured: the data directory, or the working directory of an in-memory broker. */
+  get diskPath(): string {
+    return this.config.storage === 'level' ? resolve(this.config.dataDir) : process.cwd();
+  }
+
   /** The port the amqps (TLS) listener is bound to, undefined without one (useful with `amqpsPort: 0`). */
   get amqpsPort(): number | undefined {
     return this.boundAmqpsPort;
@@ -144,6 +172,11 @@ export class WarrenBroker {
         this.logger.info({ user: this.config.defaultUser }, 'created the default user (administrator, full permissions on /)');
       }
       await this.startMonitors();
+      this.stats.start();
+      if (this.config.metricsPort > 0) {
+        this.metrics = new MetricsListener(this, this.logger);
+        this.boundMetricsPort = await this.metrics.listen(this.config.metricsPort, this.config.metricsHost);
+      }
       (this.management = new ManagementService(this, this.logger)).start();
       this.boundManagementPort = await this.managementListener.listen(this.config.managementPort, this.config.managementHost);
       const socketLimit = this.socketLimit();
@@ -155,7 +188,10 @@ export class WarrenBroker {
       }
     } catch (error) {
       this.isStarted = false;
-      await Promise.all([this.managementListener.close(0), this.listener.close(0), this.amqpsListener?.close(0)]);
+      this.stats.stop();
+      this.alarms?.stop();
+      clearInterval(this.consumerTimeoutTimer);
+      await Promise.all([this.managementListener.close(0), this.listener.close(0), this.amqpsListener?.close(0), this.metrics?.close()]);
       await this.closeStorage?.();
       throw error;
     }
@@ -296,7 +332,9 @@ export class WarrenBroker {
       this.listener.close(this.config.closeTimeoutMs + 500),
       this.managementListener.close(this.config.closeTimeoutMs + 500),
       this.amqpsListener?.close(this.config.closeTimeoutMs + 500),
+      this.metrics?.close(),
     ]);
+    this.stats.stop();
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
     this.alarms?.stop();
@@ -315,7 +353,10 @@ export class WarrenBroker {
       config: this.config,
       logger: this.logger,
       loginThrottle: this.loginThrottle,
-      connectionClosed: (closed) => this.connections.delete(closed),
+      connectionClosed: (closed) => {
+        this.connections.delete(closed);
+        this.stats.connectionClosed(closed);
+      },
       blockReason: () => this.blockReason,
       hasConnectionCapacity: (candidate) => {
         const max = this.config.maxConnections;
@@ -329,5 +370,6 @@ export class WarrenBroker {
       },
     });
     this.connections.add(connection);
+    this.stats.connectionOpened(connection);
   }
 }

@@ -37,6 +37,8 @@ export const TEST_BROKER_DEFAULTS: Readonly<Partial<BrokerConfig>> = {
   authFailureDelayMs: 50,
   authFailureMaxDelayMs: 200,
   closeTimeoutMs: 500,
+  // No Prometheus listener unless a test asks for one (15692 would clash between parallel brokers).
+  metricsPort: 0,
 };
 
 /**

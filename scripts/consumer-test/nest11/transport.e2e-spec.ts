@@ -64,7 +64,14 @@ describe('@warren-mq/transport in a Nest 11 CommonJS app', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'warren-nest11-'));
     warren = spawn(process.execPath, [process.env.WARREN_BIN!, 'start', '--no-admin-api'], {
-      env: { ...process.env, WARREN_AMQP_PORT: '0', WARREN_MANAGEMENT_PORT: '0', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        WARREN_AMQP_PORT: '0',
+        WARREN_MANAGEMENT_PORT: '0',
+        WARREN_METRICS_PORT: '0',
+        WARREN_DATA_DIR: dataDir,
+        WARREN_LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     url = await new Promise<string>((resolve, reject) => {

@@ -1,13 +1,17 @@
 import { HttpException } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { InvalidListQueryError, pageList, type ListPage, type ListPageQuery } from '@app/management-contract';
+import { StatsQueryDto } from './stats-query.dto.js';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
-/** RabbitMQ's list query parameters: paging, name filter, sorting (`columns` and `disable_stats` are accepted and ignored). */
-export class ListQueryDto {
+/**
+ * RabbitMQ's list query parameters: paging, name filter, sorting, sample windows and `disable_stats` (`columns` is
+ * accepted and ignored).
+ */
+export class ListQueryDto extends StatsQueryDto {
   @ApiPropertyOptional({ minimum: 1 })
   @IsOptional()
   @Type(() => Number)
@@ -49,11 +53,6 @@ export class ListQueryDto {
   @IsOptional()
   @IsString()
   columns?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsIn(['true', 'false'])
-  disable_stats?: string;
 }
 
 /** RabbitMQ's paged answer (only when `page` is given). */

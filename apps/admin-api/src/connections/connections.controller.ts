@@ -4,6 +4,7 @@ import { Auth } from '../auth/basic-auth.guard.js';
 import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
 import { ManagementClient } from '../broker-client/management.client.js';
 import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
+import { StatsQueryDto, statsParams } from '../common/stats-query.dto.js';
 
 /** RabbitMQ's `/api/connections`, `/api/channels` and `/api/consumers`. */
 @ApiTags('connections')
@@ -14,12 +15,12 @@ export class ConnectionsController {
 
   @Get('connections')
   async connections(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.ConnectionsList, {}, auth), query);
+    return applyListQuery(await this.management.call(ManagementPattern.ConnectionsList, statsParams(query), auth), query);
   }
 
   @Get('connections/:name')
-  connection(@Auth() auth: ManagementCaller, @Param('name') name: string): Promise<unknown> {
-    return this.management.call(ManagementPattern.ConnectionsGet, { name }, auth);
+  connection(@Auth() auth: ManagementCaller, @Param('name') name: string, @Query() query: StatsQueryDto): Promise<unknown> {
+    return this.management.call(ManagementPattern.ConnectionsGet, { name, ...statsParams(query) }, auth);
   }
 
   /** Closes the connection with 320 CONNECTION_FORCED and the `X-Reason` header as the reason. */
@@ -31,7 +32,7 @@ export class ConnectionsController {
 
   @Get('channels')
   async channels(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.ChannelsList, {}, auth), query);
+    return applyListQuery(await this.management.call(ManagementPattern.ChannelsList, statsParams(query), auth), query);
   }
 
   @Get('consumers')

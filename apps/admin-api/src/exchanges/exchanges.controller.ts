@@ -5,6 +5,7 @@ import { ManagementPattern, type ManagementCaller } from '@app/management-contra
 import { ManagementClient } from '../broker-client/management.client.js';
 import type { HttpResponse } from '../common/http-types.js';
 import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
+import { StatsQueryDto, statsParams } from '../common/stats-query.dto.js';
 import { DeclareExchangeDto, DeleteExchangeQueryDto, PublishDto, RouteDto } from './exchanges.dto.js';
 
 /** RabbitMQ's `/api/exchanges` routes, plus Warren's route explain. */
@@ -16,17 +17,22 @@ export class ExchangesController {
 
   @Get()
   async list(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.ExchangesList, {}, auth), query);
+    return applyListQuery(await this.management.call(ManagementPattern.ExchangesList, statsParams(query), auth), query);
   }
 
   @Get(':vhost')
   async listInVhost(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.ExchangesList, { vhost }, auth), query);
+    return applyListQuery(await this.management.call(ManagementPattern.ExchangesList, { vhost, ...statsParams(query) }, auth), query);
   }
 
   @Get(':vhost/:name')
-  get(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Param('name') name: string): Promise<unknown> {
-    return this.management.call(ManagementPattern.ExchangesGet, { vhost, name }, auth);
+  get(
+    @Auth() auth: ManagementCaller,
+    @Param('vhost') vhost: string,
+    @Param('name') name: string,
+    @Query() query: StatsQueryDto,
+  ): Promise<unknown> {
+    return this.management.call(ManagementPattern.ExchangesGet, { vhost, name, ...statsParams(query) }, auth);
   }
 
   /** 201 when created, 204 when an equivalent exchange existed; 400 with RabbitMQ's text when inequivalent. */

@@ -1,8 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/basic-auth.guard.js';
 import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
 import { ManagementClient } from '../broker-client/management.client.js';
+import { StatsQueryDto, statsParams } from '../common/stats-query.dto.js';
 
 /** `/api/overview` (with the broker's resource alarms), totals over what the caller may see. */
 @ApiTags('overview')
@@ -12,7 +13,7 @@ export class OverviewController {
   constructor(private readonly management: ManagementClient) {}
 
   @Get('overview')
-  overview(@Auth() auth: ManagementCaller): Promise<unknown> {
-    return this.management.call(ManagementPattern.Overview, {}, auth);
+  overview(@Auth() auth: ManagementCaller, @Query() query: StatsQueryDto): Promise<unknown> {
+    return this.management.call(ManagementPattern.Overview, statsParams(query), auth);
   }
 }

@@ -5,6 +5,7 @@ import { ManagementPattern, type ManagementCaller } from '@app/management-contra
 import { ManagementClient } from '../broker-client/management.client.js';
 import type { HttpResponse } from '../common/http-types.js';
 import { applyListQuery, ListQueryDto, pageQueryOf } from '../common/list-query.dto.js';
+import { StatsQueryDto, statsParams } from '../common/stats-query.dto.js';
 import { DeclareQueueDto, DeleteQueueQueryDto, GetMessagesDto } from './queues.dto.js';
 
 /** RabbitMQ's `/api/queues` routes. */
@@ -27,14 +28,23 @@ export class QueuesController {
   /** A page is cut by the broker (only the page crosses the management channel); a whole list is filtered here. */
   private async listQueues(auth: ManagementCaller, filter: { vhost?: string }, query: ListQueryDto): Promise<unknown> {
     if (query.page !== undefined) {
-      return this.management.call(ManagementPattern.QueuesPage, { ...filter, ...pageQueryOf({ ...query, page: query.page }) }, auth);
+      return this.management.call(
+        ManagementPattern.QueuesPage,
+        { ...filter, ...statsParams(query), ...pageQueryOf({ ...query, page: query.page }) },
+        auth,
+      );
     }
-    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, filter, auth), query);
+    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, { ...filter, ...statsParams(query) }, auth), query);
   }
 
   @Get(':vhost/:name')
-  get(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Param('name') name: string): Promise<unknown> {
-    return this.management.call(ManagementPattern.QueuesGet, { vhost, name }, auth);
+  get(
+    @Auth() auth: ManagementCaller,
+    @Param('vhost') vhost: string,
+    @Param('name') name: string,
+    @Query() query: StatsQueryDto,
+  ): Promise<unknown> {
+    return this.management.call(ManagementPattern.QueuesGet, { vhost, name, ...statsParams(query) }, auth);
   }
 
   /** 201 when created, 204 when an equivalent queue existed; 400 with RabbitMQ's text when inequivalent. */

@@ -3,6 +3,7 @@ import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
 import { Auth } from '../auth/basic-auth.guard.js';
 import { ManagementClient } from '../broker-client/management.client.js';
+import { StatsQueryDto, statsParams } from '../common/stats-query.dto.js';
 import type { HttpResponse } from '../common/http-types.js';
 import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
 import { PutVhostDto } from './vhosts.dto.js';
@@ -19,12 +20,12 @@ export class VhostsController {
 
   @Get()
   async list(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.VhostsList, {}, auth), query);
+    return applyListQuery(await this.management.call(ManagementPattern.VhostsList, statsParams(query), auth), query);
   }
 
   @Get(':vhost')
-  get(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string): Promise<unknown> {
-    return this.management.call(ManagementPattern.VhostsGet, { vhost }, auth);
+  get(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Query() query: StatsQueryDto): Promise<unknown> {
+    return this.management.call(ManagementPattern.VhostsGet, { vhost, ...statsParams(query) }, auth);
   }
 
   /** 201 when created, 204 when it existed. */

@@ -7,6 +7,7 @@ import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
 import { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue-pager.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
+import { MessageCounters } from '../stats/message-counters.js';
 
 /**
  * Where a durable queue's persistent messages live (a thin view of the MessageStore port, so the queue does not
@@ -81,6 +82,8 @@ export class Queue {
   private idleTimer?: NodeJS.Timeout;
   /** Deliveries out with channels and not yet settled. */
   unackedCount = 0;
+  /** `message_stats` counters: `publish` here, deliveries, gets and acks by the channel layer (stats/). */
+  readonly stats = new MessageCounters();
   /** Set once the queue has had a consumer: auto-delete applies only after that (RabbitMQ semantics). */
   hasHadConsumers = false;
   /** Set when deleted, so late acks and requeues for its messages are dropped. */
@@ -174,6 +177,7 @@ export class Queue {
       return undefined;
     }
     const entry = this.newEntry(message, this.nextSeq++, false, size);
+    this.stats.publish++;
     this.enter(entry);
     while (isOver(0, 0) && this.ready.length > 0) {
       const head = this.ready.shift()!;

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { ReplyCode } from '@app/codec';
-import { ChannelError, ConnectionError, DIRECT_REPLY_TO, replyText, type Message, type Queue, type QueueEntry } from '@app/broker-core';
+import {
+  ChannelError,
+  ConnectionError,
+  DIRECT_REPLY_TO,
+  replyText,
+  type Message,
+  type MessageCounters,
+  type Queue,
+  type QueueEntry,
+} from '@app/broker-core';
 import type { Channel } from './channel.js';
 import { ChannelConsumer } from './channel-consumer.js';
 import { UnackedTracker, type Unacked } from './unacked-tracker.js';
@@ -117,11 +126,14 @@ export class ChannelDeliveries {
     const queue = channel.vhost.requireQueue(name, channel.owner);
     const entry = queue.take(!noAck);
     if (!entry) {
+      channel.stats.getEmpty++;
+      queue.stats.getEmpty++;
       channel.send({ name: 'basic.get-empty', classId: 60, methodId: 72, clusterId: '' });
       return;
     }
     const deliveryTag = this.nextDeliveryTag++;
     if (!noAck) this.unacked.add({ deliveryTag, queue, entry, consumer: null, isSettled: false, deliveredAt: Date.now() });
+    countDelivery(channel.stats, queue.stats, entry.redelivered, noAck, true);
     const message = entry.message;
     channel.host.writer.writeContent(
       channel.id,
@@ -148,6 +160,7 @@ export class ChannelDeliveries {
       consumer.unackedCount++;
       this.unacked.add({ deliveryTag, queue, entry, consumer, isSettled: false, deliveredAt: Date.now() });
     }
+    countDelivery(this.channel.stats, queue.stats, entry.redelivered, consumer.noAck, false);
     const message = entry.message;
     const host = this.channel.host;
     host.writer.writeContent(
@@ -218,10 +231,13 @@ export class ChannelDeliveries {
       this.requeue(records);
       return;
     }
+    if (kind === 'ack') this.channel.stats.ack += records.length;
     for (const record of records) {
       if (record.consumer) record.consumer.unackedCount--;
-      if (kind === 'ack') record.queue.settled(record.entry);
-      else record.queue.rejected(record.entry);
+      if (kind === 'ack') {
+        record.queue.stats.ack++;
+        record.queue.settled(record.entry);
+      } else record.queue.rejected(record.entry);
     }
     // Freed prefetch credit: let the consumers' queues deliver again.
     if (this.channelPrefetch > 0) this.resumeDeliveries();
@@ -271,6 +287,29 @@ export class ChannelDeliveries {
     if (this.replyAddress) this.channel.vhost.unregisterReplyConsumer(this.replyAddress);
     this.replyAddress = undefined;
     this.replyConsumerTag = undefined;
+  }
+}
+
+/** Counts one `basic.deliver` or `basic.get-ok` on the channel's and the queue's counters (plain increments). */
+function countDelivery(channel: MessageCounters, queue: MessageCounters, isRedelivered: boolean, noAck: boolean, isGet: boolean): void {
+  if (isGet) {
+    if (noAck) {
+      channel.getNoAck++;
+      queue.getNoAck++;
+    } else {
+      channel.get++;
+      queue.get++;
+    }
+  } else if (noAck) {
+    channel.deliverNoAck++;
+    queue.deliverNoAck++;
+  } else {
+    channel.deliver++;
+    queue.deliver++;
+  }
+  if (isRedelivered) {
+    channel.redeliver++;
+    queue.redeliver++;
   }
 }
 

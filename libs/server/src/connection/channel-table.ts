@@ -8,6 +8,8 @@ import { Channel, type ChannelHost } from './channel.js';
  */
 export class ChannelTable {
   private readonly channels = new Map<number, Channel>();
+  /** Channels opened on this connection so far (Prometheus `rabbitmq_channels_opened_total`). */
+  openedCount = 0;
 
   constructor(private readonly host: ChannelHost & { readonly channelMax: number }) {}
 
@@ -51,6 +53,7 @@ export class ChannelTable {
         );
       }
       this.channels.set(channelId, new Channel(channelId, this.host));
+      this.openedCount++;
       writer.writeMethod(channelId, { name: 'channel.open-ok', classId: 20, methodId: 11, channelId: Buffer.alloc(0) });
       return;
     }

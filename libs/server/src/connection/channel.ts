@@ -3,6 +3,7 @@ import {
   ChannelError,
   ConnectionError,
   Message,
+  MessageCounters,
   PublishOutcome,
   replyText,
   type DirectReplyConsumer,
@@ -50,6 +51,8 @@ export interface ChannelHost {
   readonly isManagement: boolean;
   /** Where management requests go; set only on management connections whose user may send them. */
   readonly managementInbox: ManagementInbox | undefined;
+  /** The connection's totals of its closed channels' message counters (a channel adds its own when released). */
+  readonly closedChannelStats: MessageCounters;
   /** Hard close (used when storage cannot take a durable declaration). */
   closeConnection(replyCode: number, text: string, classId?: number, methodId?: number): void;
 }
@@ -65,6 +68,9 @@ export type ChannelState = 'open' | 'closing';
  */
 export class Channel implements DirectReplyConsumer {
   state: ChannelState = 'open';
+  /** Message counters (`message_stats`), incremented on the publish and delivery paths, read by the stats sampler. */
+  readonly stats = new MessageCounters();
+  private isStatsRetired = false;
   /** Consumers, unacked deliveries and prefetch: the consuming side of the channel. */
   readonly deliveries = new ChannelDeliveries(this);
   private readonly content: ContentAssembler;
@@ -207,7 +213,7 @@ export class Channel implements DirectReplyConsumer {
         return;
       case 'confirm.select':
         if (this.isTransactional) throw precondition('cannot switch from tx to confirm mode');
-        this.confirms ??= new PublishConfirms(this, (confirms) => this.host.requestConfirmFlush(confirms));
+        this.confirms ??= new PublishConfirms(this, (confirms) => this.host.requestConfirmFlush(confirms), this.stats);
         if (!method.nowait) this.send({ name: 'confirm.select-ok', classId: 85, methodId: 11 });
         return;
       case 'tx.select':
@@ -332,12 +338,19 @@ export class Channel implements DirectReplyConsumer {
   private route(target: PublishTarget, routingKey: string, isMandatory: boolean, message: Message): void {
     const confirms = this.confirms;
     if (target === this.host.managementInbox) {
+      this.stats.publish++;
       const isAccepted = target.accept(message);
       if (confirms) confirms.settle(confirms.currentTag, isAccepted);
       return;
     }
     const exchange = target as Exchange<Queue>;
     const outcome = this.host.vhost.publish(exchange, routingKey, message);
+    const stats = this.stats;
+    stats.publish++;
+    exchange.publishIn++;
+    if (outcome !== PublishOutcome.Unroutable) exchange.publishOut++;
+    else if (isMandatory) stats.returnUnroutable++;
+    else stats.dropUnroutable++;
     if (outcome === PublishOutcome.Unroutable && isMandatory) {
       // basic.return goes out before the confirm of the same message (RabbitMQ order).
       const write = (): void =>
@@ -406,6 +419,10 @@ export class Channel implements DirectReplyConsumer {
    */
   release(): void {
     this.state = 'closing';
+    if (!this.isStatsRetired) {
+      this.isStatsRetired = true;
+      this.host.closedChannelStats.add(this.stats);
+    }
     this.heldPublishes = undefined;
     this.content.reset();
     this.deliveries.release();

@@ -5,6 +5,7 @@ import {
   ConnectionError,
   describeError,
   replyText,
+  MessageCounters,
   runGuarded,
   type BrokerCore,
   type LoginOutcome,
@@ -72,6 +73,8 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   readonly name: string;
   readonly number = nextConnectionNumber++;
   readonly connectedAt = Date.now();
+  /** Message counters of this connection's closed channels (its open channels count in their own `stats`). */
+  readonly closedChannelStats = new MessageCounters();
   state: ConnectionState = 'awaiting-header';
   readonly writer: FrameWriter;
   frameMax = FRAME_MIN_SIZE;
@@ -209,6 +212,11 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   /** Maximum message size from the configuration. */
   get maxMessageSize(): number {
     return this.services.config.maxMessageSize;
+  }
+
+  /** Channels opened on this connection so far, closed ones included. */
+  get channelsOpened(): number {
+    return this.channels.openedCount;
   }
 
   /** Open channels, for introspection. */

@@ -1,5 +1,5 @@
 import type { Method } from '@app/codec';
-import { RingBuffer } from '@app/broker-core';
+import { RingBuffer, type MessageCounters } from '@app/broker-core';
 
 const PENDING = 0;
 const ACKED = 1;
@@ -22,6 +22,8 @@ export class PublishConfirms {
   constructor(
     private readonly channel: { send(method: Method): void },
     private readonly requestFlush: (confirms: PublishConfirms) => void,
+    /** The channel's counters: `confirm` counts the publishes acked. */
+    private readonly stats?: MessageCounters,
   ) {}
 
   /** Assigns the next publish sequence number (a `basic.publish` arrived). */
@@ -73,6 +75,7 @@ export class PublishConfirms {
   /** Acks the `count` publishes just before `base` with one frame. */
   private sendAcks(count: number): void {
     if (count === 0) return;
+    if (this.stats) this.stats.confirm += count;
     this.channel.send({ name: 'basic.ack', classId: 60, methodId: 80, deliveryTag: this.base - 1, multiple: count > 1 });
   }
 }

@@ -2,6 +2,7 @@ import type { BrokerCore } from '@app/broker-core';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { AlarmState } from '../resource-alarms.js';
+import type { StatsSampler } from '../stats/stats-sampler.js';
 
 /**
  * What the management service needs from the running broker. WarrenBroker satisfies it structurally, so the
@@ -19,4 +20,6 @@ export interface ManagementHost {
   /** The settings health checks read (connection limit, certificate files); optional for unit tests' hosts. */
   readonly config?: Pick<BrokerConfig, 'maxConnections' | 'tlsCertFile' | 'tlsCaFile'>;
   allConnections(): IterableIterator<AmqpConnection>;
+  /** Message counters' and queue lengths' histories (`message_stats`, `*_details`). */
+  readonly stats: StatsSampler;
 }

@@ -8,6 +8,7 @@ import {
   type ManagementReplyEnvelope,
 } from '@app/management-contract';
 import { createBrokerLogger } from '../logger.js';
+import { StatsSampler } from '../stats/stats-sampler.js';
 import { MANAGEMENT_QUEUE_ARGUMENTS, ManagementService } from './management-service.js';
 
 // The management service driven through its inbox (what a management connection's publish reaches), with a real
@@ -28,7 +29,8 @@ describe('ManagementService', () => {
 
   beforeEach(() => {
     replies.length = 0;
-    const host = { core, alarmState: { memory: false, disk: false }, port: 5672, allConnections: () => [].values() };
+    const base = { core, alarmState: { memory: false, disk: false }, port: 5672, allConnections: () => [].values() };
+    const host = { ...base, stats: new StatsSampler(base, 5000) };
     service = new ManagementService(host, createBrokerLogger('silent'));
     service.start();
     replyTo = core.getVhost('/')!.registerReplyConsumer({ deliverReply: (message) => replies.push(decodeManagementReply(message.body)) });

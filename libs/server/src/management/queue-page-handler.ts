@@ -1,4 +1,5 @@
 import { DEFAULT_PAGE_SIZE, InvalidListQueryError, ManagementPattern, pageList, type ListPage } from '@app/management-contract';
+import { queueStatsJson, statsRangesOf } from '../stats/stats-json.js';
 import { jsonOfQueue } from './json-format.js';
 import { ManagementError } from './management-error.js';
 import { booleanField, optionalString, vhostsOf, type ManagementHandler, type RequestData } from './management-request.js';
@@ -28,7 +29,11 @@ const pageQueues: ManagementHandler = (data, { host, access }): ListPage<unknown
     sort: optionalString(data, 'sort'),
     sort_reverse: booleanField(data, 'sort_reverse', false),
   };
-  const queues = vhostsOf(host, data, access).flatMap((vhost) => [...vhost.allQueues()].map(jsonOfQueue));
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
+  const queues = vhostsOf(host, data, access).flatMap((vhost) =>
+    [...vhost.allQueues()].map((queue) => ({ ...jsonOfQueue(queue), ...queueStatsJson(host.stats, queue, ranges, now) })),
+  );
   try {
     return pageList(queues, query) as ListPage<unknown>;
   } catch (error) {

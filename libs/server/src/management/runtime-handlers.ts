@@ -3,6 +3,7 @@ import { ManagementPattern } from '@app/management-contract';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { Channel } from '../connection/channel.js';
 import type { CallerAccess } from './caller-access.js';
+import { channelStatsJson, connectionStatsJson, overviewStatsJson, statsRangesOf } from '../stats/stats-json.js';
 import { jsonOfTable } from './json-format.js';
 import { ManagementError } from './management-error.js';
 import type { ManagementHost } from './management-host.js';
@@ -84,11 +85,19 @@ function connectionFor(host: ManagementHost, name: string, access: CallerAccess,
   return connection;
 }
 
-const listConnections: ManagementHandler = (data, { host, access }) =>
-  [...openConnections(host.allConnections(), optionalString(data, 'vhost'), access)].map(jsonOfConnection);
+const listConnections: ManagementHandler = (data, { host, access }) => {
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
+  return [...openConnections(host.allConnections(), optionalString(data, 'vhost'), access)].map((connection) => ({
+    ...jsonOfConnection(connection),
+    ...connectionStatsJson(host.stats, connection, ranges, now),
+  }));
+};
 
-const getConnection: ManagementHandler = (data, { host, access }) =>
-  jsonOfConnection(connectionFor(host, stringField(data, 'name'), access, false));
+const getConnection: ManagementHandler = (data, { host, access }) => {
+  const connection = connectionFor(host, stringField(data, 'name'), access, false);
+  return { ...jsonOfConnection(connection), ...connectionStatsJson(host.stats, connection, statsRangesOf(data), Date.now()) };
+};
 
 const closeConnection: ManagementHandler = (data, { host, access }) => {
   const connection = connectionFor(host, stringField(data, 'name'), access, true);
@@ -98,6 +107,8 @@ const closeConnection: ManagementHandler = (data, { host, access }) => {
 };
 
 const listChannels: ManagementHandler = (data, { host, access }) => {
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
   const out: Record<string, unknown>[] = [];
   for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'), access)) {
     for (const channel of connection.allChannels()) {
@@ -110,6 +121,7 @@ const listChannels: ManagementHandler = (data, { host, access }) => {
         confirm: channel.isConfirmMode,
         transactional: channel.isTransactional,
         state: 'running',
+        ...channelStatsJson(host.stats, channel, ranges, now),
       });
     }
   }
@@ -140,7 +152,8 @@ const listConsumers: ManagementHandler = (data, { host, access }) => {
 };
 
 /** Totals over the vhosts the caller sees and the connections it may list (RabbitMQ's overview for that user). */
-const overview: ManagementHandler = (_data, { host, access }) => {
+const overview: ManagementHandler = (data, { host, access }) => {
+  const ranges = statsRangesOf(data);
   let queues = 0;
   let exchanges = 0;
   let ready = 0;
@@ -158,14 +171,17 @@ const overview: ManagementHandler = (_data, { host, access }) => {
   }
   const connections = [...openConnections(host.allConnections(), undefined, access)];
   const channels = connections.reduce((sum, connection) => sum + [...connection.allChannels()].length, 0);
+  const { message_stats, queueTotalsDetails } = overviewStatsJson(host.stats, host.stats.countersByVhost().total, ranges, Date.now());
   return {
     product_name: 'Warren',
     product_version: '0.1.0',
     management_version: '3.13.0',
     rabbitmq_version: '3.13.0',
     node: 'warren@localhost',
+    statistics_db_event_queue: 0,
+    message_stats,
     object_totals: { connections: connections.length, channels, exchanges, queues, consumers },
-    queue_totals: { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked },
+    queue_totals: { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked, ...queueTotalsDetails },
     listeners: [{ protocol: 'amqp', port: host.port }],
     alarms: { ...host.alarmState },
   };

@@ -1,8 +1,10 @@
 import type { Queue, TopologyCommand, VirtualHost } from '@app/broker-core';
 import { ManagementPattern } from '@app/management-contract';
-import type { Binding } from '@app/routing';
+import type { Binding, Exchange } from '@app/routing';
+import { exchangeStatsJson, queueStatsJson, statsRangesOf, type StatsRanges } from '../stats/stats-json.js';
 import { jsonOfBinding, jsonOfDefaultBinding, jsonOfExchange, jsonOfQueue, tableOfJson } from './json-format.js';
 import { ManagementError } from './management-error.js';
+import type { ManagementHost } from './management-host.js';
 import {
   booleanField,
   optionalString,
@@ -19,12 +21,24 @@ import {
 // Exchanges, queues and bindings over the core's own declare/delete methods (docs/ARCHITECTURE.md, "Topology changes: one path": the admin API goes
 // through the same core methods as AMQP clients, so equivalence checks and reply texts are identical).
 
-const listExchanges: ManagementHandler = (data, { host, access }) =>
-  vhostsOf(host, data, access).flatMap((vhost) => [...vhost.topology.exchanges()].map((exchange) => jsonOfExchange(exchange, vhost.name)));
+/** An exchange with its `message_stats`. */
+function exchangeWithStats(host: ManagementHost, exchange: Exchange<Queue>, vhost: string, ranges: StatsRanges, now: number): unknown {
+  if (ranges.disabled) return jsonOfExchange(exchange, vhost);
+  const stats = exchangeStatsJson(exchange, host.stats.exchangeHistory(exchange), ranges.msgRates, now);
+  return { ...jsonOfExchange(exchange, vhost), message_stats: stats };
+}
+
+const listExchanges: ManagementHandler = (data, { host, access }) => {
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
+  return vhostsOf(host, data, access).flatMap((vhost) =>
+    [...vhost.topology.exchanges()].map((exchange) => exchangeWithStats(host, exchange, vhost.name, ranges, now)),
+  );
+};
 
 const getExchange: ManagementHandler = (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
-  return jsonOfExchange(requireExchange(vhost, stringField(data, 'name')), vhost.name);
+  return exchangeWithStats(host, requireExchange(vhost, stringField(data, 'name')), vhost.name, statsRangesOf(data), Date.now());
 };
 
 const declareExchange: ManagementHandler = async (data, context) => {
@@ -58,12 +72,18 @@ const exchangeBindings: ManagementHandler = (data, { host }) => {
   return bindings.map((binding) => jsonOfBinding(binding, vhost.name));
 };
 
-const listQueues: ManagementHandler = (data, { host, access }) =>
-  vhostsOf(host, data, access).flatMap((vhost) => [...vhost.allQueues()].map(jsonOfQueue));
+const listQueues: ManagementHandler = (data, { host, access }) => {
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
+  return vhostsOf(host, data, access).flatMap((vhost) =>
+    [...vhost.allQueues()].map((queue) => ({ ...jsonOfQueue(queue), ...queueStatsJson(host.stats, queue, ranges, now) })),
+  );
+};
 
 const getQueue: ManagementHandler = (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
-  return jsonOfQueue(requireQueue(vhost, stringField(data, 'name')));
+  const queue = requireQueue(vhost, stringField(data, 'name'));
+  return { ...jsonOfQueue(queue), ...queueStatsJson(host.stats, queue, statsRangesOf(data), Date.now()) };
 };
 
 const declareQueue: ManagementHandler = async (data, context) => {

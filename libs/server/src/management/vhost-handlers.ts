@@ -1,6 +1,8 @@
-import { AccessControlError, type VirtualHost } from '@app/broker-core';
+import { AccessControlError, MessageCounters, type VirtualHost } from '@app/broker-core';
 import { MANAGEMENT_VHOST, ManagementPattern } from '@app/management-contract';
+import { statsRangesOf, vhostStatsJson } from '../stats/stats-json.js';
 import { ManagementError } from './management-error.js';
+import type { ManagementHost } from './management-host.js';
 import { requireVhost, stringField, type ManagementHandler } from './management-request.js';
 
 // `/api/vhosts`: the list (what the caller sees), one vhost, and creating or deleting one (administrators; the
@@ -28,10 +30,30 @@ export function jsonOfVhost(vhost: VirtualHost): Record<string, unknown> {
 }
 
 /** Monitors and administrators see every vhost, others those they have permissions on (`list_visible_vhosts`). */
-const listVhosts: ManagementHandler = (_data, { host, access }) =>
-  [...host.core.allVhosts()].filter((vhost) => access.seesVhost(vhost.name)).map(jsonOfVhost);
+const listVhosts: ManagementHandler = (data, { host, access }) => {
+  const ranges = statsRangesOf(data);
+  const now = Date.now();
+  const { byVhost } = host.stats.countersByVhost();
+  return [...host.core.allVhosts()]
+    .filter((vhost) => access.seesVhost(vhost.name))
+    .map((vhost) => ({ ...jsonOfVhost(vhost), ...vhostStats(host, vhost.name, byVhost, ranges, now) }));
+};
 
-const getVhost: ManagementHandler = (data, { host }) => jsonOfVhost(requireVhost(host, stringField(data, 'vhost')));
+const getVhost: ManagementHandler = (data, { host }) => {
+  const vhost = requireVhost(host, stringField(data, 'vhost'));
+  return { ...jsonOfVhost(vhost), ...vhostStats(host, vhost.name, host.stats.countersByVhost().byVhost, statsRangesOf(data), Date.now()) };
+};
+
+/** The vhost's `message_stats` and length details (a vhost without traffic yet counts zero). */
+function vhostStats(
+  host: ManagementHost,
+  name: string,
+  byVhost: ReadonlyMap<string, MessageCounters>,
+  ranges: ReturnType<typeof statsRangesOf>,
+  now: number,
+): Record<string, unknown> {
+  return vhostStatsJson(host.stats, name, byVhost.get(name) ?? new MessageCounters(), ranges, now);
+}
 
 /** 201 when created, 204 when it existed (RabbitMQ's PUT is idempotent). */
 const putVhost: ManagementHandler = async (data, { host }) => {
