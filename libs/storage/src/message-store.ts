@@ -32,6 +32,30 @@ export interface EnqueueEntry {
    * afterwards (backends may write it after `enqueue()` returns).
    */
   readonly data: Buffer;
+  /**
+   * The message's compact index record (what the broker needs to queue it without its body: size, priority,
+   * expiry…), sealed like `data` (message-record.ts) and opaque to storage. Optional: stored apart from `data` so
+   * {@link MessageStore.recoverIndex} reads only these small values at start-up. Like `data`, one Buffer may be
+   * passed for every queue of a message.
+   */
+  readonly index?: Buffer;
+}
+
+/**
+ * One stored message as {@link MessageStore.recoverIndex} yields it: its index record when one was stored with it
+ * (checksum verified), otherwise (stored without one, or its index record is damaged) the full record in `data`.
+ */
+export interface StoredIndexEntry {
+  readonly queueId: string;
+  readonly seq: number;
+  /** The index record as enqueued; undefined when `data` is given instead. */
+  readonly index?: Buffer;
+  /** The message record, only when there is no intact index record. */
+  readonly data?: Buffer;
+  /** As {@link StoredMessage.deliveryCount}. */
+  readonly deliveryCount: number;
+  /** As {@link StoredMessage.mayHaveBeenDelivered}. */
+  readonly mayHaveBeenDelivered: boolean;
 }
 
 /** A message read back at start-up. */
@@ -179,6 +203,15 @@ export interface MessageStore {
    * Meant for start-up; breaking out of the loop releases the underlying iterator.
    */
   recover(queueId: string): AsyncIterable<StoredMessage>;
+
+  /**
+   * Like {@link recover} but without the bodies: streams a queue's stored messages in seq order as their index
+   * records (`EnqueueEntry.index`), so start-up reads a few bytes per message, not the backlog; bodies are read
+   * later with {@link read}. A message stored without an index record (or whose index record fails its checksum)
+   * comes with its full record in `data` instead, checked and quarantined exactly as `recover()` does. Index
+   * records are not otherwise verified against their bodies: a damaged body is found (and quarantined) when read.
+   */
+  recoverIndex(queueId: string): AsyncIterable<StoredIndexEntry>;
 
   /**
    * Reads stored messages of one queue by seq (a queue's paged-out bodies, read back ahead of its consumers): one

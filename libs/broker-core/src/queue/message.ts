@@ -1,5 +1,6 @@
 import { decodeProperties, propertiesSize, writeProperties, type BasicProperties } from '@app/codec';
 import { MESSAGE_RECORD_HEADER_BYTES, allocateMessageRecord, sealMessageRecord } from '@app/storage';
+import { encodeQueueIndex } from './queue-index-record.js';
 
 /** The publishing connection's identity, shared by every message it publishes (no allocation per message). */
 export interface MessageOrigin {
@@ -94,6 +95,15 @@ export class Message {
     const data = allocateMessageRecord(this.encodedLength);
     this.encodeInto(data, MESSAGE_RECORD_HEADER_BYTES);
     return (this.stored = sealMessageRecord(data));
+  }
+
+  /**
+   * The index record stored beside the storage form (queue-index-record.ts): what a queue recovers this message
+   * from at start-up without reading its body. Built per call (once per stored message; the store keeps the
+   * Buffer, the message does not, so a paged-out entry holds neither).
+   */
+  get indexData(): Buffer {
+    return encodeQueueIndex({ bodySize: this.bodySize, priority: this.properties.priority ?? 0, expiration: this.expiration });
   }
 
   /** Bytes of the encoded message (without the record header). */

@@ -5,6 +5,7 @@ import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
 import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
+import type { QueueIndexFacts } from './queue-index-record.js';
 import { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue-pager.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
 
@@ -192,6 +193,32 @@ export class Queue {
     if (entry.expiresAt > 0) this.scheduleExpiry();
     // It came from the store: past the window, only its index entry stays in memory.
     if (this.storage) this.pager.pageOut(entry);
+  }
+
+  /**
+   * Appends a recovered message at start-up from its index record alone (queue-index-record.ts), in seq order: the
+   * entry starts paged out and its body is read ahead of the consumers like any other paged body.
+   */
+  restorePaged(seq: number, facts: QueueIndexFacts, redelivered: boolean): void {
+    const entry: QueueEntry = {
+      // Paged out: the QueueEntry contract says such an entry is never handed out before its body is read.
+      message: undefined as unknown as Message,
+      seq,
+      redelivered,
+      deliveryCount: redelivered ? 1 : 0,
+      priority: this.policy.maxPriority ? Math.min(facts.priority, this.policy.maxPriority) : 0,
+      expiresAt: this.expiryAfter(facts.expiration),
+      size: facts.bodySize,
+      isPersistent: true,
+      isReady: false,
+      isPagedOut: true,
+      pageWhenStored: false,
+    };
+    this.ready.push(entry);
+    this.pager.entered(entry);
+    this.readyBytes += entry.size;
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    if (entry.expiresAt > 0) this.scheduleExpiry();
   }
 
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
@@ -500,8 +527,12 @@ export class Queue {
   }
 
   private expiryFor(message: Message): number {
+    return this.expiryAfter(message.expiration);
+  }
+
+  /** When a message with this `expiration` property expires in this queue, from now (0: never). */
+  private expiryAfter(expiration: string | undefined): number {
     const queueTtl = this.policy.messageTtl;
-    const expiration = message.expiration;
     const messageTtl = expiration === undefined ? undefined : Number(expiration);
     const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl);
     return ttl === undefined ? 0 : Date.now() + ttl;

@@ -4,6 +4,7 @@ import type {
   MessageStore,
   QueueStorageInfo,
   StorageCapabilities,
+  StoredIndexEntry,
   StoredMessage,
 } from '../message-store.js';
 import { validateEnqueueEntries } from '../enqueue-validation.js';
@@ -16,6 +17,7 @@ import { bodyKey, hex16 } from './level-keys.js';
 import { DeliveryWatermark } from './delivery-watermark.js';
 import { carryQuarantine, withQuarantine } from './level-quarantine.js';
 import { readMessages } from './level-message-reader.js';
+import { readQueueIndex } from './level-index-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
 import { scanLevelStore } from './level-store-scan.js';
@@ -72,6 +74,11 @@ export class LevelMessageStore implements MessageStore {
   private unhooks: Array<() => void> = [];
   private readonly sharedBodyMinBytes: number;
   private readonly watermark: DeliveryWatermark;
+  /**
+   * Message records (bodies) read so far by recover(), recoverIndex() (messages without an index record) and
+   * read(): what proves that a restart reads index records, not the backlog.
+   */
+  recordsRead = 0;
 
   /** Creates the store over `database` (shared with the metadata store); call `open()` before use. */
   constructor(
@@ -143,9 +150,9 @@ export class LevelMessageStore implements MessageStore {
         return state?.counters.nextSeq ?? 0;
       });
       const shared = entries.length > 1 ? this.findSharedBodies(entries) : undefined;
-      const group = this.database.beginWrite(entries.length + (shared?.size ?? 0));
+      const group = this.database.beginWrite(2 * entries.length + (shared?.size ?? 0));
       const ops = group.ops;
-      for (const { queueId, seq, data } of entries) {
+      for (const { queueId, seq, data, index } of entries) {
         const state = this.stateFor(queueId);
         if (state.enqueueGroup !== group) {
           state.enqueueGroup = group;
@@ -159,6 +166,10 @@ export class LevelMessageStore implements MessageStore {
           if (this.bodies.addRef(bodyId)) ops.push({ type: 'put', key: bodyKey(bodyId), value: data });
           ops.push({ type: 'put', key: key + '!' + hex16(bodyId), value: EMPTY });
           (state.shared ??= new Map()).set(seq, bodyId);
+        }
+        if (index !== undefined) {
+          ops.push({ type: 'put', key: state.indexPrefix + hex16(seq), value: index });
+          state.indexed.add(seq);
         }
         state.live.add(seq);
         state.counters.enqueued++;
@@ -224,7 +235,24 @@ export class LevelMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) => this.quarantine(state, seq, reason));
+    for await (const message of readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) =>
+      this.quarantine(state, seq, reason),
+    )) {
+      this.recordsRead++;
+      yield message;
+    }
+  }
+
+  async *recoverIndex(queueId: string): AsyncGenerator<StoredIndexEntry> {
+    this.assertUsable();
+    await this.database.flush();
+    const state = this.queues.get(queueId);
+    if (state === undefined) return;
+    const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
+    for await (const entry of readQueueIndex(this.database.db, state, this.bodies, this.database.path, quarantine)) {
+      if (entry.data !== undefined) this.recordsRead++;
+      yield entry;
+    }
   }
 
   /** Holds a damaged message back (recover, read): reported by verifyIntegrity until removed. */
@@ -241,16 +269,21 @@ export class LevelMessageStore implements MessageStore {
     const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
     try {
       const first = await readMessages(this.database.db, state, this.bodies, seqs, quarantine);
-      if (first.notYetWritten.length === 0) return first.messages;
+      if (first.notYetWritten.length === 0) return this.counted(first.messages);
       // Live but not on disk: accepted into a group not yet committed. Wait for it once, then read those again.
       await this.database.flush();
       const again = first.notYetWritten.map((i) => seqs[i]!);
       const second = await readMessages(this.database.db, state, this.bodies, again, quarantine);
       first.notYetWritten.forEach((i, k) => (first.messages[i] = second.messages[k]));
-      return first.messages;
+      return this.counted(first.messages);
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
+  }
+
+  private counted(messages: Array<StoredMessage | undefined>): Array<StoredMessage | undefined> {
+    for (const message of messages) if (message !== undefined) this.recordsRead++;
+    return messages;
   }
 
   async queueIds(): Promise<string[]> {
@@ -399,7 +432,7 @@ export class LevelMessageStore implements MessageStore {
     for (let i = start; i < end; i++) {
       const seq = seqs[i]!;
       if (!state.live.has(seq)) continue;
-      ops += 1 + (state.shared?.has(seq) ? 1 : 0) + (state.redelivered?.has(seq) ? 1 : 0);
+      ops += 1 + (state.shared?.has(seq) ? 1 : 0) + (state.redelivered?.has(seq) ? 1 : 0) + (state.indexed.has(seq) ? 1 : 0);
     }
     return ops;
   }
@@ -417,6 +450,7 @@ export class LevelMessageStore implements MessageStore {
       if (this.bodies.release(bodyId)) ops.push({ type: 'del', key: bodyKey(bodyId) });
     }
     if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex16(seq) });
+    if (state.indexed.delete(seq)) ops.push({ type: 'del', key: state.indexPrefix + hex16(seq) });
     if (state.quarantined?.delete(seq)) this.lastReport = undefined;
     state.counters.removed++;
     return 1;

@@ -6,6 +6,7 @@ import type {
   QuarantinedMessage,
   QueueStorageInfo,
   StorageCapabilities,
+  StoredIndexEntry,
   StoredMessage,
 } from '../message-store.js';
 import { validateEnqueueEntries } from '../enqueue-validation.js';
@@ -21,6 +22,7 @@ export interface MemoryMessageStoreOptions {
 
 interface MemoryMessage {
   readonly data: Buffer;
+  readonly index: Buffer | undefined;
   deliveryCount: number;
   /** Why recover() held it back, once its record failed its checksum. */
   damage?: string;
@@ -86,13 +88,13 @@ export class MemoryMessageStore implements MessageStore {
       if (entries.length === 0) return RESOLVED;
       validateEnqueueEntries(entries, (queueId) => this.queues.get(queueId)?.nextSeq ?? 0);
       this.checkWriteFault();
-      for (const { queueId, seq, data } of entries) {
+      for (const { queueId, seq, data, index } of entries) {
         let queue = this.queues.get(queueId);
         if (queue === undefined) {
           queue = { nextSeq: 0, enqueued: 0, removed: 0, messages: new Map() };
           this.queues.set(queueId, queue);
         }
-        queue.messages.set(seq, { data, deliveryCount: 0 });
+        queue.messages.set(seq, { data, index, deliveryCount: 0 });
         queue.enqueued++;
         queue.nextSeq = seq + 1;
       }
@@ -136,6 +138,23 @@ export class MemoryMessageStore implements MessageStore {
       if (message.damage !== undefined) continue;
       const { data, deliveryCount } = message;
       yield { queueId, seq, data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
+    }
+  }
+
+  async *recoverIndex(queueId: string): AsyncGenerator<StoredIndexEntry> {
+    this.assertUsable();
+    const messages = this.queues.get(queueId)?.messages;
+    if (messages === undefined) return;
+    for (const [seq, message] of messages) {
+      const { index, deliveryCount } = message;
+      if (index !== undefined && checkMessageRecord(index) === undefined) {
+        yield { queueId, seq, index, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
+        continue;
+      }
+      // No intact index record: the full record, checked like recover() checks it.
+      message.damage ??= checkMessageRecord(message.data);
+      if (message.damage !== undefined) continue;
+      yield { queueId, seq, data: message.data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
     }
   }
 

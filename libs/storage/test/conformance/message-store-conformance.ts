@@ -3,6 +3,7 @@ import { messageRecordOf, messageRecordPayload } from '../../src/message-record.
 import type { MessageStore } from '../../src/message-store.js';
 import { StorageError } from '../../src/storage-error.js';
 import { type MessageStoreFactory, type MessageStoreHarness, recoverAll } from './conformance-harness.js';
+import { describeIndexConformance } from './message-store-index-conformance.js';
 import { describeReadConformance } from './message-store-read-conformance.js';
 
 const msg = (queueId: string, seq: number): Buffer => messageRecordOf(Buffer.from(`${queueId}#${seq}`));
@@ -408,6 +409,7 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
     });
 
     describeReadConformance({ store: () => store, harness: () => harness, restart });
+    describeIndexConformance({ store: () => store, harness: () => harness, restart });
 
     it('declares its capabilities', () => {
       expect(['fsync', 'replicated-fsync', 'async', 'none']).toContain(store.capabilities.durableConfirm);
