@@ -259,10 +259,11 @@ export class Queue {
    * For `basic.get`: undefined when `take()` can answer now (the head is loaded, or the queue is empty), else a
    * promise that settles once the batch read in flight completed (or failed); ask again if the head is still paged
    * (a higher priority arrived meanwhile). The channel would answer that get after it, keeping its replies in
-   * order: the one wait on the delivery path. Not used by the channel yet (`take()` alone answers get-empty).
+   * order (channel-deliveries.ts): the one wait on the delivery path. Undefined too while reads are failing (the
+   * retry timer runs): `take()` then answers get-empty rather than waiting for the store to come back.
    */
   headLoaded(): Promise<void> | undefined {
-    if (!this.ready.peek()?.isPagedOut || !this.storage || this.isDeleted) return undefined;
+    if (!this.ready.peek()?.isPagedOut || !this.storage || this.isDeleted || this.readRetryTimer) return undefined;
     this.readAhead();
     return new Promise<void>((resolve) => (this.headWaiters ??= []).push(resolve));
   }
