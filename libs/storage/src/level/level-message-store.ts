@@ -15,6 +15,7 @@ import type { LevelDatabase } from './level-database.js';
 import { fromLevelError } from './level-errors.js';
 import { bodyKey, hex16 } from './level-keys.js';
 import { DeliveryWatermark } from './delivery-watermark.js';
+import { type CompactionStats, DrainedRangeCompactor, type DrainedRangeCompactorOptions } from './drained-range-compactor.js';
 import { carryQuarantine, withQuarantine } from './level-quarantine.js';
 import { readMessages } from './level-message-reader.js';
 import { readQueueIndex } from './level-index-reader.js';
@@ -25,7 +26,7 @@ import { SharedBodyRegistry } from './shared-body-registry.js';
 import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
 
 /** Options of {@link LevelMessageStore}. */
-export interface LevelMessageStoreOptions {
+export interface LevelMessageStoreOptions extends DrainedRangeCompactorOptions {
   /**
    * Bodies at least this large that one enqueue() call stores for several queues (the same Buffer object) are
    * written once as a shared record. Default 4096, RabbitMQ's `queue_index_embed_msgs_below`: below that, the
@@ -74,6 +75,7 @@ export class LevelMessageStore implements MessageStore {
   private unhooks: Array<() => void> = [];
   private readonly sharedBodyMinBytes: number;
   private readonly watermark: DeliveryWatermark;
+  private readonly compactor: DrainedRangeCompactor;
   /**
    * Message records (bodies) read so far by recover(), recoverIndex() (messages without an index record) and
    * read(): what proves that a restart reads index records, not the backlog.
@@ -86,6 +88,7 @@ export class LevelMessageStore implements MessageStore {
     options: LevelMessageStoreOptions = {},
   ) {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
+    this.compactor = new DrainedRangeCompactor(database, options);
     this.watermark = new DeliveryWatermark(
       Math.max(2, options.deliveryReserve ?? 2048),
       () => this.openGroup(),
@@ -95,6 +98,11 @@ export class LevelMessageStore implements MessageStore {
 
   get health(): StorageHealth {
     return this.isOpen ? this.database.health : { status: 'closed' };
+  }
+
+  /** What the compaction of drained key ranges has done (drained-range-compactor.ts). */
+  get compaction(): Readonly<CompactionStats> {
+    return this.compactor.stats;
   }
 
   /** Batch counters of the underlying database (shared with the metadata store). */
@@ -111,6 +119,7 @@ export class LevelMessageStore implements MessageStore {
       await this.database.release();
       throw error;
     }
+    this.compactor.open();
     this.unhooks = [this.database.committer.addSealHook((ops) => this.writeDirtyCounters(ops)), this.database.onReopen(() => this.load())];
     this.isOpen = true;
   }
@@ -119,6 +128,7 @@ export class LevelMessageStore implements MessageStore {
     if (!this.isOpen) return;
     this.watermark.lowerAll(this.queues.values());
     this.isOpen = false;
+    await this.compactor.close();
     try {
       // Seal hooks must stay registered until the last group (which may hold our counters) is written.
       await this.database.flush();
@@ -417,6 +427,7 @@ export class LevelMessageStore implements MessageStore {
       for (let i = start; i < end; i++) chunkRemoved += this.removeOne(state, seqs[i]!, group.ops);
       if (chunkRemoved > 0) {
         removed += chunkRemoved;
+        this.compactor.removed(state, chunkRemoved);
         this.markDirty(state);
         this.lastReport = undefined;
       }
