@@ -225,6 +225,21 @@ export interface MessageStore {
    */
   read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>>;
 
+  /**
+   * Transient paging: writes bodies of messages that must NOT survive a restart (transient messages, or any
+   * message of a non-durable queue) so a deep queue need not keep them in the heap. Kept apart from the stored
+   * messages (no counters, no delivery marks, never recovered, not synced) and wiped when the store opens. Resolves
+   * once the records can be read back with {@link readSpilled}; `data` is a sealed message record as for `enqueue`.
+   * Group-committed like every write; `queueId` need not be a queue the store knows.
+   */
+  spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void>;
+
+  /** Reads spilled records back, one result per seq in order; undefined for one not spilled, dropped or damaged. */
+  readSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>>;
+
+  /** Forgets spilled records (read back, delivered, dropped); unknown seqs are ignored. Group-committed, unsynced. */
+  dropSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<void>;
+
   /** Every queue id with stored messages or counters (a queue that has held messages and was not deleted). */
   queueIds(): Promise<string[]>;
 

@@ -12,6 +12,7 @@
  * - `q!<queue>!m!<seq>`                 message, value = the message record (format byte, CRC-32, message bytes)
  * - `q!<queue>!m!<seq>!<bodyId>`        message whose bytes live in a shared body (value empty)
  * - `b!<bodyId>`                        shared body, value = the message record
+ * - `t!<queue>!<seq>`                   spilled transient body (MessageStore.spill), wiped at open
  *
  * `<queue>` is the queue id with `%` and `!` percent-escaped: without that, queue `a` would own the key range of
  * queue `a!m`. `<seq>` and `<bodyId>` are 16 lower-case hex digits so key order is numeric order.
@@ -61,6 +62,8 @@ export function queuePrefix(queueId: string): string {
 export const QUEUES_PREFIX = 'q!';
 /** Range of all shared bodies. */
 export const BODIES_PREFIX = 'b!';
+/** Range of all spilled transient bodies (level-spill.ts). */
+export const SPILL_PREFIX = 't!';
 /** Range of all topology records. */
 export const METADATA_PREFIX = 'meta!';
 

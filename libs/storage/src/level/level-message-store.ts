@@ -21,6 +21,7 @@ import { readMessages } from './level-message-reader.js';
 import { readQueueIndex } from './level-index-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
+import { LevelSpill } from './level-spill.js';
 import { scanLevelStore } from './level-store-scan.js';
 import { SharedBodyRegistry } from './shared-body-registry.js';
 import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
@@ -76,6 +77,7 @@ export class LevelMessageStore implements MessageStore {
   private readonly sharedBodyMinBytes: number;
   private readonly watermark: DeliveryWatermark;
   private readonly compactor: DrainedRangeCompactor;
+  private readonly spilled: LevelSpill;
   /**
    * Message records (bodies) read so far by recover(), recoverIndex() (messages without an index record) and
    * read(): what proves that a restart reads index records, not the backlog.
@@ -89,6 +91,7 @@ export class LevelMessageStore implements MessageStore {
   ) {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
     this.compactor = new DrainedRangeCompactor(database, options);
+    this.spilled = new LevelSpill(database);
     this.watermark = new DeliveryWatermark(
       Math.max(2, options.deliveryReserve ?? 2048),
       () => this.openGroup(),
@@ -114,6 +117,8 @@ export class LevelMessageStore implements MessageStore {
     if (this.isOpen) return;
     await this.database.acquire();
     try {
+      // Transient bodies a previous run paged out are garbage now (not on reopen: the running broker needs them).
+      await this.spilled.wipe();
       await this.load();
     } catch (error) {
       await this.database.release();
@@ -294,6 +299,37 @@ export class LevelMessageStore implements MessageStore {
   private counted(messages: Array<StoredMessage | undefined>): Array<StoredMessage | undefined> {
     for (const message of messages) if (message !== undefined) this.recordsRead++;
     return messages;
+  }
+
+  spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
+    try {
+      this.assertUsable();
+      return this.spilled.write(entries);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async readSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>> {
+    this.assertUsable();
+    const values = await this.spilled.read(queueId, seqs);
+    for (const value of values) if (value !== undefined) this.recordsRead++;
+    return values;
+  }
+
+  dropSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<void> {
+    try {
+      this.assertUsable();
+      return this.spilled.drop(queueId, seqs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Spilled transient records present (after the pending writes); none right after open. */
+  spilledCount(): Promise<number> {
+    this.assertUsable();
+    return this.spilled.count();
   }
 
   async queueIds(): Promise<string[]> {

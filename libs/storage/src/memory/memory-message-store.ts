@@ -51,6 +51,8 @@ export class MemoryMessageStore implements MessageStore {
     sharedAcrossNodes: false,
   });
   private readonly queues = new Map<string, MemoryQueue>();
+  /** Spilled transient records (the broker does not page to this store: it would gain nothing). */
+  private readonly spilled = new Map<string, Map<number, Buffer>>();
   private readonly faultListeners = new Set<StorageFaultListener>();
   private isOpen = false;
   private fault: StorageError | undefined;
@@ -69,6 +71,8 @@ export class MemoryMessageStore implements MessageStore {
 
   async close(): Promise<void> {
     this.isOpen = false;
+    // Spilled records never outlive the broker that wrote them.
+    this.spilled.clear();
     this.fault = undefined;
   }
 
@@ -169,6 +173,37 @@ export class MemoryMessageStore implements MessageStore {
       const { data, deliveryCount } = message;
       return { queueId, seq, data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
     });
+  }
+
+  spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
+    try {
+      this.assertUsable();
+      for (const { queueId, seq, data } of entries) {
+        let spilled = this.spilled.get(queueId);
+        if (spilled === undefined) this.spilled.set(queueId, (spilled = new Map()));
+        spilled.set(seq, data);
+      }
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async readSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>> {
+    this.assertUsable();
+    const spilled = this.spilled.get(queueId);
+    return seqs.map((seq) => {
+      const data = spilled?.get(seq);
+      return data !== undefined && checkMessageRecord(data) === undefined ? data : undefined;
+    });
+  }
+
+  async dropSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<void> {
+    this.assertUsable();
+    const spilled = this.spilled.get(queueId);
+    if (spilled === undefined) return;
+    for (const seq of seqs) spilled.delete(seq);
+    if (spilled.size === 0) this.spilled.delete(queueId);
   }
 
   coverDelivery(): Promise<void> | undefined {
