@@ -134,17 +134,20 @@ export class Message {
   }
 
   /**
-   * Rebuilds a persistent message from its storage record (checked by the store); properties and body are views of
-   * it, not copies, and the record is reused as the message's storage form.
+   * Rebuilds a message from its storage record (checked by the store; persistent unless told otherwise); properties
+   * and body are views of it, not copies, and the record is reused as the message's storage form.
    */
-  static fromStorage(record: Buffer): Message {
-    const message = Message.fromEncoded(record, MESSAGE_RECORD_HEADER_BYTES);
+  static fromStorage(record: Buffer, isPersistent = true): Message {
+    const message = Message.fromEncoded(record, MESSAGE_RECORD_HEADER_BYTES, isPersistent);
     message.stored = record;
     return message;
   }
 
-  /** Rebuilds a persistent message from an encoded message found at `start` of `data` (views, not copies). */
-  static fromEncoded(data: Buffer, start: number): Message {
+  /**
+   * Rebuilds a message from an encoded message found at `start` of `data` (views, not copies); persistent unless
+   * told otherwise (a transient body paged out and read back).
+   */
+  static fromEncoded(data: Buffer, start: number, isPersistent = true): Message {
     let at = start;
     const exchangeLength = data[at++];
     const exchange = data.toString('utf8', at, (at += exchangeLength));
@@ -152,7 +155,7 @@ export class Message {
     const routingKey = data.toString('utf8', at, (at += keyLength));
     const propertiesLength = data.readUInt32BE(at);
     at += 4;
-    const message = new Message(exchange, routingKey, undefined, undefined, undefined, true);
+    const message = new Message(exchange, routingKey, undefined, undefined, undefined, isPersistent);
     message.source = data;
     message.propertiesStart = at;
     message.bodyStart = at + propertiesLength;

@@ -380,6 +380,8 @@ export class VirtualHost implements TopologyTarget {
     queue.hooks = this.queueHooks;
     this.queues.set(name, queue);
     queue.touch();
+    // Past its window, a queue pages what the store does not hold durably to the store's transient range.
+    if (this.storage?.pagesTransient) queue.attachSpill(this.storage);
     // Exclusive queues die with their connection, so they are never worth persisting.
     if (this.storage && options.durable && !options.exclusive) {
       queue.storage = this.storage;
