@@ -1,55 +1,20 @@
-import { propertiesSize, wellFormed, writeProperties, type FieldTable } from '@app/codec';
-import type { StoredMessage } from '@app/storage';
-import { reportToStderr, runGuarded, type BackgroundErrorReporter } from '../background-task.js';
+import { wellFormed } from '@app/codec';
+import { reportToStderr, runGuarded } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
 import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
-import { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue-pager.js';
+import type { QueueIndexFacts } from './queue-index-record.js';
+import { QueueBodies } from './queue-bodies.js';
+import { deliveryPropertiesOf, newQueueEntry, pagedQueueEntry } from './queue-entry.js';
+import { QueueExpiry, QueueIdleTimer } from './queue-expiry.js';
+import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue-pager.js';
+import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
+import type { QueueSpillStore } from './queue-spill.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
-/**
- * Where a durable queue's persistent messages live (a thin view of the MessageStore port, so the queue does not
- * depend on a backend). Calls are fire-and-forget: the store batches them into its group commits.
- */
-export interface QueueStorage {
-  /** Settled (acked, rejected, purged) messages: their stored copies go. */
-  remove(queueId: string, seqs: readonly number[]): void;
-  /** Delivered messages: their delivery counts (written lazily). */
-  markDelivered(queueId: string, seqs: readonly number[]): void;
-  /**
-   * Asked before a stored message goes to a consumer: undefined when a crash after the delivery would bring it
-   * back with `redelivered=true`, else a promise to deliver after (MessageStore.coverDelivery; once per batch).
-   */
-  coverDelivery(queueId: string, seq: number): Promise<void> | undefined;
-  /** Reads stored messages back by seq (paged-out bodies); one batched read (MessageStore.read). */
-  read(queueId: string, seqs: readonly number[]): Promise<Array<StoredMessage | undefined>>;
-}
-
-// A failed page read (store faulted) is retried after this long, so consumers of a paged queue resume by themselves.
-const READ_RETRY_MS = 1_000;
-
-/** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */
-export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
-
-/** What a queue asks of its virtual host. */
-export interface QueueHooks {
-  /** The message leaves the queue for good for `reason`: route it to the dead-letter exchange, if any. */
-  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
-  /** `x-expires` ran out: the queue was unused for its whole lifetime setting. */
-  expired(queue: Queue): void;
-  /** A timer of the queue (expiry, TTL) threw; the queue keeps serving. */
-  reportError: BackgroundErrorReporter;
-}
-
-/** The declared shape of a queue, as `queue.declare` carries it. */
-export interface QueueOptions {
-  durable: boolean;
-  exclusive: boolean;
-  autoDelete: boolean;
-  arguments: FieldTable;
-}
+export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
 
 /**
  * A queue: ready messages (FIFO, or per priority level), consumers served round-robin under their prefetch, and
@@ -70,16 +35,14 @@ export class Queue {
   /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
   private isAwaitingCover = false;
   private readyBytes = 0;
-  /** Which ready bodies are in memory; reads paged ones back (queue-pager.ts). */
+  /** Which ready bodies are in memory, the read-ahead of paged ones and transient paging (queue-bodies.ts). */
+  private readonly bodies: QueueBodies;
+  /** The pager of `bodies` (counts, page-out decisions). */
   private readonly pager: QueuePager;
-  private readRetryTimer?: NodeJS.Timeout;
-  /** `headLoaded()` callers waiting for the read in flight. */
-  private headWaiters: Array<() => void> | undefined;
   /** Paged-out entries dropped to the dead-letter exchange, waiting for one batched read of their bodies. */
   private pagedDeadLetters: PagedDeadLetters<DeadLetterReason> | undefined;
-  private expiryTimer?: NodeJS.Timeout;
-  private expiryAt = 0;
-  private idleTimer?: NodeJS.Timeout;
+  private readonly expiry: QueueExpiry;
+  private readonly idleTimer: QueueIdleTimer;
   /** Deliveries out with channels and not yet settled. */
   unackedCount = 0;
   /** `message_stats` counters: `publish` here, deliveries, gets and acks by the channel layer (stats/). */
@@ -105,14 +68,48 @@ export class Queue {
   ) {
     this.policy = parseQueueArguments(name, vhost, options.arguments);
     this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : new FifoReadyList();
+    this.idleTimer = new QueueIdleTimer(this.policy.expires, () =>
+      runGuarded(`queue '${name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
+    );
+    this.expiry = new QueueExpiry(this.policy.messageTtl, () =>
+      runGuarded(
+        `queue '${name}' message TTL`,
+        () => {
+          this.expireHead(Date.now());
+          this.scheduleExpiry();
+          this.dispatch();
+        },
+        this.hooks?.reportError,
+      ),
+    );
     // Exactly the key the store holds: UTF-8 turns a lone surrogate into U+FFFD (and encodeURIComponent throws on
     // one). New names cannot hold one (topology-executor.ts refuses them); a queue stored before that check still
     // finds its messages under the key they were written with.
     this.storageId = `${encodeURIComponent(wellFormed(vhost))}/${wellFormed(name)}`;
-    this.pager = new QueuePager({
+    const window = {
       messages: this.policy.maxInMemoryLength ?? Queue.defaultWindow.messages,
       bytes: this.policy.maxInMemoryBytes ?? Queue.defaultWindow.bytes,
+    };
+    this.bodies = new QueueBodies(this, window, (lost) => {
+      // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
+      for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
+      if (lost.length > 0) this.scheduleExpiry();
+      this.dispatch();
     });
+    this.pager = this.bodies.pager;
+  }
+
+  /**
+   * Lets bodies the store does not hold durably (transient messages, any message of a non-durable queue) page out
+   * past the window too, into the store's transient range (dropped at restart).
+   */
+  attachSpill(store: QueueSpillStore): void {
+    this.bodies.attachSpill(store);
+  }
+
+  /** @internal The ready list from the head, paged-out entries included (the read-ahead picks from it). */
+  get readyEntriesInOrder(): Iterable<QueueEntry> {
+    return this.ready;
   }
 
   /** Ready messages whose bodies are paged out to the store (not in memory). */
@@ -176,7 +173,7 @@ export class Queue {
       if (policy.overflow === 'reject-publish-dlx') this.hooks?.deadLetter(this, message, 'maxlen');
       return undefined;
     }
-    const entry = this.newEntry(message, this.nextSeq++, false, size);
+    const entry = this.newEntry(message, this.nextSeq++, false);
     this.stats.publish++;
     this.enter(entry);
     while (isOver(0, 0) && this.ready.length > 0) {
@@ -190,12 +187,26 @@ export class Queue {
 
   /** Appends a recovered message at start-up, in seq order. TTLs restart from now: enqueue times are not stored. */
   restore(message: Message, seq: number, redelivered: boolean): void {
-    const entry = this.newEntry(message, seq, redelivered, message.bodySize);
+    const entry = this.newEntry(message, seq, redelivered);
     this.enter(entry);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     if (entry.expiresAt > 0) this.scheduleExpiry();
     // It came from the store: past the window, only its index entry stays in memory.
     if (this.storage) this.pager.pageOut(entry);
+  }
+
+  /**
+   * Appends a recovered message at start-up from its index record alone (queue-index-record.ts), in seq order: the
+   * entry starts paged out and its body is read ahead of the consumers like any other paged body.
+   */
+  restorePaged(seq: number, facts: QueueIndexFacts, redelivered: boolean): void {
+    const priority = this.policy.maxPriority ? facts.priority : 0;
+    const entry = pagedQueueEntry(seq, redelivered, priority, this.expiry.expiresAt(facts.expiration), facts.bodySize);
+    this.ready.push(entry);
+    this.pager.entered(entry);
+    this.readyBytes += entry.size;
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    if (entry.expiresAt > 0) this.scheduleExpiry();
   }
 
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
@@ -210,13 +221,13 @@ export class Queue {
     const head = this.ready.peek();
     if (head?.isPagedOut) {
       // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
-      this.readAhead();
+      this.bodies.readAhead();
       return undefined;
     }
     const entry = this.ready.shift();
     if (!entry) return undefined;
     this.leave(entry);
-    if (this.pager.wantsRead) this.readAhead();
+    if (this.pager.wantsRead) this.bodies.readAhead();
     entry.deliveryCount++;
     if (isTracked) {
       this.unackedCount++;
@@ -236,12 +247,11 @@ export class Queue {
    * For `basic.get`: undefined when `take()` can answer now (the head is loaded, or the queue is empty), else a
    * promise that settles once the batch read in flight completed (or failed); ask again if the head is still paged
    * (a higher priority arrived meanwhile). The channel would answer that get after it, keeping its replies in
-   * order: the one wait on the delivery path. Not used by the channel yet (`take()` alone answers get-empty).
+   * order (channel-deliveries.ts): the one wait on the delivery path. Undefined too while reads are failing (the
+   * retry timer runs): `take()` then answers get-empty rather than waiting for the store to come back.
    */
   headLoaded(): Promise<void> | undefined {
-    if (!this.ready.peek()?.isPagedOut || !this.storage || this.isDeleted) return undefined;
-    this.readAhead();
-    return new Promise<void>((resolve) => (this.headWaiters ??= []).push(resolve));
+    return this.bodies.headLoaded(this.ready.peek());
   }
 
   /**
@@ -291,7 +301,7 @@ export class Queue {
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
     const entries = this.ready.drain();
-    for (const entry of entries) this.pager.left(entry);
+    for (const entry of entries) this.bodies.purged(entry);
     this.readyBytes = 0;
     if (this.storage && !this.isDeleted) {
       const seqs: number[] = [];
@@ -323,9 +333,9 @@ export class Queue {
   /** Marks the queue deleted, cancels its consumers and drops its messages; returns the dropped count. */
   markDeleted(): number {
     this.isDeleted = true;
-    clearTimeout(this.expiryTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.readRetryTimer);
+    this.expiry.clear();
+    this.idleTimer.clear();
+    this.bodies.dispose();
     const consumers = this.consumerList.splice(0);
     for (const consumer of consumers) consumer.cancelledByServer(this);
     return this.purge();
@@ -336,16 +346,7 @@ export class Queue {
    * the queue has no consumers.
    */
   touch(): void {
-    const expires = this.policy.expires;
-    if (expires === undefined || this.isDeleted) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.consumerList.length > 0) return;
-    this.idleTimer = setTimeout(
-      () => runGuarded(`queue '${this.name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
-      expires,
-    );
-    this.idleTimer.unref();
+    if (!this.isDeleted) this.idleTimer.touch(this.consumerList.length > 0);
   }
 
   /**
@@ -362,7 +363,7 @@ export class Queue {
         if (this.expireHead(now) === 0) break;
         // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
         if (this.ready.peek()!.isPagedOut) {
-          this.readAhead();
+          this.bodies.readAhead();
           break;
         }
         const count = consumers.length;
@@ -396,7 +397,7 @@ export class Queue {
         }
         chosen.deliver(this, entry);
       }
-      if (this.pager.wantsRead && consumers.length > 0) this.readAhead();
+      if (this.pager.wantsRead && consumers.length > 0) this.bodies.readAhead();
     } finally {
       this.dispatching = false;
     }
@@ -417,13 +418,7 @@ export class Queue {
    * where redeliveries carry `x-delivery-count` (RabbitMQ quorum-queue behaviour).
    */
   rawPropertiesFor(entry: QueueEntry): Buffer {
-    const message = entry.message;
-    if (this.policy.deliveryLimit === undefined || entry.deliveryCount <= 1) return message.rawProperties;
-    const properties = message.properties;
-    const updated = { ...properties, headers: { ...properties.headers, 'x-delivery-count': entry.deliveryCount - 1 } };
-    const raw = Buffer.allocUnsafe(propertiesSize(updated));
-    writeProperties(raw, 0, updated);
-    return raw;
+    return deliveryPropertiesOf(entry, this.policy.deliveryLimit);
   }
 
   /**
@@ -436,79 +431,27 @@ export class Queue {
 
   /** Releases timers (broker shutdown). */
   dispose(): void {
-    clearTimeout(this.expiryTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.readRetryTimer);
+    this.expiry.clear();
+    this.idleTimer.clear();
+    this.bodies.dispose();
   }
 
-  private newEntry(message: Message, seq: number, redelivered: boolean, size: number): QueueEntry {
-    return {
-      message,
-      seq,
-      redelivered,
-      deliveryCount: redelivered ? 1 : 0,
-      priority: this.policy.maxPriority ? (message.properties.priority ?? 0) : 0,
-      expiresAt: this.expiryFor(message),
-      size,
-      isPersistent: message.isPersistent,
-      isReady: false,
-      isPagedOut: false,
-      pageWhenStored: false,
-    };
+  private newEntry(message: Message, seq: number, redelivered: boolean): QueueEntry {
+    const priority = this.policy.maxPriority ? (message.properties.priority ?? 0) : 0;
+    return newQueueEntry(message, seq, redelivered, priority, this.expiry.expiresAt(message.expiration));
   }
 
   /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */
   private enter(entry: QueueEntry): void {
     this.ready.push(entry);
-    this.pager.entered(entry);
-    if (this.storage && entry.isPersistent) this.pager.admit(entry);
+    this.bodies.entered(entry);
     this.readyBytes += entry.size;
   }
 
   /** Uncounts an entry just taken out of the ready list. */
   private leave(entry: QueueEntry): void {
-    this.pager.left(entry);
+    this.bodies.left(entry);
     this.readyBytes -= entry.size;
-  }
-
-  private wakeHeadWaiters(): void {
-    const waiters = this.headWaiters;
-    this.headWaiters = undefined;
-    if (waiters) for (const wake of waiters) wake();
-  }
-
-  /** Starts a batched read of paged-out bodies ahead of the consumers (one at a time); dispatches when loaded. */
-  private readAhead(): void {
-    const storage = this.storage;
-    if (!storage || this.isDeleted || this.pager.reading || this.readRetryTimer) return;
-    this.pager.readAhead(
-      this.ready,
-      (seqs) => storage.read(this.storageId, seqs),
-      (lost) => {
-        // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
-        for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
-        if (lost.length > 0) this.scheduleExpiry();
-        this.dispatch();
-        this.wakeHeadWaiters();
-      },
-      (error) => {
-        (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' page read`, error);
-        this.wakeHeadWaiters();
-        this.readRetryTimer = setTimeout(() => {
-          this.readRetryTimer = undefined;
-          runGuarded(`queue '${this.name}' page read`, () => this.dispatch(), this.hooks?.reportError);
-        }, READ_RETRY_MS);
-        this.readRetryTimer.unref();
-      },
-    );
-  }
-
-  private expiryFor(message: Message): number {
-    const queueTtl = this.policy.messageTtl;
-    const expiration = message.expiration;
-    const messageTtl = expiration === undefined ? undefined : Number(expiration);
-    const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl);
-    return ttl === undefined ? 0 : Date.now() + ttl;
   }
 
   /** Drops expired messages at the head; returns how many ready messages remain. */
@@ -523,28 +466,7 @@ export class Queue {
 
   /** Arms one timer for the head's expiry, so expired messages leave even with no consumer asking. */
   private scheduleExpiry(): void {
-    const head = this.ready.peek();
-    if (!head || head.expiresAt === 0 || this.isDeleted) return;
-    if (this.expiryTimer && this.expiryAt <= head.expiresAt) return;
-    clearTimeout(this.expiryTimer);
-    this.expiryAt = head.expiresAt;
-    this.expiryTimer = setTimeout(
-      () => {
-        this.expiryTimer = undefined;
-        this.expiryAt = 0;
-        runGuarded(
-          `queue '${this.name}' message TTL`,
-          () => {
-            this.expireHead(Date.now());
-            this.scheduleExpiry();
-            this.dispatch();
-          },
-          this.hooks?.reportError,
-        );
-      },
-      Math.max(0, head.expiresAt - Date.now() + 1),
-    );
-    this.expiryTimer.unref();
+    if (!this.isDeleted) this.expiry.schedule(this.ready.peek());
   }
 
   /** A message leaves the queue without being acked: dead-letter it when the queue says so, then forget it. */
@@ -561,7 +483,7 @@ export class Queue {
 
   private deadLetterLine(): PagedDeadLetters<DeadLetterReason> {
     return (this.pagedDeadLetters ??= new PagedDeadLetters<DeadLetterReason>(
-      (seqs) => this.storage!.read(this.storageId, seqs),
+      (entries) => this.bodies.read(entries),
       (entry, message, reason) => {
         if (message !== undefined && !this.isDeleted) this.hooks?.deadLetter(this, message, reason);
         // Not stored any more (quarantined as damaged): nothing to dead-letter, the store reports it.
@@ -571,8 +493,9 @@ export class Queue {
     ));
   }
 
-  /** Drops the stored copy of a message that left the queue for good. */
+  /** Drops the stored copy (or the spilled transient record) of a message that left the queue for good. */
   private forget(entry: QueueEntry): void {
-    if (this.storage && entry.isPersistent && !this.isDeleted) this.storage.remove(this.storageId, [entry.seq]);
+    if (!this.bodies.isStored(entry)) this.bodies.forgotten(entry);
+    else if (!this.isDeleted) this.storage!.remove(this.storageId, [entry.seq]);
   }
 }
