@@ -22,6 +22,7 @@ const ADMIN = (ok: number): Cell['statuses'] => [401, 401, 401, 401, ok];
 
 const CELLS: Cell[] = [
   { family: 'overview', method: 'GET', path: '/api/overview', statuses: ALL(200) },
+  { family: 'nodes', method: 'GET', path: '/api/nodes', statuses: [401, 401, 401, 200, 200] },
   { family: 'whoami', method: 'GET', path: '/api/whoami', statuses: ALL(200) },
   { family: 'vhosts list', method: 'GET', path: '/api/vhosts', statuses: ALL(200) },
   // One vhost's page is for administrators, even a vhost the user has permissions on (RabbitMQ 3.10 answers so).

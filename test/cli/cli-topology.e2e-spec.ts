@@ -45,12 +45,24 @@ describe('warren CLI: topology, messages and definitions', () => {
     const table = await warren(['list', 'queues']);
     expect(table.code).toBe(0);
     const [heading, ...lines] = table.stdout.trimEnd().split('\n');
-    expect(heading.split(/\s+/)).toEqual(['vhost', 'name', 'durable', 'auto_delete', 'messages', 'ready', 'unacked', 'consumers']);
+    // The broker reports message rates, so the publish-rate column shows (0 for a queue nothing was published to).
+    expect(heading.split(/\s+/)).toEqual([
+      'vhost',
+      'name',
+      'durable',
+      'auto_delete',
+      'messages',
+      'ready',
+      'unacked',
+      'consumers',
+      'publish_rate',
+    ]);
     expect(lines.find((line) => line.includes('cli.orders'))?.split(/\s+/)).toEqual([
       '/',
       'cli.orders',
       'true',
       'false',
+      '0',
       '0',
       '0',
       '0',

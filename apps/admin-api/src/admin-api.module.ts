@@ -14,6 +14,7 @@ import { ExchangesController } from './exchanges/exchanges.controller.js';
 import { BrokerHealthIndicator } from './health/broker-health.indicator.js';
 import { HealthChecksController } from './health/health-checks.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { NodesController } from './nodes/nodes.controller.js';
 import { OverviewController } from './overview/overview.controller.js';
 import { PermissionsController } from './permissions/permissions.controller.js';
 import { TopicPermissionsController } from './permissions/topic-permissions.controller.js';
@@ -44,6 +45,7 @@ export class AdminApiModule {
         PermissionsController,
         TopicPermissionsController,
         HealthChecksController,
+        NodesController,
       ],
       providers: [
         { provide: ADMIN_CONFIG, useValue: config },

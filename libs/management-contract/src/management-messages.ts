@@ -140,6 +140,8 @@ export interface ManagementRequests {
   'management.definitions.export-vhost': { vhost: string };
   'management.definitions.import-vhost': JsonObject & { vhost: string };
   'management.whoami': Record<string, never>;
+  'management.nodes.list': Record<string, never>;
+  'management.nodes.get': { name: string };
   'management.users.list': Record<string, never>;
   'management.users.without-permissions': Record<string, never>;
   'management.users.get': { name: string };
@@ -197,6 +199,8 @@ export interface ManagementResponses {
   'management.definitions.export-vhost': JsonObject;
   'management.definitions.import-vhost': JsonObject;
   'management.whoami': { name: string; tags: string[]; is_internal_user: boolean };
+  'management.nodes.list': JsonObject[];
+  'management.nodes.get': JsonObject;
   'management.users.list': UserJson[];
   'management.users.without-permissions': UserJson[];
   'management.users.get': UserJson;

@@ -39,6 +39,8 @@ export const ManagementPattern = {
   DefinitionsExportVhost: 'management.definitions.export-vhost',
   DefinitionsImportVhost: 'management.definitions.import-vhost',
   Whoami: 'management.whoami',
+  NodesList: 'management.nodes.list',
+  NodesGet: 'management.nodes.get',
   UsersList: 'management.users.list',
   UsersWithoutPermissions: 'management.users.without-permissions',
   UsersGet: 'management.users.get',

@@ -37,9 +37,10 @@ function activeAlarms(overview: Overview | undefined, node: NodeInfo | undefined
 /** Totals, message rates, alarms, listeners and the node's memory and disk. */
 export function OverviewPage() {
   const overview = usePoll(() => api<Overview>('GET', `/api/overview?${HISTORY_QUERY}`), []);
+  // RabbitMQ's `/api/nodes` is for monitoring and administrator users; others see dashes for memory and disk.
+  const nodes = usePoll(() => api<NodeInfo[]>('GET', '/api/nodes').catch(() => [] as NodeInfo[]), []);
   const o = overview.data;
-  // Memory and disk as RabbitMQ's node object has them, when the overview carries one; dashes otherwise.
-  const node = (o?.node_details ?? undefined) as NodeInfo | undefined;
+  const node = nodes.data?.[0] ?? ((o?.node_details ?? undefined) as NodeInfo | undefined);
   const totals = o?.object_totals ?? {};
   const stats = o?.message_stats ?? {};
   const detail = (key: string) => stats[`${key}_details`] as never;

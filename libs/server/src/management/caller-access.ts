@@ -47,6 +47,11 @@ export class CallerAccess {
     return this.isMonitor || user === this.user.name;
   }
 
+  /** Monitoring and administrator tags (`is_authorized_monitor`), else 401 `Not monitor user`. */
+  requireMonitor(): void {
+    if (!this.isMonitor) throw ManagementError.notAuthorised('Not monitor user');
+  }
+
   /** Administrators only (`is_authorized_admin`), else 401 `Not administrator user`. */
   requireAdministrator(): void {
     if (!this.isAdministrator) throw ManagementError.notAuthorised('Not administrator user');

@@ -17,6 +17,14 @@ export interface ManagementHost {
   readonly managementPort?: number;
   /** The amqps listener's port, undefined without one. */
   readonly amqpsPort?: number;
+  /** The Prometheus listener's port, undefined without one. */
+  readonly metricsPort?: number;
+  /** The memory alarm's threshold in bytes (`/api/nodes`' `mem_limit`); optional for unit tests' hosts. */
+  readonly memoryLimitBytes?: number;
+  /** The disk alarm's threshold in bytes. */
+  readonly diskFreeLimitBytes?: number;
+  /** Where free disk space is measured. */
+  readonly diskPath?: string;
   /** The settings health checks read (connection limit, certificate files); optional for unit tests' hosts. */
   readonly config?: Pick<BrokerConfig, 'maxConnections' | 'tlsCertFile' | 'tlsCaFile'>;
   allConnections(): IterableIterator<AmqpConnection>;

@@ -10,6 +10,7 @@ import { ManagementRpcConsumer, type ManagementOutcome } from './management-rpc-
 import { healthHandlers } from './health-handlers.js';
 import { messageHandlers } from './message-handlers.js';
 import { authorizeCaller, CallerAccess } from './caller-access.js';
+import { nodeHandlers } from './node-handlers.js';
 import { permissionHandlers } from './permission-handlers.js';
 import { pageHandlers } from './queue-page-handler.js';
 import { authorizeRequest } from './request-authorization.js';
@@ -50,6 +51,7 @@ export class ManagementService {
       ...permissionHandlers,
       ...vhostHandlers,
       ...healthHandlers,
+      ...nodeHandlers,
     }),
   );
   /** The consumer's owner: no connection is this object. */

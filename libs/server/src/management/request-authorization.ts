@@ -8,14 +8,17 @@ import type { RequestData } from './management-request.js';
  * - `any`: every management user (`is_authorized`); what it lists is filtered by the handler;
  * - `vhost`: when the request names an existing vhost, the caller must reach it (`is_authorized_vhost`: 401
  *   `User not authorised to access virtual host`); a missing vhost is the handler's 404;
+ * - `monitor`: monitoring and administrator tags (`is_authorized_monitor`: 401 `Not monitor user`);
  * - `admin`: administrators only (`is_authorized_admin`: 401 `Not administrator user`);
  * - `object`: the handler checks the object's owner (connections: `is_authorized_user`).
  */
-type Rule = 'any' | 'vhost' | 'admin' | 'object';
+type Rule = 'any' | 'vhost' | 'monitor' | 'admin' | 'object';
 
 const RULES: Readonly<Record<ManagementPattern, Rule>> = {
   [ManagementPattern.Authenticate]: 'any',
   [ManagementPattern.Whoami]: 'any',
+  [ManagementPattern.NodesList]: 'monitor',
+  [ManagementPattern.NodesGet]: 'monitor',
   [ManagementPattern.Overview]: 'any',
   [ManagementPattern.VhostsList]: 'any',
   [ManagementPattern.VhostsGet]: 'admin',
@@ -77,5 +80,6 @@ export function authorizeRequest(
 ): void {
   const rule = RULES[pattern];
   if (rule === 'admin') access.requireAdministrator();
+  else if (rule === 'monitor') access.requireMonitor();
   else if (rule === 'vhost' && typeof data.vhost === 'string') access.requireVhost(data.vhost, vhostExists(data.vhost));
 }
