@@ -1,0 +1,78 @@
+import { checkMessageRecord } from '../message-record.js';
+import type { StoredMessage } from '../message-store.js';
+import type { PostgresDatabase } from './postgres-database.js';
+import type { PostgresQueueState } from './postgres-queue-state.js';
+
+/** A message row as read: its record (inline or the shared body), and its delivery count. */
+interface MessageRow {
+  seq: string;
+  delivery_count: number;
+  data: Buffer | null;
+}
+
+const PAGE = 1000;
+
+/** Columns and join of every message read: the record comes from the row or from its shared body. */
+function selectMessages(db: PostgresDatabase): string {
+  const t = db.tables;
+  return `SELECT m.seq, m.delivery_count, coalesce(m.data, b.data) AS data FROM ${t.messages} m LEFT JOIN ${t.bodies} b ON b.body_id = m.body_id`;
+}
+
+/**
+ * Turns a row into a StoredMessage, or undefined when its record is damaged (quarantined through `quarantine`) or
+ * its shared body is missing (verifyIntegrity reports that). Flags: a delivery count, or a seq at or below the
+ * watermark found at open (a crash may have delivered it).
+ */
+function toStored(
+  state: PostgresQueueState,
+  row: MessageRow,
+  quarantine: (seq: number, reason: string) => void,
+): StoredMessage | undefined {
+  const seq = Number(row.seq);
+  if (row.data === null) return undefined;
+  const damage = checkMessageRecord(row.data);
+  if (damage !== undefined) {
+    quarantine(seq, damage);
+    return undefined;
+  }
+  const flagged = seq <= state.openHwm;
+  const deliveryCount = Math.max(row.delivery_count, flagged ? 1 : 0);
+  return { queueId: state.queueId, seq, data: row.data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
+}
+
+/** Streams a queue in seq order, a page at a time (keyset pagination on the primary key). */
+export async function* readPostgresQueue(
+  db: PostgresDatabase,
+  state: PostgresQueueState,
+  quarantine: (seq: number, reason: string) => void,
+): AsyncGenerator<StoredMessage> {
+  const sql = `${selectMessages(db)} WHERE m.queue_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT ${PAGE}`;
+  let after = -1;
+  for (;;) {
+    // Removals accepted meanwhile are written before the next page is read.
+    await db.flush();
+    const { rows } = await db.query<MessageRow>(sql, [state.key, after]);
+    for (const row of rows) {
+      const message = toStored(state, row, quarantine);
+      if (message !== undefined) yield message;
+    }
+    if (rows.length < PAGE) return;
+    after = Number(rows[rows.length - 1]!.seq);
+  }
+}
+
+/** Reads the given seqs of one queue in one query; results in request order. */
+export async function readPostgresMessages(
+  db: PostgresDatabase,
+  state: PostgresQueueState,
+  seqs: ReadonlyArray<number>,
+  quarantine: (seq: number, reason: string) => void,
+): Promise<Array<StoredMessage | undefined>> {
+  const { rows } = await db.query<MessageRow>(`${selectMessages(db)} WHERE m.queue_id = $1 AND m.seq = ANY($2::bigint[])`, [
+    state.key,
+    seqs,
+  ]);
+  const bySeq = new Map<number, StoredMessage | undefined>();
+  for (const row of rows) bySeq.set(Number(row.seq), toStored(state, row, quarantine));
+  return seqs.map((seq) => bySeq.get(seq));
+}

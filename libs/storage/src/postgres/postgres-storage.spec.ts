@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { describeMessageStoreConformance, describeMetadataStoreConformance } from '../../test/conformance/storage-conformance.js';
+import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
+import { messageRecordOf } from '../message-record.js';
+import type { MessageStore } from '../message-store.js';
+import type { MetadataStore } from '../metadata-store.js';
+import { openPostgresStorage } from './open-postgres-storage.js';
+import { PostgresDatabase } from './postgres-database.js';
+import { PostgresMessageStore } from './postgres-message-store.js';
+import { PostgresMetadataStore } from './postgres-metadata-store.js';
+import { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
+
+// One throwaway cluster for this file; every harness gets a schema of its own, dropped after its test.
+let cluster: PostgresCluster;
+let url: string;
+let admin: pg.Client;
+let schemas = 0;
+
+beforeAll(async () => {
+  cluster = await startPostgresCluster();
+  url = await cluster.createDatabase('warren_storage_spec');
+  admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+}, 180_000);
+
+afterAll(async () => {
+  await admin?.end();
+  await cluster?.stop();
+}, 180_000);
+
+const newSchema = (): string => `conformance_${++schemas}`;
+const dropSchema = async (schema: string): Promise<void> => void (await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+
+describeMessageStoreConformance('postgres', {
+  persistent: true,
+  async create() {
+    const schema = newSchema();
+    const opened: MessageStore[] = [];
+    let last: PostgresDatabase | undefined;
+    return {
+      async open(options = {}) {
+        last = new PostgresDatabase({ connectionString: url, schema, writeFault: options.writeFault });
+        const store = new PostgresMessageStore(last);
+        await store.open();
+        opened.push(store);
+        return store;
+      },
+      committedBatches: () => last?.committedBatches ?? 0,
+      async damage(queueId, seq) {
+        // Bit rot behind the store's back: the last byte of the record, inline or in its shared body.
+        const flip = (column: string): string =>
+          `${column} = set_byte(${column}, length(${column}) - 1, get_byte(${column}, length(${column}) - 1) # 1)`;
+        const where = 'queue_id = $1 AND seq = $2';
+        await admin.query(`UPDATE "${schema}".warren_messages SET ${flip('data')} WHERE ${where} AND data IS NOT NULL`, [queueId, seq]);
+        await admin.query(
+          `UPDATE "${schema}".warren_bodies SET ${flip('data')} WHERE body_id = (SELECT body_id FROM "${schema}".warren_messages WHERE ${where})`,
+          [queueId, seq],
+        );
+      },
+      async dispose() {
+        for (const store of opened) await store.close();
+        await dropSchema(schema);
+      },
+    };
+  },
+});
+
+describeMetadataStoreConformance('postgres', {
+  persistent: true,
+  async create() {
+    const schema = newSchema();
+    const opened: MetadataStore[] = [];
+    return {
+      async open() {
+        const store = new PostgresMetadataStore(new PostgresDatabase({ connectionString: url, schema }));
+        await store.open();
+        opened.push(store);
+        return store;
+      },
+      async dispose() {
+        for (const store of opened) await store.close();
+        await dropSchema(schema);
+      },
+    };
+  },
+});
+
+describe('PostgreSQL backend', () => {
+  it('migrates once when several nodes open a fresh database at the same moment', async () => {
+    const fresh = await cluster.createDatabase('warren_concurrent_open');
+    const storages = await Promise.all(Array.from({ length: 6 }, () => openPostgresStorage({ connectionString: fresh, schema: 'warren' })));
+    try {
+      const check = new pg.Client({ connectionString: fresh });
+      await check.connect();
+      try {
+        const { rows } = await check.query('SELECT version FROM warren.warren_schema_migrations ORDER BY version');
+        expect(rows.map((row) => row.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
+        const tables = await check.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'warren' ORDER BY 1");
+        expect(tables.rows.map((row) => row.table_name)).toEqual([
+          'warren_bodies',
+          'warren_messages',
+          'warren_metadata',
+          'warren_queues',
+          'warren_schema_migrations',
+        ]);
+      } finally {
+        await check.end();
+      }
+      // Every node sees what one wrote.
+      await storages[0]!.metadata.apply([{ type: 'put', kind: 'vhost', key: '/', value: Buffer.from('v') }]);
+      expect((await storages[5]!.metadata.load()).map((r) => r.key)).toEqual(['/']);
+    } finally {
+      await Promise.all(storages.map((storage) => storage.close()));
+    }
+  });
+
+  it('keeps schemas apart and stores ids PostgreSQL text cannot hold', async () => {
+    const [a, b] = await Promise.all([
+      openPostgresStorage({ connectionString: url, schema: 'isolated_a' }),
+      openPostgresStorage({ connectionString: url, schema: 'isolated_b' }),
+    ]);
+    try {
+      await a.messages.enqueue([{ queueId: 'nul\0id%00', seq: 0, data: messageRecordOf(Buffer.from('x')) }]);
+      await a.metadata.apply([{ type: 'put', kind: 'queue', key: 'v/\0', value: Buffer.from('q') }]);
+      expect(await a.messages.queueIds()).toEqual(['nul\0id%00']);
+      expect(await b.messages.queueIds()).toEqual([]);
+      expect(await b.metadata.load()).toEqual([]);
+      await a.close();
+      const again = await openPostgresStorage({ connectionString: url, schema: 'isolated_a' });
+      expect(await again.messages.queueIds()).toEqual(['nul\0id%00']);
+      expect((await again.metadata.load()).map((r) => r.key)).toEqual(['v/\0']);
+      await again.close();
+    } finally {
+      await a.close();
+      await b.close();
+      await dropSchema('isolated_a');
+      await dropSchema('isolated_b');
+    }
+  });
+
+  it('refuses a schema written by a newer Warren, and an unreachable server, with clear StorageErrors', async () => {
+    await admin.query('CREATE SCHEMA newer');
+    await admin.query(
+      'CREATE TABLE newer.warren_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz)',
+    );
+    await admin.query('INSERT INTO newer.warren_schema_migrations VALUES ($1, $2, now())', [POSTGRES_SCHEMA_VERSION + 1, 'future']);
+    await expect(openPostgresStorage({ connectionString: url, schema: 'newer' })).rejects.toMatchObject({ code: 'NOT_A_WARREN_STORE' });
+    await dropSchema('newer');
+    const unreachable = `postgres://postgres:secret@127.0.0.1:${cluster.port}/no_such_database`;
+    const refused = openPostgresStorage({ connectionString: unreachable });
+    await expect(refused).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await expect(refused).rejects.not.toMatchObject({ path: expect.stringContaining('secret') });
+    expect(() => new PostgresDatabase({ connectionString: url, schema: 'Bad-Name' })).toThrow(TypeError);
+  });
+
+  it('faults on a write the server refuses (disk full), and serves again after reopen', async () => {
+    const storage = await openPostgresStorage({ connectionString: url, schema: 'refused' });
+    try {
+      const record = messageRecordOf(Buffer.from('m'));
+      await storage.messages.enqueue([{ queueId: 'q', seq: 0, data: record }]);
+      // The server itself fails the insert, as it does when its disk is full (SQLSTATE 53100).
+      await admin.query(`CREATE FUNCTION refused.refuse_insert() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$`);
+      await admin.query(
+        'CREATE TRIGGER refuse_insert BEFORE INSERT ON refused.warren_messages FOR EACH ROW EXECUTE FUNCTION refused.refuse_insert()',
+      );
+      const faults: string[] = [];
+      storage.messages.onFault((error) => faults.push(error.code));
+      const failed = storage.messages.enqueue([{ queueId: 'q', seq: 1, data: record }]);
+      storage.messages.markDelivered('q', [0]);
+      await expect(failed).rejects.toMatchObject({ code: 'DISK_FULL' });
+      expect(storage.messages.health.status).toBe('faulted');
+      await expect(storage.messages.remove('q', [0])).rejects.toMatchObject({ code: 'DISK_FULL' });
+      expect(faults).toEqual(['DISK_FULL']);
+      await admin.query('DROP TRIGGER refuse_insert ON refused.warren_messages');
+      await storage.messages.reopen();
+      expect(await storage.messages.queueInfo('q')).toEqual({ nextSeq: 1, messageCount: 1 });
+      await storage.messages.enqueue([{ queueId: 'q', seq: 1, data: record }]);
+      expect(await storage.messages.queueInfo('q')).toEqual({ nextSeq: 2, messageCount: 2 });
+      expect((await storage.messages.verifyIntegrity()).ok).toBe(true);
+    } finally {
+      await storage.close();
+      await dropSchema('refused');
+    }
+  });
+});

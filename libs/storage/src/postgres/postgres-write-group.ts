@@ -1,0 +1,75 @@
+import type pg from 'pg';
+
+/** A write run inside a group's transaction, in the order it was added. */
+export type PostgresStep = (client: pg.PoolClient) => Promise<void>;
+
+/**
+ * Everything accepted in one event-loop turn, or while the previous commit was in flight: committed as one
+ * transaction (group commit). Enqueues accumulate in column arrays (inserted with one `unnest` statement each),
+ * removals and other deletes run as ordered steps, delivery marks and reservations last.
+ */
+export class PostgresWriteGroup {
+  // Shared bodies (one per Buffer routed to several queues).
+  readonly bodyIds: string[] = [];
+  readonly bodyRefs: number[] = [];
+  readonly bodyData: Buffer[] = [];
+  // Message rows, in call order.
+  readonly messageQueues: string[] = [];
+  readonly messageSeqs: number[] = [];
+  readonly messageData: Array<Buffer | null> = [];
+  readonly messageBodies: Array<string | null> = [];
+  /** Per queue id (encoded): how many messages this group adds and the queue's next seq after it. */
+  readonly enqueued = new Map<string, { count: number; nextSeq: number }>();
+  /** Deletes and metadata writes, in call order (consecutive removals share one step: see `removals`). */
+  readonly steps: PostgresStep[] = [];
+  /** The removal step at the end of `steps`, if the last step is one: later removals join it. */
+  removals: { queues: string[]; seqs: number[] } | undefined;
+  /** Delivery count increments per queue id (encoded) and seq. */
+  readonly marks = new Map<string, Map<number, number>>();
+  /** New delivered watermarks per queue id (encoded), applied with GREATEST; `lowered` ones are set as is. */
+  readonly watermarks = new Map<string, number>();
+  readonly lowered = new Map<string, number>();
+  /** Bytes of records in the group, to cap a group's size. */
+  bytes = 0;
+  readonly done: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: Error) => void;
+
+  constructor() {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Callers that do not wait (markDelivered, reservations) must not cause unhandled rejections.
+    this.done.catch(() => undefined);
+  }
+
+  /** Adds one removal to the trailing removal step, starting a new step if the last one is something else. */
+  addRemoval(queueId: string, seq: number, newStep: (removals: { queues: string[]; seqs: number[] }) => PostgresStep): void {
+    if (this.removals === undefined) {
+      const removals = { queues: [] as string[], seqs: [] as number[] };
+      this.removals = removals;
+      this.steps.push(newStep(removals));
+    }
+    this.removals.queues.push(queueId);
+    this.removals.seqs.push(seq);
+  }
+
+  /** Adds an ordered step; removals after it start a new removal step. */
+  addStep(step: PostgresStep): void {
+    this.steps.push(step);
+    this.removals = undefined;
+  }
+
+  /** Nothing to write. */
+  get isEmpty(): boolean {
+    return (
+      this.messageSeqs.length === 0 &&
+      this.steps.length === 0 &&
+      this.marks.size === 0 &&
+      this.watermarks.size === 0 &&
+      this.lowered.size === 0 &&
+      this.enqueued.size === 0
+    );
+  }
+}
