@@ -34,6 +34,9 @@ describe('loadBrokerEnv', () => {
       defaultPass: 'guest',
       loopbackUsers: ['guest'],
       definitionsFile: undefined,
+      storage: 'level',
+      postgresUrl: undefined,
+      postgresSchema: 'public',
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -72,6 +75,9 @@ describe('loadBrokerEnv', () => {
         WARREN_DEFAULT_PASS: 's3cret',
         WARREN_LOOPBACK_USERS: ' guest , local,',
         WARREN_DEFINITIONS_FILE: '/etc/warren/definitions.json',
+        WARREN_STORE: 'postgres',
+        WARREN_POSTGRES_URL: 'postgres://warren:pw@db:5432/warren',
+        WARREN_POSTGRES_SCHEMA: 'warren_a',
       }),
     ).toEqual({
       host: '::',
@@ -103,6 +109,9 @@ describe('loadBrokerEnv', () => {
       defaultPass: 's3cret',
       loopbackUsers: ['guest', 'local'],
       definitionsFile: '/etc/warren/definitions.json',
+      storage: 'postgres',
+      postgresUrl: 'postgres://warren:pw@db:5432/warren',
+      postgresSchema: 'warren_a',
     });
     expect(loadBrokerEnv({ WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
   });
@@ -128,6 +137,9 @@ describe('loadBrokerEnv', () => {
     ['WARREN_DISK_FREE_LIMIT', '50 MB'],
     ['WARREN_DEFAULT_USER', ''],
     ['WARREN_DEFINITIONS_FILE', ' '],
+    ['WARREN_STORE', 'redis'],
+    ['WARREN_POSTGRES_URL', 'localhost:5432'],
+    ['WARREN_POSTGRES_SCHEMA', 'Warren'],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);
@@ -138,6 +150,7 @@ describe('loadBrokerEnv', () => {
     [{ WARREN_AMQPS_PORT: '5671', WARREN_TLS_KEY_FILE: 'k' }, 'WARREN_TLS_CERT_FILE must be set when WARREN_AMQPS_PORT is set'],
     [{ WARREN_AMQPS_PORT: '5671', WARREN_TLS_CERT_FILE: 'c' }, 'WARREN_TLS_KEY_FILE must be set when WARREN_AMQPS_PORT is set'],
     [{ WARREN_TLS_VERIFY_PEER: 'true' }, 'WARREN_TLS_CA_FILE must be set when WARREN_TLS_VERIFY_PEER is true'],
+    [{ WARREN_STORE: 'postgres' }, 'WARREN_POSTGRES_URL must be set when WARREN_STORE is postgres'],
     [{ WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true' }, 'WARREN_TLS_FAIL_IF_NO_PEER_CERT must be false unless WARREN_TLS_VERIFY_PEER is true'],
   ])('refuses TLS settings that do not go together: %j', (env, message) => {
     expect(() => loadBrokerEnv(env)).toThrow(ConfigError);
