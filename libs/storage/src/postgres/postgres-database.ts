@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { StorageError } from '../storage-error.js';
 import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
 import { describePostgresUrl, fromPostgresError } from './postgres-errors.js';
@@ -61,7 +61,16 @@ export class PostgresDatabase {
   /** Opens the pool and migrates the schema on first use; each user calls `release()` once. */
   async acquire(): Promise<void> {
     if (this.users++ > 0) return;
-    const pool = new pg.Pool({
+    // The driver is loaded with the first store opened, not with this module: the broker app imports this entry
+    // point statically, and a LevelDB or memory broker must not load pg.
+    let driver: typeof pg;
+    try {
+      driver = (await import('pg')).default;
+    } catch (error) {
+      this.users = 0;
+      throw fromPostgresError(error, 'cannot load the PostgreSQL driver (pg)', this.location);
+    }
+    const pool = new driver.Pool({
       connectionString: this.options.connectionString,
       max: this.options.poolSize ?? 4,
       connectionTimeoutMillis: 30_000,
