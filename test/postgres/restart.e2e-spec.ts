@@ -169,4 +169,13 @@ describe('broker on PostgreSQL storage', () => {
     expect([...received].filter((id) => back.get(id)?.[1] !== true)).toEqual([]);
     for (const [id, [body]] of back) expect(body).toBe(`payload of ${id}`);
   });
+
+  it('refuses to start a second broker on the same schema (single node until nodes coordinate)', async () => {
+    const databaseUrl = await cluster.createDatabase(`exclusive_${++databases}`);
+    await start(databaseUrl);
+    const second = spawnBrokerProcess({ WARREN_STORE: 'postgres', WARREN_POSTGRES_URL: databaseUrl, WARREN_DATA_DIR: dataDir });
+    const code = await second.exited;
+    expect(code).not.toBe(0);
+    expect(second.output()).toContain('another Warren broker uses PostgreSQL schema "public"');
+  });
 });

@@ -11,5 +11,6 @@ import { openPostgresStorage } from '@app/storage/postgres';
 export async function openDurableStorage(config: BrokerConfig, dataDir: string): Promise<OpenedStorage> {
   if (config.storage !== 'postgres') return openLevelStorage(dataDir);
   if (config.postgresUrl === undefined) throw new Error('broker: WARREN_STORE=postgres needs WARREN_POSTGRES_URL');
-  return openPostgresStorage({ connectionString: config.postgresUrl, schema: config.postgresSchema });
+  // Exclusive until Warren nodes coordinate over the database (docs/ARCHITECTURE.md, "Storage").
+  return openPostgresStorage({ connectionString: config.postgresUrl, schema: config.postgresSchema, exclusive: true });
 }

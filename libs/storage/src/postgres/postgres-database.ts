@@ -13,6 +13,12 @@ export interface PostgresDatabaseOptions {
   schema?: string;
   /** Most connections this process opens (one writes, the others read); default 4. */
   poolSize?: number;
+  /**
+   * Refuse (StorageError `LOCKED`) to open a schema another process holds open with this option, by a session
+   * advisory lock held for as long as the store is open. The broker sets it: until Warren nodes coordinate
+   * (claims, leases, topology notifications), two brokers on one schema would corrupt each other's seq counters.
+   */
+  exclusive?: boolean;
   /** Test seam: consulted before each transaction; an error fails it as a write error would (the store faults). */
   writeFault?: () => Error | undefined;
 }
@@ -37,6 +43,8 @@ export class PostgresDatabase {
   /** The server and database, without the password: for errors and logs. */
   readonly location: string;
   private pool: pg.Pool | undefined;
+  /** The connection holding the exclusive lock (`exclusive` option). */
+  private lockClient: pg.Client | undefined;
   private users = 0;
   private openGroup: PostgresWriteGroup | undefined;
   private inFlight: PostgresWriteGroup | undefined;
@@ -86,6 +94,7 @@ export class PostgresDatabase {
       } finally {
         client.release();
       }
+      if (this.options.exclusive) this.lockClient = await this.lockExclusively(driver);
     } catch (error) {
       this.users = 0;
       await pool.end().catch(() => undefined);
@@ -102,6 +111,25 @@ export class PostgresDatabase {
     this.pool = undefined;
     this.fault = undefined;
     await pool?.end().catch(() => undefined);
+    const lock = this.lockClient;
+    this.lockClient = undefined;
+    await lock?.end().catch(() => undefined);
+  }
+
+  private async lockExclusively(driver: typeof pg): Promise<pg.Client> {
+    const client = new driver.Client({ connectionString: this.options.connectionString, connectionTimeoutMillis: 30_000 });
+    client.on('error', () => undefined);
+    await client.connect();
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
+      `warren-broker:${this.tables.schema}`,
+    ]);
+    if (rows[0]?.locked) return client;
+    await client.end().catch(() => undefined);
+    throw new StorageError(
+      'LOCKED',
+      `storage: another Warren broker uses PostgreSQL schema "${this.tables.schema}" of ${this.location} (one broker per schema until multi-node support)`,
+      { path: this.location },
+    );
   }
 
   onFault(listener: StorageFaultListener): () => void {

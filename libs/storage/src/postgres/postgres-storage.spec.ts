@@ -139,6 +139,25 @@ describe('PostgreSQL backend', () => {
     }
   });
 
+  it('lets one exclusive opener hold a schema at a time, and the next one in after it closes', async () => {
+    const first = await openPostgresStorage({ connectionString: url, schema: 'exclusive', exclusive: true });
+    try {
+      await expect(openPostgresStorage({ connectionString: url, schema: 'exclusive', exclusive: true })).rejects.toMatchObject({
+        code: 'LOCKED',
+        message: expect.stringContaining('another Warren broker uses PostgreSQL schema "exclusive"'),
+      });
+      // Another schema of the same database is free.
+      const other = await openPostgresStorage({ connectionString: url, schema: 'exclusive_other', exclusive: true });
+      await other.close();
+    } finally {
+      await first.close();
+    }
+    const next = await openPostgresStorage({ connectionString: url, schema: 'exclusive', exclusive: true });
+    await next.close();
+    await dropSchema('exclusive');
+    await dropSchema('exclusive_other');
+  });
+
   it('refuses a schema written by a newer Warren, and an unreachable server, with clear StorageErrors', async () => {
     await admin.query('CREATE SCHEMA newer');
     await admin.query(
