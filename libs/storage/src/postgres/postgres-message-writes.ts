@@ -90,7 +90,8 @@ export async function deleteMessages(client: pg.PoolClient, t: PostgresTables, w
   let removed = 0;
   const bodyIds: string[] = [];
   const releases: number[] = [];
-  for (const row of rows) {
+  // In body id order: transactions releasing the same bodies then lock their rows in one order (no deadlock).
+  for (const row of rows.sort((a, b) => (a.body_id ?? '').localeCompare(b.body_id ?? ''))) {
     removed += row.n;
     if (row.body_id === null) continue;
     bodyIds.push(row.body_id);

@@ -12,6 +12,7 @@ export interface PostgresTables {
   readonly messages: string;
   readonly bodies: string;
   readonly metadata: string;
+  readonly spill: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -27,6 +28,7 @@ export function postgresTables(schema: string): PostgresTables {
     messages: q('warren_messages'),
     bodies: q('warren_bodies'),
     metadata: q('warren_metadata'),
+    spill: q('warren_spill'),
   };
 }
 
@@ -46,6 +48,9 @@ interface Migration {
  *   reference to a shared body (`body_id`), and its delivery count.
  * - `warren_bodies`: bodies one enqueue routed to several queues, stored once with a reference count.
  * - `warren_metadata`: topology and access records keyed (kind, key).
+ *
+ * Version 2: `warren_messages.index_record` (the compact index record read at start-up) and `warren_spill`
+ * (UNLOGGED: transient paging records of one store instance, `owner`, wiped when a store opens).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -69,6 +74,17 @@ const MIGRATIONS: readonly Migration[] = [
          CHECK ((data IS NULL) <> (body_id IS NULL)))`,
       `CREATE INDEX warren_messages_body_id ON ${t.messages} (body_id) WHERE body_id IS NOT NULL`,
       `CREATE TABLE ${t.metadata} (kind text NOT NULL, key text NOT NULL, value bytea NOT NULL, PRIMARY KEY (kind, key))`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'index records, transient spill',
+    sql: (t) => [
+      // The compact per-message index record (EnqueueEntry.index), read at start-up instead of the bodies.
+      `ALTER TABLE ${t.messages} ADD COLUMN index_record bytea`,
+      // Transient paging: never needed after a crash, so not WAL-logged (PostgreSQL empties it in crash recovery).
+      `CREATE UNLOGGED TABLE ${t.spill} (owner uuid NOT NULL, queue_id text NOT NULL, seq bigint NOT NULL, data bytea NOT NULL,
+         PRIMARY KEY (owner, queue_id, seq))`,
     ],
   },
 ];

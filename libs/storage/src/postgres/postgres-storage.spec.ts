@@ -103,6 +103,7 @@ describe('PostgreSQL backend', () => {
           'warren_metadata',
           'warren_queues',
           'warren_schema_migrations',
+          'warren_spill',
         ]);
       } finally {
         await check.end();
