@@ -9,6 +9,7 @@ export type {
   QuarantinedMessage,
   QueueStorageInfo,
   StorageCapabilities,
+  StoredIndexEntry,
   StoredMessage,
 } from './message-store.js';
 export {

@@ -32,6 +32,30 @@ export interface EnqueueEntry {
    * afterwards (backends may write it after `enqueue()` returns).
    */
   readonly data: Buffer;
+  /**
+   * The message's compact index record (what the broker needs to queue it without its body: size, priority,
+   * expiry…), sealed like `data` (message-record.ts) and opaque to storage. Optional: stored apart from `data` so
+   * {@link MessageStore.recoverIndex} reads only these small values at start-up. Like `data`, one Buffer may be
+   * passed for every queue of a message.
+   */
+  readonly index?: Buffer;
+}
+
+/**
+ * One stored message as {@link MessageStore.recoverIndex} yields it: its index record when one was stored with it
+ * (checksum verified), otherwise (stored without one, or its index record is damaged) the full record in `data`.
+ */
+export interface StoredIndexEntry {
+  readonly queueId: string;
+  readonly seq: number;
+  /** The index record as enqueued; undefined when `data` is given instead. */
+  readonly index?: Buffer;
+  /** The message record, only when there is no intact index record. */
+  readonly data?: Buffer;
+  /** As {@link StoredMessage.deliveryCount}. */
+  readonly deliveryCount: number;
+  /** As {@link StoredMessage.mayHaveBeenDelivered}. */
+  readonly mayHaveBeenDelivered: boolean;
 }
 
 /** A message read back at start-up. */
@@ -181,6 +205,15 @@ export interface MessageStore {
   recover(queueId: string): AsyncIterable<StoredMessage>;
 
   /**
+   * Like {@link recover} but without the bodies: streams a queue's stored messages in seq order as their index
+   * records (`EnqueueEntry.index`), so start-up reads a few bytes per message, not the backlog; bodies are read
+   * later with {@link read}. A message stored without an index record (or whose index record fails its checksum)
+   * comes with its full record in `data` instead, checked and quarantined exactly as `recover()` does. Index
+   * records are not otherwise verified against their bodies: a damaged body is found (and quarantined) when read.
+   */
+  recoverIndex(queueId: string): AsyncIterable<StoredIndexEntry>;
+
+  /**
    * Reads stored messages of one queue by seq (a queue's paged-out bodies, read back ahead of its consumers): one
    * result per requested seq, in the same order, `undefined` for a seq that is not stored (never enqueued,
    * removed, purged) or whose record fails its checksum. A damaged record is quarantined exactly as `recover()`
@@ -191,6 +224,21 @@ export interface MessageStore {
    * Reads do not change delivery marks or counters. Meant for runtime use alongside writes, unlike `recover()`.
    */
   read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>>;
+
+  /**
+   * Transient paging: writes bodies of messages that must NOT survive a restart (transient messages, or any
+   * message of a non-durable queue) so a deep queue need not keep them in the heap. Kept apart from the stored
+   * messages (no counters, no delivery marks, never recovered, not synced) and wiped when the store opens. Resolves
+   * once the records can be read back with {@link readSpilled}; `data` is a sealed message record as for `enqueue`.
+   * Group-committed like every write; `queueId` need not be a queue the store knows.
+   */
+  spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void>;
+
+  /** Reads spilled records back, one result per seq in order; undefined for one not spilled, dropped or damaged. */
+  readSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>>;
+
+  /** Forgets spilled records (read back, delivered, dropped); unknown seqs are ignored. Group-committed, unsynced. */
+  dropSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<void>;
 
   /** Every queue id with stored messages or counters (a queue that has held messages and was not deleted). */
   queueIds(): Promise<string[]>;

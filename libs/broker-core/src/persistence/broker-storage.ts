@@ -1,6 +1,7 @@
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
 import type { EnqueueEntry, MessageStore, MetadataRecord, MetadataStore, StoredMessage } from '@app/storage';
 import type { Queue, QueueOptions, QueueStorage } from '../queue/queue.js';
+import type { QueueSpillStore } from '../queue/queue-spill.js';
 
 /** A durable queue as stored in the metadata store. */
 export interface QueueRecord {
@@ -23,7 +24,7 @@ const ignore = (): undefined => undefined;
  * queues in the MessageStore. Message-path calls (remove, markDelivered) are fire-and-forget: the store batches
  * them into its group commit, and a lost removal only causes a redelivery after a crash.
  */
-export class BrokerStorage implements QueueStorage {
+export class BrokerStorage implements QueueStorage, QueueSpillStore {
   /** Hears the bytes of each batch handed to the store (the broker re-checks free disk space after large writes). */
   onEnqueued?: (bytes: number) => void;
 
@@ -51,6 +52,26 @@ export class BrokerStorage implements QueueStorage {
   /** Reads paged-out messages back (one batched read). */
   read(queueId: string, seqs: readonly number[]): Promise<Array<StoredMessage | undefined>> {
     return this.messages.read(queueId, seqs);
+  }
+
+  /** Whether queues should page transient bodies here (a disk store; the memory store would gain nothing). */
+  get pagesTransient(): boolean {
+    return this.messages.capabilities.durableConfirm !== 'none';
+  }
+
+  /** Transient paging: bodies that must not survive a restart (MessageStore.spill). */
+  spill(entries: EnqueueEntry[]): Promise<void> {
+    return this.messages.spill(entries);
+  }
+
+  /** Reads spilled transient bodies back. */
+  readSpilled(queueId: string, seqs: readonly number[]): Promise<Array<Buffer | undefined>> {
+    return this.messages.readSpilled(queueId, seqs);
+  }
+
+  /** Forgets spilled transient bodies (fire-and-forget: leftovers are wiped at the next start). */
+  dropSpilled(queueId: string, seqs: readonly number[]): void {
+    this.messages.dropSpilled(queueId, seqs).catch(ignore);
   }
 
   /** Writes persistent messages; resolves when they are durable (the publisher's confirm waits for it). */

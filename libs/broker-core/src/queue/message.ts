@@ -1,5 +1,6 @@
 import { decodeProperties, propertiesSize, writeProperties, type BasicProperties } from '@app/codec';
 import { MESSAGE_RECORD_HEADER_BYTES, allocateMessageRecord, sealMessageRecord } from '@app/storage';
+import { encodeQueueIndex } from './queue-index-record.js';
 
 /** The publishing connection's identity, shared by every message it publishes (no allocation per message). */
 export interface MessageOrigin {
@@ -96,6 +97,15 @@ export class Message {
     return (this.stored = sealMessageRecord(data));
   }
 
+  /**
+   * The index record stored beside the storage form (queue-index-record.ts): what a queue recovers this message
+   * from at start-up without reading its body. Built per call (once per stored message; the store keeps the
+   * Buffer, the message does not, so a paged-out entry holds neither).
+   */
+  get indexData(): Buffer {
+    return encodeQueueIndex({ bodySize: this.bodySize, priority: this.properties.priority ?? 0, expiration: this.expiration });
+  }
+
   /** Bytes of the encoded message (without the record header). */
   get encodedLength(): number {
     return 1 + Buffer.byteLength(this.exchange) + 1 + Buffer.byteLength(this.routingKey) + 4 + this.rawProperties.length + this.bodySize;
@@ -124,17 +134,20 @@ export class Message {
   }
 
   /**
-   * Rebuilds a persistent message from its storage record (checked by the store); properties and body are views of
-   * it, not copies, and the record is reused as the message's storage form.
+   * Rebuilds a message from its storage record (checked by the store; persistent unless told otherwise); properties
+   * and body are views of it, not copies, and the record is reused as the message's storage form.
    */
-  static fromStorage(record: Buffer): Message {
-    const message = Message.fromEncoded(record, MESSAGE_RECORD_HEADER_BYTES);
+  static fromStorage(record: Buffer, isPersistent = true): Message {
+    const message = Message.fromEncoded(record, MESSAGE_RECORD_HEADER_BYTES, isPersistent);
     message.stored = record;
     return message;
   }
 
-  /** Rebuilds a persistent message from an encoded message found at `start` of `data` (views, not copies). */
-  static fromEncoded(data: Buffer, start: number): Message {
+  /**
+   * Rebuilds a message from an encoded message found at `start` of `data` (views, not copies); persistent unless
+   * told otherwise (a transient body paged out and read back).
+   */
+  static fromEncoded(data: Buffer, start: number, isPersistent = true): Message {
     let at = start;
     const exchangeLength = data[at++];
     const exchange = data.toString('utf8', at, (at += exchangeLength));
@@ -142,7 +155,7 @@ export class Message {
     const routingKey = data.toString('utf8', at, (at += keyLength));
     const propertiesLength = data.readUInt32BE(at);
     at += 4;
-    const message = new Message(exchange, routingKey, undefined, undefined, undefined, true);
+    const message = new Message(exchange, routingKey, undefined, undefined, undefined, isPersistent);
     message.source = data;
     message.propertiesStart = at;
     message.bodyStart = at + propertiesLength;

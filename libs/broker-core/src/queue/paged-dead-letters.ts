@@ -18,7 +18,7 @@ export class PagedDeadLetters<R> {
   private isBusy = false;
 
   /**
-   * @param read reads stored messages of the queue by seq
+   * @param read reads the bodies of paged-out entries
    * @param deliver hands a dead letter on; `message` is undefined when the store no longer has it
    * @param failed a read failed (store faulted): those messages stay stored and come back after a restart
    */
@@ -59,12 +59,12 @@ export class PagedDeadLetters<R> {
         }
         const stored = read?.[k++];
         // A failed read leaves the entry alone: its stored copy stays (no loss; it returns after a restart).
-        if (read !== undefined) this.deliver(entry, stored && Message.fromStorage(stored.data), reason);
+        if (read !== undefined) this.deliver(entry, stored && Message.fromStorage(stored.data, entry.isPersistent), reason);
       }
       this.flush();
     };
     if (paged.length === 0) return handOn(undefined);
-    this.read(paged.map((p) => p.entry.seq)).then(handOn, (error: unknown) => {
+    this.read(paged.map((p) => p.entry)).then(handOn, (error: unknown) => {
       this.failed(error);
       handOn(undefined);
     });

@@ -88,14 +88,10 @@ describe('QueuePager', () => {
     let lost: QueueEntry[] | undefined;
     pager.readAhead(
       entries,
-      async (seqs) => {
-        asked.push(seqs);
+      async (batch) => {
+        asked.push(batch.map((e) => e.seq));
         pager.left(entries[1]!); // purged while the read was in flight
-        return seqs.map((seq) =>
-          seq === 3
-            ? undefined
-            : { queueId: 'q', seq, data: persistent(`m${seq}`).storageData, deliveryCount: 0, mayHaveBeenDelivered: false },
-        );
+        return batch.map(({ seq }) => (seq === 3 ? undefined : { data: persistent(`m${seq}`).storageData }));
       },
       (l) => (lost = l),
       (error) => {

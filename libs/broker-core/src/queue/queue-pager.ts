@@ -1,4 +1,3 @@
-import type { StoredMessage } from '@app/storage';
 import { Message, type QueueEntry } from './message.js';
 
 /** How much of a queue's ready backlog keeps its bodies in memory; the rest is paged to the store. */
@@ -12,8 +11,11 @@ export interface QueueWindow {
 /** The window of a queue that sets neither argument: a few MiB per queue, however deep it grows. */
 export const DEFAULT_QUEUE_WINDOW: QueueWindow = Object.freeze({ messages: 1_000, bytes: 8 * 1024 * 1024 });
 
-/** Reads stored messages of the queue by seq (MessageStore.read through QueueStorage). */
-export type PageReader = (seqs: number[]) => Promise<Array<StoredMessage | undefined>>;
+/**
+ * Reads the bodies of paged-out entries back, one result per entry in order (undefined: gone from the store):
+ * stored messages through MessageStore.read, spilled transient ones through MessageStore.readSpilled.
+ */
+export type PageReader = (entries: QueueEntry[]) => Promise<Array<{ readonly data: Buffer } | undefined>>;
 
 // A read-ahead is one batched store read: small enough to come back in a few ms, big enough to amortize the
 // round trip even for a window of 0 (lazy queues keep this many loaded ahead of their consumers).
@@ -26,8 +28,8 @@ const MIN_READ_BYTES = 256 * 1024;
  * beyond the window, and reads them back ahead of the consumers in batches.
  *
  * @remarks
- * Only persistent messages of store-backed queues are paged, and only once their enqueue resolved (the store
- * holds them). Nothing awaits per message: `readAhead` starts one batched read and calls back when it is done,
+ * Persistent messages of store-backed queues are paged once their enqueue resolved (the store holds them);
+ * other messages once their body was spilled to the store's transient range (queue-spill.ts). Nothing awaits per message: `readAhead` starts one batched read and calls back when it is done,
  * and the queue delivers what is loaded meanwhile. Paging happens at the tail (the newest entries), so in a FIFO
  * queue the loaded entries are a prefix and reads continue from where it ends.
  */
@@ -56,13 +58,16 @@ export class QueuePager {
   /**
    * A new persistent entry of a store-backed queue was appended: decides, in publish order, whether it lies past
    * the window (so the loaded entries are the oldest). It is paged out once the store holds it (`pageOut`).
+   * Returns whether it did (the queue then spills a transient body: queue-spill.ts).
    */
-  admit(entry: QueueEntry): void {
+  admit(entry: QueueEntry): boolean {
     const window = this.window;
     if (this.pagedCount + this.markedCount > 0 || this.loadedCount > window.messages || this.loadedBytes > window.bytes) {
       entry.pageWhenStored = true;
       this.markedCount++;
+      return true;
     }
+    return false;
   }
 
   /** An entry left the ready list (delivered, dropped, purged); a read in flight for it is then ignored. */
@@ -127,7 +132,7 @@ export class QueuePager {
     }
     if (batch.length === 0) return;
     this.isReading = true;
-    read(batch.map((entry) => entry.seq)).then(
+    read(batch).then(
       (messages) => {
         this.isReading = false;
         done(this.attach(batch, messages));
@@ -140,7 +145,7 @@ export class QueuePager {
   }
 
   /** Gives the read bodies back to the entries still waiting for them; returns those the store did not have. */
-  private attach(batch: QueueEntry[], messages: Array<StoredMessage | undefined>): QueueEntry[] {
+  private attach(batch: QueueEntry[], messages: Array<{ readonly data: Buffer } | undefined>): QueueEntry[] {
     const lost: QueueEntry[] = [];
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i]!;
@@ -150,7 +155,7 @@ export class QueuePager {
         lost.push(entry);
         continue;
       }
-      entry.message = Message.fromStorage(stored.data);
+      entry.message = Message.fromStorage(stored.data, entry.isPersistent);
       entry.isPagedOut = false;
       this.pagedCount--;
       this.loadedCount++;

@@ -1,54 +1,19 @@
-import { propertiesSize, wellFormed, writeProperties, type FieldTable } from '@app/codec';
-import type { StoredMessage } from '@app/storage';
-import { reportToStderr, runGuarded, type BackgroundErrorReporter } from '../background-task.js';
+import { propertiesSize, wellFormed, writeProperties } from '@app/codec';
+import { reportToStderr, runGuarded } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
 import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
+import type { QueueIndexFacts } from './queue-index-record.js';
 import { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue-pager.js';
+import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
+import { QueueSpill, type QueueSpillStore } from './queue-spill.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
 
-/**
- * Where a durable queue's persistent messages live (a thin view of the MessageStore port, so the queue does not
- * depend on a backend). Calls are fire-and-forget: the store batches them into its group commits.
- */
-export interface QueueStorage {
-  /** Settled (acked, rejected, purged) messages: their stored copies go. */
-  remove(queueId: string, seqs: readonly number[]): void;
-  /** Delivered messages: their delivery counts (written lazily). */
-  markDelivered(queueId: string, seqs: readonly number[]): void;
-  /**
-   * Asked before a stored message goes to a consumer: undefined when a crash after the delivery would bring it
-   * back with `redelivered=true`, else a promise to deliver after (MessageStore.coverDelivery; once per batch).
-   */
-  coverDelivery(queueId: string, seq: number): Promise<void> | undefined;
-  /** Reads stored messages back by seq (paged-out bodies); one batched read (MessageStore.read). */
-  read(queueId: string, seqs: readonly number[]): Promise<Array<StoredMessage | undefined>>;
-}
+export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
 
 // A failed page read (store faulted) is retried after this long, so consumers of a paged queue resume by themselves.
 const READ_RETRY_MS = 1_000;
-
-/** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */
-export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
-
-/** What a queue asks of its virtual host. */
-export interface QueueHooks {
-  /** The message leaves the queue for good for `reason`: route it to the dead-letter exchange, if any. */
-  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
-  /** `x-expires` ran out: the queue was unused for its whole lifetime setting. */
-  expired(queue: Queue): void;
-  /** A timer of the queue (expiry, TTL) threw; the queue keeps serving. */
-  reportError: BackgroundErrorReporter;
-}
-
-/** The declared shape of a queue, as `queue.declare` carries it. */
-export interface QueueOptions {
-  durable: boolean;
-  exclusive: boolean;
-  autoDelete: boolean;
-  arguments: FieldTable;
-}
 
 /**
  * A queue: ready messages (FIFO, or per priority level), consumers served round-robin under their prefetch, and
@@ -87,6 +52,8 @@ export class Queue {
   isDeleted = false;
   /** Set for durable, non-exclusive queues of a broker with a message store: persistent messages are stored. */
   storage?: QueueStorage;
+  /** Transient paging (queue-spill.ts): set by `attachSpill` for every queue of a broker with a disk store. */
+  private spill?: QueueSpill;
   /** Dead-lettering and expiry, provided by the virtual host. */
   hooks?: QueueHooks;
   /** The queue's id in storage. */
@@ -110,6 +77,14 @@ export class Queue {
       messages: this.policy.maxInMemoryLength ?? Queue.defaultWindow.messages,
       bytes: this.policy.maxInMemoryBytes ?? Queue.defaultWindow.bytes,
     });
+  }
+
+  /**
+   * Lets bodies the store does not hold durably (transient messages, any message of a non-durable queue) page out
+   * past the window too, into the store's transient range (dropped at restart).
+   */
+  attachSpill(store: QueueSpillStore): void {
+    this.spill = new QueueSpill(this.storageId, store, (entry) => this.pager.pageOut(entry));
   }
 
   /** Ready messages whose bodies are paged out to the store (not in memory). */
@@ -194,6 +169,32 @@ export class Queue {
     if (this.storage) this.pager.pageOut(entry);
   }
 
+  /**
+   * Appends a recovered message at start-up from its index record alone (queue-index-record.ts), in seq order: the
+   * entry starts paged out and its body is read ahead of the consumers like any other paged body.
+   */
+  restorePaged(seq: number, facts: QueueIndexFacts, redelivered: boolean): void {
+    const entry: QueueEntry = {
+      // Paged out: the QueueEntry contract says such an entry is never handed out before its body is read.
+      message: undefined as unknown as Message,
+      seq,
+      redelivered,
+      deliveryCount: redelivered ? 1 : 0,
+      priority: this.policy.maxPriority ? Math.min(facts.priority, this.policy.maxPriority) : 0,
+      expiresAt: this.expiryAfter(facts.expiration),
+      size: facts.bodySize,
+      isPersistent: true,
+      isReady: false,
+      isPagedOut: true,
+      pageWhenStored: false,
+    };
+    this.ready.push(entry);
+    this.pager.entered(entry);
+    this.readyBytes += entry.size;
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    if (entry.expiresAt > 0) this.scheduleExpiry();
+  }
+
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
   stored(entry: QueueEntry): void {
     if (this.storage && !this.isDeleted) this.pager.pageOut(entry);
@@ -232,10 +233,11 @@ export class Queue {
    * For `basic.get`: undefined when `take()` can answer now (the head is loaded, or the queue is empty), else a
    * promise that settles once the batch read in flight completed (or failed); ask again if the head is still paged
    * (a higher priority arrived meanwhile). The channel would answer that get after it, keeping its replies in
-   * order: the one wait on the delivery path. Not used by the channel yet (`take()` alone answers get-empty).
+   * order (channel-deliveries.ts): the one wait on the delivery path. Undefined too while reads are failing (the
+   * retry timer runs): `take()` then answers get-empty rather than waiting for the store to come back.
    */
   headLoaded(): Promise<void> | undefined {
-    if (!this.ready.peek()?.isPagedOut || !this.storage || this.isDeleted) return undefined;
+    if (!this.ready.peek()?.isPagedOut || this.isDeleted || this.readRetryTimer) return undefined;
     this.readAhead();
     return new Promise<void>((resolve) => (this.headWaiters ??= []).push(resolve));
   }
@@ -287,7 +289,10 @@ export class Queue {
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
     const entries = this.ready.drain();
-    for (const entry of entries) this.pager.left(entry);
+    for (const entry of entries) {
+      if (this.spill && (entry.isPagedOut || entry.pageWhenStored) && !this.isStored(entry)) this.spill.drop(entry.seq);
+      this.pager.left(entry);
+    }
     this.readyBytes = 0;
     if (this.storage && !this.isDeleted) {
       const seqs: number[] = [];
@@ -457,12 +462,15 @@ export class Queue {
   private enter(entry: QueueEntry): void {
     this.ready.push(entry);
     this.pager.entered(entry);
-    if (this.storage && entry.isPersistent) this.pager.admit(entry);
+    if (this.isStored(entry)) this.pager.admit(entry);
+    else if (this.spill && !this.isDeleted && this.pager.admit(entry)) this.spill.write(entry);
     this.readyBytes += entry.size;
   }
 
   /** Uncounts an entry just taken out of the ready list. */
   private leave(entry: QueueEntry): void {
+    // Left with its body still in memory: a transient record written (or being written) for it is not needed.
+    if (entry.pageWhenStored && this.spill && !this.isStored(entry)) this.spill.drop(entry.seq);
     this.pager.left(entry);
     this.readyBytes -= entry.size;
   }
@@ -475,11 +483,10 @@ export class Queue {
 
   /** Starts a batched read of paged-out bodies ahead of the consumers (one at a time); dispatches when loaded. */
   private readAhead(): void {
-    const storage = this.storage;
-    if (!storage || this.isDeleted || this.pager.reading || this.readRetryTimer) return;
+    if ((!this.storage && !this.spill) || this.isDeleted || this.pager.reading || this.readRetryTimer) return;
     this.pager.readAhead(
       this.ready,
-      (seqs) => storage.read(this.storageId, seqs),
+      (entries) => this.readBodies(entries),
       (lost) => {
         // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
         for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
@@ -500,8 +507,12 @@ export class Queue {
   }
 
   private expiryFor(message: Message): number {
+    return this.expiryAfter(message.expiration);
+  }
+
+  /** When a message with this `expiration` property expires in this queue, from now (0: never). */
+  private expiryAfter(expiration: string | undefined): number {
     const queueTtl = this.policy.messageTtl;
-    const expiration = message.expiration;
     const messageTtl = expiration === undefined ? undefined : Number(expiration);
     const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl);
     return ttl === undefined ? 0 : Date.now() + ttl;
@@ -557,7 +568,7 @@ export class Queue {
 
   private deadLetterLine(): PagedDeadLetters<DeadLetterReason> {
     return (this.pagedDeadLetters ??= new PagedDeadLetters<DeadLetterReason>(
-      (seqs) => this.storage!.read(this.storageId, seqs),
+      (entries) => this.readBodies(entries),
       (entry, message, reason) => {
         if (message !== undefined && !this.isDeleted) this.hooks?.deadLetter(this, message, reason);
         // Not stored any more (quarantined as damaged): nothing to dead-letter, the store reports it.
@@ -567,8 +578,33 @@ export class Queue {
     ));
   }
 
-  /** Drops the stored copy of a message that left the queue for good. */
+  /** Drops the stored copy (or the spilled transient record) of a message that left the queue for good. */
   private forget(entry: QueueEntry): void {
-    if (this.storage && entry.isPersistent && !this.isDeleted) this.storage.remove(this.storageId, [entry.seq]);
+    if (this.isStored(entry)) {
+      if (!this.isDeleted) this.storage!.remove(this.storageId, [entry.seq]);
+    } else if (entry.isPagedOut) this.spill?.drop(entry.seq);
+  }
+
+  /** Whether the store holds `entry` durably (a persistent message of a store-backed queue). */
+  private isStored(entry: QueueEntry): boolean {
+    return this.storage !== undefined && entry.isPersistent;
+  }
+
+  /** Reads paged-out bodies back: stored ones and spilled transient ones, one store read each. */
+  private readBodies(entries: QueueEntry[]): Promise<Array<{ readonly data: Buffer } | undefined>> {
+    const stored: number[] = [];
+    const spilled: number[] = [];
+    for (const entry of entries) (this.isStored(entry) ? stored : spilled).push(entry.seq);
+    const storedRead = stored.length > 0 ? this.storage!.read(this.storageId, stored) : undefined;
+    const spilledRead = spilled.length > 0 && this.spill ? this.spill.read(spilled) : undefined;
+    return Promise.all([storedRead, spilledRead]).then(([storedMessages, spilledData]) => {
+      let s = 0;
+      let t = 0;
+      return entries.map((entry) => {
+        if (this.isStored(entry)) return storedMessages?.[s++];
+        const data = spilledData?.[t++];
+        return data && { data };
+      });
+    });
   }
 }

@@ -7,6 +7,7 @@ import { reportToStderr, type BackgroundErrorReporter } from '../background-task
 import type { BrokerStorage, QueueRecord } from '../persistence/broker-storage.js';
 import { TopologyPersistence } from '../persistence/topology-persistence.js';
 import { Message, type QueueEntry } from '../queue/message.js';
+import { decodeQueueIndex } from '../queue/queue-index-record.js';
 import { integerOf } from '../queue/queue-arguments.js';
 import { Queue, type DeadLetterReason, type QueueHooks, type QueueOptions } from '../queue/queue.js';
 import { deadLetterMessage, isDeadLetterCycle } from './dead-letter.js';
@@ -110,11 +111,23 @@ export class VirtualHost implements TopologyTarget {
       if (record.vhost !== this.name) continue;
       const queue = this.createQueue(record.name, record.options, this, false);
       const info = await messages.queueInfo(queue.storageId);
-      for await (const stored of messages.recover(queue.storageId)) {
-        queue.restore(Message.fromStorage(stored.data), stored.seq, stored.mayHaveBeenDelivered);
+      // Index records only: the bodies stay on disk until the pager reads them ahead of a consumer.
+      for await (const stored of messages.recoverIndex(queue.storageId)) {
+        const facts = stored.index && decodeQueueIndex(stored.index);
+        if (facts !== undefined) queue.restorePaged(stored.seq, facts, stored.mayHaveBeenDelivered);
+        else if (stored.data !== undefined) queue.restore(Message.fromStorage(stored.data), stored.seq, stored.mayHaveBeenDelivered);
+        else {
+          // An index record of an unknown version (written by a newer broker): its body is the truth.
+          const [message] = await messages.read(queue.storageId, [stored.seq]);
+          if (message === undefined) continue;
+          queue.restore(Message.fromStorage(message.data), stored.seq, stored.mayHaveBeenDelivered);
+        }
         restored++;
       }
       if (info) queue.nextSequence = info.nextSeq;
+      // The head window only (a bounded read per queue): consumers start at once, and a damaged head message is
+      // quarantined (and logged) before serving, as a full recovery would have.
+      await queue.headLoaded();
     }
     persistence.restoreBindings(records, (name) => this.queues.get(name));
     persistence.attach();
@@ -276,11 +289,18 @@ export class VirtualHost implements TopologyTarget {
     }
     let entries: EnqueueEntry[] | undefined;
     let stored: Array<{ queue: Queue; entry: QueueEntry }> | undefined;
+    let index: Buffer | undefined;
     for (const queue of targets) {
       const entry = queue.push(message);
       if (!entry) isRejected = true;
       else if (queue.storage) {
-        (entries ??= []).push({ queueId: queue.storageId, seq: entry.seq, data: message.storageData });
+        // The index record lets a restart rebuild the queue without reading bodies (queue-index-record.ts).
+        (entries ??= []).push({
+          queueId: queue.storageId,
+          seq: entry.seq,
+          data: message.storageData,
+          index: (index ??= message.indexData),
+        });
         (stored ??= []).push({ queue, entry });
       }
     }
@@ -360,6 +380,8 @@ export class VirtualHost implements TopologyTarget {
     queue.hooks = this.queueHooks;
     this.queues.set(name, queue);
     queue.touch();
+    // Past its window, a queue pages what the store does not hold durably to the store's transient range.
+    if (this.storage?.pagesTransient) queue.attachSpill(this.storage);
     // Exclusive queues die with their connection, so they are never worth persisting.
     if (this.storage && options.durable && !options.exclusive) {
       queue.storage = this.storage;

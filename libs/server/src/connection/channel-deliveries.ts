@@ -115,6 +115,20 @@ export class ChannelDeliveries {
     const name = channel.resolveQueueName(queueName);
     channel.host.access.check('read', 'queue', name);
     const queue = channel.vhost.requireQueue(name, channel.owner);
+    // A paged-out head is being read from the store: answer once its batch is loaded, in order with everything
+    // after it on this channel (its output waits), rather than get-empty on a queue that has messages.
+    const loading = queue.headLoaded();
+    if (loading !== undefined) {
+      channel.holdForStorage(loading);
+      channel.whenOutputReleased(() => this.answerGet(queue, noAck));
+      return;
+    }
+    this.answerGet(queue, noAck);
+  }
+
+  /** Takes the head of `queue` for `basic.get` and writes `get-ok` with it, or `get-empty`. */
+  private answerGet(queue: Queue, noAck: boolean): void {
+    const channel = this.channel;
     const entry = queue.take(!noAck);
     if (!entry) {
       channel.send({ name: 'basic.get-empty', classId: 60, methodId: 72, clusterId: '' });

@@ -167,6 +167,12 @@ export class Channel implements DirectReplyConsumer {
     if (write) this.output.hold(write);
   }
 
+  /** Runs `write` once the channel's held output is released (at once when nothing is held), keeping reply order. */
+  whenOutputReleased(write: () => void): void {
+    if (this.output.heldWrites > 0) this.output.defer(write);
+    else write();
+  }
+
   /** Whether the channel can take one more delivery now (global prefetch, socket backpressure). */
   canDeliver(): boolean {
     return this.state === 'open' && this.output.heldWrites === 0 && this.deliveries.hasChannelCredit() && !this.host.writer.isBackedUp;

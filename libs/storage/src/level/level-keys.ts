@@ -7,9 +7,12 @@
  * - `meta!<kind>!<key>`                 topology record (value opaque)
  * - `q!<queue>!meta`                    queue counters (see queue-counters.ts)
  * - `q!<queue>!d!<seq>`                 delivery count of a redelivered message (uint32), only for count ≥ 2
+ * - `q!<queue>!i!<seq>`                 the message's index record (EnqueueEntry.index: a few dozen bytes the broker
+ *                                       recovers its queue from without reading bodies), when one was given
  * - `q!<queue>!m!<seq>`                 message, value = the message record (format byte, CRC-32, message bytes)
  * - `q!<queue>!m!<seq>!<bodyId>`        message whose bytes live in a shared body (value empty)
  * - `b!<bodyId>`                        shared body, value = the message record
+ * - `t!<queue>!<seq>`                   spilled transient body (MessageStore.spill), wiped at open
  *
  * `<queue>` is the queue id with `%` and `!` percent-escaped: without that, queue `a` would own the key range of
  * queue `a!m`. `<seq>` and `<bodyId>` are 16 lower-case hex digits so key order is numeric order.
@@ -59,11 +62,15 @@ export function queuePrefix(queueId: string): string {
 export const QUEUES_PREFIX = 'q!';
 /** Range of all shared bodies. */
 export const BODIES_PREFIX = 'b!';
+/** Range of all spilled transient bodies (level-spill.ts). */
+export const SPILL_PREFIX = 't!';
 /** Range of all topology records. */
 export const METADATA_PREFIX = 'meta!';
 
 /** Infix after the queue prefix for messages. */
 export const MESSAGE_INFIX = 'm!';
+/** Infix after the queue prefix for index records. */
+export const INDEX_INFIX = 'i!';
 /** Infix after the queue prefix for delivery counts. */
 export const DELIVERY_INFIX = 'd!';
 /** Suffix after the queue prefix for counters. */
@@ -83,6 +90,7 @@ export function metadataKey(kind: string, key: string): string {
 export type ParsedQueueKey =
   | { readonly kind: 'message'; readonly queueId: string; readonly seq: number; readonly bodyId?: number }
   | { readonly kind: 'delivery'; readonly queueId: string; readonly seq: number }
+  | { readonly kind: 'index'; readonly queueId: string; readonly seq: number }
   | { readonly kind: 'counters'; readonly queueId: string }
   | { readonly kind: 'unknown'; readonly key: string };
 
@@ -99,6 +107,7 @@ export function parseQueueKey(key: string): ParsedQueueKey {
   if (rest.length < 18 || !HEX16.test(seqHex)) return { kind: 'unknown', key };
   const seq = parseInt(seqHex, 16);
   if (rest.startsWith(DELIVERY_INFIX) && rest.length === 18) return { kind: 'delivery', queueId, seq };
+  if (rest.startsWith(INDEX_INFIX) && rest.length === 18) return { kind: 'index', queueId, seq };
   if (!rest.startsWith(MESSAGE_INFIX)) return { kind: 'unknown', key };
   if (rest.length === 18) return { kind: 'message', queueId, seq };
   const bodyHex = rest.slice(19);

@@ -4,6 +4,7 @@ import type {
   MessageStore,
   QueueStorageInfo,
   StorageCapabilities,
+  StoredIndexEntry,
   StoredMessage,
 } from '../message-store.js';
 import { validateEnqueueEntries } from '../enqueue-validation.js';
@@ -14,16 +15,19 @@ import type { LevelDatabase } from './level-database.js';
 import { fromLevelError } from './level-errors.js';
 import { bodyKey, hex16 } from './level-keys.js';
 import { DeliveryWatermark } from './delivery-watermark.js';
+import { type CompactionStats, DrainedRangeCompactor, type DrainedRangeCompactorOptions } from './drained-range-compactor.js';
 import { carryQuarantine, withQuarantine } from './level-quarantine.js';
 import { readMessages } from './level-message-reader.js';
+import { readQueueIndex } from './level-index-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
+import { LevelSpill } from './level-spill.js';
 import { scanLevelStore } from './level-store-scan.js';
 import { SharedBodyRegistry } from './shared-body-registry.js';
 import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
 
 /** Options of {@link LevelMessageStore}. */
-export interface LevelMessageStoreOptions {
+export interface LevelMessageStoreOptions extends DrainedRangeCompactorOptions {
   /**
    * Bodies at least this large that one enqueue() call stores for several queues (the same Buffer object) are
    * written once as a shared record. Default 4096, RabbitMQ's `queue_index_embed_msgs_below`: below that, the
@@ -72,6 +76,13 @@ export class LevelMessageStore implements MessageStore {
   private unhooks: Array<() => void> = [];
   private readonly sharedBodyMinBytes: number;
   private readonly watermark: DeliveryWatermark;
+  private readonly compactor: DrainedRangeCompactor;
+  private readonly spilled: LevelSpill;
+  /**
+   * Message records (bodies) read so far by recover(), recoverIndex() (messages without an index record) and
+   * read(): what proves that a restart reads index records, not the backlog.
+   */
+  recordsRead = 0;
 
   /** Creates the store over `database` (shared with the metadata store); call `open()` before use. */
   constructor(
@@ -79,6 +90,8 @@ export class LevelMessageStore implements MessageStore {
     options: LevelMessageStoreOptions = {},
   ) {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
+    this.compactor = new DrainedRangeCompactor(database, options);
+    this.spilled = new LevelSpill(database);
     this.watermark = new DeliveryWatermark(
       Math.max(2, options.deliveryReserve ?? 2048),
       () => this.openGroup(),
@@ -90,6 +103,11 @@ export class LevelMessageStore implements MessageStore {
     return this.isOpen ? this.database.health : { status: 'closed' };
   }
 
+  /** What the compaction of drained key ranges has done (drained-range-compactor.ts). */
+  get compaction(): Readonly<CompactionStats> {
+    return this.compactor.stats;
+  }
+
   /** Batch counters of the underlying database (shared with the metadata store). */
   get stats(): Readonly<CommitStats> {
     return this.database.stats;
@@ -99,11 +117,14 @@ export class LevelMessageStore implements MessageStore {
     if (this.isOpen) return;
     await this.database.acquire();
     try {
+      // Transient bodies a previous run paged out are garbage now (not on reopen: the running broker needs them).
+      await this.spilled.wipe();
       await this.load();
     } catch (error) {
       await this.database.release();
       throw error;
     }
+    this.compactor.open();
     this.unhooks = [this.database.committer.addSealHook((ops) => this.writeDirtyCounters(ops)), this.database.onReopen(() => this.load())];
     this.isOpen = true;
   }
@@ -112,6 +133,7 @@ export class LevelMessageStore implements MessageStore {
     if (!this.isOpen) return;
     this.watermark.lowerAll(this.queues.values());
     this.isOpen = false;
+    await this.compactor.close();
     try {
       // Seal hooks must stay registered until the last group (which may hold our counters) is written.
       await this.database.flush();
@@ -143,9 +165,9 @@ export class LevelMessageStore implements MessageStore {
         return state?.counters.nextSeq ?? 0;
       });
       const shared = entries.length > 1 ? this.findSharedBodies(entries) : undefined;
-      const group = this.database.beginWrite(entries.length + (shared?.size ?? 0));
+      const group = this.database.beginWrite(2 * entries.length + (shared?.size ?? 0));
       const ops = group.ops;
-      for (const { queueId, seq, data } of entries) {
+      for (const { queueId, seq, data, index } of entries) {
         const state = this.stateFor(queueId);
         if (state.enqueueGroup !== group) {
           state.enqueueGroup = group;
@@ -159,6 +181,10 @@ export class LevelMessageStore implements MessageStore {
           if (this.bodies.addRef(bodyId)) ops.push({ type: 'put', key: bodyKey(bodyId), value: data });
           ops.push({ type: 'put', key: key + '!' + hex16(bodyId), value: EMPTY });
           (state.shared ??= new Map()).set(seq, bodyId);
+        }
+        if (index !== undefined) {
+          ops.push({ type: 'put', key: state.indexPrefix + hex16(seq), value: index });
+          state.indexed.add(seq);
         }
         state.live.add(seq);
         state.counters.enqueued++;
@@ -224,7 +250,24 @@ export class LevelMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) => this.quarantine(state, seq, reason));
+    for await (const message of readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) =>
+      this.quarantine(state, seq, reason),
+    )) {
+      this.recordsRead++;
+      yield message;
+    }
+  }
+
+  async *recoverIndex(queueId: string): AsyncGenerator<StoredIndexEntry> {
+    this.assertUsable();
+    await this.database.flush();
+    const state = this.queues.get(queueId);
+    if (state === undefined) return;
+    const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
+    for await (const entry of readQueueIndex(this.database.db, state, this.bodies, this.database.path, quarantine)) {
+      if (entry.data !== undefined) this.recordsRead++;
+      yield entry;
+    }
   }
 
   /** Holds a damaged message back (recover, read): reported by verifyIntegrity until removed. */
@@ -241,16 +284,52 @@ export class LevelMessageStore implements MessageStore {
     const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
     try {
       const first = await readMessages(this.database.db, state, this.bodies, seqs, quarantine);
-      if (first.notYetWritten.length === 0) return first.messages;
+      if (first.notYetWritten.length === 0) return this.counted(first.messages);
       // Live but not on disk: accepted into a group not yet committed. Wait for it once, then read those again.
       await this.database.flush();
       const again = first.notYetWritten.map((i) => seqs[i]!);
       const second = await readMessages(this.database.db, state, this.bodies, again, quarantine);
       first.notYetWritten.forEach((i, k) => (first.messages[i] = second.messages[k]));
-      return first.messages;
+      return this.counted(first.messages);
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
+  }
+
+  private counted(messages: Array<StoredMessage | undefined>): Array<StoredMessage | undefined> {
+    for (const message of messages) if (message !== undefined) this.recordsRead++;
+    return messages;
+  }
+
+  spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
+    try {
+      this.assertUsable();
+      return this.spilled.write(entries);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async readSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>> {
+    this.assertUsable();
+    const values = await this.spilled.read(queueId, seqs);
+    for (const value of values) if (value !== undefined) this.recordsRead++;
+    return values;
+  }
+
+  dropSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<void> {
+    try {
+      this.assertUsable();
+      return this.spilled.drop(queueId, seqs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Spilled transient records present (after the pending writes); none right after open. */
+  spilledCount(): Promise<number> {
+    this.assertUsable();
+    return this.spilled.count();
   }
 
   async queueIds(): Promise<string[]> {
@@ -384,6 +463,7 @@ export class LevelMessageStore implements MessageStore {
       for (let i = start; i < end; i++) chunkRemoved += this.removeOne(state, seqs[i]!, group.ops);
       if (chunkRemoved > 0) {
         removed += chunkRemoved;
+        this.compactor.removed(state, chunkRemoved);
         this.markDirty(state);
         this.lastReport = undefined;
       }
@@ -399,7 +479,7 @@ export class LevelMessageStore implements MessageStore {
     for (let i = start; i < end; i++) {
       const seq = seqs[i]!;
       if (!state.live.has(seq)) continue;
-      ops += 1 + (state.shared?.has(seq) ? 1 : 0) + (state.redelivered?.has(seq) ? 1 : 0);
+      ops += 1 + (state.shared?.has(seq) ? 1 : 0) + (state.redelivered?.has(seq) ? 1 : 0) + (state.indexed.has(seq) ? 1 : 0);
     }
     return ops;
   }
@@ -417,6 +497,7 @@ export class LevelMessageStore implements MessageStore {
       if (this.bodies.release(bodyId)) ops.push({ type: 'del', key: bodyKey(bodyId) });
     }
     if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex16(seq) });
+    if (state.indexed.delete(seq)) ops.push({ type: 'del', key: state.indexPrefix + hex16(seq) });
     if (state.quarantined?.delete(seq)) this.lastReport = undefined;
     state.counters.removed++;
     return 1;

@@ -1,6 +1,6 @@
 import type { CommitGroup } from './group-committer.js';
 import { LiveSeqSet } from './live-seq-set.js';
-import { COUNTERS_SUFFIX, DELIVERY_INFIX, MESSAGE_INFIX, queuePrefix } from './level-keys.js';
+import { COUNTERS_SUFFIX, DELIVERY_INFIX, INDEX_INFIX, MESSAGE_INFIX, queuePrefix } from './level-keys.js';
 import { emptyCounters, type QueueCounters } from './queue-counters.js';
 
 /**
@@ -12,6 +12,8 @@ export class LevelQueueState {
   readonly prefix: string;
   /** Key prefix of its messages (computed once: it is concatenated on every enqueue and remove). */
   readonly messagePrefix: string;
+  /** Key prefix of its index records. */
+  readonly indexPrefix: string;
   /** Key prefix of its delivery-count records. */
   readonly deliveryPrefix: string;
   /** Key of its counters record. */
@@ -20,6 +22,8 @@ export class LevelQueueState {
   counters: QueueCounters = emptyCounters();
   /** Seqs stored (or accepted for storing) right now. */
   readonly live = new LiveSeqSet();
+  /** The live seqs stored with an index record (`q!<queue>!i!<seq>`): all of them, unless written by older versions. */
+  readonly indexed = new LiveSeqSet();
   /** seq → shared body id, only for entries whose bytes live in a `b!` record (large fanout messages). */
   shared: Map<number, number> | undefined;
   /** seq → delivery count, only for messages delivered at least twice (mirrored by `d!` records). */
@@ -44,6 +48,7 @@ export class LevelQueueState {
   constructor(readonly queueId: string) {
     this.prefix = queuePrefix(queueId);
     this.messagePrefix = this.prefix + MESSAGE_INFIX;
+    this.indexPrefix = this.prefix + INDEX_INFIX;
     this.deliveryPrefix = this.prefix + DELIVERY_INFIX;
     this.countersKey = this.prefix + COUNTERS_SUFFIX;
   }

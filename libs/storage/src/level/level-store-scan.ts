@@ -50,6 +50,9 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
   let pending: Promise<string[]> | undefined;
   let last: LevelQueueState | undefined;
   let lastMessageKeyLength = -1;
+  // The same for index records (`q!<queue>!i!<seq>`, one per message since index records exist).
+  let lastIndexed: LevelQueueState | undefined;
+  let lastIndexKeyLength = -1;
   try {
     // Read-ahead: the next chunk is fetched on the thread pool while this one is parsed, so disk and JS overlap.
     pending = keys.nextv(SCAN_CHUNK);
@@ -68,6 +71,13 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
             continue;
           }
         }
+        if (lastIndexed !== undefined && key.length === lastIndexKeyLength && key.startsWith(lastIndexed.indexPrefix)) {
+          const seq = parseInt(key.slice(lastIndexed.indexPrefix.length), 16);
+          if (seq >= 0) {
+            lastIndexed.indexed.add(seq);
+            continue;
+          }
+        }
         const parsed = parseQueueKey(key);
         switch (parsed.kind) {
           case 'message': {
@@ -79,6 +89,13 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
               (state.shared ??= new Map()).set(parsed.seq, parsed.bodyId);
               bodyRefs.set(parsed.bodyId, (bodyRefs.get(parsed.bodyId) ?? 0) + 1);
             }
+            break;
+          }
+          case 'index': {
+            const state = stateOf(parsed.queueId);
+            state.indexed.add(parsed.seq);
+            lastIndexed = state;
+            lastIndexKeyLength = state.indexPrefix.length + 16;
             break;
           }
           case 'counters':
@@ -134,6 +151,10 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
   for (const state of queues.values()) {
     const expected = hasCounters.has(state) ? state.counters.enqueued - state.counters.removed : 0;
     if (expected !== state.live.size) mismatches.push({ queueId: state.queueId, expected, found: state.live.size });
+    // An index record is written and deleted in the same batch as its message: one without it is damage.
+    for (const seq of state.indexed.missingFrom(state.live, 10)) {
+      errors.push(`index record ${seq} of queue ${state.queueId} has no message`);
+    }
     // Never hand out a seq that is already on disk, even if the counters were lost.
     state.counters.nextSeq = Math.max(state.counters.nextSeq, state.live.max() + 1);
     // Counters of format 1: everything stored so far predates checksums.

@@ -100,4 +100,25 @@ export class LiveSeqSet {
     }
     return -1;
   }
+
+  /** Up to `max` seqs of this set that `other` lacks, ascending (word-wise: cheap even for millions of seqs). */
+  missingFrom(other: LiveSeqSet, max: number): number[] {
+    const out: number[] = [];
+    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
+    for (const index of indexes) {
+      const words = this.chunks.get(index)!.words;
+      const others = other.chunks.get(index)?.words;
+      const base = index * CHUNK_BITS;
+      for (let w = 0; w < CHUNK_WORDS; w++) {
+        let word = (words[w]! & ~(others?.[w] ?? 0)) >>> 0;
+        while (word !== 0) {
+          if (out.length >= max) return out;
+          const low = word & -word;
+          out.push(base + w * 32 + (31 - Math.clz32(low)));
+          word = (word ^ low) >>> 0;
+        }
+      }
+    }
+    return out;
+  }
 }

@@ -6,6 +6,7 @@ import type {
   QuarantinedMessage,
   QueueStorageInfo,
   StorageCapabilities,
+  StoredIndexEntry,
   StoredMessage,
 } from '../message-store.js';
 import { validateEnqueueEntries } from '../enqueue-validation.js';
@@ -21,6 +22,7 @@ export interface MemoryMessageStoreOptions {
 
 interface MemoryMessage {
   readonly data: Buffer;
+  readonly index: Buffer | undefined;
   deliveryCount: number;
   /** Why recover() held it back, once its record failed its checksum. */
   damage?: string;
@@ -49,6 +51,8 @@ export class MemoryMessageStore implements MessageStore {
     sharedAcrossNodes: false,
   });
   private readonly queues = new Map<string, MemoryQueue>();
+  /** Spilled transient records (the broker does not page to this store: it would gain nothing). */
+  private readonly spilled = new Map<string, Map<number, Buffer>>();
   private readonly faultListeners = new Set<StorageFaultListener>();
   private isOpen = false;
   private fault: StorageError | undefined;
@@ -67,6 +71,8 @@ export class MemoryMessageStore implements MessageStore {
 
   async close(): Promise<void> {
     this.isOpen = false;
+    // Spilled records never outlive the broker that wrote them.
+    this.spilled.clear();
     this.fault = undefined;
   }
 
@@ -86,13 +92,13 @@ export class MemoryMessageStore implements MessageStore {
       if (entries.length === 0) return RESOLVED;
       validateEnqueueEntries(entries, (queueId) => this.queues.get(queueId)?.nextSeq ?? 0);
       this.checkWriteFault();
-      for (const { queueId, seq, data } of entries) {
+      for (const { queueId, seq, data, index } of entries) {
         let queue = this.queues.get(queueId);
         if (queue === undefined) {
           queue = { nextSeq: 0, enqueued: 0, removed: 0, messages: new Map() };
           this.queues.set(queueId, queue);
         }
-        queue.messages.set(seq, { data, deliveryCount: 0 });
+        queue.messages.set(seq, { data, index, deliveryCount: 0 });
         queue.enqueued++;
         queue.nextSeq = seq + 1;
       }
@@ -139,6 +145,23 @@ export class MemoryMessageStore implements MessageStore {
     }
   }
 
+  async *recoverIndex(queueId: string): AsyncGenerator<StoredIndexEntry> {
+    this.assertUsable();
+    const messages = this.queues.get(queueId)?.messages;
+    if (messages === undefined) return;
+    for (const [seq, message] of messages) {
+      const { index, deliveryCount } = message;
+      if (index !== undefined && checkMessageRecord(index) === undefined) {
+        yield { queueId, seq, index, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
+        continue;
+      }
+      // No intact index record: the full record, checked like recover() checks it.
+      message.damage ??= checkMessageRecord(message.data);
+      if (message.damage !== undefined) continue;
+      yield { queueId, seq, data: message.data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
+    }
+  }
+
   async read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>> {
     this.assertUsable();
     const messages = this.queues.get(queueId)?.messages;
@@ -150,6 +173,37 @@ export class MemoryMessageStore implements MessageStore {
       const { data, deliveryCount } = message;
       return { queueId, seq, data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
     });
+  }
+
+  spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
+    try {
+      this.assertUsable();
+      for (const { queueId, seq, data } of entries) {
+        let spilled = this.spilled.get(queueId);
+        if (spilled === undefined) this.spilled.set(queueId, (spilled = new Map()));
+        spilled.set(seq, data);
+      }
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async readSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>> {
+    this.assertUsable();
+    const spilled = this.spilled.get(queueId);
+    return seqs.map((seq) => {
+      const data = spilled?.get(seq);
+      return data !== undefined && checkMessageRecord(data) === undefined ? data : undefined;
+    });
+  }
+
+  async dropSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<void> {
+    this.assertUsable();
+    const spilled = this.spilled.get(queueId);
+    if (spilled === undefined) return;
+    for (const seq of seqs) spilled.delete(seq);
+    if (spilled.size === 0) this.spilled.delete(queueId);
   }
 
   coverDelivery(): Promise<void> | undefined {

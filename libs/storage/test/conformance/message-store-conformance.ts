@@ -3,7 +3,9 @@ import { messageRecordOf, messageRecordPayload } from '../../src/message-record.
 import type { MessageStore } from '../../src/message-store.js';
 import { StorageError } from '../../src/storage-error.js';
 import { type MessageStoreFactory, type MessageStoreHarness, recoverAll } from './conformance-harness.js';
+import { describeIndexConformance } from './message-store-index-conformance.js';
 import { describeReadConformance } from './message-store-read-conformance.js';
+import { describeSpillConformance } from './message-store-spill-conformance.js';
 
 const msg = (queueId: string, seq: number): Buffer => messageRecordOf(Buffer.from(`${queueId}#${seq}`));
 /** The payload of a recovered record, as text. */
@@ -408,6 +410,8 @@ export function describeMessageStoreConformance(name: string, factory: MessageSt
     });
 
     describeReadConformance({ store: () => store, harness: () => harness, restart });
+    describeIndexConformance({ store: () => store, harness: () => harness, restart });
+    describeSpillConformance({ store: () => store, harness: () => harness, restart }, factory.persistent);
 
     it('declares its capabilities', () => {
       expect(['fsync', 'replicated-fsync', 'async', 'none']).toContain(store.capabilities.durableConfirm);

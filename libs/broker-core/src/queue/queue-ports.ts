@@ -1,0 +1,44 @@
+import type { FieldTable } from '@app/codec';
+import type { StoredMessage } from '@app/storage';
+import type { Message } from './message.js';
+import type { Queue } from './queue.js';
+import type { BackgroundErrorReporter } from '../background-task.js';
+
+/**
+ * Where a durable queue's persistent messages live (a thin view of the MessageStore port, so the queue does not
+ * depend on a backend). Calls are fire-and-forget: the store batches them into its group commits.
+ */
+export interface QueueStorage {
+  /** Settled (acked, rejected, purged) messages: their stored copies go. */
+  remove(queueId: string, seqs: readonly number[]): void;
+  /** Delivered messages: their delivery counts (written lazily). */
+  markDelivered(queueId: string, seqs: readonly number[]): void;
+  /**
+   * Asked before a stored message goes to a consumer: undefined when a crash after the delivery would bring it
+   * back with `redelivered=true`, else a promise to deliver after (MessageStore.coverDelivery; once per batch).
+   */
+  coverDelivery(queueId: string, seq: number): Promise<void> | undefined;
+  /** Reads stored messages back by seq (paged-out bodies); one batched read (MessageStore.read). */
+  read(queueId: string, seqs: readonly number[]): Promise<Array<StoredMessage | undefined>>;
+}
+
+/** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** What a queue asks of its virtual host. */
+export interface QueueHooks {
+  /** The message leaves the queue for good for `reason`: route it to the dead-letter exchange, if any. */
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
+  /** `x-expires` ran out: the queue was unused for its whole lifetime setting. */
+  expired(queue: Queue): void;
+  /** A timer of the queue (expiry, TTL) threw; the queue keeps serving. */
+  reportError: BackgroundErrorReporter;
+}
+
+/** The declared shape of a queue, as `queue.declare` carries it. */
+export interface QueueOptions {
+  durable: boolean;
+  exclusive: boolean;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}

@@ -1,0 +1,74 @@
+import { checkMessageRecord } from '../message-record.js';
+import type { StoredIndexEntry } from '../message-store.js';
+import type { WarrenLevel } from './level-database.js';
+import { fromLevelError } from './level-errors.js';
+import { rangeEnd } from './level-keys.js';
+import { readMessages } from './level-message-reader.js';
+import { readQueue } from './level-queue-reader.js';
+import type { LevelQueueState } from './level-queue-state.js';
+import type { SharedBodyRegistry } from './shared-body-registry.js';
+
+// Index records are a few dozen bytes: a bigger step than the body reader's, still bounded per step.
+const READ_CHUNK = 5_000;
+
+/** Swallows the rejection of a read-ahead that is abandoned (early break, error). */
+const ignore = (): undefined => undefined;
+
+/**
+ * Streams one queue's index records (`q!<queue>!i!<seq>`) in seq order for recoverIndex(): the small values only,
+ * never the bodies. A live seq whose index record fails its checksum comes back with its full record instead (read
+ * with one getMany per step, checked and quarantined like recover() does). A queue holding messages stored without
+ * index records (by a version before them) is streamed by the body reader instead, once: the records it yields
+ * carry `data`.
+ */
+export async function* readQueueIndex(
+  db: WarrenLevel,
+  state: LevelQueueState,
+  bodies: SharedBodyRegistry,
+  path: string,
+  quarantine: (seq: number, reason: string) => void,
+): AsyncGenerator<StoredIndexEntry> {
+  if (state.indexed.size < state.live.size) {
+    yield* readQueue(db, state, bodies, path, quarantine);
+    return;
+  }
+  const { queueId, indexPrefix: prefix } = state;
+  const iterator = db.iterator({ gte: prefix, lt: rangeEnd(prefix) });
+  let pending: Promise<Array<[string, Buffer]>> | undefined = iterator.nextv(READ_CHUNK);
+  try {
+    for (;;) {
+      const entries = await pending!;
+      pending = undefined;
+      if (entries.length === 0) return;
+      pending = iterator.nextv(READ_CHUNK);
+      const out: Array<StoredIndexEntry | number> = [];
+      const damaged: number[] = [];
+      for (const [key, value] of entries) {
+        const seq = parseInt(key.slice(prefix.length), 16);
+        if (!state.live.has(seq) || state.quarantined?.has(seq)) continue;
+        if (checkMessageRecord(value) !== undefined) {
+          damaged.push(seq);
+          out.push(seq);
+          continue;
+        }
+        const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
+        out.push({ queueId, seq, index: value, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
+      }
+      // A damaged index record costs one body read: the message itself may be intact.
+      const repaired = new Map<number, StoredIndexEntry>();
+      if (damaged.length > 0) {
+        const { messages } = await readMessages(db, state, bodies, damaged, quarantine);
+        messages.forEach((message, i) => message && repaired.set(damaged[i]!, message));
+      }
+      for (const item of out) {
+        if (typeof item !== 'number') yield item;
+        else if (repaired.has(item)) yield repaired.get(item)!;
+      }
+    }
+  } catch (error) {
+    throw fromLevelError(error, 'cannot read', path);
+  } finally {
+    if (pending) await pending.then(ignore, ignore);
+    await iterator.close();
+  }
+}
