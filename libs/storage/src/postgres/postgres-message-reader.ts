@@ -1,5 +1,5 @@
 import { checkMessageRecord } from '../message-record.js';
-import type { StoredMessage } from '../message-store.js';
+import type { StoredIndexEntry, StoredMessage } from '../message-store.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import type { PostgresQueueState } from './postgres-queue-state.js';
 
@@ -75,4 +75,57 @@ export async function readPostgresMessages(
   const bySeq = new Map<number, StoredMessage | undefined>();
   for (const row of rows) bySeq.set(Number(row.seq), toStored(state, row, quarantine));
   return seqs.map((seq) => bySeq.get(seq));
+}
+
+/** An index row: the index record, or (stored without one) the full record. */
+interface IndexRow extends MessageRow {
+  index_record: Buffer | null;
+}
+
+/**
+ * Streams a queue's index records in seq order (MessageStore.recoverIndex): the small `index_record` column, the
+ * record itself only for messages stored without one; a damaged index record falls back to the full record,
+ * read in one query per page and checked like recover() checks it.
+ */
+export async function* readPostgresQueueIndex(
+  db: PostgresDatabase,
+  state: PostgresQueueState,
+  quarantine: (seq: number, reason: string) => void,
+): AsyncGenerator<StoredIndexEntry> {
+  const t = db.tables;
+  const sql = `SELECT m.seq, m.delivery_count, m.index_record,
+                 CASE WHEN m.index_record IS NULL THEN coalesce(m.data, b.data) END AS data
+               FROM ${t.messages} m LEFT JOIN ${t.bodies} b ON m.index_record IS NULL AND b.body_id = m.body_id
+               WHERE m.queue_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT ${PAGE}`;
+  let after = -1;
+  for (;;) {
+    await db.flush();
+    const { rows } = await db.query<IndexRow>(sql, [state.key, after]);
+    const damagedIndex = rows.filter((row) => row.index_record !== null && checkMessageRecord(row.index_record) !== undefined);
+    const full =
+      damagedIndex.length === 0
+        ? undefined
+        : await readPostgresMessages(
+            db,
+            state,
+            damagedIndex.map((row) => Number(row.seq)),
+            quarantine,
+          );
+    let k = 0;
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (row.index_record !== null && row !== damagedIndex[k]) {
+        const flagged = seq <= state.openHwm;
+        const deliveryCount = Math.max(row.delivery_count, flagged ? 1 : 0);
+        yield { queueId: state.queueId, seq, index: row.index_record, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
+        continue;
+      }
+      const message = row.index_record === null ? toStored(state, row, quarantine) : full![k++];
+      if (message === undefined) continue;
+      const { data, deliveryCount, mayHaveBeenDelivered } = message;
+      yield { queueId: state.queueId, seq, data, deliveryCount, mayHaveBeenDelivered };
+    }
+    if (rows.length < PAGE) return;
+    after = Number(rows[rows.length - 1]!.seq);
+  }
 }

@@ -8,15 +8,17 @@ import type {
   QuarantinedMessage,
   QueueStorageInfo,
   StorageCapabilities,
+  StoredIndexEntry,
   StoredMessage,
 } from '../message-store.js';
 import { StorageError } from '../storage-error.js';
 import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText } from './postgres-errors.js';
-import { readPostgresMessages, readPostgresQueue } from './postgres-message-reader.js';
+import { readPostgresMessages, readPostgresQueue, readPostgresQueueIndex } from './postgres-message-reader.js';
 import { deleteMessages, messageCommitHooks } from './postgres-message-writes.js';
 import { PostgresQueueState } from './postgres-queue-state.js';
+import { PostgresSpill } from './postgres-spill.js';
 import type { PostgresWriteGroup } from './postgres-write-group.js';
 
 /** Options of {@link PostgresMessageStore}. */
@@ -55,6 +57,7 @@ export class PostgresMessageStore implements MessageStore {
   private unhooks: Array<() => void> = [];
   private readonly sharedBodyMinBytes: number;
   private readonly reserve: number;
+  private readonly spilled: PostgresSpill;
 
   /** Creates the store over `database` (shared with the metadata store); call `open()` before use. */
   constructor(
@@ -63,6 +66,7 @@ export class PostgresMessageStore implements MessageStore {
   ) {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
     this.reserve = Math.max(2, options.deliveryReserve ?? 2048);
+    this.spilled = new PostgresSpill(database);
   }
 
   get health(): StorageHealth {
@@ -74,6 +78,7 @@ export class PostgresMessageStore implements MessageStore {
     await this.database.acquire();
     try {
       await this.load();
+      await this.spilled.wipe();
     } catch (error) {
       await this.database.release();
       throw error;
@@ -85,6 +90,7 @@ export class PostgresMessageStore implements MessageStore {
   async close(): Promise<void> {
     if (!this.isOpen) return;
     this.lowerWatermarks();
+    this.spilled.dropAll();
     this.isOpen = false;
     try {
       await this.database.flush();
@@ -115,7 +121,7 @@ export class PostgresMessageStore implements MessageStore {
       });
       const shared = entries.length > 1 ? this.findSharedBodies(entries) : undefined;
       const group = this.database.beginWrite();
-      for (const { queueId, seq, data } of entries) {
+      for (const { queueId, seq, data, index } of entries) {
         const state = this.stateFor(queueId);
         if (state.enqueueGroup !== group) {
           state.enqueueGroup = group;
@@ -139,6 +145,7 @@ export class PostgresMessageStore implements MessageStore {
         }
         group.messageQueues.push(state.key);
         group.messageSeqs.push(seq);
+        group.messageIndexes.push(index ?? null);
         const counts = group.enqueued.get(state.key);
         if (counts === undefined) group.enqueued.set(state.key, { count: 1, nextSeq: seq + 1 });
         else {
@@ -160,14 +167,14 @@ export class PostgresMessageStore implements MessageStore {
       if (state === undefined || seqs.length === 0) return RESOLVED;
       const group = this.database.beginWrite();
       const t = this.database.tables;
-      const step = (removals: { queues: string[]; seqs: number[] }) => async (client: Parameters<typeof deleteMessages>[0]) => {
-        await deleteMessages(client, t, 'USING unnest($1::text[], $2::bigint[]) AS x(id, seq) WHERE m.queue_id = x.id AND m.seq = x.seq', [
-          removals.queues,
-          removals.seqs,
-        ]);
-      };
+      const rows = group.appendTo('remove', () => {
+        const rows = { queues: [] as string[], seqs: [] as number[] };
+        const where = 'USING unnest($1::text[], $2::bigint[]) AS x(id, seq) WHERE m.queue_id = x.id AND m.seq = x.seq';
+        return { rows, step: (client) => deleteMessages(client, t, where, [rows.queues, rows.seqs]).then(() => undefined) };
+      });
       for (const seq of seqs) {
-        group.addRemoval(state.key, seq, step);
+        rows.queues.push(state.key);
+        rows.seqs.push(seq);
         state.quarantined?.delete(seq);
       }
       return group.done;
@@ -211,6 +218,37 @@ export class PostgresMessageStore implements MessageStore {
     const state = this.queues.get(queueId);
     if (state === undefined) return;
     yield* readPostgresQueue(this.database, state, (seq, reason) => this.quarantine(state, seq, reason));
+  }
+
+  async *recoverIndex(queueId: string): AsyncGenerator<StoredIndexEntry> {
+    this.assertUsable();
+    await this.database.flush();
+    const state = this.queues.get(queueId);
+    if (state === undefined) return;
+    yield* readPostgresQueueIndex(this.database, state, (seq, reason) => this.quarantine(state, seq, reason));
+  }
+
+  spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
+    try {
+      this.assertUsable();
+      return this.spilled.write(entries);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async readSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>> {
+    this.assertUsable();
+    return this.spilled.read(queueId, seqs);
+  }
+
+  dropSpilled(queueId: string, seqs: ReadonlyArray<number>): Promise<void> {
+    try {
+      this.assertUsable();
+      return this.spilled.drop(queueId, seqs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>> {

@@ -35,8 +35,9 @@ export function messageCommitHooks(t: PostgresTables): PostgresCommitHooks {
       }
       if (group.messageSeqs.length > 0) {
         await client.query(
-          `INSERT INTO ${t.messages} (queue_id, seq, data, body_id) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::uuid[])`,
-          [group.messageQueues, group.messageSeqs, group.messageData, group.messageBodies],
+          `INSERT INTO ${t.messages} (queue_id, seq, data, body_id, index_record)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::uuid[], $5::bytea[])`,
+          [group.messageQueues, group.messageSeqs, group.messageData, group.messageBodies, group.messageIndexes],
         );
       }
     },

@@ -140,6 +140,51 @@ describe('PostgreSQL backend', () => {
     }
   });
 
+  it('upgrades a schema of an earlier version in place, keeping its messages', async () => {
+    const record = messageRecordOf(Buffer.from('kept'));
+    let storage = await openPostgresStorage({ connectionString: url, schema: 'upgraded' });
+    await storage.messages.enqueue([{ queueId: 'q', seq: 0, data: record }]);
+    await storage.close();
+    // Back to what version 1 created.
+    await admin.query('ALTER TABLE upgraded.warren_messages DROP COLUMN index_record');
+    await admin.query('DROP TABLE upgraded.warren_spill');
+    await admin.query('DELETE FROM upgraded.warren_schema_migrations WHERE version >= 2');
+    storage = await openPostgresStorage({ connectionString: url, schema: 'upgraded' });
+    try {
+      const { rows } = await admin.query('SELECT version FROM upgraded.warren_schema_migrations ORDER BY version');
+      expect(rows.map((row) => row.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
+      const recovered = [];
+      for await (const entry of storage.messages.recoverIndex('q')) recovered.push(entry);
+      expect(recovered).toEqual([{ queueId: 'q', seq: 0, data: record, deliveryCount: 0, mayHaveBeenDelivered: false }]);
+    } finally {
+      await storage.close();
+      await dropSchema('upgraded');
+    }
+  });
+
+  it('falls back to the full record when an index record is damaged', async () => {
+    const storage = await openPostgresStorage({ connectionString: url, schema: 'damaged_index' });
+    try {
+      const entries = [1, 2, 3].map((seq) => ({
+        queueId: 'q',
+        seq,
+        data: messageRecordOf(Buffer.from(`body ${seq}`)),
+        index: messageRecordOf(Buffer.from(`index ${seq}`)),
+      }));
+      await storage.messages.enqueue(entries);
+      await admin.query(
+        'UPDATE damaged_index.warren_messages SET index_record = set_byte(index_record, 6, get_byte(index_record, 6) # 1) WHERE seq = 2',
+      );
+      const shown = [];
+      for await (const entry of storage.messages.recoverIndex('q')) shown.push(entry.index ? `i${entry.seq}` : `d${entry.seq}`);
+      expect(shown).toEqual(['i1', 'd2', 'i3']);
+      expect((await storage.messages.verifyIntegrity()).ok).toBe(true);
+    } finally {
+      await storage.close();
+      await dropSchema('damaged_index');
+    }
+  });
+
   it('lets one exclusive opener hold a schema at a time, and the next one in after it closes', async () => {
     const first = await openPostgresStorage({ connectionString: url, schema: 'exclusive', exclusive: true });
     try {

@@ -18,12 +18,13 @@ export class PostgresWriteGroup {
   readonly messageSeqs: number[] = [];
   readonly messageData: Array<Buffer | null> = [];
   readonly messageBodies: Array<string | null> = [];
+  readonly messageIndexes: Array<Buffer | null> = [];
   /** Per queue id (encoded): how many messages this group adds and the queue's next seq after it. */
   readonly enqueued = new Map<string, { count: number; nextSeq: number }>();
-  /** Deletes and metadata writes, in call order (consecutive removals share one step: see `removals`). */
+  /** Deletes, spills and metadata writes, in call order; consecutive ones of one kind share a step (`appendTo`). */
   readonly steps: PostgresStep[] = [];
-  /** The removal step at the end of `steps`, if the last step is one: later removals join it. */
-  removals: { queues: string[]; seqs: number[] } | undefined;
+  /** The kind and rows of the last step, while later calls of that kind can still join it. */
+  private last: { kind: string; rows: unknown } | undefined;
   /** Delivery count increments per queue id (encoded) and seq. */
   readonly marks = new Map<string, Map<number, number>>();
   /** New delivered watermarks per queue id (encoded), applied with GREATEST; `lowered` ones are set as is. */
@@ -44,21 +45,23 @@ export class PostgresWriteGroup {
     this.done.catch(() => undefined);
   }
 
-  /** Adds one removal to the trailing removal step, starting a new step if the last one is something else. */
-  addRemoval(queueId: string, seq: number, newStep: (removals: { queues: string[]; seqs: number[] }) => PostgresStep): void {
-    if (this.removals === undefined) {
-      const removals = { queues: [] as string[], seqs: [] as number[] };
-      this.removals = removals;
-      this.steps.push(newStep(removals));
-    }
-    this.removals.queues.push(queueId);
-    this.removals.seqs.push(seq);
+  /**
+   * The rows of the last step when it is of `kind`, else of a new step made by `create` (its rows are filled by
+   * the caller before the group commits): consecutive removals, spills or drops become one statement, and call
+   * order is kept between kinds.
+   */
+  appendTo<T>(kind: string, create: () => { rows: T; step: PostgresStep }): T {
+    if (this.last?.kind === kind) return this.last.rows as T;
+    const { rows, step } = create();
+    this.steps.push(step);
+    this.last = { kind, rows };
+    return rows;
   }
 
-  /** Adds an ordered step; removals after it start a new removal step. */
+  /** Adds an ordered step of its own. */
   addStep(step: PostgresStep): void {
     this.steps.push(step);
-    this.removals = undefined;
+    this.last = undefined;
   }
 
   /** Nothing to write. */
