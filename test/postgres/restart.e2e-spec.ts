@@ -64,7 +64,9 @@ describe('broker on PostgreSQL storage', () => {
   it('keeps topology, users, persistent messages and redelivered flags across a clean restart', async () => {
     const databaseUrl = await cluster.createDatabase(`restart_${++databases}`);
     // First start: the stored administrator is alice; a later start must not create guest next to her.
-    let port = await start(databaseUrl, { WARREN_DEFAULT_USER: 'alice', WARREN_DEFAULT_PASS: 'wonderland' });
+    // A small window: most bodies are paged out to PostgreSQL and read back, before and after the restart.
+    const paging = { WARREN_QUEUE_WINDOW_MESSAGES: '20' };
+    let port = await start(databaseUrl, { ...paging, WARREN_DEFAULT_USER: 'alice', WARREN_DEFAULT_PASS: 'wonderland' });
     const url = `amqp://alice:wonderland@127.0.0.1:${port}`;
     const publisher = await amqplib.connect(url);
     const channel = await publisher.createConfirmChannel();
@@ -94,7 +96,7 @@ describe('broker on PostgreSQL storage', () => {
     await sql.end();
     expect(counts.rows[0]).toEqual({ messages: 200, users: 1 });
 
-    port = await start(databaseUrl);
+    port = await start(databaseUrl, paging);
     await expect(amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`)).rejects.toThrow(/ACCESS.REFUSED/);
     const again = await amqplib.connect(`amqp://alice:wonderland@127.0.0.1:${port}`);
     const checking = await again.createConfirmChannel();
@@ -177,5 +179,32 @@ describe('broker on PostgreSQL storage', () => {
     const code = await second.exited;
     expect(code).not.toBe(0);
     expect(second.output()).toContain('another Warren broker uses PostgreSQL schema "public"');
+  });
+
+  it('pages transient and persistent bodies of a deep queue through the database', async () => {
+    const databaseUrl = await cluster.createDatabase(`paging_${++databases}`);
+    const port = await start(databaseUrl, { WARREN_QUEUE_WINDOW_MESSAGES: '20' });
+    const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+    const channel = await connection.createConfirmChannel();
+    await channel.assertQueue(QUEUE, { durable: true });
+    for (let i = 0; i < 600; i++) {
+      const persistent = i % 2 === 0;
+      channel.sendToQueue(QUEUE, Buffer.from(`${persistent ? 'p' : 't'} ${i}`), { persistent, messageId: `m${i}` });
+    }
+    await channel.waitForConfirms();
+    // Past the window, transient bodies go to the UNLOGGED spill table, persistent ones are rows anyway.
+    const sql = new pg.Client({ connectionString: databaseUrl });
+    await sql.connect();
+    const count = async (table: string): Promise<number> => (await sql.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
+    try {
+      await waitFor(async () => (await count('warren_spill')) > 200, { timeoutMs: 30_000, what: 'transient bodies spilled' });
+      expect(await count('warren_messages')).toBe(300);
+    } finally {
+      await sql.end();
+    }
+    const back = await drain(channel);
+    expect(back.size).toBe(600);
+    for (let i = 0; i < 600; i++) expect(back.get(`m${i}`)).toEqual([`${i % 2 === 0 ? 'p' : 't'} ${i}`, false]);
+    await connection.close();
   });
 });
