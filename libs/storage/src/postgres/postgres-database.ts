@@ -82,6 +82,9 @@ export class PostgresDatabase {
       connectionString: this.options.connectionString,
       max: this.options.poolSize ?? 4,
       connectionTimeoutMillis: 30_000,
+      // A dead server or network path is noticed by TCP keepalive instead of a write that never returns.
+      keepAlive: true,
+      application_name: 'warren',
       // A confirm means durable: never let a server default of synchronous_commit=off weaken it.
       options: '-c synchronous_commit=on',
     });
@@ -117,7 +120,12 @@ export class PostgresDatabase {
   }
 
   private async lockExclusively(driver: typeof pg): Promise<pg.Client> {
-    const client = new driver.Client({ connectionString: this.options.connectionString, connectionTimeoutMillis: 30_000 });
+    const client = new driver.Client({
+      connectionString: this.options.connectionString,
+      connectionTimeoutMillis: 30_000,
+      keepAlive: true,
+      application_name: 'warren',
+    });
     client.on('error', () => undefined);
     await client.connect();
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
