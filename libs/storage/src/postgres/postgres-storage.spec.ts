@@ -185,6 +185,72 @@ describe('PostgreSQL backend', () => {
     }
   });
 
+  it('commits calls made while a transaction is in flight as one next transaction, not one per call', async () => {
+    const database = new PostgresDatabase({ connectionString: url, schema: 'grouped' });
+    const store = new PostgresMessageStore(database);
+    await store.open();
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    try {
+      await store.enqueue([{ queueId: 'q', seq: 0, data: messageRecordOf(Buffer.from('0')) }]);
+      const before = database.committedBatches;
+      // Hold the next transaction in flight: it waits for this lock on the counters table.
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE grouped.warren_queues IN ACCESS EXCLUSIVE MODE');
+      const calls = [store.enqueue([{ queueId: 'q', seq: 1, data: messageRecordOf(Buffer.from('1')) }])];
+      await waitUntilBlocked();
+      // 100 more calls, each in an event-loop turn of its own, while that one is in flight.
+      for (let seq = 2; seq < 102; seq++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        calls.push(store.enqueue([{ queueId: seq % 2 === 0 ? 'q' : 'r', seq, data: messageRecordOf(Buffer.from(String(seq))) }]));
+      }
+      await blocker.query('COMMIT');
+      await Promise.all(calls);
+      expect(database.committedBatches - before).toBe(2);
+      expect((await store.queueInfo('q'))?.messageCount).toBe(52);
+      expect((await store.queueInfo('r'))?.messageCount).toBe(50);
+    } finally {
+      await blocker.end();
+      await store.close();
+      await dropSchema('grouped');
+    }
+
+    async function waitUntilBlocked(): Promise<void> {
+      for (let i = 0; i < 600; i++) {
+        const { rows } = await admin.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'warren'",
+        );
+        if (rows[0].n > 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('the transaction never waited for the lock');
+    }
+  });
+
+  it('stores nothing of a call spanning several queues when one of its rows is refused', async () => {
+    const storage = await openPostgresStorage({ connectionString: url, schema: 'atomic' });
+    try {
+      await admin.query(`CREATE FUNCTION atomic.refuse_b() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN IF NEW.queue_id = 'b' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`);
+      await admin.query('CREATE TRIGGER refuse_b BEFORE INSERT ON atomic.warren_messages FOR EACH ROW EXECUTE FUNCTION atomic.refuse_b()');
+      const data = messageRecordOf(Buffer.from('m'));
+      await expect(
+        storage.messages.enqueue([
+          { queueId: 'a', seq: 0, data },
+          { queueId: 'b', seq: 0, data },
+        ]),
+      ).rejects.toMatchObject({ code: 'IO_ERROR' });
+      await admin.query('DROP TRIGGER refuse_b ON atomic.warren_messages');
+      await storage.messages.reopen();
+      expect(await storage.messages.queueIds()).toEqual([]);
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM atomic.warren_messages');
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await storage.close();
+      await dropSchema('atomic');
+    }
+  });
+
   it('lets one exclusive opener hold a schema at a time, and the next one in after it closes', async () => {
     const first = await openPostgresStorage({ connectionString: url, schema: 'exclusive', exclusive: true });
     try {
