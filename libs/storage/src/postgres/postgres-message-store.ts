@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { validateEnqueueEntries } from '../enqueue-validation.js';
 import type {
   EnqueueEntry,
-  IntegrityMismatch,
   IntegrityReport,
   MessageStore,
-  QuarantinedMessage,
   QueueStorageInfo,
   StorageCapabilities,
   StoredIndexEntry,
@@ -15,6 +13,7 @@ import { StorageError } from '../storage-error.js';
 import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText } from './postgres-errors.js';
+import { checkPostgresIntegrity } from './postgres-integrity.js';
 import { readPostgresMessages, readPostgresQueue, readPostgresQueueIndex } from './postgres-message-reader.js';
 import { deleteMessages, messageCommitHooks } from './postgres-message-writes.js';
 import { PostgresQueueState } from './postgres-queue-state.js';
@@ -315,33 +314,7 @@ export class PostgresMessageStore implements MessageStore {
   async verifyIntegrity(): Promise<IntegrityReport> {
     this.assertUsable();
     await this.database.flush();
-    const t = this.database.tables;
-    const counted = await this.database.query<{ queue_id: string; expected: string; found: string }>(
-      `SELECT coalesce(q.queue_id, c.queue_id) AS queue_id, coalesce(q.enqueued - q.removed, 0) AS expected, coalesce(c.n, 0) AS found
-       FROM ${t.queues} q FULL JOIN (SELECT queue_id, count(*) AS n FROM ${t.messages} GROUP BY queue_id) c ON c.queue_id = q.queue_id
-       WHERE coalesce(q.enqueued - q.removed, 0) <> coalesce(c.n, 0)`,
-    );
-    const queues: IntegrityMismatch[] = counted.rows
-      .map((row) => ({ queueId: decodeText(row.queue_id), expected: Number(row.expected), found: Number(row.found) }))
-      .sort((a, b) => (a.queueId < b.queueId ? -1 : a.queueId > b.queueId ? 1 : 0));
-    const errors: string[] = [];
-    const missing = await this.database.query<{ queue_id: string; seq: string }>(
-      `SELECT m.queue_id, m.seq FROM ${t.messages} m LEFT JOIN ${t.bodies} b ON b.body_id = m.body_id
-       WHERE m.body_id IS NOT NULL AND b.body_id IS NULL ORDER BY m.queue_id, m.seq LIMIT 100`,
-    );
-    for (const row of missing.rows) errors.push(`message ${row.seq} of queue ${decodeText(row.queue_id)} references a missing shared body`);
-    const refs = await this.database.query<{ body_id: string; refs: number; found: string }>(
-      `SELECT b.body_id, b.refs, count(m.seq) AS found FROM ${t.bodies} b LEFT JOIN ${t.messages} m ON m.body_id = b.body_id
-       GROUP BY b.body_id, b.refs HAVING b.refs <> count(m.seq) LIMIT 100`,
-    );
-    for (const row of refs.rows) errors.push(`shared body ${row.body_id} counts ${row.refs} references, ${row.found} found`);
-    const quarantined: QuarantinedMessage[] = [];
-    for (const queueId of [...this.queues.keys()].sort()) {
-      const damaged = this.queues.get(queueId)!.quarantined;
-      if (damaged === undefined) continue;
-      for (const seq of [...damaged.keys()].sort((a, b) => a - b)) quarantined.push({ queueId, seq, reason: damaged.get(seq)! });
-    }
-    return { ok: queues.length === 0 && errors.length === 0 && quarantined.length === 0, queues, errors, quarantined };
+    return checkPostgresIntegrity(this.database, this.queues);
   }
 
   /** Rebuilds the per-queue state from the database (open, reopen); quarantined seqs carry over. */
