@@ -326,7 +326,9 @@ export class PostgresMessageStore implements MessageStore {
     for (const row of rows) {
       const state = new PostgresQueueState(decodeText(row.queue_id));
       state.nextSeq = Number(row.next_seq);
-      state.openHwm = state.durableHwm = state.reservedHwm = Number(row.delivered_hwm);
+      state.durableHwm = state.reservedHwm = Number(row.delivered_hwm);
+      // A reservation runs ahead of the enqueues: seqs not yet used at the crash cannot have been delivered.
+      state.openHwm = Math.min(state.durableHwm, state.nextSeq - 1);
       state.quarantined = this.queues.get(state.queueId)?.quarantined;
       queues.set(state.queueId, state);
     }

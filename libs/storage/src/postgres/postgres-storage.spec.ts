@@ -251,6 +251,33 @@ describe('PostgreSQL backend', () => {
     }
   });
 
+  it('after a crash flags what may have been delivered, not the messages published since', async () => {
+    const record = (seq: number): Buffer => messageRecordOf(Buffer.from(`m${seq}`));
+    const crashed = await openPostgresStorage({ connectionString: url, schema: 'crashed' });
+    let restarted: Awaited<ReturnType<typeof openPostgresStorage>> | undefined;
+    try {
+      await crashed.messages.enqueue([0, 1, 2, 3].map((seq) => ({ queueId: 'q', seq, data: record(seq) })));
+      await crashed.messages.coverDelivery('q', 0); // reserves the watermark far past seq 3
+      crashed.messages.markDelivered('q', [0]);
+      await crashed.database.flush();
+      // What a restart after a crash sees: the reservation, never lowered by a clean close.
+      restarted = await openPostgresStorage({ connectionString: url, schema: 'crashed' });
+      await restarted.messages.enqueue([4, 5].map((seq) => ({ queueId: 'q', seq, data: record(seq) })));
+      const read = await restarted.messages.read('q', [0, 1, 3, 4, 5]);
+      expect(read.map((m) => [m!.seq, m!.mayHaveBeenDelivered])).toEqual([
+        [0, true],
+        [1, true],
+        [3, true],
+        [4, false],
+        [5, false],
+      ]);
+    } finally {
+      await restarted?.close();
+      await crashed.close();
+      await dropSchema('crashed');
+    }
+  });
+
   it('lets one exclusive opener hold a schema at a time, and the next one in after it closes', async () => {
     const first = await openPostgresStorage({ connectionString: url, schema: 'exclusive', exclusive: true });
     try {
