@@ -5,6 +5,11 @@ import { describePostgresUrl, fromPostgresError } from './postgres-errors.js';
 import { migratePostgresSchema, postgresTables, type PostgresTables } from './postgres-schema.js';
 import { PostgresWriteGroup } from './postgres-write-group.js';
 
+/** A group takes no more messages once it holds this many (one enqueue() call is never split)… */
+const GROUP_MAX_MESSAGES = 10_000;
+/** …or this many bytes of records. */
+const GROUP_MAX_BYTES = 16 * 1024 * 1024;
+
 /** Options of {@link PostgresDatabase}. */
 export interface PostgresDatabaseOptions {
   /** `postgres://user:password@host:port/database` (libpq URL syntax, as `WARREN_POSTGRES_URL`). */
@@ -47,6 +52,8 @@ export class PostgresDatabase {
   private lockClient: pg.Client | undefined;
   private users = 0;
   private openGroup: PostgresWriteGroup | undefined;
+  /** Full groups waiting for the one in flight, in call order. */
+  private sealed: PostgresWriteGroup[] = [];
   private inFlight: PostgresWriteGroup | undefined;
   private fault: StorageError | undefined;
   private readonly faultListeners = new Set<StorageFaultListener>();
@@ -167,21 +174,22 @@ export class PostgresDatabase {
     this.assertUsable();
     // The stores are reloading what is committed: nothing may change underneath until they have.
     if (this.isReopening) throw new StorageError('IO_ERROR', 'storage: PostgreSQL store is reopening', { path: this.location });
+    const open = this.openGroup;
+    if (open !== undefined && (open.messageSeqs.length >= GROUP_MAX_MESSAGES || open.bytes >= GROUP_MAX_BYTES)) {
+      // Bounded transactions: a burst while one is in flight queues up as several, still committed in order.
+      this.sealed.push(open);
+      this.openGroup = undefined;
+    }
     if (this.openGroup === undefined) {
       this.openGroup = new PostgresWriteGroup();
-      if (this.inFlight === undefined) setImmediate(() => this.commitNext());
+      if (this.inFlight === undefined && this.sealed.length === 0) setImmediate(() => this.commitNext());
     }
     return this.openGroup;
   }
 
-  /** True when `group` has not started committing yet (its writes can still join it). */
-  isOpenGroup(group: PostgresWriteGroup | undefined): boolean {
-    return group !== undefined && group === this.openGroup;
-  }
-
   /** Resolves once every write accepted so far is committed or failed. */
   async flush(): Promise<void> {
-    const last = this.openGroup ?? this.inFlight;
+    const last = this.openGroup ?? this.sealed[this.sealed.length - 1] ?? this.inFlight;
     if (last !== undefined) await last.done.catch(() => undefined);
   }
 
@@ -215,24 +223,26 @@ export class PostgresDatabase {
   }
 
   private commitNext(): void {
-    const group = this.openGroup;
-    if (group === undefined || this.inFlight !== undefined) return;
-    this.openGroup = undefined;
+    if (this.inFlight !== undefined) return;
+    const group = this.sealed.shift() ?? this.openGroup;
+    if (group === undefined) return;
+    if (group === this.openGroup) this.openGroup = undefined;
     this.inFlight = group;
     this.commit(group).then(
       () => {
         this.inFlight = undefined;
         group.resolve();
-        if (this.openGroup !== undefined) setImmediate(() => this.commitNext());
+        if (this.sealed.length > 0 || this.openGroup !== undefined) setImmediate(() => this.commitNext());
       },
       (error: unknown) => {
         this.inFlight = undefined;
         const fault = this.setFault(error);
         group.reject(fault);
         // Writes accepted after the failed one are not written either.
-        const next = this.openGroup;
+        const next = [...this.sealed, this.openGroup];
+        this.sealed = [];
         this.openGroup = undefined;
-        next?.reject(fault);
+        for (const later of next) later?.reject(fault);
       },
     );
   }

@@ -204,9 +204,15 @@ describe('PostgreSQL backend', () => {
         await new Promise((resolve) => setImmediate(resolve));
         calls.push(store.enqueue([{ queueId: seq % 2 === 0 ? 'q' : 'r', seq, data: messageRecordOf(Buffer.from(String(seq))) }]));
       }
+      // A burst past the group cap (10,000 messages) while that one is in flight: bounded transactions, in order.
+      await new Promise((resolve) => setImmediate(resolve));
+      const burst = Array.from({ length: 25_000 }, (_, i) => ({ queueId: 'burst', seq: i, data: messageRecordOf(Buffer.from(String(i))) }));
+      for (let i = 0; i < burst.length; i += 1000) calls.push(store.enqueue(burst.slice(i, i + 1000)));
       await blocker.query('COMMIT');
       await Promise.all(calls);
-      expect(database.committedBatches - before).toBe(2);
+      // The one held; the 100 calls with the first 10,000 of the burst; 10,000; the last 5,000.
+      expect(database.committedBatches - before).toBe(4);
+      expect((await store.queueInfo('burst'))?.messageCount).toBe(25_000);
       expect((await store.queueInfo('q'))?.messageCount).toBe(52);
       expect((await store.queueInfo('r'))?.messageCount).toBe(50);
     } finally {
