@@ -68,9 +68,11 @@ export async function readPostgresMessages(
   seqs: ReadonlyArray<number>,
   quarantine: (seq: number, reason: string) => void,
 ): Promise<Array<StoredMessage | undefined>> {
+  // Values that cannot be seqs are simply not stored (and must not fail the query).
+  const valid = seqs.filter((seq) => Number.isSafeInteger(seq) && seq >= 0);
   const { rows } = await db.query<MessageRow>(`${selectMessages(db)} WHERE m.queue_id = $1 AND m.seq = ANY($2::bigint[])`, [
     state.key,
-    seqs,
+    valid,
   ]);
   const bySeq = new Map<number, StoredMessage | undefined>();
   for (const row of rows) bySeq.set(Number(row.seq), toStored(state, row, quarantine));

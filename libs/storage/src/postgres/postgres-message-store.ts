@@ -33,6 +33,8 @@ export interface PostgresMessageStoreOptions {
 
 const RESOLVED = Promise.resolve();
 const ignore = (): undefined => undefined;
+/** A value that can be a stored seq (a bigint column): anything else is simply not stored. */
+const isSeq = (seq: number): boolean => Number.isSafeInteger(seq) && seq >= 0;
 
 /**
  * {@link MessageStore} over PostgreSQL (schema: postgres-schema.ts). Writes go through the database's group
@@ -172,6 +174,8 @@ export class PostgresMessageStore implements MessageStore {
         return { rows, step: (client) => deleteMessages(client, t, where, [rows.queues, rows.seqs]).then(() => undefined) };
       });
       for (const seq of seqs) {
+        // Not a seq at all: unknown, so ignored (it must not fail the batch it would join).
+        if (!isSeq(seq)) continue;
         rows.queues.push(state.key);
         rows.seqs.push(seq);
         state.quarantined?.delete(seq);
@@ -193,7 +197,7 @@ export class PostgresMessageStore implements MessageStore {
     }
     let marks = group.marks.get(state.key);
     if (marks === undefined) group.marks.set(state.key, (marks = new Map()));
-    for (const seq of seqs) marks.set(seq, (marks.get(seq) ?? 0) + 1);
+    for (const seq of seqs) if (isSeq(seq)) marks.set(seq, (marks.get(seq) ?? 0) + 1);
   }
 
   coverDelivery(queueId: string, seq: number): Promise<void> | undefined {

@@ -57,7 +57,7 @@ export class PostgresSpill {
     await this.database.flush();
     const { rows } = await this.database.query<{ seq: string; data: Buffer }>(
       `SELECT seq, data FROM ${this.database.tables.spill} WHERE owner = $1 AND queue_id = $2 AND seq = ANY($3::bigint[])`,
-      [this.owner, encodeText(queueId), seqs],
+      [this.owner, encodeText(queueId), seqs.filter((seq) => Number.isSafeInteger(seq) && seq >= 0)],
     );
     const bySeq = new Map(rows.map((row) => [Number(row.seq), row.data]));
     // Transient: a damaged record is simply not served (the broker drops the message), nothing to quarantine.
@@ -87,6 +87,7 @@ export class PostgresSpill {
     });
     const key = encodeText(queueId);
     for (const seq of seqs) {
+      if (!Number.isSafeInteger(seq) || seq < 0) continue; // never spilled: nothing to drop
       rows.queues.push(key);
       rows.seqs.push(seq);
     }

@@ -284,6 +284,32 @@ describe('PostgreSQL backend', () => {
     }
   });
 
+  it('ignores values that cannot be seqs in remove, markDelivered, read and the spill calls', async () => {
+    const storage = await openPostgresStorage({ connectionString: url, schema: 'not_seqs' });
+    try {
+      const data = messageRecordOf(Buffer.from('m'));
+      await storage.messages.enqueue([{ queueId: 'q', seq: 0, data }]);
+      const odd = [Number.NaN, 1.5, -1, 2 ** 60, Number.POSITIVE_INFINITY];
+      await storage.messages.remove('q', odd);
+      storage.messages.markDelivered('q', odd);
+      expect(await storage.messages.read('q', [...odd, 0])).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        expect.anything(),
+      ]);
+      expect(await storage.messages.readSpilled('q', odd)).toEqual(odd.map(() => undefined));
+      await storage.messages.dropSpilled('q', odd);
+      expect(storage.messages.health).toEqual({ status: 'ok' });
+      expect(await storage.messages.queueInfo('q')).toEqual({ nextSeq: 1, messageCount: 1 });
+    } finally {
+      await storage.close();
+      await dropSchema('not_seqs');
+    }
+  });
+
   it('lets one exclusive opener hold a schema at a time, and the next one in after it closes', async () => {
     const first = await openPostgresStorage({ connectionString: url, schema: 'exclusive', exclusive: true });
     try {
