@@ -2,14 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
+import { LevelMessageStore } from '@app/storage/level';
 import { spawnBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
  * SIGKILL while a queue pages: a confirm-mode publisher fills a queue with a window of 100 while a slow consumer
- * makes the broker read paged bodies back. After the crash, an in-process broker over the same directory must hold
- * every confirmed message not yet acked, and the store must be consistent (counters match, nothing orphaned).
+ * makes the broker read paged bodies back, and every third message is transient (spilled to the store's transient
+ * range past the window). After the crash, an in-process broker over the same directory must hold every confirmed
+ * persistent message not yet acked and no transient one, and the store must be consistent (counters match, no
+ * orphaned bodies or index records, no transient record left).
  */
 describe('kill -9 while paging', () => {
   let dataDir: string;
@@ -34,6 +37,8 @@ describe('kill -9 while paging', () => {
     const channel = await connection.createConfirmChannel();
     channel.on('error', () => undefined);
     await channel.assertQueue('paging', { durable: true, arguments: { 'x-max-in-memory-length': 100 } });
+    // Transient messages only, no consumer: past its window they are all spilled.
+    await channel.assertQueue('spilling', { durable: true, arguments: { 'x-max-in-memory-length': 10 } });
 
     const confirmed = new Set<number>();
     const acked = new Set<number>();
@@ -55,9 +60,11 @@ describe('kill -9 while paging', () => {
       while (!isCrashed) {
         const n = next++;
         try {
-          channel.sendToQueue('paging', Buffer.from(String(n)), { persistent: true }, (error) => {
-            if (!error) confirmed.add(n);
+          const persistent = n % 3 !== 0;
+          channel.sendToQueue('paging', Buffer.from(String(n)), { persistent }, (error) => {
+            if (!error && persistent) confirmed.add(n);
           });
+          channel.sendToQueue('spilling', Buffer.alloc(512, n % 256));
         } catch {
           break;
         }
@@ -65,6 +72,8 @@ describe('kill -9 while paging', () => {
       }
     })();
     await waitFor(() => confirmed.size >= 5_000, { timeoutMs: 30_000, what: 'confirms before the crash' });
+    // Far past its window of 10: the broker is spilling transient bodies when it dies.
+    expect((await channel.checkQueue('spilling')).messageCount).toBeGreaterThan(1_000);
     child.child.kill('SIGKILL');
     await child.exited;
     child = undefined;
@@ -74,6 +83,10 @@ describe('kill -9 while paging', () => {
     server = await startBroker({ storage: 'level', dataDir });
     const store = server.broker.core.storage!.messages;
     expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
+    // Transient messages, spilled or not, are gone with their records.
+    expect(server.queue('spilling').messageCount).toBe(0);
+    if (!(store instanceof LevelMessageStore)) throw new Error('expected the LevelDB message store');
+    expect(await store.spilledCount()).toBe(0);
     const queue = server.queue('paging');
     expect(queue.pagedOutCount).toBeGreaterThan(0);
     const received = new Set<number>();
@@ -88,6 +101,7 @@ describe('kill -9 while paging', () => {
     // Confirmed and not acked before the crash: still there (acks written lazily may bring some acked ones back).
     const lost = [...confirmed].filter((n) => !acked.has(n) && !received.has(n));
     expect(lost).toEqual([]);
+    expect([...received].filter((n) => n % 3 === 0)).toEqual([]);
     await waitFor(async () => (await store.queueInfo(queue.storageId))?.messageCount === 0, { what: 'acks written' });
     expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
   }, 90_000);

@@ -1,19 +1,19 @@
-import { propertiesSize, wellFormed, writeProperties } from '@app/codec';
+import { wellFormed } from '@app/codec';
 import { reportToStderr, runGuarded } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
 import type { Message, QueueEntry } from './message.js';
 import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
 import type { QueueIndexFacts } from './queue-index-record.js';
-import { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue-pager.js';
+import { QueueBodies } from './queue-bodies.js';
+import { deliveryPropertiesOf, newQueueEntry, pagedQueueEntry } from './queue-entry.js';
+import { QueueExpiry, QueueIdleTimer } from './queue-expiry.js';
+import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue-pager.js';
 import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
-import { QueueSpill, type QueueSpillStore } from './queue-spill.js';
+import type { QueueSpillStore } from './queue-spill.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
 
 export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
-
-// A failed page read (store faulted) is retried after this long, so consumers of a paged queue resume by themselves.
-const READ_RETRY_MS = 1_000;
 
 /**
  * A queue: ready messages (FIFO, or per priority level), consumers served round-robin under their prefetch, and
@@ -34,16 +34,14 @@ export class Queue {
   /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
   private isAwaitingCover = false;
   private readyBytes = 0;
-  /** Which ready bodies are in memory; reads paged ones back (queue-pager.ts). */
+  /** Which ready bodies are in memory, the read-ahead of paged ones and transient paging (queue-bodies.ts). */
+  private readonly bodies: QueueBodies;
+  /** The pager of `bodies` (counts, page-out decisions). */
   private readonly pager: QueuePager;
-  private readRetryTimer?: NodeJS.Timeout;
-  /** `headLoaded()` callers waiting for the read in flight. */
-  private headWaiters: Array<() => void> | undefined;
   /** Paged-out entries dropped to the dead-letter exchange, waiting for one batched read of their bodies. */
   private pagedDeadLetters: PagedDeadLetters<DeadLetterReason> | undefined;
-  private expiryTimer?: NodeJS.Timeout;
-  private expiryAt = 0;
-  private idleTimer?: NodeJS.Timeout;
+  private readonly expiry: QueueExpiry;
+  private readonly idleTimer: QueueIdleTimer;
   /** Deliveries out with channels and not yet settled. */
   unackedCount = 0;
   /** Set once the queue has had a consumer: auto-delete applies only after that (RabbitMQ semantics). */
@@ -52,8 +50,6 @@ export class Queue {
   isDeleted = false;
   /** Set for durable, non-exclusive queues of a broker with a message store: persistent messages are stored. */
   storage?: QueueStorage;
-  /** Transient paging (queue-spill.ts): set by `attachSpill` for every queue of a broker with a disk store. */
-  private spill?: QueueSpill;
   /** Dead-lettering and expiry, provided by the virtual host. */
   hooks?: QueueHooks;
   /** The queue's id in storage. */
@@ -69,14 +65,35 @@ export class Queue {
   ) {
     this.policy = parseQueueArguments(name, vhost, options.arguments);
     this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : new FifoReadyList();
+    this.idleTimer = new QueueIdleTimer(this.policy.expires, () =>
+      runGuarded(`queue '${name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
+    );
+    this.expiry = new QueueExpiry(this.policy.messageTtl, () =>
+      runGuarded(
+        `queue '${name}' message TTL`,
+        () => {
+          this.expireHead(Date.now());
+          this.scheduleExpiry();
+          this.dispatch();
+        },
+        this.hooks?.reportError,
+      ),
+    );
     // Exactly the key the store holds: UTF-8 turns a lone surrogate into U+FFFD (and encodeURIComponent throws on
     // one). New names cannot hold one (topology-executor.ts refuses them); a queue stored before that check still
     // finds its messages under the key they were written with.
     this.storageId = `${encodeURIComponent(wellFormed(vhost))}/${wellFormed(name)}`;
-    this.pager = new QueuePager({
+    const window = {
       messages: this.policy.maxInMemoryLength ?? Queue.defaultWindow.messages,
       bytes: this.policy.maxInMemoryBytes ?? Queue.defaultWindow.bytes,
+    };
+    this.bodies = new QueueBodies(this, window, (lost) => {
+      // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
+      for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
+      if (lost.length > 0) this.scheduleExpiry();
+      this.dispatch();
     });
+    this.pager = this.bodies.pager;
   }
 
   /**
@@ -84,7 +101,12 @@ export class Queue {
    * past the window too, into the store's transient range (dropped at restart).
    */
   attachSpill(store: QueueSpillStore): void {
-    this.spill = new QueueSpill(this.storageId, store, (entry) => this.pager.pageOut(entry));
+    this.bodies.attachSpill(store);
+  }
+
+  /** @internal The ready list from the head, paged-out entries included (the read-ahead picks from it). */
+  get readyEntriesInOrder(): Iterable<QueueEntry> {
+    return this.ready;
   }
 
   /** Ready messages whose bodies are paged out to the store (not in memory). */
@@ -148,7 +170,7 @@ export class Queue {
       if (policy.overflow === 'reject-publish-dlx') this.hooks?.deadLetter(this, message, 'maxlen');
       return undefined;
     }
-    const entry = this.newEntry(message, this.nextSeq++, false, size);
+    const entry = this.newEntry(message, this.nextSeq++, false);
     this.enter(entry);
     while (isOver(0, 0) && this.ready.length > 0) {
       const head = this.ready.shift()!;
@@ -161,7 +183,7 @@ export class Queue {
 
   /** Appends a recovered message at start-up, in seq order. TTLs restart from now: enqueue times are not stored. */
   restore(message: Message, seq: number, redelivered: boolean): void {
-    const entry = this.newEntry(message, seq, redelivered, message.bodySize);
+    const entry = this.newEntry(message, seq, redelivered);
     this.enter(entry);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     if (entry.expiresAt > 0) this.scheduleExpiry();
@@ -174,20 +196,8 @@ export class Queue {
    * entry starts paged out and its body is read ahead of the consumers like any other paged body.
    */
   restorePaged(seq: number, facts: QueueIndexFacts, redelivered: boolean): void {
-    const entry: QueueEntry = {
-      // Paged out: the QueueEntry contract says such an entry is never handed out before its body is read.
-      message: undefined as unknown as Message,
-      seq,
-      redelivered,
-      deliveryCount: redelivered ? 1 : 0,
-      priority: this.policy.maxPriority ? Math.min(facts.priority, this.policy.maxPriority) : 0,
-      expiresAt: this.expiryAfter(facts.expiration),
-      size: facts.bodySize,
-      isPersistent: true,
-      isReady: false,
-      isPagedOut: true,
-      pageWhenStored: false,
-    };
+    const priority = this.policy.maxPriority ? facts.priority : 0;
+    const entry = pagedQueueEntry(seq, redelivered, priority, this.expiry.expiresAt(facts.expiration), facts.bodySize);
     this.ready.push(entry);
     this.pager.entered(entry);
     this.readyBytes += entry.size;
@@ -207,13 +217,13 @@ export class Queue {
     const head = this.ready.peek();
     if (head?.isPagedOut) {
       // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
-      this.readAhead();
+      this.bodies.readAhead();
       return undefined;
     }
     const entry = this.ready.shift();
     if (!entry) return undefined;
     this.leave(entry);
-    if (this.pager.wantsRead) this.readAhead();
+    if (this.pager.wantsRead) this.bodies.readAhead();
     entry.deliveryCount++;
     if (isTracked) {
       this.unackedCount++;
@@ -237,9 +247,7 @@ export class Queue {
    * retry timer runs): `take()` then answers get-empty rather than waiting for the store to come back.
    */
   headLoaded(): Promise<void> | undefined {
-    if (!this.ready.peek()?.isPagedOut || this.isDeleted || this.readRetryTimer) return undefined;
-    this.readAhead();
-    return new Promise<void>((resolve) => (this.headWaiters ??= []).push(resolve));
+    return this.bodies.headLoaded(this.ready.peek());
   }
 
   /**
@@ -289,10 +297,7 @@ export class Queue {
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
     const entries = this.ready.drain();
-    for (const entry of entries) {
-      if (this.spill && (entry.isPagedOut || entry.pageWhenStored) && !this.isStored(entry)) this.spill.drop(entry.seq);
-      this.pager.left(entry);
-    }
+    for (const entry of entries) this.bodies.purged(entry);
     this.readyBytes = 0;
     if (this.storage && !this.isDeleted) {
       const seqs: number[] = [];
@@ -324,9 +329,9 @@ export class Queue {
   /** Marks the queue deleted, cancels its consumers and drops its messages; returns the dropped count. */
   markDeleted(): number {
     this.isDeleted = true;
-    clearTimeout(this.expiryTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.readRetryTimer);
+    this.expiry.clear();
+    this.idleTimer.clear();
+    this.bodies.dispose();
     const consumers = this.consumerList.splice(0);
     for (const consumer of consumers) consumer.cancelledByServer(this);
     return this.purge();
@@ -337,16 +342,7 @@ export class Queue {
    * the queue has no consumers.
    */
   touch(): void {
-    const expires = this.policy.expires;
-    if (expires === undefined || this.isDeleted) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.consumerList.length > 0) return;
-    this.idleTimer = setTimeout(
-      () => runGuarded(`queue '${this.name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
-      expires,
-    );
-    this.idleTimer.unref();
+    if (!this.isDeleted) this.idleTimer.touch(this.consumerList.length > 0);
   }
 
   /**
@@ -363,7 +359,7 @@ export class Queue {
         if (this.expireHead(now) === 0) break;
         // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
         if (this.ready.peek()!.isPagedOut) {
-          this.readAhead();
+          this.bodies.readAhead();
           break;
         }
         const count = consumers.length;
@@ -397,7 +393,7 @@ export class Queue {
         }
         chosen.deliver(this, entry);
       }
-      if (this.pager.wantsRead && consumers.length > 0) this.readAhead();
+      if (this.pager.wantsRead && consumers.length > 0) this.bodies.readAhead();
     } finally {
       this.dispatching = false;
     }
@@ -418,13 +414,7 @@ export class Queue {
    * where redeliveries carry `x-delivery-count` (RabbitMQ quorum-queue behaviour).
    */
   rawPropertiesFor(entry: QueueEntry): Buffer {
-    const message = entry.message;
-    if (this.policy.deliveryLimit === undefined || entry.deliveryCount <= 1) return message.rawProperties;
-    const properties = message.properties;
-    const updated = { ...properties, headers: { ...properties.headers, 'x-delivery-count': entry.deliveryCount - 1 } };
-    const raw = Buffer.allocUnsafe(propertiesSize(updated));
-    writeProperties(raw, 0, updated);
-    return raw;
+    return deliveryPropertiesOf(entry, this.policy.deliveryLimit);
   }
 
   /**
@@ -437,85 +427,27 @@ export class Queue {
 
   /** Releases timers (broker shutdown). */
   dispose(): void {
-    clearTimeout(this.expiryTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.readRetryTimer);
+    this.expiry.clear();
+    this.idleTimer.clear();
+    this.bodies.dispose();
   }
 
-  private newEntry(message: Message, seq: number, redelivered: boolean, size: number): QueueEntry {
-    return {
-      message,
-      seq,
-      redelivered,
-      deliveryCount: redelivered ? 1 : 0,
-      priority: this.policy.maxPriority ? (message.properties.priority ?? 0) : 0,
-      expiresAt: this.expiryFor(message),
-      size,
-      isPersistent: message.isPersistent,
-      isReady: false,
-      isPagedOut: false,
-      pageWhenStored: false,
-    };
+  private newEntry(message: Message, seq: number, redelivered: boolean): QueueEntry {
+    const priority = this.policy.maxPriority ? (message.properties.priority ?? 0) : 0;
+    return newQueueEntry(message, seq, redelivered, priority, this.expiry.expiresAt(message.expiration));
   }
 
   /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */
   private enter(entry: QueueEntry): void {
     this.ready.push(entry);
-    this.pager.entered(entry);
-    if (this.isStored(entry)) this.pager.admit(entry);
-    else if (this.spill && !this.isDeleted && this.pager.admit(entry)) this.spill.write(entry);
+    this.bodies.entered(entry);
     this.readyBytes += entry.size;
   }
 
   /** Uncounts an entry just taken out of the ready list. */
   private leave(entry: QueueEntry): void {
-    // Left with its body still in memory: a transient record written (or being written) for it is not needed.
-    if (entry.pageWhenStored && this.spill && !this.isStored(entry)) this.spill.drop(entry.seq);
-    this.pager.left(entry);
+    this.bodies.left(entry);
     this.readyBytes -= entry.size;
-  }
-
-  private wakeHeadWaiters(): void {
-    const waiters = this.headWaiters;
-    this.headWaiters = undefined;
-    if (waiters) for (const wake of waiters) wake();
-  }
-
-  /** Starts a batched read of paged-out bodies ahead of the consumers (one at a time); dispatches when loaded. */
-  private readAhead(): void {
-    if ((!this.storage && !this.spill) || this.isDeleted || this.pager.reading || this.readRetryTimer) return;
-    this.pager.readAhead(
-      this.ready,
-      (entries) => this.readBodies(entries),
-      (lost) => {
-        // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
-        for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
-        if (lost.length > 0) this.scheduleExpiry();
-        this.dispatch();
-        this.wakeHeadWaiters();
-      },
-      (error) => {
-        (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' page read`, error);
-        this.wakeHeadWaiters();
-        this.readRetryTimer = setTimeout(() => {
-          this.readRetryTimer = undefined;
-          runGuarded(`queue '${this.name}' page read`, () => this.dispatch(), this.hooks?.reportError);
-        }, READ_RETRY_MS);
-        this.readRetryTimer.unref();
-      },
-    );
-  }
-
-  private expiryFor(message: Message): number {
-    return this.expiryAfter(message.expiration);
-  }
-
-  /** When a message with this `expiration` property expires in this queue, from now (0: never). */
-  private expiryAfter(expiration: string | undefined): number {
-    const queueTtl = this.policy.messageTtl;
-    const messageTtl = expiration === undefined ? undefined : Number(expiration);
-    const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl);
-    return ttl === undefined ? 0 : Date.now() + ttl;
   }
 
   /** Drops expired messages at the head; returns how many ready messages remain. */
@@ -530,28 +462,7 @@ export class Queue {
 
   /** Arms one timer for the head's expiry, so expired messages leave even with no consumer asking. */
   private scheduleExpiry(): void {
-    const head = this.ready.peek();
-    if (!head || head.expiresAt === 0 || this.isDeleted) return;
-    if (this.expiryTimer && this.expiryAt <= head.expiresAt) return;
-    clearTimeout(this.expiryTimer);
-    this.expiryAt = head.expiresAt;
-    this.expiryTimer = setTimeout(
-      () => {
-        this.expiryTimer = undefined;
-        this.expiryAt = 0;
-        runGuarded(
-          `queue '${this.name}' message TTL`,
-          () => {
-            this.expireHead(Date.now());
-            this.scheduleExpiry();
-            this.dispatch();
-          },
-          this.hooks?.reportError,
-        );
-      },
-      Math.max(0, head.expiresAt - Date.now() + 1),
-    );
-    this.expiryTimer.unref();
+    if (!this.isDeleted) this.expiry.schedule(this.ready.peek());
   }
 
   /** A message leaves the queue without being acked: dead-letter it when the queue says so, then forget it. */
@@ -568,7 +479,7 @@ export class Queue {
 
   private deadLetterLine(): PagedDeadLetters<DeadLetterReason> {
     return (this.pagedDeadLetters ??= new PagedDeadLetters<DeadLetterReason>(
-      (entries) => this.readBodies(entries),
+      (entries) => this.bodies.read(entries),
       (entry, message, reason) => {
         if (message !== undefined && !this.isDeleted) this.hooks?.deadLetter(this, message, reason);
         // Not stored any more (quarantined as damaged): nothing to dead-letter, the store reports it.
@@ -580,31 +491,7 @@ export class Queue {
 
   /** Drops the stored copy (or the spilled transient record) of a message that left the queue for good. */
   private forget(entry: QueueEntry): void {
-    if (this.isStored(entry)) {
-      if (!this.isDeleted) this.storage!.remove(this.storageId, [entry.seq]);
-    } else if (entry.isPagedOut) this.spill?.drop(entry.seq);
-  }
-
-  /** Whether the store holds `entry` durably (a persistent message of a store-backed queue). */
-  private isStored(entry: QueueEntry): boolean {
-    return this.storage !== undefined && entry.isPersistent;
-  }
-
-  /** Reads paged-out bodies back: stored ones and spilled transient ones, one store read each. */
-  private readBodies(entries: QueueEntry[]): Promise<Array<{ readonly data: Buffer } | undefined>> {
-    const stored: number[] = [];
-    const spilled: number[] = [];
-    for (const entry of entries) (this.isStored(entry) ? stored : spilled).push(entry.seq);
-    const storedRead = stored.length > 0 ? this.storage!.read(this.storageId, stored) : undefined;
-    const spilledRead = spilled.length > 0 && this.spill ? this.spill.read(spilled) : undefined;
-    return Promise.all([storedRead, spilledRead]).then(([storedMessages, spilledData]) => {
-      let s = 0;
-      let t = 0;
-      return entries.map((entry) => {
-        if (this.isStored(entry)) return storedMessages?.[s++];
-        const data = spilledData?.[t++];
-        return data && { data };
-      });
-    });
+    if (!this.bodies.isStored(entry)) this.bodies.forgotten(entry);
+    else if (!this.isDeleted) this.storage!.remove(this.storageId, [entry.seq]);
   }
 }

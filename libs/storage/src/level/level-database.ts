@@ -17,7 +17,7 @@ export type LevelBatchFn = (db: WarrenLevel, ops: LevelBatchOp[], options: { syn
 export interface LevelDatabaseOptions {
   /** Test seam: replaces `db.batch`. */
   batchFn?: LevelBatchFn;
-  /** Group-commit size cap in ops (default 5,000). */
+  /** Group-commit size cap in ops (default 10,000: a stored message is two ops, its record and its index record). */
   maxBatchOps?: number;
   /** LevelDB block cache in bytes (classic-level default 8 MiB). */
   cacheSize?: number;
@@ -25,7 +25,7 @@ export interface LevelDatabaseOptions {
   writeBufferSize?: number;
 }
 
-const DEFAULT_MAX_BATCH_OPS = 5_000;
+const DEFAULT_MAX_BATCH_OPS = 10_000;
 // Files LevelDB itself creates, plus Warren's epoch sidecar; anything else means the directory is someone else's.
 const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp)|WARREN-EPOCH)$/;
 const LEVELDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(log|ldb|sst))$/;

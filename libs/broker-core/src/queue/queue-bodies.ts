@@ -1,0 +1,139 @@
+import { reportToStderr, runGuarded } from '../background-task.js';
+import type { QueueEntry } from './message.js';
+import { QueuePager, type QueueWindow } from './queue-pager.js';
+import type { QueueHooks, QueueStorage } from './queue-ports.js';
+import { QueueSpill, type QueueSpillStore } from './queue-spill.js';
+
+// A failed page read (store faulted) is retried after this long, so consumers of a paged queue resume by themselves.
+const READ_RETRY_MS = 1_000;
+
+/** What {@link QueueBodies} reads from its queue (the Queue itself). */
+export interface QueueBodiesHost {
+  readonly name: string;
+  readonly storageId: string;
+  readonly storage?: QueueStorage;
+  readonly isDeleted: boolean;
+  readonly hooks?: QueueHooks;
+  /** The ready list, from the head (read-ahead picks the first paged-out entries in delivery order). */
+  readonly readyEntriesInOrder: Iterable<QueueEntry>;
+  dispatch(): void;
+}
+
+/**
+ * Where a queue's ready bodies are: the in-memory window (queue-pager.ts), stored persistent bodies read back from
+ * the store, transient ones spilled to its transient range (queue-spill.ts), the read-ahead with its retry after a
+ * failed read, and the `basic.get` callers waiting for the head. The queue tells it when entries enter and leave.
+ */
+export class QueueBodies {
+  /** Counts loaded and paged-out ready entries and decides what pages out. */
+  readonly pager: QueuePager;
+  private spill?: QueueSpill;
+  private readRetryTimer?: NodeJS.Timeout;
+  /** `headLoaded()` callers waiting for the read in flight. */
+  private headWaiters: Array<() => void> | undefined;
+
+  constructor(
+    private readonly host: QueueBodiesHost,
+    window: QueueWindow,
+    /** A read-ahead attached its bodies; `lost` are the entries the store no longer has (drop them). */
+    private readonly loaded: (lost: QueueEntry[]) => void,
+  ) {
+    this.pager = new QueuePager(window);
+  }
+
+  /** Lets bodies the store does not hold durably page out too (transient paging). */
+  attachSpill(store: QueueSpillStore): void {
+    this.spill = new QueueSpill(this.host.storageId, store, (entry) => this.pager.pageOut(entry));
+  }
+
+  /** Whether the store holds `entry` durably (a persistent message of a store-backed queue). */
+  isStored(entry: QueueEntry): boolean {
+    return this.host.storage !== undefined && entry.isPersistent;
+  }
+
+  /** A new entry was appended: past the window, a stored one pages out once stored, another is spilled now. */
+  entered(entry: QueueEntry): void {
+    this.pager.entered(entry);
+    if (this.isStored(entry)) this.pager.admit(entry);
+    else if (this.spill && !this.host.isDeleted && this.pager.admit(entry)) this.spill.write(entry);
+  }
+
+  /**
+   * An entry left the ready list. With its body still in memory a transient record written (or being written) for
+   * it is not needed; a paged-out one keeps its record until `forgotten` (a dead letter reads it first).
+   */
+  left(entry: QueueEntry): void {
+    if (entry.pageWhenStored && this.spill && !this.isStored(entry)) this.spill.drop(entry.seq);
+    this.pager.left(entry);
+  }
+
+  /** An entry was purged from the ready list: nothing will read its transient record. */
+  purged(entry: QueueEntry): void {
+    if (this.spill && (entry.isPagedOut || entry.pageWhenStored) && !this.isStored(entry)) this.spill.drop(entry.seq);
+    this.pager.left(entry);
+  }
+
+  /** A message left the queue for good: its transient record, if its body was still paged out, goes. */
+  forgotten(entry: QueueEntry): void {
+    if (entry.isPagedOut && !this.isStored(entry)) this.spill?.drop(entry.seq);
+  }
+
+  /** Reads paged-out bodies back: stored ones and spilled transient ones, one store read each. */
+  read(entries: QueueEntry[]): Promise<Array<{ readonly data: Buffer } | undefined>> {
+    const stored: number[] = [];
+    const spilled: number[] = [];
+    for (const entry of entries) (this.isStored(entry) ? stored : spilled).push(entry.seq);
+    const storedRead = stored.length > 0 ? this.host.storage!.read(this.host.storageId, stored) : undefined;
+    const spilledRead = spilled.length > 0 && this.spill ? this.spill.read(spilled) : undefined;
+    return Promise.all([storedRead, spilledRead]).then(([storedMessages, spilledData]) => {
+      let s = 0;
+      let t = 0;
+      return entries.map((entry) => {
+        if (this.isStored(entry)) return storedMessages?.[s++];
+        const data = spilledData?.[t++];
+        return data && { data };
+      });
+    });
+  }
+
+  /** See Queue.headLoaded. */
+  headLoaded(head: QueueEntry | undefined): Promise<void> | undefined {
+    if (!head?.isPagedOut || this.host.isDeleted || this.readRetryTimer) return undefined;
+    this.readAhead();
+    return new Promise<void>((resolve) => (this.headWaiters ??= []).push(resolve));
+  }
+
+  /** Starts a batched read of paged-out bodies ahead of the consumers (one at a time); dispatches when loaded. */
+  readAhead(): void {
+    const host = this.host;
+    if ((!host.storage && !this.spill) || host.isDeleted || this.pager.reading || this.readRetryTimer) return;
+    this.pager.readAhead(
+      host.readyEntriesInOrder,
+      (entries) => this.read(entries),
+      (lost) => {
+        this.loaded(lost);
+        this.wakeHeadWaiters();
+      },
+      (error) => {
+        (host.hooks?.reportError ?? reportToStderr)(`queue '${host.name}' page read`, error);
+        this.wakeHeadWaiters();
+        this.readRetryTimer = setTimeout(() => {
+          this.readRetryTimer = undefined;
+          runGuarded(`queue '${host.name}' page read`, () => host.dispatch(), host.hooks?.reportError);
+        }, READ_RETRY_MS);
+        this.readRetryTimer.unref();
+      },
+    );
+  }
+
+  /** Releases the retry timer (queue deleted, broker shutdown). */
+  dispose(): void {
+    clearTimeout(this.readRetryTimer);
+  }
+
+  private wakeHeadWaiters(): void {
+    const waiters = this.headWaiters;
+    this.headWaiters = undefined;
+    if (waiters) for (const wake of waiters) wake();
+  }
+}
