@@ -109,4 +109,10 @@ export default tseslint.config(
     rules: forbid(onlyLibs('transport', 'management-contract', 'codec', 'config'), LEVELDB),
   },
   { files: ['apps/broker/**/*.ts'], rules: forbid(TRANSPORT) },
+  // The web console runs in the browser and talks to the admin API over HTTP only: no library of ours, no Node.
+  {
+    files: ['apps/console/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: forbid(onlyLibs(), NEST, LEVELDB, { regex: '^node:', message: 'The console runs in the browser.' }),
+  },
 );

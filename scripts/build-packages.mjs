@@ -7,6 +7,7 @@
 //
 //   @warren-mq/transport  libs/transport            ESM + a CommonJS build (Nest 11 apps)
 //   @warren-mq/broker     libs/{codec,…,server,config,management-contract} + apps/{broker,admin-api} + the `warren` bin
+//                         + the built web console (dist/console)
 //   @warren-mq/testing    libs/testing              depends on the two above
 //
 // One version for all: the root package.json's `version`. `node scripts/build-packages.mjs transport` builds one
@@ -179,6 +180,17 @@ function buildBroker() {
     const path = relative(dirname(file), join(dist, target)).split(sep).join('/');
     return path.startsWith('.') ? path : `./${path}`;
   });
+  // The web console the admin API serves at `/` (found as dist/console beside the package's compiled apps), built
+  // straight into the package so it matches the sources and never touches the repo's dist/console.
+  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  execFileSync(
+    process.execPath,
+    [vite, 'build', '--config', 'apps/console/vite.config.ts', '--logLevel', 'error', '--outDir', join(dist, 'console')],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
   mkdirSync(join(dir, 'bin'), { recursive: true });
   for (const file of ['warren.mjs', 'supervise.mjs']) cpSync(join(ROOT, 'packages', 'broker', 'bin', file), join(dir, 'bin', file));
   const used = importedPackages(dist);

@@ -127,4 +127,32 @@ describe('admin API: POST /api/exchanges/{vhost}/{name}/route', () => {
     expect(bad.body.reason).toContain('routing_key');
     expect(bad.body.reason).toContain('extra');
   });
+
+  it('names every binding it passed over with the reason, and the dead-letter target of each reached queue', async () => {
+    const explanation = await stack.api('POST', '/api/exchanges/%2F/x.direct/route', { routing_key: 'red' });
+    expect(explanation.body.unmatched).toEqual([
+      expect.objectContaining({
+        source: 'x.direct',
+        destination: 'q.b',
+        routing_key: 'blue',
+        reason: "routing key 'red' is not the binding key 'blue'",
+      }),
+    ]);
+    const headers = await stack.api('POST', '/api/exchanges/%2F/x.headers/route', { headers: { format: 'pdf', type: 'log' } });
+    expect(headers.body.unmatched).toEqual([
+      expect.objectContaining({ destination: 'q.c', reason: "x-match all: header 'type' is 'log', not 'report'" }),
+    ]);
+
+    const declared = await stack.api('PUT', '/api/queues/%2F/q.dl-source', {
+      durable: false,
+      arguments: { 'x-dead-letter-exchange': 'x.fanout', 'x-dead-letter-routing-key': 'dead' },
+    });
+    expect(declared.status).toBe(201);
+    expect((await stack.api('POST', '/api/bindings/%2F/e/x.direct/q/q.dl-source', { routing_key: 'dl' })).status).toBe(201);
+    const dead = await stack.api('POST', '/api/exchanges/%2F/x.direct/route', { routing_key: 'dl' });
+    expect(dead.body.queues).toEqual([
+      expect.objectContaining({ name: 'q.dl-source', dead_letter: { exchange: 'x.fanout', routing_key: 'dead', exchange_exists: true } }),
+    ]);
+    expect((await explain('x.direct', { routing_key: 'red' })).queues[0]).not.toHaveProperty('dead_letter');
+  });
 });

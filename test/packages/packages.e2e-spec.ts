@@ -77,6 +77,8 @@ describe('npm run packages', () => {
   it('gives the broker package the warren bin and the transport a CommonJS entry', () => {
     const broker = JSON.parse(readFileSync(join(unpacked, 'broker', 'package', 'package.json'), 'utf8'));
     expect(broker.bin).toEqual({ warren: './bin/warren.mjs' });
+    // The web console its admin API serves at `/`.
+    expect(readFileSync(join(unpacked, 'broker', 'package', 'dist', 'console', 'index.html'), 'utf8')).toContain('<div id="app">');
     const transport = JSON.parse(readFileSync(join(unpacked, 'transport', 'package', 'package.json'), 'utf8'));
     expect(transport.exports['.'].require.default).toBe('./dist/cjs/index.js');
     expect(readFileSync(join(unpacked, 'transport', 'package', 'dist', 'cjs', 'package.json'), 'utf8')).toContain('commonjs');

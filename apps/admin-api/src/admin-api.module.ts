@@ -14,7 +14,12 @@ import { ExchangesController } from './exchanges/exchanges.controller.js';
 import { BrokerHealthIndicator } from './health/broker-health.indicator.js';
 import { HealthController } from './health/health.controller.js';
 import { OverviewController } from './overview/overview.controller.js';
+import { PermissionsController } from './permissions/permissions.controller.js';
+import { TopicPermissionsController } from './permissions/topic-permissions.controller.js';
 import { QueuesController } from './queues/queues.controller.js';
+import { UsersController } from './users/users.controller.js';
+import { WhoamiController } from './users/whoami.controller.js';
+import { VhostsController } from './vhosts/vhosts.controller.js';
 
 /** The admin API: RabbitMQ-compatible management routes over management RPCs to the broker. */
 @Module({})
@@ -32,6 +37,11 @@ export class AdminApiModule {
         DefinitionsController,
         ConnectionsController,
         HealthController,
+        VhostsController,
+        UsersController,
+        WhoamiController,
+        PermissionsController,
+        TopicPermissionsController,
       ],
       providers: [
         { provide: ADMIN_CONFIG, useValue: config },

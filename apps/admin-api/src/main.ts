@@ -7,6 +7,7 @@ import { AdminApiModule } from './admin-api.module.js';
 import { ManagementClient } from './broker-client/management.client.js';
 import { AmqpNameParamPipe } from './common/amqp-name.js';
 import { hardenHttp, JSON_BODY_OPTIONS } from './common/http-hardening.js';
+import { findConsoleDir, serveConsole } from './console/console-static.js';
 import { ConfigError, readConfigFile } from '@app/config';
 import { loadAdminConfig, type AdminConfig } from './config/admin-config.js';
 
@@ -38,6 +39,10 @@ const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forC
 // Security headers and authentication before any body is read; then the 1 MiB JSON parser. No CORS by default.
 hardenHttp(app);
 app.useBodyParser('json', JSON_BODY_OPTIONS);
+// The web console (apps/console, built by `npm run build`) at `/`, outside `/api/`.
+const consoleDir = findConsoleDir();
+if (consoleDir) serveConsole(app, consoleDir);
+else process.stderr.write('Warren admin API: the web console is not built (npm run build); serving the API only\n');
 app.useGlobalPipes(
   new ValidationPipe({
     whitelist: true,

@@ -72,6 +72,10 @@ export interface BrokerEnv {
   defaultPass: string;
   /** `WARREN_LOOPBACK_USERS`: users who may log in from loopback addresses only (RabbitMQ's `loopback_users`). */
   loopbackUsers: string[];
+  /** `WARREN_CHANNEL_MAX`: highest channel number (and most channels) per connection offered in `connection.tune`. */
+  channelMax: number;
+  /** `WARREN_FRAME_MAX`: largest frame offered in `connection.tune` (bytes, including frame header and end). */
+  frameMax: number;
   /** `WARREN_DEFINITIONS_FILE`: a RabbitMQ definitions file imported at start; undefined = none. */
   definitionsFile: string | undefined;
   /** `WARREN_STORE`: `level` (LevelDB under dataDir), `memory` (nothing survives the process) or `postgres`. */
@@ -123,6 +127,9 @@ const brokerEnvSchema = z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
       .default('public'),
+    // RabbitMQ's `channel_max` (0 = the protocol's most, 65535) and `frame_max` (at least the protocol's 4096).
+    WARREN_CHANNEL_MAX: integerKind(0, 65535).default(2047),
+    WARREN_FRAME_MAX: integerKind(4096, 2 ** 31 - 1).default(131072),
   })
   .superRefine((vars, context) => {
     // Settings that only make sense together: say which one is missing rather than start a listener that cannot work.
@@ -178,6 +185,8 @@ const brokerEnvSchema = z
     storage: vars.WARREN_STORE,
     postgresUrl: vars.WARREN_POSTGRES_URL,
     postgresSchema: vars.WARREN_POSTGRES_SCHEMA,
+    channelMax: vars.WARREN_CHANNEL_MAX === 0 ? 65535 : vars.WARREN_CHANNEL_MAX,
+    frameMax: vars.WARREN_FRAME_MAX,
   }));
 
 /** The broker's environment settings when no variable is set. */

@@ -37,6 +37,8 @@ describe('loadBrokerEnv', () => {
       storage: 'level',
       postgresUrl: undefined,
       postgresSchema: 'public',
+      channelMax: 2047,
+      frameMax: 131072,
     });
     expect(loadBrokerEnv({})).toEqual(DEFAULT_BROKER_ENV);
   });
@@ -78,6 +80,8 @@ describe('loadBrokerEnv', () => {
         WARREN_STORE: 'postgres',
         WARREN_POSTGRES_URL: 'postgres://warren:pw@db:5432/warren',
         WARREN_POSTGRES_SCHEMA: 'warren_a',
+        WARREN_CHANNEL_MAX: '16',
+        WARREN_FRAME_MAX: '8192',
       }),
     ).toEqual({
       host: '::',
@@ -112,8 +116,11 @@ describe('loadBrokerEnv', () => {
       storage: 'postgres',
       postgresUrl: 'postgres://warren:pw@db:5432/warren',
       postgresSchema: 'warren_a',
+      channelMax: 16,
+      frameMax: 8192,
     });
     expect(loadBrokerEnv({ WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
+    expect(loadBrokerEnv({ WARREN_CHANNEL_MAX: '0' }).channelMax).toBe(65535);
   });
 
   it.each([
@@ -135,6 +142,8 @@ describe('loadBrokerEnv', () => {
     ['WARREN_AUTH_FAILURE_DELAY_MS', '-5'],
     ['WARREN_AUTH_FAILURE_MAX_DELAY_MS', '600000'],
     ['WARREN_DISK_FREE_LIMIT', '50 MB'],
+    ['WARREN_CHANNEL_MAX', '65536'],
+    ['WARREN_FRAME_MAX', '4095'],
     ['WARREN_DEFAULT_USER', ''],
     ['WARREN_DEFINITIONS_FILE', ' '],
     ['WARREN_STORE', 'redis'],

@@ -4,3 +4,4 @@ export * from './management-names.js';
 export * from './management-patterns.js';
 export * from './management-messages.js';
 export * from './management-envelope.js';
+export * from './list-page.js';

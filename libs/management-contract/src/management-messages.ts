@@ -1,4 +1,5 @@
 import type { ManagementPattern } from './management-patterns.js';
+import type { ListPage, ListPageQuery } from './list-page.js';
 
 // The `data` of each request and the `response` of its reply. Keys are RabbitMQ's snake_case, as the HTTP API
 // speaks them. The broker still checks every field (a request's data is JSON from another process).
@@ -30,6 +31,53 @@ export interface HealthAnswer {
   status: 'ok' | 'failed';
   reason?: string;
   alarms?: string[];
+}
+
+/** A user as RabbitMQ's `/api/users` prints it (tags as an array, RabbitMQ 3.9+). */
+export interface UserJson {
+  name: string;
+  password_hash: string;
+  hashing_algorithm: string;
+  tags: string[];
+  limits: JsonObject;
+}
+
+/** `PUT /api/users/{name}`: a password, or a ready hash, and tags (array or comma-separated). */
+export interface UserPut {
+  name: string;
+  password?: string;
+  password_hash?: string;
+  hashing_algorithm?: string;
+  tags?: string[] | string;
+}
+
+/** A user's permissions in one vhost, as `/api/permissions` prints them. */
+export interface PermissionJson {
+  user: string;
+  vhost: string;
+  configure: string;
+  write: string;
+  read: string;
+}
+
+/** A user's topic permissions on one exchange, as `/api/topic-permissions` prints them. */
+export interface TopicPermissionJson {
+  user: string;
+  vhost: string;
+  exchange: string;
+  write: string;
+  read: string;
+}
+
+/** Filters of a permissions list: one user and/or one vhost. */
+export interface PermissionFilter {
+  user?: string;
+  vhost?: string;
+}
+
+/** A PUT answer: 201 when it created the object, 204 when it replaced one. */
+export interface PutOutcome {
+  created: boolean;
 }
 
 /** Request data, by pattern. */
@@ -64,6 +112,7 @@ export interface ManagementRequests {
   };
   'management.exchanges.route': VhostObject & { routing_key?: string; headers?: JsonObject };
   'management.queues.list': VhostFilter;
+  'management.queues.page': VhostFilter & ListPageQuery & { page: number };
   'management.queues.get': VhostObject;
   'management.queues.declare': VhostObject & { durable?: boolean; auto_delete?: boolean; arguments?: JsonObject };
   'management.queues.delete': VhostObject & { if_empty?: boolean; if_unused?: boolean };
@@ -75,7 +124,27 @@ export interface ManagementRequests {
   'management.bindings.create': BindingEnds & { routing_key?: string; arguments?: JsonObject };
   'management.bindings.delete': BindingEnds & { props: string };
   'management.definitions.export': Record<string, never>;
-  'management.definitions.import': { exchanges?: object[]; queues?: object[]; bindings?: object[] };
+  'management.definitions.import': JsonObject;
+  'management.definitions.export-vhost': { vhost: string };
+  'management.definitions.import-vhost': JsonObject & { vhost: string };
+  'management.whoami': Record<string, never>;
+  'management.users.list': Record<string, never>;
+  'management.users.without-permissions': Record<string, never>;
+  'management.users.get': { name: string };
+  'management.users.put': UserPut;
+  'management.users.delete': { name: string };
+  'management.users.bulk-delete': { users: string[] };
+  'management.vhosts.get': { vhost: string };
+  'management.vhosts.put': { vhost: string; description?: string; tags?: string[] | string };
+  'management.vhosts.delete': { vhost: string };
+  'management.permissions.list': PermissionFilter;
+  'management.permissions.get': { vhost: string; user: string };
+  'management.permissions.put': { vhost: string; user: string; configure: string; write: string; read: string };
+  'management.permissions.delete': { vhost: string; user: string };
+  'management.topic-permissions.list': PermissionFilter;
+  'management.topic-permissions.get': { vhost: string; user: string };
+  'management.topic-permissions.put': { vhost: string; user: string; exchange: string; write: string; read: string };
+  'management.topic-permissions.delete': { vhost: string; user: string; exchange?: string };
 }
 
 /** Reply `response`, by pattern. */
@@ -99,6 +168,7 @@ export interface ManagementResponses {
   'management.exchanges.publish': { routed: boolean };
   'management.exchanges.route': JsonObject;
   'management.queues.list': JsonObject[];
+  'management.queues.page': ListPage<JsonObject>;
   'management.queues.get': JsonObject;
   'management.queues.declare': { created: boolean };
   'management.queues.delete': JsonObject;
@@ -111,6 +181,26 @@ export interface ManagementResponses {
   'management.bindings.delete': JsonObject;
   'management.definitions.export': JsonObject;
   'management.definitions.import': JsonObject;
+  'management.definitions.export-vhost': JsonObject;
+  'management.definitions.import-vhost': JsonObject;
+  'management.whoami': { name: string; tags: string[]; is_internal_user: boolean };
+  'management.users.list': UserJson[];
+  'management.users.without-permissions': UserJson[];
+  'management.users.get': UserJson;
+  'management.users.put': PutOutcome;
+  'management.users.delete': JsonObject;
+  'management.users.bulk-delete': JsonObject;
+  'management.vhosts.get': JsonObject;
+  'management.vhosts.put': PutOutcome;
+  'management.vhosts.delete': JsonObject;
+  'management.permissions.list': PermissionJson[];
+  'management.permissions.get': PermissionJson;
+  'management.permissions.put': PutOutcome;
+  'management.permissions.delete': JsonObject;
+  'management.topic-permissions.list': TopicPermissionJson[];
+  'management.topic-permissions.get': TopicPermissionJson[];
+  'management.topic-permissions.put': PutOutcome;
+  'management.topic-permissions.delete': JsonObject;
 }
 
 /** The data of one request. */

@@ -92,4 +92,24 @@ describe('explainRoute', () => {
       expect(explainRoute(exchange, routingKey, undefined).queues.map(({ queue }) => queue)).toEqual([...out]);
     }
   });
+
+  it('gives every binding of a visited exchange that did not match, with the reason', () => {
+    const reasons = (exchangeName: string, routingKey: string, headers?: Record<string, unknown>) =>
+      explainRoute(topology.getExchange(exchangeName)!, routingKey, headers).unmatched.map(
+        ({ binding, reason }) => `${binding.source.name}->${binding.destination.name}: ${reason}`,
+      );
+    expect(reasons('x', 'z')).toEqual([
+      "x->q1: routing key 'z' does not match the pattern 'a.*'",
+      "x->q1: routing key 'z' does not match the pattern 'a.#'",
+      "x->y: routing key 'z' does not match the pattern '#.b'",
+    ]);
+    topology.declareExchange('d', options({ type: 'direct' }));
+    topology.bindQueue(q('q1'), 'd', 'red', {});
+    expect(reasons('d', 'blue')).toEqual(["d->q1: routing key 'blue' is not the binding key 'red'"]);
+    topology.declareExchange('h', options({ type: 'headers' }));
+    topology.bindQueue(q('q2'), 'h', '', { 'x-match': 'all', format: 'pdf', type: 'report' });
+    expect(reasons('h', '', { format: 'pdf', type: 'log' })).toEqual(["h->q2: x-match all: header 'type' is 'log', not 'report'"]);
+    expect(reasons('h', '', undefined)).toEqual(["h->q2: x-match all: header 'format' is missing; header 'type' is missing"]);
+    expect(reasons('h', '', { format: 'pdf', type: 'report' })).toEqual([]);
+  });
 });

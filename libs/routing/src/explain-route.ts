@@ -1,5 +1,6 @@
 import type { Binding } from './binding.js';
 import type { Exchange } from './exchange.js';
+import { explainMismatch } from './explain-mismatch.js';
 import type { Headers } from './headers.js';
 import type { RoutableQueue } from './routable-queue.js';
 import { traverseRoute, type RouteTracer, type RoutingKeys } from './route-traversal.js';
@@ -19,12 +20,20 @@ export interface RoutedQueue<Q extends RoutableQueue> {
   readonly paths: ReadonlyArray<ReadonlyArray<RouteHop<Q>>>;
 }
 
+/** A binding of a visited exchange that the publish did not take, and why. */
+export interface UnmatchedBinding<Q extends RoutableQueue> {
+  readonly binding: Binding<Q>;
+  readonly reason: string;
+}
+
 /** What a publish would do: the queues it reaches and the exchanges it passes through. */
 export interface RouteExplanation<Q extends RoutableQueue> {
   /** In routing order; the same set `Topology.route` produces. */
   readonly queues: ReadonlyArray<RoutedQueue<Q>>;
   /** Every exchange matched, in visiting order, the published-to exchange first. */
   readonly exchanges: ReadonlyArray<Exchange<Q>>;
+  /** Every binding of a visited exchange that did not match, in visiting then binding order, with the reason. */
+  readonly unmatched: ReadonlyArray<UnmatchedBinding<Q>>;
 }
 
 /**
@@ -43,6 +52,7 @@ export function explainRoute<Q extends RoutableQueue>(
   const keys: readonly string[] = typeof routingKey === 'string' ? [routingKey] : routingKey;
   const pathTo = new Map<Exchange<Q>, RouteHop<Q>[]>([[exchange, []]]);
   const queuePaths = new Map<Q, RouteHop<Q>[][]>();
+  const unmatched: UnmatchedBinding<Q>[] = [];
   const addQueuePath = (queue: Q, path: RouteHop<Q>[]) => {
     const paths = queuePaths.get(queue);
     if (paths === undefined) queuePaths.set(queue, [path]);
@@ -64,7 +74,10 @@ export function explainRoute<Q extends RoutableQueue>(
       for (const key of keys) matcher.match(key, headers, matched);
       // Walk the bindings rather than the matches so paths come in binding order, whatever the type's index order.
       for (const binding of visited.bindings) {
-        if (!matched.has(binding)) continue;
+        if (!matched.has(binding)) {
+          unmatched.push({ binding, reason: explainMismatch(visited, binding, keys, headers) });
+          continue;
+        }
         const path: RouteHop<Q>[] = [...base, { kind: 'binding', binding }];
         if (binding.destinationType === 'queue') addQueuePath(binding.destination as Q, path);
         else if (!pathTo.has(binding.destination as Exchange<Q>)) pathTo.set(binding.destination as Exchange<Q>, path);
@@ -82,5 +95,6 @@ export function explainRoute<Q extends RoutableQueue>(
   return {
     queues: Array.from(out, (queue) => ({ queue, paths: queuePaths.get(queue) ?? [] })),
     exchanges: Array.from(visited),
+    unmatched,
   };
 }

@@ -4,6 +4,7 @@ export * from './direct/direct-exchange.js';
 export * from './exchange-type-registry.js';
 export * from './exchange-type.js';
 export { ALTERNATE_EXCHANGE_ARG, Exchange, type ExchangeOptions } from './exchange.js';
+export * from './explain-mismatch.js';
 export * from './explain-route.js';
 export * from './fanout/fanout-exchange.js';
 export { fieldTableEquals, fieldValueEquals } from './field-value-equals.js';

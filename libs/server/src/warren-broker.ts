@@ -81,7 +81,9 @@ export class WarrenBroker {
         text = `user '${change.user}' was deleted`;
         break;
       case 'user.password-changed':
-        isAffected = (connection) => connection.userName === change.user;
+        // Not the admin API's management connection: the request that changed the password (or imported a file
+        // with that user) would lose its reply; the admin API's next login there checks the new password anyway.
+        isAffected = (connection) => !connection.isManagement && connection.userName === change.user;
         text = `user '${change.user}' password changed`;
         break;
       case 'vhost.deleted':

@@ -1,6 +1,7 @@
 import { HttpException, type INestApplication } from '@nestjs/common';
 import helmet from 'helmet';
 import { BasicAuthGuard } from '../auth/basic-auth.guard.js';
+import { isConsolePath } from '../console/console-static.js';
 import type { HttpRequest, HttpResponse } from './http-types.js';
 import { refuseDeepJson } from './json-depth.js';
 import { sendHttpException } from './rabbit-exception.filter.js';
@@ -35,8 +36,25 @@ export function hardenHttp(app: INestApplication): void {
       },
     },
   });
-  app.use(((request, response, next) =>
-    (request.originalUrl.startsWith(DOCS_PREFIX) ? docs : api)(request as never, response as never, next)) as Middleware);
+  // The web console's pages: its own bundled scripts and styles only, API calls to this origin, no framing.
+  const consolePages = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Inline styles, not scripts: the graph library styles its container through style attributes.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  app.use(((request, response, next) => {
+    const url = request.originalUrl;
+    const policy = url.startsWith(DOCS_PREFIX) ? docs : isConsolePath(url) ? consolePages : api;
+    policy(request as never, response as never, next);
+  }) as Middleware);
   app.use(authenticateBeforeBody(app.get(BasicAuthGuard)));
 }
 

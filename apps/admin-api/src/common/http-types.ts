@@ -15,4 +15,6 @@ export interface HttpResponse {
   setHeader(name: string, value: string): void;
   json(body: unknown): void;
   end(): void;
+  /** The request this answers (Express sets it). */
+  readonly req?: HttpRequest;
 }

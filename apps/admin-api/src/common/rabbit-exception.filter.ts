@@ -5,7 +5,7 @@ import type { HttpResponse } from './http-types.js';
 
 /**
  * Every error as RabbitMQ's management API writes it: `{"error", "reason"}` (404 `Object Not Found`, 400
- * `bad_request` with the validation messages or the AMQP text, 401 `not_authorized`), plus `Retry-After` on 503s
+ * `bad_request` with the validation messages or the AMQP text, 401 `not_authorized` for a failed login, `not_authorised` for a refused tag or permission, as RabbitMQ spells them), plus `Retry-After` on 503s
  * caused by backpressure.
  */
 @Catch()
@@ -29,7 +29,11 @@ export function sendHttpException(response: HttpResponse, exception: HttpExcepti
   if (exception instanceof RetryableHttpException || exception instanceof TooManyLoginsException) {
     response.setHeader('Retry-After', String(exception.retryAfterSeconds));
   }
-  if (status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="Warren Management"');
+  // Not for the web console's calls (X-Requested-With, as RabbitMQ's UI sends): the browser would show its own
+  // Basic-auth prompt over the console's login page.
+  if (status === 401 && response.req?.headers['x-requested-with'] !== 'XMLHttpRequest') {
+    response.setHeader('WWW-Authenticate', 'Basic realm="Warren Management"');
+  }
   response.status(status).json(bodyOf(exception, status));
 }
 

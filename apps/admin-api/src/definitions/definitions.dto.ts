@@ -36,8 +36,9 @@ export class BindingDefinitionDto {
 }
 
 /**
- * `POST /api/definitions`: RabbitMQ's definitions file. Exchanges, queues and bindings are imported; users,
- * permissions, policies and parameters are accepted (so RabbitMQ exports load) but not applied.
+ * `POST /api/definitions`: RabbitMQ's definitions file. Users, vhosts, permissions, topic permissions, exchanges,
+ * queues and bindings are imported (the broker checks the access entries); policies and parameters are accepted (so
+ * RabbitMQ exports load) but not applied.
  */
 export class DefinitionsDto {
   @ApiPropertyOptional({ type: [ExchangeDefinitionDto] })

@@ -1,11 +1,10 @@
-import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/basic-auth.guard.js';
 import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
 import { ManagementClient } from '../broker-client/management.client.js';
-import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
 
-/** `/api/overview` (with the broker's resource alarms) and `/api/vhosts`. */
+/** `/api/overview` (with the broker's resource alarms), totals over what the caller may see. */
 @ApiTags('overview')
 @ApiBasicAuth()
 @Controller('api')
@@ -15,18 +14,5 @@ export class OverviewController {
   @Get('overview')
   overview(@Auth() auth: ManagementCaller): Promise<unknown> {
     return this.management.call(ManagementPattern.Overview, {}, auth);
-  }
-
-  @Get('vhosts')
-  async vhosts(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.VhostsList, {}, auth), query);
-  }
-
-  @Get('vhosts/:vhost')
-  async vhost(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string): Promise<unknown> {
-    const all = await this.management.call(ManagementPattern.VhostsList, {}, auth);
-    const found = all.find((candidate) => candidate.name === vhost);
-    if (!found) throw new NotFoundException();
-    return found;
   }
 }

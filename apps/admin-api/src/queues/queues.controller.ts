@@ -4,7 +4,7 @@ import { Auth } from '../auth/basic-auth.guard.js';
 import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
 import { ManagementClient } from '../broker-client/management.client.js';
 import type { HttpResponse } from '../common/http-types.js';
-import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
+import { applyListQuery, ListQueryDto, pageQueryOf } from '../common/list-query.dto.js';
 import { DeclareQueueDto, DeleteQueueQueryDto, GetMessagesDto } from './queues.dto.js';
 
 /** RabbitMQ's `/api/queues` routes. */
@@ -15,13 +15,21 @@ export class QueuesController {
   constructor(private readonly management: ManagementClient) {}
 
   @Get()
-  async list(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, {}, auth), query);
+  list(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
+    return this.listQueues(auth, {}, query);
   }
 
   @Get(':vhost')
-  async listInVhost(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
-    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, { vhost }, auth), query);
+  listInVhost(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
+    return this.listQueues(auth, { vhost }, query);
+  }
+
+  /** A page is cut by the broker (only the page crosses the management channel); a whole list is filtered here. */
+  private async listQueues(auth: ManagementCaller, filter: { vhost?: string }, query: ListQueryDto): Promise<unknown> {
+    if (query.page !== undefined) {
+      return this.management.call(ManagementPattern.QueuesPage, { ...filter, ...pageQueryOf({ ...query, page: query.page }) }, auth);
+    }
+    return applyListQuery(await this.management.call(ManagementPattern.QueuesList, filter, auth), query);
   }
 
   @Get(':vhost/:name')

@@ -1,5 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { parseRabbitPasswordHash, PasswordHashError, rabbitPasswordHash } from './password-hash.js';
+import {
+  formatPasswordHash,
+  parsePasswordHash,
+  parseRabbitPasswordHash,
+  PasswordHashError,
+  rabbitPasswordHash,
+  WARREN_SCRYPT_ALGORITHM,
+} from './password-hash.js';
 import { UserStore } from './user-store.js';
 
 /** What RabbitMQ's rabbit_password:hash/2 stores: base64(salt(4) ‖ digest(salt ‖ utf8 password)). */
@@ -55,5 +62,30 @@ describe('RabbitMQ password hash import', () => {
     expect(await users.authenticate('dave', 'new', '::1')).toBeUndefined();
     expect(changes).toEqual(['user.password-changed', 'user.deleted']);
     await expect(users.updateUser('dave', { tags: [] })).rejects.toThrow("no user 'dave'");
+  });
+});
+
+describe('exported password hashes', () => {
+  it('round-trips a Warren scrypt user through formatPasswordHash / parsePasswordHash: the copy logs in with the same password', async () => {
+    const source = new UserStore();
+    const user = await source.createUser('dana', { password: 'pa55' });
+    const exported = formatPasswordHash({ algorithm: 'scrypt', salt: user.salt, hash: user.hash });
+    expect(exported.hashing_algorithm).toBe(WARREN_SCRYPT_ALGORITHM);
+    const copy = new UserStore();
+    await copy.createUser('dana', { passwordHash: parsePasswordHash(exported.password_hash, exported.hashing_algorithm) });
+    expect(await copy.authenticate('dana', 'pa55', '192.0.2.1')).toBeDefined();
+    expect(await copy.authenticate('dana', 'pa56', '192.0.2.1')).toBeUndefined();
+    await Promise.all([source.close(), copy.close()]);
+  });
+
+  it('exports a RabbitMQ hash unchanged and a user without password as an empty hash', () => {
+    const hash = rabbitPasswordHash('x', 'rabbit_password_hashing_sha512');
+    const parsed = parsePasswordHash(hash, 'rabbit_password_hashing_sha512');
+    expect(formatPasswordHash(parsed)).toEqual({ password_hash: hash, hashing_algorithm: 'rabbit_password_hashing_sha512' });
+    expect(formatPasswordHash({ algorithm: 'scrypt', salt: Buffer.alloc(16), hash: Buffer.alloc(0) }).password_hash).toBe('');
+  });
+
+  it('refuses a scrypt hash of the wrong length', () => {
+    expect(() => parsePasswordHash(Buffer.alloc(20).toString('base64'), WARREN_SCRYPT_ALGORITHM)).toThrow(PasswordHashError);
   });
 });

@@ -58,3 +58,37 @@ export function rabbitPasswordHash(
   const salt = randomBytes(RABBIT_SALT_BYTES);
   return Buffer.concat([salt, rabbitDigest(algorithm, salt, password)]).toString('base64');
 }
+
+/**
+ * The `hashing_algorithm` Warren exports its own scrypt hashes under (N = 2^14, r = 8, p = 1, 32-byte key; the
+ * `password_hash` is base64 of salt(16) ‖ key), so an export imported into another Warren logs in unchanged.
+ */
+export const WARREN_SCRYPT_ALGORITHM = 'warren_password_hashing_scrypt';
+
+const SCRYPT_SALT_BYTES = 16;
+const SCRYPT_KEY_BYTES = 32;
+
+/** A stored hash as a definitions file writes it: `password_hash` (empty for a user without password) and its algorithm. */
+export function formatPasswordHash(hash: PasswordHash): { password_hash: string; hashing_algorithm: string } {
+  if (hash.hash.length === 0) return { password_hash: '', hashing_algorithm: 'rabbit_password_hashing_sha256' };
+  const algorithm = hash.algorithm === 'scrypt' ? WARREN_SCRYPT_ALGORITHM : hash.algorithm;
+  return { password_hash: Buffer.concat([hash.salt, hash.hash]).toString('base64'), hashing_algorithm: algorithm };
+}
+
+/**
+ * Decodes a definitions file's or the HTTP API's `password_hash` for `hashingAlgorithm`: one of RabbitMQ's (see
+ * {@link parseRabbitPasswordHash}) or {@link WARREN_SCRYPT_ALGORITHM}. Throws PasswordHashError.
+ */
+export function parsePasswordHash(passwordHash: string, hashingAlgorithm = 'rabbit_password_hashing_sha256'): PasswordHash {
+  if (hashingAlgorithm !== WARREN_SCRYPT_ALGORITHM) return parseRabbitPasswordHash(passwordHash, hashingAlgorithm);
+  const bytes = Buffer.from(passwordHash, 'base64');
+  if (bytes.length !== SCRYPT_SALT_BYTES + SCRYPT_KEY_BYTES || bytes.toString('base64') !== passwordHash.replace(/\s/g, '')) {
+    throw new PasswordHashError(`auth: password_hash is not a base64 ${WARREN_SCRYPT_ALGORITHM} hash`);
+  }
+  return { algorithm: 'scrypt', salt: bytes.subarray(0, SCRYPT_SALT_BYTES), hash: bytes.subarray(SCRYPT_SALT_BYTES) };
+}
+
+/** Whether `algorithm` is a `hashing_algorithm` Warren can import. */
+export function isImportableHashingAlgorithm(algorithm: string): boolean {
+  return algorithm === WARREN_SCRYPT_ALGORITHM || isRabbitHashingAlgorithm(algorithm);
+}

@@ -9,10 +9,6 @@ export { ConfigError, LOG_LEVELS, type BrokerEnv, type LogLevel } from '@app/con
  * Timers are configurable so tests run in milliseconds.
  */
 export interface BrokerConfig extends BrokerEnv {
-  /** Largest frame offered in `connection.tune` (bytes, including frame header and end). */
-  frameMax: number;
-  /** Highest channel number offered in `connection.tune`. */
-  channelMax: number;
   /** Heartbeat interval offered in `connection.tune`, in seconds (0 disables). */
   heartbeatSec: number;
   /** Milliseconds per negotiated heartbeat second: 1000 in production, smaller in tests. */
@@ -30,8 +26,6 @@ export interface BrokerConfig extends BrokerEnv {
 /** Defaults (RabbitMQ's where it has one). */
 export const DEFAULT_CONFIG: BrokerConfig = {
   ...DEFAULT_BROKER_ENV,
-  frameMax: 131072,
-  channelMax: 2047,
   heartbeatSec: 60,
   heartbeatUnitMs: 1000,
   handshakeTimeoutMs: 10_000,

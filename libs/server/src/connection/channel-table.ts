@@ -33,6 +33,17 @@ export class ChannelTable {
     const writer = this.host.writer;
     if (method.name === 'channel.open') {
       if (channel) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen"));
+      // RabbitMQ's limit is on the number of open channels, a connection error 530 (its rabbit_reader:create_channel).
+      if (this.channels.size >= this.host.channelMax) {
+        const count = this.channels.size;
+        throw new ConnectionError(
+          ReplyCode.NOT_ALLOWED,
+          replyText(
+            ReplyCode.NOT_ALLOWED,
+            `number of channels opened (${count}) has reached the negotiated channel_max (${this.host.channelMax})`,
+          ),
+        );
+      }
       if (channelId > this.host.channelMax) {
         throw new ConnectionError(
           ReplyCode.CHANNEL_ERROR,

@@ -1,8 +1,8 @@
 import {
   AccessControlError,
   compilePermissionPattern,
-  isRabbitHashingAlgorithm,
-  parseRabbitPasswordHash,
+  isImportableHashingAlgorithm,
+  parsePasswordHash,
   PasswordHashError,
   PermissionPatternError,
   scratchCopyOf,
@@ -98,7 +98,7 @@ function stringOf(entry: Record<string, unknown>, key: string, what: string): st
 }
 
 /** RabbitMQ writes tags as an array (3.9+) or a comma-separated string (older exports). */
-function tagsOf(value: unknown, user: string): string[] {
+export function tagsOf(value: unknown, user: string): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string')
     return value
@@ -109,7 +109,12 @@ function tagsOf(value: unknown, user: string): string[] {
   throw new DefinitionsError(`user '${user}': 'tags' must be an array of strings or a comma-separated string`);
 }
 
-function userSpecOf(entry: Record<string, unknown>): { name: string; spec: UserSpec } {
+/**
+ * A user entry of a definitions file (or the HTTP API's PUT): a clear-text `password`, or a `password_hash` of an
+ * importable `hashing_algorithm` (RabbitMQ's, or Warren's own scrypt export), or neither (no password). Throws
+ * DefinitionsError.
+ */
+export function userSpecOf(entry: Record<string, unknown>): { name: string; spec: UserSpec } {
   const name = stringOf(entry, 'name', 'user');
   const tags = tagsOf(entry.tags, name);
   if (typeof entry.password === 'string') return { name, spec: { password: entry.password, tags } };
@@ -117,11 +122,11 @@ function userSpecOf(entry: Record<string, unknown>): { name: string; spec: UserS
   if (typeof hash !== 'string') throw new DefinitionsError(`user '${name}': 'password_hash' must be a string`);
   if (hash === '') return { name, spec: { tags } };
   const algorithm = entry.hashing_algorithm ?? 'rabbit_password_hashing_sha256';
-  if (typeof algorithm !== 'string' || !isRabbitHashingAlgorithm(algorithm)) {
+  if (typeof algorithm !== 'string' || !isImportableHashingAlgorithm(algorithm)) {
     throw new DefinitionsError(`user '${name}': unsupported hashing_algorithm ${JSON.stringify(algorithm)}`);
   }
   try {
-    return { name, spec: { passwordHash: parseRabbitPasswordHash(hash, algorithm), tags } };
+    return { name, spec: { passwordHash: parsePasswordHash(hash, algorithm), tags } };
   } catch (error) {
     if (error instanceof PasswordHashError) throw new DefinitionsError(`user '${name}': ${error.message}`);
     throw error;

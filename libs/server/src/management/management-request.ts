@@ -1,7 +1,8 @@
 import type { PermissionActor, Queue, TopologyCommand, TopologyResults, VirtualHost } from '@app/broker-core';
 import type { ManagementCaller } from '@app/management-contract';
 import type { Exchange } from '@app/routing';
-import { ManagementError } from './management-error.js';
+import type { CallerAccess } from './caller-access.js';
+import { asDirectRequest, ManagementError } from './management-error.js';
 import type { ManagementHost } from './management-host.js';
 
 /** The `data` of a management request: JSON from the admin API, already validated by its DTOs. */
@@ -18,6 +19,8 @@ export interface ManagementContext {
   readonly actor: PermissionActor;
   /** The HTTP user the request acts for (authorized before the handler runs). */
   readonly caller: ManagementCaller;
+  /** What the caller's tags and permissions let it see and do. */
+  readonly access: CallerAccess;
 }
 
 /** One management RPC: its result becomes the reply's `response`; a throw becomes `err`. */
@@ -49,10 +52,13 @@ export function requireVhost(host: ManagementHost, name: string): VirtualHost {
   return vhost;
 }
 
-/** The vhosts a list request covers: the named one (404 if missing), or all. */
-export function vhostsOf(host: ManagementHost, data: RequestData): VirtualHost[] {
+/**
+ * The vhosts a list request covers: the named one (404 if missing), or all the caller reaches (RabbitMQ's
+ * `filter_vhost`: administrators every vhost, others those they have permissions on).
+ */
+export function vhostsOf(host: ManagementHost, data: RequestData, access: CallerAccess): VirtualHost[] {
   const name = optionalString(data, 'vhost');
-  return name === undefined ? [...host.core.allVhosts()] : [requireVhost(host, name)];
+  return name === undefined ? [...host.core.allVhosts()].filter((vhost) => access.reachesVhost(vhost.name)) : [requireVhost(host, name)];
 }
 
 /** RabbitMQ names the default exchange `amq.default` in URLs. */
@@ -74,13 +80,17 @@ export function requireQueue(vhost: VirtualHost, name: string): Queue {
   return queue;
 }
 
-/** Runs a topology command as the management service and waits for its storage write, so a 2xx means it is on disk. */
+/**
+ * Runs a topology command as the management service and waits for its storage write, so a 2xx means it is on disk.
+ * A 403 (permission, reserved name) is 401 `Access refused.`, as RabbitMQ's management plugin answers a refused
+ * declare, delete or bind (its `direct_request`).
+ */
 export async function persisted<C extends TopologyCommand>(
   vhost: VirtualHost,
   command: C,
   context: ManagementContext,
 ): Promise<TopologyResults[C['kind']]> {
-  const { result, written } = vhost.execute(command, context.actor);
-  await written;
-  return result;
+  const outcome = asDirectRequest(() => vhost.execute(command, context.actor));
+  await outcome.written;
+  return outcome.result;
 }

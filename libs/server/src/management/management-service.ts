@@ -8,8 +8,14 @@ import type { ManagementHost } from './management-host.js';
 import type { ManagementHandler } from './management-request.js';
 import { ManagementRpcConsumer, type ManagementOutcome } from './management-rpc-consumer.js';
 import { messageHandlers } from './message-handlers.js';
-import { authorizeCaller, runtimeHandlers } from './runtime-handlers.js';
+import { authorizeCaller, CallerAccess } from './caller-access.js';
+import { permissionHandlers } from './permission-handlers.js';
+import { pageHandlers } from './queue-page-handler.js';
+import { authorizeRequest } from './request-authorization.js';
+import { runtimeHandlers } from './runtime-handlers.js';
 import { topologyHandlers } from './topology-handlers.js';
+import { userHandlers } from './user-handlers.js';
+import { vhostHandlers } from './vhost-handlers.js';
 
 /**
  * Bounds of the management queue: a flood of requests is refused (the publisher's confirm is a nack), never
@@ -33,7 +39,16 @@ export const MANAGEMENT_QUEUE_ARGUMENTS = {
  */
 export class ManagementService {
   private readonly handlers = new Map<string, ManagementHandler>(
-    Object.entries({ ...topologyHandlers, ...messageHandlers, ...definitionsHandlers, ...runtimeHandlers }),
+    Object.entries({
+      ...topologyHandlers,
+      ...messageHandlers,
+      ...pageHandlers,
+      ...definitionsHandlers,
+      ...runtimeHandlers,
+      ...userHandlers,
+      ...permissionHandlers,
+      ...vhostHandlers,
+    }),
   );
   /** The consumer's owner: no connection is this object. */
   private readonly queueOwner = {};
@@ -69,11 +84,13 @@ export class ManagementService {
     try {
       const handler = this.handlers.get(request.pattern);
       if (!handler) throw new ManagementError(404, 'Object Not Found', `management: no handler for '${request.pattern}'`);
-      authorizeCaller(request.caller, this.host.core.users);
+      const core = this.host.core;
+      const access = new CallerAccess(authorizeCaller(request.caller, core.users), core.permissions);
+      authorizeRequest(request.pattern, request.data, access, (name) => core.getVhost(name) !== undefined);
       // The caller's own permissions, as RabbitMQ applies them over HTTP to every user, administrators included; the
       // service owns the (never exclusive) queues declared over HTTP.
-      const actor = this.host.core.actorFor(this, request.caller.username);
-      const context = { host: this.host, actor, caller: request.caller };
+      const actor = core.actorFor(this, request.caller.username);
+      const context = { host: this.host, actor, caller: request.caller, access };
       return { response: (await handler(request.data, context)) ?? {} };
     } catch (error) {
       const failure = toManagementFailure(error);

@@ -1,8 +1,9 @@
-import { Message, PublishOutcome, type Queue, type QueueEntry } from '@app/broker-core';
+import { Message, PublishOutcome, type ChannelError, type Queue, type QueueEntry, type VirtualHost } from '@app/broker-core';
+import { ReplyCode } from '@app/codec';
 import { ManagementPattern } from '@app/management-contract';
 import { explainRoute, type RouteHop } from '@app/routing';
 import { jsonOfProperties, jsonOfTable, propertiesOfJson, tableOfJson } from './json-format.js';
-import { ManagementError } from './management-error.js';
+import { asDirectRequest, isAccessRefused, ManagementError } from './management-error.js';
 import {
   exchangeNameOf,
   optionalString,
@@ -19,10 +20,23 @@ import {
 /** Seconds an HTTP publisher refused by backpressure is told to wait (`Retry-After`). */
 const RETRY_AFTER_SECONDS = 5;
 
+/**
+ * A refused publish is 400 `403 ACCESS_REFUSED - …`, as RabbitMQ's management plugin answers it (the channel closes
+ * after the publish was sent, so it reports the close as a bad request with its code).
+ */
+function refusedPublish(check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (isAccessRefused(error)) throw ManagementError.badRequest(`${ReplyCode.ACCESS_REFUSED} ${(error as ChannelError).replyText}`);
+    throw error;
+  }
+}
+
 const publish: ManagementHandler = async (data, { host, caller, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   const access = actor.accessTo(vhost.name);
-  access.checkPublish(exchangeNameOf(stringField(data, 'name')));
+  refusedPublish(() => access.checkPublish(exchangeNameOf(stringField(data, 'name'))));
   const exchange = requireExchange(vhost, stringField(data, 'name'));
   const alarms = host.alarmState;
   if (alarms.memory || alarms.disk) {
@@ -30,7 +44,7 @@ const publish: ManagementHandler = async (data, { host, caller, actor }) => {
     throw ManagementError.unavailable(`resource alarm in effect (${which}): publishers are blocked`, RETRY_AFTER_SECONDS);
   }
   const routingKey = optionalString(data, 'routing_key') ?? '';
-  if (exchange.type.name === 'topic') access.checkTopic('write', exchange.name, routingKey);
+  if (exchange.type.name === 'topic') refusedPublish(() => access.checkTopic('write', exchange.name, routingKey));
   const encoding = optionalString(data, 'payload_encoding') ?? 'string';
   const payload = optionalString(data, 'payload') ?? '';
   const body = encoding === 'base64' ? Buffer.from(payload, 'base64') : Buffer.from(payload, 'utf8');
@@ -95,7 +109,8 @@ function jsonOfEntry(queue: Queue, entry: QueueEntry, encoding: string, truncate
 
 const purge: ManagementHandler = (data, { host, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
-  actor.accessTo(vhost.name).check('read', 'queue', stringField(data, 'name'));
+  // RabbitMQ purges over HTTP with a direct `queue.purge`: a refusal is 401 `Access refused.`.
+  asDirectRequest(() => actor.accessTo(vhost.name).check('read', 'queue', stringField(data, 'name')));
   const queue = requireQueue(vhost, stringField(data, 'name'));
   vhost.requireQueue(queue.name, actor.owner);
   return { message_count: queue.purge() };
@@ -120,6 +135,22 @@ function jsonOfHop(hop: RouteHop<Queue>): Record<string, unknown> {
   }
 }
 
+/**
+ * Where a reached queue would dead-letter its messages (rejected, expired, over its length limit): its effective
+ * `x-dead-letter-exchange` (argument or policy) and routing key, or null. `exchange_exists` is false when the
+ * exchange is missing, where RabbitMQ drops dead letters. Absent (not null) without one, so the answer for a queue
+ * without dead-lettering keeps its earlier shape.
+ */
+function deadLetterTarget(vhost: VirtualHost, queue: Queue): Record<string, unknown> | undefined {
+  const exchange = queue.policy.deadLetterExchange;
+  if (exchange === undefined) return undefined;
+  return {
+    exchange,
+    routing_key: queue.policy.deadLetterRoutingKey ?? null,
+    exchange_exists: vhost.topology.getExchange(exchange) !== undefined,
+  };
+}
+
 const route: ManagementHandler = (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   const exchange = requireExchange(vhost, stringField(data, 'name'));
@@ -131,8 +162,10 @@ const route: ManagementHandler = (data, { host }) => {
       name: queue.name,
       vhost: vhost.name,
       paths: paths.map((path) => path.map(jsonOfHop)),
+      dead_letter: deadLetterTarget(vhost, queue),
     })),
     exchanges: explanation.exchanges.map((visited) => visited.name),
+    unmatched: explanation.unmatched.map(({ binding, reason }) => ({ ...jsonOfHop({ kind: 'binding', binding }), reason })),
   };
 };
 

@@ -1,36 +1,21 @@
-import { isLoopbackAddress, type User } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
-import { ManagementPattern, type ManagementCaller } from '@app/management-contract';
+import { ManagementPattern } from '@app/management-contract';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { Channel } from '../connection/channel.js';
+import type { CallerAccess } from './caller-access.js';
 import { jsonOfTable } from './json-format.js';
 import { ManagementError } from './management-error.js';
+import type { ManagementHost } from './management-host.js';
 import { optionalString, stringField, type ManagementHandler } from './management-request.js';
 
 // Overview, vhosts, connections, channels, consumers and health: read-only views of the running broker, plus
 // closing a connection.
 
-/** User tags that may use the management API (RabbitMQ's management, monitoring, policymaker, administrator). */
-const MANAGEMENT_TAGS = new Set(['management', 'monitoring', 'policymaker', 'administrator']);
-
-/**
- * The user a request acts for, or 401. The admin API verified the password (an AMQP login on the management
- * listener); only management connections reach this, so the broker believes the name and the HTTP client's address,
- * and checks what needs no password: the user exists, may use the management API, and (loopback-only users such as
- * `guest`) calls from loopback.
- */
-export function authorizeCaller(caller: ManagementCaller, users: { getUser(name: string): User | undefined }): User {
-  const user = users.getUser(caller.username);
-  if (!user || (user.isLoopbackOnly && !isLoopbackAddress(caller.remote_address))) throw ManagementError.notAuthorized('Login failed');
-  if (!user.tags.some((tag) => MANAGEMENT_TAGS.has(tag))) throw ManagementError.notAuthorized('Not management user');
-  return user;
-}
-
 /** `management.authenticate`: the caller's name and tags (authorization already ran). */
-const authenticate: ManagementHandler = (_data, { host, caller }) => {
-  const user = authorizeCaller(caller, host.core.users);
-  return { name: user.name, tags: user.tags.join(',') };
-};
+const authenticate: ManagementHandler = (_data, { access }) => ({ name: access.user.name, tags: access.user.tags.join(',') });
+
+/** `GET /api/whoami`, as RabbitMQ 3.9+ prints it. */
+const whoami: ManagementHandler = (_data, { access }) => ({ name: access.user.name, tags: [...access.user.tags], is_internal_user: true });
 
 function peerOf(connection: AmqpConnection): { peer_host?: string; peer_port?: number; host?: string; port?: number } {
   const socket = connection.socket;
@@ -71,35 +56,50 @@ function channelDetails(connection: AmqpConnection, channel: Channel): Record<st
   };
 }
 
-function* openConnections(connections: IterableIterator<AmqpConnection>, vhost: string | undefined): Generator<AmqpConnection> {
+/**
+ * Open client connections, of one vhost or all, that the caller may see: monitors and administrators see every
+ * user's, others their own (RabbitMQ's `filter_user`).
+ */
+function* openConnections(
+  connections: IterableIterator<AmqpConnection>,
+  vhost: string | undefined,
+  access: CallerAccess | undefined,
+): Generator<AmqpConnection> {
   for (const connection of connections) {
     if (connection.state === 'closed' || !connection.vhost) continue;
+    if (access && !access.seesUser(connection.userName)) continue;
     if (vhost === undefined || connection.vhost.name === vhost) yield connection;
   }
 }
 
-const listConnections: ManagementHandler = (data, { host }) =>
-  [...openConnections(host.allConnections(), optionalString(data, 'vhost'))].map(jsonOfConnection);
-
-const getConnection: ManagementHandler = (data, { host }) => {
-  const name = stringField(data, 'name');
-  const connection = [...openConnections(host.allConnections(), undefined)].find((candidate) => candidate.name === name);
+/**
+ * The named connection, or 404; 401 `User not authorised to access object` when it is another user's and the
+ * caller may not (RabbitMQ's `is_authorized_user`: reading needs monitoring, closing administrator).
+ */
+function connectionFor(host: ManagementHost, name: string, access: CallerAccess, isClose: boolean): AmqpConnection {
+  const connection = [...openConnections(host.allConnections(), undefined, undefined)].find((candidate) => candidate.name === name);
   if (!connection) throw ManagementError.notFound();
-  return jsonOfConnection(connection);
-};
+  const mayAct = isClose ? access.isAdministrator : access.isMonitor;
+  if (!mayAct && connection.userName !== access.user.name) throw ManagementError.notAuthorised('User not authorised to access object');
+  return connection;
+}
 
-const closeConnection: ManagementHandler = (data, { host }) => {
-  const name = stringField(data, 'name');
-  const connection = [...openConnections(host.allConnections(), undefined)].find((candidate) => candidate.name === name);
-  if (!connection) throw ManagementError.notFound();
+const listConnections: ManagementHandler = (data, { host, access }) =>
+  [...openConnections(host.allConnections(), optionalString(data, 'vhost'), access)].map(jsonOfConnection);
+
+const getConnection: ManagementHandler = (data, { host, access }) =>
+  jsonOfConnection(connectionFor(host, stringField(data, 'name'), access, false));
+
+const closeConnection: ManagementHandler = (data, { host, access }) => {
+  const connection = connectionFor(host, stringField(data, 'name'), access, true);
   const reason = optionalString(data, 'reason') ?? 'Closed via management plugin';
   connection.closeConnection(ReplyCode.CONNECTION_FORCED, `CONNECTION_FORCED - ${reason}`);
   return {};
 };
 
-const listChannels: ManagementHandler = (data, { host }) => {
+const listChannels: ManagementHandler = (data, { host, access }) => {
   const out: Record<string, unknown>[] = [];
-  for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'))) {
+  for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'), access)) {
     for (const channel of connection.allChannels()) {
       out.push({
         ...channelDetails(connection, channel),
@@ -116,9 +116,11 @@ const listChannels: ManagementHandler = (data, { host }) => {
   return out;
 };
 
-const listConsumers: ManagementHandler = (data, { host }) => {
+const listConsumers: ManagementHandler = (data, { host, access }) => {
   const out: Record<string, unknown>[] = [];
-  for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'))) {
+  for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'), undefined)) {
+    // Consumers are listed by vhost, as queues are (RabbitMQ's `filter_vhost`).
+    if (!access.reachesVhost(connection.vhost.name)) continue;
     for (const channel of connection.allChannels()) {
       for (const consumer of channel.allConsumers()) {
         out.push({
@@ -137,13 +139,15 @@ const listConsumers: ManagementHandler = (data, { host }) => {
   return out;
 };
 
-const overview: ManagementHandler = (_data, { host }) => {
+/** Totals over the vhosts the caller sees and the connections it may list (RabbitMQ's overview for that user). */
+const overview: ManagementHandler = (_data, { host, access }) => {
   let queues = 0;
   let exchanges = 0;
   let ready = 0;
   let unacked = 0;
   let consumers = 0;
   for (const vhost of host.core.allVhosts()) {
+    if (!access.seesVhost(vhost.name)) continue;
     for (const exchange of vhost.topology.exchanges()) if (exchange) exchanges++;
     for (const queue of vhost.allQueues()) {
       queues++;
@@ -152,7 +156,7 @@ const overview: ManagementHandler = (_data, { host }) => {
       consumers += queue.consumerCount;
     }
   }
-  const connections = [...openConnections(host.allConnections(), undefined)];
+  const connections = [...openConnections(host.allConnections(), undefined, access)];
   const channels = connections.reduce((sum, connection) => sum + [...connection.allChannels()].length, 0);
   return {
     product_name: 'Warren',
@@ -166,13 +170,6 @@ const overview: ManagementHandler = (_data, { host }) => {
     alarms: { ...host.alarmState },
   };
 };
-
-const listVhosts: ManagementHandler = (_data, { host }) =>
-  [...host.core.allVhosts()].map((vhost) => {
-    let messages = 0;
-    for (const queue of vhost.allQueues()) messages += queue.messageCount + queue.unackedCount;
-    return { name: vhost.name, messages, tracing: false };
-  });
 
 /** RabbitMQ's `/api/health/checks/alarms`: fails while any resource alarm is in effect. */
 const alarmsHealth: ManagementHandler = (_data, { host }) => {
@@ -207,7 +204,7 @@ const storageHealth: ManagementHandler = (_data, { host }) => {
 export const runtimeHandlers = {
   [ManagementPattern.Authenticate]: authenticate,
   [ManagementPattern.Overview]: overview,
-  [ManagementPattern.VhostsList]: listVhosts,
+  [ManagementPattern.Whoami]: whoami,
   [ManagementPattern.ConnectionsList]: listConnections,
   [ManagementPattern.ConnectionsGet]: getConnection,
   [ManagementPattern.ConnectionsClose]: closeConnection,

@@ -19,8 +19,8 @@ import {
 // Exchanges, queues and bindings over the core's own declare/delete methods (docs/ARCHITECTURE.md, "Topology changes: one path": the admin API goes
 // through the same core methods as AMQP clients, so equivalence checks and reply texts are identical).
 
-const listExchanges: ManagementHandler = (data, { host }) =>
-  vhostsOf(host, data).flatMap((vhost) => [...vhost.topology.exchanges()].map((exchange) => jsonOfExchange(exchange, vhost.name)));
+const listExchanges: ManagementHandler = (data, { host, access }) =>
+  vhostsOf(host, data, access).flatMap((vhost) => [...vhost.topology.exchanges()].map((exchange) => jsonOfExchange(exchange, vhost.name)));
 
 const getExchange: ManagementHandler = (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
@@ -58,7 +58,8 @@ const exchangeBindings: ManagementHandler = (data, { host }) => {
   return bindings.map((binding) => jsonOfBinding(binding, vhost.name));
 };
 
-const listQueues: ManagementHandler = (data, { host }) => vhostsOf(host, data).flatMap((vhost) => [...vhost.allQueues()].map(jsonOfQueue));
+const listQueues: ManagementHandler = (data, { host, access }) =>
+  vhostsOf(host, data, access).flatMap((vhost) => [...vhost.allQueues()].map(jsonOfQueue));
 
 const getQueue: ManagementHandler = (data, { host }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
@@ -118,12 +119,12 @@ function hasPropertiesKey(binding: Binding<Queue>, props: string): boolean {
   }
 }
 
-const listBindings: ManagementHandler = (data, { host }) => {
+const listBindings: ManagementHandler = (data, { host, access }) => {
   if (data.source !== undefined) {
     const vhost = requireVhost(host, stringField(data, 'vhost'));
     return bindingsBetween(vhost, data).map((binding) => jsonOfBinding(binding, vhost.name));
   }
-  return vhostsOf(host, data).flatMap((vhost) => [
+  return vhostsOf(host, data, access).flatMap((vhost) => [
     ...[...vhost.allQueues()].map(jsonOfDefaultBinding),
     ...[...vhost.topology.bindings()].map((binding) => jsonOfBinding(binding, vhost.name)),
   ]);

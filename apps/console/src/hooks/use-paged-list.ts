@@ -1,0 +1,33 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api/client';
+import type { Page } from '../api/types';
+import { usePoll } from './use-poll';
+
+/** Filter, sort and paging state of a list page, sent to the admin API as RabbitMQ's query parameters. */
+export interface ListState {
+  name: string;
+  useRegex: boolean;
+  sort: string;
+  reverse: boolean;
+  page: number;
+  pageSize: number;
+}
+
+/**
+ * A polled list paged by the server (`page`, `page_size`, `name`, `use_regex`, `sort`, `sort_reverse`), so a
+ * broker with 10,000 queues sends one page, never the whole list.
+ */
+export function usePagedList<T>(path: string, initialSort = 'name') {
+  const [state, setState] = useState<ListState>({ name: '', useRegex: false, sort: initialSort, reverse: false, page: 1, pageSize: 50 });
+  const query = new URLSearchParams({
+    page: String(state.page),
+    page_size: String(state.pageSize),
+    name: state.name,
+    use_regex: String(state.useRegex),
+    sort: state.sort,
+    sort_reverse: String(state.reverse),
+  });
+  const polled = usePoll(() => api<Page<T>>('GET', `${path}?${query}`), [path, query.toString()]);
+  const update = (change: Partial<ListState>) => setState((previous) => ({ ...previous, page: 1, ...change }));
+  return { ...polled, state, update };
+}
