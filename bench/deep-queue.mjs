@@ -25,9 +25,11 @@ const queueArgs = JSON.parse(option('queue-args', '{}'));
 const dataDir = mkdtempSync(join(tmpdir(), 'warren-deep-bench-'));
 const mib = (bytes) => (bytes / 1048576).toFixed(0);
 
-function rssOf(pid) {
+/** VmRSS, or with `field` another line of /proc/<pid>/status (RssAnon: the process's own memory, without the
+ * file-backed pages of LevelDB's memory-mapped table files, which the kernel reclaims under pressure). */
+function rssOf(pid, field = 'VmRSS') {
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : 0;
   } catch {
     return 0;
@@ -36,10 +38,11 @@ function rssOf(pid) {
 
 /** Samples a process's RSS until stopped; returns the peak and the last sample. */
 function sampleRss(pid) {
-  const rss = { peak: 0, last: 0 };
+  const rss = { peak: 0, last: 0, anonPeak: 0 };
   const timer = setInterval(() => {
     rss.last = rssOf(pid);
     rss.peak = Math.max(rss.peak, rss.last);
+    rss.anonPeak = Math.max(rss.anonPeak, rssOf(pid, 'RssAnon'));
   }, 250);
   return { rss, stop: () => clearInterval(timer) };
 }
@@ -64,7 +67,11 @@ try {
     }
     sent += batch;
     await channel.waitForConfirms();
-    if (sent % 100_000 < inflight) process.stderr.write(`published ${sent}, rss ${mib(sampler.rss.last)} MiB\n`);
+    if (sent % 100_000 < inflight) {
+      process.stderr.write(
+        `published ${sent}, rss ${mib(sampler.rss.last)} MiB, anonymous ${mib(rssOf(broker.child.pid, 'RssAnon'))} MiB\n`,
+      );
+    }
   }
   const fillSeconds = (Date.now() - fillStart) / 1000;
   await connection.close();
@@ -76,6 +83,7 @@ try {
   sampler = sampleRss(broker.child.pid);
   const restartMs = broker.startMs;
   const afterRestartRss = rssOf(broker.child.pid);
+  const afterRestartAnon = rssOf(broker.child.pid, 'RssAnon');
   connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
   const consumer = await connection.createChannel();
   const { messageCount } = await consumer.checkQueue('deep-bench');
@@ -102,10 +110,10 @@ try {
   broker = undefined;
   console.log(
     `published ${sent}/${total} × ${size} B in ${fillSeconds.toFixed(1)} s (${Math.round(sent / fillSeconds)} confirmed/s), ` +
-      `RSS peak ${mib(fill.peak)} MiB end ${mib(fill.last)} MiB, blocked ${blocked}×; ` +
-      `restart ${restartMs.toFixed(0)} ms (RSS ${mib(afterRestartRss)} MiB), ${messageCount} recovered; ` +
+      `RSS peak ${mib(fill.peak)} MiB (anonymous ${mib(fill.anonPeak)}) end ${mib(fill.last)} MiB, blocked ${blocked}×; ` +
+      `restart ${restartMs.toFixed(0)} ms (RSS ${mib(afterRestartRss)} MiB, anonymous ${mib(afterRestartAnon)}), ${messageCount} recovered; ` +
       `drained ${received} in ${drainSeconds.toFixed(1)} s (${Math.round(received / drainSeconds)}/s), ` +
-      `out of order ${outOfOrder}, RSS peak ${mib(sampler.rss.peak)} MiB`,
+      `out of order ${outOfOrder}, RSS peak ${mib(sampler.rss.peak)} MiB (anonymous ${mib(sampler.rss.anonPeak)})`,
   );
   if (messageCount !== sent || received !== messageCount || outOfOrder > 0) process.exitCode = 1;
 } finally {

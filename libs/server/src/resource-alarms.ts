@@ -22,6 +22,9 @@ const readFreeBytes: FreeSpaceReader = async (dir) => {
  * limit since the last check ({@link noteWritten}), so a burst of large messages cannot fill the disk between
  * two ticks.
  */
+/** Share of the memory limit above which queues page every new body (their windows shrink to nothing). */
+export const MEMORY_PRESSURE_FRACTION = 0.8;
+
 export class ResourceAlarms {
   private readonly state: AlarmState = { memory: false, disk: false };
   private timer?: NodeJS.Timeout;
@@ -31,6 +34,12 @@ export class ResourceAlarms {
   /** Bytes handed to the store since the last check began. */
   private writtenSinceCheck = 0;
   private isChecking = false;
+  private isUnderPressure = false;
+  /**
+   * Hears memory pressure come and go: RSS above {@link MEMORY_PRESSURE_FRACTION} of the memory limit, before the
+   * alarm. The broker makes queues page new bodies at once then, so the alarm stays the last resort.
+   */
+  onPressure?: (isUnderPressure: boolean) => void;
 
   /** @param onError hears a check that failed (say EMFILE while reading memory use); the alarms stay as they were. */
   constructor(
@@ -102,7 +111,13 @@ export class ResourceAlarms {
     let memory: boolean;
     try {
       // Reads /proc/self/stat on Linux, so it throws EMFILE when the process is out of file descriptors.
-      memory = process.memoryUsage.rss() > this.memoryLimitBytes;
+      const rss = process.memoryUsage.rss();
+      memory = rss > this.memoryLimitBytes;
+      const pressure = rss > this.memoryLimitBytes * MEMORY_PRESSURE_FRACTION;
+      if (pressure !== this.isUnderPressure) {
+        this.isUnderPressure = pressure;
+        this.onPressure?.(pressure);
+      }
     } catch (error) {
       if (!this.isFailing) this.onError(error);
       this.isFailing = true;

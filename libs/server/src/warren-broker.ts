@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { BROKER_ACTOR, BrokerCore, BrokerStorage, Queue, describeError, runGuarded, type AccessChange } from '@app/broker-core';
+import { BROKER_ACTOR, BrokerCore, BrokerStorage, Queue, QueuePager, describeError, runGuarded, type AccessChange } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
@@ -217,6 +217,10 @@ export class WarrenBroker {
       },
       (error) => this.logger.warn(`resource check failed: ${describeError(error)}; alarms unchanged until it succeeds`),
     );
+    this.alarms.onPressure = (isUnderPressure) => {
+      QueuePager.isUnderMemoryPressure = isUnderPressure;
+      this.logger.warn(isUnderPressure ? 'memory pressure: queues page every new message body to the store' : 'memory pressure cleared');
+    };
     // The first check runs before the listener opens, so a broker that starts short of memory or disk blocks
     // publishers from the first connection on.
     await this.alarms.check();
@@ -307,6 +311,7 @@ export class WarrenBroker {
     clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
     this.alarms?.stop();
+    QueuePager.isUnderMemoryPressure = false;
     this.management?.stop();
     clearInterval(this.consumerTimeoutTimer);
     this.core.dispose();

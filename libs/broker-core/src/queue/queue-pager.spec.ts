@@ -75,6 +75,27 @@ describe('QueuePager', () => {
     expect(roomy.pageOut(big)).toBe(true);
   });
 
+  it('pages every new entry under broker-wide memory pressure, whatever the window', () => {
+    const pager = new QueuePager({ messages: 1_000, bytes: 1_000_000 });
+    QueuePager.isUnderMemoryPressure = true;
+    try {
+      const first = entry(1);
+      pager.entered(first);
+      expect(pager.admit(first)).toBe(true);
+      expect(pager.pageOut(first)).toBe(true);
+    } finally {
+      QueuePager.isUnderMemoryPressure = false;
+    }
+    // Pressure gone, but a later entry still follows the paged one (the loaded entries stay a prefix).
+    const second = entry(2);
+    pager.entered(second);
+    expect(pager.admit(second)).toBe(true);
+    const fresh = new QueuePager({ messages: 1_000, bytes: 1_000_000 });
+    const third = entry(3);
+    fresh.entered(third);
+    expect(fresh.admit(third)).toBe(false);
+  });
+
   it('reads paged entries back in one batch from the head, skipping entries that left meanwhile', async () => {
     const pager = new QueuePager({ messages: 0, bytes: 0 });
     const entries = Array.from({ length: 5 }, (_, i) => entry(i));

@@ -34,6 +34,12 @@ const MIN_READ_BYTES = 256 * 1024;
  * queue the loaded entries are a prefix and reads continue from where it ends.
  */
 export class QueuePager {
+  /**
+   * Broker-wide memory pressure (set by the broker's resource check, below the memory alarm): while set, every new
+   * entry of every queue pages out as soon as the store holds it, whatever its window.
+   */
+  static isUnderMemoryPressure = false;
+
   /** Ready entries with their bodies in memory, and those bodies' bytes. */
   loadedCount = 0;
   loadedBytes = 0;
@@ -62,7 +68,12 @@ export class QueuePager {
    */
   admit(entry: QueueEntry): boolean {
     const window = this.window;
-    if (this.pagedCount + this.markedCount > 0 || this.loadedCount > window.messages || this.loadedBytes > window.bytes) {
+    if (
+      QueuePager.isUnderMemoryPressure ||
+      this.pagedCount + this.markedCount > 0 ||
+      this.loadedCount > window.messages ||
+      this.loadedBytes > window.bytes
+    ) {
       entry.pageWhenStored = true;
       this.markedCount++;
       return true;
