@@ -179,6 +179,7 @@ export class PostgresMessageStore implements MessageStore {
         rows.queues.push(state.key);
         rows.seqs.push(seq);
         state.quarantined?.delete(seq);
+        if (state.readers > 0) (state.removedWhileReading ??= new Set()).add(seq);
       }
       return group.done;
     } catch (error) {
@@ -220,7 +221,10 @@ export class PostgresMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* readPostgresQueue(this.database, state, (seq, reason) => this.quarantine(state, seq, reason));
+    yield* this.whileReading(
+      state,
+      readPostgresQueue(this.database, state, (seq, reason) => this.quarantine(state, seq, reason)),
+    );
   }
 
   async *recoverIndex(queueId: string): AsyncGenerator<StoredIndexEntry> {
@@ -228,7 +232,10 @@ export class PostgresMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* readPostgresQueueIndex(this.database, state, (seq, reason) => this.quarantine(state, seq, reason));
+    yield* this.whileReading(
+      state,
+      readPostgresQueueIndex(this.database, state, (seq, reason) => this.quarantine(state, seq, reason)),
+    );
   }
 
   spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
@@ -285,6 +292,7 @@ export class PostgresMessageStore implements MessageStore {
     if (state === undefined) return 0;
     // Only what was enqueued before the call: publishes racing the purge survive it.
     const below = state.nextSeq;
+    if (state.readers > 0) state.purgedWhileReading = Math.max(state.purgedWhileReading, below);
     for (const seq of state.quarantined?.keys() ?? []) if (seq < below) state.quarantined!.delete(seq);
     let removed = 0;
     const group = this.database.beginWrite();
@@ -301,6 +309,7 @@ export class PostgresMessageStore implements MessageStore {
     const state = this.queues.get(queueId);
     if (state === undefined) return;
     state.isDeleting = true;
+    if (state.readers > 0) state.purgedWhileReading = Number.MAX_SAFE_INTEGER;
     const t = this.database.tables;
     try {
       const group = this.database.beginWrite();
@@ -319,6 +328,25 @@ export class PostgresMessageStore implements MessageStore {
     this.assertUsable();
     await this.database.flush();
     return checkPostgresIntegrity(this.database, this.queues);
+  }
+
+  /**
+   * Passes a stream through, minus what was removed after its page was read: a removal accepted during the stream
+   * (MessageStore.recover remarks) is never yielded, whichever page the message was in.
+   */
+  private async *whileReading<T extends { seq: number }>(state: PostgresQueueState, source: AsyncIterable<T>): AsyncGenerator<T> {
+    state.readers++;
+    try {
+      for await (const item of source) {
+        if (item.seq < state.purgedWhileReading || state.removedWhileReading?.has(item.seq)) continue;
+        yield item;
+      }
+    } finally {
+      if (--state.readers === 0) {
+        state.removedWhileReading = undefined;
+        state.purgedWhileReading = -1;
+      }
+    }
   }
 
   /** Rebuilds the per-queue state from the database (open, reopen); quarantined seqs carry over. */

@@ -22,6 +22,11 @@ export class PostgresQueueState {
   enqueueGroup: PostgresWriteGroup | undefined;
   enqueueGroupFirstSeq = 0;
   isDeleting = false;
+  /** recover()/recoverIndex() streams in progress; while any is, removals are noted so they are not yielded. */
+  readers = 0;
+  /** Seqs removed, and the purge limit, since the first running stream started (a page may hold them still). */
+  removedWhileReading: Set<number> | undefined;
+  purgedWhileReading = -1;
   /** Seqs whose record failed its checksum when read back, with the reason: never served, reported until removed. */
   quarantined: Map<number, string> | undefined;
 

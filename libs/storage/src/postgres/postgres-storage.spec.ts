@@ -310,6 +310,30 @@ describe('PostgreSQL backend', () => {
     }
   });
 
+  it('never yields from a running recover() a message whose removal was accepted meanwhile', async () => {
+    const storage = await openPostgresStorage({ connectionString: url, schema: 'removed_meanwhile' });
+    try {
+      const entries = Array.from({ length: 10 }, (_, seq) => ({ queueId: 'q', seq, data: messageRecordOf(Buffer.from(`m${seq}`)) }));
+      await storage.messages.enqueue(entries);
+      const seen: number[] = [];
+      for await (const message of storage.messages.recover('q')) {
+        seen.push(message.seq);
+        // The whole queue is one page, already read: these removals must still hide seqs 3 and 7.
+        if (message.seq === 1) void storage.messages.remove('q', [3, 7]);
+      }
+      expect(seen).toEqual([0, 1, 2, 4, 5, 6, 8, 9]);
+      const indexed: number[] = [];
+      for await (const entry of storage.messages.recoverIndex('q')) {
+        indexed.push(entry.seq);
+        if (entry.seq === 0) void storage.messages.purge('q');
+      }
+      expect(indexed).toEqual([0]);
+    } finally {
+      await storage.close();
+      await dropSchema('removed_meanwhile');
+    }
+  });
+
   it('lets one exclusive opener hold a schema at a time, and the next one in after it closes', async () => {
     const first = await openPostgresStorage({ connectionString: url, schema: 'exclusive', exclusive: true });
     try {
