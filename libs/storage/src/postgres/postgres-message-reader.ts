@@ -131,3 +131,25 @@ export async function* readPostgresQueueIndex(
     after = Number(rows[rows.length - 1]!.seq);
   }
 }
+
+/**
+ * Passes a stream through, minus what was removed after its page was read: a removal accepted during the stream
+ * (MessageStore.recover remarks) is never yielded, whichever page the message was in.
+ */
+export async function* withoutRemovedMeanwhile<T extends { seq: number }>(
+  state: PostgresQueueState,
+  source: AsyncIterable<T>,
+): AsyncGenerator<T> {
+  state.readers++;
+  try {
+    for await (const item of source) {
+      if (item.seq < state.purgedWhileReading || state.removedWhileReading?.has(item.seq)) continue;
+      yield item;
+    }
+  } finally {
+    if (--state.readers === 0) {
+      state.removedWhileReading = undefined;
+      state.purgedWhileReading = -1;
+    }
+  }
+}

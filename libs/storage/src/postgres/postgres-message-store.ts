@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { validateEnqueueEntries } from '../enqueue-validation.js';
 import type {
   EnqueueEntry,
@@ -14,9 +13,10 @@ import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText } from './postgres-errors.js';
 import { checkPostgresIntegrity } from './postgres-integrity.js';
-import { readPostgresMessages, readPostgresQueue, readPostgresQueueIndex } from './postgres-message-reader.js';
+import { readPostgresMessages, readPostgresQueue, readPostgresQueueIndex, withoutRemovedMeanwhile } from './postgres-message-reader.js';
 import { deleteMessages, messageCommitHooks } from './postgres-message-writes.js';
 import { PostgresQueueState } from './postgres-queue-state.js';
+import { findSharedBodies } from './postgres-shared-bodies.js';
 import { PostgresSpill } from './postgres-spill.js';
 import type { PostgresWriteGroup } from './postgres-write-group.js';
 
@@ -120,7 +120,7 @@ export class PostgresMessageStore implements MessageStore {
         if (state?.isDeleting) throw new Error(`storage: queue "${queueId}" is being deleted`);
         return state?.nextSeq ?? 0;
       });
-      const shared = entries.length > 1 ? this.findSharedBodies(entries) : undefined;
+      const shared = entries.length > 1 ? findSharedBodies(entries, this.sharedBodyMinBytes) : undefined;
       const group = this.database.beginWrite();
       for (const { queueId, seq, data, index } of entries) {
         const state = this.stateFor(queueId);
@@ -221,7 +221,7 @@ export class PostgresMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* this.whileReading(
+    yield* withoutRemovedMeanwhile(
       state,
       readPostgresQueue(this.database, state, (seq, reason) => this.quarantine(state, seq, reason)),
     );
@@ -232,7 +232,7 @@ export class PostgresMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    yield* this.whileReading(
+    yield* withoutRemovedMeanwhile(
       state,
       readPostgresQueueIndex(this.database, state, (seq, reason) => this.quarantine(state, seq, reason)),
     );
@@ -330,25 +330,6 @@ export class PostgresMessageStore implements MessageStore {
     return checkPostgresIntegrity(this.database, this.queues);
   }
 
-  /**
-   * Passes a stream through, minus what was removed after its page was read: a removal accepted during the stream
-   * (MessageStore.recover remarks) is never yielded, whichever page the message was in.
-   */
-  private async *whileReading<T extends { seq: number }>(state: PostgresQueueState, source: AsyncIterable<T>): AsyncGenerator<T> {
-    state.readers++;
-    try {
-      for await (const item of source) {
-        if (item.seq < state.purgedWhileReading || state.removedWhileReading?.has(item.seq)) continue;
-        yield item;
-      }
-    } finally {
-      if (--state.readers === 0) {
-        state.removedWhileReading = undefined;
-        state.purgedWhileReading = -1;
-      }
-    }
-  }
-
   /** Rebuilds the per-queue state from the database (open, reopen); quarantined seqs carry over. */
   private async load(): Promise<void> {
     const { rows } = await this.database.query<{ queue_id: string; next_seq: string; delivered_hwm: string }>(
@@ -419,22 +400,5 @@ export class PostgresMessageStore implements MessageStore {
     let state = this.queues.get(queueId);
     if (state === undefined) this.queues.set(queueId, (state = new PostgresQueueState(queueId)));
     return state;
-  }
-
-  /** Buffers that this call stores for ≥ 2 entries and that are large enough to share → a new body id each. */
-  private findSharedBodies(
-    entries: ReadonlyArray<EnqueueEntry>,
-  ): Map<Buffer, { id: string; refs: number; isWritten: boolean }> | undefined {
-    let counts: Map<Buffer, number> | undefined;
-    for (const { data } of entries) {
-      if (data.length >= this.sharedBodyMinBytes) (counts ??= new Map()).set(data, (counts.get(data) ?? 0) + 1);
-    }
-    if (counts === undefined) return undefined;
-    let bodies: Map<Buffer, { id: string; refs: number; isWritten: boolean }> | undefined;
-    for (const [data, refs] of counts) {
-      // Random ids: nodes sharing one database never collide, and no round trip is needed to allocate one.
-      if (refs >= 2) (bodies ??= new Map()).set(data, { id: randomUUID(), refs, isWritten: false });
-    }
-    return bodies;
   }
 }
