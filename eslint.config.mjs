@@ -7,10 +7,13 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const NEST = { regex: '^(@nestjs/|rxjs($|/))', message: 'Nest and RxJS live in apps, the transport and the test kit’s Nest helpers only.' };
-const LEVELDB = { regex: '^(classic-level|level|memory-level)$', message: 'Only the storage backends load LevelDB.' };
+const LEVELDB = {
+  regex: '^(classic-level|level|memory-level|pg)$',
+  message: 'Only the storage backends load LevelDB or the PostgreSQL driver.',
+};
 const LEVEL_BACKEND = {
-  regex: '^@app/storage/level$',
-  message: 'Only the broker app (and the test kit, lazily) wires the LevelDB backend.',
+  regex: '^@app/storage/(level|postgres)$',
+  message: 'Only the broker app (and the test kit, lazily) wires the LevelDB and PostgreSQL backends.',
 };
 const APPS = { regex: '(^|/)apps/', message: 'A library never imports an app.' };
 const OTHER_LIBS_BY_PATH = { regex: '^(\\.\\./)+(libs|apps)/', message: 'Import another library through its @app/* alias.' };
@@ -49,11 +52,14 @@ export default tseslint.config(
   {
     files: ['libs/storage/src/*.ts'],
     rules: forbid(onlyLibs('codec'), NEST, LEVELDB, APPS, OTHER_LIBS_BY_PATH, {
-      regex: '^\\./(level|memory)/',
+      regex: '^\\./(level|memory|postgres)/',
       message: 'The ports barrel must not load a backend: backends are their own entry points.',
     }),
   },
-  { files: ['libs/storage/src/{level,memory}/**/*.ts', 'libs/storage/test/**/*.ts'], rules: forbid(onlyLibs('codec'), NEST, APPS) },
+  {
+    files: ['libs/storage/src/{level,memory,postgres}/**/*.ts', 'libs/storage/test/**/*.ts'],
+    rules: forbid(onlyLibs('codec'), NEST, APPS),
+  },
   {
     files: ['libs/broker-core/**/*.ts'],
     ignores: ['libs/broker-core/**/*.spec.ts'],

@@ -3,7 +3,7 @@ const moduleNameMapper = {
   '^(\\.{1,2}/.*)\\.js$': '$1',
   '^@app/([^/]+)$': '<rootDir>/libs/$1/src/index.ts',
   // Backend entry points of the storage library (each a folder with its own barrel).
-  '^@app/storage/(level|memory)$': '<rootDir>/libs/storage/src/$1/index.ts',
+  '^@app/storage/(level|memory|postgres)$': '<rootDir>/libs/storage/src/$1/index.ts',
   '^@app/([^/]+)/(.*?)(\\.js)?$': '<rootDir>/libs/$1/src/$2',
 };
 const swc = [

@@ -18,6 +18,8 @@ describe('layer rules (eslint.config.mjs)', () => {
     ['the core uses Nest', 'libs/broker-core/src/probe.ts', "import { Injectable } from '@nestjs/common';"],
     ['the server uses RxJS', 'libs/server/src/probe.ts', "import { Subject } from 'rxjs';"],
     ['the server loads the LevelDB backend', 'libs/server/src/probe.ts', "import { openLevelStorage } from '@app/storage/level';"],
+    ['the server loads the PostgreSQL backend', 'libs/server/src/probe.ts', "import { openPostgresStorage } from '@app/storage/postgres';"],
+    ['the core loads the PostgreSQL driver', 'libs/broker-core/src/probe.ts', "import pg from 'pg';"],
     ['the broker imports the transport', 'libs/server/src/probe.ts', "import { WarrenClient } from '@app/transport';"],
     ['the broker app imports the transport', 'apps/broker/src/probe.ts', "import { WarrenServer } from '@app/transport';"],
     ['routing imports the core', 'libs/routing/src/probe.ts', "import { Queue } from '@app/broker-core';"],
@@ -35,6 +37,11 @@ describe('layer rules (eslint.config.mjs)', () => {
   it.each([
     ['the server imports the core', 'libs/server/src/probe.ts', "import { BrokerCore } from '@app/broker-core';"],
     ['the broker app wires the LevelDB backend', 'apps/broker/src/probe.ts', "import { openLevelStorage } from '@app/storage/level';"],
+    [
+      'the broker app wires the PostgreSQL backend',
+      'apps/broker/src/probe.ts',
+      "import { openPostgresStorage } from '@app/storage/postgres';",
+    ],
     ['the transport uses Nest', 'libs/transport/src/probe.ts', "import { Injectable } from '@nestjs/common';"],
     ['the test kit’s Nest helpers use Nest', 'libs/testing/src/nest/probe.ts', "import { NestFactory } from '@nestjs/core';"],
   ])('allows %s', async (_rule, filePath, code) => {

@@ -84,6 +84,12 @@ export interface BrokerEnv {
   metricsPort: number;
   /** `WARREN_METRICS_HOST`: interface the metrics listener binds; undefined = every interface, as RabbitMQ's plugin. */
   metricsHost: string | undefined;
+  /** `WARREN_STORE`: `level` (LevelDB under dataDir), `memory` (nothing survives the process) or `postgres`. */
+  storage: 'level' | 'memory' | 'postgres';
+  /** `WARREN_POSTGRES_URL`: the database of `storage: 'postgres'` (`postgres://user:pass@host:5432/db`). */
+  postgresUrl: string | undefined;
+  /** `WARREN_POSTGRES_SCHEMA`: the schema holding Warren's `warren_*` tables (created when missing). */
+  postgresSchema: string;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -118,6 +124,15 @@ const brokerEnvSchema = z
     WARREN_DEFAULT_PASS: z.string().default('guest'),
     WARREN_LOOPBACK_USERS: nameListKind().default(['guest']),
     WARREN_DEFINITIONS_FILE: pathKind().optional(),
+    WARREN_STORE: z.enum(['level', 'memory', 'postgres'], { message: 'must be one of level, memory, postgres' }).default('level'),
+    WARREN_POSTGRES_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    WARREN_POSTGRES_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+      .default('public'),
     // RabbitMQ's `channel_max` (0 = the protocol's most, 65535) and `frame_max` (at least the protocol's 4096).
     WARREN_CHANNEL_MAX: integerKind(0, 65535).default(2047),
     WARREN_FRAME_MAX: integerKind(4096, 2 ** 31 - 1).default(131072),
@@ -137,6 +152,7 @@ const brokerEnvSchema = z
     if (vars.WARREN_TLS_VERIFY_PEER) {
       needs('WARREN_TLS_CA_FILE', 'must be set when WARREN_TLS_VERIFY_PEER is true (client certificates are checked against it)');
     }
+    if (vars.WARREN_STORE === 'postgres') needs('WARREN_POSTGRES_URL', 'must be set when WARREN_STORE is postgres');
     if (vars.WARREN_TLS_FAIL_IF_NO_PEER_CERT && !vars.WARREN_TLS_VERIFY_PEER) {
       context.addIssue({
         code: 'custom',
@@ -175,6 +191,9 @@ const brokerEnvSchema = z
     defaultPass: vars.WARREN_DEFAULT_PASS,
     loopbackUsers: vars.WARREN_LOOPBACK_USERS,
     definitionsFile: vars.WARREN_DEFINITIONS_FILE,
+    storage: vars.WARREN_STORE,
+    postgresUrl: vars.WARREN_POSTGRES_URL,
+    postgresSchema: vars.WARREN_POSTGRES_SCHEMA,
     channelMax: vars.WARREN_CHANNEL_MAX === 0 ? 65535 : vars.WARREN_CHANNEL_MAX,
     frameMax: vars.WARREN_FRAME_MAX,
     statsIntervalMs: vars.WARREN_STATS_INTERVAL_MS,

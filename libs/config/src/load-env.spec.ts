@@ -34,6 +34,9 @@ describe('loadBrokerEnv', () => {
       defaultPass: 'guest',
       loopbackUsers: ['guest'],
       definitionsFile: undefined,
+      storage: 'level',
+      postgresUrl: undefined,
+      postgresSchema: 'public',
       channelMax: 2047,
       frameMax: 131072,
       statsIntervalMs: 5000,
@@ -77,6 +80,9 @@ describe('loadBrokerEnv', () => {
         WARREN_DEFAULT_PASS: 's3cret',
         WARREN_LOOPBACK_USERS: ' guest , local,',
         WARREN_DEFINITIONS_FILE: '/etc/warren/definitions.json',
+        WARREN_STORE: 'postgres',
+        WARREN_POSTGRES_URL: 'postgres://warren:pw@db:5432/warren',
+        WARREN_POSTGRES_SCHEMA: 'warren_a',
         WARREN_CHANNEL_MAX: '16',
         WARREN_FRAME_MAX: '8192',
         WARREN_STATS_INTERVAL_MS: '2000',
@@ -113,6 +119,9 @@ describe('loadBrokerEnv', () => {
       defaultPass: 's3cret',
       loopbackUsers: ['guest', 'local'],
       definitionsFile: '/etc/warren/definitions.json',
+      storage: 'postgres',
+      postgresUrl: 'postgres://warren:pw@db:5432/warren',
+      postgresSchema: 'warren_a',
       channelMax: 16,
       frameMax: 8192,
       statsIntervalMs: 2000,
@@ -146,6 +155,9 @@ describe('loadBrokerEnv', () => {
     ['WARREN_FRAME_MAX', '4095'],
     ['WARREN_DEFAULT_USER', ''],
     ['WARREN_DEFINITIONS_FILE', ' '],
+    ['WARREN_STORE', 'redis'],
+    ['WARREN_POSTGRES_URL', 'localhost:5432'],
+    ['WARREN_POSTGRES_SCHEMA', 'Warren'],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);
@@ -156,6 +168,7 @@ describe('loadBrokerEnv', () => {
     [{ WARREN_AMQPS_PORT: '5671', WARREN_TLS_KEY_FILE: 'k' }, 'WARREN_TLS_CERT_FILE must be set when WARREN_AMQPS_PORT is set'],
     [{ WARREN_AMQPS_PORT: '5671', WARREN_TLS_CERT_FILE: 'c' }, 'WARREN_TLS_KEY_FILE must be set when WARREN_AMQPS_PORT is set'],
     [{ WARREN_TLS_VERIFY_PEER: 'true' }, 'WARREN_TLS_CA_FILE must be set when WARREN_TLS_VERIFY_PEER is true'],
+    [{ WARREN_STORE: 'postgres' }, 'WARREN_POSTGRES_URL must be set when WARREN_STORE is postgres'],
     [{ WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true' }, 'WARREN_TLS_FAIL_IF_NO_PEER_CERT must be false unless WARREN_TLS_VERIFY_PEER is true'],
   ])('refuses TLS settings that do not go together: %j', (env, message) => {
     expect(() => loadBrokerEnv(env)).toThrow(ConfigError);

@@ -53,7 +53,8 @@ export class WarrenBroker {
 
   /**
    * @param openDurableStorage opens the LevelDB store for `storage: 'level'` (the broker app and the test kit pass
-   *   `openLevelStorage`, with their own tuning and fault-injection seams); not needed for `storage: 'memory'`.
+   *   `openLevelStorage`, with their own tuning and fault-injection seams) or the PostgreSQL one for
+   *   `storage: 'postgres'` (the broker app); not needed for `storage: 'memory'`.
    */
   constructor(
     config: Partial<BrokerConfig> = {},
@@ -275,7 +276,13 @@ export class WarrenBroker {
   }
 
   private async openStorage(): Promise<void> {
-    const path = this.config.storage === 'memory' ? '(memory)' : resolve(this.config.dataDir);
+    const { storage: kind } = this.config;
+    const path =
+      kind === 'level'
+        ? resolve(this.config.dataDir)
+        : kind === 'postgres'
+          ? `(postgres schema ${this.config.postgresSchema})`
+          : '(memory)';
     const opened = await openConfiguredStorage(this.config, path, this.openDurableStorage);
     const storage = new BrokerStorage(opened.messages, opened.metadata);
     // Set before any publish: the alarms exist by then (startMonitors runs before the listeners open).

@@ -17,8 +17,6 @@ export interface BrokerConfig extends BrokerEnv {
   handshakeTimeoutMs: number;
   /** After the server sends `connection.close`, how long it waits for `close-ok` before dropping the socket. */
   closeTimeoutMs: number;
-  /** `level`: LevelDB under dataDir; `memory`: in-process maps (tests, transient deployments). */
-  storage: 'level' | 'memory';
   /** After a storage fault, how often to try reopening the store. */
   storageRetryMs: number;
   /** How often consumer timeouts are checked. */
@@ -32,7 +30,6 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   heartbeatUnitMs: 1000,
   handshakeTimeoutMs: 10_000,
   closeTimeoutMs: 1000,
-  storage: 'level',
   storageRetryMs: 1000,
   consumerTimeoutCheckMs: 60_000,
 };

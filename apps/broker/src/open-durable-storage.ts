@@ -1,0 +1,16 @@
+import type { BrokerConfig } from '@app/server';
+import type { OpenedStorage } from '@app/storage';
+import { openLevelStorage } from '@app/storage/level';
+import { openPostgresStorage } from '@app/storage/postgres';
+
+/**
+ * Opens the durable store `config.storage` names (`WARREN_STORE`): LevelDB under `dataDir`, or PostgreSQL at
+ * `WARREN_POSTGRES_URL`. The PostgreSQL backend loads its driver (`pg`) only when it opens a store, so a LevelDB
+ * broker never loads it.
+ */
+export async function openDurableStorage(config: BrokerConfig, dataDir: string): Promise<OpenedStorage> {
+  if (config.storage !== 'postgres') return openLevelStorage(dataDir);
+  if (config.postgresUrl === undefined) throw new Error('broker: WARREN_STORE=postgres needs WARREN_POSTGRES_URL');
+  // Exclusive until Warren nodes coordinate over the database (docs/ARCHITECTURE.md, "Storage").
+  return openPostgresStorage({ connectionString: config.postgresUrl, schema: config.postgresSchema, exclusive: true });
+}

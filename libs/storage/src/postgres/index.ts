@@ -1,0 +1,10 @@
+// PostgreSQL backend (driver `pg`): chosen with WARREN_STORE=postgres. Only the broker's wiring imports it, and
+// only when that store is chosen, so a LevelDB or memory broker never loads the driver.
+export { PostgresDatabase } from './postgres-database.js';
+export type { PostgresDatabaseOptions } from './postgres-database.js';
+export { PostgresMessageStore } from './postgres-message-store.js';
+export type { PostgresMessageStoreOptions } from './postgres-message-store.js';
+export { PostgresMetadataStore } from './postgres-metadata-store.js';
+export { POSTGRES_SCHEMA_VERSION, postgresTables } from './postgres-schema.js';
+export { openPostgresStorage } from './open-postgres-storage.js';
+export type { PostgresStorage, PostgresStorageOptions } from './open-postgres-storage.js';

@@ -1,0 +1,41 @@
+import type { OpenedStorage } from '../opened-storage.js';
+import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.js';
+import { PostgresMessageStore, type PostgresMessageStoreOptions } from './postgres-message-store.js';
+import { PostgresMetadataStore } from './postgres-metadata-store.js';
+
+/** Options of {@link openPostgresStorage}. */
+export interface PostgresStorageOptions extends PostgresDatabaseOptions, PostgresMessageStoreOptions {}
+
+/** Both stores over one PostgreSQL database and schema, sharing one pool and one group-commit pipeline. */
+export interface PostgresStorage extends OpenedStorage {
+  readonly messages: PostgresMessageStore;
+  readonly metadata: PostgresMetadataStore;
+  readonly database: PostgresDatabase;
+}
+
+/**
+ * Connects to PostgreSQL, creates or migrates Warren's tables (safe when several nodes start at once) and opens
+ * the message and metadata stores. Rejects with a StorageError (`IO_ERROR` when the server cannot be reached,
+ * `NOT_A_WARREN_STORE` for a schema from a newer Warren).
+ */
+export async function openPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorage> {
+  const database = new PostgresDatabase(options);
+  const messages = new PostgresMessageStore(database, options);
+  const metadata = new PostgresMetadataStore(database);
+  await messages.open();
+  try {
+    await metadata.open();
+  } catch (error) {
+    await messages.close();
+    throw error;
+  }
+  return {
+    messages,
+    metadata,
+    database,
+    async close() {
+      await metadata.close();
+      await messages.close();
+    },
+  };
+}

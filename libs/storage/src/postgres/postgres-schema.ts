@@ -1,0 +1,133 @@
+import type pg from 'pg';
+import { StorageError } from '../storage-error.js';
+
+/** A schema name Warren accepts: a plain lower-case SQL identifier, so it never needs quoting rules beyond `"…"`. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The qualified names of Warren's tables in one schema, ready to paste into SQL. */
+export interface PostgresTables {
+  readonly schema: string;
+  readonly migrations: string;
+  readonly queues: string;
+  readonly messages: string;
+  readonly bodies: string;
+  readonly metadata: string;
+  readonly spill: string;
+}
+
+/** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
+export function postgresTables(schema: string): PostgresTables {
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new TypeError(`storage: PostgreSQL schema name ${JSON.stringify(schema)} must match ${SCHEMA_NAME.source}`);
+  }
+  const q = (table: string): string => `"${schema}".${table}`;
+  return {
+    schema,
+    migrations: q('warren_schema_migrations'),
+    queues: q('warren_queues'),
+    messages: q('warren_messages'),
+    bodies: q('warren_bodies'),
+    metadata: q('warren_metadata'),
+    spill: q('warren_spill'),
+  };
+}
+
+/** One schema change; `version`s are consecutive from 1 and never edited once released (add a new one instead). */
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  sql(t: PostgresTables): string[];
+}
+
+/**
+ * The schema, as versioned migrations. Layout (version 1):
+ * - `warren_queues`: one row per queue the store knows: `next_seq`, the `enqueued`/`removed` counters
+ *   (verifyIntegrity recounts against them) and `delivered_hwm`, the durable delivered-up-to reservation
+ *   (MessageStore.coverDelivery).
+ * - `warren_messages`: one row per stored message, keyed (queue_id, seq): its record inline (`data`) or a
+ *   reference to a shared body (`body_id`), and its delivery count.
+ * - `warren_bodies`: bodies one enqueue routed to several queues, stored once with a reference count.
+ * - `warren_metadata`: topology and access records keyed (kind, key).
+ *
+ * Version 2: `warren_messages.index_record` (the compact index record read at start-up) and `warren_spill`
+ * (UNLOGGED: transient paging records of one store instance, `owner`, wiped when a store opens).
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'messages, queues, shared bodies, metadata',
+    sql: (t) => [
+      `CREATE TABLE ${t.queues} (
+         queue_id text PRIMARY KEY,
+         next_seq bigint NOT NULL DEFAULT 0,
+         enqueued bigint NOT NULL DEFAULT 0,
+         removed bigint NOT NULL DEFAULT 0,
+         delivered_hwm bigint NOT NULL DEFAULT -1)`,
+      `CREATE TABLE ${t.bodies} (body_id uuid PRIMARY KEY, refs integer NOT NULL, data bytea NOT NULL)`,
+      `CREATE TABLE ${t.messages} (
+         queue_id text NOT NULL,
+         seq bigint NOT NULL,
+         delivery_count integer NOT NULL DEFAULT 0,
+         body_id uuid,
+         data bytea,
+         PRIMARY KEY (queue_id, seq),
+         CHECK ((data IS NULL) <> (body_id IS NULL)))`,
+      `CREATE INDEX warren_messages_body_id ON ${t.messages} (body_id) WHERE body_id IS NOT NULL`,
+      `CREATE TABLE ${t.metadata} (kind text NOT NULL, key text NOT NULL, value bytea NOT NULL, PRIMARY KEY (kind, key))`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'index records, transient spill',
+    sql: (t) => [
+      // The compact per-message index record (EnqueueEntry.index), read at start-up instead of the bodies.
+      `ALTER TABLE ${t.messages} ADD COLUMN index_record bytea`,
+      // Transient paging: never needed after a crash, so not WAL-logged (PostgreSQL empties it in crash recovery).
+      `CREATE UNLOGGED TABLE ${t.spill} (owner uuid NOT NULL, queue_id text NOT NULL, seq bigint NOT NULL, data bytea NOT NULL,
+         PRIMARY KEY (owner, queue_id, seq))`,
+    ],
+  },
+];
+
+/** The schema version this build writes. */
+export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Creates or upgrades Warren's tables in `t.schema`. Runs under a session advisory lock keyed by the schema, so
+ * several nodes starting at once apply each migration exactly once (the others wait, then find it applied); each
+ * migration commits with its `warren_schema_migrations` row. Refuses (NOT_A_WARREN_STORE) a schema written by a
+ * newer Warren.
+ */
+export async function migratePostgresSchema(client: pg.ClientBase, t: PostgresTables): Promise<void> {
+  const lockKey = `warren-schema:${t.schema}`;
+  await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${t.schema}"`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${t.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${t.migrations}`);
+    const applied = new Set(rows.map((row) => row.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > POSTGRES_SCHEMA_VERSION) {
+      throw new StorageError(
+        'NOT_A_WARREN_STORE',
+        `storage: PostgreSQL schema "${t.schema}" is at version ${newest}, newer than this Warren supports (${POSTGRES_SCHEMA_VERSION})`,
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await client.query('BEGIN');
+      try {
+        for (const statement of migration.sql(t)) await client.query(statement);
+        await client.query(`INSERT INTO ${t.migrations} (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+  }
+}
