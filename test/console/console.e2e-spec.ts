@@ -79,7 +79,7 @@ describe('web console (headless Chromium)', () => {
     await page.locator('td', { hasText: 'amqp' }).first().waitFor();
     // Memory and disk come from /api/nodes: a figure, not the dash of a missing field.
     await page.locator('.stats div', { has: page.locator('dt', { hasText: 'Memory used' }), hasText: /\d/ }).waitFor();
-    await page.locator('.stats div', { has: page.locator('dt', { hasText: 'Disk free' }), hasText: /\d/ }).waitFor();
+    await page.locator('.stats div', { has: page.locator('dt', { hasText: /^Disk free$/ }), hasText: /\d/ }).waitFor();
     await page.waitForFunction(() => {
       const cells: any[] = [...(globalThis as any).document.querySelectorAll('.stats div')];
       const cell = cells.find((div) => div.querySelector('dt')?.textContent === 'Connections');
