@@ -371,7 +371,10 @@ export class WarrenBroker {
     }
     for (const problem of this.core.integrityProblems) this.logger.error({ dataDir }, `storage: the data directory is damaged: ${problem}`);
     for (const { queueId, seq, reason } of report?.quarantined ?? []) {
-      this.logger.error({ queue: queueId, seq, reason, dataDir }, `storage: message ${seq} of queue ${queueId} is damaged (${reason}); quarantined`);
+      this.logger.error(
+        { queue: queueId, seq, reason, dataDir },
+        `storage: message ${seq} of queue ${queueId} is damaged (${reason}); quarantined`,
+      );
     }
   }
 

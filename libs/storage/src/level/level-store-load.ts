@@ -86,7 +86,13 @@ async function loadSnapshot(db: WarrenLevel, snapshot: Snapshot): Promise<LevelS
   }
 
   const hasCounters = new Set<LevelQueueState>();
-  const counterValues = countersKeys.length > 0 ? await db.getMany(countersKeys.map(([key]) => key), { snapshot }) : [];
+  const counterValues =
+    countersKeys.length > 0
+      ? await db.getMany(
+          countersKeys.map(([key]) => key),
+          { snapshot },
+        )
+      : [];
   countersKeys.forEach(([, state], i) => {
     try {
       state.counters = decodeCounters(counterValues[i]!, state.queueId);
@@ -114,7 +120,13 @@ async function loadSnapshot(db: WarrenLevel, snapshot: Snapshot): Promise<LevelS
     if (state.counters.checksumFromSeq < 0) state.counters.checksumFromSeq = state.counters.nextSeq;
     state.durableDeliveredHwm = state.deliveredHwm = state.counters.deliveredHwm;
   }
-  const deliveryValues = deliveryKeys.length > 0 ? await db.getMany(deliveryKeys.map(([key]) => key), { snapshot }) : [];
+  const deliveryValues =
+    deliveryKeys.length > 0
+      ? await db.getMany(
+          deliveryKeys.map(([key]) => key),
+          { snapshot },
+        )
+      : [];
   deliveryKeys.forEach(([, state, seq], i) => {
     const count = decodeDeliveryCount(deliveryValues[i]!);
     if (count !== undefined && state.live.has(seq)) (state.redelivered ??= new Map()).set(seq, count);
