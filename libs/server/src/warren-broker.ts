@@ -361,6 +361,7 @@ export class WarrenBroker {
    */
   private async checkIntegrityInBackground(): Promise<void> {
     const dataDir = this.config.storage === 'memory' ? '(memory)' : resolve(this.config.dataDir);
+    const logged = new Set(this.core.quarantined.map(({ queueId, seq }) => `${queueId}/${seq}`));
     let report;
     try {
       report = await this.core.checkIntegrity();
@@ -371,6 +372,7 @@ export class WarrenBroker {
     }
     for (const problem of this.core.integrityProblems) this.logger.error({ dataDir }, `storage: the data directory is damaged: ${problem}`);
     for (const { queueId, seq, reason } of report?.quarantined ?? []) {
+      if (logged.has(`${queueId}/${seq}`)) continue;
       this.logger.error(
         { queue: queueId, seq, reason, dataDir },
         `storage: message ${seq} of queue ${queueId} is damaged (${reason}); quarantined`,
