@@ -6,6 +6,7 @@ import { ClassicLevel } from 'classic-level';
 import { StorageError } from '@app/storage';
 import { spawnBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
+import { storageHealth } from '../support/storage-health.js';
 import { waitFor } from '../support/wait-for.js';
 
 const QUEUE = 'corruption';
@@ -26,7 +27,8 @@ function newestLog(dir: string): string {
 /**
  * Start-up integrity: a store damaged behind the broker's back, by a lost
  * record, a truncated WAL or a flipped byte, and a data directory that is not a store at all, must each be a clear
- * start-up error naming the directory; never a crash with a stack trace, never a broker serving fewer messages.
+ * start-up error naming the directory; never a crash with a stack trace, never a broker serving fewer messages
+ * silently (a lost record that start-up does not see is reported by the check run once serving).
  */
 describe('damaged data directory at start-up', () => {
   let root: string;
@@ -80,22 +82,34 @@ describe('damaged data directory at start-up', () => {
     return outcome as StorageError;
   }
 
-  it('refuses a store that lost a message record behind its back', async () => {
+  // Start-up does not read every message key (docs/RELIABILITY.md): a record lost while its index record and
+  // the counters survived is found by the full check the broker runs once serving, and when its body is read.
+  it('serves the rest of a store that lost a message record behind its back, never that message, and reports the loss', async () => {
     await fill(10, 64);
     const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: 'buffer' });
     await db.open();
     try {
-      // Message records are `q!<escaped queue id>!m!<seq>` (level-keys.ts); other keys under `q!` are counters.
+      // Message records are `q!<escaped queue id>!m!<seq>` (level-keys.ts); other keys under `q!` are counters and index.
       const messages = (await db.keys({ gte: 'q!', lt: 'q"' }).all()).filter((key) => key.includes('!m!'));
       expect(messages).toHaveLength(10);
       await db.del(messages[4]!);
     } finally {
       await db.close();
     }
-    const error = await startFailure(dataDir);
-    expect(error).toMatchObject({ code: 'CORRUPTED', path: dataDir });
-    expect(error.message).toMatch(/is damaged/);
-    expect(error.message).toMatch(/expected 10 messages, found 9/);
+    server = await startBroker({ storage: 'level', dataDir });
+    await server.broker.integrityCheck;
+    expect(await storageHealth(server)).toMatchObject({
+      response: { status: 'failed', reason: expect.stringMatching(/damaged: .*expected 10 messages, found 9/) },
+    });
+    const connection = await amqplib.connect(server.url);
+    const channel = await connection.createChannel();
+    const received: string[] = [];
+    await channel.consume(QUEUE, (message) => message && received.push(message.content.toString()));
+    await waitFor(() => received.length >= 9, { what: 'the intact messages' });
+    // Anything else queued would have been delivered by now, right behind the others.
+    await channel.checkQueue(QUEUE);
+    await connection.close();
+    expect(received).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9].map((i) => body(i, 64).toString()));
   });
 
   it('refuses a store whose write-ahead log was truncated in the middle', async () => {

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
 import { ClassicLevel } from 'classic-level';
-import {
-  MANAGEMENT_EXCHANGE,
-  ManagementPattern,
-  decodeManagementReply,
-  encodeManagementRequest,
-  type ManagementReplyEnvelope,
-} from '@app/management-contract';
 import { startTestBroker, type TestBroker } from '@app/testing';
+import { storageHealth } from '../support/storage-health.js';
 import { waitFor } from '../support/wait-for.js';
 
 const QUEUE = 'table-corruption';
@@ -19,27 +13,6 @@ const DAMAGED = 3;
 
 /** A body naming its message; the padding is varied so the text stays literal in any compressed block. */
 const body = (i: number): string => `table-body-${String(i).padStart(4, '0')}|` + 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(8);
-
-/** Asks the broker's storage health check over the management listener, as the admin API does. */
-async function storageHealth(server: TestBroker): Promise<ManagementReplyEnvelope> {
-  const connection = await amqplib.connect(server.managementUrl);
-  try {
-    const channel = await connection.createChannel();
-    const replies: ManagementReplyEnvelope[] = [];
-    await channel.consume('amq.rabbitmq.reply-to', (message) => message && replies.push(decodeManagementReply(message.content)), {
-      noAck: true,
-    });
-    const caller = { username: 'guest', remote_address: '127.0.0.1' };
-    const request = encodeManagementRequest({ id: 'health', pattern: ManagementPattern.HealthStorage, caller, data: {} });
-    channel.publish(MANAGEMENT_EXCHANGE, ManagementPattern.HealthStorage, request, {
-      replyTo: 'amq.rabbitmq.reply-to',
-      correlationId: 'health',
-    });
-    return await waitFor(() => replies[0], { what: 'the storage health reply' });
-  } finally {
-    await connection.close();
-  }
-}
 
 /**
  * A byte flipped in a LevelDB table file (`.ldb`). LevelDB checks the CRC of its write-ahead log records but does

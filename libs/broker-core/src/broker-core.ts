@@ -1,4 +1,4 @@
-import type { MetadataOp, MetadataRecord, QuarantinedMessage } from '@app/storage';
+import type { IntegrityReport, MetadataOp, MetadataRecord, QuarantinedMessage } from '@app/storage';
 import { StorageError } from '@app/storage';
 import { AccessControlError, AccessEvents } from './auth/access-events.js';
 import { PermissionActor } from './auth/permission-actor.js';
@@ -101,6 +101,11 @@ export class BrokerCore {
   storage?: BrokerStorage;
   /** Stored messages whose checksum failed at recovery: held out of their queues (the broker logs each). */
   quarantined: readonly QuarantinedMessage[] = [];
+  /**
+   * Damage the full integrity check ({@link checkIntegrity}, run once serving) found: count mismatches, records
+   * missing. Empty until it has run; reported on the storage-integrity health check.
+   */
+  integrityProblems: readonly string[] = [];
 
   /**
    * Attaches storage and rebuilds everything durable from it: checks the store's integrity first and refuses
@@ -110,12 +115,11 @@ export class BrokerCore {
    */
   async recover(storage: BrokerStorage, path: string): Promise<number> {
     this.storage = storage;
-    const report = await storage.messages.verifyIntegrity();
+    // The quick check (what the store verified while opening, without reading every message key): the full one
+    // grows with the backlog, so it runs once serving (checkIntegrity), not before.
+    const report = await storage.messages.verifyIntegrity({ quick: true });
     if (report.queues.length > 0 || report.errors.length > 0) {
-      const details = [
-        ...report.queues.map((q) => `queue ${q.queueId}: expected ${q.expected} messages, found ${q.found}`),
-        ...report.errors,
-      ];
+      const details = integrityDetails(report);
       throw new StorageError(
         'CORRUPTED',
         `storage: the data directory ${path} is damaged (${details.join('; ')}). Restore it from a backup, or move it away to start empty.`,
@@ -141,8 +145,22 @@ export class BrokerCore {
     for (const queueId of await storage.messages.queueIds()) {
       if (!known.has(queueId)) await storage.messages.deleteQueue(queueId);
     }
-    this.quarantined = (await storage.messages.verifyIntegrity()).quarantined;
+    this.quarantined = (await storage.messages.verifyIntegrity({ quick: true })).quarantined;
     return recovered;
+  }
+
+  /**
+   * The store's full integrity check (every message record against counters and index records), meant to run in
+   * the background once serving: records what it finds in `quarantined` and `integrityProblems` (the queues keep
+   * serving their intact messages; a missing record is never served) and resolves with the report.
+   */
+  async checkIntegrity(): Promise<IntegrityReport | undefined> {
+    const storage = this.storage;
+    if (storage === undefined) return undefined;
+    const report = await storage.messages.verifyIntegrity();
+    this.quarantined = report.quarantined;
+    this.integrityProblems = integrityDetails(report);
+    return report;
   }
 
   private restoreAccess(records: readonly MetadataRecord[]): void {
@@ -191,4 +209,9 @@ export class BrokerCore {
 function vhostPut(name: string): MetadataOp {
   const value: VhostRecordValue = { name };
   return { type: 'put', kind: 'vhost', key: name, value: Buffer.from(JSON.stringify(value)) };
+}
+
+/** One line per mismatch and error of an integrity report. */
+function integrityDetails(report: IntegrityReport): string[] {
+  return [...report.queues.map((q) => `queue ${q.queueId}: expected ${q.expected} messages, found ${q.found}`), ...report.errors];
 }

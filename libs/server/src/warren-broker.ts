@@ -37,6 +37,8 @@ export class WarrenBroker {
   private isStarted = false;
   private closeStorage?: () => Promise<void>;
   private reopenTimer?: NodeJS.Timeout;
+  /** The full storage integrity check started once serving; settles when it is done (or the store closed). */
+  integrityCheck: Promise<void> = Promise.resolve();
   /** Messages recovered from storage at start-up. */
   recoveredMessages = 0;
   private alarms?: ResourceAlarms;
@@ -187,6 +189,7 @@ export class WarrenBroker {
         this.amqpsListener = new AmqpListener((socket) => this.accept(socket, false), this.logger, tls);
         this.boundAmqpsPort = await this.amqpsListener.listen(this.config.amqpsPort!, this.config.amqpsHost, socketLimit);
       }
+      this.integrityCheck = this.checkIntegrityInBackground();
     } catch (error) {
       this.isStarted = false;
       this.stats.stop();
@@ -355,6 +358,33 @@ export class WarrenBroker {
     this.core.dispose();
     await this.closeStorage?.();
     this.closeStorage = undefined;
+    // Closing the store ends a check still scanning (it rejects, quietly).
+    await this.integrityCheck;
+  }
+
+  /**
+   * The full integrity check, after the listeners opened: it reads every message key, so it would make start-up
+   * grow with the backlog (docs/RELIABILITY.md). What it finds is logged and fails the storage-integrity check.
+   */
+  private async checkIntegrityInBackground(): Promise<void> {
+    const dataDir = this.config.storage === 'memory' ? '(memory)' : resolve(this.config.dataDir);
+    const logged = new Set(this.core.quarantined.map(({ queueId, seq }) => `${queueId}/${seq}`));
+    let report;
+    try {
+      report = await this.core.checkIntegrity();
+    } catch (error) {
+      if (this.isStarted && this.closeStorage !== undefined)
+        this.logger.warn({ dataDir }, `storage: the integrity check failed to run: ${describeError(error)}`);
+      return;
+    }
+    for (const problem of this.core.integrityProblems) this.logger.error({ dataDir }, `storage: the data directory is damaged: ${problem}`);
+    for (const { queueId, seq, reason } of report?.quarantined ?? []) {
+      if (logged.has(`${queueId}/${seq}`)) continue;
+      this.logger.error(
+        { queue: queueId, seq, reason, dataDir },
+        `storage: message ${seq} of queue ${queueId} is damaged (${reason}); quarantined`,
+      );
+    }
   }
 
   private accept(socket: Socket, isManagement: boolean): void {

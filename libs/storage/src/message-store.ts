@@ -257,8 +257,13 @@ export interface MessageStore {
 
   /**
    * Recounts each queue's stored messages against the counters written in the same batches
-   * (`enqueued − removed`) and checks shared bodies. Run at start-up: a mismatch means a truncated or corrupted
-   * store; the broker refuses to serve that queue and reports it on `/health`.
+   * (`enqueued − removed`) and checks shared bodies. A mismatch means a truncated or corrupted store.
+   *
+   * @remarks
+   * `quick`: only what the store checked when it opened, without reading every message key (LevelDB: counters
+   * against index records, see level-store-load.ts), plus the messages quarantined since; a backend without a
+   * cheaper check runs the full one. The broker refuses to start on damage the quick check finds, then runs the full
+   * check in the background once serving and reports it on the storage-integrity health check.
    */
-  verifyIntegrity(): Promise<IntegrityReport>;
+  verifyIntegrity(options?: { readonly quick?: boolean }): Promise<IntegrityReport>;
 }

@@ -199,12 +199,15 @@ const alarmsHealth: ManagementHandler = (_data, { host }) => {
 
 /**
  * Warren's `/api/health/checks/storage-integrity`: fails while stored messages are quarantined (their checksum
- * failed when read back: held out of their queues, never delivered) or the store is faulted.
+ * failed when read back: held out of their queues, never delivered), when the full integrity check run after
+ * start-up found damage, or while the store is faulted.
  */
 const storageHealth: ManagementHandler = (_data, { host }) => {
   const quarantined = host.core.quarantined;
   const health = host.core.storage?.messages.health;
   if (health?.status === 'faulted') return { status: 'failed', reason: `the message store is faulted: ${health.error.message}` };
+  const problems = host.core.integrityProblems;
+  if (problems.length > 0) return { status: 'failed', reason: `the message store is damaged: ${problems.join('; ')}` };
   if (quarantined.length === 0) return { status: 'ok' };
   const first = quarantined[0];
   return {

@@ -23,6 +23,7 @@ import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
 import { LevelSpill } from './level-spill.js';
 import { scanLevelStore } from './level-store-scan.js';
+import { loadLevelStore } from './level-store-load.js';
 import { SharedBodyRegistry } from './shared-body-registry.js';
 import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
 
@@ -53,8 +54,9 @@ const REMOVE_CHUNK = 1_000;
  *
  * @remarks
  * In memory it keeps per queue the counters, a bitmap of stored seqs, and the seqs that reference shared bodies
- * or have delivery counts ≥ 2 (see LevelQueueState); they are rebuilt by a keys-only scan at open (~1 s per
- * million messages). That is what makes removals idempotent and exactly counted without reading the disk.
+ * or have delivery counts ≥ 2 (see LevelQueueState); they are rebuilt at open from the index records and counters,
+ * without reading the message key range (level-store-load.ts). That is what makes removals idempotent and exactly
+ * counted without reading the disk.
  *
  * Invariants: all state changes happen synchronously together with pushing the matching ops into the open commit
  * group (obtained by `beginWrite()` before any change), so each batch carries counters that match its own
@@ -71,8 +73,10 @@ export class LevelMessageStore implements MessageStore {
   private bodies = new SharedBodyRegistry();
   private dirty: LevelQueueState[] = [];
   private isOpen = false;
-  // The recount from the last scan, valid while nothing has been written since.
+  // The recount from the last full scan, valid while nothing has been written since.
   private lastReport: IntegrityReport | undefined;
+  // What the last open/reopen found without reading message keys (level-store-load.ts): verifyIntegrity({ quick }).
+  private loadReport: IntegrityReport = { ok: true, queues: [], errors: [], quarantined: [] };
   private unhooks: Array<() => void> = [];
   private readonly sharedBodyMinBytes: number;
   private readonly watermark: DeliveryWatermark;
@@ -290,6 +294,9 @@ export class LevelMessageStore implements MessageStore {
       const again = first.notYetWritten.map((i) => seqs[i]!);
       const second = await readMessages(this.database.db, state, this.bodies, again, quarantine);
       first.notYetWritten.forEach((i, k) => (first.messages[i] = second.messages[k]));
+      // Still live and still not on disk after every accepted write committed: its record is gone (open trusts
+      // the index records and does not visit message keys, see level-store-load.ts). Damage, never served.
+      for (const k of second.notYetWritten) quarantine(again[k]!, 'message record missing (its index record is stored)');
       return this.counted(first.messages);
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
@@ -370,8 +377,9 @@ export class LevelMessageStore implements MessageStore {
     }
   }
 
-  async verifyIntegrity(): Promise<IntegrityReport> {
+  async verifyIntegrity(options?: { readonly quick?: boolean }): Promise<IntegrityReport> {
     this.assertUsable();
+    if (options?.quick === true) return withQuarantine(this.loadReport, this.queues);
     await this.database.flush();
     if (this.lastReport !== undefined) return this.lastReport;
     let report: IntegrityReport;
@@ -387,7 +395,7 @@ export class LevelMessageStore implements MessageStore {
   private async load(): Promise<void> {
     let scan;
     try {
-      scan = await scanLevelStore(this.database.db);
+      scan = await loadLevelStore(this.database.db);
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
@@ -395,7 +403,9 @@ export class LevelMessageStore implements MessageStore {
     this.queues = scan.queues;
     this.bodies = new SharedBodyRegistry(scan.bodyRefs, scan.nextBodyId);
     this.dirty = [];
-    this.lastReport = withQuarantine(scan.report, this.queues);
+    // Not the full check (message records are not visited): verifyIntegrity() scans again.
+    this.lastReport = undefined;
+    this.loadReport = scan.report;
   }
 
   /** The open commit group, or undefined when nothing can be written (closed, faulted, reopening). */

@@ -20,10 +20,12 @@ const SCAN_CHUNK = 5_000;
 
 /**
  * Reads every queue key (keys only: ~1M keys/s, versus ~0.6M/s with values) plus the few counters and delivery
- * records, builds the in-memory queue state, and recounts each queue against its counters. Used at open, after a
- * reopen and by verifyIntegrity(). Never called on the message path.
+ * records, builds the in-memory queue state, and recounts each queue against its counters: the full check of
+ * verifyIntegrity(), and what open/reopen fall back to for a store holding shared bodies (level-store-load.ts).
+ * Never called on the message path. `within`: a snapshot the caller holds (and closes).
  */
-export async function scanLevelStore(db: WarrenLevel): Promise<LevelStoreScan> {
+export async function scanLevelStore(db: WarrenLevel, within?: ReturnType<WarrenLevel['snapshot']>): Promise<LevelStoreScan> {
+  if (within !== undefined) return scanSnapshot(db, within);
   // One explicit snapshot for every read: keys and counters must come from the same point in time, or writes
   // committed during the scan would show up as mismatches.
   const snapshot = db.snapshot();

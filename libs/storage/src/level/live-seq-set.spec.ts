@@ -51,4 +51,30 @@ describe('LiveSeqSet', () => {
       { numRuns: 300 },
     );
   });
+
+  it('addAll is the union, into empty and shared chunks alike (property)', () => {
+    const seqs = fc.array(
+      fc.oneof(
+        fc.nat(20_000),
+        fc.nat(40).map((n) => n * 4096 + 31),
+      ),
+      { maxLength: 300 },
+    );
+    fc.assert(
+      fc.property(seqs, seqs, (mine, theirs) => {
+        const set = new LiveSeqSet();
+        const other = new LiveSeqSet();
+        for (const seq of mine) set.add(seq);
+        for (const seq of theirs) other.add(seq);
+        set.addAll(other);
+        const union = [...new Set([...mine, ...theirs])].sort((a, b) => a - b);
+        expect(set.size).toBe(union.length);
+        expect(set.first(union.length + 1)).toEqual(union);
+        // The copy is independent of its source.
+        if (theirs.length > 0) other.delete(theirs[0]!);
+        expect(set.size).toBe(union.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

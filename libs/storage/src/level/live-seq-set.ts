@@ -65,6 +65,26 @@ export class LiveSeqSet {
     return true;
   }
 
+  /** Adds every seq of `other` (a chunk-wise copy: cheap even for millions of seqs). */
+  addAll(other: LiveSeqSet): void {
+    for (const [index, chunk] of other.chunks) {
+      const mine = this.chunks.get(index);
+      if (mine === undefined) {
+        this.chunks.set(index, { words: chunk.words.slice(), count: chunk.count });
+        this.total += chunk.count;
+        continue;
+      }
+      for (let w = 0; w < CHUNK_WORDS; w++) {
+        const added = (chunk.words[w]! & ~mine.words[w]!) >>> 0;
+        if (added === 0) continue;
+        mine.words[w] = (mine.words[w]! | added) >>> 0;
+        const bits = popcount(added);
+        mine.count += bits;
+        this.total += bits;
+      }
+    }
+  }
+
   /** Up to `max` smallest seqs below `limit`, ascending. */
   first(max: number, limit = Number.MAX_SAFE_INTEGER): number[] {
     const out: number[] = [];
@@ -121,4 +141,10 @@ export class LiveSeqSet {
     }
     return out;
   }
+}
+
+function popcount(word: number): number {
+  let n = 0;
+  for (let w = word >>> 0; w !== 0; w = (w & (w - 1)) >>> 0) n++;
+  return n;
 }
