@@ -55,7 +55,7 @@ export class QueueBodies {
   entered(entry: QueueEntry): void {
     this.pager.entered(entry);
     if (this.isStored(entry)) this.pager.admit(entry);
-    else if (this.spill && !this.host.isDeleted && this.pager.admit(entry)) this.spill.write(entry);
+    else if (this.spill && !this.host.isDeleted && this.pager.admit(entry, true)) this.spill.write(entry);
   }
 
   /**

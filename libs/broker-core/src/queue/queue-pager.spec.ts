@@ -45,6 +45,21 @@ describe('QueuePager', () => {
     pageWhenStored: false,
   });
 
+  it('spills transient entries past the bytes of the default window only, and past its count when the queue sets one', () => {
+    const fill = (pager: QueuePager, count: number, size: number): boolean[] =>
+      Array.from({ length: count }, (_, i) => {
+        const e = entry(i + 1, size, false);
+        pager.entered(e);
+        return pager.admit(e, true);
+      });
+    // The default window's count does not spill small transient bodies (a write and a read each, for little memory).
+    expect(fill(new QueuePager({ messages: 2, bytes: 100 }), 5, 10)).toEqual([false, false, false, false, false]);
+    // Its bytes do: 30-byte bodies, from the fourth on (120 loaded bytes, itself included, are past 100).
+    expect(fill(new QueuePager({ messages: 2, bytes: 100 }), 6, 30)).toEqual([false, false, false, true, true, true]);
+    // A count set on the queue (x-max-in-memory-length, lazy) spills by count too.
+    expect(fill(new QueuePager({ messages: 2, bytes: 100, transientMessages: 2 }), 4, 10)).toEqual([false, false, true, true]);
+  });
+
   it('pages out durable entries past the window (messages or bytes), and everything after a paged one', () => {
     const pager = new QueuePager({ messages: 2, bytes: 100 });
     const entries = [entry(1), entry(2), entry(3), entry(4, 10, false)];

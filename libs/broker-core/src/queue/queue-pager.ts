@@ -6,6 +6,13 @@ export interface QueueWindow {
   readonly messages: number;
   /** Body bytes of those (`x-max-in-memory-bytes`). */
   readonly bytes: number;
+  /**
+   * The message count past which transient bodies are spilled; `messages` when the queue sets
+   * `x-max-in-memory-length` (or is lazy), else unlimited, so only `bytes` spills them. Spilling costs a write and a
+   * read per message, where paging a stored body costs only the read, and a small body saves little more memory
+   * than its queue entry keeps (docs/RELIABILITY.md, "Queues bigger than memory").
+   */
+  readonly transientMessages?: number;
 }
 
 /** The window of a queue that sets neither argument: a few MiB per queue, however deep it grows. */
@@ -66,12 +73,12 @@ export class QueuePager {
    * the window (so the loaded entries are the oldest). It is paged out once the store holds it (`pageOut`).
    * Returns whether it did (the queue then spills a transient body: queue-spill.ts).
    */
-  admit(entry: QueueEntry): boolean {
+  admit(entry: QueueEntry, isSpill = false): boolean {
     const window = this.window;
     if (
       QueuePager.isUnderMemoryPressure ||
       this.pagedCount + this.markedCount > 0 ||
-      this.loadedCount > window.messages ||
+      this.loadedCount > (isSpill ? (window.transientMessages ?? Infinity) : window.messages) ||
       this.loadedBytes > window.bytes
     ) {
       entry.pageWhenStored = true;

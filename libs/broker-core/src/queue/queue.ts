@@ -89,6 +89,7 @@ export class Queue {
     const window = {
       messages: this.policy.maxInMemoryLength ?? Queue.defaultWindow.messages,
       bytes: this.policy.maxInMemoryBytes ?? Queue.defaultWindow.bytes,
+      transientMessages: this.policy.maxInMemoryLength,
     };
     this.bodies = new QueueBodies(this, window, (lost) => {
       // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
