@@ -2,8 +2,7 @@ import type { IntegrityMismatch } from '../message-store.js';
 import type { WarrenLevel } from './level-database.js';
 import { BODIES_PREFIX, MESSAGE_INFIX, QUEUES_PREFIX, parseQueueKey, rangeEnd, unescapeQueueId } from './level-keys.js';
 import { LevelQueueState } from './level-queue-state.js';
-import { type LevelStoreScan, scanLevelStore } from './level-store-scan.js';
-import { decodeCounters, decodeDeliveryCount } from './queue-counters.js';
+import { type LevelStoreScan, readDeliveryCounts, readQueueCounters, scanLevelStore } from './level-store-scan.js';
 
 type Snapshot = ReturnType<WarrenLevel['snapshot']>;
 
@@ -85,22 +84,7 @@ async function loadSnapshot(db: WarrenLevel, snapshot: Snapshot): Promise<LevelS
     await cursor.close();
   }
 
-  const hasCounters = new Set<LevelQueueState>();
-  const counterValues =
-    countersKeys.length > 0
-      ? await db.getMany(
-          countersKeys.map(([key]) => key),
-          { snapshot },
-        )
-      : [];
-  countersKeys.forEach(([, state], i) => {
-    try {
-      state.counters = decodeCounters(counterValues[i]!, state.queueId);
-      hasCounters.add(state);
-    } catch (error) {
-      errors.push((error as Error).message);
-    }
-  });
+  const hasCounters = await readQueueCounters(db, snapshot, countersKeys, errors);
 
   const mismatches: IntegrityMismatch[] = [];
   const bodyRefs = new Map<number, number>();
@@ -120,17 +104,7 @@ async function loadSnapshot(db: WarrenLevel, snapshot: Snapshot): Promise<LevelS
     if (state.counters.checksumFromSeq < 0) state.counters.checksumFromSeq = state.counters.nextSeq;
     state.durableDeliveredHwm = state.deliveredHwm = state.counters.deliveredHwm;
   }
-  const deliveryValues =
-    deliveryKeys.length > 0
-      ? await db.getMany(
-          deliveryKeys.map(([key]) => key),
-          { snapshot },
-        )
-      : [];
-  deliveryKeys.forEach(([, state, seq], i) => {
-    const count = decodeDeliveryCount(deliveryValues[i]!);
-    if (count !== undefined && state.live.has(seq)) (state.redelivered ??= new Map()).set(seq, count);
-  });
+  await readDeliveryCounts(db, snapshot, deliveryKeys);
   // No `b!` record exists (checked before), so every reference found is to a missing body.
   let maxBodyId = 0;
   for (const id of [...bodyRefs.keys()].sort((a, b) => a - b)) {

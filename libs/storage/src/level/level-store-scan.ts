@@ -121,33 +121,8 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
     await keys.close();
   }
 
-  const hasCounters = new Set<LevelQueueState>();
-  const counterValues =
-    countersKeys.length > 0
-      ? await db.getMany(
-          countersKeys.map(([key]) => key),
-          { snapshot },
-        )
-      : [];
-  countersKeys.forEach(([, state], i) => {
-    try {
-      state.counters = decodeCounters(counterValues[i]!, state.queueId);
-      hasCounters.add(state);
-    } catch (error) {
-      errors.push((error as Error).message);
-    }
-  });
-  const deliveryValues =
-    deliveryKeys.length > 0
-      ? await db.getMany(
-          deliveryKeys.map(([key]) => key),
-          { snapshot },
-        )
-      : [];
-  deliveryKeys.forEach(([, state, seq], i) => {
-    const count = decodeDeliveryCount(deliveryValues[i]!);
-    if (count !== undefined && state.live.has(seq)) (state.redelivered ??= new Map()).set(seq, count);
-  });
+  const hasCounters = await readQueueCounters(db, snapshot, countersKeys, errors);
+  await readDeliveryCounts(db, snapshot, deliveryKeys);
 
   const mismatches: IntegrityMismatch[] = [];
   for (const state of queues.values()) {
@@ -190,4 +165,55 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
     nextBodyId: maxBodyId + 1,
     report: { ok: mismatches.length === 0 && errors.length === 0, queues: mismatches, errors, quarantined: [] },
   };
+}
+
+/** A snapshot of the store, as both scans read it. */
+type LevelSnapshot = ReturnType<WarrenLevel['snapshot']>;
+
+/**
+ * Reads and decodes the counters records found by a scan (one batched read); returns the queues whose counters
+ * decoded, and reports the others in `errors` (their counters stay the defaults).
+ */
+export async function readQueueCounters(
+  db: WarrenLevel,
+  snapshot: LevelSnapshot,
+  countersKeys: ReadonlyArray<[string, LevelQueueState]>,
+  errors: string[],
+): Promise<Set<LevelQueueState>> {
+  const hasCounters = new Set<LevelQueueState>();
+  const counterValues =
+    countersKeys.length > 0
+      ? await db.getMany(
+          countersKeys.map(([key]) => key),
+          { snapshot },
+        )
+      : [];
+  countersKeys.forEach(([, state], i) => {
+    try {
+      state.counters = decodeCounters(counterValues[i]!, state.queueId);
+      hasCounters.add(state);
+    } catch (error) {
+      errors.push((error as Error).message);
+    }
+  });
+  return hasCounters;
+}
+
+/** Reads the delivery-count records found by a scan (one batched read) into the live messages' `redelivered` maps. */
+export async function readDeliveryCounts(
+  db: WarrenLevel,
+  snapshot: LevelSnapshot,
+  deliveryKeys: ReadonlyArray<[string, LevelQueueState, number]>,
+): Promise<void> {
+  const deliveryValues =
+    deliveryKeys.length > 0
+      ? await db.getMany(
+          deliveryKeys.map(([key]) => key),
+          { snapshot },
+        )
+      : [];
+  deliveryKeys.forEach(([, state, seq], i) => {
+    const count = decodeDeliveryCount(deliveryValues[i]!);
+    if (count !== undefined && state.live.has(seq)) (state.redelivered ??= new Map()).set(seq, count);
+  });
 }
