@@ -100,6 +100,8 @@ export interface ManagementRequests {
   'management.connections.get': { name: string } & StatsQuery;
   'management.connections.close': { name: string; reason?: string };
   'management.channels.list': VhostFilter & StatsQuery;
+  'management.channels.get': { name: string } & StatsQuery;
+  'management.connections.channels': { name: string } & StatsQuery;
   'management.consumers.list': VhostFilter;
   'management.health.alarms': Record<string, never>;
   'management.health.ready': Record<string, never>;
@@ -170,6 +172,8 @@ export interface ManagementResponses {
   'management.connections.get': JsonObject;
   'management.connections.close': JsonObject;
   'management.channels.list': JsonObject[];
+  'management.channels.get': JsonObject;
+  'management.connections.channels': JsonObject[];
   'management.consumers.list': JsonObject[];
   'management.health.alarms': HealthAnswer;
   'management.health.ready': HealthAnswer;

@@ -10,6 +10,10 @@ export const ManagementPattern = {
   ConnectionsGet: 'management.connections.get',
   ConnectionsClose: 'management.connections.close',
   ChannelsList: 'management.channels.list',
+  /** One channel by name (`GET /api/channels/{name}`), with its consumers. */
+  ChannelsGet: 'management.channels.get',
+  /** The channels of one connection (`GET /api/connections/{name}/channels`). */
+  ConnectionsChannels: 'management.connections.channels',
   ConsumersList: 'management.consumers.list',
   HealthAlarms: 'management.health.alarms',
   HealthStorage: 'management.health.storage',

@@ -6,7 +6,7 @@ import { ManagementClient } from '../broker-client/management.client.js';
 import { applyListQuery, ListQueryDto } from '../common/list-query.dto.js';
 import { StatsQueryDto, statsParams } from '../common/stats-query.dto.js';
 
-/** RabbitMQ's `/api/connections`, `/api/channels` and `/api/consumers`. */
+/** RabbitMQ's `/api/connections`, `/api/channels` (also per connection and per vhost) and `/api/consumers`. */
 @ApiTags('connections')
 @ApiBasicAuth()
 @Controller('api')
@@ -33,6 +33,22 @@ export class ConnectionsController {
   @Get('channels')
   async channels(@Auth() auth: ManagementCaller, @Query() query: ListQueryDto): Promise<unknown> {
     return applyListQuery(await this.management.call(ManagementPattern.ChannelsList, statsParams(query), auth), query);
+  }
+
+  /** One channel by its name, `"<connection name> (<channel number>)"`, with its `consumer_details`. */
+  @Get('channels/:name')
+  channel(@Auth() auth: ManagementCaller, @Param('name') name: string, @Query() query: StatsQueryDto): Promise<unknown> {
+    return this.management.call(ManagementPattern.ChannelsGet, { name, ...statsParams(query) }, auth);
+  }
+
+  @Get('connections/:name/channels')
+  async connectionChannels(@Auth() auth: ManagementCaller, @Param('name') name: string, @Query() query: ListQueryDto): Promise<unknown> {
+    return applyListQuery(await this.management.call(ManagementPattern.ConnectionsChannels, { name, ...statsParams(query) }, auth), query);
+  }
+
+  @Get('vhosts/:vhost/channels')
+  async vhostChannels(@Auth() auth: ManagementCaller, @Param('vhost') vhost: string, @Query() query: ListQueryDto): Promise<unknown> {
+    return applyListQuery(await this.management.call(ManagementPattern.ChannelsList, { vhost, ...statsParams(query) }, auth), query);
   }
 
   @Get('consumers')

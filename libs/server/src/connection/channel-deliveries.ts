@@ -48,6 +48,16 @@ export class ChannelDeliveries {
     return this.consumers.values();
   }
 
+  /** `basic.qos` global=false: the prefetch consumers created from now on get (RabbitMQ's `prefetch_count`). */
+  get consumerPrefetchCount(): number {
+    return this.consumerPrefetch;
+  }
+
+  /** `basic.qos` global=true: the channel-wide limit (RabbitMQ's `global_prefetch_count`). */
+  get globalPrefetchCount(): number {
+    return this.channelPrefetch;
+  }
+
   /** Whether the channel-wide prefetch leaves room for one more delivery. */
   hasChannelCredit(): boolean {
     return this.channelPrefetch === 0 || this.unacked.count < this.channelPrefetch;

@@ -45,6 +45,11 @@ export class ChannelTransaction {
     return this.publishes.splice(0);
   }
 
+  /** What the transaction holds now: publishes and settlements (the management API's uncommitted counts). */
+  pendingCounts(): { messages: number; acks: number } {
+    return { messages: this.publishes.length, acks: this.settles.length };
+  }
+
   /** `tx.rollback`: forgets everything buffered. */
   rollback(): void {
     this.publishes.length = 0;

@@ -144,6 +144,16 @@ export class Channel implements DirectReplyConsumer {
     return this.confirms !== undefined;
   }
 
+  /** Publishes waiting for their confirm (0 outside confirm mode). */
+  get unconfirmedCount(): number {
+    return this.confirms?.unconfirmedCount ?? 0;
+  }
+
+  /** Publishes and acknowledgements held by an open transaction (RabbitMQ's `messages_uncommitted`, `acks_uncommitted`). */
+  get uncommitted(): { messages: number; acks: number } {
+    return this.tx?.pendingCounts() ?? { messages: 0, acks: 0 };
+  }
+
   /** Whether the channel is transactional. */
   get isTransactional(): boolean {
     return this.tx !== undefined;

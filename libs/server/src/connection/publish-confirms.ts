@@ -37,6 +37,11 @@ export class PublishConfirms {
     return this.lastTag;
   }
 
+  /** Publishes not yet confirmed to the client (RabbitMQ's `messages_unconfirmed`). */
+  get unconfirmedCount(): number {
+    return this.states.length;
+  }
+
   /** Decides a publish: ack (stored or routed) or nack (refused, storage failure). */
   settle(tag: number, isAck: boolean): void {
     const index = tag - this.base;

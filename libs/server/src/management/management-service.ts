@@ -2,6 +2,7 @@ import { Queue, type Message } from '@app/broker-core';
 import { MANAGEMENT_EXCHANGE, MANAGEMENT_QUEUE, MANAGEMENT_VHOST, type ManagementRequestEnvelope } from '@app/management-contract';
 import type { ManagementInbox } from '../connection/management-access.js';
 import type { BrokerLogger } from '../logger.js';
+import { channelHandlers } from './channel-handlers.js';
 import { definitionsHandlers } from './definitions-handlers.js';
 import { ManagementError, toManagementFailure } from './management-error.js';
 import type { ManagementHost } from './management-host.js';
@@ -47,6 +48,7 @@ export class ManagementService {
       ...pageHandlers,
       ...definitionsHandlers,
       ...runtimeHandlers,
+      ...channelHandlers,
       ...userHandlers,
       ...permissionHandlers,
       ...vhostHandlers,

@@ -28,6 +28,9 @@ const RULES: Readonly<Record<ManagementPattern, Rule>> = {
   [ManagementPattern.ConnectionsGet]: 'object',
   [ManagementPattern.ConnectionsClose]: 'object',
   [ManagementPattern.ChannelsList]: 'vhost',
+  // A channel, and a connection's channels, are their connection's user's (`is_authorized_user`), like the connection.
+  [ManagementPattern.ChannelsGet]: 'object',
+  [ManagementPattern.ConnectionsChannels]: 'object',
   [ManagementPattern.ConsumersList]: 'vhost',
   [ManagementPattern.HealthAlarms]: 'any',
   [ManagementPattern.HealthStorage]: 'any',

@@ -1,16 +1,15 @@
+import { MessageCounters, type SampleRing } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
 import { ManagementPattern } from '@app/management-contract';
-import type { AmqpConnection } from '../connection/connection.js';
-import type { Channel } from '../connection/channel.js';
+import { connectionStatsJson, overviewStatsJson, statsRangesOf } from '../stats/stats-json.js';
+import { sumHistories } from '../stats/summed-history.js';
 import type { CallerAccess } from './caller-access.js';
-import { channelStatsJson, connectionStatsJson, overviewStatsJson, statsRangesOf } from '../stats/stats-json.js';
-import { jsonOfTable } from './json-format.js';
-import { ManagementError } from './management-error.js';
+import { connectionFor, jsonOfConnection, jsonOfConsumer, openConnections } from './connection-json.js';
 import { listenersOf, NODE_NAME } from './node-handlers.js';
 import type { ManagementHost } from './management-host.js';
 import { optionalString, stringField, type ManagementHandler } from './management-request.js';
 
-// Overview, vhosts, connections, channels, consumers and health: read-only views of the running broker, plus
+// Overview, connections, consumers and health: read-only views of the running broker, plus
 // closing a connection.
 
 /** `management.authenticate`: the caller's name and tags (authorization already ran). */
@@ -18,73 +17,6 @@ const authenticate: ManagementHandler = (_data, { access }) => ({ name: access.u
 
 /** `GET /api/whoami`, as RabbitMQ 3.9+ prints it. */
 const whoami: ManagementHandler = (_data, { access }) => ({ name: access.user.name, tags: [...access.user.tags], is_internal_user: true });
-
-function peerOf(connection: AmqpConnection): { peer_host?: string; peer_port?: number; host?: string; port?: number } {
-  const socket = connection.socket;
-  return { peer_host: socket.remoteAddress, peer_port: socket.remotePort, host: socket.localAddress, port: socket.localPort };
-}
-
-function jsonOfConnection(connection: AmqpConnection): Record<string, unknown> {
-  return {
-    name: connection.name,
-    user: connection.userName,
-    vhost: connection.vhost?.name,
-    // RabbitMQ shows a publisher paused by a resource alarm as `blocked`.
-    state: connection.isBlocked ? 'blocked' : connection.state === 'open' ? 'running' : connection.state,
-    protocol: 'AMQP 0-9-1',
-    channels: [...connection.allChannels()].length,
-    connected_at: connection.connectedAt,
-    client_properties: jsonOfTable(connection.clientProperties),
-    frame_max: connection.frameMax,
-    channel_max: connection.channelMax,
-    timeout: connection.heartbeatSec,
-    ...peerOf(connection),
-  };
-}
-
-function channelName(connection: AmqpConnection, channel: Channel): string {
-  return `${connection.name} (${channel.id})`;
-}
-
-function channelDetails(connection: AmqpConnection, channel: Channel): Record<string, unknown> {
-  const peer = peerOf(connection);
-  return {
-    name: channelName(connection, channel),
-    number: channel.id,
-    connection_name: connection.name,
-    user: connection.userName,
-    peer_host: peer.peer_host,
-    peer_port: peer.peer_port,
-  };
-}
-
-/**
- * Open client connections, of one vhost or all, that the caller may see: monitors and administrators see every
- * user's, others their own (RabbitMQ's `filter_user`).
- */
-function* openConnections(
-  connections: IterableIterator<AmqpConnection>,
-  vhost: string | undefined,
-  access: CallerAccess | undefined,
-): Generator<AmqpConnection> {
-  for (const connection of connections) {
-    if (connection.state === 'closed' || !connection.vhost) continue;
-    if (access && !access.seesUser(connection.userName)) continue;
-    if (vhost === undefined || connection.vhost.name === vhost) yield connection;
-  }
-}
-
-/**
- * The named connection, or 404; 401 `User not authorised to access object` when it is another user's and the
- * caller may not (RabbitMQ's `is_authorized_user`: reading needs monitoring, closing administrator).
- */
-function connectionFor(host: ManagementHost, name: string, access: CallerAccess, isClose: boolean): AmqpConnection {
-  const connection = [...openConnections(host.allConnections(), undefined, undefined)].find((candidate) => candidate.name === name);
-  if (!connection) throw ManagementError.notFound();
-  const mayAct = isClose ? access.isAdministrator : access.isMonitor;
-  if (!mayAct && connection.userName !== access.user.name) throw ManagementError.notAuthorised('User not authorised to access object');
-  return connection;
-}
 
 const listConnections: ManagementHandler = (data, { host, access }) => {
   const ranges = statsRangesOf(data);
@@ -107,28 +39,6 @@ const closeConnection: ManagementHandler = (data, { host, access }) => {
   return {};
 };
 
-const listChannels: ManagementHandler = (data, { host, access }) => {
-  const ranges = statsRangesOf(data);
-  const now = Date.now();
-  const out: Record<string, unknown>[] = [];
-  for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'), access)) {
-    for (const channel of connection.allChannels()) {
-      out.push({
-        ...channelDetails(connection, channel),
-        connection_details: { name: connection.name, peer_host: connection.socket.remoteAddress, peer_port: connection.socket.remotePort },
-        vhost: connection.vhost.name,
-        consumer_count: channel.consumerCount,
-        messages_unacknowledged: channel.unackedCount,
-        confirm: channel.isConfirmMode,
-        transactional: channel.isTransactional,
-        state: 'running',
-        ...channelStatsJson(host.stats, channel, ranges, now),
-      });
-    }
-  }
-  return out;
-};
-
 const listConsumers: ManagementHandler = (data, { host, access }) => {
   const out: Record<string, unknown>[] = [];
   for (const connection of openConnections(host.allConnections(), optionalString(data, 'vhost'), undefined)) {
@@ -136,21 +46,30 @@ const listConsumers: ManagementHandler = (data, { host, access }) => {
     if (!access.reachesVhost(connection.vhost.name)) continue;
     for (const channel of connection.allChannels()) {
       for (const consumer of channel.allConsumers()) {
-        out.push({
-          consumer_tag: consumer.tag,
-          queue: { name: consumer.queue.name, vhost: consumer.queue.vhost },
-          channel_details: channelDetails(connection, channel),
-          ack_required: !consumer.noAck,
-          exclusive: consumer.exclusive,
-          prefetch_count: consumer.prefetchCount,
-          active: true,
-          arguments: {},
-        });
+        out.push(jsonOfConsumer(connection, channel, consumer));
       }
     }
   }
   return out;
 };
+
+/**
+ * The overview's counters and their history: the whole broker's for monitors and administrators (closed vhosts'
+ * counts included), else the sum over the vhosts the caller may log in to, as RabbitMQ's overview sums only a
+ * management user's vhosts.
+ */
+function overviewCounters(host: ManagementHost, access: CallerAccess): { counters: MessageCounters; history: SampleRing } {
+  const { byVhost, total } = host.stats.countersByVhost();
+  if (access.isMonitor) return { counters: total, history: host.stats.overviewHistory() };
+  const counters = new MessageCounters();
+  const histories: Array<SampleRing | undefined> = [];
+  for (const [vhost, vhostCounters] of byVhost) {
+    if (!access.seesVhost(vhost)) continue;
+    counters.add(vhostCounters);
+    histories.push(host.stats.vhostHistory(vhost));
+  }
+  return { counters, history: sumHistories(host.stats.overviewHistory(), histories) };
+}
 
 /** Totals over the vhosts the caller sees and the connections it may list (RabbitMQ's overview for that user). */
 const overview: ManagementHandler = (data, { host, access }) => {
@@ -172,7 +91,8 @@ const overview: ManagementHandler = (data, { host, access }) => {
   }
   const connections = [...openConnections(host.allConnections(), undefined, access)];
   const channels = connections.reduce((sum, connection) => sum + [...connection.allChannels()].length, 0);
-  const { message_stats, queueTotalsDetails } = overviewStatsJson(host.stats, host.stats.countersByVhost().total, ranges, Date.now());
+  const { counters, history } = overviewCounters(host, access);
+  const { message_stats, queueTotalsDetails } = overviewStatsJson(history, counters, ranges, Date.now());
   return {
     product_name: 'Warren',
     product_version: '0.1.0',
@@ -224,7 +144,6 @@ export const runtimeHandlers = {
   [ManagementPattern.ConnectionsList]: listConnections,
   [ManagementPattern.ConnectionsGet]: getConnection,
   [ManagementPattern.ConnectionsClose]: closeConnection,
-  [ManagementPattern.ChannelsList]: listChannels,
   [ManagementPattern.ConsumersList]: listConsumers,
   [ManagementPattern.HealthAlarms]: alarmsHealth,
   [ManagementPattern.HealthStorage]: storageHealth,

@@ -162,15 +162,17 @@ export function vhostStatsJson(
   };
 }
 
-/** The overview's `message_stats` and the `_details` of its `queue_totals`, given the counters now. */
+/**
+ * The overview's `message_stats` and the `_details` of its `queue_totals`, given the counters now and their
+ * history (the whole broker's, or the sum of the caller's vhosts').
+ */
 export function overviewStatsJson(
-  sampler: StatsSampler,
+  ring: SampleRing,
   counters: MessageCounters,
   ranges: StatsRanges,
   now: number,
 ): { message_stats: Record<string, unknown>; queueTotalsDetails: Record<string, unknown> } {
   if (ranges.disabled) return { message_stats: {}, queueTotalsDetails: {} };
-  const ring = sampler.overviewHistory();
   return {
     message_stats: messageStatsJson(counters, CHANNEL_STAT_NAMES, ring, ranges.msgRates, now),
     queueTotalsDetails: lengthDetailsJson(ring, ranges.lengths, now),
