@@ -89,7 +89,9 @@ export function jsonOfConsumer(connection: AmqpConnection, channel: Channel, con
 
 /**
  * Open client connections, of one vhost or all, that the caller may see: monitors and administrators see every
- * user's, others their own (RabbitMQ's `filter_user`); every one with `access` undefined.
+ * user's, others their own (RabbitMQ's `filter_user`); every one with `access` undefined. The admin API's own
+ * management connections are not clients (RabbitMQ's management plugin uses no AMQP connection), so they are
+ * never listed, counted or closable, as the statistics and `/metrics` leave them out too.
  */
 export function* openConnections(
   connections: IterableIterator<AmqpConnection>,
@@ -97,7 +99,7 @@ export function* openConnections(
   access: CallerAccess | undefined,
 ): Generator<AmqpConnection> {
   for (const connection of connections) {
-    if (connection.state === 'closed' || !connection.vhost) continue;
+    if (connection.state === 'closed' || !connection.vhost || connection.isManagement) continue;
     if (access && !access.seesUser(connection.userName)) continue;
     if (vhost === undefined || connection.vhost.name === vhost) yield connection;
   }
