@@ -1,5 +1,6 @@
 import { lazy, Suspense } from 'preact/compat';
 import { AdminPage } from './pages/admin-page';
+import { ChannelDetailPage } from './pages/channel-detail-page';
 import { ChannelsPage } from './pages/channels-page';
 import { ConnectionDetailPage } from './pages/connection-detail-page';
 import { ConnectionsPage } from './pages/connections-page';
@@ -29,7 +30,7 @@ export function PageRouter({ path }: { path: string }) {
     case 'connections':
       return a !== undefined ? <ConnectionDetailPage name={decode(a)} /> : <ConnectionsPage />;
     case 'channels':
-      return <ChannelsPage />;
+      return a !== undefined ? <ChannelDetailPage name={decode(a)} /> : <ChannelsPage />;
     case 'admin':
       return <AdminPage />;
     case 'definitions':

@@ -102,11 +102,16 @@ export interface ChannelInfo {
   vhost?: string;
   state?: string;
   prefetch_count?: number;
+  global_prefetch_count?: number;
   consumer_count?: number;
   messages_unacknowledged?: number;
+  messages_unconfirmed?: number;
   confirm?: boolean;
   transactional?: boolean;
   connection_details?: { name?: string; peer_host?: string; peer_port?: number };
+  /** Only on one channel's page (`GET /api/channels/{name}`). */
+  consumer_details?: ConsumerInfo[];
+  message_stats?: MessageStats;
   [key: string]: unknown;
 }
 

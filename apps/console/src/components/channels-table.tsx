@@ -1,5 +1,6 @@
 import type { ChannelInfo } from '../api/types';
 import { num, rate } from '../format';
+import { NavLink } from './nav-link';
 
 /** Channels with their prefetch, consumers, unacked count and mode. */
 export function ChannelsTable({ channels }: { channels: ChannelInfo[] | undefined }) {
@@ -22,7 +23,9 @@ export function ChannelsTable({ channels }: { channels: ChannelInfo[] | undefine
       <tbody>
         {channels.map((channel) => (
           <tr key={channel.name}>
-            <td>{channel.name}</td>
+            <td>
+              <NavLink href={`/channels/${encodeURIComponent(channel.name)}`}>{channel.name}</NavLink>
+            </td>
             <td>{channel.user ?? '–'}</td>
             <td>{channel.vhost ?? '–'}</td>
             <td>{[channel.confirm && 'C', channel.transactional && 'T'].filter(Boolean).join(' ')}</td>
@@ -30,7 +33,7 @@ export function ChannelsTable({ channels }: { channels: ChannelInfo[] | undefine
             <td>{num(channel.prefetch_count)}</td>
             <td>{num(channel.consumer_count)}</td>
             <td>{num(channel.messages_unacknowledged)}</td>
-            <td>{rate((channel.message_stats as Record<string, unknown> | undefined)?.publish_details)}</td>
+            <td>{rate(channel.message_stats?.publish_details)}</td>
           </tr>
         ))}
       </tbody>

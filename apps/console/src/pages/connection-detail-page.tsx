@@ -1,7 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import type { ChannelInfo, ConnectionInfo } from '../api/types';
 import { ChannelsTable } from '../components/channels-table';
+import { CloseConnectionForm } from '../components/close-connection-form';
 import { ErrorBanner } from '../components/error-banner';
 import { StatGrid } from '../components/stat-grid';
 import { args, num } from '../format';
@@ -9,36 +10,19 @@ import { usePoll } from '../hooks/use-poll';
 
 /** One connection, its channels, and closing it with a reason (sent as RabbitMQ's `X-Reason` header). */
 export function ConnectionDetailPage({ name }: { name: string }) {
-  const connection = usePoll(() => api<ConnectionInfo>('GET', `/api/connections/${seg(name)}`), [name]);
-  const channels = usePoll(
-    () => api<ChannelInfo[]>('GET', '/api/channels').then((all) => all.filter((channel) => channel.connection_details?.name === name)),
-    [name],
-  );
-  const [reason, setReason] = useState('Closed via the management console');
+  // Once closed the connection is gone: stop asking for it rather than logging 404s.
+  const closedRef = useRef(false);
   const [closed, setClosed] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const close = async (event: Event) => {
-    event.preventDefault();
-    setError(undefined);
-    try {
-      await api('DELETE', `/api/connections/${seg(name)}`, undefined, { headers: { 'X-Reason': reason } });
-      setClosed(true);
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
-  };
+  const unlessClosed = <T,>(load: () => Promise<T>) => (closedRef.current ? Promise.reject(new Error('closed')) : load());
+  const connection = usePoll(() => unlessClosed(() => api<ConnectionInfo>('GET', `/api/connections/${seg(name)}`)), [name]);
+  const channels = usePoll(() => unlessClosed(() => api<ChannelInfo[]>('GET', `/api/connections/${seg(name)}/channels`)), [name]);
   const c = connection.data;
   return (
     <section>
       <h1>
         Connection <span data-testid="connection-name">{name}</span>
       </h1>
-      <ErrorBanner error={closed ? undefined : (connection.error ?? error)} />
-      {closed && (
-        <p class="ok" role="status">
-          Connection closed.
-        </p>
-      )}
+      <ErrorBanner error={closed ? undefined : connection.error} />
       <StatGrid
         items={[
           ['User', c?.user ?? '–'],
@@ -54,15 +38,13 @@ export function ConnectionDetailPage({ name }: { name: string }) {
       <pre class="payload">{args(c?.client_properties) || '–'}</pre>
       <h2>Channels</h2>
       <ChannelsTable channels={channels.data} />
-      <form class="card" onSubmit={close}>
-        <h2>Close this connection</h2>
-        <label>
-          Reason <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-        </label>
-        <button type="submit" class="danger" disabled={closed}>
-          Force close
-        </button>
-      </form>
+      <CloseConnectionForm
+        connection={name}
+        onClosed={() => {
+          closedRef.current = true;
+          setClosed(true);
+        }}
+      />
     </section>
   );
 }
