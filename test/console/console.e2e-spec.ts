@@ -316,6 +316,44 @@ describe('web console (headless Chromium)', () => {
     expect(watched.errors.splice(before)).toEqual([expect.stringMatching(/status of 400 .*\/api\/definitions\)$/)]);
   }, 120_000);
 
+  it('opens a channel from the channels list and from its connection’s page: its consumer, prefetch and rate chart', async () => {
+    const connection = await amqplib.connect(stack.amqpUrl, { clientProperties: { connection_name: 'console-consumer' } });
+    connection.on('error', () => undefined);
+    connections.push(connection);
+    const channel = await connection.createChannel();
+    await channel.assertQueue('console.consumed', { durable: false });
+    await channel.prefetch(5);
+    const { consumerTag } = await channel.consume('console.consumed', () => undefined);
+    const list = await stack.api<{ name: string; client_properties?: { connection_name?: string } }[]>('GET', '/api/connections');
+    const connectionName = list.body.find((c) => c.client_properties?.connection_name === 'console-consumer')!.name;
+    const channelName = `${connectionName} (1)`;
+    const showsTheChannel = async () => {
+      await page.locator('[data-testid=channel-name]', { hasText: channelName }).waitFor();
+      await page.locator('[data-testid=channel-consumers] td', { hasText: consumerTag }).waitFor();
+      await page.locator('[data-testid=channel-consumers] a', { hasText: 'console.consumed' }).waitFor();
+      await page.locator('.stats div', { has: page.locator('dt', { hasText: /^Prefetch$/ }), hasText: '5' }).waitFor();
+      await page.locator('.stats div', { has: page.locator('dt', { hasText: /^User$/ }), hasText: 'guest' }).waitFor();
+      await page.locator('[data-testid=rate-chart]', { hasText: 'Message rates' }).waitFor();
+    };
+
+    await open('/channels');
+    await page.locator('[data-testid=channels-table] a', { hasText: channelName }).click();
+    await showsTheChannel();
+    await shoot('channel-detail');
+
+    await open(`/connections/${encodeURIComponent(connectionName)}`);
+    await page.locator('[data-testid=channels-table] a', { hasText: channelName }).click();
+    await showsTheChannel();
+
+    // The channel's page closes its connection too, with the reason given.
+    const closed = new Promise<Error | undefined>((resolve) => connection.on('close', resolve));
+    await page.fill('input[name=reason]', 'channel page says bye');
+    await page.click('button.danger');
+    await page.locator('[role=status]', { hasText: 'Connection closed.' }).waitFor();
+    expect(String(await closed)).toContain('channel page says bye');
+    expect(consoleErrors()).toEqual([]);
+  }, 120_000);
+
   it('closes a connection with a reason', async () => {
     const connection = await amqplib.connect(stack.amqpUrl, { clientProperties: { connection_name: 'console-victim' } });
     const closed = new Promise<Error | undefined>((resolve) => connection.on('close', resolve));
