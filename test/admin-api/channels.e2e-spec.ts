@@ -1,4 +1,5 @@
 import { startTestBroker, type TestBroker } from '@app/testing';
+import { AMQPClient } from '@cloudamqp/amqp-client';
 import amqplib, { type ChannelModel } from 'amqplib';
 import { waitFor } from '../support/wait-for.js';
 import { startAdminApi, type AdminApi, type ApiResponse } from './support/admin-stack.js';
@@ -103,6 +104,37 @@ describe('admin API: channels', () => {
     await waitFor(async () => (await ok(path(listed.name))).messages_unacknowledged === 0, { what: 'the acks to show' });
     await channel.close();
     await publisher.close();
+  });
+
+  it('shows a transaction’s uncommitted publishes and acks, and a global prefetch', async () => {
+    // amqplib has no tx API; @cloudamqp/amqp-client does.
+    const client = new AMQPClient(broker.url);
+    const amqp = await client.connect();
+    try {
+      const ch = await amqp.channel();
+      await ch.queueDeclare('channels.tx', { durable: false });
+      await ch.basicQos(3, undefined, true);
+      await ch.basicPublish('', 'channels.tx', 'first');
+      await ch.txSelect();
+      await ch.basicPublish('', 'channels.tx', 'second');
+      await ch.basicPublish('', 'channels.tx', 'third');
+      const got = await ch.basicGet('channels.tx', { noAck: false });
+      await got!.ack();
+      await broker.waitForQueue('channels.tx', { messages: 0, unacked: 1 });
+      const [listed] = (await channelsOf('guest')).filter((candidate) => candidate.transactional);
+      expect(await ok(path(listed.name))).toMatchObject({
+        transactional: true,
+        confirm: false,
+        global_prefetch_count: 3,
+        messages_uncommitted: 2,
+        acks_uncommitted: 1,
+        messages_unacknowledged: 1,
+      });
+      await ch.txCommit();
+      expect(await ok(path(listed.name))).toMatchObject({ messages_uncommitted: 0, acks_uncommitted: 0 });
+    } finally {
+      await amqp.close();
+    }
   });
 
   it('answers 404 like RabbitMQ for a channel, connection or vhost that does not exist', async () => {
