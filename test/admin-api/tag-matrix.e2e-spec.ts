@@ -62,6 +62,8 @@ const CELLS: Cell[] = [
   },
   { family: 'connections', method: 'GET', path: '/api/connections', statuses: ALL(200) },
   { family: 'channels', method: 'GET', path: '/api/channels', statuses: ALL(200) },
+  { family: 'channels of a permitted vhost', method: 'GET', path: '/api/vhosts/%2F/channels', statuses: ALL(200) },
+  { family: 'channels of another vhost', method: 'GET', path: '/api/vhosts/other/channels', statuses: ADMIN(200) },
   { family: 'definitions', method: 'GET', path: '/api/definitions', statuses: ADMIN(200) },
   { family: 'vhost definitions', method: 'GET', path: '/api/definitions/%2F', statuses: ADMIN(200) },
   { family: 'health', method: 'GET', path: '/api/health/checks/alarms', statuses: ALL(200) },
