@@ -55,7 +55,10 @@ describe('admin API: channels', () => {
     await channel.assertQueue('channels.work', { durable: false });
     await channel.prefetch(7);
     const received: amqplib.ConsumeMessage[] = [];
-    const { consumerTag } = await channel.consume('channels.work', (message) => message && received.push(message), { exclusive: true });
+    const { consumerTag } = await channel.consume('channels.work', (message) => message && received.push(message), {
+      exclusive: true,
+      arguments: { 'x-priority': 5 },
+    });
     const publisher = await guest.createConfirmChannel();
     for (let i = 0; i < 3; i++) publisher.sendToQueue('channels.work', Buffer.from(`m${i}`));
     await publisher.waitForConfirms();
@@ -87,7 +90,7 @@ describe('admin API: channels', () => {
         ack_required: true,
         exclusive: true,
         prefetch_count: 7,
-        arguments: {},
+        arguments: { 'x-priority': 5 },
         channel_details: expect.objectContaining({ name: listed.name, number: 1, user: 'guest' }),
       }),
     ]);

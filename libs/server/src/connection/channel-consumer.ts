@@ -1,4 +1,5 @@
 import type { Queue, QueueConsumer, QueueEntry } from '@app/broker-core';
+import type { FieldTable } from '@app/codec';
 import type { Channel } from './channel.js';
 
 /**
@@ -16,6 +17,8 @@ export class ChannelConsumer implements QueueConsumer {
     readonly noAck: boolean,
     readonly exclusive: boolean,
     readonly prefetchCount: number,
+    /** The `basic.consume` arguments, as the client sent them (shown by the management API). */
+    readonly consumeArguments: FieldTable = {},
   ) {}
 
   /** The owning connection (exclusive-queue checks). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ReplyCode } from '@app/codec';
+import { ReplyCode, type FieldTable } from '@app/codec';
 import {
   ChannelError,
   ConnectionError,
@@ -84,7 +84,7 @@ export class ChannelDeliveries {
   // ---- consuming ------------------------------------------------------------------------------------------
 
   /** `basic.consume`, including the direct reply-to pseudo-queue. */
-  consume(queueName: string, requestedTag: string, noAck: boolean, isExclusive: boolean, isNowait: boolean): void {
+  consume(queueName: string, requestedTag: string, noAck: boolean, isExclusive: boolean, isNowait: boolean, args: FieldTable = {}): void {
     const channel = this.channel;
     const tag = requestedTag || `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}`;
     if (this.consumers.has(tag) || tag === this.replyConsumerTag) {
@@ -108,7 +108,7 @@ export class ChannelDeliveries {
         replyText(ReplyCode.ACCESS_REFUSED, `queue '${queue.name}' in vhost '${vhost.name}' in exclusive use`),
       );
     }
-    const consumer = new ChannelConsumer(channel, tag, queue, noAck, isExclusive, this.consumerPrefetch);
+    const consumer = new ChannelConsumer(channel, tag, queue, noAck, isExclusive, this.consumerPrefetch, args);
     this.consumers.set(tag, consumer);
     // consume-ok must precede the first delivery.
     if (!isNowait) channel.send({ name: 'basic.consume-ok', classId: 60, methodId: 21, consumerTag: tag });

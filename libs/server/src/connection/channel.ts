@@ -213,7 +213,7 @@ export class Channel implements DirectReplyConsumer {
         return;
       case 'basic.consume':
         refuseManagementResource(method, this.vhost.name, this.host.userName);
-        return this.deliveries.consume(method.queue, method.consumerTag, method.noAck, method.exclusive, method.nowait);
+        return this.deliveries.consume(method.queue, method.consumerTag, method.noAck, method.exclusive, method.nowait, method.arguments);
       case 'basic.cancel':
         this.deliveries.cancel(method.consumerTag);
         if (!method.nowait) this.send({ name: 'basic.cancel-ok', classId: 60, methodId: 31, consumerTag: method.consumerTag });

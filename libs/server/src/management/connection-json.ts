@@ -82,8 +82,7 @@ export function jsonOfConsumer(connection: AmqpConnection, channel: Channel, con
     prefetch_count: consumer.prefetchCount,
     active: true,
     activity_status: 'up',
-    // Warren keeps no consume arguments (it acts on none), so there are none to show.
-    arguments: {},
+    arguments: jsonOfTable(consumer.consumeArguments),
   };
 }
 
