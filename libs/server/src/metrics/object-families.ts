@@ -26,7 +26,11 @@ const QUEUE_GAUGES: ReadonlyArray<readonly [name: string, help: string, read: (q
 /** Warren's own per-exchange counters (RabbitMQ's `publish_in` / `publish_out` of the management API). */
 const EXCHANGE_COUNTERS: ReadonlyArray<readonly [name: string, help: string, read: (exchange: Exchange<Queue>) => number]> = [
   ['rabbitmq_exchange_messages_published_in_total', 'Total number of messages published to an exchange', (e) => e.publishIn],
-  ['rabbitmq_exchange_messages_published_out_total', 'Total number of messages an exchange routed to at least one queue', (e) => e.publishOut],
+  [
+    'rabbitmq_exchange_messages_published_out_total',
+    'Total number of messages an exchange routed to at least one queue',
+    (e) => e.publishOut,
+  ],
 ];
 
 /** The queue, channel and exchange families of one endpoint, and the end of a scrape. */
@@ -89,7 +93,8 @@ export function createObjectFamilies(host: ManagementHost, perObject: boolean): 
 
   const families: SeriesFamily[] = [];
   // The one cumulative queue series is a counter; the rest are levels.
-  for (const [name, help, read] of QUEUE_GAUGES) families.push(family(queues, name, help, name.endsWith('_total') ? 'counter' : 'gauge', read));
+  for (const [name, help, read] of QUEUE_GAUGES)
+    families.push(family(queues, name, help, name.endsWith('_total') ? 'counter' : 'gauge', read));
   const channelStats = (read: (counters: MessageCounters) => number) => (channel: Channel) => read(channel.stats);
   for (const [name, help, read] of CHANNEL_COUNTERS) families.push(family(channels, name, help, 'counter', channelStats(read)));
   if (perObject) for (const [name, help, read] of EXCHANGE_COUNTERS) families.push(family(exchanges, name, help, 'counter', read));

@@ -205,20 +205,28 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Me
   alarm('rabbitmq_alarms_free_disk_space_watermark', 'is 1 if free disk space watermark alarm is in effect', () => host.alarmState.disk);
   alarm('rabbitmq_alarms_file_descriptor_limit', 'is 1 if file descriptor limit alarm is in effect', () => false);
 
+  /** One scrape: one snapshot of the counters and of the object lists (prom-client collects before serializing). */
+  async function render(): Promise<ExpositionText> {
+    scrapeCounters = undefined;
+    try {
+      const writer = new ExpositionWriter();
+      writer.text((await registry.metrics()) + '\n');
+      await writeSeriesFamilies(writer, objects.families);
+      return writer.finish();
+    } finally {
+      scrapeCounters = undefined;
+      objects.endScrape();
+    }
+  }
+
+  // Scrapes that arrive while one is being written share its text: the snapshots above are per registry, and two
+  // scrapers polling at once need not cost two renders.
+  let inFlight: Promise<ExpositionText> | undefined;
   return {
     contentType: registry.contentType,
-    // One snapshot of the counters per scrape: prom-client collects every metric before serializing.
-    async render() {
-      scrapeCounters = undefined;
-      try {
-        const writer = new ExpositionWriter();
-        writer.text((await registry.metrics()) + '\n');
-        writeSeriesFamilies(writer, objects.families);
-        return writer.finish();
-      } finally {
-        scrapeCounters = undefined;
-        objects.endScrape();
-      }
+    render() {
+      inFlight ??= render().finally(() => (inFlight = undefined));
+      return inFlight;
     },
   };
 }
