@@ -4,12 +4,12 @@
 // amqplib (every other one durable), publishes one message to each (persistent to the durable ones), and puts a
 // consumer that does not ack on every 100th queue (so ready, unacked and consumer series all have values). Then, for
 // --rounds rounds, scrapes in turn `/metrics`, `/metrics/per-object` without compression and `/metrics/per-object`
-// with `Accept-Encoding: gzip` (what Prometheus sends) over HTTP, timing each request from send to last byte of the
-// decoded body. Meanwhile a worker thread on its own AMQP connection sends a `queue.declare passive` every ~2 ms and
-// records each round trip: how long the broker's event loop left AMQP clients waiting while it scraped. Prints p50,
-// p95 and max per endpoint, the broker's CPU time per scrape (from /proc: on a shared machine the wall time includes
-// waiting for a core, the CPU time does not) and this client's (receiving, decompressing and decoding the body), the body size and series count, and the AMQP round trips. Everything
-// it starts is stopped; the data directory is removed.
+// with `Accept-Encoding: gzip` (what Prometheus sends) over HTTP, timing each request from send to the last byte of
+// the body (gunzipped). Meanwhile a worker thread on its own AMQP connection sends a `queue.declare passive` every
+// ~2 ms and records each round trip: how long the broker left AMQP clients waiting while it scraped. Prints p50, p95
+// and max per endpoint; the CPU time per scrape of the broker (from /proc: on a shared machine the wall time includes
+// waiting for a core, the CPU time does not) and of this client; the body size, bytes on the wire and series count;
+// and the AMQP round trips. Everything it starts is stopped; the data directory is removed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';

@@ -229,6 +229,18 @@ describe('Prometheus /metrics on the broker', () => {
       expect(families.has('rabbitmq_queue_messages_ready')).toBe(true);
       expect(families.has('rabbitmq_exchange_messages_published_in_total')).toBe(paths[index] === '/metrics/per-object');
     }
+    // Nothing moves meanwhile: every per-object scrape has the same queue lines, including the next one, written into
+    // the chunks the earlier ones gave back.
+    const queueLines = (text: string): string =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('rabbitmq_queue_'))
+        .join('\n');
+    const next = await fetch(`${baseUrl}/metrics/per-object`, { headers: { 'accept-encoding': 'identity' } }).then((response) =>
+      response.text(),
+    );
+    expect(queueLines(next)).toContain('rabbitmq_queue_messages_ready{vhost="/",queue="metrics.a"} 2');
+    for (const index of [0, 2, 3]) expect(queueLines(texts[index])).toBe(queueLines(next));
     const head = await fetch(`${baseUrl}/metrics/per-object`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
     expect(head.status).toBe(200);
     expect(Number(head.headers.get('content-length'))).toBeGreaterThan(1000);

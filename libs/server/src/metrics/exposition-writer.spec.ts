@@ -1,3 +1,4 @@
+import { CHUNK_BYTES, ChunkPool } from './chunk-pool.js';
 import { ExpositionWriter, labelBytes, textBytes } from './exposition-writer.js';
 import { writeSeriesFamilies, type SeriesFamily } from './series-metric.js';
 
@@ -50,6 +51,38 @@ describe('ExpositionWriter', () => {
     writer.byte(0x23);
     writer.text(long);
     expect(decode(writer)).toBe('#' + long);
+  });
+});
+
+describe('ExpositionWriter with a ChunkPool', () => {
+  const write = (pool: ChunkPool, lines: number, seed: number): { text: string; pooled: readonly Buffer[] } => {
+    const writer = new ExpositionWriter(pool);
+    for (let i = 0; i < lines; i++) writer.text(`line ${seed} ${i}\n`);
+    const { chunks, pooled } = writer.finish();
+    return { text: Buffer.concat(chunks).toString('latin1'), pooled };
+  };
+  const expected = (lines: number, seed: number): string => Array.from({ length: lines }, (_, i) => `line ${seed} ${i}\n`).join('');
+
+  it('reuses the chunks given back, and the text written into them is the new one', () => {
+    const pool = new ChunkPool(8);
+    const first = write(pool, 60_000, 1);
+    expect(first.text).toBe(expected(60_000, 1));
+    expect(first.pooled.length).toBeGreaterThan(2);
+    pool.give(first.pooled);
+    expect(pool.spareCount).toBe(first.pooled.length);
+    const second = write(pool, 50_000, 2);
+    expect(second.text).toBe(expected(50_000, 2));
+    expect(second.pooled.every((chunk) => first.pooled.includes(chunk))).toBe(true);
+    expect(pool.spareCount).toBe(first.pooled.length - second.pooled.length);
+  });
+
+  it('keeps at most its maximum of spare chunks, and only whole chunks', () => {
+    const pool = new ChunkPool(2);
+    pool.give([Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)]);
+    expect(pool.spareCount).toBe(2);
+    const other = new ChunkPool(4);
+    other.give([Buffer.allocUnsafe(100), Buffer.allocUnsafe(CHUNK_BYTES * 2).subarray(CHUNK_BYTES)]);
+    expect(other.spareCount).toBe(0);
   });
 });
 

@@ -1,14 +1,15 @@
+import { CHUNK_BYTES, ChunkPool } from './chunk-pool.js';
+
 /** A scrape's text as written: UTF-8 chunks in order and their total size (the response's `content-length`). */
 export interface ExpositionText {
   readonly chunks: readonly Buffer[];
   readonly byteLength: number;
 }
 
-/**
- * Chunk size. Large enough that a 10,000-queue per-object scrape (3.7 MiB) is a few dozen chunks written with one
- * `writev`, small enough that the last, partly used chunk wastes little.
- */
-const CHUNK_BYTES = 256 * 1024;
+/** What {@link ExpositionWriter.finish} returns: the text, and the whole chunks behind it to give back to the pool. */
+export interface WrittenText extends ExpositionText {
+  readonly pooled: readonly Buffer[];
+}
 /** More than the longest `String(number)` ("-1.2345678901234567e-308" is 24). */
 const NUMBER_MAX_BYTES = 32;
 const DIGIT_0 = 0x30;
@@ -52,9 +53,16 @@ function formatValue(value: number): string {
  */
 export class ExpositionWriter {
   private readonly chunks: Buffer[] = [];
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private readonly pooled: Buffer[] = [];
+  private chunk: Buffer;
   private position = 0;
   private finishedBytes = 0;
+
+  /** @param pool where chunks come from (a pool of its own, so nothing reused, by default). */
+  constructor(private readonly pool = new ChunkPool(0)) {
+    this.chunk = this.pool.take();
+    this.pooled.push(this.chunk);
+  }
 
   /** Appends text (HELP and TYPE lines, prom-client's output). */
   text(text: string): void {
@@ -112,13 +120,13 @@ export class ExpositionWriter {
   }
 
   /** The chunks written so far; the writer is not to be used after. */
-  finish(): ExpositionText {
+  finish(): WrittenText {
     if (this.position > 0) {
       this.chunks.push(this.chunk.subarray(0, this.position));
       this.finishedBytes += this.position;
     }
     this.position = 0;
-    return { chunks: this.chunks, byteLength: this.finishedBytes };
+    return { chunks: this.chunks, byteLength: this.finishedBytes, pooled: this.pooled };
   }
 
   private reserve(bytes: number): void {
@@ -127,7 +135,8 @@ export class ExpositionWriter {
       this.chunks.push(this.chunk.subarray(0, this.position));
       this.finishedBytes += this.position;
     }
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    if (bytes <= CHUNK_BYTES) this.pooled.push((this.chunk = this.pool.take()));
+    else this.chunk = Buffer.allocUnsafe(bytes);
     this.position = 0;
   }
 }

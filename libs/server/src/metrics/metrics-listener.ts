@@ -2,8 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzip } from 'node:zlib';
 import type { BrokerLogger } from '../logger.js';
-import type { ExpositionText } from './exposition-writer.js';
-import { createMetricsRegistry, type MetricsHost, type MetricsRegistry } from './prometheus-registry.js';
+import { createMetricsRegistry, type MetricsHost, type MetricsRegistry, type ScrapeText } from './prometheus-registry.js';
 
 /** zlib's output buffer: larger than a 10,000-queue per-object scrape compressed (about 170 KiB). */
 const GZIP_OUTPUT_BYTES = 1024 * 1024;
@@ -75,12 +74,15 @@ export class MetricsListener {
   }
 
   /** The chunks as they are, corked into one writev: no 3.7 MiB string to flatten and encode (exposition-writer.ts). */
-  private sendIdentity(request: IncomingMessage, response: ServerResponse, contentType: string, body: ExpositionText): void {
+  private sendIdentity(request: IncomingMessage, response: ServerResponse, contentType: string, body: ScrapeText): void {
     response.writeHead(200, { 'content-type': contentType, 'content-length': body.byteLength, vary: 'accept-encoding' });
     if (request.method === 'HEAD') {
+      body.release();
       response.end();
       return;
     }
+    // Reusable once written out; a scraper gone mid-body leaves them to the garbage collector (nothing to wait for).
+    response.once('finish', () => body.release());
     response.cork();
     for (const chunk of body.chunks) response.write(chunk);
     response.end();
@@ -91,13 +93,16 @@ export class MetricsListener {
    * compression, on libuv's thread pool rather than the event loop, in one job (an output buffer larger than the
    * compressed text: with zlib's 16 KiB default each piece would be a round trip through the event loop).
    */
-  private sendGzip(request: IncomingMessage, response: ServerResponse, contentType: string, body: ExpositionText): void {
+  private sendGzip(request: IncomingMessage, response: ServerResponse, contentType: string, body: ScrapeText): void {
     const headers = { 'content-type': contentType, 'content-encoding': 'gzip', vary: 'accept-encoding' };
     if (request.method === 'HEAD') {
+      body.release();
       response.writeHead(200, headers).end();
       return;
     }
-    gzip(Buffer.concat(body.chunks, body.byteLength), { level: 1, chunkSize: GZIP_OUTPUT_BYTES }, (error, compressed) => {
+    const text = Buffer.concat(body.chunks, body.byteLength);
+    body.release();
+    gzip(text, { level: 1, chunkSize: GZIP_OUTPUT_BYTES }, (error, compressed) => {
       if (error) {
         this.logger.error(`metrics scrape not compressed: ${error.message}`);
         response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics compression failed\n');

@@ -7,7 +7,8 @@ import type { AlarmState } from '../resource-alarms.js';
 import type { StatsSampler } from '../stats/stats-sampler.js';
 import { readFdLimit } from '../net/socket-budget.js';
 import type { ManagementHost } from '../management/management-host.js';
-import { ExpositionWriter, type ExpositionText } from './exposition-writer.js';
+import { ChunkPool } from './chunk-pool.js';
+import { ExpositionWriter, type ExpositionText, type WrittenText } from './exposition-writer.js';
 import { clientConnections, createObjectFamilies } from './object-families.js';
 import { GLOBAL_COUNTERS } from './rabbitmq-counters.js';
 import { writeSeriesFamilies } from './series-metric.js';
@@ -29,10 +30,18 @@ export interface MetricsHost extends ManagementHost {
 
 const PROTOCOL = { protocol: 'amqp091' };
 
+/**
+ * A scrape's text, lent: `release()` once nothing will read its chunks again (the response has finished writing
+ * them), so that they can be reused; a text never released is left to the garbage collector.
+ */
+export interface ScrapeText extends ExpositionText {
+  release(): void;
+}
+
 /** One endpoint's metrics: the text of a scrape and its content type. */
 export interface MetricsRegistry {
   readonly contentType: string;
-  render(): Promise<ExpositionText>;
+  render(): Promise<ScrapeText>;
 }
 
 /**
@@ -205,11 +214,13 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Me
   alarm('rabbitmq_alarms_free_disk_space_watermark', 'is 1 if free disk space watermark alarm is in effect', () => host.alarmState.disk);
   alarm('rabbitmq_alarms_file_descriptor_limit', 'is 1 if file descriptor limit alarm is in effect', () => false);
 
+  const pool = new ChunkPool();
+
   /** One scrape: one snapshot of the counters and of the object lists (prom-client collects before serializing). */
-  async function render(): Promise<ExpositionText> {
+  async function render(): Promise<WrittenText> {
     scrapeCounters = undefined;
     try {
-      const writer = new ExpositionWriter();
+      const writer = new ExpositionWriter(pool);
       writer.text((await registry.metrics()) + '\n');
       await writeSeriesFamilies(writer, objects.families);
       return writer.finish();
@@ -219,14 +230,33 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Me
     }
   }
 
-  // Scrapes that arrive while one is being written share its text: the snapshots above are per registry, and two
-  // scrapers polling at once need not cost two renders.
-  let inFlight: Promise<ExpositionText> | undefined;
+  // Scrapes that arrive while one is being written share its text (the snapshots above are per registry, and two
+  // scrapers polling at once need not cost two renders); its chunks go back to the pool when every one has released it.
+  let inFlight: { text: Promise<WrittenText>; users: number } | undefined;
   return {
     contentType: registry.contentType,
-    render() {
-      inFlight ??= render().finally(() => (inFlight = undefined));
-      return inFlight;
+    async render() {
+      if (inFlight === undefined) {
+        const scrape = { text: render(), users: 0 };
+        inFlight = scrape;
+        void scrape.text.then(
+          () => inFlight === scrape && (inFlight = undefined),
+          () => inFlight === scrape && (inFlight = undefined),
+        );
+      }
+      const scrape = inFlight;
+      scrape.users++;
+      const text = await scrape.text;
+      let released = false;
+      return {
+        chunks: text.chunks,
+        byteLength: text.byteLength,
+        release() {
+          if (released) return;
+          released = true;
+          if (--scrape.users === 0) pool.give(text.pooled);
+        },
+      };
     },
   };
 }
