@@ -39,10 +39,10 @@ async function freePort() {
   return port;
 }
 
-/** CPU time (user + system) the process has used, in ms (clock ticks are 10 ms on Linux). */
+/** CPU time the process has used, user and system, in ms (clock ticks are 10 ms on Linux). */
 function cpuMsOf(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
 }
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
@@ -138,7 +138,7 @@ try {
   const idleTimes = await (probe.postMessage('report'), fromProbe());
   for (const endpoint of endpoints) await get(endpoint.url, endpoint.headers); // warm-up
 
-  for (const endpoint of endpoints) Object.assign(endpoint, { times: [], cpuMs: 0, clientCpuMs: 0, body: '', encoding: '' });
+  for (const endpoint of endpoints) Object.assign(endpoint, { times: [], cpuMs: 0, systemMs: 0, clientCpuMs: 0, body: '', encoding: '' });
   probe.postMessage('reset');
   for (let i = 0; i < rounds; i++) {
     for (const endpoint of endpoints) {
@@ -148,7 +148,9 @@ try {
       const response = await get(endpoint.url, endpoint.headers);
       endpoint.times.push(performance.now() - startedAt);
       endpoint.body = response.body;
-      endpoint.cpuMs += cpuMsOf(child.pid) - cpuBefore;
+      const cpuAfter = cpuMsOf(child.pid);
+      endpoint.cpuMs += cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system;
+      endpoint.systemMs += cpuAfter.system - cpuBefore.system;
       const client = process.cpuUsage(clientBefore);
       endpoint.clientCpuMs += (client.user + client.system) / 1000;
       endpoint.encoding = response.headers['content-encoding'] ?? 'identity';
@@ -162,12 +164,12 @@ try {
   await probe.terminate();
 
   console.log(`queues ${queues}, rounds ${rounds} (endpoints interleaved)`);
-  for (const { label, times, cpuMs, clientCpuMs, body, encoding, wireBytes } of endpoints) {
+  for (const { label, times, cpuMs, systemMs, clientCpuMs, body, encoding, wireBytes } of endpoints) {
     const series = body
       .toString('utf8')
       .split('\n')
       .filter((line) => line !== '' && !line.startsWith('#')).length;
-    const cpu = `CPU per scrape: broker ${ms(cpuMs / rounds)}, this client ${ms(clientCpuMs / rounds)}`;
+    const cpu = `CPU per scrape: broker ${ms(cpuMs / rounds)} (system ${ms(systemMs / rounds)}), this client ${ms(clientCpuMs / rounds)}`;
     const size = `${(body.length / 1024).toFixed(0)} KiB, ${(wireBytes / 1024).toFixed(0)} KiB ${encoding} on the wire, ${series} series`;
     console.log(`${label.padEnd(25)} ${spread(times)}; ${cpu}; ${size}`);
   }

@@ -31,10 +31,14 @@ describe('ExpositionWriter', () => {
     const name = textBytes('rabbitmq_queue_messages_ready');
     for (let i = 0; i < 40_000; i++) {
       const queue = `queue.${i}.${'é'.repeat(i % 7)}`;
-      writer.bytes(name);
-      writer.bytes(labelBytes(['vhost', '/', 'queue', queue]));
-      writer.number(i * 37);
-      writer.byte(0x0a);
+      // Every other line as one series() call, the rest piece by piece.
+      if (i % 2 === 0) writer.series(name, labelBytes(['vhost', '/', 'queue', queue]), i * 37);
+      else {
+        writer.bytes(name);
+        writer.bytes(labelBytes(['vhost', '/', 'queue', queue]));
+        writer.number(i * 37);
+        writer.byte(0x0a);
+      }
       if (i % 1000 === 0) writer.text(`# ${'ü'.repeat(i % 13)}\n`);
       expected += `rabbitmq_queue_messages_ready{vhost="/",queue="${queue}"} ${i * 37}\n`;
       if (i % 1000 === 0) expected += `# ${'ü'.repeat(i % 13)}\n`;

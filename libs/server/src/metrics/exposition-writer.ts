@@ -14,6 +14,8 @@ export interface WrittenText extends ExpositionText {
 const NUMBER_MAX_BYTES = 32;
 const DIGIT_0 = 0x30;
 const MINUS = 0x2d;
+const SPACE = 0x20;
+const LINE_FEED = 0x0a;
 
 const encoder = new TextEncoder();
 
@@ -44,6 +46,31 @@ export function textBytes(text: string): Uint8Array {
 function formatValue(value: number): string {
   if (Number.isFinite(value)) return String(value);
   return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf';
+}
+
+/** Writes `value` at `start` (room for {@link NUMBER_MAX_BYTES} reserved) and returns the position after it. */
+function writeNumber(chunk: Buffer, start: number, value: number): number {
+  // `| 0` keeps the fast path to 32-bit integers, where the digit loop below stays in integer arithmetic.
+  if ((value | 0) !== value) return start + chunk.write(formatValue(value), start, 'latin1');
+  if (value >= 0 && value < 10) {
+    chunk[start] = DIGIT_0 + value;
+    return start + 1;
+  }
+  let rest = value;
+  if (rest < 0) {
+    chunk[start++] = MINUS;
+    // -2147483648 has no 32-bit negation: its digits go the slow way.
+    if (rest === -0x80000000) return start + chunk.write('2147483648', start, 'latin1');
+    rest = -rest;
+  }
+  let digits = 1;
+  for (let scan = rest; scan >= 10; scan = (scan / 10) | 0) digits++;
+  const end = start + digits;
+  for (let at = end - 1; at >= start; at--) {
+    chunk[at] = DIGIT_0 + (rest % 10);
+    rest = (rest / 10) | 0;
+  }
+  return end;
 }
 
 /**
@@ -87,36 +114,27 @@ export class ExpositionWriter {
   /** Appends a sample value: integers (nearly every sample) as digits written in place, anything else as `String()`. */
   number(value: number): void {
     this.reserve(NUMBER_MAX_BYTES);
+    this.position = writeNumber(this.chunk, this.position, value);
+  }
+
+  /**
+   * Appends one series line, `name{labels} value\n` (`name value\n` without labels): what {@link bytes},
+   * {@link number} and {@link byte} would, with one bounds check instead of four (it runs 60,000 times a scrape).
+   */
+  series(name: Uint8Array, labels: Uint8Array | undefined, value: number): void {
+    this.reserve(name.length + (labels === undefined ? 1 : labels.length) + NUMBER_MAX_BYTES + 1);
     const chunk = this.chunk;
-    let start = this.position;
-    // `| 0` keeps the fast path to 32-bit integers, where the digit loop below stays in integer arithmetic.
-    if ((value | 0) === value) {
-      if (value >= 0 && value < 10) {
-        chunk[start] = DIGIT_0 + value;
-        this.position = start + 1;
-        return;
-      }
-      let rest = value;
-      if (rest < 0) {
-        chunk[start++] = MINUS;
-        // -2147483648 has no 32-bit negation: its digits go the slow way.
-        if (rest === -0x80000000) {
-          this.position = start + chunk.write('2147483648', start, 'latin1');
-          return;
-        }
-        rest = -rest;
-      }
-      let digits = 1;
-      for (let scan = rest; scan >= 10; scan = (scan / 10) | 0) digits++;
-      const end = start + digits;
-      for (let at = end - 1; at >= start; at--) {
-        chunk[at] = DIGIT_0 + (rest % 10);
-        rest = (rest / 10) | 0;
-      }
-      this.position = end;
-      return;
+    let position = this.position;
+    chunk.set(name, position);
+    position += name.length;
+    if (labels === undefined) chunk[position++] = SPACE;
+    else {
+      chunk.set(labels, position);
+      position += labels.length;
     }
-    this.position = start + chunk.write(formatValue(value), start, 'latin1');
+    position = writeNumber(chunk, position, value);
+    chunk[position++] = LINE_FEED;
+    this.position = position;
   }
 
   /** The chunks written so far; the writer is not to be used after. */

@@ -12,7 +12,6 @@ export interface SeriesFamily {
   collect(sample: SeriesSink): void;
 }
 
-const SPACE = 0x20;
 const LINE_FEED = 0x0a;
 
 /**
@@ -40,13 +39,7 @@ export async function writeSeriesFamilies(writer: ExpositionWriter, families: re
     }
     writer.text(`# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`);
     const name = textBytes(family.name);
-    family.collect((labels, value) => {
-      writer.bytes(name);
-      if (labels === undefined) writer.byte(SPACE);
-      else writer.bytes(labels);
-      writer.number(value);
-      writer.byte(LINE_FEED);
-    });
+    family.collect((labels, value) => writer.series(name, labels, value));
     writer.byte(LINE_FEED);
   }
 }
