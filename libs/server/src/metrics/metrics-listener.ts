@@ -9,8 +9,8 @@ const GZIP_OUTPUT_BYTES = 1024 * 1024;
 
 /**
  * The broker's Prometheus listener (RabbitMQ's `rabbitmq_prometheus` plugin, port 15692): `GET /metrics`
- * (aggregated) and `GET /metrics/per-object`, gzipped when the scraper accepts it. Unauthenticated, as RabbitMQ's; anything else is 404, a method other
- * than GET/HEAD 405.
+ * (aggregated) and `GET /metrics/per-object`, gzipped when the scraper accepts it. Unauthenticated, as RabbitMQ's;
+ * anything else is 404, a method other than GET/HEAD 405.
  */
 export class MetricsListener {
   private readonly server: Server;

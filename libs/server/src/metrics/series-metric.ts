@@ -1,6 +1,6 @@
 import { textBytes, type ExpositionWriter } from './exposition-writer.js';
 
-/** Receives one series: its label set from {@link labelBytes} (undefined when aggregated, no labels) and its value. */
+/** Receives one series: its label set from `labelBytes` (undefined when aggregated, no labels) and its value. */
 export type SeriesSink = (labels: Uint8Array | undefined, value: number) => void;
 
 /** A metric family whose series are built at scrape time: queue, channel and exchange metrics. */
@@ -16,7 +16,7 @@ const LINE_FEED = 0x0a;
 
 /**
  * How long the writer runs before letting the event loop serve AMQP traffic (checked between families: one family
- * at 10,000 queues takes about a millisecond).
+ * at 10,000 queues takes one or two milliseconds).
  */
 const SLICE_MS = 4;
 
