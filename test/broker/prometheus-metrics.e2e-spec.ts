@@ -47,11 +47,19 @@ describe('Prometheus /metrics on the broker', () => {
     await broker?.close();
   });
 
-  async function scrape(path = '/metrics'): Promise<Map<string, MetricFamily>> {
-    const response = await fetch(baseUrl + path);
+  /** Scrapes and parses; `encoding` is the Accept-Encoding sent (fetch's own default asks for gzip). */
+  async function scrape(path = '/metrics', encoding = 'gzip, deflate'): Promise<Map<string, MetricFamily>> {
+    const response = await fetch(baseUrl + path, { headers: { 'accept-encoding': encoding } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
-    return new Map(parsePrometheus(await response.text()).map((family) => [family.name, family]));
+    const text = await response.text();
+    if (encoding === 'identity') {
+      expect(response.headers.get('content-encoding')).toBeNull();
+      expect(Number(response.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+    } else {
+      expect(response.headers.get('content-encoding')).toBe('gzip');
+    }
+    return new Map(parsePrometheus(text).map((family) => [family.name, family]));
   }
 
   /** The value of an unlabelled (or single-series) metric. */
@@ -179,6 +187,64 @@ describe('Prometheus /metrics on the broker', () => {
     expect(aggregated.get('rabbitmq_queue_messages_ready')!.metrics).toHaveLength(1);
     expect(aggregated.get('rabbitmq_queue_messages_ready')!.metrics[0].labels ?? {}).toEqual({});
     await channel.close();
+  });
+
+  it('labels odd queue names escaped, as the parser reads them back, and drops a deleted queue', async () => {
+    const names = ['odd "quoted"', 'back\\slash\\', 'line\nfeed', 'ünïcødé 🐇 {x="y"}, z'];
+    const channel = await connection.createConfirmChannel();
+    for (const name of names) await channel.assertQueue(name, { durable: false });
+    names.forEach((name, index) => {
+      for (let i = 0; i <= index; i++) channel.sendToQueue(name, Buffer.from('x'));
+    });
+    await channel.waitForConfirms();
+    for (const encoding of ['identity', 'gzip']) {
+      const families = await scrape('/metrics/per-object', encoding);
+      names.forEach((name, index) => {
+        expect([name, value(families, 'rabbitmq_queue_messages_ready', { vhost: '/', queue: name })]).toEqual([name, index + 1]);
+        expect([name, value(families, 'rabbitmq_queue_messages_published_total', { vhost: '/', queue: name })]).toEqual([name, index + 1]);
+      });
+    }
+
+    await channel.deleteQueue(names[0]);
+    await channel.assertQueue('metrics.later', { durable: false });
+    const after = await scrape('/metrics/per-object', 'identity');
+    const queuesOf = (name: string): string[] => after.get(name)!.metrics.map((metric) => metric.labels!.queue);
+    for (const family of ['rabbitmq_queue_messages_ready', 'rabbitmq_queue_messages', 'rabbitmq_queue_consumers']) {
+      expect(queuesOf(family)).not.toContain(names[0]);
+      expect(queuesOf(family)).toEqual(expect.arrayContaining([...names.slice(1), 'metrics.later']));
+    }
+    expect(value(after, 'rabbitmq_queue_messages_ready', { vhost: '/', queue: 'metrics.later' })).toBe(0);
+    for (const name of names.slice(1)) await channel.deleteQueue(name);
+    await channel.deleteQueue('metrics.later');
+    await channel.close();
+  });
+
+  it('answers concurrent scrapes of both endpoints, each with its own families, and HEAD without a body', async () => {
+    const paths = ['/metrics/per-object', '/metrics', '/metrics/per-object', '/metrics/per-object', '/metrics'];
+    const texts = await Promise.all(
+      paths.map((path) => fetch(baseUrl + path, { headers: { 'accept-encoding': 'identity' } }).then((response) => response.text())),
+    );
+    for (const [index, text] of texts.entries()) {
+      const families = new Map(parsePrometheus(text).map((family) => [family.name, family]));
+      expect(families.has('rabbitmq_queue_messages_ready')).toBe(true);
+      expect(families.has('rabbitmq_exchange_messages_published_in_total')).toBe(paths[index] === '/metrics/per-object');
+    }
+    // Nothing moves meanwhile: every per-object scrape has the same queue lines, including the next one, written into
+    // the chunks the earlier ones gave back.
+    const queueLines = (text: string): string =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('rabbitmq_queue_'))
+        .join('\n');
+    const next = await fetch(`${baseUrl}/metrics/per-object`, { headers: { 'accept-encoding': 'identity' } }).then((response) =>
+      response.text(),
+    );
+    expect(queueLines(next)).toContain('rabbitmq_queue_messages_ready{vhost="/",queue="metrics.a"} 2');
+    for (const index of [0, 2, 3]) expect(queueLines(texts[index])).toBe(queueLines(next));
+    const head = await fetch(`${baseUrl}/metrics/per-object`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(1000);
+    expect(await head.text()).toBe('');
   });
 
   it('answers 404 elsewhere and 405 to other methods', async () => {

@@ -1,15 +1,17 @@
 import { readdirSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import type { MessageCounters, Queue } from '@app/broker-core';
-import type { Exchange } from '@app/routing';
+import type { MessageCounters } from '@app/broker-core';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { AmqpConnection } from '../connection/connection.js';
 import type { AlarmState } from '../resource-alarms.js';
 import type { StatsSampler } from '../stats/stats-sampler.js';
 import { readFdLimit } from '../net/socket-budget.js';
 import type { ManagementHost } from '../management/management-host.js';
-import { labelText, renderSeriesFamilies, type SeriesFamily } from './series-metric.js';
+import { ChunkPool } from './chunk-pool.js';
+import { ExpositionWriter, type ExpositionText, type WrittenText } from './exposition-writer.js';
+import { clientConnections, createObjectFamilies } from './object-families.js';
+import { GLOBAL_COUNTERS } from './rabbitmq-counters.js';
+import { writeSeriesFamilies } from './series-metric.js';
 
 // RabbitMQ's Prometheus plugin (rabbitmq_prometheus) names, so its published Grafana dashboards work: aggregated
 // metrics without object labels on /metrics, the same metrics per queue, exchange and channel on /metrics/per-object.
@@ -28,100 +30,18 @@ export interface MetricsHost extends ManagementHost {
 
 const PROTOCOL = { protocol: 'amqp091' };
 
-/** Global counters: RabbitMQ's `rabbitmq_global_messages_*_total`, from the broker's message counters. */
-const GLOBAL_COUNTERS: ReadonlyArray<readonly [string, string, (c: MessageCounters) => number]> = [
-  ['rabbitmq_global_messages_received_total', 'Total number of messages received from publishers', (c) => c.publish],
-  ['rabbitmq_global_messages_confirmed_total', 'Total number of messages confirmed to publishers', (c) => c.confirm],
-  [
-    'rabbitmq_global_messages_routed_total',
-    'Total number of messages routed to queues or streams',
-    (c) => c.publish - c.returnUnroutable - c.dropUnroutable,
-  ],
-  [
-    'rabbitmq_global_messages_unroutable_dropped_total',
-    'Total number of messages published as non-mandatory into an exchange and dropped as unroutable',
-    (c) => c.dropUnroutable,
-  ],
-  [
-    'rabbitmq_global_messages_unroutable_returned_total',
-    'Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable',
-    (c) => c.returnUnroutable,
-  ],
-  [
-    'rabbitmq_global_messages_delivered_total',
-    'Total number of messages delivered to consumers',
-    (c) => c.deliver + c.deliverNoAck + c.get + c.getNoAck,
-  ],
-  [
-    'rabbitmq_global_messages_delivered_consume_manual_ack_total',
-    'Total number of messages delivered to consumers using manual acknowledgement mode',
-    (c) => c.deliver,
-  ],
-  [
-    'rabbitmq_global_messages_delivered_consume_auto_ack_total',
-    'Total number of messages delivered to consumers using automatic acknowledgement mode',
-    (c) => c.deliverNoAck,
-  ],
-  [
-    'rabbitmq_global_messages_delivered_get_manual_ack_total',
-    'Total number of messages delivered to consumers using basic.get with manual acknowledgement mode',
-    (c) => c.get,
-  ],
-  [
-    'rabbitmq_global_messages_delivered_get_auto_ack_total',
-    'Total number of messages delivered to consumers using basic.get with automatic acknowledgement mode',
-    (c) => c.getNoAck,
-  ],
-  ['rabbitmq_global_messages_get_empty_total', 'Total number of times basic.get operations fetched no message', (c) => c.getEmpty],
-  ['rabbitmq_global_messages_redelivered_total', 'Total number of messages redelivered to consumers', (c) => c.redeliver],
-  ['rabbitmq_global_messages_acknowledged_total', 'Total number of messages acknowledged by consumers', (c) => c.ack],
-];
-
-/** Per-channel counters: RabbitMQ's `rabbitmq_channel_*` (summed over open channels on /metrics). */
-const CHANNEL_COUNTERS: ReadonlyArray<readonly [string, string, (c: MessageCounters) => number]> = [
-  ['rabbitmq_channel_messages_published_total', 'Total number of messages published into an exchange on a channel', (c) => c.publish],
-  [
-    'rabbitmq_channel_messages_confirmed_total',
-    'Total number of messages published into an exchange and confirmed on the channel',
-    (c) => c.confirm,
-  ],
-  [
-    'rabbitmq_channel_messages_unroutable_returned_total',
-    'Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable',
-    (c) => c.returnUnroutable,
-  ],
-  [
-    'rabbitmq_channel_messages_unroutable_dropped_total',
-    'Total number of messages published as non-mandatory into an exchange and dropped as unroutable',
-    (c) => c.dropUnroutable,
-  ],
-  [
-    'rabbitmq_channel_messages_delivered_ack_total',
-    'Total number of messages delivered to consumers in manual acknowledgement mode',
-    (c) => c.deliver,
-  ],
-  [
-    'rabbitmq_channel_messages_delivered_total',
-    'Total number of messages delivered to consumers in automatic acknowledgement mode',
-    (c) => c.deliverNoAck,
-  ],
-  ['rabbitmq_channel_messages_redelivered_total', 'Total number of messages redelivered to consumers', (c) => c.redeliver],
-  ['rabbitmq_channel_messages_acked_total', 'Total number of messages acknowledged by consumers', (c) => c.ack],
-  ['rabbitmq_channel_get_ack_total', 'Total number of messages fetched with basic.get in manual acknowledgement mode', (c) => c.get],
-  ['rabbitmq_channel_get_total', 'Total number of messages fetched with basic.get in automatic acknowledgement mode', (c) => c.getNoAck],
-  ['rabbitmq_channel_get_empty_total', 'Total number of times basic.get operations fetched no message', (c) => c.getEmpty],
-];
-
-function* clientConnections(host: MetricsHost): Generator<AmqpConnection> {
-  for (const connection of host.allConnections()) {
-    if (connection.state !== 'closed' && connection.vhost && !connection.isManagement) yield connection;
-  }
+/**
+ * A scrape's text, lent: `release()` once nothing will read its chunks again (the response has finished writing
+ * them), so that they can be reused; a text never released is left to the garbage collector.
+ */
+export interface ScrapeText extends ExpositionText {
+  release(): void;
 }
 
 /** One endpoint's metrics: the text of a scrape and its content type. */
 export interface MetricsRegistry {
   readonly contentType: string;
-  render(): Promise<string>;
+  render(): Promise<ScrapeText>;
 }
 
 /**
@@ -214,82 +134,8 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Me
     });
   }
 
-  // Queue, channel and exchange metrics: one series per object on /metrics/per-object, rendered by series-metric.ts.
-  const families: SeriesFamily[] = [];
-  // A queue's labels are rendered once, not per metric and scrape (a queue's name and vhost never change).
-  const queueLabels = new WeakMap<Queue, string>();
-  const labelsOf = (queue: Queue): string => {
-    let labels = queueLabels.get(queue);
-    if (labels === undefined) queueLabels.set(queue, (labels = labelText(['vhost', queue.vhost, 'queue', queue.name])));
-    return labels;
-  };
-  const queueGauges: ReadonlyArray<readonly [string, string, (q: Queue) => number]> = [
-    ['rabbitmq_queue_messages_ready', 'Messages ready to be delivered to consumers', (q) => q.messageCount],
-    ['rabbitmq_queue_messages_unacked', 'Messages delivered to consumers but not yet acknowledged', (q) => q.unackedCount],
-    ['rabbitmq_queue_messages', 'Sum of ready and unacknowledged messages - total queue depth', (q) => q.messageCount + q.unackedCount],
-    ['rabbitmq_queue_messages_ready_bytes', 'Size in bytes of ready messages', (q) => q.messageBytes],
-    ['rabbitmq_queue_consumers', 'Consumers on a queue', (q) => q.consumerCount],
-    ['rabbitmq_queue_messages_published_total', 'Total number of messages published to queues', (q) => q.stats.publish],
-  ];
-  for (const [name, help, read] of queueGauges) {
-    families.push({
-      name,
-      help,
-      // The one cumulative queue series is a counter; the rest are levels.
-      type: name.endsWith('_total') ? 'counter' : 'gauge',
-      collect(emit) {
-        let sum = 0;
-        for (const vhost of host.core.allVhosts()) {
-          for (const queue of vhost.allQueues()) {
-            if (perObject) emit(labelsOf(queue), read(queue));
-            else sum += read(queue);
-          }
-        }
-        if (!perObject) emit('', sum);
-      },
-    });
-  }
-  for (const [name, help, read] of CHANNEL_COUNTERS) {
-    families.push({
-      name,
-      help,
-      type: 'counter',
-      collect(emit) {
-        let sum = 0;
-        for (const connection of clientConnections(host)) {
-          for (const channel of connection.allChannels()) {
-            if (perObject) emit(labelText(['channel', `${connection.name} (${channel.id})`]), read(channel.stats));
-            else sum += read(channel.stats);
-          }
-        }
-        if (!perObject) emit('', sum);
-      },
-    });
-  }
-  if (perObject) {
-    // Warren's own per-exchange counters (RabbitMQ's `publish_in` / `publish_out` of the management API).
-    const exchangeCounters: ReadonlyArray<readonly [string, string, (exchange: Exchange<Queue>) => number]> = [
-      ['rabbitmq_exchange_messages_published_in_total', 'Total number of messages published to an exchange', (e) => e.publishIn],
-      [
-        'rabbitmq_exchange_messages_published_out_total',
-        'Total number of messages an exchange routed to at least one queue',
-        (e) => e.publishOut,
-      ],
-    ];
-    for (const [name, help, read] of exchangeCounters) {
-      families.push({
-        name,
-        help,
-        type: 'counter',
-        collect(emit) {
-          for (const vhost of host.core.allVhosts()) {
-            for (const exchange of vhost.topology.exchanges())
-              emit(labelText(['vhost', vhost.name, 'exchange', exchange.name]), read(exchange));
-          }
-        },
-      });
-    }
-  }
+  // Queue, channel and exchange metrics: written by series-metric.ts after prom-client's output (see there why).
+  const objects = createObjectFamilies(host, perObject);
 
   // Node resources and alarms.
   new Gauge({
@@ -368,16 +214,49 @@ export function createMetricsRegistry(host: MetricsHost, perObject: boolean): Me
   alarm('rabbitmq_alarms_free_disk_space_watermark', 'is 1 if free disk space watermark alarm is in effect', () => host.alarmState.disk);
   alarm('rabbitmq_alarms_file_descriptor_limit', 'is 1 if file descriptor limit alarm is in effect', () => false);
 
+  const pool = new ChunkPool();
+
+  /** One scrape: one snapshot of the counters and of the object lists (prom-client collects before serializing). */
+  async function render(): Promise<WrittenText> {
+    scrapeCounters = undefined;
+    try {
+      const writer = new ExpositionWriter(pool);
+      writer.text((await registry.metrics()) + '\n');
+      await writeSeriesFamilies(writer, objects.families);
+      return writer.finish();
+    } finally {
+      scrapeCounters = undefined;
+      objects.endScrape();
+    }
+  }
+
+  // Scrapes that arrive while one is being written share its text (the snapshots above are per registry, and two
+  // scrapers polling at once need not cost two renders); its chunks go back to the pool when every one has released it.
+  let inFlight: { text: Promise<WrittenText>; users: number } | undefined;
   return {
     contentType: registry.contentType,
-    // One snapshot of the counters per scrape: prom-client collects every metric before serializing.
     async render() {
-      scrapeCounters = undefined;
-      try {
-        return (await registry.metrics()) + '\n' + renderSeriesFamilies(families);
-      } finally {
-        scrapeCounters = undefined;
+      if (inFlight === undefined) {
+        const scrape = { text: render(), users: 0 };
+        inFlight = scrape;
+        void scrape.text.then(
+          () => inFlight === scrape && (inFlight = undefined),
+          () => inFlight === scrape && (inFlight = undefined),
+        );
       }
+      const scrape = inFlight;
+      scrape.users++;
+      const text = await scrape.text;
+      let released = false;
+      return {
+        chunks: text.chunks,
+        byteLength: text.byteLength,
+        release() {
+          if (released) return;
+          released = true;
+          if (--scrape.users === 0) pool.give(text.pooled);
+        },
+      };
     },
   };
 }

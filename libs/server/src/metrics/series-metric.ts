@@ -1,48 +1,45 @@
+import { textBytes, type ExpositionWriter } from './exposition-writer.js';
+
+/** Receives one series: its label set from `labelBytes` (undefined when aggregated, no labels) and its value. */
+export type SeriesSink = (labels: Uint8Array | undefined, value: number) => void;
+
 /** A metric family whose series are built at scrape time: queue, channel and exchange metrics. */
 export interface SeriesFamily {
   readonly name: string;
   readonly help: string;
   readonly type: 'gauge' | 'counter';
-  /** Calls `emit` once per series: its labels as {@link labelText} renders them ('' when aggregated) and its value. */
-  collect(emit: (labels: string, value: number) => void): void;
+  /** Calls `sample` once per series. */
+  collect(sample: SeriesSink): void;
 }
 
-const NEEDS_ESCAPE = /[\\"\n]/;
-
-/** Prometheus' escapes in label values: backslash, double quote, line feed. */
-function escapeLabelValue(value: string): string {
-  if (!NEEDS_ESCAPE.test(value)) return value;
-  return value.replace(/[\\"\n]/g, (char) => (char === '\n' ? '\\n' : `\\${char}`));
-}
-
-/** Label pairs (`[name, value, name, value…]`) as the text between a series' braces, values escaped. */
-export function labelText(pairs: readonly string[]): string {
-  let text = '';
-  for (let i = 0; i < pairs.length; i += 2) text += `${i === 0 ? '' : ','}${pairs[i]}="${escapeLabelValue(pairs[i + 1])}"`;
-  return text;
-}
-
-/** A sample value as the text format writes it. */
-function formatValue(value: number): string {
-  if (Number.isFinite(value)) return String(value);
-  return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf';
-}
+const LINE_FEED = 0x0a;
 
 /**
- * Renders families in the Prometheus text format (0.0.4), appended after prom-client's registry output. The
- * per-object endpoint has several series per queue (60,000 at 10,000 queues): prom-client's Gauge hashes every label
- * set on `set()` and its registry formats every series' labels through several intermediate arrays, which at that
- * size cost most of the scrape (mostly in garbage collection); this writes each line once.
+ * How long the writer runs before letting the event loop serve AMQP traffic (checked between families: one family
+ * at 10,000 queues takes one or two milliseconds).
  */
-export function renderSeriesFamilies(families: readonly SeriesFamily[]): string {
-  let out = '';
+const SLICE_MS = 4;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Writes families in the Prometheus text format (0.0.4), after prom-client's registry output. The per-object
+ * endpoint has several series per queue (60,000 at 10,000 queues): prom-client's Gauge hashes every label set on
+ * `set()` and its registry formats every series' labels through several intermediate arrays, which at that size cost
+ * most of the scrape (mostly in garbage collection); this copies each series' name and cached label bytes and writes
+ * its value in place, yielding to the event loop between families every few milliseconds so that a large scrape does
+ * not stall the broker's connections (`docs/monitoring.md`, "Prometheus").
+ */
+export async function writeSeriesFamilies(writer: ExpositionWriter, families: readonly SeriesFamily[]): Promise<void> {
+  let sliceStart = performance.now();
   for (const family of families) {
-    out += `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`;
-    const name = family.name;
-    family.collect((labels, value) => {
-      out += labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`;
-    });
-    out += '\n';
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+    writer.text(`# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`);
+    const name = textBytes(family.name);
+    family.collect((labels, value) => writer.series(name, labels, value));
+    writer.byte(LINE_FEED);
   }
-  return out;
 }
