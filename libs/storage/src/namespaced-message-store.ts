@@ -108,9 +108,16 @@ export class NamespacedMessageStore implements MessageStore {
   async verifyIntegrity(options?: { readonly quick?: boolean }): Promise<IntegrityReport> {
     const report = await this.inner.verifyIntegrity(options);
     const own = <T extends { queueId: string }>(items: readonly T[]): T[] =>
-      items.filter((item) => item.queueId.startsWith(this.prefix)).map((item) => ({ ...item, queueId: item.queueId.slice(this.prefix.length) }));
+      items
+        .filter((item) => item.queueId.startsWith(this.prefix))
+        .map((item) => ({ ...item, queueId: item.queueId.slice(this.prefix.length) }));
     const queues = own(report.queues);
     const quarantined = own(report.quarantined);
-    return { ok: queues.length === 0 && quarantined.length === 0 && report.errors.length === 0, queues, errors: report.errors, quarantined };
+    return {
+      ok: queues.length === 0 && quarantined.length === 0 && report.errors.length === 0,
+      queues,
+      errors: report.errors,
+      quarantined,
+    };
   }
 }

@@ -49,7 +49,10 @@ export class ClusterNode {
     private readonly options: ClusterNodeOptions,
   ) {
     this.remote = new RemoteTopology(core, metadata, (op, error) =>
-      options.logger.warn({ kind: op.kind, key: op.key, err: describeError(error) }, `cluster: cannot apply a ${op.kind} ${op.type} of another node`),
+      options.logger.warn(
+        { kind: op.kind, key: op.key, err: describeError(error) },
+        `cluster: cannot apply a ${op.kind} ${op.type} of another node`,
+      ),
     );
   }
 
@@ -82,7 +85,8 @@ export class ClusterNode {
     }
     this.core.queueListener = {
       created: (_vhost, queue) => {
-        if (this.isShared(queue)) this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
+        if (this.isShared(queue))
+          this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
       },
       deleted: (_vhost, queue) => {
         if (this.isShared(queue)) this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
@@ -104,7 +108,10 @@ export class ClusterNode {
     this.stop();
     this.core.queueListener = undefined;
     // A node that lost its lease may not reach the database at all; the others expire it anyway.
-    if (!wasLost) await this.store.deregister().catch((error: unknown) => this.options.logger.warn(`cluster: cannot deregister: ${describeError(error)}`));
+    if (!wasLost)
+      await this.store
+        .deregister()
+        .catch((error: unknown) => this.options.logger.warn(`cluster: cannot deregister: ${describeError(error)}`));
     await this.store.close();
   }
 
@@ -165,7 +172,8 @@ export class ClusterNode {
   private async afterRenewal(): Promise<void> {
     try {
       const dead = await this.store.reapExpired();
-      for (const name of dead) this.options.logger.warn({ node: name }, `cluster: node ${name} expired (its lease ran out); its exclusive queues are deleted`);
+      for (const name of dead)
+        this.options.logger.warn({ node: name }, `cluster: node ${name} expired (its lease ran out); its exclusive queues are deleted`);
       if (!this.isListening && this.isReady) await this.listen();
     } catch (error) {
       this.options.logger.warn(`cluster: housekeeping failed: ${describeError(error)}`);
@@ -181,7 +189,8 @@ export class ClusterNode {
         () => void this.sync(),
         (error) => {
           this.isListening = false;
-          if (!this.isStopped) this.options.logger.warn(`cluster: topology notifications lost: ${describeError(error)}; polling until re-listened`);
+          if (!this.isStopped)
+            this.options.logger.warn(`cluster: topology notifications lost: ${describeError(error)}; polling until re-listened`);
         },
       );
     } catch (error) {

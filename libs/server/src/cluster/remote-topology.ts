@@ -1,4 +1,12 @@
-import { BROKER_ACTOR, BrokerStorage, type BrokerCore, type Queue, type TopologyActor, type TopologyCommand, type VirtualHost } from '@app/broker-core';
+import {
+  BROKER_ACTOR,
+  BrokerStorage,
+  type BrokerCore,
+  type Queue,
+  type TopologyActor,
+  type TopologyCommand,
+  type VirtualHost,
+} from '@app/broker-core';
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
 import type { ClusterChange, ClusterOp, MetadataRecord } from '@app/storage';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
@@ -121,7 +129,13 @@ export class RemoteTopology {
     this.run(value.vhost, {
       kind: 'exchange.declare',
       exchange: value.name,
-      options: { type: value.type, durable: true, autoDelete: value.autoDelete, internal: value.internal, arguments: decodeArguments(value.arguments) },
+      options: {
+        type: value.type,
+        durable: true,
+        autoDelete: value.autoDelete,
+        internal: value.internal,
+        arguments: decodeArguments(value.arguments),
+      },
     });
   }
 
@@ -154,7 +168,13 @@ export class RemoteTopology {
     const argumentsTable = decodeArguments(args);
     const isBind = op.type === 'put';
     if (destinationType === 'queue') {
-      this.run(vhost, { kind: isBind ? 'queue.bind' : 'queue.unbind', queue: destination, exchange: source, routingKey, arguments: argumentsTable });
+      this.run(vhost, {
+        kind: isBind ? 'queue.bind' : 'queue.unbind',
+        queue: destination,
+        exchange: source,
+        routingKey,
+        arguments: argumentsTable,
+      });
     } else {
       this.run(vhost, { kind: isBind ? 'exchange.bind' : 'exchange.unbind', destination, source, routingKey, arguments: argumentsTable });
     }

@@ -32,7 +32,9 @@ function encodeOps(ops: readonly ClusterOp[]): Buffer {
 
 function decodeOps(data: Buffer): ClusterOp[] {
   return (JSON.parse(data.toString('utf8')) as StoredOp[]).map((op) =>
-    op.t === 'put' ? { type: 'put', kind: op.k, key: op.key, value: Buffer.from(op.v ?? '', 'base64') } : { type: 'del', kind: op.k, key: op.key },
+    op.t === 'put'
+      ? { type: 'put', kind: op.k, key: op.key, value: Buffer.from(op.v ?? '', 'base64') }
+      : { type: 'del', kind: op.k, key: op.key },
   );
 }
 
@@ -41,7 +43,12 @@ function decodeOps(data: Buffer): ClusterOp[] {
  * is held to commit, so versions are handed out in commit order and a reader never skips a late committer), then
  * notifies, which PostgreSQL delivers at commit.
  */
-export async function appendClusterChange(client: pg.ClientBase, t: PostgresTables, node: string, ops: readonly ClusterOp[]): Promise<void> {
+export async function appendClusterChange(
+  client: pg.ClientBase,
+  t: PostgresTables,
+  node: string,
+  ops: readonly ClusterOp[],
+): Promise<void> {
   if (ops.length === 0) return;
   const { rows } = await client.query<{ version: string }>(`UPDATE ${t.topologyVersion} SET version = version + 1 RETURNING version`);
   const version = rows[0]!.version;
@@ -199,7 +206,9 @@ export class PostgresClusterStore implements ClusterStore {
   async deregister(): Promise<void> {
     const t = this.tables;
     await this.database.transaction(async (client) => {
-      const { rows } = await client.query<{ key: string }>(`DELETE FROM ${t.exclusiveQueues} WHERE node = $1 RETURNING key`, [this.nodeName]);
+      const { rows } = await client.query<{ key: string }>(`DELETE FROM ${t.exclusiveQueues} WHERE node = $1 RETURNING key`, [
+        this.nodeName,
+      ]);
       await appendClusterChange(
         client,
         t,
