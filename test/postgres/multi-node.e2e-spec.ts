@@ -2,6 +2,7 @@ import amqplib, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { startAdminApi, type AdminApi } from '../admin-api/support/admin-stack.js';
 import { channelError } from '../support/amqp-helpers.js';
 import { spawnBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
@@ -70,6 +71,20 @@ describe('several nodes on one PostgreSQL schema', () => {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** Ends every node's LISTEN connection from the server side, as a failover or a proxy restart would. */
+  async function terminateListeners(): Promise<void> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'warren-listen'",
+      );
+      expect(rowCount).toBe(3);
+    } finally {
+      await client.end();
     }
   }
 
@@ -159,6 +174,40 @@ describe('several nodes on one PostgreSQL schema', () => {
     await (await c.createChannel()).deleteQueue('jobs');
     await waitFor(() => cancelled, { timeoutMs: SYNC_BOUND_MS, what: "the consumer on A cancelled by C's delete" });
     await waitFor(async () => !(await queueExists(a, 'jobs')), { timeoutMs: SYNC_BOUND_MS, what: "queue 'jobs' gone on A" });
+  }, 120_000);
+
+  it('shares vhosts, users and permissions made through A with C; deleting the user on A closes its connection on C', async () => {
+    expect((await admin!.api('PUT', '/api/vhosts/shop')).status).toBe(201);
+    expect((await admin!.api('PUT', '/api/users/alice', { password: 'wonderland', tags: '' })).status).toBe(201);
+    expect((await admin!.api('PUT', '/api/permissions/shop/alice', { configure: '.*', write: '.*', read: '.*' })).status).toBe(201);
+    const url = `amqp://alice:wonderland@127.0.0.1:${ports.get('warren@c')}/shop`;
+    const alice = await waitFor(() => amqplib.connect(url).catch(() => undefined), {
+      timeoutMs: SYNC_BOUND_MS,
+      intervalMs: 200,
+      what: 'alice logging in to vhost shop on C',
+    });
+    alice.on('error', () => undefined);
+    connections.push(alice);
+    const closed = new Promise<unknown>((resolve) => alice.on('close', resolve));
+    await (await alice.createChannel()).assertQueue('alice-work', { durable: true });
+    expect((await admin!.api('DELETE', '/api/users/alice')).status).toBe(204);
+    // RabbitMQ closes a deleted user's connections (320 CONNECTION_FORCED), on every node.
+    expect(String(await closed)).toMatch(/CONNECTION_FORCED - user 'alice' was deleted/);
+    // The durable queue alice declared on C reached A's vhost.
+    const a = await connect('warren@a');
+    expect((await admin!.api('GET', '/api/queues/shop/alice-work')).status).toBe(200);
+    await a.close();
+    expect((await admin!.api('DELETE', '/api/vhosts/shop')).status).toBe(204);
+  }, 120_000);
+
+  it('catches up by polling when its notifications were lost', async () => {
+    // Every node's LISTEN connection dies: changes must still arrive (the heartbeat polls the version and re-listens).
+    await terminateListeners();
+    const onA = await (await connect('warren@a')).createChannel();
+    await onA.assertQueue('polled', { durable: true });
+    const c = await connect('warren@c');
+    await waitFor(() => queueExists(c, 'polled'), { timeoutMs: LEASE_MS + SYNC_BOUND_MS, what: "queue 'polled' on node C" });
+    await onA.deleteQueue('polled');
   }, 120_000);
 
   it("removes a kill -9'd node's exclusive queues once its lease runs out", async () => {

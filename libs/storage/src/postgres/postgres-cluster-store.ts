@@ -185,7 +185,8 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async listen(onChange: () => void, onLost: (error: Error) => void): Promise<void> {
-    const client = await this.database.connectDedicated();
+    // Named apart from the pool's `warren` connections, so operators (and tests) can tell it in pg_stat_activity.
+    const client = await this.database.connectDedicated('warren-listen');
     const schema = this.tables.schema;
     client.on('notification', (message) => {
       if (message.channel === TOPOLOGY_CHANNEL && message.payload === schema) onChange();

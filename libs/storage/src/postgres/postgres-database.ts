@@ -200,14 +200,14 @@ export class PostgresDatabase {
     }
   }
 
-  /** A connection of its own (LISTEN, heartbeats), outside the pool; the caller ends it. */
-  async connectDedicated(): Promise<pg.Client> {
+  /** A connection of its own (LISTEN, heartbeats), outside the pool, named `applicationName`; the caller ends it. */
+  async connectDedicated(applicationName: string): Promise<pg.Client> {
     const driver = (await import('pg')).default;
     const client = new driver.Client({
       connectionString: this.options.connectionString,
       connectionTimeoutMillis: 30_000,
       keepAlive: true,
-      application_name: 'warren',
+      application_name: applicationName,
     });
     client.on('error', () => undefined);
     try {
