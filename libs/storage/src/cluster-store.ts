@@ -65,6 +65,8 @@ export interface ClusterStore {
   version(): Promise<number>;
   /** Committed changes after `version`, oldest first, at most `limit`. */
   changesSince(version: number, limit?: number): Promise<ClusterChange[]>;
+  /** Deletes logged changes older than `olderThanMs` (every live node has applied them long before). */
+  pruneChanges(olderThanMs: number): Promise<void>;
   /** Exclusive queues of live nodes (a starting node loads them with the durable topology). */
   exclusiveQueues(): Promise<ClusterExclusiveQueue[]>;
   /** Records (put) or forgets (del) an exclusive queue of this node, as a logged change. */

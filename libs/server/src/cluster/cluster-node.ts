@@ -6,6 +6,11 @@ import type { SharedMetadataStore } from './shared-metadata-store.js';
 
 /** Changes read per query while catching up. */
 const CHANGES_PER_READ = 500;
+/**
+ * Logged changes are kept this many leases (at least an hour): a live node is never further behind than a lease
+ * (it polls every third of one, or loses its lease), so only a node that lost its lease could miss one.
+ */
+const LOG_KEPT_LEASES = 20;
 /** A node stops serving once this fraction of its lease has passed since the last renewal it sent that succeeded. */
 const LEASE_SAFETY = 0.9;
 
@@ -175,6 +180,7 @@ export class ClusterNode {
       for (const name of dead)
         this.options.logger.warn({ node: name }, `cluster: node ${name} expired (its lease ran out); its exclusive queues are deleted`);
       if (!this.isListening && this.isReady) await this.listen();
+      await this.store.pruneChanges(Math.max(3_600_000, LOG_KEPT_LEASES * this.options.leaseMs));
     } catch (error) {
       this.options.logger.warn(`cluster: housekeeping failed: ${describeError(error)}`);
     }
@@ -213,6 +219,10 @@ export class ClusterNode {
         let changes;
         do {
           changes = await this.store.changesSince(this.seenVersion, CHANGES_PER_READ);
+          if (changes.length > 0 && changes[0]!.version > this.seenVersion + 1) {
+            // Pruned past what this node applied (it was stalled far longer than a lease): it cannot catch up.
+            return this.lose(`missed topology changes ${this.seenVersion + 1}..${changes[0]!.version - 1} (pruned)`);
+          }
           for (const change of changes) {
             if (this.isStopped) return;
             if (change.node !== this.nodeName) this.remote.apply(change);

@@ -67,6 +67,12 @@ describe('PostgreSQL cluster store', () => {
     expect(byNode.join(' ')).toContain('put a1');
     expect(byNode.join(' ')).toContain('del a1');
     expect((await b.cluster!.changesSince(start + changes.length)).length).toBe(0);
+    // Old entries are pruned; the version keeps counting.
+    await a.cluster!.pruneChanges(60_000);
+    expect((await b.cluster!.changesSince(start)).length).toBe(changes.length);
+    await a.cluster!.pruneChanges(0);
+    expect(await b.cluster!.changesSince(start)).toEqual([]);
+    expect(await b.cluster!.version()).toBe(start + changes.length);
   });
 
   it('notifies listeners at commit', async () => {

@@ -160,6 +160,12 @@ export class PostgresClusterStore implements ClusterStore {
     return rows.map((row) => ({ version: Number(row.version), node: row.node, ops: decodeOps(row.ops) }));
   }
 
+  async pruneChanges(olderThanMs: number): Promise<void> {
+    await this.database.query(`DELETE FROM ${this.tables.topologyLog} WHERE created_at < now() - $1 * interval '1 millisecond'`, [
+      olderThanMs,
+    ]);
+  }
+
   async exclusiveQueues(): Promise<ClusterExclusiveQueue[]> {
     const t = this.tables;
     const { rows } = await this.database.query<{ key: string; node: string; value: Buffer }>(

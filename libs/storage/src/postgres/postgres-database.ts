@@ -20,8 +20,8 @@ export interface PostgresDatabaseOptions {
   poolSize?: number;
   /**
    * Refuse (StorageError `LOCKED`) to open a schema another process holds open with this option, by a session
-   * advisory lock held for as long as the store is open. The broker sets it: until Warren nodes coordinate
-   * (claims, leases, topology notifications), two brokers on one schema would corrupt each other's seq counters.
+   * advisory lock held for as long as the store is open. A single-node broker sets it (two brokers unaware of each
+   * other on one schema would corrupt each other's seq counters); multi-node mode (`nodeName`) does not.
    */
   exclusive?: boolean;
   /**
