@@ -35,6 +35,8 @@ const broker = app.get(BrokerService).broker;
 broker.onStopped = (reason, closed) => {
   process.stderr.write(`Warren broker: ${reason.message}\n`);
   void closed.finally(() => process.exit(1));
+  // Closing waits for writes in flight, which a partition can hold for long: the listeners are closed already.
+  setTimeout(() => process.exit(1), 10_000).unref();
 };
 const shown = (host: string | undefined): string => (host === undefined ? '0.0.0.0' : host.includes(':') ? `[${host}]` : host);
 process.stdout.write(`Warren management listener on amqp://${shown(config.managementHost)}:${broker.managementPort}\n`);
