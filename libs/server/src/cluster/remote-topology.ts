@@ -165,6 +165,10 @@ export class RemoteTopology {
             args,
           ])(JSON.parse(op.value.toString('utf8')) as Record<string, string>);
     const [vhost, source, destinationType, destination, routingKey, args] = fields as [string, string, string, string, string, string];
+    // An end deleted by a later change (a replay while catching up): nothing to bind, nothing left to unbind.
+    const vhostState = this.core.getVhost(vhost);
+    const hasDestination = destinationType === 'queue' ? vhostState?.getQueue(destination) : vhostState?.topology.getExchange(destination);
+    if (vhostState?.topology.getExchange(source) === undefined || hasDestination === undefined) return;
     const argumentsTable = decodeArguments(args);
     const isBind = op.type === 'put';
     if (destinationType === 'queue') {
