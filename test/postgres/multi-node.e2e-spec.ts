@@ -210,10 +210,38 @@ describe('several nodes on one PostgreSQL schema', () => {
     await onA.deleteQueue('polled');
   }, 120_000);
 
-  it("removes a kill -9'd node's exclusive queues once its lease runs out", async () => {
+  it("removes a kill -9'd node's exclusive queues once its lease runs out; a survivor takes over its messages", async () => {
     await startNode('warren@d');
-    const onD = await (await connect('warren@d')).createChannel();
+    const d = await connect('warren@d');
+    const onD = await d.createChannel();
     await onD.assertQueue('d-private', { exclusive: true });
+    // Confirmed persistent messages published through D, five of them delivered on D and never acked.
+    const publisher = await d.createConfirmChannel();
+    await publisher.assertQueue('failover', { durable: true });
+    const published = 40;
+    for (let i = 0; i < published; i++) publisher.sendToQueue('failover', Buffer.from(`m${i}`), { persistent: true, messageId: `m${i}` });
+    await publisher.waitForConfirms();
+    const heldOnD: string[] = [];
+    await onD.prefetch(5);
+    await onD.consume('failover', (message: ConsumeMessage | null) => {
+      if (message) heldOnD.push(message.properties.messageId as string);
+    });
+    await waitFor(() => heldOnD.length === 5, { what: 'five deliveries held unacked on D' });
+    // Consumers on every survivor: whichever expires D takes its messages over.
+    const consumed = new Map<string, boolean>();
+    let duplicates = 0;
+    for (const name of ['warren@a', 'warren@b', 'warren@c']) {
+      const connection = await connect(name);
+      await waitFor(() => queueExists(connection, 'failover'), { timeoutMs: SYNC_BOUND_MS, what: `queue 'failover' on ${name}` });
+      const channel = await connection.createChannel();
+      await channel.consume('failover', (message: ConsumeMessage | null) => {
+        if (!message) return;
+        const id = message.properties.messageId as string;
+        if (consumed.has(id)) duplicates++;
+        consumed.set(id, message.fields.redelivered);
+        channel.ack(message);
+      });
+    }
     const a = await connect('warren@a');
     // While D lives, its exclusive queue is locked on A too (405 RESOURCE_LOCKED, as RabbitMQ answers; 404 until known).
     await waitFor(async () => (await channelError(a, (channel) => channel.checkQueue('d-private'))).code === 405, {
@@ -240,6 +268,22 @@ describe('several nodes on one PostgreSQL schema', () => {
     );
     // Not before the lease: a node is only dead once it failed to renew for a whole lease.
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(LEASE_MS / 2);
+    // Every confirmed message comes back once, through the node that expired D; those D delivered are redelivered.
+    await waitFor(() => consumed.size === published, {
+      timeoutMs: SYNC_BOUND_MS,
+      what: `${published} messages of D consumed on the survivors`,
+    });
+    expect(duplicates).toBe(0);
+    for (const id of heldOnD) expect(consumed.get(id)).toBe(true);
+    // Taken over, then deleted from D's part: a node restarted as warren@d would not serve them again.
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM warren_messages WHERE left(queue_id, 9) = 'warren@d#'");
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
     const names = (await admin!.api('GET', '/api/nodes')).body.map((node: { name: string }) => node.name);
     expect(names).toEqual(['warren@a', 'warren@b', 'warren@c']);
   }, 180_000);

@@ -35,6 +35,17 @@ export interface ClusterExclusiveQueue {
   readonly value: Buffer;
 }
 
+/** A persistent message a dead node left in the shared store (its queue-id prefix), for a survivor to take over. */
+export interface OrphanMessage {
+  /** The queue id without the node's prefix (the broker's storage id of the queue). */
+  readonly queueId: string;
+  readonly seq: number;
+  /** The sealed message record, as enqueued; undefined when its shared body is missing (nothing to take over). */
+  readonly data: Buffer | undefined;
+  /** Delivered (or possibly delivered: under the queue's delivered watermark) before the node died. */
+  readonly mayHaveBeenDelivered: boolean;
+}
+
 /**
  * Membership and topology change feed of a store several broker nodes share (multi-node mode).
  *
@@ -71,6 +82,13 @@ export interface ClusterStore {
   exclusiveQueues(): Promise<ClusterExclusiveQueue[]>;
   /** Records (put) or forgets (del) an exclusive queue of this node, as a logged change. */
   writeExclusiveQueue(op: { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }): Promise<void>;
+  /**
+   * Messages `node` stored under its prefix, in (queue id, seq) order after `after`, at most `limit`: a survivor
+   * reads a dead node's messages with it, re-enqueues them as its own, then {@link dropMessagesOf} them.
+   */
+  messagesOf(node: string, after: { queueId: string; seq: number } | undefined, limit: number): Promise<OrphanMessage[]>;
+  /** Deletes `node`'s messages up to the given seq per queue id (what was taken over; later ones stay). */
+  dropMessagesOf(node: string, upTo: ReadonlyMap<string, number>): Promise<void>;
   /** Starts hearing version notifications on a dedicated connection; `onLost` hears that connection fail. */
   listen(onChange: () => void, onLost: (error: Error) => void): Promise<void>;
   /** Leaves the cluster: forgets this node's exclusive queues and its membership (clean shutdown). */

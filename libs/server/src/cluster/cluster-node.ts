@@ -1,6 +1,7 @@
 import { describeError, type BrokerCore } from '@app/broker-core';
 import type { ClusterNode as ClusterNodeRecord, ClusterStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
+import { adoptMessagesOf } from './dead-node-messages.js';
 import { RemoteQueueOwner, RemoteTopology, exclusiveQueueKey, exclusiveQueueValue } from './remote-topology.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
 
@@ -25,7 +26,8 @@ export interface ClusterNodeOptions {
 
 /**
  * This broker's membership of a multi-node cluster (docs/SCALE-OUT.md): registers the node, renews its lease every
- * third of `leaseMs` on a dedicated connection, expires nodes whose lease ran out (their exclusive queues go), and
+ * third of `leaseMs` on a dedicated connection, expires nodes whose lease ran out (their exclusive queues go, and
+ * the node that expired one takes over its persistent messages: dead-node-messages.ts), and
  * keeps the core's topology in step with the shared store: it `LISTEN`s for version notifications and applies every
  * change other nodes committed since the version it last saw, also on every heartbeat as a safety net, so a missed
  * notification costs at most a third of the lease.
@@ -176,10 +178,22 @@ export class ClusterNode {
   /** Expires dead nodes, re-listens if the LISTEN connection was lost, and catches up (the polling safety net). */
   private async afterRenewal(): Promise<void> {
     try {
+      // Not while recovering: the queues a dead node's messages go to must exist here first.
+      if (!this.isReady) return;
       const dead = await this.store.reapExpired();
-      for (const name of dead)
+      if (dead.length > 0) await this.sync(); // queues the dead node declared last exist here before its messages come
+      for (const name of dead) {
         this.options.logger.warn({ node: name }, `cluster: node ${name} expired (its lease ran out); its exclusive queues are deleted`);
-      if (!this.isListening && this.isReady) await this.listen();
+        try {
+          const adopted = await adoptMessagesOf(name, this.store, this.core);
+          if (adopted > 0)
+            this.options.logger.warn({ node: name, messages: adopted }, `cluster: took over ${adopted} messages of node ${name}`);
+        } catch (error) {
+          // What was not taken over stays under the dead node's name until a node of that name starts again.
+          this.options.logger.error({ node: name }, `cluster: cannot take over the messages of node ${name}: ${describeError(error)}`);
+        }
+      }
+      if (!this.isListening) await this.listen();
       await this.store.pruneChanges(Math.max(3_600_000, LOG_KEPT_LEASES * this.options.leaseMs));
     } catch (error) {
       this.options.logger.warn(`cluster: housekeeping failed: ${describeError(error)}`);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
+import { messageRecordOf } from '../message-record.js';
 import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
 
 // Membership, leases and the topology change log of multi-node mode, against a real server.
@@ -112,6 +113,26 @@ describe('PostgreSQL cluster store', () => {
     // The name is free again.
     const restarted = await open(schema, 'dying');
     await expect(restarted.cluster!.register({})).resolves.toBeGreaterThan(before);
+  });
+
+  it("reads a node's messages by prefix, page by page, and drops only up to the seqs taken over", async () => {
+    const schema = `cluster_${++schemas}`;
+    const dead = await open(schema, 'dead_1');
+    const other = await open(schema, 'other');
+    await dead.messages.enqueue([0, 1, 2].map((seq) => ({ queueId: 'dead_1#%2F/q', seq, data: messageRecordOf(Buffer.from(`m${seq}`)) })));
+    // Another node's queue, and a name `_` would match as a LIKE wildcard: never read.
+    await other.messages.enqueue([{ queueId: 'other#%2F/q', seq: 0, data: messageRecordOf(Buffer.from('x')) }]);
+    await other.messages.enqueue([{ queueId: 'deadx1#%2F/q', seq: 0, data: messageRecordOf(Buffer.from('y')) }]);
+    const first = await other.cluster!.messagesOf('dead_1', undefined, 2);
+    expect(first.map((m) => [m.queueId, m.seq, m.data?.equals(messageRecordOf(Buffer.from(`m${m.seq}`)))])).toEqual([
+      ['%2F/q', 0, true],
+      ['%2F/q', 1, true],
+    ]);
+    const rest = await other.cluster!.messagesOf('dead_1', { queueId: '%2F/q', seq: 1 }, 2);
+    expect(rest.map((m) => m.seq)).toEqual([2]);
+    await other.cluster!.dropMessagesOf('dead_1', new Map([['%2F/q', 1]]));
+    expect((await other.cluster!.messagesOf('dead_1', undefined, 10)).map((m) => m.seq)).toEqual([2]);
+    expect(await other.cluster!.messagesOf('deadx1', undefined, 10)).toHaveLength(1);
   });
 
   it('forgets its exclusive queues and membership when it leaves', async () => {

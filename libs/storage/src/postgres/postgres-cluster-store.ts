@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { ClusterChange, ClusterExclusiveQueue, ClusterNode, ClusterOp, ClusterStore } from '../cluster-store.js';
+import type { ClusterChange, ClusterExclusiveQueue, ClusterNode, ClusterOp, ClusterStore, OrphanMessage } from '../cluster-store.js';
 import { StorageError } from '../storage-error.js';
 import type { PostgresDatabase } from './postgres-database.js';
-import { fromPostgresError } from './postgres-errors.js';
+import { decodeText, encodeText, fromPostgresError } from './postgres-errors.js';
+import { deleteMessages } from './postgres-message-writes.js';
 import type { PostgresTables } from './postgres-schema.js';
 
 /** The NOTIFY channel of topology versions; the payload names the schema, so schemas of one database do not mix. */
@@ -188,6 +189,40 @@ export class PostgresClusterStore implements ClusterStore {
         if (rowCount) await appendClusterChange(client, t, this.nodeName, [{ type: 'del', kind: 'exclusive-queue', key: op.key }]);
       }
     });
+  }
+
+  async messagesOf(node: string, after: { queueId: string; seq: number } | undefined, limit: number): Promise<OrphanMessage[]> {
+    const t = this.tables;
+    const prefix = encodeText(`${node}#`);
+    const afterKey = after === undefined ? '' : encodeText(`${node}#${after.queueId}`);
+    // Keyset pagination on the primary key; the prefix by left(), not LIKE (node names may hold `_`).
+    const { rows } = await this.database.query<{ queue_id: string; seq: string; data: Buffer | null; flagged: boolean }>(
+      `SELECT m.queue_id, m.seq, coalesce(m.data, b.data) AS data, (m.delivery_count > 0 OR m.seq <= q.delivered_hwm) AS flagged
+       FROM ${t.messages} m LEFT JOIN ${t.bodies} b ON b.body_id = m.body_id LEFT JOIN ${t.queues} q ON q.queue_id = m.queue_id
+       WHERE left(m.queue_id, $1) = $2 AND (m.queue_id, m.seq) > ($3, $4)
+       ORDER BY m.queue_id, m.seq LIMIT $5`,
+      [prefix.length, prefix, afterKey, after?.seq ?? -1, limit],
+    );
+    return rows.map((row) => ({
+      queueId: decodeText(row.queue_id).slice(node.length + 1),
+      seq: Number(row.seq),
+      data: row.data ?? undefined,
+      mayHaveBeenDelivered: row.flagged,
+    }));
+  }
+
+  async dropMessagesOf(node: string, upTo: ReadonlyMap<string, number>): Promise<void> {
+    if (upTo.size === 0) return;
+    const ids = [...upTo.keys()].map((queueId) => encodeText(`${node}#${queueId}`));
+    const seqs = [...upTo.values()];
+    await this.database.transaction((client) =>
+      deleteMessages(
+        client,
+        this.tables,
+        'USING unnest($1::text[], $2::bigint[]) AS x(id, seq) WHERE m.queue_id = x.id AND m.seq <= x.seq',
+        [ids, seqs],
+      ),
+    );
   }
 
   async listen(onChange: () => void, onLost: (error: Error) => void): Promise<void> {
