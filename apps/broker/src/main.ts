@@ -31,6 +31,13 @@ try {
   process.exit(1);
 }
 const broker = app.get(BrokerService).broker;
+// Multi-node: a node whose lease is lost has stopped serving; exit non-zero so a supervisor restarts it.
+broker.onStopped = (reason, closed) => {
+  process.stderr.write(`Warren broker: ${reason.message}\n`);
+  void closed.finally(() => process.exit(1));
+  // Closing waits for writes in flight, which a partition can hold for long: the listeners are closed already.
+  setTimeout(() => process.exit(1), 10_000).unref();
+};
 const shown = (host: string | undefined): string => (host === undefined ? '0.0.0.0' : host.includes(':') ? `[${host}]` : host);
 process.stdout.write(`Warren management listener on amqp://${shown(config.managementHost)}:${broker.managementPort}\n`);
 if (broker.metricsPort !== undefined)

@@ -11,6 +11,15 @@ import { openPostgresStorage } from '@app/storage/postgres';
 export async function openDurableStorage(config: BrokerConfig, dataDir: string): Promise<OpenedStorage> {
   if (config.storage !== 'postgres') return openLevelStorage(dataDir);
   if (config.postgresUrl === undefined) throw new Error('broker: WARREN_STORE=postgres needs WARREN_POSTGRES_URL');
-  // Exclusive until Warren nodes coordinate over the database (docs/ARCHITECTURE.md, "Storage").
+  if (config.multiNode) {
+    // Several nodes share the schema: each registers under its name instead of locking it (docs/SCALE-OUT.md).
+    return openPostgresStorage({
+      connectionString: config.postgresUrl,
+      schema: config.postgresSchema,
+      nodeName: config.nodeName,
+      nodeLeaseMs: config.nodeLeaseMs,
+    });
+  }
+  // One node per schema: an exclusive lock (docs/ARCHITECTURE.md, "Storage").
   return openPostgresStorage({ connectionString: config.postgresUrl, schema: config.postgresSchema, exclusive: true });
 }

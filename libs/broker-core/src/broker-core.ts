@@ -6,6 +6,7 @@ import { FULL_PERMISSIONS, PermissionStore } from './auth/permission-store.js';
 import { UserStore } from './auth/user-store.js';
 import { reportToStderr, type BackgroundErrorReporter } from './background-task.js';
 import { BrokerStorage } from './persistence/broker-storage.js';
+import type { Queue } from './queue/queue.js';
 import { VirtualHost } from './vhost/virtual-host.js';
 
 /** The stored form of a vhost (MetadataStore kind `vhost`, key = name). */
@@ -33,6 +34,8 @@ export class BrokerCore {
   /** The queue limit each vhost gets (`maxQueuesPerVhost`); 0 = unlimited. */
   maxQueuesPerVhost = 0;
   private isRecovered = false;
+  /** Hears every queue created or deleted in any vhost (multi-node mode shares exclusive queues through it). */
+  queueListener?: { created(vhost: VirtualHost, queue: Queue): void; deleted(vhost: VirtualHost, queue: Queue): void };
 
   constructor() {
     this.addVhost('/');
@@ -46,6 +49,9 @@ export class BrokerCore {
     if (!vhost) {
       vhost = new VirtualHost(name, (task, error) => this.reportError(task, error));
       vhost.maxQueues = this.maxQueuesPerVhost;
+      const created = vhost;
+      vhost.onQueueCreated = (queue) => this.queueListener?.created(created, queue);
+      vhost.onQueueDeleted = (queue) => this.queueListener?.deleted(created, queue);
       // Vhosts created after recovery write through storage at once; recovery attaches the others itself.
       if (this.storage && this.isRecovered) vhost.attachStorage(this.storage);
       this.vhosts.set(name, vhost);

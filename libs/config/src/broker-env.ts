@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import {
   booleanKind,
@@ -90,6 +91,12 @@ export interface BrokerEnv {
   postgresUrl: string | undefined;
   /** `WARREN_POSTGRES_SCHEMA`: the schema holding Warren's `warren_*` tables (created when missing). */
   postgresSchema: string;
+  /** `WARREN_MULTI_NODE`: several nodes share the PostgreSQL schema (docs/SCALE-OUT.md); needs `storage: 'postgres'`. */
+  multiNode: boolean;
+  /** `WARREN_NODE_NAME`: this node's name (RabbitMQ's `rabbit@host`); unique among the live nodes of a schema. */
+  nodeName: string;
+  /** `WARREN_NODE_LEASE_MS`: a node that has not renewed its membership for this long is dead (heartbeat every third). */
+  nodeLeaseMs: number;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -133,6 +140,12 @@ const brokerEnvSchema = z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
       .default('public'),
+    WARREN_MULTI_NODE: booleanKind().default(false),
+    WARREN_NODE_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9@._-]{1,255}$/, 'must be 1 to 255 letters, digits or @ . _ -')
+      .default(`warren@${hostname()}`),
+    WARREN_NODE_LEASE_MS: integerKind(300, 3_600_000).default(15_000),
     // RabbitMQ's `channel_max` (0 = the protocol's most, 65535) and `frame_max` (at least the protocol's 4096).
     WARREN_CHANNEL_MAX: integerKind(0, 65535).default(2047),
     WARREN_FRAME_MAX: integerKind(4096, 2 ** 31 - 1).default(131072),
@@ -153,6 +166,9 @@ const brokerEnvSchema = z
       needs('WARREN_TLS_CA_FILE', 'must be set when WARREN_TLS_VERIFY_PEER is true (client certificates are checked against it)');
     }
     if (vars.WARREN_STORE === 'postgres') needs('WARREN_POSTGRES_URL', 'must be set when WARREN_STORE is postgres');
+    if (vars.WARREN_MULTI_NODE && vars.WARREN_STORE !== 'postgres') {
+      context.addIssue({ code: 'custom', path: ['WARREN_MULTI_NODE'], message: 'must be false unless WARREN_STORE is postgres' });
+    }
     if (vars.WARREN_TLS_FAIL_IF_NO_PEER_CERT && !vars.WARREN_TLS_VERIFY_PEER) {
       context.addIssue({
         code: 'custom',
@@ -194,6 +210,9 @@ const brokerEnvSchema = z
     storage: vars.WARREN_STORE,
     postgresUrl: vars.WARREN_POSTGRES_URL,
     postgresSchema: vars.WARREN_POSTGRES_SCHEMA,
+    multiNode: vars.WARREN_MULTI_NODE,
+    nodeName: vars.WARREN_NODE_NAME,
+    nodeLeaseMs: vars.WARREN_NODE_LEASE_MS,
     channelMax: vars.WARREN_CHANNEL_MAX === 0 ? 65535 : vars.WARREN_CHANNEL_MAX,
     frameMax: vars.WARREN_FRAME_MAX,
     statsIntervalMs: vars.WARREN_STATS_INTERVAL_MS,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { loadAdminConfig } from './admin-env.js';
 import { DEFAULT_BROKER_ENV, loadBrokerEnv } from './broker-env.js';
 import { ConfigError } from './config-error.js';
@@ -37,6 +38,9 @@ describe('loadBrokerEnv', () => {
       storage: 'level',
       postgresUrl: undefined,
       postgresSchema: 'public',
+      multiNode: false,
+      nodeName: `warren@${hostname()}`,
+      nodeLeaseMs: 15000,
       channelMax: 2047,
       frameMax: 131072,
       statsIntervalMs: 5000,
@@ -83,6 +87,9 @@ describe('loadBrokerEnv', () => {
         WARREN_STORE: 'postgres',
         WARREN_POSTGRES_URL: 'postgres://warren:pw@db:5432/warren',
         WARREN_POSTGRES_SCHEMA: 'warren_a',
+        WARREN_MULTI_NODE: 'true',
+        WARREN_NODE_NAME: 'warren@node-1',
+        WARREN_NODE_LEASE_MS: '5000',
         WARREN_CHANNEL_MAX: '16',
         WARREN_FRAME_MAX: '8192',
         WARREN_STATS_INTERVAL_MS: '2000',
@@ -122,6 +129,9 @@ describe('loadBrokerEnv', () => {
       storage: 'postgres',
       postgresUrl: 'postgres://warren:pw@db:5432/warren',
       postgresSchema: 'warren_a',
+      multiNode: true,
+      nodeName: 'warren@node-1',
+      nodeLeaseMs: 5000,
       channelMax: 16,
       frameMax: 8192,
       statsIntervalMs: 2000,
@@ -158,6 +168,9 @@ describe('loadBrokerEnv', () => {
     ['WARREN_STORE', 'redis'],
     ['WARREN_POSTGRES_URL', 'localhost:5432'],
     ['WARREN_POSTGRES_SCHEMA', 'Warren'],
+    ['WARREN_MULTI_NODE', 'yes'],
+    ['WARREN_NODE_NAME', 'node a'],
+    ['WARREN_NODE_LEASE_MS', '100'],
   ])('rejects %s=%j with a ConfigError naming it and the value', (name, value) => {
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => loadBrokerEnv({ [name]: value })).toThrow(`config: ${name} must be`);
@@ -169,6 +182,7 @@ describe('loadBrokerEnv', () => {
     [{ WARREN_AMQPS_PORT: '5671', WARREN_TLS_CERT_FILE: 'c' }, 'WARREN_TLS_KEY_FILE must be set when WARREN_AMQPS_PORT is set'],
     [{ WARREN_TLS_VERIFY_PEER: 'true' }, 'WARREN_TLS_CA_FILE must be set when WARREN_TLS_VERIFY_PEER is true'],
     [{ WARREN_STORE: 'postgres' }, 'WARREN_POSTGRES_URL must be set when WARREN_STORE is postgres'],
+    [{ WARREN_MULTI_NODE: 'true' }, 'WARREN_MULTI_NODE must be false unless WARREN_STORE is postgres'],
     [{ WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true' }, 'WARREN_TLS_FAIL_IF_NO_PEER_CERT must be false unless WARREN_TLS_VERIFY_PEER is true'],
   ])('refuses TLS settings that do not go together: %j', (env, message) => {
     expect(() => loadBrokerEnv(env)).toThrow(ConfigError);

@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { BROKER_ACTOR, BrokerCore, BrokerStorage, Queue, QueuePager, describeError, runGuarded, type AccessChange } from '@app/broker-core';
 import { ReplyCode } from '@app/codec';
+import { NamespacedMessageStore } from '@app/storage';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { SharedMetadataStore } from './cluster/shared-metadata-store.js';
 import { DEFAULT_CONFIG, type BrokerConfig } from './config/broker-config.js';
 import { AmqpConnection } from './connection/connection.js';
 import { LoginThrottle } from './connection/login-throttle.js';
@@ -50,6 +54,13 @@ export class WarrenBroker {
   /** The Prometheus listener (`metricsPort` > 0). */
   private metrics?: MetricsListener;
   private boundMetricsPort: number | undefined;
+  /** Multi-node mode: this node's membership and topology sync (undefined for a single node). */
+  cluster?: ClusterNode;
+  /**
+   * Hears that the broker stopped serving on its own (multi-node: lease lost), with the close in progress; the
+   * broker app exits non-zero once it settles, so a supervisor restarts the node.
+   */
+  onStopped?: (reason: Error, closed: Promise<void>) => void;
   /** Failed logins per source address, shared by every connection so reconnecting does not reset the delay. */
   private readonly loginThrottle: LoginThrottle;
 
@@ -113,6 +124,11 @@ export class WarrenBroker {
   /** A timer or background task threw: log it; the task keeps going and the broker keeps serving. */
   private reportError(task: string, error: unknown): void {
     this.logger.error({ task, err: describeError(error) }, `${task} failed`);
+  }
+
+  /** This node's name (`WARREN_NODE_NAME`). */
+  get nodeName(): string {
+    return this.config.nodeName;
   }
 
   /** The port the AMQP listener is bound to (useful with port 0). */
@@ -287,10 +303,33 @@ export class WarrenBroker {
           ? `(postgres schema ${this.config.postgresSchema})`
           : '(memory)';
     const opened = await openConfiguredStorage(this.config, path, this.openDurableStorage);
-    const storage = new BrokerStorage(opened.messages, opened.metadata);
+    let messages = opened.messages;
+    let metadata = opened.metadata;
+    if (opened.cluster !== undefined) {
+      // Multi-node: join before loading anything, so every change committed after the version read then is applied.
+      const shared = new SharedMetadataStore(opened.metadata);
+      metadata = shared;
+      messages = new NamespacedMessageStore(opened.messages, `${opened.cluster.nodeName}#`);
+      const cluster = new ClusterNode(opened.cluster, this.core, shared, {
+        leaseMs: this.config.nodeLeaseMs,
+        logger: this.logger,
+        onLeaseLost: (reason) => this.leaseLost(reason),
+      });
+      try {
+        await cluster.join({ pid: process.pid, host: hostname() });
+      } catch (error) {
+        await opened.close();
+        throw error;
+      }
+      this.cluster = cluster;
+    }
+    const storage = new BrokerStorage(messages, metadata);
     // Set before any publish: the alarms exist by then (startMonitors runs before the listeners open).
     storage.onEnqueued = (bytes) => this.alarms?.noteWritten(bytes);
-    this.closeStorage = () => opened.close();
+    this.closeStorage = async () => {
+      await this.cluster?.leave();
+      await opened.close();
+    };
     storage.messages.onFault((error) => this.storageFaulted(storage, error));
     this.recoveredMessages = await this.core.recover(storage, path);
     for (const { queueId, seq, reason } of this.core.quarantined) {
@@ -301,6 +340,16 @@ export class WarrenBroker {
     }
     if (this.recoveredMessages > 0)
       this.logger.info({ messages: this.recoveredMessages, dataDir: path }, 'recovered messages from storage');
+    await this.cluster?.start();
+  }
+
+  /**
+   * Multi-node: the node's lease is lost, so other nodes may already treat it as dead (its exclusive queues
+   * deleted): it stops serving (closes its listeners and connections) rather than serve stale state.
+   */
+  private leaseLost(reason: string): void {
+    const stopped = this.close();
+    this.onStopped?.(new Error(`cluster: node lease lost: ${reason}`), stopped);
   }
 
   /** A failed write: publishes are nacked while faulted; keep trying to reopen the store until it works. */

@@ -28,3 +28,13 @@ export { StorageError, storageErrorFrom } from './storage-error.js';
 export type { StorageErrorCode } from './storage-error.js';
 export type { StorageFaultListener, StorageHealth } from './storage-health.js';
 export type { OpenedStorage } from './opened-storage.js';
+export type {
+  ClusterChange,
+  ClusterChangeKind,
+  ClusterExclusiveQueue,
+  ClusterNode,
+  ClusterOp,
+  ClusterStore,
+  OrphanMessage,
+} from './cluster-store.js';
+export { NamespacedMessageStore } from './namespaced-message-store.js';

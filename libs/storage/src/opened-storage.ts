@@ -1,3 +1,4 @@
+import type { ClusterStore } from './cluster-store.js';
 import type { MessageStore } from './message-store.js';
 import type { MetadataStore } from './metadata-store.js';
 
@@ -5,6 +6,8 @@ import type { MetadataStore } from './metadata-store.js';
 export interface OpenedStorage {
   readonly messages: MessageStore;
   readonly metadata: MetadataStore;
+  /** Membership and topology change feed, from a backend opened for several nodes (multi-node mode) only. */
+  readonly cluster?: ClusterStore;
   /** Waits for accepted writes and closes both stores. */
   close(): Promise<void>;
 }

@@ -71,6 +71,16 @@ export class PermissionStore {
     this.generation++;
   }
 
+  /** Forgets a grant another node deleted (multi-node), by its stored kind and key; announces the change. */
+  dropStored(kind: 'permission' | 'topic-permission', key: string): void {
+    const entry = kind === 'permission' ? this.permissions.get(key) : this.topicPermissions.get(key);
+    if (entry === undefined) return;
+    if (kind === 'permission') this.permissions.delete(key);
+    else this.topicPermissions.delete(key);
+    this.generation++;
+    this.events.emit({ kind: 'permissions.changed', user: entry.user, vhost: entry.vhost });
+  }
+
   /** A user's permissions in a vhost; undefined = no access to the vhost (530 at `connection.open`). */
   get(user: string, vhost: string): VhostPermissions | undefined {
     return this.permissions.get(permissionKey(user, vhost));

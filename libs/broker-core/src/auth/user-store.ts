@@ -214,6 +214,21 @@ export class UserStore {
     }
   }
 
+  /**
+   * Applies a user record another node stored (multi-node): like {@link restore} for one record; a changed password
+   * drops cached logins and announces `user.password-changed`, as a local change does.
+   */
+  applyStored(record: MetadataRecord): void {
+    if (record.kind !== 'user') return;
+    const before = this.users.get(record.key);
+    this.restore([record]);
+    const after = this.users.get(record.key);
+    if (before !== undefined && after !== undefined && !before.hash.equals(after.hash)) {
+      this.loginCache.clear();
+      this.events.emit({ kind: 'user.password-changed', user: record.key });
+    }
+  }
+
   /** Creates `guest`/`guest` (administrator, loopback only), as a fresh RabbitMQ node does. */
   async addDefaultGuest(): Promise<void> {
     await this.addUser('guest', 'guest', ['administrator'], true);

@@ -48,6 +48,8 @@ export class VirtualHost implements TopologyTarget {
   private readonly replyConsumers = new Map<string, DirectReplyConsumer>();
   /** Reused across publishes so routing allocates nothing per message. */
   private readonly routeScratch = new Set<Queue>();
+  /** Called after a queue is created by any path (declare, recovery). */
+  onQueueCreated?: (queue: Queue) => void;
   /** Called after a queue is deleted by any path (explicit, auto-delete, exclusive owner gone). */
   onQueueDeleted?: (queue: Queue) => void;
   private storage?: BrokerStorage;
@@ -387,6 +389,7 @@ export class VirtualHost implements TopologyTarget {
       queue.storage = this.storage;
       if (isNew) this.track(this.storage.saveQueue(queue));
     }
+    this.onQueueCreated?.(queue);
     return queue;
   }
 

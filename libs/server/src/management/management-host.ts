@@ -1,4 +1,5 @@
 import type { BrokerCore } from '@app/broker-core';
+import type { ClusterNode } from '@app/storage';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { AmqpConnection } from '../connection/connection.js';
 import type { AlarmState } from '../resource-alarms.js';
@@ -27,6 +28,10 @@ export interface ManagementHost {
   readonly diskPath?: string;
   /** The settings health checks read (connection limit, certificate files); optional for unit tests' hosts. */
   readonly config?: Pick<BrokerConfig, 'maxConnections' | 'tlsCertFile' | 'tlsCaFile'>;
+  /** This node's name (`WARREN_NODE_NAME`); optional for unit tests' hosts (then `warren@<hostname>`). */
+  readonly nodeName?: string;
+  /** Multi-node mode: the cluster's live nodes (`/api/nodes` lists them all). */
+  readonly cluster?: { liveNodes(): Promise<ClusterNode[]> };
   allConnections(): IterableIterator<AmqpConnection>;
   /** Message counters' and queue lengths' histories (`message_stats`, `*_details`). */
   readonly stats: StatsSampler;

@@ -5,7 +5,7 @@ import { connectionStatsJson, overviewStatsJson, statsRangesOf } from '../stats/
 import { sumHistories } from '../stats/summed-history.js';
 import type { CallerAccess } from './caller-access.js';
 import { connectionFor, jsonOfConnection, jsonOfConsumer, openConnections } from './connection-json.js';
-import { listenersOf, NODE_NAME } from './node-handlers.js';
+import { listenersOf, nodeNameOf } from './node-handlers.js';
 import type { ManagementHost } from './management-host.js';
 import { optionalString, stringField, type ManagementHandler } from './management-request.js';
 
@@ -98,7 +98,7 @@ const overview: ManagementHandler = (data, { host, access }) => {
     product_version: '0.1.0',
     management_version: '3.13.0',
     rabbitmq_version: '3.13.0',
-    node: NODE_NAME,
+    node: nodeNameOf(host),
     statistics_db_event_queue: 0,
     message_stats,
     object_totals: { connections: connections.length, channels, exchanges, queues, consumers },

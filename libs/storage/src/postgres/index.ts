@@ -8,3 +8,5 @@ export { PostgresMetadataStore } from './postgres-metadata-store.js';
 export { POSTGRES_SCHEMA_VERSION, postgresTables } from './postgres-schema.js';
 export { openPostgresStorage } from './open-postgres-storage.js';
 export type { PostgresStorage, PostgresStorageOptions } from './open-postgres-storage.js';
+export { PostgresClusterStore, TOPOLOGY_CHANNEL } from './postgres-cluster-store.js';
+export type { PostgresClusterStoreOptions } from './postgres-cluster-store.js';

@@ -1,16 +1,22 @@
 import type { OpenedStorage } from '../opened-storage.js';
+import { PostgresClusterStore } from './postgres-cluster-store.js';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.js';
 import { PostgresMessageStore, type PostgresMessageStoreOptions } from './postgres-message-store.js';
 import { PostgresMetadataStore } from './postgres-metadata-store.js';
 
 /** Options of {@link openPostgresStorage}. */
-export interface PostgresStorageOptions extends PostgresDatabaseOptions, PostgresMessageStoreOptions {}
+export interface PostgresStorageOptions extends PostgresDatabaseOptions, PostgresMessageStoreOptions {
+  /** Multi-node mode (with `nodeName`): the lease of this node's membership, `WARREN_NODE_LEASE_MS`; default 15000. */
+  nodeLeaseMs?: number;
+}
 
 /** Both stores over one PostgreSQL database and schema, sharing one pool and one group-commit pipeline. */
 export interface PostgresStorage extends OpenedStorage {
   readonly messages: PostgresMessageStore;
   readonly metadata: PostgresMetadataStore;
   readonly database: PostgresDatabase;
+  /** Set in multi-node mode (`nodeName` given). */
+  readonly cluster?: PostgresClusterStore;
 }
 
 /**
@@ -29,11 +35,17 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     await messages.close();
     throw error;
   }
+  const cluster =
+    options.nodeName === undefined
+      ? undefined
+      : new PostgresClusterStore(database, { nodeName: options.nodeName, leaseMs: options.nodeLeaseMs ?? 15_000 });
   return {
     messages,
     metadata,
     database,
+    cluster,
     async close() {
+      await cluster?.close();
       await metadata.close();
       await messages.close();
     },

@@ -20,10 +20,15 @@ export interface PostgresDatabaseOptions {
   poolSize?: number;
   /**
    * Refuse (StorageError `LOCKED`) to open a schema another process holds open with this option, by a session
-   * advisory lock held for as long as the store is open. The broker sets it: until Warren nodes coordinate
-   * (claims, leases, topology notifications), two brokers on one schema would corrupt each other's seq counters.
+   * advisory lock held for as long as the store is open. A single-node broker sets it (two brokers unaware of each
+   * other on one schema would corrupt each other's seq counters); multi-node mode (`nodeName`) does not.
    */
   exclusive?: boolean;
+  /**
+   * Multi-node mode: this node's name (`WARREN_NODE_NAME`). Every metadata write is then also appended to the
+   * topology change log in its transaction (postgres-cluster-store.ts), for the other nodes to apply.
+   */
+  nodeName?: string;
   /** Test seam: consulted before each transaction; an error fails it as a write error would (the store faults). */
   writeFault?: () => Error | undefined;
 }
@@ -161,6 +166,56 @@ export class PostgresDatabase {
   addCommitHooks(hooks: PostgresCommitHooks): () => void {
     this.commitHooks.add(hooks);
     return () => this.commitHooks.delete(hooks);
+  }
+
+  /** The multi-node name (`nodeName` option), undefined for a single node. */
+  get nodeName(): string | undefined {
+    return this.options.nodeName;
+  }
+
+  /**
+   * Runs `work` in its own transaction on a pool connection, outside the group commit (membership and exclusive
+   * queues: rare, and not ordered with message writes). Rejects with a StorageError; never faults the store.
+   */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.pool === undefined) throw new StorageError('CLOSED', 'storage: PostgreSQL store is closed', { path: this.location });
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw fromPostgresError(error, 'cannot connect', this.location);
+    }
+    let failure: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failure = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw fromPostgresError(error, 'transaction failed', this.location);
+    } finally {
+      client.release(failure === undefined ? undefined : true);
+    }
+  }
+
+  /** A connection of its own (LISTEN, heartbeats), outside the pool, named `applicationName`; the caller ends it. */
+  async connectDedicated(applicationName: string): Promise<pg.Client> {
+    const driver = (await import('pg')).default;
+    const client = new driver.Client({
+      connectionString: this.options.connectionString,
+      connectionTimeoutMillis: 30_000,
+      keepAlive: true,
+      application_name: applicationName,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      throw fromPostgresError(error, 'cannot connect', this.location);
+    }
+    return client;
   }
 
   /** Throws CLOSED or the fault. */

@@ -1,5 +1,6 @@
 import { METADATA_KINDS, type MetadataOp, type MetadataRecord, type MetadataStore, isMetadataKind } from '../metadata-store.js';
 import { StorageError } from '../storage-error.js';
+import { appendClusterChange } from './postgres-cluster-store.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
 
@@ -57,8 +58,12 @@ export class PostgresMetadataStore implements MetadataStore {
       if (op.type === 'put') put.values.push(Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength));
     }
     const table = this.database.tables.metadata;
+    const nodeName = this.database.nodeName;
+    const logged: MetadataOp[] | undefined = nodeName === undefined ? undefined : [...last.values()];
     const group = this.database.beginWrite();
     group.addStep(async (client) => {
+      // Multi-node: the version bump comes first in the transaction (its row lock orders committers), with the change.
+      if (logged !== undefined) await appendClusterChange(client, this.database.tables, nodeName!, logged);
       if (del.keys.length > 0) {
         await client.query(
           `DELETE FROM ${table} m USING unnest($1::text[], $2::text[]) AS x(kind, key) WHERE m.kind = x.kind AND m.key = x.key`,

@@ -13,6 +13,10 @@ export interface PostgresTables {
   readonly bodies: string;
   readonly metadata: string;
   readonly spill: string;
+  readonly nodes: string;
+  readonly topologyVersion: string;
+  readonly topologyLog: string;
+  readonly exclusiveQueues: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -29,6 +33,10 @@ export function postgresTables(schema: string): PostgresTables {
     bodies: q('warren_bodies'),
     metadata: q('warren_metadata'),
     spill: q('warren_spill'),
+    nodes: q('warren_nodes'),
+    topologyVersion: q('warren_topology_version'),
+    topologyLog: q('warren_topology_log'),
+    exclusiveQueues: q('warren_exclusive_queues'),
   };
 }
 
@@ -51,6 +59,11 @@ interface Migration {
  *
  * Version 2: `warren_messages.index_record` (the compact index record read at start-up) and `warren_spill`
  * (UNLOGGED: transient paging records of one store instance, `owner`, wiped when a store opens).
+ *
+ * Version 3 (multi-node): `warren_nodes` (one row per live node: its lease, renewed by heartbeats),
+ * `warren_topology_version` (one row: the topology version, bumped by every transaction that changes metadata, so
+ * versions follow commit order), `warren_topology_log` (each such transaction's changes, by version: what other
+ * nodes apply) and `warren_exclusive_queues` (exclusive queues and the node whose connection holds each).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -85,6 +98,28 @@ const MIGRATIONS: readonly Migration[] = [
       // Transient paging: never needed after a crash, so not WAL-logged (PostgreSQL empties it in crash recovery).
       `CREATE UNLOGGED TABLE ${t.spill} (owner uuid NOT NULL, queue_id text NOT NULL, seq bigint NOT NULL, data bytea NOT NULL,
          PRIMARY KEY (owner, queue_id, seq))`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'nodes, topology version and change log, exclusive queues',
+    // IF NOT EXISTS: a schema rolled back to version 2 by hand keeps these tables and must still upgrade.
+    sql: (t) => [
+      `CREATE TABLE IF NOT EXISTS ${t.nodes} (
+         name text PRIMARY KEY,
+         incarnation uuid NOT NULL,
+         started_at timestamptz NOT NULL DEFAULT now(),
+         lease_expires_at timestamptz NOT NULL,
+         info jsonb NOT NULL DEFAULT '{}')`,
+      `CREATE TABLE IF NOT EXISTS ${t.topologyVersion} (one boolean PRIMARY KEY DEFAULT true CHECK (one), version bigint NOT NULL)`,
+      `INSERT INTO ${t.topologyVersion} (one, version) VALUES (true, 0) ON CONFLICT DO NOTHING`,
+      `CREATE TABLE IF NOT EXISTS ${t.topologyLog} (
+         version bigint PRIMARY KEY,
+         node text NOT NULL,
+         ops bytea NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${t.exclusiveQueues} (key text PRIMARY KEY, node text NOT NULL, value bytea NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS warren_exclusive_queues_node ON ${t.exclusiveQueues} (node)`,
     ],
   },
 ];

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { checkMessageRecord } from '../message-record.js';
 import type { EnqueueEntry } from '../message-store.js';
 import type { PostgresDatabase } from './postgres-database.js';
@@ -12,8 +12,8 @@ const RESOLVED = Promise.resolve();
  * `owner` id new for every store opened, so a store never reads records an earlier run left. Writes join the group
  * commit as ordered steps (consecutive spills, or drops, are one statement).
  *
- * Single node so far: opening a store wipes the whole table (the broker holds its schema exclusively); with
- * several nodes, each would wipe only the records of owners whose lease expired.
+ * A single node wipes the whole table at open (it holds its schema exclusively); in multi-node mode the owner is
+ * derived from the node's name and a node wipes only its own records.
  */
 export class PostgresSpill {
   private owner = randomUUID();
@@ -22,8 +22,16 @@ export class PostgresSpill {
 
   /** At open: a new owner, and no record of an earlier run left. */
   async wipe(): Promise<void> {
-    this.owner = randomUUID();
-    await this.database.query(`DELETE FROM ${this.database.tables.spill}`);
+    const nodeName = this.database.nodeName;
+    if (nodeName === undefined) {
+      this.owner = randomUUID();
+      await this.database.query(`DELETE FROM ${this.database.tables.spill}`);
+      return;
+    }
+    // Multi-node: the owner is the node's name (as a uuid), so a node wipes only what its own earlier run left.
+    const hex = createHash('md5').update(`warren-spill:${nodeName}`).digest('hex');
+    this.owner = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    await this.database.query(`DELETE FROM ${this.database.tables.spill} WHERE owner = $1`, [this.owner]);
   }
 
   write(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {

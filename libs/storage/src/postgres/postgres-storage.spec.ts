@@ -99,11 +99,15 @@ describe('PostgreSQL backend', () => {
         const tables = await check.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'warren' ORDER BY 1");
         expect(tables.rows.map((row) => row.table_name)).toEqual([
           'warren_bodies',
+          'warren_exclusive_queues',
           'warren_messages',
           'warren_metadata',
+          'warren_nodes',
           'warren_queues',
           'warren_schema_migrations',
           'warren_spill',
+          'warren_topology_log',
+          'warren_topology_version',
         ]);
       } finally {
         await check.end();

@@ -1,0 +1,253 @@
+import { describeError, type BrokerCore } from '@app/broker-core';
+import type { ClusterNode as ClusterNodeRecord, ClusterStore } from '@app/storage';
+import type { BrokerLogger } from '../logger.js';
+import { adoptMessagesOf } from './dead-node-messages.js';
+import { RemoteQueueOwner, RemoteTopology, exclusiveQueueKey, exclusiveQueueValue } from './remote-topology.js';
+import type { SharedMetadataStore } from './shared-metadata-store.js';
+
+/** Changes read per query while catching up. */
+const CHANGES_PER_READ = 500;
+/**
+ * Logged changes are kept this many leases (at least an hour): a live node is never further behind than a lease
+ * (it polls every third of one, or loses its lease), so only a node that lost its lease could miss one.
+ */
+const LOG_KEPT_LEASES = 20;
+/** A node stops serving once this fraction of its lease has passed since the last renewal it sent that succeeded. */
+const LEASE_SAFETY = 0.9;
+
+/** Options of {@link ClusterNode}. */
+export interface ClusterNodeOptions {
+  /** `WARREN_NODE_LEASE_MS`: renewed every third of it. */
+  readonly leaseMs: number;
+  readonly logger: BrokerLogger;
+  /** The lease is lost (database unreachable too long, or another node expired it): stop serving now. */
+  readonly onLeaseLost: (reason: string) => void;
+}
+
+/**
+ * This broker's membership of a multi-node cluster (docs/SCALE-OUT.md): registers the node, renews its lease every
+ * third of `leaseMs` on a dedicated connection, expires nodes whose lease ran out (their exclusive queues go, and
+ * the node that expired one takes over its persistent messages: dead-node-messages.ts), and
+ * keeps the core's topology in step with the shared store: it `LISTEN`s for version notifications and applies every
+ * change other nodes committed since the version it last saw, also on every heartbeat as a safety net, so a missed
+ * notification costs at most a third of the lease.
+ *
+ * A node that cannot renew in time (the database is unreachable, or the node was partitioned away and expired)
+ * reports the lease lost: the broker then stops serving rather than serve state others may have changed.
+ */
+export class ClusterNode {
+  readonly remote: RemoteTopology;
+  /** The topology version applied (or loaded) last. */
+  private seenVersion = 0;
+  private heartbeat?: NodeJS.Timeout;
+  private deadline?: NodeJS.Timeout;
+  private isRenewing = false;
+  private isSyncing = false;
+  private isSyncWanted = false;
+  private isReady = false;
+  private isListening = false;
+  private isStopped = false;
+  private lostReason: string | undefined;
+
+  constructor(
+    readonly store: ClusterStore,
+    private readonly core: BrokerCore,
+    private readonly metadata: SharedMetadataStore,
+    private readonly options: ClusterNodeOptions,
+  ) {
+    this.remote = new RemoteTopology(core, metadata, (op, error) =>
+      options.logger.warn(
+        { kind: op.kind, key: op.key, err: describeError(error) },
+        `cluster: cannot apply a ${op.kind} ${op.type} of another node`,
+      ),
+    );
+  }
+
+  /** This node's name (`WARREN_NODE_NAME`). */
+  get nodeName(): string {
+    return this.store.nodeName;
+  }
+
+  /** Why the lease was lost, if it was. */
+  get leaseLost(): string | undefined {
+    return this.lostReason;
+  }
+
+  /** Registers (refusing a live duplicate name) and starts the heartbeat; call before the core loads the store. */
+  async join(info: Record<string, unknown>): Promise<void> {
+    const sentAt = Date.now();
+    this.seenVersion = await this.store.register(info);
+    this.renewed(sentAt);
+    this.heartbeat = setInterval(() => this.beat(), Math.max(1, Math.floor(this.options.leaseMs / 3)));
+    this.heartbeat.unref();
+  }
+
+  /**
+   * After the core loaded the durable topology: loads live nodes' exclusive queues, starts sharing this node's,
+   * listens for changes and catches up with what changed since {@link join}.
+   */
+  async start(): Promise<void> {
+    for (const { node, value } of await this.store.exclusiveQueues()) {
+      if (node !== this.nodeName) this.remote.loadExclusive(node, value);
+    }
+    this.core.queueListener = {
+      created: (_vhost, queue) => {
+        if (this.isShared(queue))
+          this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
+      },
+      deleted: (_vhost, queue) => {
+        if (this.isShared(queue)) this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
+      },
+    };
+    this.isReady = true;
+    await this.listen();
+    await this.sync();
+  }
+
+  /** Every live node of the cluster. */
+  liveNodes(): Promise<ClusterNodeRecord[]> {
+    return this.store.liveNodes();
+  }
+
+  /** Leaves the cluster (clean shutdown): forgets this node's exclusive queues and membership. */
+  async leave(): Promise<void> {
+    const wasLost = this.lostReason !== undefined;
+    this.stop();
+    this.core.queueListener = undefined;
+    // A node that lost its lease may not reach the database at all; the others expire it anyway.
+    if (!wasLost)
+      await this.store
+        .deregister()
+        .catch((error: unknown) => this.options.logger.warn(`cluster: cannot deregister: ${describeError(error)}`));
+    await this.store.close();
+  }
+
+  /** Stops the heartbeat and applying changes. */
+  stop(): void {
+    this.isStopped = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.deadline);
+  }
+
+  /** Exclusive queues of this node's connections (not the copies of other nodes'), changed by this node itself. */
+  private isShared(queue: { options: { exclusive: boolean }; exclusiveOwner: object | null }): boolean {
+    return queue.options.exclusive && !(queue.exclusiveOwner instanceof RemoteQueueOwner) && !this.metadata.applyingRemote;
+  }
+
+  private write(op: Parameters<ClusterStore['writeExclusiveQueue']>[0]): void {
+    this.store
+      .writeExclusiveQueue(op)
+      .catch((error: unknown) => this.options.logger.warn(`cluster: cannot share exclusive queue ${op.key}: ${describeError(error)}`));
+  }
+
+  private renewed(sentAt: number): void {
+    clearTimeout(this.deadline);
+    if (this.isStopped) return;
+    const left = sentAt + this.options.leaseMs * LEASE_SAFETY - Date.now();
+    this.deadline = setTimeout(() => this.lose(`no lease renewal succeeded for ${this.options.leaseMs} ms (database unreachable?)`), left);
+    this.deadline.unref();
+  }
+
+  private lose(reason: string): void {
+    if (this.isStopped || this.lostReason !== undefined) return;
+    this.lostReason = reason;
+    this.stop();
+    this.options.logger.error({ node: this.nodeName }, `cluster: node lease lost: ${reason}; stopping serving`);
+    this.options.onLeaseLost(reason);
+  }
+
+  private beat(): void {
+    if (this.isStopped || this.isRenewing) return;
+    this.isRenewing = true;
+    const sentAt = Date.now();
+    this.store.renew().then(
+      (isHeld) => {
+        this.isRenewing = false;
+        if (this.isStopped) return;
+        if (!isHeld) return this.lose('another node expired this node (its lease ran out)');
+        this.renewed(sentAt);
+        void this.afterRenewal();
+      },
+      (error: unknown) => {
+        this.isRenewing = false;
+        this.options.logger.warn(`cluster: lease renewal failed: ${describeError(error)}`);
+      },
+    );
+  }
+
+  /** Expires dead nodes, re-listens if the LISTEN connection was lost, and catches up (the polling safety net). */
+  private async afterRenewal(): Promise<void> {
+    try {
+      // Not while recovering: the queues a dead node's messages go to must exist here first.
+      if (!this.isReady) return;
+      const dead = await this.store.reapExpired();
+      if (dead.length > 0) await this.sync(); // queues the dead node declared last exist here before its messages come
+      for (const name of dead) {
+        this.options.logger.warn({ node: name }, `cluster: node ${name} expired (its lease ran out); its exclusive queues are deleted`);
+        try {
+          const adopted = await adoptMessagesOf(name, this.store, this.core);
+          if (adopted > 0)
+            this.options.logger.warn({ node: name, messages: adopted }, `cluster: took over ${adopted} messages of node ${name}`);
+        } catch (error) {
+          // What was not taken over stays under the dead node's name until a node of that name starts again.
+          this.options.logger.error({ node: name }, `cluster: cannot take over the messages of node ${name}: ${describeError(error)}`);
+        }
+      }
+      if (!this.isListening) await this.listen();
+      await this.store.pruneChanges(Math.max(3_600_000, LOG_KEPT_LEASES * this.options.leaseMs));
+    } catch (error) {
+      this.options.logger.warn(`cluster: housekeeping failed: ${describeError(error)}`);
+    }
+    await this.sync();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.isStopped) return;
+    this.isListening = true;
+    try {
+      await this.store.listen(
+        () => void this.sync(),
+        (error) => {
+          this.isListening = false;
+          if (!this.isStopped)
+            this.options.logger.warn(`cluster: topology notifications lost: ${describeError(error)}; polling until re-listened`);
+        },
+      );
+    } catch (error) {
+      this.isListening = false;
+      this.options.logger.warn(`cluster: cannot listen for topology changes: ${describeError(error)}`);
+    }
+  }
+
+  /** Applies every change committed since the version seen last; one run at a time, re-run if asked meanwhile. */
+  async sync(): Promise<void> {
+    if (!this.isReady || this.isStopped) return;
+    if (this.isSyncing) {
+      this.isSyncWanted = true;
+      return;
+    }
+    this.isSyncing = true;
+    try {
+      do {
+        this.isSyncWanted = false;
+        let changes;
+        do {
+          changes = await this.store.changesSince(this.seenVersion, CHANGES_PER_READ);
+          if (changes.length > 0 && changes[0]!.version > this.seenVersion + 1) {
+            // Pruned past what this node applied (it was stalled far longer than a lease): it cannot catch up.
+            return this.lose(`missed topology changes ${this.seenVersion + 1}..${changes[0]!.version - 1} (pruned)`);
+          }
+          for (const change of changes) {
+            if (this.isStopped) return;
+            if (change.node !== this.nodeName) this.remote.apply(change);
+            this.seenVersion = change.version;
+          }
+        } while (changes.length === CHANGES_PER_READ);
+      } while (this.isSyncWanted);
+    } catch (error) {
+      if (!this.isStopped) this.options.logger.warn(`cluster: cannot read topology changes: ${describeError(error)}`);
+    } finally {
+      this.isSyncing = false;
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import {
+  BROKER_ACTOR,
+  BrokerStorage,
+  type BrokerCore,
+  type Queue,
+  type TopologyActor,
+  type TopologyCommand,
+  type VirtualHost,
+} from '@app/broker-core';
+import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
+import type { ClusterChange, ClusterOp, MetadataRecord } from '@app/storage';
+import type { SharedMetadataStore } from './shared-metadata-store.js';
+
+/** The owner of exclusive queues a connection of another node holds: local clients get 405 RESOURCE_LOCKED. */
+export class RemoteQueueOwner {
+  constructor(readonly node: string) {}
+}
+
+/** The stored form of an exclusive queue (cluster change kind `exclusive-queue`, key = {@link exclusiveQueueKey}). */
+interface ExclusiveQueueValue {
+  vhost: string;
+  name: string;
+  durable: boolean;
+  autoDelete: boolean;
+  /** AMQP-encoded field table, base64. */
+  arguments: string;
+}
+
+/** The key of an exclusive queue in the shared store. */
+export function exclusiveQueueKey(vhost: string, name: string): string {
+  return JSON.stringify([vhost, name]);
+}
+
+/** The stored value of an exclusive queue. */
+export function exclusiveQueueValue(queue: Queue): Buffer {
+  const value: ExclusiveQueueValue = {
+    vhost: queue.vhost,
+    name: queue.name,
+    durable: queue.options.durable,
+    autoDelete: queue.options.autoDelete,
+    arguments: encodeFieldTable(queue.options.arguments as FieldTable).toString('base64'),
+  };
+  return Buffer.from(JSON.stringify(value));
+}
+
+const decodeArguments = (encoded: string): FieldTable => decodeFieldTable(Buffer.from(encoded, 'base64'));
+
+/**
+ * Applies the topology changes other nodes made to this node's core, through the same paths local changes take
+ * (VirtualHost.execute with the broker's own actor, the user and permission stores), with writes suppressed: the
+ * change is already in the shared store. Every op is applied on its own: applying is idempotent (declare what
+ * exists, delete what is gone), and one op that no longer fits (its vhost was deleted meanwhile) is reported and
+ * skipped, never stopping the others. Synchronous: runs on the event loop between client frames.
+ */
+export class RemoteTopology {
+  private readonly owners = new Map<string, RemoteQueueOwner>();
+
+  constructor(
+    private readonly core: BrokerCore,
+    private readonly metadata: SharedMetadataStore,
+    private readonly report: (op: ClusterOp, error: unknown) => void,
+  ) {}
+
+  /** The owner object standing for `node`'s connections. */
+  ownerOf(node: string): RemoteQueueOwner {
+    let owner = this.owners.get(node);
+    if (owner === undefined) this.owners.set(node, (owner = new RemoteQueueOwner(node)));
+    return owner;
+  }
+
+  /** Applies every op of a change another node committed. */
+  apply(change: ClusterChange): void {
+    for (const op of change.ops) {
+      try {
+        this.metadata.whileApplyingRemote(() => this.applyOp(op, change.node));
+      } catch (error) {
+        this.report(op, error);
+      }
+    }
+  }
+
+  private applyOp(op: ClusterOp, node: string): void {
+    const record = op.type === 'put' ? ({ kind: op.kind, key: op.key, value: op.value } as MetadataRecord) : undefined;
+    switch (op.kind) {
+      case 'vhost':
+        if (record) this.core.addVhost(op.key);
+        else void this.core.deleteVhost(op.key);
+        return;
+      case 'user':
+        if (record) this.core.users.applyStored(record);
+        else void this.core.users.deleteUser(op.key);
+        return;
+      case 'permission':
+      case 'topic-permission':
+        if (record) this.core.permissions.restore([record]);
+        else this.core.permissions.dropStored(op.kind, op.key);
+        return;
+      case 'exchange':
+        return this.applyExchange(op);
+      case 'queue':
+        return this.applyQueue(op, record);
+      case 'binding':
+        return this.applyBinding(op);
+      case 'exclusive-queue':
+        return this.applyExclusiveQueue(op, node);
+    }
+  }
+
+  private run(vhostName: string, command: TopologyCommand, actor: TopologyActor = BROKER_ACTOR): void {
+    const vhost = this.core.getVhost(vhostName);
+    // A vhost deleted meanwhile: everything in it is gone already.
+    if (vhost === undefined) return;
+    vhost.execute(command, actor);
+  }
+
+  private applyExchange(op: ClusterOp): void {
+    if (op.type === 'del') {
+      const [vhost, exchange] = JSON.parse(op.key) as [string, string];
+      return this.run(vhost, { kind: 'exchange.delete', exchange, ifUnused: false });
+    }
+    const value = JSON.parse(op.value.toString('utf8')) as {
+      vhost: string;
+      name: string;
+      type: string;
+      autoDelete: boolean;
+      internal: boolean;
+      arguments: string;
+    };
+    this.run(value.vhost, {
+      kind: 'exchange.declare',
+      exchange: value.name,
+      options: {
+        type: value.type,
+        durable: true,
+        autoDelete: value.autoDelete,
+        internal: value.internal,
+        arguments: decodeArguments(value.arguments),
+      },
+    });
+  }
+
+  private applyQueue(op: ClusterOp, record: MetadataRecord | undefined): void {
+    if (record === undefined) {
+      // The key is the queue's storage id: the vhost URI-encoded (so without `/`), a slash, the name.
+      const slash = op.key.indexOf('/');
+      const vhost = decodeURIComponent(op.key.slice(0, slash));
+      return this.run(vhost, { kind: 'queue.delete', queue: op.key.slice(slash + 1), ifUnused: false, ifEmpty: false });
+    }
+    const [queue] = BrokerStorage.queueRecords([record]);
+    if (queue === undefined) return;
+    this.run(queue.vhost, { kind: 'queue.declare', queue: queue.name, options: queue.options });
+  }
+
+  private applyBinding(op: ClusterOp): void {
+    // A put carries the binding as a JSON object, a delete only its key: the same fields as a JSON array.
+    const fields =
+      op.type === 'del'
+        ? (JSON.parse(op.key) as string[])
+        : (({ vhost, source, destinationType, destination, routingKey, arguments: args }: Record<string, string>) => [
+            vhost,
+            source,
+            destinationType,
+            destination,
+            routingKey,
+            args,
+          ])(JSON.parse(op.value.toString('utf8')) as Record<string, string>);
+    const [vhost, source, destinationType, destination, routingKey, args] = fields as [string, string, string, string, string, string];
+    // An end deleted by a later change (a replay while catching up): nothing to bind, nothing left to unbind.
+    const vhostState = this.core.getVhost(vhost);
+    const hasDestination = destinationType === 'queue' ? vhostState?.getQueue(destination) : vhostState?.topology.getExchange(destination);
+    if (vhostState?.topology.getExchange(source) === undefined || hasDestination === undefined) return;
+    const argumentsTable = decodeArguments(args);
+    const isBind = op.type === 'put';
+    if (destinationType === 'queue') {
+      this.run(vhost, {
+        kind: isBind ? 'queue.bind' : 'queue.unbind',
+        queue: destination,
+        exchange: source,
+        routingKey,
+        arguments: argumentsTable,
+      });
+    } else {
+      this.run(vhost, { kind: isBind ? 'exchange.bind' : 'exchange.unbind', destination, source, routingKey, arguments: argumentsTable });
+    }
+  }
+
+  /** Another node's exclusive queue: declared here too (so a local declare of the name is refused), owned by it. */
+  private applyExclusiveQueue(op: ClusterOp, node: string): void {
+    if (op.type === 'del') {
+      const [vhostName, name] = JSON.parse(op.key) as [string, string];
+      const vhost = this.core.getVhost(vhostName);
+      const queue = vhost?.getQueue(name);
+      // Only the remote node's queue: never a local connection's that happens to have the name now.
+      if (queue === undefined || !(queue.exclusiveOwner instanceof RemoteQueueOwner)) return;
+      return this.run(vhostName, { kind: 'queue.delete', queue: name, ifUnused: false, ifEmpty: false });
+    }
+    const value = JSON.parse(op.value.toString('utf8')) as ExclusiveQueueValue;
+    this.declareExclusive(value, node);
+  }
+
+  /** Declares another node's exclusive queue (start-up load and changes). */
+  declareExclusive(value: ExclusiveQueueValue, node: string): void {
+    const vhost: VirtualHost | undefined = this.core.getVhost(value.vhost);
+    if (vhost === undefined) return;
+    const owner = this.ownerOf(node);
+    const existing = vhost.getQueue(value.name);
+    if (existing !== undefined && existing.exclusiveOwner === owner) return;
+    vhost.execute(
+      {
+        kind: 'queue.declare',
+        queue: value.name,
+        options: { durable: value.durable, exclusive: true, autoDelete: value.autoDelete, arguments: decodeArguments(value.arguments) },
+      },
+      { owner },
+    );
+  }
+
+  /** Loads an exclusive queue a live node held when this node started. */
+  loadExclusive(node: string, value: Buffer): void {
+    this.metadata.whileApplyingRemote(() => this.declareExclusive(JSON.parse(value.toString('utf8')) as ExclusiveQueueValue, node));
+  }
+}

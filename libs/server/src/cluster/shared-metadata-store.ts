@@ -1,0 +1,49 @@
+import type { MetadataOp, MetadataRecord, MetadataStore } from '@app/storage';
+
+const RESOLVED = Promise.resolve();
+
+/**
+ * The metadata store of a node in multi-node mode: writes go to the shared store (which logs them for the other
+ * nodes), except while the node applies a change another node made ({@link whileApplyingRemote}): that change is
+ * already stored, and writing it back could resurrect what a later change deleted.
+ */
+export class SharedMetadataStore implements MetadataStore {
+  private isApplyingRemote = false;
+
+  constructor(private readonly inner: MetadataStore) {}
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  apply(ops: ReadonlyArray<MetadataOp>): Promise<void> {
+    return this.isApplyingRemote ? RESOLVED : this.inner.apply(ops);
+  }
+
+  load(): Promise<MetadataRecord[]> {
+    return this.inner.load();
+  }
+
+  /** Whether a remote change is being applied (the node must not announce what it does meanwhile). */
+  get applyingRemote(): boolean {
+    return this.isApplyingRemote;
+  }
+
+  /**
+   * Runs `apply` with writes suppressed. Synchronous on purpose: the core starts every write of a change in the
+   * same turn as the change (VirtualHost.execute, UserStore, BrokerCore.deleteVhost), so nothing of it escapes.
+   */
+  whileApplyingRemote(apply: () => void): void {
+    const outer = this.isApplyingRemote;
+    this.isApplyingRemote = true;
+    try {
+      apply();
+    } finally {
+      this.isApplyingRemote = outer;
+    }
+  }
+}
