@@ -1,9 +1,7 @@
 import type { QueueInfo } from '../api/types';
-import { ErrorBanner } from '../components/error-banner';
-import { ListFilter } from '../components/list-filter';
 import { NavLink } from '../components/nav-link';
-import { Pager } from '../components/pager';
-import { SortHeader } from '../components/sort-header';
+import { PagedListView } from '../components/paged-list-view';
+import { sortHeaders } from '../components/sort-header';
 import { num, rate, vhostSeg } from '../format';
 import { usePagedList } from '../hooks/use-paged-list';
 import { DeclareQueueForm } from '../components/declare-queue-form';
@@ -11,69 +9,48 @@ import { DeclareQueueForm } from '../components/declare-queue-form';
 /** All queues, filtered, sorted and paged by the server. */
 export function QueuesPage() {
   const list = usePagedList<QueueInfo>('/api/queues');
-  const { state, update } = list;
-  const header = (label: string, field: string) => (
-    <SortHeader
-      label={label}
-      field={field}
-      sort={state.sort}
-      reverse={state.reverse}
-      onSort={(sort, reverse) => update({ sort, reverse })}
-    />
-  );
-  const page = list.data;
+  const header = sortHeaders(list);
   return (
     <section>
       <h1>Queues</h1>
-      <ListFilter state={state} update={update} />
-      <ErrorBanner error={list.error} />
-      <table data-testid="queues-table">
-        <thead>
-          <tr>
-            {header('Virtual host', 'vhost')}
-            {header('Name', 'name')}
-            {header('Type', 'type')}
-            {header('State', 'state')}
-            {header('Ready', 'messages_ready')}
-            {header('Unacked', 'messages_unacknowledged')}
-            {header('Total', 'messages')}
-            {header('Consumers', 'consumers')}
-            <th>Incoming</th>
-            <th>Deliver</th>
-            <th>Ack</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page?.items.map((queue) => (
-            <tr key={`${queue.vhost}/${queue.name}`}>
-              <td>{queue.vhost}</td>
-              <td>
-                <NavLink href={`/queues/${vhostSeg(queue.vhost)}/${encodeURIComponent(queue.name)}`}>{queue.name}</NavLink>
-              </td>
-              <td>{queue.type ?? 'classic'}</td>
-              <td>{queue.state ?? '–'}</td>
-              <td>{num(queue.messages_ready)}</td>
-              <td>{num(queue.messages_unacknowledged)}</td>
-              <td>{num(queue.messages)}</td>
-              <td>{num(queue.consumers)}</td>
-              <td>{rate(queue.message_stats?.publish_details)}</td>
-              <td>{rate(queue.message_stats?.deliver_get_details)}</td>
-              <td>{rate(queue.message_stats?.ack_details)}</td>
+      <PagedListView list={list}>
+        <table data-testid="queues-table">
+          <thead>
+            <tr>
+              {header('Virtual host', 'vhost')}
+              {header('Name', 'name')}
+              {header('Type', 'type')}
+              {header('State', 'state')}
+              {header('Ready', 'messages_ready')}
+              {header('Unacked', 'messages_unacknowledged')}
+              {header('Total', 'messages')}
+              {header('Consumers', 'consumers')}
+              <th>Incoming</th>
+              <th>Deliver</th>
+              <th>Ack</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-      {page && (
-        <Pager
-          page={page.page}
-          pageCount={page.page_count}
-          pageSize={page.page_size}
-          filtered={page.filtered_count}
-          total={page.total_count}
-          onPage={(p) => update({ page: p })}
-          onPageSize={(pageSize) => update({ pageSize })}
-        />
-      )}
+          </thead>
+          <tbody>
+            {list.data?.items.map((queue) => (
+              <tr key={`${queue.vhost}/${queue.name}`}>
+                <td>{queue.vhost}</td>
+                <td>
+                  <NavLink href={`/queues/${vhostSeg(queue.vhost)}/${encodeURIComponent(queue.name)}`}>{queue.name}</NavLink>
+                </td>
+                <td>{queue.type ?? 'classic'}</td>
+                <td>{queue.state ?? '–'}</td>
+                <td>{num(queue.messages_ready)}</td>
+                <td>{num(queue.messages_unacknowledged)}</td>
+                <td>{num(queue.messages)}</td>
+                <td>{num(queue.consumers)}</td>
+                <td>{rate(queue.message_stats?.publish_details)}</td>
+                <td>{rate(queue.message_stats?.deliver_get_details)}</td>
+                <td>{rate(queue.message_stats?.ack_details)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </PagedListView>
       <DeclareQueueForm onDeclared={list.reload} />
     </section>
   );
