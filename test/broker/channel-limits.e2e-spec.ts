@@ -2,7 +2,7 @@ import { PROTOCOL_HEADER, ReplyCode } from '@app/codec';
 import { loadConfigFromEnv } from '@app/server';
 import { AMQPClient } from '@cloudamqp/amqp-client';
 import amqplib from 'amqplib';
-import { RawClient } from '../support/raw-client.js';
+import { RawClient, startOk } from '../support/raw-client.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 
 // WARREN_CHANNEL_MAX and WARREN_FRAME_MAX: offered in connection.tune, negotiated down by clients, and enforced as
@@ -30,15 +30,7 @@ describe('channel_max and frame_max', () => {
     raws.push(raw);
     raw.send(PROTOCOL_HEADER);
     await raw.method('connection.start');
-    raw.sendMethod(0, {
-      name: 'connection.start-ok',
-      classId: 10,
-      methodId: 11,
-      clientProperties: {},
-      mechanism: 'PLAIN',
-      response: Buffer.from('\0guest\0guest'),
-      locale: 'en_US',
-    });
+    raw.sendMethod(0, startOk());
     const tune = await raw.method('connection.tune');
     expect({ channelMax: tune.channelMax, frameMax: tune.frameMax }).toEqual({ channelMax: 2, frameMax: 8192 });
     raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax, frameMax, heartbeat: 0 });
