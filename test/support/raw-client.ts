@@ -113,3 +113,19 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * Registers a jest `afterEach` that destroys every raw client the test connected, and returns `connect()`, which
+ * connects one to the broker on `port()` (read at each call, so after the file's `beforeAll` has started it).
+ */
+export function rawClientsPerTest(port: () => number): () => Promise<RawClient> {
+  const clients: RawClient[] = [];
+  afterEach(() => {
+    for (const raw of clients.splice(0)) raw.destroy();
+  });
+  return async () => {
+    const raw = await RawClient.connect(port());
+    clients.push(raw);
+    return raw;
+  };
+}
