@@ -1,6 +1,6 @@
 import { CLASS_BASIC, encodeHeaderFrame, FRAME_END, PROTOCOL_HEADER, ReplyCode, type Method } from '@app/codec';
 import amqplib from 'amqplib';
-import { rawClientsPerTest, startOk, type RawClient } from '../support/raw-client.js';
+import { rawClientsPerTest, RawClient, startOk } from '../support/raw-client.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -166,7 +166,6 @@ describe('raw-socket protocol errors', () => {
 
 describe('raw-socket handshake variants', () => {
   let server: TestBroker;
-  const client = rawClientsPerTest(() => server.port);
 
   beforeAll(async () => {
     server = await startBroker();
@@ -178,41 +177,49 @@ describe('raw-socket handshake variants', () => {
 
   it('logs in with AMQPLAIN and answers connection.update-secret with update-secret-ok', async () => {
     const { encodeFieldTable } = await import('@app/codec');
-    const raw = await client();
-    raw.send(PROTOCOL_HEADER);
-    const start = await raw.method('connection.start');
-    expect(start.mechanisms.toString()).toBe('AMQPLAIN PLAIN');
-    raw.sendMethod(0, startOk({ mechanism: 'AMQPLAIN', response: encodeFieldTable({ LOGIN: 'guest', PASSWORD: 'guest' }).subarray(4) }));
-    await raw.method('connection.tune');
-    raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 0, frameMax: 4096, heartbeat: 0 });
-    raw.sendMethod(0, { name: 'connection.open', classId: 10, methodId: 40, virtualHost: '/', capabilities: '', insist: false });
-    await raw.method('connection.open-ok');
-    raw.sendMethod(0, {
-      name: 'connection.update-secret',
-      classId: 10,
-      methodId: 70,
-      newSecret: Buffer.from('token'),
-      reason: 'refresh',
-    });
-    await raw.method('connection.update-secret-ok');
-    raw.sendMethod(0, {
-      name: 'connection.close',
-      classId: 10,
-      methodId: 50,
-      replyCode: 200,
-      replyText: 'bye',
-      failingClassId: 0,
-      failingMethodId: 0,
-    });
-    await raw.method('connection.close-ok');
-    await raw.closed();
+    const raw = await RawClient.connect(server.port);
+    try {
+      raw.send(PROTOCOL_HEADER);
+      const start = await raw.method('connection.start');
+      expect(start.mechanisms.toString()).toBe('AMQPLAIN PLAIN');
+      raw.sendMethod(0, startOk({ mechanism: 'AMQPLAIN', response: encodeFieldTable({ LOGIN: 'guest', PASSWORD: 'guest' }).subarray(4) }));
+      await raw.method('connection.tune');
+      raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 0, frameMax: 4096, heartbeat: 0 });
+      raw.sendMethod(0, { name: 'connection.open', classId: 10, methodId: 40, virtualHost: '/', capabilities: '', insist: false });
+      await raw.method('connection.open-ok');
+      raw.sendMethod(0, {
+        name: 'connection.update-secret',
+        classId: 10,
+        methodId: 70,
+        newSecret: Buffer.from('token'),
+        reason: 'refresh',
+      });
+      await raw.method('connection.update-secret-ok');
+      raw.sendMethod(0, {
+        name: 'connection.close',
+        classId: 10,
+        methodId: 50,
+        replyCode: 200,
+        replyText: 'bye',
+        failingClassId: 0,
+        failingMethodId: 0,
+      });
+      await raw.method('connection.close-ok');
+      await raw.closed();
+    } finally {
+      raw.destroy();
+    }
   });
 
   it('refuses an unknown SASL mechanism with a close frame (503)', async () => {
-    const raw = await client();
-    raw.send(PROTOCOL_HEADER);
-    await raw.method('connection.start');
-    raw.sendMethod(0, startOk({ mechanism: 'EXTERNAL', response: Buffer.alloc(0) }));
-    expect((await raw.method('connection.close')).replyCode).toBe(ReplyCode.COMMAND_INVALID);
+    const raw = await RawClient.connect(server.port);
+    try {
+      raw.send(PROTOCOL_HEADER);
+      await raw.method('connection.start');
+      raw.sendMethod(0, startOk({ mechanism: 'EXTERNAL', response: Buffer.alloc(0) }));
+      expect((await raw.method('connection.close')).replyCode).toBe(ReplyCode.COMMAND_INVALID);
+    } finally {
+      raw.destroy();
+    }
   });
 });

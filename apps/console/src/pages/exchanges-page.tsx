@@ -3,7 +3,7 @@ import { api, seg } from '../api/client';
 import type { ExchangeInfo } from '../api/types';
 import { ErrorBanner } from '../components/error-banner';
 import { NavLink } from '../components/nav-link';
-import { PagedListView } from '../components/paged-list-view';
+import { ListPager, ListToolbar } from '../components/paged-list-controls';
 import { sortHeaders } from '../components/sort-header';
 import { VhostSelect } from '../components/vhost-select';
 import { exchangeLabel, rate, vhostSeg } from '../format';
@@ -33,41 +33,42 @@ export function ExchangesPage() {
       setName('');
     });
   };
+  const page = list.data;
   return (
     <section>
       <h1>Exchanges</h1>
-      <PagedListView list={list}>
-        <table data-testid="exchanges-table">
-          <thead>
-            <tr>
-              {header('Virtual host', 'vhost')}
-              {header('Name', 'name')}
-              {header('Type', 'type')}
-              <th>Features</th>
-              <th>Rate in</th>
-              <th>Rate out</th>
+      <ListToolbar list={list} />
+      <table data-testid="exchanges-table">
+        <thead>
+          <tr>
+            {header('Virtual host', 'vhost')}
+            {header('Name', 'name')}
+            {header('Type', 'type')}
+            <th>Features</th>
+            <th>Rate in</th>
+            <th>Rate out</th>
+          </tr>
+        </thead>
+        <tbody>
+          {page?.items.map((exchange) => (
+            <tr key={`${exchange.vhost}/${exchange.name}`}>
+              <td>{exchange.vhost}</td>
+              <td>
+                <NavLink
+                  href={`/exchanges/${vhostSeg(exchange.vhost)}/${encodeURIComponent(exchange.name === '' ? 'amq.default' : exchange.name)}`}
+                >
+                  {exchangeLabel(exchange.name)}
+                </NavLink>
+              </td>
+              <td>{exchange.type}</td>
+              <td>{[exchange.durable && 'D', exchange.auto_delete && 'AD', exchange.internal && 'I'].filter(Boolean).join(' ')}</td>
+              <td>{rate(exchange.message_stats?.publish_in_details)}</td>
+              <td>{rate(exchange.message_stats?.publish_out_details)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data?.items.map((exchange) => (
-              <tr key={`${exchange.vhost}/${exchange.name}`}>
-                <td>{exchange.vhost}</td>
-                <td>
-                  <NavLink
-                    href={`/exchanges/${vhostSeg(exchange.vhost)}/${encodeURIComponent(exchange.name === '' ? 'amq.default' : exchange.name)}`}
-                  >
-                    {exchangeLabel(exchange.name)}
-                  </NavLink>
-                </td>
-                <td>{exchange.type}</td>
-                <td>{[exchange.durable && 'D', exchange.auto_delete && 'AD', exchange.internal && 'I'].filter(Boolean).join(' ')}</td>
-                <td>{rate(exchange.message_stats?.publish_in_details)}</td>
-                <td>{rate(exchange.message_stats?.publish_out_details)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </PagedListView>
+          ))}
+        </tbody>
+      </table>
+      <ListPager list={list} />
       <form class="card" onSubmit={declare}>
         <h2>Add an exchange</h2>
         <VhostSelect value={vhost} onChange={setVhost} />
