@@ -74,20 +74,22 @@ const credentials = (tag: Tag): string => `user-${tag}:pw-${tag}`;
 describe('admin API: authorization by tag', () => {
   let stack: AdminStack;
   let guestConnection: ChannelModel;
+  /** A request as the user with `tag`. */
+  const apiAs = (tag: Tag, method: string, path: string, body?: unknown) => stack.api(method, path, body, { auth: credentials(tag) });
+  /** A PUT as guest that must create what it names (201). */
+  const create = async (path: string, body: unknown) => expect((await stack.api('PUT', path, body)).status).toBe(201);
 
   beforeAll(async () => {
     stack = await startAdminStack();
-    expect((await stack.api('PUT', '/api/vhosts/other', {})).status).toBe(201);
+    await create('/api/vhosts/other', {});
     for (const tag of TAGS) {
-      const put = await stack.api('PUT', `/api/users/user-${tag}`, { password: `pw-${tag}`, tags: tag === 'none' ? '' : tag });
-      expect(put.status).toBe(201);
-      const grant = await stack.api('PUT', `/api/permissions/%2F/user-${tag}`, { configure: '.*', write: '.*', read: '.*' });
-      expect(grant.status).toBe(201);
-      expect((await stack.api('PUT', `/api/queues/%2F/shared-${tag}`, { durable: false })).status).toBe(201);
+      await create(`/api/users/user-${tag}`, { password: `pw-${tag}`, tags: tag === 'none' ? '' : tag });
+      await create(`/api/permissions/%2F/user-${tag}`, { configure: '.*', write: '.*', read: '.*' });
+      await create(`/api/queues/%2F/shared-${tag}`, { durable: false });
     }
-    expect((await stack.api('PUT', '/api/permissions/other/guest', { configure: '.*', write: '.*', read: '.*' })).status).toBe(201);
-    expect((await stack.api('PUT', '/api/queues/other/theirs', {})).status).toBe(201);
-    expect((await stack.api('PUT', '/api/queues/%2F/shared', { durable: false })).status).toBe(201);
+    await create('/api/permissions/other/guest', { configure: '.*', write: '.*', read: '.*' });
+    await create('/api/queues/other/theirs', {});
+    await create('/api/queues/%2F/shared', { durable: false });
     // A client connection of guest's, for the connection lists.
     guestConnection = await amqplib.connect(stack.amqpUrl);
   }, 180_000);
@@ -100,27 +102,24 @@ describe('admin API: authorization by tag', () => {
   const cases = CELLS.flatMap((cell) => TAGS.map((tag, index) => [cell.family, tag, cell.statuses[index], cell] as const));
 
   it.each(cases)('%s as %s: %i', async (_family, tag, status, cell) => {
-    const response = await stack.api(cell.method, cell.path.replace('{tag}', tag), cell.body, { auth: credentials(tag) });
+    const response = await apiAs(tag, cell.method, cell.path.replace('{tag}', tag), cell.body);
     expect({ status: response.status, body: response.body }).toMatchObject({ status });
     // RabbitMQ spells a refusal of a logged-in user `not_authorised` (a failed login is `not_authorized`).
     if (status === 401) expect(response.body.error).toBe('not_authorised');
   });
 
   it('tells why: no management tag, not an administrator, not this vhost', async () => {
-    const reason = async (tag: Tag, path: string): Promise<string> =>
-      (await stack.api('GET', path, undefined, { auth: credentials(tag) })).body.reason;
+    const reason = async (tag: Tag, path: string): Promise<string> => (await apiAs(tag, 'GET', path)).body.reason;
     expect(await reason('none', '/api/overview')).toBe('Not management user');
     expect(await reason('monitoring', '/api/users')).toBe('Not administrator user');
     expect(await reason('management', '/api/queues/other')).toBe('User not authorised to access virtual host');
     // A vhost that does not exist is 404 for everyone who may use the API.
-    expect((await stack.api('GET', '/api/queues/missing', undefined, { auth: credentials('management') })).status).toBe(404);
+    expect((await apiAs('management', 'GET', '/api/queues/missing')).status).toBe(404);
   });
 
   it('filters lists: vhosts (monitors see all), queues (only vhosts with permissions), connections (own unless monitor)', async () => {
     const names = async (tag: Tag, path: string, key = 'name'): Promise<string[]> =>
-      ((await stack.api('GET', path, undefined, { auth: credentials(tag) })).body as Array<Record<string, string>>).map(
-        (item) => item[key],
-      );
+      ((await apiAs(tag, 'GET', path)).body as Array<Record<string, string>>).map((item) => item[key]);
     expect(await names('management', '/api/vhosts')).toEqual(['/']);
     expect((await names('monitoring', '/api/vhosts')).sort()).toEqual(expect.arrayContaining(['/', 'other']));
     expect(await names('monitoring', '/api/queues')).not.toContain('theirs');
@@ -129,18 +128,17 @@ describe('admin API: authorization by tag', () => {
     expect(await names('monitoring', '/api/connections', 'user')).toContain('guest');
     const [guestName] = await names('monitoring', '/api/connections');
     const path = `/api/connections/${encodeURIComponent(guestName)}`;
-    expect((await stack.api('GET', path, undefined, { auth: credentials('management') })).body).toMatchObject({
+    expect((await apiAs('management', 'GET', path)).body).toMatchObject({
       error: 'not_authorised',
       reason: 'User not authorised to access object',
     });
-    expect((await stack.api('GET', path, undefined, { auth: credentials('monitoring') })).status).toBe(200);
-    expect((await stack.api('DELETE', path, undefined, { auth: credentials('monitoring') })).status).toBe(401);
+    expect((await apiAs('monitoring', 'GET', path)).status).toBe(200);
+    expect((await apiAs('monitoring', 'DELETE', path)).status).toBe(401);
   });
 
   it('applies AMQP permissions to HTTP actions, with RabbitMQ’s answers', async () => {
-    expect((await stack.api('PUT', '/api/users/bob', { password: 'bob', tags: ['management'] })).status).toBe(201);
-    const grant = await stack.api('PUT', '/api/permissions/%2F/bob', { configure: '^bob\\.', write: '^bob\\.', read: '^bob\\.' });
-    expect(grant.status).toBe(201);
+    await create('/api/users/bob', { password: 'bob', tags: ['management'] });
+    await create('/api/permissions/%2F/bob', { configure: '^bob\\.', write: '^bob\\.', read: '^bob\\.' });
     const bob = { auth: 'bob:bob' };
     expect((await stack.api('PUT', '/api/queues/%2F/bob.q', {}, bob)).status).toBe(201);
     expect((await stack.api('PUT', '/api/queues/%2F/other-q', {}, bob)).body).toEqual({

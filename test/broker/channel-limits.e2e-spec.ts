@@ -2,22 +2,18 @@ import { PROTOCOL_HEADER, ReplyCode } from '@app/codec';
 import { loadConfigFromEnv } from '@app/server';
 import { AMQPClient } from '@cloudamqp/amqp-client';
 import amqplib from 'amqplib';
-import { RawClient } from '../support/raw-client.js';
+import { rawClientsPerTest, type RawClient, startOk } from '../support/raw-client.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 
 // WARREN_CHANNEL_MAX and WARREN_FRAME_MAX: offered in connection.tune, negotiated down by clients, and enforced as
 // RabbitMQ does (one channel too many is a 530 connection error; a frame_max above the offer is refused).
 describe('channel_max and frame_max', () => {
   let server: TestBroker;
-  const raws: RawClient[] = [];
+  const connectRaw = rawClientsPerTest(() => server.port);
 
   beforeAll(async () => {
     const { channelMax, frameMax } = loadConfigFromEnv({ WARREN_CHANNEL_MAX: '2', WARREN_FRAME_MAX: '8192' });
     server = await startBroker({ channelMax, frameMax, handshakeTimeoutMs: 5_000 });
-  });
-
-  afterEach(() => {
-    for (const raw of raws.splice(0)) raw.destroy();
   });
 
   afterAll(async () => {
@@ -26,19 +22,10 @@ describe('channel_max and frame_max', () => {
 
   /** A raw client through connection.tune, answering with the given tune-ok values. */
   async function tuned(channelMax: number, frameMax: number): Promise<RawClient> {
-    const raw = await RawClient.connect(server.port);
-    raws.push(raw);
+    const raw = await connectRaw();
     raw.send(PROTOCOL_HEADER);
     await raw.method('connection.start');
-    raw.sendMethod(0, {
-      name: 'connection.start-ok',
-      classId: 10,
-      methodId: 11,
-      clientProperties: {},
-      mechanism: 'PLAIN',
-      response: Buffer.from('\0guest\0guest'),
-      locale: 'en_US',
-    });
+    raw.sendMethod(0, startOk());
     const tune = await raw.method('connection.tune');
     expect({ channelMax: tune.channelMax, frameMax: tune.frameMax }).toEqual({ channelMax: 2, frameMax: 8192 });
     raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax, frameMax, heartbeat: 0 });

@@ -3,27 +3,15 @@ import { encodeMethodFrame, PROTOCOL_HEADER } from '@app/codec';
 import type { AmqpConnection } from '@app/server';
 import { startTestBroker, waitFor, type TestBroker } from '@app/testing';
 import { settleHeap } from '../support/forced-gc.js';
+import { startOk } from '../support/raw-client.js';
 
 // Hardening item 9: broker RSS grew ~1.4 KB per fuzzed connection. Every early-close path must release its
 // connection: out of the broker's table, collectable, and no heap growth that scales with the count.
-const START_OK = encodeMethodFrame(0, {
-  name: 'connection.start-ok',
-  classId: 10,
-  methodId: 11,
-  clientProperties: {},
-  mechanism: 'PLAIN',
-  response: Buffer.from('\0guest\0guest'),
-  locale: 'en_US',
-});
-const BAD_LOGIN = encodeMethodFrame(0, {
-  name: 'connection.start-ok',
-  classId: 10,
-  methodId: 11,
-  clientProperties: { capabilities: { authentication_failure_close: true } },
-  mechanism: 'PLAIN',
-  response: Buffer.from('\0guest\0wrong'),
-  locale: 'en_US',
-});
+const START_OK = encodeMethodFrame(0, startOk());
+const BAD_LOGIN = encodeMethodFrame(
+  0,
+  startOk({ response: Buffer.from('\0guest\0wrong'), clientProperties: { capabilities: { authentication_failure_close: true } } }),
+);
 
 /** The ways a connection ends before (or right after) its handshake; each sends these bytes then acts. */
 const EARLY_ENDS: ReadonlyArray<{ name: string; bytes: Buffer; then: 'close' | 'wait' }> = [

@@ -4,7 +4,7 @@ import amqplib from 'amqplib';
 import { PROTOCOL_HEADER } from '@app/codec';
 import type { BrokerConfig } from '@app/server';
 import { startTestBroker, type TestBroker } from '@app/testing';
-import { RawClient } from '../support/raw-client.js';
+import { RawClient, startOk } from '../support/raw-client.js';
 import { waitFor } from '../support/wait-for.js';
 
 const REFUSED = 'ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.';
@@ -13,15 +13,10 @@ const REFUSED = 'ACCESS_REFUSED - Login was refused using authentication mechani
 async function startLogin(client: RawClient, password: string): Promise<void> {
   client.send(PROTOCOL_HEADER);
   await client.method('connection.start');
-  client.sendMethod(0, {
-    name: 'connection.start-ok',
-    classId: 10,
-    methodId: 11,
-    clientProperties: { capabilities: { authentication_failure_close: true } },
-    mechanism: 'PLAIN',
-    response: Buffer.from(`\0guest\0${password}`),
-    locale: 'en_US',
-  });
+  client.sendMethod(
+    0,
+    startOk({ response: Buffer.from(`\0guest\0${password}`), clientProperties: { capabilities: { authentication_failure_close: true } } }),
+  );
 }
 
 describe('failed logins from one address', () => {

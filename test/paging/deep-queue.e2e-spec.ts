@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import amqplib from 'amqplib';
-import { startBroker, type TestBroker } from '../support/with-broker.js';
+import { memoryUsed } from '../support/forced-gc.js';
 import { waitFor } from '../support/wait-for.js';
+import { useRestartableBroker } from '../support/restartable-broker.js';
 
 // 60,000 persistent messages of 512 bytes (≈ 30 MiB of bodies, twice that as Message objects with their storage
 // records): enough that an unpaged queue blows the heap bound below, small enough to stay well under a minute on a
@@ -16,16 +12,6 @@ const WINDOW = 1_000;
 // Index entries (~150 bytes each) and slack for the client's own buffers; the unpaged bodies alone are > 60 MiB.
 const HEAP_GROWTH_BOUND = 40 * 1024 * 1024;
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** JS heap plus Buffer memory (bodies live outside the V8 heap), after a full collection. */
-function heapUsed(): number {
-  gc();
-  const { heapUsed: heap, external } = process.memoryUsage();
-  return heap + external;
-}
-
 function body(i: number): Buffer {
   const out = Buffer.alloc(BODY_BYTES, 0x61 + (i % 26));
   out.write(`m${i}:`);
@@ -33,41 +19,24 @@ function body(i: number): Buffer {
 }
 
 describe('a queue deeper than its in-memory window', () => {
-  let dataDir: string;
-  let server: TestBroker | undefined;
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-paging-'));
-  });
-
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function restart(): Promise<TestBroker> {
-    await server?.close();
-    server = await startBroker({ storage: 'level', dataDir });
-    return server;
-  }
+  const restart = useRestartableBroker('warren-paging-');
 
   it(`keeps the heap flat with ${COUNT} persistent messages and delivers all in order across a restart`, async () => {
     let broker = await restart();
     let connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue('deep', { durable: true, arguments: { 'x-max-in-memory-length': WINDOW } });
-    const before = heapUsed();
+    const before = memoryUsed();
     let peak = 0;
     for (let i = 0; i < COUNT;) {
       for (const end = Math.min(COUNT, i + 2_000); i < end; i++) channel.sendToQueue('deep', body(i), { persistent: true });
       await channel.waitForConfirms();
-      peak = Math.max(peak, heapUsed() - before);
+      peak = Math.max(peak, memoryUsed() - before);
     }
     expect((await channel.checkQueue('deep')).messageCount).toBe(COUNT);
     // The bodies past the window left memory once durable.
     await waitFor(() => broker.queue('deep').pagedOutCount >= COUNT - WINDOW, { timeoutMs: 10_000, what: 'paging out' });
-    peak = Math.max(peak, heapUsed() - before);
+    peak = Math.max(peak, memoryUsed() - before);
     process.stdout.write(`deep-queue heap+external growth peak: ${(peak / 1048576).toFixed(1)} MiB\n`);
     expect(peak).toBeLessThan(HEAP_GROWTH_BOUND);
 

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import amqplib from 'amqplib';
-import { LevelMessageStore } from '@app/storage/level';
-import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
+import { levelStore, useRestartableBroker } from '../support/restartable-broker.js';
 
 // Deep enough that reading it at start-up would show: 20 times the window.
 const COUNT = 4_000;
@@ -16,37 +12,13 @@ function body(i: number): Buffer {
   return Buffer.from(`restart-index-${i}|${'x'.repeat(100)}`);
 }
 
-/** The LevelDB message store of an in-process broker, for its read counter. */
-function levelStore(broker: TestBroker): LevelMessageStore {
-  const store = broker.broker.core.storage!.messages;
-  if (!(store instanceof LevelMessageStore)) throw new Error('expected the LevelDB message store');
-  return store;
-}
-
 /**
  * A restart reads each queue's index records (a few dozen bytes per message), not its backlog: the store's count of
  * message records read stays at the head window however deep the queue, counts and per-message facts (priority,
  * TTL, redelivered) come back from the index, and the bodies are read when consumers get there.
  */
 describe('restart of a deep queue', () => {
-  let dataDir: string;
-  let server: TestBroker | undefined;
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-restart-index-'));
-  });
-
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function restart(): Promise<TestBroker> {
-    await server?.close();
-    server = await startBroker({ storage: 'level', dataDir });
-    return server;
-  }
+  const restart = useRestartableBroker('warren-restart-index-');
 
   it('reads index records, not bodies, and delivers everything in order afterwards', async () => {
     let broker = await restart();

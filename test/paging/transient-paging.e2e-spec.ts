@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import amqplib from 'amqplib';
-import { LevelMessageStore } from '@app/storage/level';
-import { forcedGc } from '../support/forced-gc.js';
-import { startBroker, type TestBroker } from '../support/with-broker.js';
+import { memoryUsed } from '../support/forced-gc.js';
 import { waitFor } from '../support/wait-for.js';
+import { levelStore, useRestartableBroker } from '../support/restartable-broker.js';
 
 // 60,000 transient messages of 1 KiB: with a window holding them all the growth measured ≈ 110 MiB (bodies,
 // Message objects, index entries); paged, it is the index entries (~150 bytes each) plus noise.
@@ -20,40 +16,15 @@ function body(i: number): Buffer {
   return out;
 }
 
-/** JS heap plus Buffer memory (bodies live outside the V8 heap), after a full collection. */
-function memoryUsed(): number {
-  forcedGc()();
-  const { heapUsed, external } = process.memoryUsage();
-  return heapUsed + external;
-}
-
-function levelStore(broker: TestBroker): LevelMessageStore {
-  const store = broker.broker.core.storage!.messages;
-  if (!(store instanceof LevelMessageStore)) throw new Error('expected the LevelDB message store');
-  return store;
-}
-
 /**
  * Transient messages page too: past the window their bodies go to the store's transient range, so a deep queue of
  * transient messages keeps the heap flat; they come back in order with their bodies, and are gone after a restart.
  */
 describe('transient paging', () => {
-  let dataDir: string;
-  let server: TestBroker | undefined;
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-transient-'));
-  });
-
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const restart = useRestartableBroker('warren-transient-');
 
   it(`keeps the heap flat with ${COUNT} transient messages and delivers them all in order`, async () => {
-    server = await startBroker({ storage: 'level', dataDir });
-    const broker = server;
+    const broker = await restart();
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue('transient', { durable: false, arguments: { 'x-max-in-memory-length': WINDOW } });
@@ -91,7 +62,7 @@ describe('transient paging', () => {
   }, 120_000);
 
   it('dead-letters expired paged transient messages with their bodies, and drops the rest at restart', async () => {
-    server = await startBroker({ storage: 'level', dataDir });
+    let server = await restart();
     let connection = await amqplib.connect(server.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue('dlq', { durable: false });
@@ -114,8 +85,7 @@ describe('transient paging', () => {
     await connection.close();
 
     // The transient half of 'kept' was paged to the transient range: gone after a restart, with its records.
-    await server.close();
-    server = await startBroker({ storage: 'level', dataDir });
+    server = await restart();
     expect(await levelStore(server).spilledCount()).toBe(0);
     expect(server.queue('kept').messageCount).toBe(150);
     connection = await amqplib.connect(server.url);

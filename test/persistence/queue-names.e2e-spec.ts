@@ -1,30 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import amqplib from 'amqplib';
 import { BROKER_ACTOR, ChannelError, Message } from '@app/broker-core';
-import { startTestBroker, type TestBroker } from '@app/testing';
+import { startTestBroker } from '@app/testing';
+import { useRestartableBroker } from '../support/restartable-broker.js';
 
 // Hardening item 5: a queue's name must map to exactly one storage key, or its messages are lost at restart.
 describe('queue names across a restart (LevelDB)', () => {
-  let dataDir: string;
-  let broker: TestBroker | undefined;
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-names-'));
-  });
-
-  afterEach(async () => {
-    await broker?.close();
-    broker = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function restart(): Promise<TestBroker> {
-    await broker?.close();
-    broker = await startTestBroker({ dataDir });
-    return broker;
-  }
+  const restart = useRestartableBroker('warren-names-', (dataDir) => startTestBroker({ dataDir }));
 
   const emoji = 'orders-🐇-ünïcode';
   // 85 × 3 bytes: exactly the 255 bytes a shortstr holds.

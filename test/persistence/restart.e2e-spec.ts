@@ -1,29 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import amqplib from 'amqplib';
-import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
+import { useRestartableBroker } from '../support/restartable-broker.js';
 
 describe('restart with LevelDB storage', () => {
-  let dataDir: string;
-  let server: TestBroker | undefined;
-
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-restart-'));
-  });
-
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function restart(): Promise<TestBroker> {
-    await server?.close();
-    server = await startBroker({ storage: 'level', dataDir });
-    return server;
-  }
+  const restart = useRestartableBroker('warren-restart-');
 
   it('keeps durable topology and persistent messages, drops transient ones', async () => {
     let broker = await restart();

@@ -1,5 +1,5 @@
 import { encodeMethodFrame, FRAME_END, type Method } from '@app/codec';
-import { RawClient, type ReceivedFrame } from '../support/raw-client.js';
+import { rawClientsPerTest, type RawClient, type ReceivedFrame } from '../support/raw-client.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -48,20 +48,10 @@ function methodsNamed(raw: RawClient, name: string, channel?: number): ReceivedF
 
 describe('raw-socket protocol corner cases', () => {
   let server: TestBroker;
-  const clients: RawClient[] = [];
-
-  async function client(): Promise<RawClient> {
-    const raw = await RawClient.connect(server.port);
-    clients.push(raw);
-    return raw;
-  }
+  const client = rawClientsPerTest(() => server.port);
 
   beforeAll(async () => {
     server = await startBroker({ closeTimeoutMs: CLOSE_TIMEOUT_MS });
-  });
-
-  afterEach(() => {
-    for (const raw of clients.splice(0)) raw.destroy();
   });
 
   afterAll(async () => {

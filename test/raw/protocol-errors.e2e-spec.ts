@@ -1,6 +1,6 @@
-import { CLASS_BASIC, encodeHeaderFrame, FRAME_END, PROTOCOL_HEADER, ReplyCode } from '@app/codec';
+import { CLASS_BASIC, encodeHeaderFrame, FRAME_END, PROTOCOL_HEADER, ReplyCode, type Method } from '@app/codec';
 import amqplib from 'amqplib';
-import { RawClient } from '../support/raw-client.js';
+import { rawClientsPerTest, RawClient, startOk } from '../support/raw-client.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -18,24 +18,19 @@ function bodyFrame(channel: number, body: string): Buffer {
   return frame(3, channel, Buffer.from(body));
 }
 
+/** basic.publish to queue `q` through the default exchange. */
+function publishToQ(immediate: boolean): Method {
+  return { name: 'basic.publish', classId: 60, methodId: 40, ticket: 0, exchange: '', routingKey: 'q', mandatory: false, immediate };
+}
+
 describe('raw-socket protocol errors', () => {
   let server: TestBroker;
-  const clients: RawClient[] = [];
-
-  async function client(): Promise<RawClient> {
-    const raw = await RawClient.connect(server.port);
-    clients.push(raw);
-    return raw;
-  }
+  const client = rawClientsPerTest(() => server.port);
 
   beforeAll(async () => {
     // The handshake timeout bounds every handshake in this file, so it must outlast a first login (one scrypt hash)
     // on a busy machine; 300 ms did not.
     server = await startBroker({ handshakeTimeoutMs: 2_000, heartbeatUnitMs: 50 });
-  });
-
-  afterEach(() => {
-    for (const raw of clients.splice(0)) raw.destroy();
   });
 
   afterAll(async () => {
@@ -76,16 +71,7 @@ describe('raw-socket protocol errors', () => {
     [
       'a body longer than its header says',
       (raw) => {
-        raw.sendMethod(1, {
-          name: 'basic.publish',
-          classId: 60,
-          methodId: 40,
-          ticket: 0,
-          exchange: '',
-          routingKey: 'q',
-          mandatory: false,
-          immediate: false,
-        });
+        raw.sendMethod(1, publishToQ(false));
         raw.send(encodeHeaderFrame(1, CLASS_BASIC, 2, {}));
         raw.send(bodyFrame(1, 'too long'));
       },
@@ -104,21 +90,7 @@ describe('raw-socket protocol errors', () => {
       (raw) => raw.sendMethod(3000, { name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' }),
       ReplyCode.CHANNEL_ERROR,
     ],
-    [
-      'immediate=true',
-      (raw) =>
-        raw.sendMethod(1, {
-          name: 'basic.publish',
-          classId: 60,
-          methodId: 40,
-          ticket: 0,
-          exchange: '',
-          routingKey: 'q',
-          mandatory: false,
-          immediate: true,
-        }),
-      ReplyCode.NOT_IMPLEMENTED,
-    ],
+    ['immediate=true', (raw) => raw.sendMethod(1, publishToQ(true)), ReplyCode.NOT_IMPLEMENTED],
     [
       'basic.recover(requeue=false)',
       (raw) => raw.sendMethod(1, { name: 'basic.recover', classId: 60, methodId: 110, requeue: false }),
@@ -161,15 +133,7 @@ describe('raw-socket protocol errors', () => {
     const raw = await client();
     raw.send(PROTOCOL_HEADER);
     await raw.method('connection.start');
-    raw.sendMethod(0, {
-      name: 'connection.start-ok',
-      classId: 10,
-      methodId: 11,
-      clientProperties: {},
-      mechanism: 'PLAIN',
-      response: Buffer.from('\0guest\0guest'),
-      locale: 'en_US',
-    });
+    raw.sendMethod(0, startOk());
     await raw.method('connection.tune');
     raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 0, frameMax: 1024, heartbeat: 0 });
     const close = await raw.method('connection.close');
@@ -180,15 +144,7 @@ describe('raw-socket protocol errors', () => {
     const raw = await client();
     raw.send(PROTOCOL_HEADER);
     await raw.method('connection.start');
-    raw.sendMethod(0, {
-      name: 'connection.start-ok',
-      classId: 10,
-      methodId: 11,
-      clientProperties: {},
-      mechanism: 'PLAIN',
-      response: Buffer.from('guest'),
-      locale: 'en_US',
-    });
+    raw.sendMethod(0, startOk({ response: Buffer.from('guest') }));
     expect((await raw.method('connection.close')).replyCode).toBe(ReplyCode.SYNTAX_ERROR);
   });
 
@@ -226,15 +182,7 @@ describe('raw-socket handshake variants', () => {
       raw.send(PROTOCOL_HEADER);
       const start = await raw.method('connection.start');
       expect(start.mechanisms.toString()).toBe('AMQPLAIN PLAIN');
-      raw.sendMethod(0, {
-        name: 'connection.start-ok',
-        classId: 10,
-        methodId: 11,
-        clientProperties: {},
-        mechanism: 'AMQPLAIN',
-        response: encodeFieldTable({ LOGIN: 'guest', PASSWORD: 'guest' }).subarray(4),
-        locale: 'en_US',
-      });
+      raw.sendMethod(0, startOk({ mechanism: 'AMQPLAIN', response: encodeFieldTable({ LOGIN: 'guest', PASSWORD: 'guest' }).subarray(4) }));
       await raw.method('connection.tune');
       raw.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 0, frameMax: 4096, heartbeat: 0 });
       raw.sendMethod(0, { name: 'connection.open', classId: 10, methodId: 40, virtualHost: '/', capabilities: '', insist: false });
@@ -268,15 +216,7 @@ describe('raw-socket handshake variants', () => {
     try {
       raw.send(PROTOCOL_HEADER);
       await raw.method('connection.start');
-      raw.sendMethod(0, {
-        name: 'connection.start-ok',
-        classId: 10,
-        methodId: 11,
-        clientProperties: {},
-        mechanism: 'EXTERNAL',
-        response: Buffer.alloc(0),
-        locale: 'en_US',
-      });
+      raw.sendMethod(0, startOk({ mechanism: 'EXTERNAL', response: Buffer.alloc(0) }));
       expect((await raw.method('connection.close')).replyCode).toBe(ReplyCode.COMMAND_INVALID);
     } finally {
       raw.destroy();

@@ -25,3 +25,10 @@ export async function settleHeap(): Promise<number> {
   }
   return previous;
 }
+
+/** JS heap plus Buffer memory (message bodies live outside the V8 heap), after a full collection. */
+export function memoryUsed(): number {
+  forcedGc()();
+  const { heapUsed, external } = process.memoryUsage();
+  return heapUsed + external;
+}

@@ -1,6 +1,15 @@
 import { connect, type Socket } from 'node:net';
-import { encodeMethodFrame, FrameDecoder, PROTOCOL_HEADER, type Method } from '@app/codec';
+import { encodeMethodFrame, FrameDecoder, PROTOCOL_HEADER, type ConnectionStartOk, type Method } from '@app/codec';
 import { DEFAULT_WAIT_TIMEOUT_MS, waitFor } from './wait-for.js';
+
+/** A `connection.start-ok`: PLAIN as guest/guest with no client properties, unless told otherwise. */
+export function startOk({
+  mechanism = 'PLAIN',
+  response = Buffer.from('\0guest\0guest'),
+  clientProperties = {},
+}: Partial<Pick<ConnectionStartOk, 'mechanism' | 'response' | 'clientProperties'>> = {}): ConnectionStartOk {
+  return { name: 'connection.start-ok', classId: 10, methodId: 11, clientProperties, mechanism, response, locale: 'en_US' };
+}
 
 /** A frame the raw client received. */
 export type ReceivedFrame =
@@ -78,15 +87,8 @@ export class RawClient {
     this.send(PROTOCOL_HEADER);
     this.hasHeader = true;
     await this.method('connection.start');
-    this.sendMethod(0, {
-      name: 'connection.start-ok',
-      classId: 10,
-      methodId: 11,
-      clientProperties: { capabilities: { authentication_failure_close: true, consumer_cancel_notify: true, 'connection.blocked': true } },
-      mechanism: 'PLAIN',
-      response: Buffer.from('\0guest\0guest'),
-      locale: 'en_US',
-    });
+    const capabilities = { authentication_failure_close: true, consumer_cancel_notify: true, 'connection.blocked': true };
+    this.sendMethod(0, startOk({ clientProperties: { capabilities } }));
     await this.method('connection.tune');
     this.sendMethod(0, { name: 'connection.tune-ok', classId: 10, methodId: 31, channelMax: 2047, frameMax, heartbeat });
     this.sendMethod(0, { name: 'connection.open', classId: 10, methodId: 40, virtualHost: '/', capabilities: '', insist: false });
@@ -110,4 +112,20 @@ export class RawClient {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * Registers a jest `afterEach` that destroys every raw client the test connected, and returns `connect()`, which
+ * connects one to the broker on `port()` (read at each call, so after the file's `beforeAll` has started it).
+ */
+export function rawClientsPerTest(port: () => number): () => Promise<RawClient> {
+  const clients: RawClient[] = [];
+  afterEach(() => {
+    for (const raw of clients.splice(0)) raw.destroy();
+  });
+  return async () => {
+    const raw = await RawClient.connect(port());
+    clients.push(raw);
+    return raw;
+  };
 }

@@ -1,45 +1,24 @@
-import amqplib, { type Channel, type ChannelModel } from 'amqplib';
-import { startTestBroker, type TestBroker } from '@app/testing';
+import type amqplib from 'amqplib';
+import { useBrokerPerFile } from '../support/broker-per-file.js';
 
 /** peek and count: looking at ready messages without consuming them. */
 describe('TestBroker.peek and count', () => {
-  let broker: TestBroker;
-  let connection: ChannelModel;
-  let channel: Channel;
-
-  beforeAll(async () => {
-    broker = await startTestBroker();
-    connection = await amqplib.connect(broker.url);
-  });
-
-  afterAll(async () => {
-    await connection.close();
-    await broker.close();
-  });
-
-  beforeEach(async () => {
-    await broker.reset();
-    channel = await connection.createChannel();
-  });
-
-  afterEach(async () => {
-    await channel.close().catch(() => undefined);
-  });
+  const env = useBrokerPerFile();
 
   it('shows body, properties, plain headers, routing key, exchange and redelivered, head first', async () => {
-    await channel.assertExchange('orders', 'topic');
-    await channel.assertQueue('billing');
-    await channel.bindQueue('billing', 'orders', 'order.#');
-    channel.publish('orders', 'order.created', Buffer.from('{"id":1}'), {
+    await env.channel.assertExchange('orders', 'topic');
+    await env.channel.assertQueue('billing');
+    await env.channel.bindQueue('billing', 'orders', 'order.#');
+    env.channel.publish('orders', 'order.created', Buffer.from('{"id":1}'), {
       contentType: 'application/json',
       correlationId: 'c-1',
       headers: { tenant: 'acme', attempt: 1 },
       persistent: true,
     });
-    channel.sendToQueue('billing', Buffer.from('direct'), { messageId: 'm-2' });
-    await broker.waitForQueue('billing', { messages: 2 });
+    env.channel.sendToQueue('billing', Buffer.from('direct'), { messageId: 'm-2' });
+    await env.broker.waitForQueue('billing', { messages: 2 });
 
-    const [first, second] = broker.peek('billing');
+    const [first, second] = env.broker.peek('billing');
 
     expect(first).toEqual({
       exchange: 'orders',
@@ -53,38 +32,38 @@ describe('TestBroker.peek and count', () => {
   });
 
   it('does not consume: a consumer afterwards gets every peeked message', async () => {
-    await channel.assertQueue('work');
-    for (const n of [1, 2, 3]) channel.sendToQueue('work', Buffer.from(`m${n}`));
-    await broker.waitForQueue('work', { messages: 3 });
+    await env.channel.assertQueue('work');
+    for (const n of [1, 2, 3]) env.channel.sendToQueue('work', Buffer.from(`m${n}`));
+    await env.broker.waitForQueue('work', { messages: 3 });
 
-    expect(broker.peek('work', 2).map((m) => m.body.toString())).toEqual(['m1', 'm2']);
-    expect(broker.peek('work', 0)).toEqual([]);
-    expect(broker.count('work')).toBe(3);
+    expect(env.broker.peek('work', 2).map((m) => m.body.toString())).toEqual(['m1', 'm2']);
+    expect(env.broker.peek('work', 0)).toEqual([]);
+    expect(env.broker.count('work')).toBe(3);
 
     const received: string[] = [];
-    await channel.consume('work', (m) => received.push(m!.content.toString()), { noAck: true });
-    await broker.waitForQueue('work', { empty: true });
+    await env.channel.consume('work', (m) => received.push(m!.content.toString()), { noAck: true });
+    await env.broker.waitForQueue('work', { empty: true });
     expect(received).toEqual(['m1', 'm2', 'm3']);
-    expect(broker.count('work')).toBe(0);
+    expect(env.broker.count('work')).toBe(0);
   });
 
   it('marks a message nacked back into the queue as redelivered', async () => {
-    await channel.assertQueue('retry');
-    channel.sendToQueue('retry', Buffer.from('flaky'));
-    await broker.waitForQueue('retry', { messages: 1 });
-    const message = await channel.get('retry');
+    await env.channel.assertQueue('retry');
+    env.channel.sendToQueue('retry', Buffer.from('flaky'));
+    await env.broker.waitForQueue('retry', { messages: 1 });
+    const message = await env.channel.get('retry');
     expect(message).not.toBe(false);
-    expect(broker.count('retry')).toBe(0);
-    expect(broker.queue('retry').unackedCount).toBe(1);
+    expect(env.broker.count('retry')).toBe(0);
+    expect(env.broker.queue('retry').unackedCount).toBe(1);
 
-    channel.nack(message as amqplib.GetMessage, false, true);
-    await broker.waitForQueue('retry', { messages: 1, unacked: 0 });
+    env.channel.nack(message as amqplib.GetMessage, false, true);
+    await env.broker.waitForQueue('retry', { messages: 1, unacked: 0 });
 
-    expect(broker.peek('retry')).toMatchObject([{ body: Buffer.from('flaky'), redelivered: true }]);
+    expect(env.broker.peek('retry')).toMatchObject([{ body: Buffer.from('flaky'), redelivered: true }]);
   });
 
   it('throws naming a queue that does not exist', () => {
-    expect(() => broker.peek('nope')).toThrow("testing: no queue 'nope' in vhost '/'");
-    expect(() => broker.count('nope')).toThrow("testing: no queue 'nope' in vhost '/'");
+    expect(() => env.broker.peek('nope')).toThrow("testing: no queue 'nope' in vhost '/'");
+    expect(() => env.broker.count('nope')).toThrow("testing: no queue 'nope' in vhost '/'");
   });
 });

@@ -14,6 +14,11 @@ function destinationType(kind: string): 'queue' | 'exchange' {
   throw new HttpException({ error: 'Object Not Found', reason: 'Not Found' }, 404);
 }
 
+/** The source and destination a binding URL `{vhost}/e/{source}/{kind}/{destination}` names, as the broker takes them; 404 for a bad kind. */
+function endpoints(vhost: string, source: string, kind: string, destination: string) {
+  return { vhost, source, destination, destination_type: destinationType(kind) };
+}
+
 /** RabbitMQ's `/api/bindings` routes, for exchange-to-queue (`q`) and exchange-to-exchange (`e`) bindings. */
 @ApiTags('bindings')
 @ApiBasicAuth()
@@ -39,8 +44,7 @@ export class BindingsController {
     @Param('kind') kind: string,
     @Param('destination') destination: string,
   ): Promise<unknown> {
-    const destination_type = destinationType(kind);
-    return this.management.call(ManagementPattern.BindingsList, { vhost, source, destination, destination_type }, auth);
+    return this.management.call(ManagementPattern.BindingsList, endpoints(vhost, source, kind, destination), auth);
   }
 
   /** 201 with `Location: {destination}/{props}` naming the new binding, as RabbitMQ answers. */
@@ -54,12 +58,8 @@ export class BindingsController {
     @Body() body: CreateBindingDto,
     @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<void> {
-    const destination_type = destinationType(kind);
-    const { properties_key } = await this.management.call(
-      ManagementPattern.BindingsCreate,
-      { vhost, source, destination, destination_type, ...body },
-      auth,
-    );
+    const binding = { ...endpoints(vhost, source, kind, destination), ...body };
+    const { properties_key } = await this.management.call(ManagementPattern.BindingsCreate, binding, auth);
     response.setHeader('Location', `${encodeURIComponent(destination)}/${properties_key}`);
     response.status(201);
   }
@@ -73,8 +73,7 @@ export class BindingsController {
     @Param('destination') destination: string,
     @Param('props') props: string,
   ): Promise<unknown> {
-    const destination_type = destinationType(kind);
-    return this.management.call(ManagementPattern.BindingsGet, { vhost, source, destination, destination_type, props }, auth);
+    return this.management.call(ManagementPattern.BindingsGet, { ...endpoints(vhost, source, kind, destination), props }, auth);
   }
 
   @Delete(':vhost/e/:source/:kind/:destination/:props')
@@ -87,7 +86,6 @@ export class BindingsController {
     @Param('destination') destination: string,
     @Param('props') props: string,
   ): Promise<void> {
-    const destination_type = destinationType(kind);
-    await this.management.call(ManagementPattern.BindingsDelete, { vhost, source, destination, destination_type, props }, auth);
+    await this.management.call(ManagementPattern.BindingsDelete, { ...endpoints(vhost, source, kind, destination), props }, auth);
   }
 }

@@ -1,32 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString } from 'class-validator';
+import { DeclareOptionsDto, IfUnusedQueryDto } from '../common/declare-options.dto.js';
 
 /** `PUT /api/exchanges/{vhost}/{name}`: only `type` is required, as in RabbitMQ. */
-export class DeclareExchangeDto {
+export class DeclareExchangeDto extends DeclareOptionsDto {
   @ApiProperty({ example: 'direct' })
   @IsString()
   @IsNotEmpty()
   type!: string;
 
-  @ApiPropertyOptional({ default: true })
-  @IsOptional()
-  @IsBoolean()
-  durable: boolean = true;
-
-  @ApiPropertyOptional({ default: false })
-  @IsOptional()
-  @IsBoolean()
-  auto_delete: boolean = false;
-
   @ApiPropertyOptional({ default: false })
   @IsOptional()
   @IsBoolean()
   internal: boolean = false;
-
-  @ApiPropertyOptional({ default: {} })
-  @IsOptional()
-  @IsObject()
-  arguments: Record<string, unknown> = {};
 }
 
 /** `POST /api/exchanges/{vhost}/{name}/publish`: all four fields required, as in RabbitMQ. */
@@ -62,9 +48,4 @@ export class RouteDto {
 }
 
 /** `DELETE /api/exchanges/{vhost}/{name}?if-unused=true`. */
-export class DeleteExchangeQueryDto {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsIn(['true', 'false'])
-  'if-unused'?: string;
-}
+export class DeleteExchangeQueryDto extends IfUnusedQueryDto {}

@@ -1,24 +1,10 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { DeclareOptionsDto, IfUnusedQueryDto } from '../common/declare-options.dto.js';
 
 /** `PUT /api/queues/{vhost}/{name}`: every field optional, as in RabbitMQ. */
-export class DeclareQueueDto {
-  @ApiPropertyOptional({ default: true })
-  @IsOptional()
-  @IsBoolean()
-  durable: boolean = true;
-
-  @ApiPropertyOptional({ default: false })
-  @IsOptional()
-  @IsBoolean()
-  auto_delete: boolean = false;
-
-  @ApiPropertyOptional({ default: {} })
-  @IsOptional()
-  @IsObject()
-  arguments: Record<string, unknown> = {};
-}
+export class DeclareQueueDto extends DeclareOptionsDto {}
 
 /** `POST /api/queues/{vhost}/{name}/get`. */
 export class GetMessagesDto {
@@ -45,14 +31,9 @@ export class GetMessagesDto {
 }
 
 /** `DELETE /api/queues/{vhost}/{name}?if-empty=true&if-unused=true`. */
-export class DeleteQueueQueryDto {
+export class DeleteQueueQueryDto extends IfUnusedQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @IsIn(['true', 'false'])
   'if-empty'?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsIn(['true', 'false'])
-  'if-unused'?: string;
 }

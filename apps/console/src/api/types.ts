@@ -9,7 +9,17 @@ export interface RateDetails {
 
 export type MessageStats = Partial<Record<string, number | RateDetails>>;
 
-export interface Overview {
+/** A node's memory and disk figures and alarm flags, as `/api/overview` and `/api/nodes` report them. */
+export interface ResourceFigures {
+  mem_used?: number;
+  mem_limit?: number;
+  mem_alarm?: boolean;
+  disk_free?: number;
+  disk_free_limit?: number;
+  disk_free_alarm?: boolean;
+}
+
+export interface Overview extends ResourceFigures {
   cluster_name?: string;
   rabbitmq_version?: string;
   product_name?: string;
@@ -21,12 +31,6 @@ export interface Overview {
   listeners?: { node?: string; protocol: string; ip_address?: string; port: number }[];
   alarms?: unknown;
   resource_alarms?: unknown;
-  mem_used?: number;
-  mem_limit?: number;
-  mem_alarm?: boolean;
-  disk_free?: number;
-  disk_free_limit?: number;
-  disk_free_alarm?: boolean;
   [key: string]: unknown;
 }
 

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import { ErrorBanner } from './error-banner';
+import { useAction } from '../hooks/use-action';
 
 /**
  * Adds a binding (`POST /api/bindings/{vhost}/e/{source}/{q|e}/{destination}`): on a queue's page from an exchange
@@ -20,22 +21,19 @@ export function BindForm({
   const [other, setOther] = useState('');
   const [otherType, setOtherType] = useState<'q' | 'e'>('q');
   const [key, setKey] = useState('');
-  const [error, setError] = useState<string | undefined>(undefined);
-  const submit = async (event: Event) => {
+  const { error, run } = useAction();
+  const submit = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
     const path =
       side === 'queue'
         ? `/api/bindings/${seg(vhost)}/e/${seg(other)}/q/${seg(fixed)}`
         : `/api/bindings/${seg(vhost)}/e/${seg(fixed)}/${otherType}/${seg(other)}`;
-    try {
+    void run(async () => {
       await api('POST', path, { routing_key: key, arguments: {} });
       setOther('');
       setKey('');
       onBound();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
   return (
     <form class="card" onSubmit={submit}>

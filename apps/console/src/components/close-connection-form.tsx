@@ -1,23 +1,21 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import { ErrorBanner } from './error-banner';
+import { useAction } from '../hooks/use-action';
 
 /** Force-closes a connection with a reason (sent as RabbitMQ's `X-Reason` header; the client sees 320 and the reason). */
 export function CloseConnectionForm({ connection, onClosed }: { connection: string | undefined; onClosed: () => void }) {
   const [reason, setReason] = useState('Closed via the management console');
   const [closed, setClosed] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const close = async (event: Event) => {
+  const { error, run } = useAction();
+  const close = (event: Event) => {
     event.preventDefault();
     if (connection === undefined) return;
-    setError(undefined);
-    try {
+    void run(async () => {
       await api('DELETE', `/api/connections/${seg(connection)}`, undefined, { headers: { 'X-Reason': reason } });
       setClosed(true);
       onClosed();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
   return (
     <form class="card" onSubmit={close}>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import { ErrorBanner } from './error-banner';
 import { VhostSelect } from './vhost-select';
+import { useAction } from '../hooks/use-action';
 
 /** Declares a queue (`PUT /api/queues/{vhost}/{name}`). */
 export function DeclareQueueForm({ onDeclared }: { onDeclared: () => void }) {
@@ -9,18 +10,15 @@ export function DeclareQueueForm({ onDeclared }: { onDeclared: () => void }) {
   const [name, setName] = useState('');
   const [durable, setDurable] = useState(true);
   const [args, setArgs] = useState('');
-  const [error, setError] = useState<string | undefined>(undefined);
-  const submit = async (event: Event) => {
+  const { error, run } = useAction();
+  const submit = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
-    try {
+    void run(async () => {
       const parsed = args.trim() === '' ? {} : (JSON.parse(args) as Record<string, unknown>);
       await api('PUT', `/api/queues/${seg(vhost)}/${seg(name)}`, { durable, auto_delete: false, arguments: parsed });
       setName('');
       onDeclared();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
   return (
     <form class="card" onSubmit={submit}>

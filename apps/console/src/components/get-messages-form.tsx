@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import { args } from '../format';
 import { ErrorBanner } from './error-banner';
+import { useAction } from '../hooks/use-action';
 
 interface GotMessage {
   payload: string;
@@ -26,11 +27,10 @@ export function GetMessagesForm({ vhost, queue, onDone }: { vhost: string; queue
   const [ackmode, setAckmode] = useState('ack_requeue_true');
   const [count, setCount] = useState(1);
   const [messages, setMessages] = useState<GotMessage[] | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const submit = async (event: Event) => {
+  const { error, run } = useAction();
+  const submit = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
-    try {
+    void run(async () => {
       setMessages(
         await api<GotMessage[]>('POST', `/api/queues/${seg(vhost)}/${seg(queue)}/get`, {
           count,
@@ -40,9 +40,7 @@ export function GetMessagesForm({ vhost, queue, onDone }: { vhost: string; queue
         }),
       );
       onDone();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
   return (
     <form class="card" onSubmit={submit} data-testid="get-form">

@@ -1,6 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
+import { useAction } from '../hooks/use-action';
 import { usePoll } from '../hooks/use-poll';
+import { AdminForm } from './admin-form';
+import { AdminTable } from './admin-table';
 import { ErrorBanner } from './error-banner';
 
 interface PermissionInfo {
@@ -15,16 +18,7 @@ interface PermissionInfo {
 export function PermissionsSection() {
   const permissions = usePoll(() => api<PermissionInfo[]>('GET', '/api/permissions'), []);
   const [form, setForm] = useState({ user: '', vhost: '/', configure: '.*', write: '.*', read: '.*' });
-  const [error, setError] = useState<string | undefined>(undefined);
-  const run = async (what: () => Promise<unknown>) => {
-    setError(undefined);
-    try {
-      await what();
-      permissions.reload();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
-  };
+  const { error, run } = useAction(permissions.reload);
   const field = (key: keyof typeof form, label: string) => (
     <label>
       {label} <input value={form[key]} onInput={(e) => setForm({ ...form, [key]: e.currentTarget.value })} />
@@ -36,51 +30,30 @@ export function PermissionsSection() {
       <ErrorBanner
         error={permissions.status === 404 ? 'Permissions (/api/permissions) are not available on this broker.' : permissions.error}
       />
-      <table data-testid="permissions-table">
-        <thead>
-          <tr>
-            <th>User</th>
-            <th>Virtual host</th>
-            <th>Configure</th>
-            <th>Write</th>
-            <th>Read</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {permissions.data?.map((p) => (
-            <tr key={`${p.user}@${p.vhost}`}>
-              <td>{p.user}</td>
-              <td>{p.vhost}</td>
-              <td>{p.configure}</td>
-              <td>{p.write}</td>
-              <td>{p.read}</td>
-              <td>
-                <button type="button" onClick={() => void run(() => api('DELETE', `/api/permissions/${seg(p.vhost)}/${seg(p.user)}`))}>
-                  Clear
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form
-        class="card"
-        onSubmit={(event) => {
-          event.preventDefault();
+      <AdminTable
+        testId="permissions-table"
+        headings={['User', 'Virtual host', 'Configure', 'Write', 'Read']}
+        items={permissions.data}
+        keyOf={(p) => `${p.user}@${p.vhost}`}
+        cells={(p) => [p.user, p.vhost, p.configure, p.write, p.read]}
+        removeLabel="Clear"
+        onRemove={(p) => void run(() => api('DELETE', `/api/permissions/${seg(p.vhost)}/${seg(p.user)}`))}
+      />
+      <AdminForm
+        title="Set permissions"
+        submitLabel="Set permissions"
+        error={error}
+        onSubmit={() => {
           const { user, vhost, configure, write, read } = form;
           void run(() => api('PUT', `/api/permissions/${seg(vhost)}/${seg(user)}`, { configure, write, read }));
         }}
       >
-        <h3>Set permissions</h3>
         {field('user', 'User')}
         {field('vhost', 'Virtual host')}
         {field('configure', 'Configure')}
         {field('write', 'Write')}
         {field('read', 'Read')}
-        <button type="submit">Set permissions</button>
-        <ErrorBanner error={error} />
-      </form>
+      </AdminForm>
     </div>
   );
 }

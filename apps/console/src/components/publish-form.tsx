@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import { ErrorBanner } from './error-banner';
+import { useAction } from '../hooks/use-action';
 
 /**
  * Publishes one message through an exchange (`POST /api/exchanges/{vhost}/{exchange}/publish`); on a queue's page
@@ -12,12 +13,11 @@ export function PublishForm({ vhost, exchange, routingKey = '' }: { vhost: strin
   const [headers, setHeaders] = useState('');
   const [persistent, setPersistent] = useState(false);
   const [result, setResult] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const submit = async (event: Event) => {
+  const { error, run } = useAction();
+  const submit = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
     setResult(undefined);
-    try {
+    void run(async () => {
       const properties: Record<string, unknown> = { delivery_mode: persistent ? 2 : 1 };
       if (headers.trim() !== '') properties.headers = JSON.parse(headers);
       const answer = await api<{ routed: boolean }>(
@@ -31,9 +31,7 @@ export function PublishForm({ vhost, exchange, routingKey = '' }: { vhost: strin
         },
       );
       setResult(answer.routed ? 'Message published.' : 'Message published, but not routed to any queue.');
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
   return (
     <form class="card" onSubmit={submit} data-testid="publish-form">

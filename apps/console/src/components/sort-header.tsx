@@ -1,3 +1,5 @@
+import type { PagedList } from '../hooks/use-paged-list';
+
 /** A column header that sorts a server-side list by `field` (click again to reverse). */
 export function SortHeader({
   label,
@@ -20,5 +22,18 @@ export function SortHeader({
         {active ? (reverse ? ' ▼' : ' ▲') : ''}
       </button>
     </th>
+  );
+}
+
+/** The sortable column headers of a paged list: `const header = sortHeaders(list)`, then `header('Name', 'name')`. */
+export function sortHeaders({ state, update }: Pick<PagedList<unknown>, 'state' | 'update'>) {
+  return (label: string, field: string) => (
+    <SortHeader
+      label={label}
+      field={field}
+      sort={state.sort}
+      reverse={state.reverse}
+      onSort={(sort, reverse) => update({ sort, reverse })}
+    />
   );
 }

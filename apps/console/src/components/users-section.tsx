@@ -1,6 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
+import { useAction } from '../hooks/use-action';
 import { usePoll } from '../hooks/use-poll';
+import { AdminForm } from './admin-form';
+import { AdminTable } from './admin-table';
 import { ErrorBanner } from './error-banner';
 
 interface UserInfo {
@@ -16,51 +19,26 @@ export function UsersSection() {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [tags, setTags] = useState('');
-  const [error, setError] = useState<string | undefined>(undefined);
-  const run = async (what: () => Promise<unknown>) => {
-    setError(undefined);
-    try {
-      await what();
-      users.reload();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
-  };
-  const save = (event: Event) => {
-    event.preventDefault();
-    void run(() => api('PUT', `/api/users/${seg(name)}`, { password, tags }));
-  };
+  const { error, run } = useAction(users.reload);
   return (
     <div>
       <h2>Users</h2>
       <ErrorBanner error={users.status === 404 ? 'User management (/api/users) is not available on this broker.' : users.error} />
-      <table data-testid="users-table">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Tags</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {users.data?.map((user) => (
-            <tr key={user.name}>
-              <td>{user.name}</td>
-              <td>{tagsText(user.tags)}</td>
-              <td>
-                <button
-                  type="button"
-                  onClick={() => confirm(`Delete user ${user.name}?`) && void run(() => api('DELETE', `/api/users/${seg(user.name)}`))}
-                >
-                  Delete
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form class="card" onSubmit={save}>
-        <h3>Add or update a user</h3>
+      <AdminTable
+        testId="users-table"
+        headings={['Name', 'Tags']}
+        items={users.data}
+        keyOf={(user) => user.name}
+        cells={(user) => [user.name, tagsText(user.tags)]}
+        removeLabel="Delete"
+        onRemove={(user) => confirm(`Delete user ${user.name}?`) && void run(() => api('DELETE', `/api/users/${seg(user.name)}`))}
+      />
+      <AdminForm
+        title="Add or update a user"
+        submitLabel="Save user"
+        error={error}
+        onSubmit={() => void run(() => api('PUT', `/api/users/${seg(name)}`, { password, tags }))}
+      >
         <label>
           Username <input value={name} onInput={(e) => setName(e.currentTarget.value)} required />
         </label>
@@ -71,9 +49,7 @@ export function UsersSection() {
         <label>
           Tags <input value={tags} placeholder="administrator, monitoring" onInput={(e) => setTags(e.currentTarget.value)} />
         </label>
-        <button type="submit">Save user</button>
-        <ErrorBanner error={error} />
-      </form>
+      </AdminForm>
     </div>
   );
 }

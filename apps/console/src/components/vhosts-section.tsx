@@ -1,7 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import { num } from '../format';
+import { useAction } from '../hooks/use-action';
 import { usePoll } from '../hooks/use-poll';
+import { AdminForm } from './admin-form';
+import { AdminTable } from './admin-table';
 import { ErrorBanner } from './error-banner';
 
 interface VhostInfo {
@@ -14,59 +17,30 @@ interface VhostInfo {
 export function VhostsSection() {
   const vhosts = usePoll(() => api<VhostInfo[]>('GET', '/api/vhosts'), []);
   const [name, setName] = useState('');
-  const [error, setError] = useState<string | undefined>(undefined);
-  const run = async (what: () => Promise<unknown>) => {
-    setError(undefined);
-    try {
-      await what();
-      vhosts.reload();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
-  };
+  const { error, run } = useAction(vhosts.reload);
   return (
     <div>
       <h2>Virtual hosts</h2>
       <ErrorBanner error={vhosts.error} />
-      <table data-testid="vhosts-table">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Messages</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {vhosts.data?.map((vhost) => (
-            <tr key={vhost.name}>
-              <td>{vhost.name}</td>
-              <td>{num(vhost.messages)}</td>
-              <td>
-                <button
-                  type="button"
-                  onClick={() => confirm(`Delete vhost ${vhost.name}?`) && void run(() => api('DELETE', `/api/vhosts/${seg(vhost.name)}`))}
-                >
-                  Delete
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form
-        class="card"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void run(() => api('PUT', `/api/vhosts/${seg(name)}`, {}));
-        }}
+      <AdminTable
+        testId="vhosts-table"
+        headings={['Name', 'Messages']}
+        items={vhosts.data}
+        keyOf={(vhost) => vhost.name}
+        cells={(vhost) => [vhost.name, num(vhost.messages)]}
+        removeLabel="Delete"
+        onRemove={(vhost) => confirm(`Delete vhost ${vhost.name}?`) && void run(() => api('DELETE', `/api/vhosts/${seg(vhost.name)}`))}
+      />
+      <AdminForm
+        title="Add a virtual host"
+        submitLabel="Add virtual host"
+        error={error}
+        onSubmit={() => void run(() => api('PUT', `/api/vhosts/${seg(name)}`, {}))}
       >
-        <h3>Add a virtual host</h3>
         <label>
           Name <input value={name} onInput={(e) => setName(e.currentTarget.value)} required />
         </label>
-        <button type="submit">Add virtual host</button>
-        <ErrorBanner error={error} />
-      </form>
+      </AdminForm>
     </div>
   );
 }

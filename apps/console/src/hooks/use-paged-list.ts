@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { Page } from '../api/types';
-import { usePoll } from './use-poll';
+import { type Polled, usePoll } from './use-poll';
 
 /** Filter, sort and paging state of a list page, sent to the admin API as RabbitMQ's query parameters. */
 export interface ListState {
@@ -13,11 +13,18 @@ export interface ListState {
   pageSize: number;
 }
 
+/** A polled server-paged list with its filter, sort and paging state, as `usePagedList` returns it. */
+export interface PagedList<T> extends Polled<Page<T>> {
+  state: ListState;
+  /** Changes the state; any change but a page number goes back to page 1. */
+  update: (change: Partial<ListState>) => void;
+}
+
 /**
  * A polled list paged by the server (`page`, `page_size`, `name`, `use_regex`, `sort`, `sort_reverse`), so a
  * broker with 10,000 queues sends one page, never the whole list.
  */
-export function usePagedList<T>(path: string, initialSort = 'name') {
+export function usePagedList<T>(path: string, initialSort = 'name'): PagedList<T> {
   const [state, setState] = useState<ListState>({ name: '', useRegex: false, sort: initialSort, reverse: false, page: 1, pageSize: 50 });
   const query = new URLSearchParams({
     page: String(state.page),

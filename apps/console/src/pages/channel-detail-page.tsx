@@ -1,4 +1,3 @@
-import { useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import type { ChannelInfo } from '../api/types';
 import { CloseConnectionForm } from '../components/close-connection-form';
@@ -9,30 +8,25 @@ import { RateChart } from '../components/rate-chart';
 import { StatGrid } from '../components/stat-grid';
 import { num } from '../format';
 import { usePoll } from '../hooks/use-poll';
+import { DetailHeading } from '../components/detail-heading';
+import { useClosed } from '../hooks/use-closed';
 
 /** A channel keeps two minutes of samples (the broker's per-object history), one per 5 s. */
 const CHANNEL_HISTORY_QUERY = 'msg_rates_age=120&msg_rates_incr=5';
 
 /** One channel (`GET /api/channels/{name}`): its figures, consumers, message rates, and closing its connection. */
 export function ChannelDetailPage({ name }: { name: string }) {
-  // Once its connection is closed the channel is gone: stop asking for it rather than logging 404s.
-  const closed = useRef(false);
-  const [isClosed, setClosed] = useState(false);
-  const channel = usePoll(
-    () =>
-      closed.current ? Promise.reject(new Error('closed')) : api<ChannelInfo>('GET', `/api/channels/${seg(name)}?${CHANNEL_HISTORY_QUERY}`),
-    [name],
-  );
+  // Once its connection is closed the channel is gone too.
+  const { closed, unlessClosed, markClosed } = useClosed();
+  const channel = usePoll(() => unlessClosed(() => api<ChannelInfo>('GET', `/api/channels/${seg(name)}?${CHANNEL_HISTORY_QUERY}`)), [name]);
   const c = channel.data;
   const stats = c?.message_stats ?? {};
   const connection = c?.connection_details?.name;
   const mode = c ? [c.confirm && 'confirm', c.transactional && 'transactional'].filter(Boolean).join(', ') || 'none' : '–';
   return (
     <section>
-      <h1>
-        Channel <span data-testid="channel-name">{name}</span>
-      </h1>
-      <ErrorBanner error={isClosed ? undefined : channel.error} />
+      <DetailHeading kind="Channel" name={name} testId="channel-name" />
+      <ErrorBanner error={closed ? undefined : channel.error} />
       <StatGrid
         items={[
           ['State', c?.state ?? '–'],
@@ -64,14 +58,8 @@ export function ChannelDetailPage({ name }: { name: string }) {
         />
       </div>
       <h2>Consumers</h2>
-      <ConsumersTable consumers={c?.consumer_details} />
-      <CloseConnectionForm
-        connection={connection}
-        onClosed={() => {
-          closed.current = true;
-          setClosed(true);
-        }}
-      />
+      <ConsumersTable consumers={c?.consumer_details} by="queue" testId="channel-consumers" />
+      <CloseConnectionForm connection={connection} onClosed={markClosed} />
     </section>
   );
 }

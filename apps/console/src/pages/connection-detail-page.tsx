@@ -1,4 +1,3 @@
-import { useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import type { ChannelInfo, ConnectionInfo } from '../api/types';
 import { ChannelsTable } from '../components/channels-table';
@@ -7,21 +6,18 @@ import { ErrorBanner } from '../components/error-banner';
 import { StatGrid } from '../components/stat-grid';
 import { args, num } from '../format';
 import { usePoll } from '../hooks/use-poll';
+import { DetailHeading } from '../components/detail-heading';
+import { useClosed } from '../hooks/use-closed';
 
 /** One connection, its channels, and closing it with a reason (sent as RabbitMQ's `X-Reason` header). */
 export function ConnectionDetailPage({ name }: { name: string }) {
-  // Once closed the connection is gone: stop asking for it rather than logging 404s.
-  const closedRef = useRef(false);
-  const [closed, setClosed] = useState(false);
-  const unlessClosed = <T,>(load: () => Promise<T>) => (closedRef.current ? Promise.reject(new Error('closed')) : load());
+  const { closed, unlessClosed, markClosed } = useClosed();
   const connection = usePoll(() => unlessClosed(() => api<ConnectionInfo>('GET', `/api/connections/${seg(name)}`)), [name]);
   const channels = usePoll(() => unlessClosed(() => api<ChannelInfo[]>('GET', `/api/connections/${seg(name)}/channels`)), [name]);
   const c = connection.data;
   return (
     <section>
-      <h1>
-        Connection <span data-testid="connection-name">{name}</span>
-      </h1>
+      <DetailHeading kind="Connection" name={name} testId="connection-name" />
       <ErrorBanner error={closed ? undefined : connection.error} />
       <StatGrid
         items={[
@@ -38,13 +34,7 @@ export function ConnectionDetailPage({ name }: { name: string }) {
       <pre class="payload">{args(c?.client_properties) || '–'}</pre>
       <h2>Channels</h2>
       <ChannelsTable channels={channels.data} />
-      <CloseConnectionForm
-        connection={name}
-        onClosed={() => {
-          closedRef.current = true;
-          setClosed(true);
-        }}
-      />
+      <CloseConnectionForm connection={name} onClosed={markClosed} />
     </section>
   );
 }

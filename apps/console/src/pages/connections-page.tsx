@@ -1,31 +1,19 @@
 import type { ConnectionInfo } from '../api/types';
-import { ErrorBanner } from '../components/error-banner';
-import { ListFilter } from '../components/list-filter';
 import { NavLink } from '../components/nav-link';
-import { Pager } from '../components/pager';
-import { SortHeader } from '../components/sort-header';
+import { ListPager, ListToolbar } from '../components/paged-list-controls';
+import { sortHeaders } from '../components/sort-header';
 import { num, rate } from '../format';
 import { usePagedList } from '../hooks/use-paged-list';
 
 /** Client connections (server-side paging). */
 export function ConnectionsPage() {
   const list = usePagedList<ConnectionInfo>('/api/connections');
-  const { state, update } = list;
-  const header = (label: string, field: string) => (
-    <SortHeader
-      label={label}
-      field={field}
-      sort={state.sort}
-      reverse={state.reverse}
-      onSort={(sort, reverse) => update({ sort, reverse })}
-    />
-  );
+  const header = sortHeaders(list);
   const page = list.data;
   return (
     <section>
       <h1>Connections</h1>
-      <ListFilter state={state} update={update} />
-      <ErrorBanner error={list.error} />
+      <ListToolbar list={list} />
       <table data-testid="connections-table">
         <thead>
           <tr>
@@ -58,17 +46,7 @@ export function ConnectionsPage() {
           ))}
         </tbody>
       </table>
-      {page && (
-        <Pager
-          page={page.page}
-          pageCount={page.page_count}
-          pageSize={page.page_size}
-          filtered={page.filtered_count}
-          total={page.total_count}
-          onPage={(p) => update({ page: p })}
-          onPageSize={(pageSize) => update({ pageSize })}
-        />
-      )}
+      <ListPager list={list} />
     </section>
   );
 }

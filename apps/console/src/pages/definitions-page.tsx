@@ -1,15 +1,15 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { ErrorBanner } from '../components/error-banner';
+import { useAction } from '../hooks/use-action';
 
 /** Definitions export (a JSON download) and import (a file or pasted JSON, all or nothing). */
 export function DefinitionsPage() {
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { error, run } = useAction();
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [text, setText] = useState('');
-  const download = async () => {
-    setError(undefined);
-    try {
+  const download = () => {
+    void run(async () => {
       const definitions = await api('GET', '/api/definitions');
       const url = URL.createObjectURL(new Blob([JSON.stringify(definitions, null, 2)], { type: 'application/json' }));
       const link = document.createElement('a');
@@ -18,20 +18,15 @@ export function DefinitionsPage() {
       link.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       setNotice('Definitions exported.');
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
-  const upload = async (event: Event) => {
+  const upload = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
     setNotice(undefined);
-    try {
+    void run(async () => {
       await api('POST', '/api/definitions', JSON.parse(text));
       setNotice('Definitions imported.');
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
   const readFile = async (event: Event) => {
     const file = (event.currentTarget as HTMLInputElement).files?.[0];

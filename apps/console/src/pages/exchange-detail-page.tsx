@@ -11,6 +11,7 @@ import { args, exchangeLabel } from '../format';
 import { navigate } from '../hooks/use-route';
 import { usePoll } from '../hooks/use-poll';
 import { HISTORY_QUERY } from './overview-page';
+import { DetailHeading } from '../components/detail-heading';
 
 /** One exchange: its bindings both ways, publish, delete. `amq.default` in the URL is the default exchange. */
 export function ExchangeDetailPage({ vhost, name: urlName }: { vhost: string; name: string }) {
@@ -33,9 +34,7 @@ export function ExchangeDetailPage({ vhost, name: urlName }: { vhost: string; na
   };
   return (
     <section>
-      <h1>
-        Exchange <span data-testid="exchange-name">{exchangeLabel(name)}</span> <small class="muted">in {vhost}</small>
-      </h1>
+      <DetailHeading kind="Exchange" name={exchangeLabel(name)} testId="exchange-name" vhost={vhost} />
       <ErrorBanner error={exchange.error ?? error} />
       <StatGrid
         items={[

@@ -2,12 +2,12 @@ import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import type { ExchangeInfo } from '../api/types';
 import { ErrorBanner } from '../components/error-banner';
-import { ListFilter } from '../components/list-filter';
 import { NavLink } from '../components/nav-link';
-import { Pager } from '../components/pager';
-import { SortHeader } from '../components/sort-header';
+import { ListPager, ListToolbar } from '../components/paged-list-controls';
+import { sortHeaders } from '../components/sort-header';
 import { VhostSelect } from '../components/vhost-select';
 import { exchangeLabel, rate, vhostSeg } from '../format';
+import { useAction } from '../hooks/use-action';
 import { usePagedList } from '../hooks/use-paged-list';
 
 const TYPES = ['direct', 'fanout', 'topic', 'headers'];
@@ -15,24 +15,14 @@ const TYPES = ['direct', 'fanout', 'topic', 'headers'];
 /** All exchanges (server-side paging), and a form to declare one. */
 export function ExchangesPage() {
   const list = usePagedList<ExchangeInfo>('/api/exchanges');
-  const { state, update } = list;
-  const header = (label: string, field: string) => (
-    <SortHeader
-      label={label}
-      field={field}
-      sort={state.sort}
-      reverse={state.reverse}
-      onSort={(sort, reverse) => update({ sort, reverse })}
-    />
-  );
+  const header = sortHeaders(list);
   const [vhost, setVhost] = useState('/');
   const [name, setName] = useState('');
   const [type, setType] = useState('direct');
-  const [error, setError] = useState<string | undefined>(undefined);
-  const declare = async (event: Event) => {
+  const { error, run } = useAction(list.reload);
+  const declare = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
-    try {
+    void run(async () => {
       await api('PUT', `/api/exchanges/${seg(vhost)}/${seg(name)}`, {
         type,
         durable: true,
@@ -41,17 +31,13 @@ export function ExchangesPage() {
         arguments: {},
       });
       setName('');
-      list.reload();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
   const page = list.data;
   return (
     <section>
       <h1>Exchanges</h1>
-      <ListFilter state={state} update={update} />
-      <ErrorBanner error={list.error} />
+      <ListToolbar list={list} />
       <table data-testid="exchanges-table">
         <thead>
           <tr>
@@ -82,17 +68,7 @@ export function ExchangesPage() {
           ))}
         </tbody>
       </table>
-      {page && (
-        <Pager
-          page={page.page}
-          pageCount={page.page_count}
-          pageSize={page.page_size}
-          filtered={page.filtered_count}
-          total={page.total_count}
-          onPage={(p) => update({ page: p })}
-          onPageSize={(pageSize) => update({ pageSize })}
-        />
-      )}
+      <ListPager list={list} />
       <form class="card" onSubmit={declare}>
         <h2>Add an exchange</h2>
         <VhostSelect value={vhost} onChange={setVhost} />

@@ -1,5 +1,5 @@
 import { api } from '../api/client';
-import type { Overview } from '../api/types';
+import type { Overview, ResourceFigures } from '../api/types';
 import { ErrorBanner } from '../components/error-banner';
 import { RateChart } from '../components/rate-chart';
 import { StatGrid } from '../components/stat-grid';
@@ -9,14 +9,8 @@ import { usePoll } from '../hooks/use-poll';
 /** The last ten minutes, in 5 s steps (RabbitMQ's UI "last ten minutes"). */
 export const HISTORY_QUERY = 'lengths_age=600&lengths_incr=5&msg_rates_age=600&msg_rates_incr=5';
 
-interface NodeInfo {
+interface NodeInfo extends ResourceFigures {
   name?: string;
-  mem_used?: number;
-  mem_limit?: number;
-  mem_alarm?: boolean;
-  disk_free?: number;
-  disk_free_limit?: number;
-  disk_free_alarm?: boolean;
   uptime?: number;
 }
 

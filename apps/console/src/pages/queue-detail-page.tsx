@@ -3,15 +3,18 @@ import { api, seg } from '../api/client';
 import type { BindingInfo, ConsumerInfo, QueueInfo } from '../api/types';
 import { BindForm } from '../components/bind-form';
 import { BindingsTable } from '../components/bindings-table';
+import { ConsumersTable } from '../components/consumers-table';
 import { ErrorBanner } from '../components/error-banner';
 import { GetMessagesForm } from '../components/get-messages-form';
 import { PublishForm } from '../components/publish-form';
 import { RateChart } from '../components/rate-chart';
 import { StatGrid } from '../components/stat-grid';
 import { args, num } from '../format';
+import { useAction } from '../hooks/use-action';
 import { navigate } from '../hooks/use-route';
 import { usePoll } from '../hooks/use-poll';
 import { HISTORY_QUERY } from './overview-page';
+import { DetailHeading } from '../components/detail-heading';
 
 /** One queue: figures, depth and rate charts, consumers, bindings, get, publish, purge, delete. */
 export function QueueDetailPage({ vhost, name }: { vhost: string; name: string }) {
@@ -23,19 +26,14 @@ export function QueueDetailPage({ vhost, name }: { vhost: string; name: string }
     [vhost, name],
   );
   const [notice, setNotice] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { error, run } = useAction(queue.reload);
   const q = queue.data;
   const stats = q?.message_stats ?? {};
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    setError(undefined);
-    try {
+  const act = (what: () => Promise<unknown>, done: string) =>
+    run(async () => {
       await what();
       setNotice(done);
-      queue.reload();
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
-  };
+    });
   const purge = () => act(() => api('DELETE', `${base}/contents`), 'Queue purged.');
   const remove = async () => {
     if (!confirm(`Delete queue ${name}?`)) return;
@@ -44,9 +42,7 @@ export function QueueDetailPage({ vhost, name }: { vhost: string; name: string }
   };
   return (
     <section>
-      <h1>
-        Queue <span data-testid="queue-name">{name}</span> <small class="muted">in {vhost}</small>
-      </h1>
+      <DetailHeading kind="Queue" name={name} testId="queue-name" vhost={vhost} />
       <ErrorBanner error={queue.error ?? error} />
       {notice && <p class="ok">{notice}</p>}
       <StatGrid
@@ -81,32 +77,7 @@ export function QueueDetailPage({ vhost, name }: { vhost: string; name: string }
         />
       </div>
       <h2>Consumers</h2>
-      {consumers.data && consumers.data.length > 0 ? (
-        <table data-testid="consumers-table">
-          <thead>
-            <tr>
-              <th>Consumer tag</th>
-              <th>Channel</th>
-              <th>Ack required</th>
-              <th>Prefetch</th>
-              <th>Exclusive</th>
-            </tr>
-          </thead>
-          <tbody>
-            {consumers.data.map((consumer) => (
-              <tr key={consumer.consumer_tag + (consumer.channel_details?.name ?? '')}>
-                <td>{consumer.consumer_tag}</td>
-                <td>{consumer.channel_details?.name ?? '–'}</td>
-                <td>{String(consumer.ack_required ?? '–')}</td>
-                <td>{num(consumer.prefetch_count)}</td>
-                <td>{String(consumer.exclusive ?? '–')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : (
-        <p class="muted">No consumers</p>
-      )}
+      <ConsumersTable consumers={consumers.data} by="channel" testId="consumers-table" />
       <h2>Bindings</h2>
       <BindingsTable bindings={bindings.data} onChange={bindings.reload} testId="queue-bindings" />
       <BindForm vhost={vhost} fixed={name} side="queue" onBound={bindings.reload} />

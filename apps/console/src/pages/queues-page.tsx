@@ -1,9 +1,7 @@
 import type { QueueInfo } from '../api/types';
-import { ErrorBanner } from '../components/error-banner';
-import { ListFilter } from '../components/list-filter';
 import { NavLink } from '../components/nav-link';
-import { Pager } from '../components/pager';
-import { SortHeader } from '../components/sort-header';
+import { ListPager, ListToolbar } from '../components/paged-list-controls';
+import { sortHeaders } from '../components/sort-header';
 import { num, rate, vhostSeg } from '../format';
 import { usePagedList } from '../hooks/use-paged-list';
 import { DeclareQueueForm } from '../components/declare-queue-form';
@@ -11,22 +9,12 @@ import { DeclareQueueForm } from '../components/declare-queue-form';
 /** All queues, filtered, sorted and paged by the server. */
 export function QueuesPage() {
   const list = usePagedList<QueueInfo>('/api/queues');
-  const { state, update } = list;
-  const header = (label: string, field: string) => (
-    <SortHeader
-      label={label}
-      field={field}
-      sort={state.sort}
-      reverse={state.reverse}
-      onSort={(sort, reverse) => update({ sort, reverse })}
-    />
-  );
+  const header = sortHeaders(list);
   const page = list.data;
   return (
     <section>
       <h1>Queues</h1>
-      <ListFilter state={state} update={update} />
-      <ErrorBanner error={list.error} />
+      <ListToolbar list={list} />
       <table data-testid="queues-table">
         <thead>
           <tr>
@@ -63,17 +51,7 @@ export function QueuesPage() {
           ))}
         </tbody>
       </table>
-      {page && (
-        <Pager
-          page={page.page}
-          pageCount={page.page_count}
-          pageSize={page.page_size}
-          filtered={page.filtered_count}
-          total={page.total_count}
-          onPage={(p) => update({ page: p })}
-          onPageSize={(pageSize) => update({ pageSize })}
-        />
-      )}
+      <ListPager list={list} />
       <DeclareQueueForm onDeclared={list.reload} />
     </section>
   );

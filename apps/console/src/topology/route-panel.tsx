@@ -3,6 +3,7 @@ import { api, seg } from '../api/client';
 import type { RouteExplanation, RouteHop } from '../api/types';
 import { ErrorBanner } from '../components/error-banner';
 import { exchangeLabel } from '../format';
+import { useAction } from '../hooks/use-action';
 
 const hopText = (hop: RouteHop) => {
   if (hop.kind === 'alternate-exchange') return `${hop.source} → ${hop.destination} (alternate exchange: no binding matched)`;
@@ -27,12 +28,11 @@ export function RoutePanel({
   const [routingKey, setRoutingKey] = useState('');
   const [headers, setHeaders] = useState('');
   const [result, setResult] = useState<RouteExplanation | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { error, run } = useAction();
   const chosen = exchange || exchanges[0] || '';
-  const explain = async (event: Event) => {
+  const explain = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
-    try {
+    void run(async () => {
       const body: Record<string, unknown> = { routing_key: routingKey };
       if (headers.trim() !== '') body.headers = JSON.parse(headers);
       const answer = await api<RouteExplanation>(
@@ -42,9 +42,7 @@ export function RoutePanel({
       );
       setResult(answer);
       onExplained(answer);
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    });
   };
   const clear = () => {
     setResult(undefined);
