@@ -18,7 +18,7 @@ import { DeliveryWatermark } from './delivery-watermark.js';
 import { type CompactionStats, DrainedRangeCompactor, type DrainedRangeCompactorOptions } from './drained-range-compactor.js';
 import { carryQuarantine, withQuarantine } from './level-quarantine.js';
 import { readMessages } from './level-message-reader.js';
-import { readQueueIndex } from './level-index-reader.js';
+import { readIndexBatch, readQueueIndex } from './level-index-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
 import { LevelSpill } from './level-spill.js';
@@ -271,6 +271,22 @@ export class LevelMessageStore implements MessageStore {
     for await (const entry of readQueueIndex(this.database.db, state, this.bodies, this.database.path, quarantine)) {
       if (entry.data !== undefined) this.recordsRead++;
       yield entry;
+    }
+  }
+
+  async readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
+    this.assertUsable();
+    const state = this.queues.get(queueId);
+    if (state === undefined || limit <= 0) return [];
+    // Live seqs of a group not committed yet have no record on disk: wait for accepted writes once per batch.
+    await this.database.flush();
+    const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
+    try {
+      const entries = await readIndexBatch(this.database.db, state, this.bodies, fromSeq, limit, quarantine);
+      for (const entry of entries) if (entry.data !== undefined) this.recordsRead++;
+      return entries;
+    } catch (error) {
+      throw fromLevelError(error, 'cannot read', this.database.path);
     }
   }
 

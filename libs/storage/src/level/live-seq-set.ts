@@ -87,10 +87,16 @@ export class LiveSeqSet {
 
   /** Up to `max` smallest seqs below `limit`, ascending. */
   first(max: number, limit = Number.MAX_SAFE_INTEGER): number[] {
+    return this.from(0, max, limit);
+  }
+
+  /** Up to `max` smallest seqs ≥ `fromSeq` and below `limit`, ascending (chunks below `fromSeq` are skipped). */
+  from(fromSeq: number, max: number, limit = Number.MAX_SAFE_INTEGER): number[] {
     const out: number[] = [];
+    const firstIndex = Math.floor(fromSeq / CHUNK_BITS);
     // Chunk count is small (backlog / 4096), so sorting the keys per call is cheap and avoids relying on Map
     // insertion order.
-    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
+    const indexes = [...this.chunks.keys()].filter((index) => index >= firstIndex).sort((a, b) => a - b);
     for (const index of indexes) {
       const words = this.chunks.get(index)!.words;
       const base = index * CHUNK_BITS;
@@ -100,7 +106,7 @@ export class LiveSeqSet {
           const low = word & -word;
           const seq = base + w * 32 + (31 - Math.clz32(low));
           if (seq >= limit || out.length >= max) return out;
-          out.push(seq);
+          if (seq >= fromSeq) out.push(seq);
           word ^= low;
         }
       }
