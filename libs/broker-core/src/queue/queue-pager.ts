@@ -52,6 +52,8 @@ export class QueuePager {
   loadedBytes = 0;
   /** Ready entries paged out. */
   pagedCount = 0;
+  /** Ready messages held in tail segments, with no entry (lazy-ready-list.ts). */
+  tailCount = 0;
   /** Ready entries past the window still waiting for their enqueue to resolve (`pageWhenStored`). */
   private markedCount = 0;
   private isReading = false;
@@ -77,7 +79,7 @@ export class QueuePager {
     const window = this.window;
     if (
       QueuePager.isUnderMemoryPressure ||
-      this.pagedCount + this.markedCount > 0 ||
+      this.pagedCount + this.markedCount + this.tailCount > 0 ||
       this.loadedCount > (isSpill ? (window.transientMessages ?? Infinity) : window.messages) ||
       this.loadedBytes > window.bytes
     ) {
@@ -102,6 +104,23 @@ export class QueuePager {
     }
   }
 
+  /** A paged-out entry joined a tail segment: it is no longer a ready entry, its message is counted in the tail. */
+  collapsed(entry: QueueEntry): void {
+    entry.isReady = false;
+    this.pagedCount--;
+    this.tailCount++;
+  }
+
+  /** How many tail messages one load reads (the same bounds as a body read-ahead). */
+  get tailBatch(): number {
+    return Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, this.window.messages - this.loadedCount));
+  }
+
+  /** A tail segment load is in flight (set) or done (cleared): one read at a time, like `readAhead`. */
+  set tailLoading(isLoading: boolean) {
+    this.isReading = isLoading;
+  }
+
   /** The store holds `entry` durably: drops its body if `admit` put it past the window. Returns whether it did. */
   pageOut(entry: QueueEntry): boolean {
     if (!entry.pageWhenStored || !entry.isReady) return false;
@@ -118,7 +137,7 @@ export class QueuePager {
 
   /** Whether a read-ahead should start: paged entries wait and the loaded part drained below half the window. */
   get wantsRead(): boolean {
-    if (this.pagedCount === 0 || this.isReading) return false;
+    if (this.pagedCount + this.tailCount === 0 || this.isReading) return false;
     const window = this.window;
     return (
       this.loadedCount * 2 < Math.max(window.messages, MIN_READ_BATCH) && this.loadedBytes * 2 < Math.max(window.bytes, MIN_READ_BYTES)
