@@ -523,8 +523,9 @@ export class Queue {
 
   /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */
   private enter(entry: QueueEntry): void {
-    this.ready.push(entry);
+    // The window decision first: the lazy ready list keeps an entry past it apart until the store holds it.
     this.bodies.entered(entry);
+    this.ready.push(entry);
     this.readyBytes += entry.size;
   }
 
