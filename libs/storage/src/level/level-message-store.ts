@@ -24,6 +24,7 @@ import { LevelQueueState } from './level-queue-state.js';
 import { LevelSpill } from './level-spill.js';
 import { scanLevelStore } from './level-store-scan.js';
 import { loadLevelStore } from './level-store-load.js';
+import { LIVE_RUNS_KEY, encodeLiveRuns } from './level-live-runs.js';
 import { SharedBodyRegistry } from './shared-body-registry.js';
 import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
 
@@ -141,6 +142,7 @@ export class LevelMessageStore implements MessageStore {
     try {
       // Seal hooks must stay registered until the last group (which may hold our counters) is written.
       await this.database.flush();
+      await this.saveLiveRuns();
     } catch {
       // The callers of those writes were rejected already; closing continues.
     } finally {
@@ -405,6 +407,18 @@ export class LevelMessageStore implements MessageStore {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
     return withQuarantine(report, this.queues);
+  }
+
+  /**
+   * A clean close: every queue's stored seqs as runs (level-live-runs.ts), so the next open reads no key per
+   * message. Not with shared bodies (their references live in the message keys: that open scans anyway), nor when
+   * faulted (what is on disk is not what is in memory).
+   */
+  private async saveLiveRuns(): Promise<void> {
+    this.database.assertUsable();
+    if (this.bodies.size > 0) return;
+    const record = encodeLiveRuns(this.queues.values());
+    if (record !== undefined) await this.database.db.put(LIVE_RUNS_KEY, record, { sync: true });
   }
 
   /** Rebuilds all in-memory state from disk (open, reopen). */
