@@ -218,12 +218,16 @@ export class LevelDatabase {
 
   private async openHandle(): Promise<void> {
     await this.checkDirectory();
+    // Only sizes that are set: classic-level takes an explicit `undefined` writeBufferSize for a size, not for its
+    // 4 MiB default, and then never flushes its memtable (every write stayed in native memory until a restart
+    // replayed the whole log: the deep-queue RSS and slow first restart of docs/BENCHMARKS.md).
+    const { cacheSize, writeBufferSize } = this.options;
     const db: WarrenLevel = new ClassicLevel<string, Buffer>(this.path, {
       keyEncoding: 'utf8',
       valueEncoding: 'buffer',
       createIfMissing: true,
-      cacheSize: this.options.cacheSize,
-      writeBufferSize: this.options.writeBufferSize,
+      ...(cacheSize === undefined ? {} : { cacheSize }),
+      ...(writeBufferSize === undefined ? {} : { writeBufferSize }),
     });
     try {
       await db.open();
