@@ -7,8 +7,10 @@
 // /proc/<pid>/status (VmRSS, RssAnon) every 250 ms during the fill, the restart and the drain. Restart-to-serving is
 // the time from spawn to the port open plus the passive declares (queue.declare passive) answering: both reported,
 // with whether the counts were right. With --transient the messages are transient (deliveryMode 1): nothing
-// survives a restart, so the drain follows the fill directly. A phase stops at --max-seconds, so a slow machine
+// survives a restart, so the drain follows the fill directly. Bodies are random bytes (--zeros: zeros, which LevelDB
+// compresses to a fraction). A phase stops at --max-seconds, so a slow machine
 // reports how far it got instead of running for ever. Everything it starts is stopped; the data directory removed.
+import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +27,7 @@ const size = Number(option('size', '1024'));
 const inflight = Number(option('inflight', '2000'));
 const maxSeconds = Number(option('max-seconds', '300'));
 const isTransient = args.includes('--transient');
+const isZeros = args.includes('--zeros');
 const queueCount = isTransient ? 1 : Number(option('queues', '1'));
 const entry = option('entry', 'dist/apps/broker/apps/broker/src/main.js');
 const queueArgs = JSON.parse(option('queue-args', '{}'));
@@ -97,6 +100,8 @@ try {
     const batch = Math.min(inflight, total - sent);
     for (let i = 0; i < batch; i++) {
       const q = (sent + i) % queueCount;
+      // Random bytes: LevelDB compresses its blocks, and zeros would put a fraction of the data on disk.
+      if (!isZeros) randomFillSync(body);
       body.writeUInt32BE(perQueue[q]++, 0);
       channel.sendToQueue(queueNames[q], body, { persistent: !isTransient });
     }

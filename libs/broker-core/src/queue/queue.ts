@@ -12,8 +12,9 @@ import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue
 import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
 import type { QueueSpillStore } from './queue-spill.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
-import { LazyFifoReadyList, type TailSegment } from './lazy-ready-list.js';
+import type { TailSegment } from './lazy-ready-list.js';
 import type { TailBatch } from './queue-tail-loader.js';
+import { QueueTail } from './queue-tail.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
 export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
@@ -30,8 +31,8 @@ export class Queue {
   static defaultWindow: QueueWindow = DEFAULT_QUEUE_WINDOW;
   readonly policy: QueuePolicy;
   private readonly ready: ReadyList;
-  /** `ready` when it keeps the paged-out tail as segments (FIFO queues without a queue TTL or drop-head limit). */
-  private readonly lazy: LazyFifoReadyList | undefined;
+  /** Set when `ready` keeps the paged-out tail as segments (queue-tail.ts). */
+  private readonly tail: QueueTail | undefined;
   private readonly consumerList: QueueConsumer[] = [];
   private nextConsumer = 0;
   private nextSeq = 1;
@@ -71,18 +72,8 @@ export class Queue {
     readonly exclusiveOwner: object | null,
   ) {
     this.policy = parseQueueArguments(name, vhost, options.arguments);
-    this.lazy = keepsTailSegments(this.policy)
-      ? new LazyFifoReadyList(
-          (entry) =>
-            entry.expiresAt === 0 && !entry.redelivered && entry.deliveryCount === 0
-              ? this.bodies.isStored(entry)
-                ? 'stored'
-                : 'spilled'
-              : undefined,
-          (entry) => this.pager.collapsed(entry),
-        )
-      : undefined;
-    this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : (this.lazy ?? new FifoReadyList());
+    this.tail = QueueTail.isFor(this.policy) ? new QueueTail(() => this.bodies) : undefined;
+    this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : (this.tail?.list ?? new FifoReadyList());
     this.idleTimer = new QueueIdleTimer(this.policy.expires, () =>
       runGuarded(`queue '${name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
     );
@@ -236,9 +227,8 @@ export class Queue {
    * false when the queue must restore message by message (priorities, a queue TTL, drop-head or byte limits).
    */
   restoreTail(count: number, lastSeq: number): boolean {
-    if (this.lazy === undefined || this.policy.maxLengthBytes !== undefined || count <= 0) return false;
-    this.lazy.appendRestored(count, 0, lastSeq, Date.now());
-    this.pager.tailCount = this.lazy.tailCount;
+    if (this.tail === undefined || this.policy.maxLengthBytes !== undefined || count <= 0) return false;
+    this.tail.restore(count, lastSeq);
     if (lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
     return true;
   }
@@ -250,33 +240,18 @@ export class Queue {
 
   /** @internal A body was paged out: once its predecessors are too, it joins the tail segments. */
   pagedOut(): void {
-    this.lazy?.settle();
+    this.tail?.list.settle();
   }
 
   /** @internal The tail segment the read-ahead loads next (queue-bodies.ts). */
   tailSegmentToLoad(): TailSegment | undefined {
-    return this.lazy?.segmentToLoad();
+    return this.tail?.list.segmentToLoad();
   }
 
   /** @internal A batch of a tail segment was loaded (queue-bodies.ts). */
   tailLoaded(segment: TailSegment, batch: TailBatch): void {
-    const lazy = this.lazy!;
-    if (segment.isGone) return;
-    if (segment.bytesEstimated && batch.entries.length > 0) {
-      // A restored run's bytes: estimated from its first batch (docs/RELIABILITY.md), corrected as it is loaded.
-      let bytes = 0;
-      for (const entry of batch.entries) bytes += entry.size;
-      segment.bytes = Math.round((bytes / batch.entries.length) * segment.count);
-      this.readyBytes += segment.bytes;
-    }
-    segment.bytesEstimated = false;
-    const residual = lazy.loaded(segment, batch.entries, batch.consumed, batch.nextSeq, batch.isExhausted);
-    this.readyBytes -= residual;
-    this.pager.tailCount = lazy.tailCount;
-    for (const entry of batch.entries) {
-      this.pager.entered(entry);
-      if (entry.expiresAt > 0) this.scheduleExpiry();
-    }
+    this.readyBytes += this.tail!.loaded(segment, batch);
+    if (batch.entries.some((entry) => entry.expiresAt > 0)) this.scheduleExpiry();
   }
 
   /** @internal When a message of a tail segment expires: a per-message TTL counts from the restart at most. */
@@ -371,24 +346,17 @@ export class Queue {
 
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
-    const segments = this.lazy?.takeSegments() ?? [];
+    const storage = this.isDeleted ? undefined : this.storage;
+    const purgedTail = this.tail?.purge(storage, this.storageId) ?? 0;
     const entries = this.ready.drain();
     for (const entry of entries) this.bodies.purged(entry);
     this.readyBytes = 0;
-    this.pager.tailCount = 0;
-    let purged = entries.length;
-    for (const segment of segments) purged += segment.count;
-    const storage = this.isDeleted ? undefined : this.storage;
     if (storage) {
       const seqs: number[] = [];
       for (const entry of entries) if (entry.isPersistent) seqs.push(entry.seq);
       if (seqs.length > 0) storage.remove(this.storageId, seqs);
     }
-    for (const segment of segments) {
-      if (segment.kind === 'spilled') this.bodies.purgedSpilled(segment);
-      else if (storage) removeSeqRange(storage, this.storageId, segment.seq, segment.lastSeq);
-    }
-    return purged;
+    return entries.length + purgedTail;
   }
 
   /** Registers a consumer and starts delivering to it. */
@@ -578,29 +546,5 @@ export class Queue {
   private forget(entry: QueueEntry): void {
     if (!this.bodies.isStored(entry)) this.bodies.forgotten(entry);
     else if (!this.isDeleted) this.storage!.remove(this.storageId, [entry.seq]);
-  }
-}
-
-/**
- * Whether a queue keeps its paged-out tail as segments (lazy-ready-list.ts): a FIFO queue whose messages leave only
- * from the head. Priority queues, a queue TTL and drop-head length limits keep an entry per message (they need
- * each message's priority, enqueue time or size at hand); docs/RELIABILITY.md lists them.
- */
-function keepsTailSegments(policy: QueuePolicy): boolean {
-  const hasLimit = policy.maxLength !== undefined || policy.maxLengthBytes !== undefined;
-  return !policy.maxPriority && policy.messageTtl === undefined && !(hasLimit && policy.overflow === 'drop-head');
-}
-
-// Removals of a purged tail segment go out in slices: one store call each, never one array of millions of seqs.
-const REMOVE_SLICE = 50_000;
-
-/** Removes the stored messages with seqs in [from, to] (seqs the store does not hold are ignored). */
-function removeSeqRange(storage: QueueStorage, storageId: string, from: number, to: number): void {
-  for (let start = from; start <= to; start += REMOVE_SLICE) {
-    const end = Math.min(to, start + REMOVE_SLICE - 1);
-    storage.remove(
-      storageId,
-      Array.from({ length: end - start + 1 }, (_, i) => start + i),
-    );
   }
 }
