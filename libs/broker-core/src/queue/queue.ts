@@ -1,6 +1,7 @@
 import { wellFormed } from '@app/codec';
 import { reportToStderr, runGuarded } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
+import { ConsumerRing } from './consumer-ring.js';
 import type { Message, QueueEntry } from './message.js';
 import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
@@ -33,8 +34,7 @@ export class Queue {
   private readonly ready: ReadyList;
   /** Set when `ready` keeps the paged-out tail as segments (queue-tail.ts). */
   private readonly tail: QueueTail | undefined;
-  private readonly consumerList: QueueConsumer[] = [];
-  private nextConsumer = 0;
+  private readonly consumerRing = new ConsumerRing();
   private nextSeq = 1;
   private dispatching = false;
   /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
@@ -150,23 +150,23 @@ export class Queue {
 
   /** Active consumers. */
   get consumerCount(): number {
-    return this.consumerList.length;
+    return this.consumerRing.length;
   }
 
   /** The consumers, for introspection. */
   get consumers(): readonly QueueConsumer[] {
-    return this.consumerList;
+    return this.consumerRing.all;
   }
 
   /** Whether the current exclusive consumer forbids more. */
   get hasExclusiveConsumer(): boolean {
-    return this.consumerList.length === 1 && this.consumerList[0].exclusive;
+    return this.consumerRing.hasExclusive;
   }
 
   /** Adds a message at the tail and delivers what consumers can take; undefined when refused by `x-overflow`. */
   enqueue(message: Message): QueueEntry | undefined {
     const entry = this.push(message);
-    if (entry && this.consumerList.length > 0) this.dispatch();
+    if (entry && this.consumerRing.length > 0) this.dispatch();
     return entry;
   }
 
@@ -361,7 +361,7 @@ export class Queue {
 
   /** Registers a consumer and starts delivering to it. */
   addConsumer(consumer: QueueConsumer): void {
-    this.consumerList.push(consumer);
+    this.consumerRing.add(consumer);
     this.hasHadConsumers = true;
     this.touch();
     this.dispatch();
@@ -369,11 +369,7 @@ export class Queue {
 
   /** Unregisters a consumer; returns whether it was registered. */
   removeConsumer(consumer: QueueConsumer): boolean {
-    const index = this.consumerList.indexOf(consumer);
-    if (index < 0) return false;
-    this.consumerList.splice(index, 1);
-    if (this.nextConsumer > index) this.nextConsumer--;
-    if (this.nextConsumer >= this.consumerList.length) this.nextConsumer = 0;
+    if (!this.consumerRing.remove(consumer)) return false;
     this.touch();
     return true;
   }
@@ -384,7 +380,7 @@ export class Queue {
     this.expiry.clear();
     this.idleTimer.clear();
     this.bodies.dispose();
-    const consumers = this.consumerList.splice(0);
+    const consumers = this.consumerRing.takeAll();
     for (const consumer of consumers) consumer.cancelledByServer(this);
     return this.purge();
   }
@@ -394,7 +390,7 @@ export class Queue {
    * the queue has no consumers.
    */
   touch(): void {
-    if (!this.isDeleted) this.idleTimer.touch(this.consumerList.length > 0);
+    if (!this.isDeleted) this.idleTimer.touch(this.consumerRing.length > 0);
   }
 
   /**
@@ -405,7 +401,7 @@ export class Queue {
     if (this.dispatching || this.isDeleted || this.isAwaitingCover) return;
     this.dispatching = true;
     try {
-      const consumers = this.consumerList;
+      const consumers = this.consumerRing;
       const now = Date.now();
       while (this.ready.length > 0 && consumers.length > 0) {
         if (this.expireHead(now) === 0) break;
@@ -414,16 +410,7 @@ export class Queue {
           this.bodies.readAhead();
           break;
         }
-        const count = consumers.length;
-        let chosen: QueueConsumer | undefined;
-        for (let i = 0; i < count; i++) {
-          const index = (this.nextConsumer + i) % count;
-          if (consumers[index].canAccept()) {
-            chosen = consumers[index];
-            this.nextConsumer = (index + 1) % count;
-            break;
-          }
-        }
+        const chosen = consumers.pick();
         if (!chosen) break;
         const head = this.ready.peek()!;
         if (!chosen.noAck && this.storage && head.isPersistent) {
