@@ -220,8 +220,9 @@ export interface MessageStore {
    * consumers (then the bodies with {@link read}); at start-up it reads only its first batch.
    *
    * @remarks
-   * One call is one batched read; it sees every enqueue that resolved before the call and none of the removals
-   * accepted before it. Damaged records are handled as `recoverIndex()` handles them.
+   * One call is one batched read; it sees every enqueue that resolved before the call (one still in flight may be
+   * left out: it is always the newest) and none of the removals accepted before it. It need not wait for writes in
+   * flight. Damaged records are handled as `recoverIndex()` handles them.
    */
   readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]>;
 

@@ -280,6 +280,8 @@ export class LazyFifoReadyList implements ReadyList {
     if (
       last !== undefined &&
       isSegment(last) &&
+      // A restored run carries the store's delivery flags and restart-relative TTLs: fresh messages start their own.
+      last.restoredAt === 0 &&
       last.kind === kind &&
       last.isPersistent === entry.isPersistent &&
       last.lastSeq + 1 === entry.seq

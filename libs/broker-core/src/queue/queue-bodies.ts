@@ -159,7 +159,9 @@ export class QueueBodies {
         pager.tailLoading = false;
         if (host.isDeleted) return this.wakeHeadWaiters();
         host.tailLoaded(segment, batch);
-        this.readAhead();
+        // On to the bodies of the entries just indexed, or the next batch while the window wants one (a spilled
+        // run's batch came with its bodies): never the whole tail at once.
+        if (pager.pagedCount > 0 || pager.wantsRead) this.readAhead();
         if (!pager.reading) {
           this.loaded([]);
           this.wakeHeadWaiters();

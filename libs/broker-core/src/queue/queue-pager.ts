@@ -56,6 +56,8 @@ export class QueuePager {
   tailCount = 0;
   /** Ready entries past the window still waiting for their enqueue to resolve (`pageWhenStored`). */
   private markedCount = 0;
+  /** Their body bytes: in memory until stored, yet not ahead of the consumers in the window's sense. */
+  private markedBytes = 0;
   private isReading = false;
 
   constructor(readonly window: QueueWindow) {}
@@ -85,6 +87,7 @@ export class QueuePager {
     ) {
       entry.pageWhenStored = true;
       this.markedCount++;
+      this.markedBytes += entry.size;
       return true;
     }
     return false;
@@ -96,6 +99,7 @@ export class QueuePager {
     if (entry.pageWhenStored) {
       entry.pageWhenStored = false;
       this.markedCount--;
+      this.markedBytes -= entry.size;
     }
     if (entry.isPagedOut) this.pagedCount--;
     else {
@@ -113,7 +117,7 @@ export class QueuePager {
 
   /** How many tail messages one load reads (the same bounds as a body read-ahead). */
   get tailBatch(): number {
-    return Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, this.window.messages - this.loadedCount));
+    return Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, this.window.messages - this.aheadCount));
   }
 
   /** A tail segment load is in flight (set) or done (cleared): one read at a time, like `readAhead`. */
@@ -126,6 +130,7 @@ export class QueuePager {
     if (!entry.pageWhenStored || !entry.isReady) return false;
     entry.pageWhenStored = false;
     this.markedCount--;
+    this.markedBytes -= entry.size;
     this.loadedCount--;
     this.loadedBytes -= entry.size;
     this.pagedCount++;
@@ -135,13 +140,23 @@ export class QueuePager {
     return true;
   }
 
+  /**
+   * Loaded entries ahead of the consumers: the loaded ones minus those past the window still waiting for their
+   * store write (they page out then; under a publish flood they would otherwise shrink every read to the minimum).
+   */
+  private get aheadCount(): number {
+    return this.loadedCount - this.markedCount;
+  }
+
+  private get aheadBytes(): number {
+    return this.loadedBytes - this.markedBytes;
+  }
+
   /** Whether a read-ahead should start: paged entries wait and the loaded part drained below half the window. */
   get wantsRead(): boolean {
     if (this.pagedCount + this.tailCount === 0 || this.isReading) return false;
     const window = this.window;
-    return (
-      this.loadedCount * 2 < Math.max(window.messages, MIN_READ_BATCH) && this.loadedBytes * 2 < Math.max(window.bytes, MIN_READ_BYTES)
-    );
+    return this.aheadCount * 2 < Math.max(window.messages, MIN_READ_BATCH) && this.aheadBytes * 2 < Math.max(window.bytes, MIN_READ_BYTES);
   }
 
   /** True while a batch read is in flight. */
@@ -157,8 +172,8 @@ export class QueuePager {
   readAhead(ready: Iterable<QueueEntry>, read: PageReader, done: (lost: QueueEntry[]) => void, failed: (error: unknown) => void): void {
     if (this.isReading || this.pagedCount === 0) return;
     const window = this.window;
-    const maxCount = Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, window.messages - this.loadedCount));
-    const maxBytes = Math.max(MIN_READ_BYTES, window.bytes - this.loadedBytes);
+    const maxCount = Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, window.messages - this.aheadCount));
+    const maxBytes = Math.max(MIN_READ_BYTES, window.bytes - this.aheadBytes);
     const batch: QueueEntry[] = [];
     let bytes = 0;
     for (const entry of ready) {

@@ -280,8 +280,8 @@ export class LevelMessageStore implements MessageStore {
     this.assertUsable();
     const state = this.queues.get(queueId);
     if (state === undefined || limit <= 0) return [];
-    // Live seqs of a group not committed yet have no record on disk: wait for accepted writes once per batch.
-    await this.database.flush();
+    // No flush: a resolved enqueue is on disk, and waiting here for the group in flight would tie a deep queue's
+    // consumers to its publishers' commits. Live seqs of a group not committed yet (always the newest) are left out.
     const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
     try {
       const entries = await readIndexBatch(this.database.db, state, this.bodies, fromSeq, limit, quarantine);
@@ -425,7 +425,7 @@ export class LevelMessageStore implements MessageStore {
   private async load(): Promise<void> {
     let scan;
     try {
-      scan = await loadLevelStore(this.database.db);
+      scan = await loadLevelStore(this.database.db, !this.database.droppedLogAtOpen);
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }

@@ -14,7 +14,7 @@ const SCAN_CHUNK = 5_000;
 const ignore = (): undefined => undefined;
 
 /**
- * What open() and reopen() load: the in-memory queue state built WITHOUT visiting the message key range
+ * What open() and reopen() load (from the runs a clean close saved, if `mayTrustRuns`: LevelDB dropped no log record): the in-memory queue state built WITHOUT visiting the message key range
  * (`q!<queue>!m!…`) of any queue whose index records account for all its messages.
  *
  * Why: LevelDB stores keys and values in the same blocks, so even a keys-only iterator over the message range reads
@@ -29,7 +29,7 @@ const ignore = (): undefined => undefined;
  * and a message record left without its index record. A store holding shared bodies (`b!`) is scanned in full:
  * only the message keys say which entries reference them.
  */
-export async function loadLevelStore(db: WarrenLevel): Promise<LevelStoreScan> {
+export async function loadLevelStore(db: WarrenLevel, mayTrustRuns = true): Promise<LevelStoreScan> {
   const snapshot = db.snapshot();
   try {
     // A clean close left every queue's stored seqs as runs: used once, and gone (synced) before anything else is
@@ -38,7 +38,7 @@ export async function loadLevelStore(db: WarrenLevel): Promise<LevelStoreScan> {
     if (saved !== undefined) await db.del(LIVE_RUNS_KEY, { sync: true });
     const anyShared = await db.keys({ gte: BODIES_PREFIX, lt: rangeEnd(BODIES_PREFIX), limit: 1, snapshot }).all();
     if (anyShared.length > 0) return await scanLevelStore(db, snapshot);
-    const runs = saved === undefined ? undefined : decodeLiveRuns(saved);
+    const runs = saved === undefined || !mayTrustRuns ? undefined : decodeLiveRuns(saved);
     const fromRuns = runs === undefined ? undefined : await loadFromRuns(db, snapshot, runs);
     return fromRuns ?? (await loadSnapshot(db, snapshot));
   } finally {
