@@ -1,10 +1,16 @@
-// Warren-only benchmark: a deep durable queue with no consumer, then a restart and a drain, with the broker's RSS.
-//   npm run build && node bench/deep-queue.mjs --messages 1000000 --size 1024 --max-seconds 300
-// Starts the built broker (--entry) on a fresh data directory, publishes N persistent messages of --size bytes with
-// confirms (--inflight outstanding) into one durable queue, restarts it, then drains the queue with one consumer
-// (checking order). RSS is read from /proc/<pid>/status (VmRSS) every 250 ms. A phase stops at --max-seconds, so a
-// slow machine reports how far it got instead of running for ever. Everything it starts is stopped; the data
-// directory is removed.
+// Warren-only benchmark: deep durable queues with no consumer, then a restart and a drain, with the broker's RSS.
+//   npm run build && node bench/deep-queue.mjs --messages 1000000 --size 1024 --queues 4 --max-seconds 300
+//   node bench/deep-queue.mjs --messages 2000000 --size 1024 --transient        (one queue, transient, no restart)
+// Starts the built broker (--entry) on a fresh data directory (under --data-root, default the OS temp directory),
+// publishes N messages of --size bytes with confirms (--inflight outstanding) round-robin into --queues durable
+// queues, restarts it, then drains every queue with one consumer each (checking order per queue). RSS is read from
+// /proc/<pid>/status (VmRSS, RssAnon) every 250 ms during the fill, the restart and the drain. Restart-to-serving is
+// the time from spawn to the port open plus the passive declares (queue.declare passive) answering: both reported,
+// with whether the counts were right. With --transient the messages are transient (deliveryMode 1): nothing
+// survives a restart, so the drain follows the fill directly. Bodies are random bytes (--zeros: zeros, which LevelDB
+// compresses to a fraction). A phase stops at --max-seconds, so a slow machine
+// reports how far it got instead of running for ever. Everything it starts is stopped; the data directory removed.
+import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +26,14 @@ const total = Number(option('messages', '1000000'));
 const size = Number(option('size', '1024'));
 const inflight = Number(option('inflight', '2000'));
 const maxSeconds = Number(option('max-seconds', '300'));
+const isTransient = args.includes('--transient');
+const isZeros = args.includes('--zeros');
+const queueCount = isTransient ? 1 : Number(option('queues', '1'));
 const entry = option('entry', 'dist/apps/broker/apps/broker/src/main.js');
 const queueArgs = JSON.parse(option('queue-args', '{}'));
-const dataDir = mkdtempSync(join(tmpdir(), 'warren-deep-bench-'));
+const dataDir = mkdtempSync(join(option('data-root', tmpdir()), 'warren-deep-bench-'));
 const mib = (bytes) => (bytes / 1048576).toFixed(0);
+const queueNames = Array.from({ length: queueCount }, (_, q) => `deep-bench-${q}`);
 
 /** VmRSS, or with `field` another line of /proc/<pid>/status (RssAnon: the process's own memory, without the
  * file-backed pages of LevelDB's memory-mapped table files, which the kernel reclaims under pressure). */
@@ -47,6 +57,32 @@ function sampleRss(pid) {
   return { rss, stop: () => clearInterval(timer) };
 }
 
+/** Drains every queue with its own consumer; resolves with the counts and the messages out of order. */
+async function drain(connection, expected) {
+  let received = 0;
+  let outOfOrder = 0;
+  const goal = expected.reduce((a, b) => a + b, 0);
+  await new Promise((resolve) => {
+    const deadline = setTimeout(resolve, maxSeconds * 1000);
+    if (goal === 0) resolve();
+    queueNames.forEach(async (name) => {
+      const consumer = await connection.createChannel();
+      await consumer.prefetch(1000);
+      let next = 0;
+      await consumer.consume(name, (message) => {
+        if (message.content.readUInt32BE(0) !== next) outOfOrder++;
+        next++;
+        received++;
+        consumer.ack(message);
+        if (received === goal) {
+          clearTimeout(deadline);
+          resolve();
+        }
+      });
+    });
+  });
+  return { received, outOfOrder, goal };
+}
 let broker;
 try {
   broker = await startBroker({ entry, dataDir, timeoutMs: 300_000 });
@@ -55,15 +91,19 @@ try {
   let blocked = 0;
   connection.on('blocked', () => blocked++);
   const channel = await connection.createConfirmChannel();
-  await channel.assertQueue('deep-bench', { durable: true, arguments: queueArgs });
+  for (const name of queueNames) await channel.assertQueue(name, { durable: true, arguments: queueArgs });
   const body = Buffer.alloc(size);
+  const perQueue = queueNames.map(() => 0);
   const fillStart = Date.now();
   let sent = 0;
   while (sent < total && Date.now() - fillStart < maxSeconds * 1000) {
     const batch = Math.min(inflight, total - sent);
     for (let i = 0; i < batch; i++) {
-      body.writeUInt32BE(sent + i, 0);
-      channel.sendToQueue('deep-bench', body, { persistent: true });
+      const q = (sent + i) % queueCount;
+      // Random bytes: LevelDB compresses its blocks, and zeros would put a fraction of the data on disk.
+      if (!isZeros) randomFillSync(body);
+      body.writeUInt32BE(perQueue[q]++, 0);
+      channel.sendToQueue(queueNames[q], body, { persistent: !isTransient });
     }
     sent += batch;
     await channel.waitForConfirms();
@@ -74,48 +114,45 @@ try {
     }
   }
   const fillSeconds = (Date.now() - fillStart) / 1000;
-  await connection.close();
-  sampler.stop();
-  const fill = { ...sampler.rss };
-  await stopBroker(broker.child);
-
-  broker = await startBroker({ entry, dataDir, timeoutMs: 300_000 });
-  sampler = sampleRss(broker.child.pid);
-  const restartMs = broker.startMs;
-  const afterRestartRss = rssOf(broker.child.pid);
-  const afterRestartAnon = rssOf(broker.child.pid, 'RssAnon');
-  connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
-  const consumer = await connection.createChannel();
-  const { messageCount } = await consumer.checkQueue('deep-bench');
-  await consumer.prefetch(1000);
-  let received = 0;
-  let outOfOrder = 0;
+  const fillLine =
+    `published ${sent}/${total} × ${size} B into ${queueCount} queue(s)${isTransient ? ' transient' : ''} in ` +
+    `${fillSeconds.toFixed(1)} s (${Math.round(sent / fillSeconds)} confirmed/s), RSS peak ${mib(sampler.rss.peak)} MiB ` +
+    `(anonymous ${mib(sampler.rss.anonPeak)}) end ${mib(sampler.rss.last)} MiB, blocked ${blocked}×`;
+  process.stderr.write(fillLine + '\n');
+  let restartLine = 'no restart (transient)';
+  if (!isTransient) {
+    await connection.close();
+    sampler.stop();
+    await stopBroker(broker.child);
+    const spawnedAt = process.hrtime.bigint();
+    broker = await startBroker({ entry, dataDir, timeoutMs: 300_000 });
+    sampler = sampleRss(broker.child.pid);
+    connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
+    const declarer = await connection.createChannel();
+    const counts = [];
+    for (const name of queueNames) counts.push((await declarer.checkQueue(name)).messageCount);
+    const servingMs = Number(process.hrtime.bigint() - spawnedAt) / 1e6;
+    const isRight = counts.every((count, q) => count === perQueue[q]);
+    restartLine =
+      `restart: port open ${broker.startMs.toFixed(0)} ms, serving (passive declares answered) ${servingMs.toFixed(0)} ms, ` +
+      `counts ${isRight ? 'right' : `WRONG ${counts.join('/')} vs ${perQueue.join('/')}`}, RSS ${mib(rssOf(broker.child.pid))} MiB ` +
+      `(anonymous ${mib(rssOf(broker.child.pid, 'RssAnon'))})`;
+    process.stderr.write(restartLine + '\n');
+    if (!isRight) process.exitCode = 1;
+  }
   const drainStart = Date.now();
-  await new Promise((resolve) => {
-    const deadline = setTimeout(resolve, maxSeconds * 1000);
-    void consumer.consume('deep-bench', (message) => {
-      if (message.content.readUInt32BE(0) !== received) outOfOrder++;
-      received++;
-      consumer.ack(message);
-      if (received === messageCount) {
-        clearTimeout(deadline);
-        resolve();
-      }
-    });
-  });
+  const { received, outOfOrder, goal } = await drain(connection, perQueue);
   const drainSeconds = (Date.now() - drainStart) / 1000;
   sampler.stop();
   await connection.close();
   await stopBroker(broker.child);
   broker = undefined;
   console.log(
-    `published ${sent}/${total} × ${size} B in ${fillSeconds.toFixed(1)} s (${Math.round(sent / fillSeconds)} confirmed/s), ` +
-      `RSS peak ${mib(fill.peak)} MiB (anonymous ${mib(fill.anonPeak)}) end ${mib(fill.last)} MiB, blocked ${blocked}×; ` +
-      `restart ${restartMs.toFixed(0)} ms (RSS ${mib(afterRestartRss)} MiB, anonymous ${mib(afterRestartAnon)}), ${messageCount} recovered; ` +
-      `drained ${received} in ${drainSeconds.toFixed(1)} s (${Math.round(received / drainSeconds)}/s), ` +
-      `out of order ${outOfOrder}, RSS peak ${mib(sampler.rss.peak)} MiB (anonymous ${mib(sampler.rss.anonPeak)})`,
+    `${fillLine}; ${restartLine}; drained ${received}/${goal} with ${queueCount} consumer(s) in ${drainSeconds.toFixed(1)} s ` +
+      `(${Math.round(received / drainSeconds)}/s), out of order ${outOfOrder}, RSS peak ${mib(sampler.rss.peak)} MiB ` +
+      `(anonymous ${mib(sampler.rss.anonPeak)})`,
   );
-  if (messageCount !== sent || received !== messageCount || outOfOrder > 0) process.exitCode = 1;
+  if (received !== goal || received !== sent || outOfOrder > 0) process.exitCode = 1;
 } finally {
   if (broker) broker.child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });

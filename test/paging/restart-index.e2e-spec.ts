@@ -37,7 +37,10 @@ describe('restart of a deep queue', () => {
     broker = await restart();
     const store = levelStore(broker);
     expect(broker.queue('deep').messageCount).toBe(COUNT);
-    expect(broker.queue('deep').messageBytes).toBe(Array.from({ length: COUNT }, (_, i) => body(i).length).reduce((a, b) => a + b));
+    // Restored from the counters: the bytes of the part not loaded yet are estimated from the first batch's sizes
+    // (docs/RELIABILITY.md); the bodies here differ by a few bytes only.
+    const totalBytes = Array.from({ length: COUNT }, (_, i) => body(i).length).reduce((a, b) => a + b);
+    expect(Math.abs(broker.queue('deep').messageBytes - totalBytes)).toBeLessThan(totalBytes * 0.02);
     expect(store.recordsRead).toBeGreaterThan(0);
     expect(store.recordsRead).toBeLessThanOrEqual(MAX_HEAD_READ);
     expect(broker.queue('deep').pagedOutCount).toBeGreaterThanOrEqual(COUNT - MAX_HEAD_READ);
@@ -56,6 +59,8 @@ describe('restart of a deep queue', () => {
     });
     await waitFor(() => next === COUNT, { timeoutMs: 45_000, what: 'every message' });
     expect(isFirstRedelivered).toBe(true);
+    // Drained: the estimate's error is gone with the last of the restored run.
+    expect(broker.queue('deep').messageBytes).toBe(0);
     // Every body was read once the consumer got there.
     expect(store.recordsRead).toBeGreaterThanOrEqual(COUNT);
     await connection.close();

@@ -214,6 +214,19 @@ export interface MessageStore {
   recoverIndex(queueId: string): AsyncIterable<StoredIndexEntry>;
 
   /**
+   * The next stored messages of one queue as {@link recoverIndex} yields them, in seq order: up to `limit` entries
+   * with seq ≥ `fromSeq` (fewer only when the queue holds no more). A deep queue keeps its paged-out tail as counts
+   * and a cursor, not per-message objects, and loads the next batch of index records with this ahead of its
+   * consumers (then the bodies with {@link read}); at start-up it reads only its first batch.
+   *
+   * @remarks
+   * One call is one batched read; it sees every enqueue that resolved before the call (one still in flight may be
+   * left out: it is always the newest) and none of the removals accepted before it. It need not wait for writes in
+   * flight. Damaged records are handled as `recoverIndex()` handles them.
+   */
+  readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]>;
+
+  /**
    * Reads stored messages of one queue by seq (a queue's paged-out bodies, read back ahead of its consumers): one
    * result per requested seq, in the same order, `undefined` for a seq that is not stored (never enqueued,
    * removed, purged) or whose record fails its checksum. A damaged record is quarantined exactly as `recover()`

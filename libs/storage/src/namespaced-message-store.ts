@@ -72,6 +72,11 @@ export class NamespacedMessageStore implements MessageStore {
     for await (const entry of this.inner.recoverIndex(this.prefix + queueId)) yield { ...entry, queueId };
   }
 
+  async readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
+    const entries = await this.inner.readIndex(this.prefix + queueId, fromSeq, limit);
+    return entries.map((entry) => ({ ...entry, queueId }));
+  }
+
   async read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>> {
     const messages = await this.inner.read(this.prefix + queueId, seqs);
     return messages.map((message) => message && { ...message, queueId });

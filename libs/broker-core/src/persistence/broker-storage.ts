@@ -1,5 +1,5 @@
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
-import type { EnqueueEntry, MessageStore, MetadataRecord, MetadataStore, StoredMessage } from '@app/storage';
+import type { EnqueueEntry, MessageStore, MetadataRecord, MetadataStore, StoredIndexEntry, StoredMessage } from '@app/storage';
 import type { Queue, QueueOptions, QueueStorage } from '../queue/queue.js';
 import type { QueueSpillStore } from '../queue/queue-spill.js';
 
@@ -52,6 +52,11 @@ export class BrokerStorage implements QueueStorage, QueueSpillStore {
   /** Reads paged-out messages back (one batched read). */
   read(queueId: string, seqs: readonly number[]): Promise<Array<StoredMessage | undefined>> {
     return this.messages.read(queueId, seqs);
+  }
+
+  /** The next batch of stored index records of a queue from a seq (its tail segment's next messages). */
+  readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
+    return this.messages.readIndex(queueId, fromSeq, limit);
   }
 
   /** Whether queues should page transient bodies here (a disk store; the memory store would gain nothing). */

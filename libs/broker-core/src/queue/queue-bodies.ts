@@ -3,6 +3,8 @@ import type { QueueEntry } from './message.js';
 import { QueuePager, type QueueWindow } from './queue-pager.js';
 import type { QueueHooks, QueueStorage } from './queue-ports.js';
 import { QueueSpill, type QueueSpillStore } from './queue-spill.js';
+import type { TailSegment } from './lazy-ready-list.js';
+import { loadTailBatch, type TailBatch } from './queue-tail-loader.js';
 
 // A failed page read (store faulted) is retried after this long, so consumers of a paged queue resume by themselves.
 const READ_RETRY_MS = 1_000;
@@ -17,6 +19,14 @@ export interface QueueBodiesHost {
   /** The ready list, from the head (read-ahead picks the first paged-out entries in delivery order). */
   readonly readyEntriesInOrder: Iterable<QueueEntry>;
   dispatch(): void;
+  /** A body became paged out (a spilled one was written): it may join the tail segments. */
+  pagedOut(): void;
+  /** The tail segment to load next, if the read-ahead should load one rather than bodies (lazy-ready-list.ts). */
+  tailSegmentToLoad(): TailSegment | undefined;
+  /** A batch of a tail segment was loaded: put its entries in the ready list. */
+  tailLoaded(segment: TailSegment, batch: TailBatch): void;
+  /** When a message with this `expiration` expires (0: never), for a tail segment restored at `restoredAt`. */
+  tailExpiresAt(expiration: string | undefined, restoredAt: number): number;
 }
 
 /**
@@ -43,7 +53,9 @@ export class QueueBodies {
 
   /** Lets bodies the store does not hold durably page out too (transient paging). */
   attachSpill(store: QueueSpillStore): void {
-    this.spill = new QueueSpill(this.host.storageId, store, (entry) => this.pager.pageOut(entry));
+    this.spill = new QueueSpill(this.host.storageId, store, (entry) => {
+      if (this.pager.pageOut(entry)) this.host.pagedOut();
+    });
   }
 
   /** Whether the store holds `entry` durably (a persistent message of a store-backed queue). */
@@ -71,6 +83,11 @@ export class QueueBodies {
   purged(entry: QueueEntry): void {
     if (this.spill && (entry.isPagedOut || entry.pageWhenStored) && !this.isStored(entry)) this.spill.drop(entry.seq);
     this.pager.left(entry);
+  }
+
+  /** A spilled tail segment was purged: nothing will read its transient records. */
+  purgedSpilled(segment: TailSegment): void {
+    for (let seq = segment.seq; seq <= segment.lastSeq; seq++) this.spill?.drop(seq);
   }
 
   /** A message left the queue for good: its transient record, if its body was still paged out, goes. */
@@ -107,6 +124,8 @@ export class QueueBodies {
   readAhead(): void {
     const host = this.host;
     if ((!host.storage && !this.spill) || host.isDeleted || this.pager.reading || this.readRetryTimer) return;
+    const segment = host.tailSegmentToLoad();
+    if (segment !== undefined) return this.loadTail(segment);
     this.pager.readAhead(
       host.readyEntriesInOrder,
       (entries) => this.read(entries),
@@ -114,16 +133,57 @@ export class QueueBodies {
         this.loaded(lost);
         this.wakeHeadWaiters();
       },
-      (error) => {
-        (host.hooks?.reportError ?? reportToStderr)(`queue '${host.name}' page read`, error);
-        this.wakeHeadWaiters();
-        this.readRetryTimer = setTimeout(() => {
-          this.readRetryTimer = undefined;
-          runGuarded(`queue '${host.name}' page read`, () => host.dispatch(), host.hooks?.reportError);
-        }, READ_RETRY_MS);
-        this.readRetryTimer.unref();
+      (error) => this.readFailed(error),
+    );
+  }
+
+  /** Spills of this queue the tail loader reads (transient runs), if any. */
+  private readSpilledTail = (seqs: number[]): Promise<Array<Buffer | undefined>> => this.spill!.read(seqs);
+
+  /**
+   * Loads the next batch of a tail segment (its index records, or its spilled bodies), then reads on: the bodies of
+   * the entries just created are read next, and `basic.get` callers wait until they are.
+   */
+  private loadTail(segment: TailSegment): void {
+    const host = this.host;
+    const pager = this.pager;
+    pager.tailLoading = true;
+    const storage = host.storage;
+    loadTailBatch(segment, pager.tailBatch, {
+      storageId: host.storageId,
+      readIndex: storage && ((queueId, fromSeq, limit) => storage.readIndex(queueId, fromSeq, limit)),
+      readSpilled: this.spill && this.readSpilledTail,
+      expiresAt: (expiration, restoredAt) => host.tailExpiresAt(expiration, restoredAt),
+    }).then(
+      (batch) => {
+        pager.tailLoading = false;
+        if (host.isDeleted) return this.wakeHeadWaiters();
+        host.tailLoaded(segment, batch);
+        // On to the bodies of the entries just indexed, or the next batch while the window wants one (a spilled
+        // run's batch came with its bodies): never the whole tail at once.
+        if (pager.pagedCount > 0 || pager.wantsRead) this.readAhead();
+        if (!pager.reading) {
+          this.loaded([]);
+          this.wakeHeadWaiters();
+        }
+      },
+      (error: unknown) => {
+        pager.tailLoading = false;
+        this.readFailed(error);
       },
     );
+  }
+
+  /** A read failed (store faulted): report it, answer waiting gets, and try again after a while. */
+  private readFailed(error: unknown): void {
+    const host = this.host;
+    (host.hooks?.reportError ?? reportToStderr)(`queue '${host.name}' page read`, error);
+    this.wakeHeadWaiters();
+    this.readRetryTimer = setTimeout(() => {
+      this.readRetryTimer = undefined;
+      runGuarded(`queue '${host.name}' page read`, () => host.dispatch(), host.hooks?.reportError);
+    }, READ_RETRY_MS);
+    this.readRetryTimer.unref();
   }
 
   /** Releases the retry timer (queue deleted, broker shutdown). */

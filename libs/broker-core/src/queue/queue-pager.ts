@@ -52,8 +52,12 @@ export class QueuePager {
   loadedBytes = 0;
   /** Ready entries paged out. */
   pagedCount = 0;
+  /** Ready messages held in tail segments, with no entry (lazy-ready-list.ts). */
+  tailCount = 0;
   /** Ready entries past the window still waiting for their enqueue to resolve (`pageWhenStored`). */
   private markedCount = 0;
+  /** Their body bytes: in memory until stored, yet not ahead of the consumers in the window's sense. */
+  private markedBytes = 0;
   private isReading = false;
 
   constructor(readonly window: QueueWindow) {}
@@ -77,12 +81,13 @@ export class QueuePager {
     const window = this.window;
     if (
       QueuePager.isUnderMemoryPressure ||
-      this.pagedCount + this.markedCount > 0 ||
+      this.pagedCount + this.markedCount + this.tailCount > 0 ||
       this.loadedCount > (isSpill ? (window.transientMessages ?? Infinity) : window.messages) ||
       this.loadedBytes > window.bytes
     ) {
       entry.pageWhenStored = true;
       this.markedCount++;
+      this.markedBytes += entry.size;
       return true;
     }
     return false;
@@ -94,6 +99,7 @@ export class QueuePager {
     if (entry.pageWhenStored) {
       entry.pageWhenStored = false;
       this.markedCount--;
+      this.markedBytes -= entry.size;
     }
     if (entry.isPagedOut) this.pagedCount--;
     else {
@@ -102,11 +108,29 @@ export class QueuePager {
     }
   }
 
+  /** A paged-out entry joined a tail segment: it is no longer a ready entry, its message is counted in the tail. */
+  collapsed(entry: QueueEntry): void {
+    entry.isReady = false;
+    this.pagedCount--;
+    this.tailCount++;
+  }
+
+  /** How many tail messages one load reads (the same bounds as a body read-ahead). */
+  get tailBatch(): number {
+    return Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, this.window.messages - this.aheadCount));
+  }
+
+  /** A tail segment load is in flight (set) or done (cleared): one read at a time, like `readAhead`. */
+  set tailLoading(isLoading: boolean) {
+    this.isReading = isLoading;
+  }
+
   /** The store holds `entry` durably: drops its body if `admit` put it past the window. Returns whether it did. */
   pageOut(entry: QueueEntry): boolean {
     if (!entry.pageWhenStored || !entry.isReady) return false;
     entry.pageWhenStored = false;
     this.markedCount--;
+    this.markedBytes -= entry.size;
     this.loadedCount--;
     this.loadedBytes -= entry.size;
     this.pagedCount++;
@@ -116,13 +140,23 @@ export class QueuePager {
     return true;
   }
 
+  /**
+   * Loaded entries ahead of the consumers: the loaded ones minus those past the window still waiting for their
+   * store write (they page out then; under a publish flood they would otherwise shrink every read to the minimum).
+   */
+  private get aheadCount(): number {
+    return this.loadedCount - this.markedCount;
+  }
+
+  private get aheadBytes(): number {
+    return this.loadedBytes - this.markedBytes;
+  }
+
   /** Whether a read-ahead should start: paged entries wait and the loaded part drained below half the window. */
   get wantsRead(): boolean {
-    if (this.pagedCount === 0 || this.isReading) return false;
+    if (this.pagedCount + this.tailCount === 0 || this.isReading) return false;
     const window = this.window;
-    return (
-      this.loadedCount * 2 < Math.max(window.messages, MIN_READ_BATCH) && this.loadedBytes * 2 < Math.max(window.bytes, MIN_READ_BYTES)
-    );
+    return this.aheadCount * 2 < Math.max(window.messages, MIN_READ_BATCH) && this.aheadBytes * 2 < Math.max(window.bytes, MIN_READ_BYTES);
   }
 
   /** True while a batch read is in flight. */
@@ -138,8 +172,8 @@ export class QueuePager {
   readAhead(ready: Iterable<QueueEntry>, read: PageReader, done: (lost: QueueEntry[]) => void, failed: (error: unknown) => void): void {
     if (this.isReading || this.pagedCount === 0) return;
     const window = this.window;
-    const maxCount = Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, window.messages - this.loadedCount));
-    const maxBytes = Math.max(MIN_READ_BYTES, window.bytes - this.loadedBytes);
+    const maxCount = Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, window.messages - this.aheadCount));
+    const maxBytes = Math.max(MIN_READ_BYTES, window.bytes - this.aheadBytes);
     const batch: QueueEntry[] = [];
     let bytes = 0;
     for (const entry of ready) {

@@ -1,6 +1,7 @@
 import { wellFormed } from '@app/codec';
 import { reportToStderr, runGuarded } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
+import { ConsumerRing } from './consumer-ring.js';
 import type { Message, QueueEntry } from './message.js';
 import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
@@ -12,6 +13,9 @@ import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue
 import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
 import type { QueueSpillStore } from './queue-spill.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
+import type { TailSegment } from './lazy-ready-list.js';
+import type { TailBatch } from './queue-tail-loader.js';
+import { QueueTail } from './queue-tail.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
 export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
@@ -28,8 +32,9 @@ export class Queue {
   static defaultWindow: QueueWindow = DEFAULT_QUEUE_WINDOW;
   readonly policy: QueuePolicy;
   private readonly ready: ReadyList;
-  private readonly consumerList: QueueConsumer[] = [];
-  private nextConsumer = 0;
+  /** Set when `ready` keeps the paged-out tail as segments (queue-tail.ts). */
+  private readonly tail: QueueTail | undefined;
+  private readonly consumerRing = new ConsumerRing();
   private nextSeq = 1;
   private dispatching = false;
   /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
@@ -67,7 +72,8 @@ export class Queue {
     readonly exclusiveOwner: object | null,
   ) {
     this.policy = parseQueueArguments(name, vhost, options.arguments);
-    this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : new FifoReadyList();
+    this.tail = QueueTail.isFor(this.policy) ? new QueueTail(() => this.bodies) : undefined;
+    this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : (this.tail?.list ?? new FifoReadyList());
     this.idleTimer = new QueueIdleTimer(this.policy.expires, () =>
       runGuarded(`queue '${name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
     );
@@ -113,9 +119,14 @@ export class Queue {
     return this.ready;
   }
 
-  /** Ready messages whose bodies are paged out to the store (not in memory). */
+  /** Ready messages whose bodies are paged out to the store (not in memory), tail segments included. */
   get pagedOutCount(): number {
-    return this.pager.pagedCount;
+    return this.pager.pagedCount + this.pager.tailCount;
+  }
+
+  /** Ready messages held in tail segments: in the store alone, with no per-message object in memory. */
+  get tailCount(): number {
+    return this.pager.tailCount;
   }
 
   /** The sequence number the next message gets (restored from storage at start-up). */
@@ -139,23 +150,23 @@ export class Queue {
 
   /** Active consumers. */
   get consumerCount(): number {
-    return this.consumerList.length;
+    return this.consumerRing.length;
   }
 
   /** The consumers, for introspection. */
   get consumers(): readonly QueueConsumer[] {
-    return this.consumerList;
+    return this.consumerRing.all;
   }
 
   /** Whether the current exclusive consumer forbids more. */
   get hasExclusiveConsumer(): boolean {
-    return this.consumerList.length === 1 && this.consumerList[0].exclusive;
+    return this.consumerRing.hasExclusive;
   }
 
   /** Adds a message at the tail and delivers what consumers can take; undefined when refused by `x-overflow`. */
   enqueue(message: Message): QueueEntry | undefined {
     const entry = this.push(message);
-    if (entry && this.consumerList.length > 0) this.dispatch();
+    if (entry && this.consumerRing.length > 0) this.dispatch();
     return entry;
   }
 
@@ -210,9 +221,43 @@ export class Queue {
     if (entry.expiresAt > 0) this.scheduleExpiry();
   }
 
+  /**
+   * Appends a queue's stored messages at start-up from its counters alone, as one tail segment loaded batch by
+   * batch ahead of the consumers (MessageStore.readIndex): restart time does not grow with the backlog. Returns
+   * false when the queue must restore message by message (priorities, a queue TTL, drop-head or byte limits).
+   */
+  restoreTail(count: number, lastSeq: number): boolean {
+    if (this.tail === undefined || this.policy.maxLengthBytes !== undefined || count <= 0) return false;
+    this.tail.restore(count, lastSeq);
+    if (lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
+    return true;
+  }
+
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
   stored(entry: QueueEntry): void {
-    if (this.storage && !this.isDeleted) this.pager.pageOut(entry);
+    if (this.storage && !this.isDeleted && this.pager.pageOut(entry)) this.pagedOut();
+  }
+
+  /** @internal A body was paged out: once its predecessors are too, it joins the tail segments. */
+  pagedOut(): void {
+    this.tail?.list.settle();
+  }
+
+  /** @internal The tail segment the read-ahead loads next (queue-bodies.ts). */
+  tailSegmentToLoad(): TailSegment | undefined {
+    return this.tail?.list.segmentToLoad();
+  }
+
+  /** @internal A batch of a tail segment was loaded (queue-bodies.ts). */
+  tailLoaded(segment: TailSegment, batch: TailBatch): void {
+    this.readyBytes += this.tail!.loaded(segment, batch);
+    if (batch.entries.some((entry) => entry.expiresAt > 0)) this.scheduleExpiry();
+  }
+
+  /** @internal When a message of a tail segment expires: a per-message TTL counts from the restart at most. */
+  tailExpiresAt(expiration: string | undefined, restoredAt: number): number {
+    const at = this.expiry.expiresAt(expiration);
+    return at === 0 || restoredAt === 0 ? at : Math.max(1, at - (Date.now() - restoredAt));
   }
 
   /** Takes the head message for `basic.get`; `isTracked` when the caller will wait for an ack. */
@@ -301,20 +346,22 @@ export class Queue {
 
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
+    const storage = this.isDeleted ? undefined : this.storage;
+    const purgedTail = this.tail?.purge(storage, this.storageId) ?? 0;
     const entries = this.ready.drain();
     for (const entry of entries) this.bodies.purged(entry);
     this.readyBytes = 0;
-    if (this.storage && !this.isDeleted) {
+    if (storage) {
       const seqs: number[] = [];
       for (const entry of entries) if (entry.isPersistent) seqs.push(entry.seq);
-      if (seqs.length > 0) this.storage.remove(this.storageId, seqs);
+      if (seqs.length > 0) storage.remove(this.storageId, seqs);
     }
-    return entries.length;
+    return entries.length + purgedTail;
   }
 
   /** Registers a consumer and starts delivering to it. */
   addConsumer(consumer: QueueConsumer): void {
-    this.consumerList.push(consumer);
+    this.consumerRing.add(consumer);
     this.hasHadConsumers = true;
     this.touch();
     this.dispatch();
@@ -322,11 +369,7 @@ export class Queue {
 
   /** Unregisters a consumer; returns whether it was registered. */
   removeConsumer(consumer: QueueConsumer): boolean {
-    const index = this.consumerList.indexOf(consumer);
-    if (index < 0) return false;
-    this.consumerList.splice(index, 1);
-    if (this.nextConsumer > index) this.nextConsumer--;
-    if (this.nextConsumer >= this.consumerList.length) this.nextConsumer = 0;
+    if (!this.consumerRing.remove(consumer)) return false;
     this.touch();
     return true;
   }
@@ -337,7 +380,7 @@ export class Queue {
     this.expiry.clear();
     this.idleTimer.clear();
     this.bodies.dispose();
-    const consumers = this.consumerList.splice(0);
+    const consumers = this.consumerRing.takeAll();
     for (const consumer of consumers) consumer.cancelledByServer(this);
     return this.purge();
   }
@@ -347,7 +390,7 @@ export class Queue {
    * the queue has no consumers.
    */
   touch(): void {
-    if (!this.isDeleted) this.idleTimer.touch(this.consumerList.length > 0);
+    if (!this.isDeleted) this.idleTimer.touch(this.consumerRing.length > 0);
   }
 
   /**
@@ -358,7 +401,7 @@ export class Queue {
     if (this.dispatching || this.isDeleted || this.isAwaitingCover) return;
     this.dispatching = true;
     try {
-      const consumers = this.consumerList;
+      const consumers = this.consumerRing;
       const now = Date.now();
       while (this.ready.length > 0 && consumers.length > 0) {
         if (this.expireHead(now) === 0) break;
@@ -367,16 +410,7 @@ export class Queue {
           this.bodies.readAhead();
           break;
         }
-        const count = consumers.length;
-        let chosen: QueueConsumer | undefined;
-        for (let i = 0; i < count; i++) {
-          const index = (this.nextConsumer + i) % count;
-          if (consumers[index].canAccept()) {
-            chosen = consumers[index];
-            this.nextConsumer = (index + 1) % count;
-            break;
-          }
-        }
+        const chosen = consumers.pick();
         if (!chosen) break;
         const head = this.ready.peek()!;
         if (!chosen.noAck && this.storage && head.isPersistent) {
@@ -444,8 +478,9 @@ export class Queue {
 
   /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */
   private enter(entry: QueueEntry): void {
-    this.ready.push(entry);
+    // The window decision first: the lazy ready list keeps an entry past it apart until the store holds it.
     this.bodies.entered(entry);
+    this.ready.push(entry);
     this.readyBytes += entry.size;
   }
 

@@ -113,8 +113,11 @@ export class VirtualHost implements TopologyTarget {
       if (record.vhost !== this.name) continue;
       const queue = this.createQueue(record.name, record.options, this, false);
       const info = await messages.queueInfo(queue.storageId);
-      // Index records only: the bodies stay on disk until the pager reads them ahead of a consumer.
-      for await (const stored of messages.recoverIndex(queue.storageId)) {
+      // From the counters alone where the queue can (one tail segment, loaded batch by batch ahead of consumers),
+      // else from index records: the bodies stay on disk until the pager reads them ahead of a consumer.
+      const isTail = info !== undefined && queue.restoreTail(info.messageCount, info.nextSeq - 1);
+      if (isTail) restored += info.messageCount;
+      for await (const stored of isTail ? [] : messages.recoverIndex(queue.storageId)) {
         const facts = stored.index && decodeQueueIndex(stored.index);
         if (facts !== undefined) queue.restorePaged(stored.seq, facts, stored.mayHaveBeenDelivered);
         else if (stored.data !== undefined) queue.restore(Message.fromStorage(stored.data), stored.seq, stored.mayHaveBeenDelivered);

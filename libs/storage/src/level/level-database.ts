@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
 import { StorageError } from '../storage-error.js';
 import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
@@ -21,9 +21,16 @@ export interface LevelDatabaseOptions {
   maxBatchOps?: number;
   /** LevelDB block cache in bytes (classic-level default 8 MiB). */
   cacheSize?: number;
-  /** LevelDB write buffer in bytes (classic-level default 4 MiB). */
+  /** LevelDB write buffer in bytes (default {@link DEFAULT_WRITE_BUFFER_BYTES}). */
   writeBufferSize?: number;
 }
+
+/**
+ * The memtable size when none is configured: LevelDB's 4 MiB made a publish flood write many small level-0 tables,
+ * whose compaction stalled the group commits (and with them delivery-watermark reserves: consumers starved). Two
+ * memtables at most are in memory, so this bounds LevelDB's write buffers to 64 MiB.
+ */
+export const DEFAULT_WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
 
 const DEFAULT_MAX_BATCH_OPS = 10_000;
 // Files LevelDB itself creates, plus Warren's epoch sidecar; anything else means the directory is someone else's.
@@ -59,6 +66,11 @@ export class LevelDatabase {
   // Epoch of the last synced batch known durable; the next synced batch carries epoch + 1.
   private epoch = 0;
   private epochFile: EpochFile | undefined;
+  /**
+   * LevelDB dropped part of its write-ahead log while opening (its info `LOG` says "dropping … bytes"): records may
+   * be missing that nothing else reports, so the runs a clean close saved are not trusted (level-live-runs.ts).
+   */
+  droppedLogAtOpen = false;
 
   /** Creates the wrapper; nothing touches the disk before the first `acquire()`. */
   constructor(
@@ -142,6 +154,16 @@ export class LevelDatabase {
     return this.committer.group(opCount);
   }
 
+  /** Whether LevelDB's info log of this open reports dropped write-ahead log records (see `droppedLogAtOpen`). */
+  private async logReportsDrops(): Promise<boolean> {
+    try {
+      return /dropping \d+ bytes|corruption/i.test(await readFile(`${this.path}/LOG`, 'utf8'));
+    } catch {
+      // No info log (another Env): nothing known to be dropped.
+      return false;
+    }
+  }
+
   /** Resolves when everything accepted so far is written. */
   flush(): Promise<void> {
     return this.committer.flush();
@@ -218,18 +240,23 @@ export class LevelDatabase {
 
   private async openHandle(): Promise<void> {
     await this.checkDirectory();
+    // Only sizes that are set: classic-level takes an explicit `undefined` writeBufferSize for a size, not for its
+    // 4 MiB default, and then never flushes its memtable (every write stayed in native memory until a restart
+    // replayed the whole log: the deep-queue RSS and slow first restart of docs/BENCHMARKS.md).
+    const { cacheSize, writeBufferSize = DEFAULT_WRITE_BUFFER_BYTES } = this.options;
     const db: WarrenLevel = new ClassicLevel<string, Buffer>(this.path, {
       keyEncoding: 'utf8',
       valueEncoding: 'buffer',
       createIfMissing: true,
-      cacheSize: this.options.cacheSize,
-      writeBufferSize: this.options.writeBufferSize,
+      ...(cacheSize === undefined ? {} : { cacheSize }),
+      writeBufferSize,
     });
     try {
       await db.open();
     } catch (error) {
       throw fromLevelError(error, 'cannot open', this.path);
     }
+    this.droppedLogAtOpen = await this.logReportsDrops();
     let epochFile: EpochFile;
     let epoch: number;
     try {

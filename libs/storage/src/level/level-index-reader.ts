@@ -2,7 +2,7 @@ import { checkMessageRecord } from '../message-record.js';
 import type { StoredIndexEntry } from '../message-store.js';
 import type { WarrenLevel } from './level-database.js';
 import { fromLevelError } from './level-errors.js';
-import { rangeEnd } from './level-keys.js';
+import { hex16, rangeEnd } from './level-keys.js';
 import { readMessages } from './level-message-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import type { LevelQueueState } from './level-queue-state.js';
@@ -71,4 +71,50 @@ export async function* readQueueIndex(
     if (pending) await pending.then(ignore, ignore);
     await iterator.close();
   }
+}
+
+/**
+ * One batch of a queue's index records for readIndex(): the first `limit` live seqs ≥ `fromSeq` (from the in-memory
+ * live set, no key scan), their index records with one getMany, and (no intact index record: stored by an older
+ * version, or damaged) their full records with one more, checked and quarantined like recover() does. The caller
+ * flushed accepted writes first, so every live seq asked for is on disk.
+ */
+export async function readIndexBatch(
+  db: WarrenLevel,
+  state: LevelQueueState,
+  bodies: SharedBodyRegistry,
+  fromSeq: number,
+  limit: number,
+  quarantine: (seq: number, reason: string) => void,
+): Promise<StoredIndexEntry[]> {
+  const out: StoredIndexEntry[] = [];
+  // Quarantined seqs are skipped, so ask again until `limit` or the end (quarantined ones are rare).
+  for (let from = fromSeq; out.length < limit;) {
+    const batch = state.live.from(from, limit - out.length);
+    const last = batch.at(-1);
+    if (last === undefined) break;
+    const seqs = batch.filter((seq) => !state.quarantined?.has(seq));
+    from = last + 1;
+    if (seqs.length === 0) continue;
+    const values = await db.getMany(seqs.map((seq) => state.indexPrefix + hex16(seq)));
+    const fallback: number[] = [];
+    const found = new Map<number, StoredIndexEntry>();
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i]!;
+      const value = values[i];
+      if (value === undefined || checkMessageRecord(value) !== undefined) {
+        fallback.push(seq);
+        continue;
+      }
+      const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
+      found.set(seq, { queueId: state.queueId, seq, index: value, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
+    }
+    if (fallback.length > 0) {
+      const { messages } = await readMessages(db, state, bodies, fallback, quarantine);
+      messages.forEach((message, i) => message && found.set(fallback[i]!, message));
+    }
+    // Removed while the read was in flight: as if it had never been stored.
+    for (const seq of seqs) if (found.has(seq) && state.live.has(seq)) out.push(found.get(seq)!);
+  }
+  return out;
 }

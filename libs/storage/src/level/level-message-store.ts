@@ -18,12 +18,13 @@ import { DeliveryWatermark } from './delivery-watermark.js';
 import { type CompactionStats, DrainedRangeCompactor, type DrainedRangeCompactorOptions } from './drained-range-compactor.js';
 import { carryQuarantine, withQuarantine } from './level-quarantine.js';
 import { readMessages } from './level-message-reader.js';
-import { readQueueIndex } from './level-index-reader.js';
+import { readIndexBatch, readQueueIndex } from './level-index-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
 import { LevelSpill } from './level-spill.js';
 import { scanLevelStore } from './level-store-scan.js';
 import { loadLevelStore } from './level-store-load.js';
+import { LIVE_RUNS_KEY, encodeLiveRuns } from './level-live-runs.js';
 import { SharedBodyRegistry } from './shared-body-registry.js';
 import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
 
@@ -141,6 +142,7 @@ export class LevelMessageStore implements MessageStore {
     try {
       // Seal hooks must stay registered until the last group (which may hold our counters) is written.
       await this.database.flush();
+      await this.saveLiveRuns();
     } catch {
       // The callers of those writes were rejected already; closing continues.
     } finally {
@@ -274,6 +276,22 @@ export class LevelMessageStore implements MessageStore {
     }
   }
 
+  async readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
+    this.assertUsable();
+    const state = this.queues.get(queueId);
+    if (state === undefined || limit <= 0) return [];
+    // No flush: a resolved enqueue is on disk, and waiting here for the group in flight would tie a deep queue's
+    // consumers to its publishers' commits. Live seqs of a group not committed yet (always the newest) are left out.
+    const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
+    try {
+      const entries = await readIndexBatch(this.database.db, state, this.bodies, fromSeq, limit, quarantine);
+      for (const entry of entries) if (entry.data !== undefined) this.recordsRead++;
+      return entries;
+    } catch (error) {
+      throw fromLevelError(error, 'cannot read', this.database.path);
+    }
+  }
+
   /** Holds a damaged message back (recover, read): reported by verifyIntegrity until removed. */
   private quarantine(state: LevelQueueState, seq: number, reason: string): void {
     if (state.quarantined?.has(seq)) return;
@@ -391,11 +409,23 @@ export class LevelMessageStore implements MessageStore {
     return withQuarantine(report, this.queues);
   }
 
+  /**
+   * A clean close: every queue's stored seqs as runs (level-live-runs.ts), so the next open reads no key per
+   * message. Not with shared bodies (their references live in the message keys: that open scans anyway), nor when
+   * faulted (what is on disk is not what is in memory).
+   */
+  private async saveLiveRuns(): Promise<void> {
+    this.database.assertUsable();
+    if (this.bodies.size > 0) return;
+    const record = encodeLiveRuns(this.queues.values());
+    if (record !== undefined) await this.database.db.put(LIVE_RUNS_KEY, record, { sync: true });
+  }
+
   /** Rebuilds all in-memory state from disk (open, reopen). */
   private async load(): Promise<void> {
     let scan;
     try {
-      scan = await loadLevelStore(this.database.db);
+      scan = await loadLevelStore(this.database.db, !this.database.droppedLogAtOpen);
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }

@@ -6,6 +6,7 @@ import type { StoredIndexEntry } from '../message-store.js';
 import { LevelDatabase } from './level-database.js';
 import { hex16, queuePrefix } from './level-keys.js';
 import { LevelMessageStore } from './level-message-store.js';
+import { LIVE_RUNS_KEY } from './level-live-runs.js';
 
 const msg = (seq: number): Buffer => messageRecordOf(Buffer.from(`body ${seq} `.padEnd(200, '.')));
 const idx = (seq: number): Buffer => messageRecordOf(Buffer.from(`index ${seq}`));
@@ -90,6 +91,19 @@ describe('LevelMessageStore.open', () => {
     return database;
   }
 
+  /** Closes, then removes the runs a clean close saves (level-live-runs.ts), as a crash leaves none, and opens. */
+  async function reopenAsAfterCrash(): Promise<LevelDatabase> {
+    await store.close();
+    const raw = new ClassicLevel<string, Buffer>(dir, { valueEncoding: 'buffer' });
+    await raw.open();
+    await raw.del(LIVE_RUNS_KEY, { sync: true });
+    await raw.close();
+    const database = new LevelDatabase(dir);
+    store = new LevelMessageStore(database);
+    await store.open();
+    return database;
+  }
+
   async function entries(queueId: string): Promise<StoredIndexEntry[]> {
     const out: StoredIndexEntry[] = [];
     for await (const entry of store.recoverIndex(queueId)) out.push(entry);
@@ -103,12 +117,41 @@ describe('LevelMessageStore.open', () => {
     }
   }
 
-  it('reads neither a message key nor a message value of a queue its index records account for', async () => {
+  it('after a clean close, reads no key per message: the stored seqs come from the runs it saved', async () => {
+    await fill('a', 5_000, true);
+    await store.remove('a', [1, 2, 4_999]);
+    await fill('empty', 2, true);
+    await store.remove('empty', [1, 2]);
+    await store.close();
+    const database = new LevelDatabase(dir);
+    store = new LevelMessageStore(database);
+    const reads = await readsDuring(() => store.open());
+    expect(reads.keys.filter((key) => key.includes('!m!') || key.includes('!i!'))).toEqual([]);
+    expect(await store.queueInfo('a')).toEqual({ nextSeq: 5_001, messageCount: 4_997 });
+    expect(await store.queueInfo('empty')).toEqual({ nextSeq: 3, messageCount: 0 });
+    expect((await store.readIndex('a', 0, 3)).map((e) => e.seq)).toEqual([3, 4, 5]);
+    expect((await store.readIndex('a', 4_998, 10)).map((e) => e.seq)).toEqual([4_998, 5_000]);
+    expect(await store.verifyIntegrity()).toEqual(OK);
+    // Used once: the record is gone, so a crash from here on loads the slower way.
+    expect(await database.db.get(LIVE_RUNS_KEY)).toBeUndefined();
+    await store.remove('a', [3]);
+    await store.close();
+    store = new LevelMessageStore(new LevelDatabase(dir));
+    await store.open();
+    expect(await store.queueInfo('a')).toEqual({ nextSeq: 5_001, messageCount: 4_996 });
+  });
+
+  it('after a crash, reads neither a message key nor a message value of a queue its index records account for', async () => {
     await fill('a', 5_000, true);
     await fill('b', 3_000, true);
     await store.remove('a', [1, 2, 4_999]);
     store.markDelivered('b', [1, 2, 3]);
+    await reopenAsAfterCrash();
     await store.close();
+    const raw = new ClassicLevel<string, Buffer>(dir, { valueEncoding: 'buffer' });
+    await raw.open();
+    await raw.del(LIVE_RUNS_KEY, { sync: true });
+    await raw.close();
 
     const database = new LevelDatabase(dir);
     store = new LevelMessageStore(database);
@@ -178,7 +221,7 @@ describe('LevelMessageStore.open', () => {
     await fill('q', 3, true);
     const database = await reopen();
     await database.db.del(`${queuePrefix('q')}i!${hex16(2)}`, { sync: true });
-    await reopen();
+    await reopenAsAfterCrash();
     expect(await store.queueInfo('q')).toEqual({ nextSeq: 4, messageCount: 3 });
     const recovered = await entries('q');
     expect(recovered.map((e) => e.seq)).toEqual([1, 2, 3]);
@@ -196,7 +239,7 @@ describe('LevelMessageStore.open', () => {
       ],
       { sync: true },
     );
-    await reopen();
+    await reopenAsAfterCrash();
     expect(await store.verifyIntegrity({ quick: true })).toEqual({ ...OK, ok: false, queues: [{ queueId: 'q', expected: 5, found: 4 }] });
     expect((await store.verifyIntegrity()).queues).toEqual([{ queueId: 'q', expected: 5, found: 4 }]);
   });

@@ -2,6 +2,7 @@ import type { IntegrityMismatch } from '../message-store.js';
 import type { WarrenLevel } from './level-database.js';
 import { BODIES_PREFIX, MESSAGE_INFIX, QUEUES_PREFIX, parseQueueKey, rangeEnd, unescapeQueueId } from './level-keys.js';
 import { LevelQueueState } from './level-queue-state.js';
+import { LIVE_RUNS_KEY, type LiveRuns, decodeLiveRuns } from './level-live-runs.js';
 import { type LevelStoreScan, readDeliveryCounts, readQueueCounters, scanLevelStore } from './level-store-scan.js';
 
 type Snapshot = ReturnType<WarrenLevel['snapshot']>;
@@ -13,7 +14,7 @@ const SCAN_CHUNK = 5_000;
 const ignore = (): undefined => undefined;
 
 /**
- * What open() and reopen() load: the in-memory queue state built WITHOUT visiting the message key range
+ * What open() and reopen() load (from the runs a clean close saved, if `mayTrustRuns`: LevelDB dropped no log record): the in-memory queue state built WITHOUT visiting the message key range
  * (`q!<queue>!m!…`) of any queue whose index records account for all its messages.
  *
  * Why: LevelDB stores keys and values in the same blocks, so even a keys-only iterator over the message range reads
@@ -28,12 +29,18 @@ const ignore = (): undefined => undefined;
  * and a message record left without its index record. A store holding shared bodies (`b!`) is scanned in full:
  * only the message keys say which entries reference them.
  */
-export async function loadLevelStore(db: WarrenLevel): Promise<LevelStoreScan> {
+export async function loadLevelStore(db: WarrenLevel, mayTrustRuns = true): Promise<LevelStoreScan> {
   const snapshot = db.snapshot();
   try {
+    // A clean close left every queue's stored seqs as runs: used once, and gone (synced) before anything else is
+    // written, so a crash from now on is loaded without it.
+    const saved = await db.get(LIVE_RUNS_KEY, { snapshot });
+    if (saved !== undefined) await db.del(LIVE_RUNS_KEY, { sync: true });
     const anyShared = await db.keys({ gte: BODIES_PREFIX, lt: rangeEnd(BODIES_PREFIX), limit: 1, snapshot }).all();
     if (anyShared.length > 0) return await scanLevelStore(db, snapshot);
-    return await loadSnapshot(db, snapshot);
+    const runs = saved === undefined || !mayTrustRuns ? undefined : decodeLiveRuns(saved);
+    const fromRuns = runs === undefined ? undefined : await loadFromRuns(db, snapshot, runs);
+    return fromRuns ?? (await loadSnapshot(db, snapshot));
   } finally {
     await snapshot.close();
   }
@@ -118,6 +125,46 @@ async function loadSnapshot(db: WarrenLevel, snapshot: Snapshot): Promise<LevelS
     bodyRefs,
     nextBodyId: maxBodyId + 1,
     report: { ok: mismatches.length === 0 && errors.length === 0, queues: mismatches, errors, quarantined: [] },
+  };
+}
+
+/**
+ * The state from the runs a clean close saved (level-live-runs.ts): per queue its counters and delivery records,
+ * no key per message. Undefined (load the slower way) unless every queue's counters agree with its runs and every
+ * stored message has its index record.
+ */
+async function loadFromRuns(db: WarrenLevel, snapshot: Snapshot, saved: Map<string, LiveRuns>): Promise<LevelStoreScan | undefined> {
+  const queues = new Map<string, LevelQueueState>();
+  const errors: string[] = [];
+  const countersKeys: Array<[string, LevelQueueState]> = [];
+  const deliveryKeys: Array<[string, LevelQueueState, number]> = [];
+  for (const [queueId, { runs, isAllIndexed }] of saved) {
+    if (!isAllIndexed) return undefined;
+    const state = new LevelQueueState(queueId);
+    queues.set(queueId, state);
+    for (let i = 0; i < runs.length; i += 2) state.live.addRange(runs[i]!, runs[i + 1]!);
+    state.indexed.addAll(state.live);
+    countersKeys.push([state.countersKey, state]);
+    await eachKey(db, snapshot, { gte: state.deliveryPrefix, lt: rangeEnd(state.deliveryPrefix) }, (key) => {
+      const parsed = parseQueueKey(key);
+      if (parsed.kind === 'delivery') deliveryKeys.push([key, state, parsed.seq]);
+    });
+  }
+  const hasCounters = await readQueueCounters(db, snapshot, countersKeys, errors);
+  if (errors.length > 0) return undefined;
+  for (const state of queues.values()) {
+    const expected = hasCounters.has(state) ? state.counters.enqueued - state.counters.removed : 0;
+    if (expected !== state.live.size) return undefined;
+    state.counters.nextSeq = Math.max(state.counters.nextSeq, state.live.max() + 1);
+    if (state.counters.checksumFromSeq < 0) state.counters.checksumFromSeq = state.counters.nextSeq;
+    state.durableDeliveredHwm = state.deliveredHwm = state.counters.deliveredHwm;
+  }
+  await readDeliveryCounts(db, snapshot, deliveryKeys);
+  return {
+    queues,
+    bodyRefs: new Map(),
+    nextBodyId: 1,
+    report: { ok: true, queues: [], errors: [], quarantined: [] },
   };
 }
 

@@ -77,4 +77,13 @@ describe('LiveSeqSet', () => {
       { numRuns: 200 },
     );
   });
+
+  it('from(): the smallest seqs at or above a seq, across chunks', () => {
+    const set = new LiveSeqSet();
+    for (const seq of [1, 5, 4095, 4096, 4100, 20_000, 20_001]) set.add(seq);
+    expect(set.from(5, 3)).toEqual([5, 4095, 4096]);
+    expect(set.from(4097, 10)).toEqual([4100, 20_000, 20_001]);
+    expect(set.from(4097, 10, 20_001)).toEqual([4100, 20_000]);
+    expect(set.from(20_002, 10)).toEqual([]);
+  });
 });

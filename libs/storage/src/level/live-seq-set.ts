@@ -87,10 +87,16 @@ export class LiveSeqSet {
 
   /** Up to `max` smallest seqs below `limit`, ascending. */
   first(max: number, limit = Number.MAX_SAFE_INTEGER): number[] {
+    return this.from(0, max, limit);
+  }
+
+  /** Up to `max` smallest seqs ≥ `fromSeq` and below `limit`, ascending (chunks below `fromSeq` are skipped). */
+  from(fromSeq: number, max: number, limit = Number.MAX_SAFE_INTEGER): number[] {
     const out: number[] = [];
+    const firstIndex = Math.floor(fromSeq / CHUNK_BITS);
     // Chunk count is small (backlog / 4096), so sorting the keys per call is cheap and avoids relying on Map
     // insertion order.
-    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
+    const indexes = [...this.chunks.keys()].filter((index) => index >= firstIndex).sort((a, b) => a - b);
     for (const index of indexes) {
       const words = this.chunks.get(index)!.words;
       const base = index * CHUNK_BITS;
@@ -100,12 +106,72 @@ export class LiveSeqSet {
           const low = word & -word;
           const seq = base + w * 32 + (31 - Math.clz32(low));
           if (seq >= limit || out.length >= max) return out;
-          out.push(seq);
+          if (seq >= fromSeq) out.push(seq);
           word ^= low;
         }
       }
     }
     return out;
+  }
+
+  /** Adds every seq in [from, to] (whole words at a time: cheap for the long runs a clean close saves). */
+  addRange(from: number, to: number): void {
+    let seq = from;
+    while (seq <= to) {
+      const bit = seq % CHUNK_BITS;
+      if ((bit & 31) === 0 && to - seq >= 31) {
+        const index = Math.floor(seq / CHUNK_BITS);
+        let chunk = this.chunks.get(index);
+        if (chunk === undefined) {
+          chunk = { words: new Uint32Array(CHUNK_WORDS), count: 0 };
+          this.chunks.set(index, chunk);
+        }
+        const added = popcount(~chunk.words[bit >>> 5]! >>> 0);
+        chunk.words[bit >>> 5] = 0xffffffff;
+        chunk.count += added;
+        this.total += added;
+        seq += 32;
+      } else {
+        this.add(seq);
+        seq++;
+      }
+    }
+  }
+
+  /**
+   * The set as ascending runs `[first, last, first, last, …]`, or undefined when it takes more than `maxRuns` runs
+   * (too fragmented to be worth saving as runs).
+   */
+  toRuns(maxRuns: number): number[] | undefined {
+    const runs: number[] = [];
+    let start = -1;
+    let previous = -2;
+    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
+    for (const index of indexes) {
+      const words = this.chunks.get(index)!.words;
+      const base = index * CHUNK_BITS;
+      for (let w = 0; w < CHUNK_WORDS; w++) {
+        const word = words[w]!;
+        if (word === 0) continue;
+        const wordBase = base + w * 32;
+        if (word === 0xffffffff && previous === wordBase - 1) {
+          previous = wordBase + 31;
+          continue;
+        }
+        for (let b = 0; b < 32; b++) {
+          if ((word & (1 << b)) === 0) continue;
+          const seq = wordBase + b;
+          if (seq !== previous + 1) {
+            if (start >= 0) runs.push(start, previous);
+            if (runs.length / 2 >= maxRuns) return undefined;
+            start = seq;
+          }
+          previous = seq;
+        }
+      }
+    }
+    if (start >= 0) runs.push(start, previous);
+    return runs;
   }
 
   /** Largest seq in the set, or −1 when empty. */

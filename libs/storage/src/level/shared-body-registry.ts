@@ -14,6 +14,11 @@ export class SharedBodyRegistry {
     private nextId = 1,
   ) {}
 
+  /** Shared bodies referenced now. */
+  get size(): number {
+    return this.refs.size;
+  }
+
   /** A body id never used by a live body. */
   allocate(): number {
     return this.nextId++;

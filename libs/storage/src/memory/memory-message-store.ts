@@ -162,6 +162,35 @@ export class MemoryMessageStore implements MessageStore {
     }
   }
 
+  async readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
+    this.assertUsable();
+    const queue = this.queues.get(queueId);
+    const out: StoredIndexEntry[] = [];
+    if (queue === undefined || limit <= 0) return out;
+    const { messages, nextSeq } = queue;
+    // Step through seqs while the range is dense, else one pass over the map (kept in seq order).
+    const seqs =
+      nextSeq - fromSeq <= 4 * messages.size
+        ? (function* () {
+            for (let seq = fromSeq; seq < nextSeq; seq++) if (messages.has(seq)) yield seq;
+          })()
+        : messages.keys();
+    for (const seq of seqs) {
+      if (seq < fromSeq) continue;
+      const message = messages.get(seq)!;
+      const { index, deliveryCount } = message;
+      if (index !== undefined && checkMessageRecord(index) === undefined) {
+        out.push({ queueId, seq, index, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
+      } else {
+        message.damage ??= checkMessageRecord(message.data);
+        if (message.damage !== undefined) continue;
+        out.push({ queueId, seq, data: message.data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
   async read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<StoredMessage | undefined>> {
     this.assertUsable();
     const messages = this.queues.get(queueId)?.messages;

@@ -94,42 +94,59 @@ export async function* readPostgresQueueIndex(
   state: PostgresQueueState,
   quarantine: (seq: number, reason: string) => void,
 ): AsyncGenerator<StoredIndexEntry> {
+  let after = -1;
+  for (;;) {
+    await db.flush();
+    const page = await readPostgresIndexPage(db, state, after, PAGE, quarantine);
+    yield* page.entries;
+    if (page.rows < PAGE) return;
+    after = page.lastSeq;
+  }
+}
+
+/**
+ * One page of a queue's index records with seq > `after` (MessageStore.readIndex, and recoverIndex page by page):
+ * `rows` rows were read (fewer than `limit`: the end), up to seq `lastSeq`; `entries` are those not quarantined.
+ */
+export async function readPostgresIndexPage(
+  db: PostgresDatabase,
+  state: PostgresQueueState,
+  after: number,
+  limit: number,
+  quarantine: (seq: number, reason: string) => void,
+): Promise<{ entries: StoredIndexEntry[]; rows: number; lastSeq: number }> {
   const t = db.tables;
   const sql = `SELECT m.seq, m.delivery_count, m.index_record,
                  CASE WHEN m.index_record IS NULL THEN coalesce(m.data, b.data) END AS data
                FROM ${t.messages} m LEFT JOIN ${t.bodies} b ON m.index_record IS NULL AND b.body_id = m.body_id
-               WHERE m.queue_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT ${PAGE}`;
-  let after = -1;
-  for (;;) {
-    await db.flush();
-    const { rows } = await db.query<IndexRow>(sql, [state.key, after]);
-    const damagedIndex = rows.filter((row) => row.index_record !== null && checkMessageRecord(row.index_record) !== undefined);
-    const full =
-      damagedIndex.length === 0
-        ? undefined
-        : await readPostgresMessages(
-            db,
-            state,
-            damagedIndex.map((row) => Number(row.seq)),
-            quarantine,
-          );
-    let k = 0;
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      if (row.index_record !== null && row !== damagedIndex[k]) {
-        const flagged = seq <= state.openHwm;
-        const deliveryCount = Math.max(row.delivery_count, flagged ? 1 : 0);
-        yield { queueId: state.queueId, seq, index: row.index_record, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
-        continue;
-      }
-      const message = row.index_record === null ? toStored(state, row, quarantine) : full![k++];
-      if (message === undefined) continue;
-      const { data, deliveryCount, mayHaveBeenDelivered } = message;
-      yield { queueId: state.queueId, seq, data, deliveryCount, mayHaveBeenDelivered };
+               WHERE m.queue_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`;
+  const { rows } = await db.query<IndexRow>(sql, [state.key, after, limit]);
+  const damagedIndex = rows.filter((row) => row.index_record !== null && checkMessageRecord(row.index_record) !== undefined);
+  const full =
+    damagedIndex.length === 0
+      ? undefined
+      : await readPostgresMessages(
+          db,
+          state,
+          damagedIndex.map((row) => Number(row.seq)),
+          quarantine,
+        );
+  const entries: StoredIndexEntry[] = [];
+  let k = 0;
+  for (const row of rows) {
+    const seq = Number(row.seq);
+    if (row.index_record !== null && row !== damagedIndex[k]) {
+      const flagged = seq <= state.openHwm;
+      const deliveryCount = Math.max(row.delivery_count, flagged ? 1 : 0);
+      entries.push({ queueId: state.queueId, seq, index: row.index_record, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
+      continue;
     }
-    if (rows.length < PAGE) return;
-    after = Number(rows[rows.length - 1]!.seq);
+    const message = row.index_record === null ? toStored(state, row, quarantine) : full![k++];
+    if (message === undefined) continue;
+    const { data, deliveryCount, mayHaveBeenDelivered } = message;
+    entries.push({ queueId: state.queueId, seq, data, deliveryCount, mayHaveBeenDelivered });
   }
+  return { entries, rows: rows.length, lastSeq: rows.length > 0 ? Number(rows[rows.length - 1]!.seq) : after };
 }
 
 /**

@@ -13,7 +13,13 @@ import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText } from './postgres-errors.js';
 import { checkPostgresIntegrity } from './postgres-integrity.js';
-import { readPostgresMessages, readPostgresQueue, readPostgresQueueIndex, withoutRemovedMeanwhile } from './postgres-message-reader.js';
+import {
+  readPostgresIndexPage,
+  readPostgresMessages,
+  readPostgresQueue,
+  readPostgresQueueIndex,
+  withoutRemovedMeanwhile,
+} from './postgres-message-reader.js';
 import { deleteMessages, messageCommitHooks } from './postgres-message-writes.js';
 import { PostgresQueueState } from './postgres-queue-state.js';
 import { findSharedBodies } from './postgres-shared-bodies.js';
@@ -238,6 +244,23 @@ export class PostgresMessageStore implements MessageStore {
       state,
       readPostgresQueueIndex(this.database, state, (seq, reason) => this.quarantine(state, seq, reason)),
     );
+  }
+
+  async readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
+    this.assertUsable();
+    const state = this.queues.get(queueId);
+    if (state === undefined || limit <= 0) return [];
+    // Accepted removals and enqueues are written first: the read sees exactly what was accepted before the call.
+    await this.database.flush();
+    const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
+    const out: StoredIndexEntry[] = [];
+    for (let after = fromSeq - 1; out.length < limit;) {
+      const page = await readPostgresIndexPage(this.database, state, after, limit - out.length, quarantine);
+      out.push(...page.entries);
+      if (page.rows < limit - (out.length - page.entries.length)) break;
+      after = page.lastSeq;
+    }
+    return out;
   }
 
   spill(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {

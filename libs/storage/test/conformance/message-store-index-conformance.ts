@@ -66,6 +66,37 @@ export function describeIndexConformance(ctx: ReadCaseContext): void {
       expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
     });
 
+    it('reads the index in batches from a seq: readIndex', async () => {
+      let store = ctx.store();
+      await store.enqueue(Array.from({ length: 30 }, (_, i) => ({ queueId: 'q', seq: i + 1, data: msg('q', i + 1), index: idx(i + 1) })));
+      await store.enqueue([{ queueId: 'q', seq: 31, data: msg('q', 31) }]);
+      await store.enqueue([{ queueId: 'other', seq: 1, data: msg('other', 1), index: idx(1) }]);
+      await store.remove('q', [2, 3, 10]);
+      // Removals accepted before the call are not seen; batches continue from the next seq asked for.
+      const first = await store.readIndex('q', 0, 5);
+      expect(first.map((e) => e.seq)).toEqual([1, 4, 5, 6, 7]);
+      expect(first.map(shown)).toEqual(['i:index 1', 'i:index 4', 'i:index 5', 'i:index 6', 'i:index 7']);
+      expect((await store.readIndex('q', 8, 4)).map((e) => e.seq)).toEqual([8, 9, 11, 12]);
+      // The end of the queue: fewer than asked; a message stored without an index record comes with its record.
+      const tail = await store.readIndex('q', 29, 100);
+      expect(tail.map(shown)).toEqual(['i:index 29', 'i:index 30', 'd:q#31']);
+      expect(await store.readIndex('q', 32, 10)).toEqual([]);
+      expect(await store.readIndex('unknown', 0, 10)).toEqual([]);
+      expect(await store.readIndex('q', 0, 0)).toEqual([]);
+      // A resolved enqueue is seen at once, and a restart keeps the delivery flags recoverIndex reports.
+      await store.enqueue([{ queueId: 'q', seq: 32, data: msg('q', 32), index: idx(32) }]);
+      expect((await store.readIndex('q', 32, 10)).map((e) => e.seq)).toEqual([32]);
+      await store.coverDelivery('q', 1);
+      store.markDelivered('q', [1]);
+      store = await ctx.restart();
+      const again = await store.readIndex('q', 0, 2);
+      expect(again[0]).toMatchObject({ queueId: 'q', seq: 1, mayHaveBeenDelivered: true });
+      expect(again[1]).toMatchObject({ seq: 4, index: expect.any(Buffer) });
+      expect((await store.readIndex('other', 0, 10)).map(shown)).toEqual(['i:index 1']);
+      await store.purge('q');
+      expect(await store.readIndex('q', 0, 10)).toEqual([]);
+    });
+
     it('rejects with CLOSED after close', async () => {
       const store = ctx.store();
       await store.close();
