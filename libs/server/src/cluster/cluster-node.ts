@@ -98,7 +98,8 @@ export class ClusterNode {
     }
     const feed = this.feed;
     // Durable queues (those with a store) become shared: the ones loaded at start-up, then each one declared.
-    if (feed !== undefined) for (const vhost of this.core.allVhosts()) for (const queue of vhost.allQueues()) if (queue.storage) feed.attach(queue);
+    if (feed !== undefined)
+      for (const vhost of this.core.allVhosts()) for (const queue of vhost.allQueues()) if (queue.storage) feed.attach(queue);
     this.core.queueListener = {
       created: (_vhost, queue) => {
         if (feed !== undefined && queue.storage !== undefined) feed.attach(queue);

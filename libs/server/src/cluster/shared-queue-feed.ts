@@ -43,7 +43,10 @@ export class SharedQueueFeed implements SharedQueueLink {
   attach(queue: Queue): boolean {
     if (queue.shared !== undefined) return true;
     if (queue.messageCount > 0 || queue.unackedCount > 0) {
-      this.logger.warn({ queue: queue.name, vhost: queue.vhost }, `cluster: queue '${queue.name}' holds this node's own messages; it stays per node`);
+      this.logger.warn(
+        { queue: queue.name, vhost: queue.vhost },
+        `cluster: queue '${queue.name}' holds this node's own messages; it stays per node`,
+      );
       return false;
     }
     queue.shared = this;
@@ -101,7 +104,8 @@ export class SharedQueueFeed implements SharedQueueLink {
     if (this.isStopped) return;
     try {
       const released = await this.store.releaseOrphans();
-      if (released > 0) this.logger.warn({ messages: released }, `cluster: released ${released} shared-queue claims of nodes that are gone`);
+      if (released > 0)
+        this.logger.warn({ messages: released }, `cluster: released ${released} shared-queue claims of nodes that are gone`);
     } catch (error) {
       this.logger.warn(`cluster: cannot release orphaned claims: ${describeError(error)}`);
     }
@@ -170,7 +174,8 @@ export class SharedQueueFeed implements SharedQueueLink {
         },
         (error) => {
           this.isListening = false;
-          if (!this.isStopped) this.logger.warn(`cluster: shared-queue notifications lost: ${describeError(error)}; polling until re-listened`);
+          if (!this.isStopped)
+            this.logger.warn(`cluster: shared-queue notifications lost: ${describeError(error)}; polling until re-listened`);
         },
       );
     } catch (error) {

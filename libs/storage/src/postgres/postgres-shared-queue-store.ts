@@ -132,7 +132,8 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     const client = await this.database.connectDedicated('warren-claims');
     const prefix = `${this.database.tables.schema}/`;
     client.on('notification', (message) => {
-      if (message.channel === SHARED_QUEUE_CHANNEL && message.payload?.startsWith(prefix)) onReady(decodeText(message.payload.slice(prefix.length)));
+      if (message.channel === SHARED_QUEUE_CHANNEL && message.payload?.startsWith(prefix))
+        onReady(decodeText(message.payload.slice(prefix.length)));
     });
     client.on('error', (error: Error) => {
       if (this.listener === client) this.listener = undefined;
