@@ -145,6 +145,20 @@ describe('shared queues: messages claimed across nodes', () => {
     await waitFor(async () => (await storedRows('work')) === 0, { timeoutMs: SYNC_BOUND_MS, what: 'acked rows deleted' });
   }, 180_000);
 
+  it("keeps one publisher's order for a single consumer on another node", async () => {
+    const publisher = await (await connect('warren@a')).createConfirmChannel();
+    await publisher.assertQueue('ordered', { durable: true });
+    const onC = await channelWithQueue('warren@c', 'ordered');
+    await onC.prefetch(7);
+    const deliveries: Delivery[] = [];
+    await consume(onC, 'warren@c', 'ordered', deliveries);
+    const ids = Array.from({ length: 300 }, (_, i) => `o${i}`);
+    for (const id of ids) publisher.sendToQueue('ordered', Buffer.from(id), { persistent: true, messageId: id });
+    await publisher.waitForConfirms();
+    await waitFor(() => deliveries.length === ids.length, { timeoutMs: 60_000, what: 'all ordered messages consumed' });
+    expect(deliveries.map((delivery) => delivery.id)).toEqual(ids);
+  }, 120_000);
+
   it('hands a nacked (requeued) message to a consumer on another node, redelivered', async () => {
     const publisher = await (await connect('warren@a')).createConfirmChannel();
     await publisher.assertQueue('bounce', { durable: true });

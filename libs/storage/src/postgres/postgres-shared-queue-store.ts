@@ -7,6 +7,11 @@ import { decodeText, encodeText } from './postgres-errors.js';
 /** The NOTIFY channel of shared queues that got ready messages; the payload is `<schema>/<queue id>`. */
 export const SHARED_QUEUE_CHANNEL = 'warren_shared_queue';
 
+/** A transaction takes no more published messages once it holds this many (one publish() call is never split)… */
+const GROUP_MAX_MESSAGES = 10_000;
+/** …or this many bytes of records: a burst while one commits queues up as several bounded transactions. */
+const GROUP_MAX_BYTES = 16 * 1024 * 1024;
+
 /** Options of {@link PostgresSharedQueueStore}. */
 export interface PostgresSharedQueueStoreOptions {
   /** This run of the node (`warren_nodes.incarnation`): the owner of its claims. */
@@ -19,6 +24,7 @@ class SharedWriteGroup {
   readonly data: Buffer[] = [];
   readonly settled = new Map<string, number[]>();
   readonly released = new Map<string, number[]>();
+  bytes = 0;
   private settle!: () => void;
   private fail!: (error: unknown) => void;
   readonly done = new Promise<void>((resolve, reject) => {
@@ -60,6 +66,8 @@ function flatten(map: Map<string, number[]>): [string[], number[]] {
  */
 export class PostgresSharedQueueStore implements SharedQueueStore {
   private open: SharedWriteGroup | undefined;
+  /** Full groups waiting for the one in flight, in call order. */
+  private readonly sealed: SharedWriteGroup[] = [];
   private inFlight: Promise<void> | undefined;
   private listener: pg.Client | undefined;
   private isClosed = false;
@@ -75,6 +83,7 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     for (const entry of entries) {
       group.queueIds.push(encodeText(entry.queueId));
       group.data.push(entry.data);
+      group.bytes += entry.data.length;
     }
     return group.done;
   }
@@ -150,8 +159,8 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
 
   async close(): Promise<void> {
     this.isClosed = true;
-    while (this.inFlight !== undefined || this.open !== undefined) {
-      await (this.inFlight ?? this.open?.done)?.catch(() => undefined);
+    while (this.inFlight !== undefined || this.open !== undefined || this.sealed.length > 0) {
+      await (this.inFlight ?? this.sealed[0]?.done ?? this.open?.done)?.catch(() => undefined);
     }
     const client = this.listener;
     this.listener = undefined;
@@ -160,19 +169,25 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
 
   /** The open group, its commit scheduled for the next turn unless one is in flight (that one starts it). */
   private group(): SharedWriteGroup {
+    const open = this.open;
+    if (open !== undefined && (open.data.length >= GROUP_MAX_MESSAGES || open.bytes >= GROUP_MAX_BYTES)) {
+      this.sealed.push(open);
+      this.open = undefined;
+    }
     if (this.open === undefined) {
       this.open = new SharedWriteGroup();
       // Settles and releases have no caller waiting (a lost one only delays or repeats a delivery); publishers do.
       this.open.done.catch(() => undefined);
-      if (this.inFlight === undefined) setImmediate(() => this.commitNext());
+      if (this.inFlight === undefined && this.sealed.length === 0) setImmediate(() => this.commitNext());
     }
     return this.open;
   }
 
   private commitNext(): void {
-    const group = this.open;
-    if (group === undefined || this.inFlight !== undefined) return;
-    this.open = undefined;
+    if (this.inFlight !== undefined) return;
+    const group = this.sealed.shift() ?? this.open;
+    if (group === undefined) return;
+    if (group === this.open) this.open = undefined;
     this.inFlight = this.commit(group).then(
       () => group.resolve(),
       (error: unknown) => group.reject(error),
@@ -189,11 +204,12 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     await this.database.transaction(async (client) => {
       const notify = new Set<string>();
       if (group.queueIds.length > 0) {
-        // unnest keeps the arrays' order, so seqs follow publish order within the batch.
-        await client.query(`INSERT INTO ${t.sharedMessages} (queue_id, data) SELECT * FROM unnest($1::text[], $2::bytea[])`, [
-          group.queueIds,
-          group.data,
-        ]);
+        // Seqs in publish order: one transaction at a time per node, and within it the arrays' order (ORDINALITY).
+        await client.query(
+          `INSERT INTO ${t.sharedMessages} (queue_id, data)
+           SELECT id, data FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS x(id, data, n) ORDER BY n`,
+          [group.queueIds, group.data],
+        );
         for (const queueId of group.queueIds) notify.add(queueId);
       }
       if (group.settled.size > 0) {
