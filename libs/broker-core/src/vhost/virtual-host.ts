@@ -52,6 +52,8 @@ export class VirtualHost implements TopologyTarget {
   onQueueCreated?: (queue: Queue) => void;
   /** Called after a queue is deleted by any path (explicit, auto-delete, exclusive owner gone). */
   onQueueDeleted?: (queue: Queue) => void;
+  /** Set once a queue of this vhost became shared (multi-node, docs/SCALE-OUT.md): publishes then look for them. */
+  hasSharedQueues = false;
   private storage?: BrokerStorage;
   private persistence?: TopologyPersistence<Queue>;
   /** Storage writes started by the command being executed; undefined outside {@link execute}. */
@@ -285,9 +287,11 @@ export class VirtualHost implements TopologyTarget {
    */
   private enqueueAll(targets: Iterable<Queue>, message: Message): PublishOutcome | Promise<void> {
     let isRejected = false;
-    let sharedWrites: Promise<void>[] | undefined;
-    for (const queue of targets) if (queue.shared !== undefined) (sharedWrites ??= []).push(queue.shared.publish(queue, message));
-    if (sharedWrites !== undefined) return this.enqueueShared(targets, message, sharedWrites);
+    if (this.hasSharedQueues) {
+      let sharedWrites: Promise<void>[] | undefined;
+      for (const queue of targets) if (queue.shared !== undefined) (sharedWrites ??= []).push(queue.shared.publish(queue, message));
+      if (sharedWrites !== undefined) return this.enqueueShared(targets, message, sharedWrites);
+    }
     if (!message.isPersistent || !this.storage) {
       for (const queue of targets) if (!queue.enqueue(message)) isRejected = true;
       return isRejected ? PublishOutcome.Rejected : PublishOutcome.Routed;

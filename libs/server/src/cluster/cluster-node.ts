@@ -99,10 +99,11 @@ export class ClusterNode {
     const feed = this.feed;
     // Durable queues (those with a store) become shared: the ones loaded at start-up, then each one declared.
     if (feed !== undefined)
-      for (const vhost of this.core.allVhosts()) for (const queue of vhost.allQueues()) if (queue.storage) feed.attach(queue);
+      for (const vhost of this.core.allVhosts())
+        for (const queue of vhost.allQueues()) if (queue.storage && feed.attach(queue)) vhost.hasSharedQueues = true;
     this.core.queueListener = {
-      created: (_vhost, queue) => {
-        if (feed !== undefined && queue.storage !== undefined) feed.attach(queue);
+      created: (vhost, queue) => {
+        if (feed !== undefined && queue.storage !== undefined && feed.attach(queue)) vhost.hasSharedQueues = true;
         if (this.isShared(queue))
           this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
       },
