@@ -90,13 +90,16 @@ describe('shared queues: messages claimed across nodes', () => {
     return consumerTag;
   }
 
-  /** Rows of the shared table for `queue` (ready and claimed). */
+  /**
+   * Rows of the shared table for `queue` of vhost `/` (ready and claimed): the queue's storage id is the vhost
+   * URI-encoded, a slash and its name (`%2F/name`), stored with `%` escaped as `%25` (postgres-errors.ts encodeText).
+   */
   async function storedRows(queue: string): Promise<number> {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
       const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM warren_shared_messages WHERE queue_id = $1', [
-        `%2F/${queue}`,
+        `%252F/${queue}`,
       ]);
       return Number(rows[0]!.n);
     } finally {
@@ -157,6 +160,23 @@ describe('shared queues: messages claimed across nodes', () => {
     await publisher.waitForConfirms();
     await waitFor(() => deliveries.length === ids.length, { timeoutMs: 60_000, what: 'all ordered messages consumed' });
     expect(deliveries.map((delivery) => delivery.id)).toEqual(ids);
+  }, 120_000);
+
+  it('purges on C what A published and nobody claimed', async () => {
+    const publisher = await (await connect('warren@a')).createConfirmChannel();
+    await publisher.assertQueue('purged', { durable: true });
+    for (let i = 0; i < 10; i++) publisher.sendToQueue('purged', Buffer.from('old'), { persistent: true, messageId: `old${i}` });
+    await publisher.waitForConfirms();
+    expect(await storedRows('purged')).toBe(10);
+    const onC = await channelWithQueue('warren@c', 'purged');
+    await onC.purgeQueue('purged');
+    await waitFor(async () => (await storedRows('purged')) === 0, { timeoutMs: SYNC_BOUND_MS, what: 'the purge on C' });
+    publisher.sendToQueue('purged', Buffer.from('new'), { persistent: true, messageId: 'new' });
+    await publisher.waitForConfirms();
+    const deliveries: Delivery[] = [];
+    await consume(await channelWithQueue('warren@b', 'purged'), 'warren@b', 'purged', deliveries);
+    await waitFor(() => deliveries.length === 1, { timeoutMs: SYNC_BOUND_MS, what: 'the message published after the purge' });
+    expect(deliveries.map((delivery) => delivery.id)).toEqual(['new']);
   }, 120_000);
 
   it('hands a nacked (requeued) message to a consumer on another node, redelivered', async () => {

@@ -36,6 +36,8 @@ export interface SharedQueueStore {
   release(queueId: string, seqs: ReadonlyArray<number>): void;
   /** Releases claims of nodes that are no longer live (dead, or restarted under a new incarnation); returns how many. */
   releaseOrphans(): Promise<number>;
+  /** Deletes the queue's ready (unclaimed) messages (`queue.purge`); resolves with how many. */
+  purge(queueId: string): Promise<number>;
   /** Deletes every message of the queue (the queue was deleted). */
   deleteQueue(queueId: string): Promise<void>;
   /** Starts hearing which queues got messages (publish, release) on a dedicated connection; `onLost` hears it fail. */

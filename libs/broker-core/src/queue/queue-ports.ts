@@ -38,6 +38,8 @@ export interface SharedQueueLink {
   settled(queue: Queue, seqs: readonly number[]): void;
   /** Claimed messages go back (requeue, channel or connection closed): release the claims, `redelivered` set. */
   released(queue: Queue, seqs: readonly number[]): void;
+  /** `queue.purge`: the shared messages no node has claimed go too (the queue's own claimed ones are settled). */
+  purged(queue: Queue): void;
   /** Consumers may have room for more than the queue holds: claim some (cheap when there is nothing to do). */
   wanted(queue: Queue): void;
 }

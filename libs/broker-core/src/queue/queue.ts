@@ -365,11 +365,13 @@ export class Queue {
     const entries = this.ready.drain();
     for (const entry of entries) this.bodies.purged(entry);
     this.readyBytes = 0;
-    if (this.shared !== undefined && !this.isDeleted)
+    if (this.shared !== undefined && !this.isDeleted) {
       this.shared.settled(
         this,
         entries.map((entry) => entry.seq),
       );
+      this.shared.purged(this);
+    }
     if (this.messageStore && !this.isDeleted) {
       const seqs: number[] = [];
       for (const entry of entries) if (entry.isPersistent) seqs.push(entry.seq);

@@ -89,6 +89,12 @@ export class SharedQueueFeed implements SharedQueueLink {
     this.store.release(queue.storageId, seqs);
   }
 
+  purged(queue: Queue): void {
+    this.store.purge(queue.storageId).catch((error: unknown) => {
+      this.logger.warn(`cluster: cannot purge the shared messages of queue '${queue.name}': ${describeError(error)}`);
+    });
+  }
+
   wanted(queue: Queue): void {
     const state = this.states.get(queue);
     if (state === undefined || state.isDrained || state.isClaiming || this.isStopped) return;

@@ -133,6 +133,14 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     return rows.length;
   }
 
+  async purge(queueId: string): Promise<number> {
+    const { rowCount } = await this.database.query(
+      `DELETE FROM ${this.database.tables.sharedMessages} WHERE queue_id = $1 AND owner IS NULL`,
+      [encodeText(queueId)],
+    );
+    return rowCount ?? 0;
+  }
+
   async deleteQueue(queueId: string): Promise<void> {
     await this.database.query(`DELETE FROM ${this.database.tables.sharedMessages} WHERE queue_id = $1`, [encodeText(queueId)]);
   }
