@@ -179,6 +179,24 @@ describe('shared queues: messages claimed across nodes', () => {
     expect(deliveries.map((delivery) => delivery.id)).toEqual(['new']);
   }, 120_000);
 
+  it('answers basic.get on B and C with what A published, in order, then get-empty', async () => {
+    const publisher = await (await connect('warren@a')).createConfirmChannel();
+    await publisher.assertQueue('polled-work', { durable: true });
+    for (let i = 0; i < 3; i++) publisher.sendToQueue('polled-work', Buffer.from(`g${i}`), { persistent: true, messageId: `g${i}` });
+    await publisher.waitForConfirms();
+    const onB = await channelWithQueue('warren@b', 'polled-work');
+    const onC = await channelWithQueue('warren@c', 'polled-work');
+    const first = await onC.get('polled-work');
+    expect(first && first.properties.messageId).toBe('g0');
+    onC.ack(first as amqplib.GetMessage);
+    const second = await onB.get('polled-work', { noAck: true });
+    expect(second && second.properties.messageId).toBe('g1');
+    const third = await onC.get('polled-work', { noAck: true });
+    expect(third && third.properties.messageId).toBe('g2');
+    expect(await onB.get('polled-work')).toBe(false);
+    await waitFor(async () => (await storedRows('polled-work')) === 0, { timeoutMs: SYNC_BOUND_MS, what: 'got rows deleted' });
+  }, 120_000);
+
   it('hands a nacked (requeued) message to a consumer on another node, redelivered', async () => {
     const publisher = await (await connect('warren@a')).createConfirmChannel();
     await publisher.assertQueue('bounce', { durable: true });

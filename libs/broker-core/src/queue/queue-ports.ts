@@ -40,6 +40,11 @@ export interface SharedQueueLink {
   released(queue: Queue, seqs: readonly number[]): void;
   /** `queue.purge`: the shared messages no node has claimed go too (the queue's own claimed ones are settled). */
   purged(queue: Queue): void;
+  /**
+   * `basic.get` on a queue holding nothing claimed: claims one message (if any is ready on the shared table) for
+   * the get answered once this settles; never rejects. What the get did not take is released again.
+   */
+  claimForGet(queue: Queue): Promise<void>;
   /** Consumers may have room for more than the queue holds: claim some (cheap when there is nothing to do). */
   wanted(queue: Queue): void;
 }

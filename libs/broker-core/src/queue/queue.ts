@@ -283,6 +283,8 @@ export class Queue {
    * retry timer runs): `take()` then answers get-empty rather than waiting for the store to come back.
    */
   headLoaded(): Promise<void> | undefined {
+    // A shared queue holds only what this node claimed: a get on it claims one message first.
+    if (this.shared !== undefined && this.ready.length === 0 && !this.isDeleted) return this.shared.claimForGet(this);
     return this.bodies.headLoaded(this.ready.peek());
   }
 

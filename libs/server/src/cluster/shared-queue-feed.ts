@@ -1,5 +1,5 @@
 import { Message, describeError, type Queue, type SharedQueueLink } from '@app/broker-core';
-import type { SharedQueueStore } from '@app/storage';
+import type { ClaimedMessage, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 
 /** Most messages one claim takes (a consumer with unlimited prefetch is not handed a whole backlog at once). */
@@ -95,6 +95,25 @@ export class SharedQueueFeed implements SharedQueueLink {
     });
   }
 
+  claimForGet(queue: Queue): Promise<void> {
+    const state = this.states.get(queue);
+    if (state === undefined || this.isStopped) return Promise.resolve();
+    return this.store.claim(queue.storageId, 1).then(
+      (claimed) => {
+        this.admit(queue, state, claimed);
+        // The get takes it in this turn (its answer waits for this promise); a get whose channel went away
+        // meanwhile leaves it: released for others once this turn is over, unless a consumer arrived.
+        if (claimed.length > 0)
+          setImmediate(() => {
+            if (queue.consumerCount === 0) queue.releaseReady();
+          });
+      },
+      (error: unknown) => {
+        this.logger.warn(`cluster: cannot claim a message of queue '${queue.name}' for basic.get: ${describeError(error)}`);
+      },
+    );
+  }
+
   wanted(queue: Queue): void {
     const state = this.states.get(queue);
     if (state === undefined || state.isDrained || state.isClaiming || this.isStopped) return;
@@ -150,14 +169,22 @@ export class SharedQueueFeed implements SharedQueueLink {
     }
     state.isClaiming = false;
     if (claimed.length < want) state.isDrained = true;
-    if (claimed.length === 0) return;
+    if (this.admit(queue, state, claimed)) {
+      if (queue.consumerCount > 0) queue.dispatch();
+      else queue.releaseReady();
+    }
+  }
+
+  /** Adds claimed messages to the local queue; false (and released again) when the queue went away meanwhile. */
+  private admit(queue: Queue, state: FeedState, claimed: readonly ClaimedMessage[]): boolean {
+    if (claimed.length === 0) return false;
     if (this.states.get(queue) !== state || queue.isDeleted || this.isStopped) {
       // Deleted or stopping meanwhile: what was claimed goes back untouched.
       this.store.release(
         queue.storageId,
         claimed.map((message) => message.seq),
       );
-      return;
+      return false;
     }
     for (const { seq, data, redelivered } of claimed) {
       let message = Message.fromStorage(data);
@@ -165,8 +192,7 @@ export class SharedQueueFeed implements SharedQueueLink {
       if (message.properties.deliveryMode !== 2) message = Message.fromStorage(data, false);
       queue.admitClaimed(message, seq, redelivered);
     }
-    if (queue.consumerCount > 0) queue.dispatch();
-    else queue.releaseReady();
+    return true;
   }
 
   private async listen(): Promise<void> {
