@@ -55,7 +55,8 @@ export class Queue {
   storage?: QueueStorage;
   /**
    * Multi-node shared queue: its messages live in a table every node claims from; this queue holds what this node
-   * claimed (`storage` is then unset: the link owns persistence). See {@link SharedQueueLink}.
+   * claimed: the link owns its messages' persistence (`messageStore` is unset; `storage` stays for the vhost's
+   * record of the queue). See {@link SharedQueueLink}.
    */
   shared?: SharedQueueLink;
   /** Dead-lettering and expiry, provided by the virtual host. */
