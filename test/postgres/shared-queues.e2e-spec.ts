@@ -218,6 +218,27 @@ describe('shared queues: messages claimed across nodes', () => {
     expect(deliveries[0]).toEqual({ id: 'bounced', node: 'warren@c', redelivered: true });
   }, 120_000);
 
+  it('releases what a closed connection on B held unacked, for C, redelivered', async () => {
+    const publisher = await (await connect('warren@a')).createConfirmChannel();
+    await publisher.assertQueue('dropped', { durable: true });
+    const b = await connect('warren@b');
+    const onB = await b.createChannel();
+    await onB.prefetch(3);
+    const held: Delivery[] = [];
+    await consume(onB, 'warren@b', 'dropped', held, false);
+    const ids = Array.from({ length: 8 }, (_, i) => `d${i}`);
+    for (const id of ids) publisher.sendToQueue('dropped', Buffer.from(id), { persistent: true, messageId: id });
+    await publisher.waitForConfirms();
+    await waitFor(() => held.length === 3, { timeoutMs: SYNC_BOUND_MS, what: 'three deliveries held unacked on B' });
+    await b.close();
+    const deliveries: Delivery[] = [];
+    await consume(await channelWithQueue('warren@c', 'dropped'), 'warren@c', 'dropped', deliveries);
+    await waitFor(() => deliveries.length === ids.length, { timeoutMs: SYNC_BOUND_MS, what: 'all eight on C' });
+    expect(new Set(deliveries.map((delivery) => delivery.id))).toEqual(new Set(ids));
+    const heldIds = new Set(held.map((delivery) => delivery.id));
+    for (const delivery of deliveries) expect(delivery.redelivered).toBe(heldIds.has(delivery.id));
+  }, 120_000);
+
   it(`redelivers through C what a kill -9'd node held unacked; confirmed equals consumed (${ROUNDS} rounds)`, async () => {
     const publisher = await (await connect('warren@a')).createConfirmChannel();
     await publisher.assertQueue('failover', { durable: true });
