@@ -18,6 +18,7 @@ export async function openDurableStorage(config: BrokerConfig, dataDir: string):
       schema: config.postgresSchema,
       nodeName: config.nodeName,
       nodeLeaseMs: config.nodeLeaseMs,
+      sharedQueues: config.sharedQueues,
     });
   }
   // One node per schema: an exclusive lock (docs/ARCHITECTURE.md, "Storage").

@@ -97,6 +97,8 @@ export interface BrokerEnv {
   nodeName: string;
   /** `WARREN_NODE_LEASE_MS`: a node that has not renewed its membership for this long is dead (heartbeat every third). */
   nodeLeaseMs: number;
+  /** `WARREN_SHARED_QUEUES`: multi-node only: durable queues' messages are shared by every node (claims, docs/SCALE-OUT.md). */
+  sharedQueues: boolean;
 }
 
 // One line per variable: name, kind and default. An unset variable takes the default; a set one must parse.
@@ -146,6 +148,7 @@ const brokerEnvSchema = z
       .regex(/^[A-Za-z0-9@._-]{1,255}$/, 'must be 1 to 255 letters, digits or @ . _ -')
       .default(`warren@${hostname()}`),
     WARREN_NODE_LEASE_MS: integerKind(300, 3_600_000).default(15_000),
+    WARREN_SHARED_QUEUES: booleanKind().default(false),
     // RabbitMQ's `channel_max` (0 = the protocol's most, 65535) and `frame_max` (at least the protocol's 4096).
     WARREN_CHANNEL_MAX: integerKind(0, 65535).default(2047),
     WARREN_FRAME_MAX: integerKind(4096, 2 ** 31 - 1).default(131072),
@@ -168,6 +171,9 @@ const brokerEnvSchema = z
     if (vars.WARREN_STORE === 'postgres') needs('WARREN_POSTGRES_URL', 'must be set when WARREN_STORE is postgres');
     if (vars.WARREN_MULTI_NODE && vars.WARREN_STORE !== 'postgres') {
       context.addIssue({ code: 'custom', path: ['WARREN_MULTI_NODE'], message: 'must be false unless WARREN_STORE is postgres' });
+    }
+    if (vars.WARREN_SHARED_QUEUES && !vars.WARREN_MULTI_NODE) {
+      context.addIssue({ code: 'custom', path: ['WARREN_SHARED_QUEUES'], message: 'must be false unless WARREN_MULTI_NODE is true' });
     }
     if (vars.WARREN_TLS_FAIL_IF_NO_PEER_CERT && !vars.WARREN_TLS_VERIFY_PEER) {
       context.addIssue({
@@ -213,6 +219,7 @@ const brokerEnvSchema = z
     multiNode: vars.WARREN_MULTI_NODE,
     nodeName: vars.WARREN_NODE_NAME,
     nodeLeaseMs: vars.WARREN_NODE_LEASE_MS,
+    sharedQueues: vars.WARREN_SHARED_QUEUES,
     channelMax: vars.WARREN_CHANNEL_MAX === 0 ? 65535 : vars.WARREN_CHANNEL_MAX,
     frameMax: vars.WARREN_FRAME_MAX,
     statsIntervalMs: vars.WARREN_STATS_INTERVAL_MS,

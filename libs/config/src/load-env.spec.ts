@@ -41,6 +41,7 @@ describe('loadBrokerEnv', () => {
       multiNode: false,
       nodeName: `warren@${hostname()}`,
       nodeLeaseMs: 15000,
+      sharedQueues: false,
       channelMax: 2047,
       frameMax: 131072,
       statsIntervalMs: 5000,
@@ -132,6 +133,7 @@ describe('loadBrokerEnv', () => {
       multiNode: true,
       nodeName: 'warren@node-1',
       nodeLeaseMs: 5000,
+      sharedQueues: false,
       channelMax: 16,
       frameMax: 8192,
       statsIntervalMs: 2000,
@@ -183,10 +185,24 @@ describe('loadBrokerEnv', () => {
     [{ WARREN_TLS_VERIFY_PEER: 'true' }, 'WARREN_TLS_CA_FILE must be set when WARREN_TLS_VERIFY_PEER is true'],
     [{ WARREN_STORE: 'postgres' }, 'WARREN_POSTGRES_URL must be set when WARREN_STORE is postgres'],
     [{ WARREN_MULTI_NODE: 'true' }, 'WARREN_MULTI_NODE must be false unless WARREN_STORE is postgres'],
+    [
+      { WARREN_STORE: 'postgres', WARREN_POSTGRES_URL: 'postgres://db/warren', WARREN_SHARED_QUEUES: 'true' },
+      'WARREN_SHARED_QUEUES must be false unless WARREN_MULTI_NODE is true',
+    ],
     [{ WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true' }, 'WARREN_TLS_FAIL_IF_NO_PEER_CERT must be false unless WARREN_TLS_VERIFY_PEER is true'],
   ])('refuses TLS settings that do not go together: %j', (env, message) => {
     expect(() => loadBrokerEnv(env)).toThrow(ConfigError);
     expect(() => loadBrokerEnv(env)).toThrow(`config: ${message}`);
+  });
+
+  it('takes WARREN_SHARED_QUEUES in multi-node mode', () => {
+    const env = {
+      WARREN_STORE: 'postgres',
+      WARREN_POSTGRES_URL: 'postgres://db/warren',
+      WARREN_MULTI_NODE: 'true',
+      WARREN_SHARED_QUEUES: 'true',
+    };
+    expect(loadBrokerEnv(env)).toMatchObject({ multiNode: true, sharedQueues: true });
   });
 
   it('takes the TLS files without a listener (no TLS until WARREN_AMQPS_PORT is set)', () => {

@@ -314,6 +314,7 @@ export class WarrenBroker {
         leaseMs: this.config.nodeLeaseMs,
         logger: this.logger,
         onLeaseLost: (reason) => this.leaseLost(reason),
+        sharedQueues: opened.sharedQueues,
       });
       try {
         await cluster.join({ pid: process.pid, host: hostname() });

@@ -1,6 +1,7 @@
 import type { ClusterStore } from './cluster-store.js';
 import type { MessageStore } from './message-store.js';
 import type { MetadataStore } from './metadata-store.js';
+import type { SharedQueueStore } from './shared-queue-store.js';
 
 /** Both stores of one backend, opened, with one way to close them: what every backend's opener returns. */
 export interface OpenedStorage {
@@ -8,6 +9,8 @@ export interface OpenedStorage {
   readonly metadata: MetadataStore;
   /** Membership and topology change feed, from a backend opened for several nodes (multi-node mode) only. */
   readonly cluster?: ClusterStore;
+  /** Queues shared by every node (claims), from a backend opened for several nodes with shared queues only. */
+  readonly sharedQueues?: SharedQueueStore;
   /** Waits for accepted writes and closes both stores. */
   close(): Promise<void>;
 }

@@ -16,6 +16,11 @@ export interface QueueConsumer {
   readonly owner: object;
   /** Whether prefetch and socket backpressure allow one more delivery now. Must be cheap: called per message. */
   canAccept(): boolean;
+  /**
+   * How many more deliveries prefetch allows now (Infinity when unbounded): what a shared queue claims for it
+   * (docs/SCALE-OUT.md). Optional: a consumer without it counts as one.
+   */
+  freeCapacity?(): number;
   /** Hands one message over. Called only when `canAccept()` returned true in the same turn. */
   deliver(queue: Queue, entry: QueueEntry): void;
   /** The queue went away under the consumer (deleted): tell the client (`basic.cancel`). */

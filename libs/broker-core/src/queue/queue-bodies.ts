@@ -13,7 +13,8 @@ const READ_RETRY_MS = 1_000;
 export interface QueueBodiesHost {
   readonly name: string;
   readonly storageId: string;
-  readonly storage?: QueueStorage;
+  /** Where its persistent messages are stored and read back (none for shared queues: see Queue.messageStore). */
+  readonly messageStore?: QueueStorage;
   readonly isDeleted: boolean;
   readonly hooks?: QueueHooks;
   /** The ready list, from the head (read-ahead picks the first paged-out entries in delivery order). */
@@ -60,7 +61,7 @@ export class QueueBodies {
 
   /** Whether the store holds `entry` durably (a persistent message of a store-backed queue). */
   isStored(entry: QueueEntry): boolean {
-    return this.host.storage !== undefined && entry.isPersistent;
+    return this.host.messageStore !== undefined && entry.isPersistent;
   }
 
   /** A new entry was appended: past the window, a stored one pages out once stored, another is spilled now. */
@@ -100,7 +101,7 @@ export class QueueBodies {
     const stored: number[] = [];
     const spilled: number[] = [];
     for (const entry of entries) (this.isStored(entry) ? stored : spilled).push(entry.seq);
-    const storedRead = stored.length > 0 ? this.host.storage!.read(this.host.storageId, stored) : undefined;
+    const storedRead = stored.length > 0 ? this.host.messageStore!.read(this.host.storageId, stored) : undefined;
     const spilledRead = spilled.length > 0 && this.spill ? this.spill.read(spilled) : undefined;
     return Promise.all([storedRead, spilledRead]).then(([storedMessages, spilledData]) => {
       let s = 0;
@@ -123,7 +124,7 @@ export class QueueBodies {
   /** Starts a batched read of paged-out bodies ahead of the consumers (one at a time); dispatches when loaded. */
   readAhead(): void {
     const host = this.host;
-    if ((!host.storage && !this.spill) || host.isDeleted || this.pager.reading || this.readRetryTimer) return;
+    if ((!host.messageStore && !this.spill) || host.isDeleted || this.pager.reading || this.readRetryTimer) return;
     const segment = host.tailSegmentToLoad();
     if (segment !== undefined) return this.loadTail(segment);
     this.pager.readAhead(
@@ -148,7 +149,7 @@ export class QueueBodies {
     const host = this.host;
     const pager = this.pager;
     pager.tailLoading = true;
-    const storage = host.storage;
+    const storage = host.messageStore;
     loadTailBatch(segment, pager.tailBatch, {
       storageId: host.storageId,
       readIndex: storage && ((queueId, fromSeq, limit) => storage.readIndex(queueId, fromSeq, limit)),

@@ -24,6 +24,33 @@ export interface QueueStorage {
   readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]>;
 }
 
+/**
+ * Multi-node shared queues (docs/SCALE-OUT.md, "Shared queues"): the queue's messages live in a table every node
+ * claims from, and the local queue holds only what this node claimed for its consumers. The queue tells the link
+ * what left for good and what goes back; the link feeds claimed messages in with `Queue.admitClaimed`.
+ * Fire-and-forget and batched by the implementation: the queue never awaits.
+ */
+export interface SharedQueueLink {
+  /**
+   * A message routed to the queue (persistent or not): stored in the shared table, group-committed; resolves once
+   * committed (the publisher's confirm). Node-local policies (length limits) do not apply.
+   */
+  publish(queue: Queue, message: Message): Promise<void>;
+  /** Claimed messages left the queue for good (acked, no-ack delivery, dropped, expired): delete them. */
+  settled(queue: Queue, seqs: readonly number[]): void;
+  /** Claimed messages go back (requeue, channel or connection closed): release the claims, `redelivered` set. */
+  released(queue: Queue, seqs: readonly number[]): void;
+  /** `queue.purge`: the shared messages no node has claimed go too (the queue's own claimed ones are settled). */
+  purged(queue: Queue): void;
+  /**
+   * `basic.get` on a queue holding nothing claimed: claims one message (if any is ready on the shared table) for
+   * the get answered once this settles; never rejects. What the get did not take is released again.
+   */
+  claimForGet(queue: Queue): Promise<void>;
+  /** Consumers may have room for more than the queue holds: claim some (cheap when there is nothing to do). */
+  wanted(queue: Queue): void;
+}
+
 /** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 

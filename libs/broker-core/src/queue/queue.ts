@@ -10,7 +10,7 @@ import { QueueBodies } from './queue-bodies.js';
 import { deliveryPropertiesOf, newQueueEntry, pagedQueueEntry } from './queue-entry.js';
 import { QueueExpiry, QueueIdleTimer } from './queue-expiry.js';
 import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue-pager.js';
-import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
+import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
 import type { QueueSpillStore } from './queue-spill.js';
 import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
 import type { TailSegment } from './lazy-ready-list.js';
@@ -18,7 +18,7 @@ import type { TailBatch } from './queue-tail-loader.js';
 import { QueueTail } from './queue-tail.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
-export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage } from './queue-ports.js';
+export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
 
 /**
  * A queue: ready messages (FIFO, or per priority level), consumers served round-robin under their prefetch, and
@@ -58,8 +58,22 @@ export class Queue {
   isDeleted = false;
   /** Set for durable, non-exclusive queues of a broker with a message store: persistent messages are stored. */
   storage?: QueueStorage;
+  /**
+   * Multi-node shared queue: its messages live in a table every node claims from; this queue holds what this node
+   * claimed: the link owns its messages' persistence (`messageStore` is unset; `storage` stays for the vhost's
+   * record of the queue). See {@link SharedQueueLink}.
+   */
+  shared?: SharedQueueLink;
   /** Dead-lettering and expiry, provided by the virtual host. */
   hooks?: QueueHooks;
+  /**
+   * The store of its persistent messages as this queue sees it: `storage`, except on shared queues, whose messages
+   * the shared link stores (the vhost still uses `storage` for the queue's own record).
+   */
+  get messageStore(): QueueStorage | undefined {
+    return this.shared === undefined ? this.storage : undefined;
+  }
+
   /** The queue's id in storage. */
   readonly storageId: string;
 
@@ -204,7 +218,7 @@ export class Queue {
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     if (entry.expiresAt > 0) this.scheduleExpiry();
     // It came from the store: past the window, only its index entry stays in memory.
-    if (this.storage) this.pager.pageOut(entry);
+    if (this.messageStore) this.pager.pageOut(entry);
   }
 
   /**
@@ -233,9 +247,27 @@ export class Queue {
     return true;
   }
 
+  /**
+   * Shared queues: adds a message this node claimed, at its seq position (claims come in seq order; a released
+   * message claimed again goes back to its place). TTLs start from the claim. No length limit: claims are bounded
+   * by the consumers' prefetch.
+   */
+  admitClaimed(message: Message, seq: number, redelivered: boolean): QueueEntry {
+    const entry = this.newEntry(message, seq, redelivered);
+    if (redelivered) entry.deliveryCount = 1;
+    const tail = this.lastReadySeq();
+    if (tail === undefined || tail < seq) this.ready.push(entry);
+    else this.ready.insertBySeq(entry);
+    this.bodies.entered(entry);
+    this.readyBytes += entry.size;
+    this.stats.publish++;
+    if (entry.expiresAt > 0) this.scheduleExpiry();
+    return entry;
+  }
+
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
   stored(entry: QueueEntry): void {
-    if (this.storage && !this.isDeleted && this.pager.pageOut(entry)) this.pagedOut();
+    if (this.messageStore && !this.isDeleted && this.pager.pageOut(entry)) this.pagedOut();
   }
 
   /** @internal A body was paged out: once its predecessors are too, it joins the tail segments. */
@@ -277,11 +309,11 @@ export class Queue {
     entry.deliveryCount++;
     if (isTracked) {
       this.unackedCount++;
-      if (this.storage && entry.isPersistent) {
+      if (this.messageStore && entry.isPersistent) {
         // basic.get answers in this turn and cannot wait: this reserves the watermark, and a crash before that
         // write commits (one group commit, once per reserve batch) may bring the message back unflagged.
-        void this.storage.coverDelivery(this.storageId, entry.seq)?.catch(() => undefined);
-        this.storage.markDelivered(this.storageId, [entry.seq]);
+        void this.messageStore!.coverDelivery(this.storageId, entry.seq)?.catch(() => undefined);
+        this.messageStore!.markDelivered(this.storageId, [entry.seq]);
       }
     } else {
       this.forget(entry);
@@ -297,6 +329,8 @@ export class Queue {
    * retry timer runs): `take()` then answers get-empty rather than waiting for the store to come back.
    */
   headLoaded(): Promise<void> | undefined {
+    // A shared queue holds only what this node claimed: a get on it claims one message first.
+    if (this.shared !== undefined && this.ready.length === 0 && !this.isDeleted) return this.shared.claimForGet(this);
     return this.bodies.headLoaded(this.ready.peek());
   }
 
@@ -329,6 +363,7 @@ export class Queue {
     if (this.isDeleted || entries.length === 0) return;
     this.unackedCount -= entries.length;
     const limit = this.policy.deliveryLimit;
+    if (this.shared !== undefined) return this.release(entries, limit);
     for (let i = entries.length - 1; i >= 0; i--) {
       const entry = entries[i];
       if (limit !== undefined && entry.deliveryCount > limit) {
@@ -344,13 +379,49 @@ export class Queue {
     this.dispatch();
   }
 
+  /** Shared queues: requeued messages go back to the shared table (any node's consumers may take them). */
+  private release(entries: readonly QueueEntry[], limit: number | undefined): void {
+    const seqs: number[] = [];
+    for (const entry of entries) {
+      if (limit !== undefined && entry.deliveryCount > limit) this.drop(entry, 'delivery_limit');
+      else {
+        this.bodies.forgotten(entry);
+        seqs.push(entry.seq);
+      }
+    }
+    this.shared!.released(this, seqs);
+    this.dispatch();
+  }
+
+  /**
+   * Shared queues: the last consumer here left, so what this node claimed for it goes back for other nodes
+   * (released claims come back `redelivered`: a claim does not say whether a delivery happened).
+   */
+  releaseReady(): void {
+    if (this.isDeleted || this.ready.length === 0) return;
+    const entries = this.ready.drain();
+    for (const entry of entries) this.bodies.purged(entry);
+    this.readyBytes = 0;
+    this.shared?.released(
+      this,
+      entries.map((entry) => entry.seq),
+    );
+  }
+
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
-    const storage = this.isDeleted ? undefined : this.storage;
+    const storage = this.isDeleted ? undefined : this.messageStore;
     const purgedTail = this.tail?.purge(storage, this.storageId) ?? 0;
     const entries = this.ready.drain();
     for (const entry of entries) this.bodies.purged(entry);
     this.readyBytes = 0;
+    if (this.shared !== undefined && !this.isDeleted) {
+      this.shared.settled(
+        this,
+        entries.map((entry) => entry.seq),
+      );
+      this.shared.purged(this);
+    }
     if (storage) {
       const seqs: number[] = [];
       for (const entry of entries) if (entry.isPersistent) seqs.push(entry.seq);
@@ -371,6 +442,7 @@ export class Queue {
   removeConsumer(consumer: QueueConsumer): boolean {
     if (!this.consumerRing.remove(consumer)) return false;
     this.touch();
+    if (this.shared !== undefined && this.consumerRing.length === 0) this.releaseReady();
     return true;
   }
 
@@ -413,10 +485,10 @@ export class Queue {
         const chosen = consumers.pick();
         if (!chosen) break;
         const head = this.ready.peek()!;
-        if (!chosen.noAck && this.storage && head.isPersistent) {
+        if (!chosen.noAck && this.messageStore && head.isPersistent) {
           // A tracked delivery must be covered by the store's delivered watermark before it leaves (redelivered
           // after a crash). Mostly it already is; otherwise wait once for the batch that covers the next many.
-          const cover = this.storage.coverDelivery(this.storageId, head.seq);
+          const cover = this.messageStore!.coverDelivery(this.storageId, head.seq);
           if (cover !== undefined) {
             this.awaitCover(cover);
             break;
@@ -428,7 +500,7 @@ export class Queue {
         if (chosen.noAck) this.forget(entry);
         else {
           this.unackedCount++;
-          if (this.storage && entry.isPersistent) this.storage.markDelivered(this.storageId, [entry.seq]);
+          if (this.messageStore && entry.isPersistent) this.messageStore!.markDelivered(this.storageId, [entry.seq]);
         }
         chosen.deliver(this, entry);
       }
@@ -436,6 +508,7 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+    if (this.shared !== undefined && this.consumerRing.length > 0) this.shared.wanted(this);
   }
 
   /** Stops deliveries until `cover` settles (a rejection means the store faulted: deliver anyway). */
@@ -529,9 +602,21 @@ export class Queue {
     ));
   }
 
+  /** The seq of the last ready entry (the tail of the lowest level for priority queues: any seq order works). */
+  private lastReadySeq(): number | undefined {
+    let last: number | undefined;
+    for (const entry of this.ready) if (last === undefined || entry.seq > last) last = entry.seq;
+    return last;
+  }
+
   /** Drops the stored copy (or the spilled transient record) of a message that left the queue for good. */
   private forget(entry: QueueEntry): void {
+    if (this.shared !== undefined) {
+      this.bodies.forgotten(entry);
+      if (!this.isDeleted) this.shared.settled(this, [entry.seq]);
+      return;
+    }
     if (!this.bodies.isStored(entry)) this.bodies.forgotten(entry);
-    else if (!this.isDeleted) this.storage!.remove(this.storageId, [entry.seq]);
+    else if (!this.isDeleted) this.messageStore!.remove(this.storageId, [entry.seq]);
   }
 }

@@ -52,6 +52,8 @@ export class VirtualHost implements TopologyTarget {
   onQueueCreated?: (queue: Queue) => void;
   /** Called after a queue is deleted by any path (explicit, auto-delete, exclusive owner gone). */
   onQueueDeleted?: (queue: Queue) => void;
+  /** Set once a queue of this vhost became shared (multi-node, docs/SCALE-OUT.md): publishes then look for them. */
+  hasSharedQueues = false;
   private storage?: BrokerStorage;
   private persistence?: TopologyPersistence<Queue>;
   /** Storage writes started by the command being executed; undefined outside {@link execute}. */
@@ -288,6 +290,11 @@ export class VirtualHost implements TopologyTarget {
    */
   private enqueueAll(targets: Iterable<Queue>, message: Message): PublishOutcome | Promise<void> {
     let isRejected = false;
+    if (this.hasSharedQueues) {
+      let sharedWrites: Promise<void>[] | undefined;
+      for (const queue of targets) if (queue.shared !== undefined) (sharedWrites ??= []).push(queue.shared.publish(queue, message));
+      if (sharedWrites !== undefined) return this.enqueueShared(targets, message, sharedWrites);
+    }
     if (!message.isPersistent || !this.storage) {
       for (const queue of targets) if (!queue.enqueue(message)) isRejected = true;
       return isRejected ? PublishOutcome.Rejected : PublishOutcome.Routed;
@@ -328,6 +335,24 @@ export class VirtualHost implements TopologyTarget {
       return PublishOutcome.Rejected;
     }
     return write ?? PublishOutcome.Routed;
+  }
+
+  /**
+   * Multi-node shared queues (docs/SCALE-OUT.md): their copies went to the shared table; the other targets are
+   * enqueued here as usual, and the publish is confirmed once every write committed.
+   */
+  private enqueueShared(targets: Iterable<Queue>, message: Message, writes: Promise<void>[]): PublishOutcome | Promise<void> {
+    const local: Queue[] = [];
+    for (const queue of targets) if (queue.shared === undefined) local.push(queue);
+    const outcome = local.length > 0 ? this.enqueueAll(local, message) : PublishOutcome.Routed;
+    if (outcome === PublishOutcome.Rejected) {
+      for (const write of writes) write.catch(() => undefined);
+      return outcome;
+    }
+    if (typeof outcome === 'object') writes.push(outcome);
+    const all = Promise.all(writes).then(() => undefined);
+    all.catch(() => undefined); // dead letters do not wait for it; a publisher's confirm still sees the rejection
+    return all;
   }
 
   /**

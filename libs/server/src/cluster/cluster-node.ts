@@ -1,9 +1,10 @@
 import { describeError, type BrokerCore } from '@app/broker-core';
-import type { ClusterNode as ClusterNodeRecord, ClusterStore } from '@app/storage';
+import type { ClusterNode as ClusterNodeRecord, ClusterStore, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { adoptMessagesOf } from './dead-node-messages.js';
 import { RemoteQueueOwner, RemoteTopology, exclusiveQueueKey, exclusiveQueueValue } from './remote-topology.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
+import { SharedQueueFeed } from './shared-queue-feed.js';
 
 /** Changes read per query while catching up. */
 const CHANGES_PER_READ = 500;
@@ -22,6 +23,8 @@ export interface ClusterNodeOptions {
   readonly logger: BrokerLogger;
   /** The lease is lost (database unreachable too long, or another node expired it): stop serving now. */
   readonly onLeaseLost: (reason: string) => void;
+  /** `WARREN_SHARED_QUEUES`: durable queues' messages are shared by every node (shared-queue-feed.ts). */
+  readonly sharedQueues?: SharedQueueStore;
 }
 
 /**
@@ -37,6 +40,8 @@ export interface ClusterNodeOptions {
  */
 export class ClusterNode {
   readonly remote: RemoteTopology;
+  /** Shared queues' claims on this node, with `sharedQueues`. */
+  readonly feed: SharedQueueFeed | undefined;
   /** The topology version applied (or loaded) last. */
   private seenVersion = 0;
   private heartbeat?: NodeJS.Timeout;
@@ -55,6 +60,7 @@ export class ClusterNode {
     private readonly metadata: SharedMetadataStore,
     private readonly options: ClusterNodeOptions,
   ) {
+    this.feed = options.sharedQueues === undefined ? undefined : new SharedQueueFeed(options.sharedQueues, options.logger);
     this.remote = new RemoteTopology(core, metadata, (op, error) =>
       options.logger.warn(
         { kind: op.kind, key: op.key, err: describeError(error) },
@@ -90,17 +96,25 @@ export class ClusterNode {
     for (const { node, value } of await this.store.exclusiveQueues()) {
       if (node !== this.nodeName) this.remote.loadExclusive(node, value);
     }
+    const feed = this.feed;
+    // Durable queues (those with a store) become shared: the ones loaded at start-up, then each one declared.
+    if (feed !== undefined)
+      for (const vhost of this.core.allVhosts())
+        for (const queue of vhost.allQueues()) if (queue.storage && feed.attach(queue)) vhost.hasSharedQueues = true;
     this.core.queueListener = {
-      created: (_vhost, queue) => {
+      created: (vhost, queue) => {
+        if (feed !== undefined && queue.storage !== undefined && feed.attach(queue)) vhost.hasSharedQueues = true;
         if (this.isShared(queue))
           this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
       },
       deleted: (_vhost, queue) => {
+        feed?.detach(queue, !this.metadata.applyingRemote);
         if (this.isShared(queue)) this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
       },
     };
     this.isReady = true;
     await this.listen();
+    await feed?.start();
     await this.sync();
   }
 
@@ -125,6 +139,7 @@ export class ClusterNode {
   /** Stops the heartbeat and applying changes. */
   stop(): void {
     this.isStopped = true;
+    this.feed?.stop();
     clearInterval(this.heartbeat);
     clearTimeout(this.deadline);
   }
@@ -194,6 +209,8 @@ export class ClusterNode {
         }
       }
       if (!this.isListening) await this.listen();
+      // Releases the claims of the nodes just expired (and any other orphans), and claims what notifications missed.
+      await this.feed?.poll();
       await this.store.pruneChanges(Math.max(3_600_000, LOG_KEPT_LEASES * this.options.leaseMs));
     } catch (error) {
       this.options.logger.warn(`cluster: housekeeping failed: ${describeError(error)}`);

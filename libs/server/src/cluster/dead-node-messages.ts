@@ -32,6 +32,12 @@ export async function adoptMessagesOf(node: string, store: ClusterStore, core: B
       if (queue === undefined || queue.storage === undefined || orphan.data === undefined) continue;
       if (checkMessageRecord(orphan.data) !== undefined) continue; // damaged: never served, dropped with the rest
       const message = Message.fromStorage(orphan.data);
+      if (queue.shared !== undefined) {
+        // A shared queue (docs/SCALE-OUT.md): into the shared table, where any node's consumers claim it.
+        writes.push(queue.shared.publish(queue, message));
+        adopted++;
+        continue;
+      }
       const entry = queue.push(message);
       if (entry === undefined) continue; // refused by the queue's overflow policy, as a publish would be
       if (orphan.mayHaveBeenDelivered) {

@@ -31,6 +31,13 @@ export class ChannelConsumer implements QueueConsumer {
     return (this.noAck || this.prefetchCount === 0 || this.unackedCount < this.prefetchCount) && this.channel.canDeliver();
   }
 
+  /** Deliveries prefetch allows now; Infinity for no-ack or unlimited prefetch (channel credit is counted as yes). */
+  freeCapacity(): number {
+    if (!this.channel.canDeliver()) return 0;
+    if (this.noAck || this.prefetchCount === 0) return Infinity;
+    return Math.max(0, this.prefetchCount - this.unackedCount);
+  }
+
   /** Hands a message to the channel for `basic.deliver`. */
   deliver(queue: Queue, entry: QueueEntry): void {
     this.channel.deliveries.deliver(this, queue, entry);

@@ -10,3 +10,5 @@ export { openPostgresStorage } from './open-postgres-storage.js';
 export type { PostgresStorage, PostgresStorageOptions } from './open-postgres-storage.js';
 export { PostgresClusterStore, TOPOLOGY_CHANNEL } from './postgres-cluster-store.js';
 export type { PostgresClusterStoreOptions } from './postgres-cluster-store.js';
+export { PostgresSharedQueueStore, SHARED_QUEUE_CHANNEL } from './postgres-shared-queue-store.js';
+export type { PostgresSharedQueueStoreOptions } from './postgres-shared-queue-store.js';

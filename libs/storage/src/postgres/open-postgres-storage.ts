@@ -3,11 +3,14 @@ import { PostgresClusterStore } from './postgres-cluster-store.js';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.js';
 import { PostgresMessageStore, type PostgresMessageStoreOptions } from './postgres-message-store.js';
 import { PostgresMetadataStore } from './postgres-metadata-store.js';
+import { PostgresSharedQueueStore } from './postgres-shared-queue-store.js';
 
 /** Options of {@link openPostgresStorage}. */
 export interface PostgresStorageOptions extends PostgresDatabaseOptions, PostgresMessageStoreOptions {
   /** Multi-node mode (with `nodeName`): the lease of this node's membership, `WARREN_NODE_LEASE_MS`; default 15000. */
   nodeLeaseMs?: number;
+  /** Multi-node mode: durable queues' messages live in one shared table, claimed by nodes (`WARREN_SHARED_QUEUES`). */
+  sharedQueues?: boolean;
 }
 
 /** Both stores over one PostgreSQL database and schema, sharing one pool and one group-commit pipeline. */
@@ -17,6 +20,8 @@ export interface PostgresStorage extends OpenedStorage {
   readonly database: PostgresDatabase;
   /** Set in multi-node mode (`nodeName` given). */
   readonly cluster?: PostgresClusterStore;
+  /** Set in multi-node mode with `sharedQueues`. */
+  readonly sharedQueues?: PostgresSharedQueueStore;
 }
 
 /**
@@ -39,12 +44,18 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     options.nodeName === undefined
       ? undefined
       : new PostgresClusterStore(database, { nodeName: options.nodeName, leaseMs: options.nodeLeaseMs ?? 15_000 });
+  const sharedQueues =
+    cluster !== undefined && options.sharedQueues === true
+      ? new PostgresSharedQueueStore(database, { incarnation: cluster.incarnation })
+      : undefined;
   return {
     messages,
+    sharedQueues,
     metadata,
     database,
     cluster,
     async close() {
+      await sharedQueues?.close();
       await cluster?.close();
       await metadata.close();
       await messages.close();

@@ -64,7 +64,8 @@ export async function appendClusterChange(
  */
 export class PostgresClusterStore implements ClusterStore {
   readonly nodeName: string;
-  private readonly incarnation = randomUUID();
+  /** This run of the node: a restart under the same name is another incarnation (owner of shared-queue claims). */
+  readonly incarnation = randomUUID();
   private listener: pg.Client | undefined;
 
   constructor(

@@ -17,6 +17,7 @@ export interface PostgresTables {
   readonly topologyVersion: string;
   readonly topologyLog: string;
   readonly exclusiveQueues: string;
+  readonly sharedMessages: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -37,6 +38,7 @@ export function postgresTables(schema: string): PostgresTables {
     topologyVersion: q('warren_topology_version'),
     topologyLog: q('warren_topology_log'),
     exclusiveQueues: q('warren_exclusive_queues'),
+    sharedMessages: q('warren_shared_messages'),
   };
 }
 
@@ -64,6 +66,10 @@ interface Migration {
  * `warren_topology_version` (one row: the topology version, bumped by every transaction that changes metadata, so
  * versions follow commit order), `warren_topology_log` (each such transaction's changes, by version: what other
  * nodes apply) and `warren_exclusive_queues` (exclusive queues and the node whose connection holds each).
+ *
+ * Version 4 (shared queues): `warren_shared_messages`, the messages of queues every node serves, keyed
+ * (queue_id, seq) with `seq` from one sequence (unique across nodes), `owner` the incarnation of the node that
+ * claimed it (NULL: ready) and `redelivered` (a claim on it was released before).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -120,6 +126,22 @@ const MIGRATIONS: readonly Migration[] = [
          created_at timestamptz NOT NULL DEFAULT now())`,
       `CREATE TABLE IF NOT EXISTS ${t.exclusiveQueues} (key text PRIMARY KEY, node text NOT NULL, value bytea NOT NULL)`,
       `CREATE INDEX IF NOT EXISTS warren_exclusive_queues_node ON ${t.exclusiveQueues} (node)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'shared queue messages with claims',
+    sql: (t) => [
+      `CREATE TABLE IF NOT EXISTS ${t.sharedMessages} (
+         queue_id text NOT NULL,
+         seq bigserial NOT NULL,
+         owner uuid,
+         redelivered boolean NOT NULL DEFAULT false,
+         data bytea NOT NULL,
+         PRIMARY KEY (queue_id, seq))`,
+      // Claims read ready rows in seq order; releases find a node's (few) claimed rows.
+      `CREATE INDEX IF NOT EXISTS warren_shared_messages_ready ON ${t.sharedMessages} (queue_id, seq) WHERE owner IS NULL`,
+      `CREATE INDEX IF NOT EXISTS warren_shared_messages_owner ON ${t.sharedMessages} (owner) WHERE owner IS NOT NULL`,
     ],
   },
 ];

@@ -105,6 +105,7 @@ describe('PostgreSQL backend', () => {
           'warren_nodes',
           'warren_queues',
           'warren_schema_migrations',
+          'warren_shared_messages',
           'warren_spill',
           'warren_topology_log',
           'warren_topology_version',

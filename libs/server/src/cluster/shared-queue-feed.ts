@@ -1,0 +1,218 @@
+import { Message, describeError, type Queue, type SharedQueueLink } from '@app/broker-core';
+import type { ClaimedMessage, SharedQueueStore } from '@app/storage';
+import type { BrokerLogger } from '../logger.js';
+
+/** Most messages one claim takes (a consumer with unlimited prefetch is not handed a whole backlog at once). */
+const MAX_CLAIM = 256;
+
+/** Claim state of one shared queue on this node. */
+interface FeedState {
+  /** A claim query is in flight: never two at once per queue. */
+  isClaiming: boolean;
+  /**
+   * The last claim found fewer ready messages than asked: claim again only on a notification (a publish or release
+   * on any node), or at the safety poll, never per dispatch (that would be a hot loop on an empty queue).
+   */
+  isDrained: boolean;
+}
+
+/**
+ * This node's side of shared queues (docs/SCALE-OUT.md, "Shared queues"): durable queues whose messages live in
+ * the shared table, claimed in batches sized by the free prefetch of this node's consumers, so one node does not
+ * hoard. Claimed messages enter the local {@link Queue}, which delivers them as usual; what leaves for good is
+ * deleted, what is requeued (nack, lost channel, last local consumer gone) is released for any node.
+ *
+ * Idle queues wake on `NOTIFY` (the store's publish and release commits); {@link poll}, on the cluster heartbeat,
+ * is the safety net for a lost notification, and releases the claims of nodes that are no longer live.
+ */
+export class SharedQueueFeed implements SharedQueueLink {
+  private readonly states = new Map<Queue, FeedState>();
+  private readonly byId = new Map<string, Queue>();
+  private isListening = false;
+  private isStopped = false;
+
+  constructor(
+    private readonly store: SharedQueueStore,
+    private readonly logger: BrokerLogger,
+  ) {}
+
+  /**
+   * Makes a durable queue shared. A queue still holding this node's own messages (stored before shared queues were
+   * enabled) stays per node until they are gone and the node restarts: false then.
+   */
+  attach(queue: Queue): boolean {
+    if (queue.shared !== undefined) return true;
+    if (queue.messageCount > 0 || queue.unackedCount > 0) {
+      this.logger.warn(
+        { queue: queue.name, vhost: queue.vhost },
+        `cluster: queue '${queue.name}' holds this node's own messages; it stays per node`,
+      );
+      return false;
+    }
+    queue.shared = this;
+    this.states.set(queue, { isClaiming: false, isDrained: false });
+    this.byId.set(queue.storageId, queue);
+    return true;
+  }
+
+  /** The queue was deleted; `isOrigin`: by this node (the deleting node deletes its messages, once). */
+  detach(queue: Queue, isOrigin: boolean): void {
+    if (!this.states.delete(queue)) return;
+    if (this.byId.get(queue.storageId) === queue) this.byId.delete(queue.storageId);
+    if (isOrigin)
+      this.store.deleteQueue(queue.storageId).catch((error: unknown) => {
+        this.logger.warn(`cluster: cannot delete the shared messages of queue '${queue.name}': ${describeError(error)}`);
+      });
+  }
+
+  /** Starts listening for ready messages. */
+  async start(): Promise<void> {
+    await this.listen();
+    await this.poll();
+  }
+
+  /** Stops claiming (shutdown, lease lost). */
+  stop(): void {
+    this.isStopped = true;
+  }
+
+  publish(queue: Queue, message: Message): Promise<void> {
+    return this.store.publish([{ queueId: queue.storageId, data: message.storageData }]);
+  }
+
+  settled(queue: Queue, seqs: readonly number[]): void {
+    this.store.settle(queue.storageId, seqs);
+  }
+
+  released(queue: Queue, seqs: readonly number[]): void {
+    // Claimed again (here or elsewhere) after the release commits: its notification wakes every node.
+    this.store.release(queue.storageId, seqs);
+  }
+
+  purged(queue: Queue): void {
+    this.store.purge(queue.storageId).catch((error: unknown) => {
+      this.logger.warn(`cluster: cannot purge the shared messages of queue '${queue.name}': ${describeError(error)}`);
+    });
+  }
+
+  claimForGet(queue: Queue): Promise<void> {
+    const state = this.states.get(queue);
+    if (state === undefined || this.isStopped) return Promise.resolve();
+    return this.store.claim(queue.storageId, 1).then(
+      (claimed) => {
+        this.admit(queue, state, claimed);
+        // The get takes it in this turn (its answer waits for this promise); a get whose channel went away
+        // meanwhile leaves it: released for others once this turn is over, unless a consumer arrived.
+        if (claimed.length > 0)
+          setImmediate(() => {
+            if (queue.consumerCount === 0) queue.releaseReady();
+          });
+      },
+      (error: unknown) => {
+        this.logger.warn(`cluster: cannot claim a message of queue '${queue.name}' for basic.get: ${describeError(error)}`);
+      },
+    );
+  }
+
+  wanted(queue: Queue): void {
+    const state = this.states.get(queue);
+    if (state === undefined || state.isDrained || state.isClaiming || this.isStopped) return;
+    const want = this.room(queue);
+    if (want > 0) void this.claim(queue, state, want);
+  }
+
+  /**
+   * The safety net (every cluster heartbeat): releases orphaned claims, re-listens if needed, and lets every
+   * queue with consumers claim again.
+   */
+  async poll(): Promise<void> {
+    if (this.isStopped) return;
+    try {
+      const released = await this.store.releaseOrphans();
+      if (released > 0)
+        this.logger.warn({ messages: released }, `cluster: released ${released} shared-queue claims of nodes that are gone`);
+    } catch (error) {
+      this.logger.warn(`cluster: cannot release orphaned claims: ${describeError(error)}`);
+    }
+    if (!this.isListening) await this.listen();
+    for (const queue of this.states.keys()) this.wake(queue);
+  }
+
+  /** How many messages this node's consumers of `queue` could take beyond what it holds, at most {@link MAX_CLAIM}. */
+  private room(queue: Queue): number {
+    let free = 0;
+    for (const consumer of queue.consumers) {
+      free += consumer.freeCapacity ? consumer.freeCapacity() : consumer.canAccept() ? 1 : 0;
+      if (free >= MAX_CLAIM) break;
+    }
+    return Math.min(MAX_CLAIM, free) - queue.messageCount;
+  }
+
+  private wake(queue: Queue): void {
+    const state = this.states.get(queue);
+    if (state === undefined) return;
+    state.isDrained = false;
+    if (queue.consumerCount > 0) this.wanted(queue);
+  }
+
+  private async claim(queue: Queue, state: FeedState, want: number): Promise<void> {
+    state.isClaiming = true;
+    let claimed;
+    try {
+      claimed = await this.store.claim(queue.storageId, want);
+    } catch (error) {
+      // The poll tries again; a claim that failed took nothing.
+      state.isDrained = true;
+      state.isClaiming = false;
+      this.logger.warn(`cluster: cannot claim messages of queue '${queue.name}': ${describeError(error)}`);
+      return;
+    }
+    state.isClaiming = false;
+    if (claimed.length < want) state.isDrained = true;
+    if (this.admit(queue, state, claimed)) {
+      if (queue.consumerCount > 0) queue.dispatch();
+      else queue.releaseReady();
+    }
+  }
+
+  /** Adds claimed messages to the local queue; false (and released again) when the queue went away meanwhile. */
+  private admit(queue: Queue, state: FeedState, claimed: readonly ClaimedMessage[]): boolean {
+    if (claimed.length === 0) return false;
+    if (this.states.get(queue) !== state || queue.isDeleted || this.isStopped) {
+      // Deleted or stopping meanwhile: what was claimed goes back untouched.
+      this.store.release(
+        queue.storageId,
+        claimed.map((message) => message.seq),
+      );
+      return false;
+    }
+    for (const { seq, data, redelivered } of claimed) {
+      let message = Message.fromStorage(data);
+      // Transient messages are shared too (so every node's consumers see them); they stay transient once claimed.
+      if (message.properties.deliveryMode !== 2) message = Message.fromStorage(data, false);
+      queue.admitClaimed(message, seq, redelivered);
+    }
+    return true;
+  }
+
+  private async listen(): Promise<void> {
+    if (this.isStopped) return;
+    this.isListening = true;
+    try {
+      await this.store.listen(
+        (queueId) => {
+          const queue = this.byId.get(queueId);
+          if (queue !== undefined) this.wake(queue);
+        },
+        (error) => {
+          this.isListening = false;
+          if (!this.isStopped)
+            this.logger.warn(`cluster: shared-queue notifications lost: ${describeError(error)}; polling until re-listened`);
+        },
+      );
+    } catch (error) {
+      this.isListening = false;
+      this.logger.warn(`cluster: cannot listen for shared-queue messages: ${describeError(error)}`);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
+import { messageRecordOf } from '../message-record.js';
+import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
+
+// Shared queues' claims (postgres-shared-queue-store.ts) against a real server: two nodes on one schema.
+let cluster: PostgresCluster;
+let url: string;
+let schemas = 0;
+const opened: PostgresStorage[] = [];
+
+beforeAll(async () => {
+  cluster = await startPostgresCluster();
+  url = await cluster.createDatabase('warren_shared_spec');
+}, 180_000);
+
+afterAll(async () => {
+  for (const storage of opened) await storage.close().catch(() => undefined);
+  await cluster?.stop();
+}, 180_000);
+
+async function open(schema: string, nodeName: string): Promise<PostgresStorage> {
+  const storage = await openPostgresStorage({ connectionString: url, schema, nodeName, nodeLeaseMs: 60_000, sharedQueues: true });
+  opened.push(storage);
+  await storage.cluster!.register({});
+  return storage;
+}
+
+const record = (text: string): Buffer => messageRecordOf(Buffer.from(text));
+const texts = (messages: ReadonlyArray<{ data: Buffer }>): string[] => messages.map((m) => m.data.toString('latin1'));
+
+describe('PostgreSQL shared queue store', () => {
+  it('hands each message to one claimer, in seq order, and deletes what is settled', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const b = (await open(schema, 'b')).sharedQueues!;
+    await Promise.all([
+      a.publish(Array.from({ length: 30 }, (_, i) => ({ queueId: 'q', data: record(`a${i}`) }))),
+      b.publish(Array.from({ length: 30 }, (_, i) => ({ queueId: 'q', data: record(`b${i}`) }))),
+      a.publish([{ queueId: 'other', data: record('x') }]),
+    ]);
+    // Both claim at once, in small batches, until nothing is left.
+    const claimed = [[], []] as Array<Array<{ seq: number; data: Buffer }>>;
+    await Promise.all(
+      [a, b].map(async (store, i) => {
+        for (let batch = await store.claim('q', 7); batch.length > 0; batch = await store.claim('q', 7)) {
+          expect(batch.map((m) => m.seq)).toEqual([...batch.map((m) => m.seq)].sort((x, y) => x - y));
+          claimed[i]!.push(...batch);
+        }
+      }),
+    );
+    const all = [...claimed[0]!, ...claimed[1]!];
+    expect(all).toHaveLength(60);
+    expect(new Set(all.map((m) => m.seq)).size).toBe(60);
+    expect(new Set(texts(all)).size).toBe(60);
+    a.settle(
+      'q',
+      claimed[0]!.map((m) => m.seq),
+    );
+    // b's rows cannot be settled by a: only the owner's delete counts.
+    a.settle(
+      'q',
+      claimed[1]!.map((m) => m.seq),
+    );
+    await a.publish([]);
+    await a.publish([{ queueId: 'q', data: record('late') }]);
+    b.release(
+      'q',
+      claimed[1]!.map((m) => m.seq),
+    );
+    await b.publish([{ queueId: 'other', data: record('y') }]);
+    const again = await a.claim('q', 100);
+    expect(again).toHaveLength(claimed[1]!.length + 1);
+    expect(again.filter((m) => m.redelivered)).toHaveLength(claimed[1]!.length);
+    expect(texts(await b.claim('other', 10))).toHaveLength(2);
+  });
+
+  it('wakes listeners of a queue at commit and releases the claims of a node that is gone', async () => {
+    const schema = `shared_${++schemas}`;
+    const aStorage = await open(schema, 'a');
+    const a = aStorage.sharedQueues!;
+    const b = (await open(schema, 'b')).sharedQueues!;
+    const heard: string[] = [];
+    await b.listen(
+      (queueId) => heard.push(queueId),
+      () => undefined,
+    );
+    await a.publish([{ queueId: 'q/1%', data: record('one') }]);
+    expect(await a.claim('q/1%', 10)).toHaveLength(1);
+    // Polled with a generous bound (as postgres-cluster-store.spec.ts does): a busy machine delays notifications.
+    const deadline = Date.now() + 30_000;
+    while (heard.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(heard).toEqual(['q/1%']);
+    // a leaves (deregisters): its claim is an orphan, released redelivered for anyone.
+    expect(await b.releaseOrphans()).toBe(0);
+    await aStorage.cluster!.deregister();
+    expect(await b.releaseOrphans()).toBe(1);
+    expect(await b.claim('q/1%', 10)).toMatchObject([{ redelivered: true }]);
+  });
+});

@@ -1,0 +1,245 @@
+import type pg from 'pg';
+import type { ClaimedMessage, SharedQueueEntry, SharedQueueStore } from '../shared-queue-store.js';
+import { checkMessageRecord } from '../message-record.js';
+import type { PostgresDatabase } from './postgres-database.js';
+import { decodeText, encodeText } from './postgres-errors.js';
+
+/** The NOTIFY channel of shared queues that got ready messages; the payload is `<schema>/<queue id>`. */
+export const SHARED_QUEUE_CHANNEL = 'warren_shared_queue';
+
+/** A transaction takes no more published messages once it holds this many (one publish() call is never split)… */
+const GROUP_MAX_MESSAGES = 10_000;
+/** …or this many bytes of records: a burst while one commits queues up as several bounded transactions. */
+const GROUP_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Options of {@link PostgresSharedQueueStore}. */
+export interface PostgresSharedQueueStoreOptions {
+  /** This run of the node (`warren_nodes.incarnation`): the owner of its claims. */
+  readonly incarnation: string;
+}
+
+/** Writes collected for one transaction. */
+class SharedWriteGroup {
+  readonly queueIds: string[] = [];
+  readonly data: Buffer[] = [];
+  readonly settled = new Map<string, number[]>();
+  readonly released = new Map<string, number[]>();
+  bytes = 0;
+  private settle!: () => void;
+  private fail!: (error: unknown) => void;
+  readonly done = new Promise<void>((resolve, reject) => {
+    this.settle = resolve;
+    this.fail = reject;
+  });
+
+  resolve(): void {
+    this.settle();
+  }
+
+  reject(error: unknown): void {
+    this.fail(error);
+  }
+}
+
+function add(map: Map<string, number[]>, queueId: string, seqs: ReadonlyArray<number>): void {
+  let list = map.get(queueId);
+  if (list === undefined) map.set(queueId, (list = []));
+  for (const seq of seqs) list.push(seq);
+}
+
+function flatten(map: Map<string, number[]>): [string[], number[]] {
+  const ids: string[] = [];
+  const seqs: number[] = [];
+  for (const [queueId, list] of map) {
+    for (const seq of list) {
+      ids.push(queueId);
+      seqs.push(seq);
+    }
+  }
+  return [ids, seqs];
+}
+
+/**
+ * {@link SharedQueueStore} over `warren_shared_messages`. One transaction in flight at a time: writes made
+ * meanwhile (or in the same event-loop turn) join the next one, which inserts with one `unnest`, deletes and
+ * releases with one statement each, and notifies each queue that got ready messages once.
+ */
+export class PostgresSharedQueueStore implements SharedQueueStore {
+  private open: SharedWriteGroup | undefined;
+  /** Full groups waiting for the one in flight, in call order. */
+  private readonly sealed: SharedWriteGroup[] = [];
+  private inFlight: Promise<void> | undefined;
+  private listener: pg.Client | undefined;
+  private isClosed = false;
+
+  constructor(
+    private readonly database: PostgresDatabase,
+    private readonly options: PostgresSharedQueueStoreOptions,
+  ) {}
+
+  publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    const group = this.group();
+    for (const entry of entries) {
+      group.queueIds.push(encodeText(entry.queueId));
+      group.data.push(entry.data);
+      group.bytes += entry.data.length;
+    }
+    return group.done;
+  }
+
+  settle(queueId: string, seqs: ReadonlyArray<number>): void {
+    if (seqs.length === 0 || this.isClosed) return;
+    add(this.group().settled, encodeText(queueId), seqs);
+  }
+
+  release(queueId: string, seqs: ReadonlyArray<number>): void {
+    if (seqs.length === 0 || this.isClosed) return;
+    add(this.group().released, encodeText(queueId), seqs);
+  }
+
+  async claim(queueId: string, limit: number): Promise<ClaimedMessage[]> {
+    const t = this.database.tables;
+    // SKIP LOCKED: rows another node is claiming right now are passed over, never waited for nor taken twice.
+    const { rows } = await this.database.query<{ seq: string; redelivered: boolean; data: Buffer }>(
+      `UPDATE ${t.sharedMessages} SET owner = $1
+       WHERE (queue_id, seq) IN (
+         SELECT queue_id, seq FROM ${t.sharedMessages} WHERE queue_id = $2 AND owner IS NULL ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING seq, redelivered, data`,
+      [this.options.incarnation, encodeText(queueId), limit],
+    );
+    const claimed: ClaimedMessage[] = [];
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (checkMessageRecord(row.data) !== undefined) {
+        // Damaged: never served; dropped so it does not come back forever.
+        this.settle(queueId, [seq]);
+        continue;
+      }
+      claimed.push({ seq, data: row.data, redelivered: row.redelivered });
+    }
+    return claimed.sort((a, b) => a.seq - b.seq);
+  }
+
+  async releaseOrphans(): Promise<number> {
+    const t = this.database.tables;
+    const { rows } = await this.database.query<{ queue_id: string }>(
+      `UPDATE ${t.sharedMessages} m SET owner = NULL, redelivered = true
+       WHERE m.owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.incarnation = m.owner)
+       RETURNING m.queue_id`,
+    );
+    const queues = new Set(rows.map((row) => row.queue_id));
+    for (const queueId of queues) await this.database.query('SELECT pg_notify($1, $2)', [SHARED_QUEUE_CHANNEL, `${t.schema}/${queueId}`]);
+    return rows.length;
+  }
+
+  async purge(queueId: string): Promise<number> {
+    const { rowCount } = await this.database.query(
+      `DELETE FROM ${this.database.tables.sharedMessages} WHERE queue_id = $1 AND owner IS NULL`,
+      [encodeText(queueId)],
+    );
+    return rowCount ?? 0;
+  }
+
+  async deleteQueue(queueId: string): Promise<void> {
+    await this.database.query(`DELETE FROM ${this.database.tables.sharedMessages} WHERE queue_id = $1`, [encodeText(queueId)]);
+  }
+
+  async listen(onReady: (queueId: string) => void, onLost: (error: Error) => void): Promise<void> {
+    const client = await this.database.connectDedicated('warren-claims');
+    const prefix = `${this.database.tables.schema}/`;
+    client.on('notification', (message) => {
+      if (message.channel === SHARED_QUEUE_CHANNEL && message.payload?.startsWith(prefix))
+        onReady(decodeText(message.payload.slice(prefix.length)));
+    });
+    client.on('error', (error: Error) => {
+      if (this.listener === client) this.listener = undefined;
+      onLost(error);
+    });
+    client.on('end', () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      onLost(new Error('storage: the PostgreSQL LISTEN connection of shared queues ended'));
+    });
+    await client.query(`LISTEN ${SHARED_QUEUE_CHANNEL}`);
+    this.listener = client;
+  }
+
+  async close(): Promise<void> {
+    this.isClosed = true;
+    while (this.inFlight !== undefined || this.open !== undefined || this.sealed.length > 0) {
+      await (this.inFlight ?? this.sealed[0]?.done ?? this.open?.done)?.catch(() => undefined);
+    }
+    const client = this.listener;
+    this.listener = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  /** The open group, its commit scheduled for the next turn unless one is in flight (that one starts it). */
+  private group(): SharedWriteGroup {
+    const open = this.open;
+    if (open !== undefined && (open.data.length >= GROUP_MAX_MESSAGES || open.bytes >= GROUP_MAX_BYTES)) {
+      this.sealed.push(open);
+      this.open = undefined;
+    }
+    if (this.open === undefined) {
+      this.open = new SharedWriteGroup();
+      // Settles and releases have no caller waiting (a lost one only delays or repeats a delivery); publishers do.
+      this.open.done.catch(() => undefined);
+      if (this.inFlight === undefined && this.sealed.length === 0) setImmediate(() => this.commitNext());
+    }
+    return this.open;
+  }
+
+  private commitNext(): void {
+    if (this.inFlight !== undefined) return;
+    const group = this.sealed.shift() ?? this.open;
+    if (group === undefined) return;
+    if (group === this.open) this.open = undefined;
+    this.inFlight = this.commit(group).then(
+      () => group.resolve(),
+      (error: unknown) => group.reject(error),
+    );
+    void this.inFlight.finally(() => {
+      this.inFlight = undefined;
+      this.commitNext();
+    });
+  }
+
+  private async commit(group: SharedWriteGroup): Promise<void> {
+    const t = this.database.tables;
+    const owner = this.options.incarnation;
+    await this.database.transaction(async (client) => {
+      const notify = new Set<string>();
+      if (group.queueIds.length > 0) {
+        // Seqs in publish order: one transaction at a time per node, and within it the arrays' order (ORDINALITY).
+        await client.query(
+          `INSERT INTO ${t.sharedMessages} (queue_id, data)
+           SELECT id, data FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS x(id, data, n) ORDER BY n`,
+          [group.queueIds, group.data],
+        );
+        for (const queueId of group.queueIds) notify.add(queueId);
+      }
+      if (group.settled.size > 0) {
+        // Only rows this run still owns: a claim released meanwhile (lease lost) belongs to whoever took it next.
+        const [ids, seqs] = flatten(group.settled);
+        await client.query(
+          `DELETE FROM ${t.sharedMessages} m USING unnest($1::text[], $2::bigint[]) AS x(id, seq)
+           WHERE m.queue_id = x.id AND m.seq = x.seq AND m.owner = $3`,
+          [ids, seqs, owner],
+        );
+      }
+      if (group.released.size > 0) {
+        const [ids, seqs] = flatten(group.released);
+        await client.query(
+          `UPDATE ${t.sharedMessages} m SET owner = NULL, redelivered = true FROM unnest($1::text[], $2::bigint[]) AS x(id, seq)
+           WHERE m.queue_id = x.id AND m.seq = x.seq AND m.owner = $3`,
+          [ids, seqs, owner],
+        );
+        for (const queueId of group.released.keys()) notify.add(queueId);
+      }
+      // Delivered at commit: nodes waiting for messages claim once these rows are visible.
+      for (const queueId of notify) await client.query('SELECT pg_notify($1, $2)', [SHARED_QUEUE_CHANNEL, `${t.schema}/${queueId}`]);
+    });
+  }
+}

@@ -1,0 +1,47 @@
+/** A message one node claimed from a shared queue (see {@link SharedQueueStore.claim}). */
+export interface ClaimedMessage {
+  /** Its position in the queue: unique across nodes, ascending in publish order. */
+  readonly seq: number;
+  /** A message record (message-record.ts), as published. */
+  readonly data: Buffer;
+  /** True when a claim on it was released before (requeue, lost channel, dead node): deliver it `redelivered`. */
+  readonly redelivered: boolean;
+}
+
+/** One message to publish into a shared queue. */
+export interface SharedQueueEntry {
+  readonly queueId: string;
+  /** A sealed message record, as `EnqueueEntry.data`. */
+  readonly data: Buffer;
+}
+
+/**
+ * Messages of queues shared by every node of a multi-node broker (docs/SCALE-OUT.md, "Shared queues"): one table
+ * keyed by (queue, seq) with a claim owner. A publish on any node inserts; a node with consumers claims ready
+ * messages in batches (`FOR UPDATE SKIP LOCKED`, so two nodes never claim the same row); an ack deletes the row;
+ * a requeue (or the loss of the channel holding it) releases the claim with `redelivered` set; the claims of a
+ * node that is no longer live are released by the survivors.
+ *
+ * Writes (publish, settle, release) are group-committed: every call made while a transaction is in flight joins
+ * the next one, never one transaction per message. Publishes and releases notify the queue's listeners at commit.
+ */
+export interface SharedQueueStore {
+  /** Inserts messages; resolves once committed (the publisher's confirm), rejects (StorageError) when not stored. */
+  publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<void>;
+  /** Claims up to `limit` ready messages of the queue for this node, lowest seq first. */
+  claim(queueId: string, limit: number): Promise<ClaimedMessage[]>;
+  /** Deletes messages this node claimed (acked, dropped). Group-committed; a lost delete only causes a redelivery. */
+  settle(queueId: string, seqs: ReadonlyArray<number>): void;
+  /** Releases this node's claims on messages (requeue): ready again for every node, `redelivered` set. */
+  release(queueId: string, seqs: ReadonlyArray<number>): void;
+  /** Releases claims of nodes that are no longer live (dead, or restarted under a new incarnation); returns how many. */
+  releaseOrphans(): Promise<number>;
+  /** Deletes the queue's ready (unclaimed) messages (`queue.purge`); resolves with how many. */
+  purge(queueId: string): Promise<number>;
+  /** Deletes every message of the queue (the queue was deleted). */
+  deleteQueue(queueId: string): Promise<void>;
+  /** Starts hearing which queues got messages (publish, release) on a dedicated connection; `onLost` hears it fail. */
+  listen(onReady: (queueId: string) => void, onLost: (error: Error) => void): Promise<void>;
+  /** Waits for accepted writes and closes the dedicated connection. */
+  close(): Promise<void>;
+}
