@@ -1,12 +1,7 @@
 import amqplib, { type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { startAdminApi, type AdminApi } from '../admin-api/support/admin-stack.js';
 import { channelError } from '../support/amqp-helpers.js';
-import { spawnBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { BrokerNodes } from '../support/broker-nodes.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Short, so a killed node expires within the test; heartbeats every third of it. */
@@ -21,45 +16,11 @@ const SYNC_BOUND_MS = 15_000;
  * serving when the database goes away.
  */
 describe('several nodes on one PostgreSQL schema', () => {
-  let cluster: PostgresCluster;
-  let databaseUrl: string;
-  let dataDir: string;
-  const nodes = new Map<string, BrokerProcess>();
-  const ports = new Map<string, number>();
-  const connections: ChannelModel[] = [];
+  const brokers = new BrokerNodes('nodes', { WARREN_NODE_LEASE_MS: String(LEASE_MS) });
+  const { nodes, ports, connections } = brokers;
+  const startNode = (name: string): Promise<number> => brokers.startNode(name);
+  const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);
   let admin: AdminApi | undefined;
-
-  function spawnNode(name: string): BrokerProcess {
-    return spawnBrokerProcess({
-      WARREN_STORE: 'postgres',
-      WARREN_POSTGRES_URL: databaseUrl,
-      WARREN_MULTI_NODE: 'true',
-      WARREN_NODE_NAME: name,
-      WARREN_NODE_LEASE_MS: String(LEASE_MS),
-      WARREN_DATA_DIR: dataDir,
-    });
-  }
-
-  async function startNode(name: string): Promise<number> {
-    const node = spawnNode(name);
-    nodes.set(name, node);
-    const port = await node.port(90_000);
-    ports.set(name, port);
-    return port;
-  }
-
-  async function connect(name: string): Promise<ChannelModel> {
-    const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${ports.get(name)}`);
-    connection.on('error', () => undefined);
-    connections.push(connection);
-    return connection;
-  }
-
-  async function stopNode(node: BrokerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (node.child.exitCode !== null || node.child.signalCode !== null) return;
-    node.child.kill(signal);
-    await node.exited;
-  }
 
   /** Whether `name` exists on the node behind `connection` (a passive declare on a channel of its own). */
   async function queueExists(connection: ChannelModel, name: string): Promise<boolean> {
@@ -76,34 +37,17 @@ describe('several nodes on one PostgreSQL schema', () => {
 
   /** Ends every node's LISTEN connection from the server side, as a failover or a proxy restart would. */
   async function terminateListeners(): Promise<void> {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      const { rowCount } = await client.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'warren-listen'",
-      );
-      expect(rowCount).toBe(3);
-    } finally {
-      await client.end();
-    }
+    const { rowCount } = await brokers.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'warren-listen'",
+    );
+    expect(rowCount).toBe(3);
   }
 
-  beforeAll(async () => {
-    cluster = await startPostgresCluster();
-    databaseUrl = await cluster.createDatabase('nodes');
-    // Unused by the postgres store; set so nothing is written to the working directory.
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-nodes-e2e-'));
-    // The first node creates the schema and the default user; the others start together.
-    await startNode('warren@a');
-    await Promise.all([startNode('warren@b'), startNode('warren@c')]);
-  }, 300_000);
+  beforeAll(() => brokers.start(), 300_000);
 
   afterAll(async () => {
-    for (const connection of connections) await connection.close().catch(() => undefined);
     await admin?.stop();
-    for (const node of nodes.values()) await stopNode(node);
-    await cluster?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await brokers.stop();
   }, 180_000);
 
   it('lists every live node in /api/nodes and refuses a second live node with the same name', async () => {
@@ -117,7 +61,7 @@ describe('several nodes on one PostgreSQL schema', () => {
     expect((await admin.api('GET', '/api/nodes/warren%40c')).body).toMatchObject({ name: 'warren@c', running: true });
     expect((await admin.api('GET', '/api/overview')).body.node).toBe('warren@a');
 
-    const duplicate = spawnNode('warren@b');
+    const duplicate = brokers.spawn('warren@b');
     expect(await duplicate.exited).toBe(1);
     expect(duplicate.output()).toMatch(/a live Warren node named "warren@b" already uses PostgreSQL schema/);
   }, 120_000);
@@ -251,7 +195,7 @@ describe('several nodes on one PostgreSQL schema', () => {
     const locked = await channelError(a, (channel) => channel.assertQueue('d-private', { exclusive: true }));
     expect(locked.code).toBe(405);
 
-    await stopNode(nodes.get('warren@d')!, 'SIGKILL');
+    await brokers.stopNode(nodes.get('warren@d')!, 'SIGKILL');
     const killedAt = Date.now();
     await waitFor(
       async () => {
@@ -276,14 +220,10 @@ describe('several nodes on one PostgreSQL schema', () => {
     expect(duplicates).toBe(0);
     for (const id of heldOnD) expect(consumed.get(id)).toBe(true);
     // Taken over, then deleted from D's part: a node restarted as warren@d would not serve them again.
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      const { rows } = await client.query("SELECT count(*)::int AS n FROM warren_messages WHERE left(queue_id, 9) = 'warren@d#'");
-      expect(rows[0].n).toBe(0);
-    } finally {
-      await client.end();
-    }
+    const { rows } = await brokers.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM warren_messages WHERE left(queue_id, 9) = 'warren@d#'",
+    );
+    expect(rows[0]!.n).toBe(0);
     const names = (await admin!.api('GET', '/api/nodes')).body.map((node: { name: string }) => node.name);
     expect(names).toEqual(['warren@a', 'warren@b', 'warren@c']);
   }, 180_000);
@@ -291,8 +231,8 @@ describe('several nodes on one PostgreSQL schema', () => {
   it('stops serving (exits non-zero) on every node once the database is gone for a lease', async () => {
     await admin?.stop();
     admin = undefined;
-    for (const connection of connections.splice(0)) await connection.close().catch(() => undefined);
-    await cluster.stop();
+    await brokers.closeConnections();
+    await brokers.cluster.stop();
     for (const name of ['warren@a', 'warren@b', 'warren@c']) {
       const node = nodes.get(name)!;
       expect(await node.exited).toBe(1);

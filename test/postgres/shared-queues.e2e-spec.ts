@@ -1,10 +1,5 @@
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { spawnBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
+import { BrokerNodes } from '../support/broker-nodes.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Short, so a killed node expires within the test; heartbeats (and the claims' safety poll) every third of it. */
@@ -26,41 +21,9 @@ interface Delivery {
  * publisher on A and competing consumers on B and C, and nodes killed with unacked claimed messages.
  */
 describe('shared queues: messages claimed across nodes', () => {
-  let cluster: PostgresCluster;
-  let databaseUrl: string;
-  let dataDir: string;
-  const nodes = new Map<string, BrokerProcess>();
-  const ports = new Map<string, number>();
-  const connections: ChannelModel[] = [];
-
-  async function startNode(name: string): Promise<number> {
-    const node = spawnBrokerProcess({
-      WARREN_STORE: 'postgres',
-      WARREN_POSTGRES_URL: databaseUrl,
-      WARREN_MULTI_NODE: 'true',
-      WARREN_SHARED_QUEUES: 'true',
-      WARREN_NODE_NAME: name,
-      WARREN_NODE_LEASE_MS: String(LEASE_MS),
-      WARREN_DATA_DIR: dataDir,
-    });
-    nodes.set(name, node);
-    const port = await node.port(90_000);
-    ports.set(name, port);
-    return port;
-  }
-
-  async function connect(name: string): Promise<ChannelModel> {
-    const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${ports.get(name)}`);
-    connection.on('error', () => undefined);
-    connections.push(connection);
-    return connection;
-  }
-
-  async function stopNode(node: BrokerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (node.child.exitCode !== null || node.child.signalCode !== null) return;
-    node.child.kill(signal);
-    await node.exited;
-  }
+  const brokers = new BrokerNodes('shared', { WARREN_SHARED_QUEUES: 'true', WARREN_NODE_LEASE_MS: String(LEASE_MS) });
+  const { nodes } = brokers;
+  const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);
 
   /** A channel on `name` once the durable queue declared elsewhere reached that node. */
   async function channelWithQueue(name: string, queue: string): Promise<Channel> {
@@ -95,32 +58,14 @@ describe('shared queues: messages claimed across nodes', () => {
    * URI-encoded, a slash and its name (`%2F/name`), stored with `%` escaped as `%25` (postgres-errors.ts encodeText).
    */
   async function storedRows(queue: string): Promise<number> {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM warren_shared_messages WHERE queue_id = $1', [
-        `%252F/${queue}`,
-      ]);
-      return Number(rows[0]!.n);
-    } finally {
-      await client.end();
-    }
+    const { rows } = await brokers.query<{ n: string }>('SELECT count(*) AS n FROM warren_shared_messages WHERE queue_id = $1', [
+      `%252F/${queue}`,
+    ]);
+    return Number(rows[0]!.n);
   }
 
-  beforeAll(async () => {
-    cluster = await startPostgresCluster();
-    databaseUrl = await cluster.createDatabase('shared');
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-shared-e2e-'));
-    await startNode('warren@a');
-    await Promise.all([startNode('warren@b'), startNode('warren@c')]);
-  }, 300_000);
-
-  afterAll(async () => {
-    for (const connection of connections) await connection.close().catch(() => undefined);
-    for (const node of nodes.values()) await stopNode(node);
-    await cluster?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }, 180_000);
+  beforeAll(() => brokers.start(), 300_000);
+  afterAll(() => brokers.stop(), 180_000);
 
   it('delivers what A publishes to the competing consumers on B and C, each message once, none lost', async () => {
     const publisher = await (await connect('warren@a')).createConfirmChannel();
@@ -249,7 +194,7 @@ describe('shared queues: messages claimed across nodes', () => {
     for (let round = 0; round < ROUNDS; round++) {
       // The first round kills B itself; later ones a node started for the round.
       const victim = round === 0 ? 'warren@b' : `warren@x${round}`;
-      if (round > 0) await startNode(victim);
+      if (round > 0) await brokers.startNode(victim);
       const onVictim = await channelWithQueue(victim, 'failover');
       await onVictim.prefetch(5);
       const held: Delivery[] = [];
@@ -264,7 +209,7 @@ describe('shared queues: messages claimed across nodes', () => {
       const tag = await consume(onC, 'warren@c', 'failover', onCDeliveries);
       await waitFor(() => onCDeliveries.length === before + 15, { timeoutMs: SYNC_BOUND_MS, what: `the other 15 of round ${round} on C` });
 
-      await stopNode(nodes.get(victim)!, 'SIGKILL');
+      await brokers.stopNode(nodes.get(victim)!, 'SIGKILL');
       const killedAt = Date.now();
       await waitFor(() => onCDeliveries.length === before + 20, {
         timeoutMs: LEASE_MS * 2 + SYNC_BOUND_MS,

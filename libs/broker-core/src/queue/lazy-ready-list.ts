@@ -1,5 +1,5 @@
 import type { Message, QueueEntry } from './message.js';
-import type { ReadyList } from './ready-list.js';
+import { insertBySeq, type ReadyList } from './ready-list.js';
 import { RingBuffer } from './ring-buffer.js';
 
 /** Where the bodies of a tail segment are: the store's messages, or its transient (spill) range. */
@@ -123,15 +123,7 @@ export class LazyFifoReadyList implements ReadyList {
   }
 
   insertBySeq(entry: QueueEntry): void {
-    const ring = this.ring;
-    let low = 0;
-    let high = ring.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (ring.at(mid)!.seq < entry.seq) low = mid + 1;
-      else high = mid;
-    }
-    ring.insertAt(low, entry);
+    insertBySeq<ReadyItem>(this.ring, entry);
     this.entryCount++;
   }
 

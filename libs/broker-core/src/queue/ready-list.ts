@@ -28,7 +28,8 @@ function removeFromTail(ring: RingBuffer<QueueEntry>, entry: QueueEntry): boolea
   return false;
 }
 
-function insertBySeq(ring: RingBuffer<QueueEntry>, entry: QueueEntry): void {
+/** Inserts `entry` into a ring kept in seq order (a requeued message goes back to its place), by binary search. */
+export function insertBySeq<T extends { readonly seq: number }>(ring: RingBuffer<T>, entry: T): void {
   let low = 0;
   let high = ring.length;
   while (low < high) {
