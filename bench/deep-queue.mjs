@@ -10,6 +10,10 @@
 // survives a restart, so the drain follows the fill directly. Bodies are random bytes (--zeros: zeros, which LevelDB
 // compresses to a fraction). A phase stops at --max-seconds, so a slow machine
 // reports how far it got instead of running for ever. Everything it starts is stopped; the data directory removed.
+// Another broker (RabbitMQ side by side): --url amqp://..., --pid-cmd 'a command printing the broker's OS pid' (for
+// RSS), --stop-cmd and --start-cmd (shell commands; the restart is timed from --start-cmd until the passive declares
+// answer, connecting every 100 ms meanwhile); its queues are deleted at the end.
+import { execSync, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +37,7 @@ const entry = option('entry', 'dist/apps/broker/apps/broker/src/main.js');
 const queueArgs = JSON.parse(option('queue-args', '{}'));
 const dataDir = mkdtempSync(join(option('data-root', tmpdir()), 'warren-deep-bench-'));
 const mib = (bytes) => (bytes / 1048576).toFixed(0);
+const externalUrl = option('url', undefined);
 const queueNames = Array.from({ length: queueCount }, (_, q) => `deep-bench-${q}`);
 
 /** VmRSS, or with `field` another line of /proc/<pid>/status (RssAnon: the process's own memory, without the
@@ -83,11 +88,45 @@ async function drain(connection, expected) {
   });
   return { received, outOfOrder, goal };
 }
+
+/** The broker under test: Warren started here, or another one (--url) restarted with shell commands. */
+function externalBroker() {
+  const pid = () => Number(execSync(option('pid-cmd', 'false'), { encoding: 'utf8' }).trim().split(/\s+/)[0]);
+  return { child: { pid: pid(), kill: () => undefined }, url: externalUrl, startMs: 0 };
+}
+
+async function connectWhenUp(url, deadlineMs) {
+  for (;;) {
+    try {
+      return await amqplib.connect(url);
+    } catch (error) {
+      if (Date.now() > deadlineMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Restarts the broker; resolves with it once it listens (port open). */
+async function restart(current) {
+  if (!externalUrl) {
+    await stopBroker(current.child);
+    const spawnedAt = process.hrtime.bigint();
+    return { ...(await startBroker({ entry, dataDir, timeoutMs: 300_000 })), spawnedAt };
+  }
+  spawnSync('sh', ['-c', option('stop-cmd', 'false')], { stdio: 'ignore' });
+  const startedAt = process.hrtime.bigint();
+  spawnSync('sh', ['-c', option('start-cmd', 'false')], { stdio: 'ignore' });
+  await connectWhenUp(externalUrl, Date.now() + maxSeconds * 1000).then((probe) => probe.close());
+  const started = externalBroker();
+  return { ...started, startMs: Number(process.hrtime.bigint() - startedAt) / 1e6, spawnedAt: startedAt };
+}
+
+const urlOf = (current) => current.url ?? `amqp://guest:guest@127.0.0.1:${current.port}`;
 let broker;
 try {
-  broker = await startBroker({ entry, dataDir, timeoutMs: 300_000 });
+  broker = externalUrl ? externalBroker() : await startBroker({ entry, dataDir, timeoutMs: 300_000 });
   let sampler = sampleRss(broker.child.pid);
-  let connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
+  let connection = await amqplib.connect(urlOf(broker));
   let blocked = 0;
   connection.on('blocked', () => blocked++);
   const channel = await connection.createConfirmChannel();
@@ -96,6 +135,10 @@ try {
   const perQueue = queueNames.map(() => 0);
   const fillStart = Date.now();
   let sent = 0;
+  // The confirm rate into empty queues (the first tenth) against deep ones (the last tenth).
+  const tenth = Math.max(inflight, Math.floor(total / 10));
+  let firstTenthMs = 0;
+  let lastTenthStart = 0;
   while (sent < total && Date.now() - fillStart < maxSeconds * 1000) {
     const batch = Math.min(inflight, total - sent);
     for (let i = 0; i < batch; i++) {
@@ -107,6 +150,8 @@ try {
     }
     sent += batch;
     await channel.waitForConfirms();
+    if (firstTenthMs === 0 && sent >= tenth) firstTenthMs = Date.now() - fillStart;
+    if (lastTenthStart === 0 && sent >= total - tenth) lastTenthStart = Date.now();
     if (sent % 100_000 < inflight) {
       process.stderr.write(
         `published ${sent}, rss ${mib(sampler.rss.last)} MiB, anonymous ${mib(rssOf(broker.child.pid, 'RssAnon'))} MiB\n`,
@@ -114,20 +159,22 @@ try {
     }
   }
   const fillSeconds = (Date.now() - fillStart) / 1000;
+  const lastTenthMs = Date.now() - lastTenthStart;
+  const rateOf = (count, ms) => Math.round((count * 1000) / Math.max(ms, 1));
   const fillLine =
     `published ${sent}/${total} × ${size} B into ${queueCount} queue(s)${isTransient ? ' transient' : ''} in ` +
     `${fillSeconds.toFixed(1)} s (${Math.round(sent / fillSeconds)} confirmed/s), RSS peak ${mib(sampler.rss.peak)} MiB ` +
-    `(anonymous ${mib(sampler.rss.anonPeak)}) end ${mib(sampler.rss.last)} MiB, blocked ${blocked}×`;
+    `(anonymous ${mib(sampler.rss.anonPeak)}) end ${mib(sampler.rss.last)} MiB, blocked ${blocked}×, first tenth ` +
+    `${rateOf(tenth, firstTenthMs)}/s, last tenth ${rateOf(tenth, lastTenthMs)}/s`;
   process.stderr.write(fillLine + '\n');
   let restartLine = 'no restart (transient)';
   if (!isTransient) {
     await connection.close();
     sampler.stop();
-    await stopBroker(broker.child);
-    const spawnedAt = process.hrtime.bigint();
-    broker = await startBroker({ entry, dataDir, timeoutMs: 300_000 });
+    broker = await restart(broker);
+    const spawnedAt = broker.spawnedAt;
     sampler = sampleRss(broker.child.pid);
-    connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
+    connection = await amqplib.connect(urlOf(broker));
     const declarer = await connection.createChannel();
     const counts = [];
     for (const name of queueNames) counts.push((await declarer.checkQueue(name)).messageCount);
@@ -144,8 +191,12 @@ try {
   const { received, outOfOrder, goal } = await drain(connection, perQueue);
   const drainSeconds = (Date.now() - drainStart) / 1000;
   sampler.stop();
+  if (externalUrl) {
+    const cleaner = await connection.createChannel();
+    for (const name of queueNames) await cleaner.deleteQueue(name);
+  }
   await connection.close();
-  await stopBroker(broker.child);
+  if (!externalUrl) await stopBroker(broker.child);
   broker = undefined;
   console.log(
     `${fillLine}; ${restartLine}; drained ${received}/${goal} with ${queueCount} consumer(s) in ${drainSeconds.toFixed(1)} s ` +
