@@ -75,6 +75,8 @@ async function drain(connection, expected) {
       await consumer.prefetch(1000);
       let next = 0;
       await consumer.consume(name, (message) => {
+        // null: the broker cancelled the consumer (RabbitMQ does when the queues are deleted at the end).
+        if (message === null) return;
         if (message.content.readUInt32BE(0) !== next) outOfOrder++;
         next++;
         received++;
