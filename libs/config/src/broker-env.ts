@@ -39,6 +39,12 @@ export interface BrokerEnv {
   queueWindowMessages: number;
   /** `WARREN_QUEUE_WINDOW_BYTES`: body bytes per queue kept in memory, whichever of the two limits comes first. */
   queueWindowBytes: number;
+  /** `WARREN_LEVEL_WRITE_BUFFER_SIZE`: LevelDB's memtable in bytes (two at most in memory; docs/RELIABILITY.md, "Memory"). */
+  levelWriteBufferSize: number;
+  /** `WARREN_LEVEL_MAX_FILE_SIZE`: LevelDB's table file size in bytes after compaction. */
+  levelMaxFileSize: number;
+  /** `WARREN_LEVEL_MAX_OPEN_FILES`: table files LevelDB keeps open, each memory-mapped (74, LevelDB's minimum, by default). */
+  levelMaxOpenFiles: number;
   /** `WARREN_MANAGEMENT_PORT`: the AMQP port reserved for the admin API; 0 picks a free one. */
   managementPort: number;
   /** `WARREN_MANAGEMENT_HOST`: the interface the admin API's AMQP port binds (loopback by default). */
@@ -115,6 +121,9 @@ const brokerEnvSchema = z
     WARREN_MAX_QUEUES_PER_VHOST: integerKind(0, 10_000_000).default(0),
     WARREN_QUEUE_WINDOW_MESSAGES: integerKind(0, 100_000_000).default(1000),
     WARREN_QUEUE_WINDOW_BYTES: integerKind(0, 2 ** 40).default(8 * 1024 * 1024),
+    WARREN_LEVEL_WRITE_BUFFER_SIZE: integerKind(64 * 1024, 2 ** 30).default(32 * 1024 * 1024),
+    WARREN_LEVEL_MAX_FILE_SIZE: integerKind(2 ** 20, 2 ** 30).default(2 * 1024 * 1024),
+    WARREN_LEVEL_MAX_OPEN_FILES: integerKind(74, 50_000).default(74),
     WARREN_MANAGEMENT_PORT: portKind().default(15673),
     WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
     WARREN_MAX_SOCKETS: integerKind(0, 10_000_000).default(0),
@@ -195,6 +204,9 @@ const brokerEnvSchema = z
     maxQueuesPerVhost: vars.WARREN_MAX_QUEUES_PER_VHOST,
     queueWindowMessages: vars.WARREN_QUEUE_WINDOW_MESSAGES,
     queueWindowBytes: vars.WARREN_QUEUE_WINDOW_BYTES,
+    levelWriteBufferSize: vars.WARREN_LEVEL_WRITE_BUFFER_SIZE,
+    levelMaxFileSize: vars.WARREN_LEVEL_MAX_FILE_SIZE,
+    levelMaxOpenFiles: vars.WARREN_LEVEL_MAX_OPEN_FILES,
     managementPort: vars.WARREN_MANAGEMENT_PORT,
     managementHost: vars.WARREN_MANAGEMENT_HOST,
     maxSockets: vars.WARREN_MAX_SOCKETS,
