@@ -1,4 +1,4 @@
-import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import { BrokerNodes } from '../support/broker-nodes.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -25,7 +25,7 @@ describe('direct reply-to across nodes', () => {
   const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);
   /** The reply-to addresses the server on B saw, by requester node. */
   const seenReplyTo: string[] = [];
-  let server: Channel;
+  let server: ConfirmChannel;
 
   /** Whether `name` exists on the node behind `connection` (a passive declare on a channel of its own). */
   async function queueExists(connection: ChannelModel, name: string): Promise<boolean> {
@@ -41,7 +41,7 @@ describe('direct reply-to across nodes', () => {
   }
 
   /** A confirm channel on `node` consuming its direct reply-to, once the request queue is known there. */
-  async function requester(node: string, into: Reply[]): Promise<Channel> {
+  async function requester(node: string, into: Reply[]): Promise<ConfirmChannel> {
     const connection = await connect(node);
     await waitFor(() => queueExists(connection, 'rpc'), { timeoutMs: SYNC_BOUND_MS, intervalMs: 200, what: `queue 'rpc' on ${node}` });
     const channel = await connection.createConfirmChannel();

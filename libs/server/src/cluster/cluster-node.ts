@@ -121,14 +121,15 @@ export class ClusterNode {
         if (this.isShared(queue)) this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
       },
     };
-    this.isReady = true;
-    await this.listen();
-    await feed?.start();
     if (this.relay !== undefined) {
-      // Before clients connect: every reply-to token this node hands out names it.
+      // Before clients connect: every reply-to token this node hands out names it. Before the heartbeat's
+      // housekeeping may run (isReady), which polls the relay.
       this.core.replyRelay = this.relay;
       await this.relay.start();
     }
+    this.isReady = true;
+    await this.listen();
+    await feed?.start();
     await this.sync();
   }
 

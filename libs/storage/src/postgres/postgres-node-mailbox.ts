@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { checkMessageRecord } from '../message-record.js';
 import type { NodeMail, NodeMailbox } from '../node-mailbox.js';
-import { StorageError } from '../storage-error.js';
+import { storageErrorFrom } from '../storage-error.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
 import type { PostgresTables } from './postgres-schema.js';
+import type { PostgresWriteGroup } from './postgres-write-group.js';
 
 /** The NOTIFY channel on which a node announces it joined; the payload names the schema. */
 export const NODE_JOINED_CHANNEL = 'warren_node_joined';
@@ -43,11 +44,12 @@ export class PostgresNodeMailbox implements NodeMailbox {
   }
 
   send(target: string, vhost: string, data: Buffer): Promise<void> {
-    let group;
+    let group: PostgresWriteGroup;
     try {
+      // Throws while the store is faulted or reopening: the reply is not handed over (a publisher's nack).
       group = this.database.beginWrite();
     } catch (error) {
-      return Promise.reject(error instanceof StorageError ? error : new StorageError('IO_ERROR', String(error)));
+      return Promise.reject(storageErrorFrom(error, 'cannot hand mail to another node', this.database.location));
     }
     const rows = group.appendTo<MailRows>('node-mail', () => {
       const rows: MailRows = { targets: [], vhosts: [], data: [] };
