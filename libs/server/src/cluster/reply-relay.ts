@@ -116,7 +116,8 @@ export class ClusterReplyRelay implements DirectReplyRelay {
         () => void this.refresh(),
         (error) => {
           this.isListening = false;
-          if (!this.isStopped) this.logger.warn(`cluster: node mail notifications lost: ${describeError(error)}; polling until re-listened`);
+          if (!this.isStopped)
+            this.logger.warn(`cluster: node mail notifications lost: ${describeError(error)}; polling until re-listened`);
         },
       );
     } catch (error) {
