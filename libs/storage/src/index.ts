@@ -38,4 +38,5 @@ export type {
   OrphanMessage,
 } from './cluster-store.js';
 export type { ClaimedMessage, SharedQueueEntry, SharedQueueStore } from './shared-queue-store.js';
+export type { NodeMail, NodeMailbox } from './node-mailbox.js';
 export { NamespacedMessageStore } from './namespaced-message-store.js';

@@ -12,3 +12,4 @@ export { PostgresClusterStore, TOPOLOGY_CHANNEL } from './postgres-cluster-store
 export type { PostgresClusterStoreOptions } from './postgres-cluster-store.js';
 export { PostgresSharedQueueStore, SHARED_QUEUE_CHANNEL } from './postgres-shared-queue-store.js';
 export type { PostgresSharedQueueStoreOptions } from './postgres-shared-queue-store.js';
+export { NODE_JOINED_CHANNEL, PostgresNodeMailbox, nodeMailChannel } from './postgres-node-mailbox.js';

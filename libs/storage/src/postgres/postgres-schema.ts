@@ -18,6 +18,7 @@ export interface PostgresTables {
   readonly topologyLog: string;
   readonly exclusiveQueues: string;
   readonly sharedMessages: string;
+  readonly nodeMail: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -39,10 +40,15 @@ export function postgresTables(schema: string): PostgresTables {
     topologyLog: q('warren_topology_log'),
     exclusiveQueues: q('warren_exclusive_queues'),
     sharedMessages: q('warren_shared_messages'),
+    nodeMail: q('warren_node_mail'),
   };
 }
 
-/** One schema change; `version`s are consecutive from 1 and never edited once released (add a new one instead). */
+/**
+ * One schema change; `version`s ascend and are never edited once released (add a new one instead). Each is applied
+ * once when missing, so a version numbered past a gap (7 was written beside the 5 and 6 of parallel work) still
+ * applies, and the gap's versions apply later when they arrive.
+ */
 interface Migration {
   readonly version: number;
   readonly name: string;
@@ -70,6 +76,10 @@ interface Migration {
  * Version 4 (shared queues): `warren_shared_messages`, the messages of queues every node serves, keyed
  * (queue_id, seq) with `seq` from one sequence (unique across nodes), `owner` the incarnation of the node that
  * claimed it (NULL: ready) and `redelivered` (a claim on it was released before).
+ *
+ * Version 7 (direct reply-to across nodes): `warren_node_mail`, messages one node hands to another (`target`, a
+ * node name), deleted by the target when it takes them. UNLOGGED: direct reply-to is at most once, so a
+ * transaction that only hands over replies need not wait for a WAL flush, and a crash may empty it.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -144,10 +154,25 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_owner ON ${t.sharedMessages} (owner) WHERE owner IS NOT NULL`,
     ],
   },
+  {
+    version: 7,
+    name: 'mail between nodes (direct reply-to)',
+    sql: (t) => [
+      `CREATE UNLOGGED TABLE IF NOT EXISTS ${t.nodeMail} (
+         id bigserial PRIMARY KEY,
+         target text NOT NULL,
+         vhost text NOT NULL,
+         data bytea NOT NULL)`,
+      // A node takes its own mail, oldest first.
+      `CREATE INDEX IF NOT EXISTS warren_node_mail_target ON ${t.nodeMail} (target, id)`,
+    ],
+  },
 ];
 
 /** The schema version this build writes. */
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+/** Every migration's version, in order: what `warren_schema_migrations` lists once the schema is current. */
+export const POSTGRES_MIGRATION_VERSIONS: readonly number[] = MIGRATIONS.map((migration) => migration.version);
 
 /**
  * Creates or upgrades Warren's tables in `t.schema`. Runs under a session advisory lock keyed by the schema, so
