@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { StorageError } from '../storage-error.js';
+import { sharedExpiryAndActiveConsumers } from './postgres-schema-v6.js';
 
 /** A schema name Warren accepts: a plain lower-case SQL identifier, so it never needs quoting rules beyond `"…"`. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -18,6 +19,7 @@ export interface PostgresTables {
   readonly topologyLog: string;
   readonly exclusiveQueues: string;
   readonly sharedMessages: string;
+  readonly sharedActiveConsumers: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -39,6 +41,7 @@ export function postgresTables(schema: string): PostgresTables {
     topologyLog: q('warren_topology_log'),
     exclusiveQueues: q('warren_exclusive_queues'),
     sharedMessages: q('warren_shared_messages'),
+    sharedActiveConsumers: q('warren_shared_active_consumers'),
   };
 }
 
@@ -70,6 +73,10 @@ interface Migration {
  * Version 4 (shared queues): `warren_shared_messages`, the messages of queues every node serves, keyed
  * (queue_id, seq) with `seq` from one sequence (unique across nodes), `owner` the incarnation of the node that
  * claimed it (NULL: ready) and `redelivered` (a claim on it was released before).
+ *
+ * Version 6 (shared queues' TTL and single active consumer, postgres-schema-v6.ts): `warren_shared_messages.expires_at`
+ * (the deadline on the database's clock) and `warren_shared_active_consumers` (per queue, the node and consumer that
+ * are its single active consumer).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -144,10 +151,14 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_owner ON ${t.sharedMessages} (owner) WHERE owner IS NOT NULL`,
     ],
   },
+  { version: 6, name: 'shared queue message expiry, single active consumers', sql: sharedExpiryAndActiveConsumers },
 ];
 
 /** The schema version this build writes. */
-export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+export const POSTGRES_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((migration) => migration.version));
+
+/** Every migration's version, ascending (what `warren_schema_migrations` holds once migrated). */
+export const POSTGRES_MIGRATION_VERSIONS: readonly number[] = MIGRATIONS.map((migration) => migration.version).sort((a, b) => a - b);
 
 /**
  * Creates or upgrades Warren's tables in `t.schema`. Runs under a session advisory lock keyed by the schema, so
@@ -172,7 +183,8 @@ export async function migratePostgresSchema(client: pg.ClientBase, t: PostgresTa
         `storage: PostgreSQL schema "${t.schema}" is at version ${newest}, newer than this Warren supports (${POSTGRES_SCHEMA_VERSION})`,
       );
     }
-    for (const migration of MIGRATIONS) {
+    // In version order, whatever order merged branches listed them in.
+    for (const migration of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
       await client.query('BEGIN');
       try {
