@@ -448,9 +448,14 @@ export class Queue {
     const seqs: number[] = [];
     const now = Date.now();
     for (const entry of entries) {
-      this.bodies.purged(entry);
-      if (entry.expiresAt > 0 && now > entry.expiresAt) this.drop(entry, 'expired');
-      else seqs.push(entry.seq);
+      // Its TTL ran out here: this node still owns it, so it dead-letters it rather than hand it on expired.
+      if (entry.expiresAt > 0 && now > entry.expiresAt) {
+        this.bodies.left(entry);
+        this.drop(entry, 'expired');
+      } else {
+        this.bodies.purged(entry);
+        seqs.push(entry.seq);
+      }
     }
     this.readyBytes = 0;
     this.shared?.released(this, seqs);

@@ -118,7 +118,7 @@ export class SharedActiveConsumers {
           state.tag = tag;
           queue.isConsumingPaused = false;
           queue.remoteActiveConsumerTag = undefined;
-          // The next local consumer took over meanwhile: record it (mayClaim sees the tag differ).
+          // Claims now; if the next local consumer took over meanwhile, mayClaim sees the tag differ and records it.
           this.onActive(queue);
           return;
         }
