@@ -1,4 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage, GetMessage } from 'amqplib';
+import { startAdminApi, type AdminApi } from '../admin-api/support/admin-stack.js';
 import { BrokerNodes } from '../support/broker-nodes.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -16,12 +17,14 @@ interface Delivery {
 
 /**
  * Shared queues (WARREN_SHARED_QUEUES=true, docs/SCALE-OUT.md) on three real brokers over one PostgreSQL schema:
- * message TTLs counted from the publish and expired messages dead-lettered once by one node, and a single active
- * consumer across nodes that moves on when it is cancelled or its node is killed.
+ * message TTLs counted from the publish and expired messages dead-lettered once by one node, transient messages in
+ * the unlogged table, and a single active consumer across nodes that moves on when it is cancelled or its node is
+ * killed.
  */
 describe('shared queues: TTL from the publish and single active consumer across nodes', () => {
   const brokers = new BrokerNodes('shared_expiry', { WARREN_SHARED_QUEUES: 'true', WARREN_NODE_LEASE_MS: String(LEASE_MS) });
   const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);
+  let admin: AdminApi | undefined;
 
   /** A channel on `name` once the durable queues declared elsewhere reached that node. */
   async function channelWithQueues(name: string, ...queues: string[]): Promise<Channel> {
@@ -55,7 +58,10 @@ describe('shared queues: TTL from the publish and single active consumer across 
   }
 
   beforeAll(() => brokers.start(), 300_000);
-  afterAll(() => brokers.stop(), 180_000);
+  afterAll(async () => {
+    await admin?.stop();
+    await brokers.stop();
+  }, 180_000);
 
   it('dead-letters a message nobody consumes exactly once, after its TTL counted from the publish on A', async () => {
     const onA = await (await connect('warren@a')).createConfirmChannel();
@@ -118,6 +124,32 @@ describe('shared queues: TTL from the publish and single active consumer across 
     onC.ack(deliveries[1]!);
   }, 120_000);
 
+  it('keeps transient messages in the unlogged table, in one order with the persistent ones', async () => {
+    const publisher = await (await connect('warren@a')).createConfirmChannel();
+    await publisher.assertQueue('mixed', { durable: true });
+    const ids = Array.from({ length: 20 }, (_, i) => `x${i}`);
+    ids.forEach((id, i) => publisher.sendToQueue('mixed', Buffer.from(id), { persistent: i % 2 === 0, messageId: id }));
+    await publisher.waitForConfirms();
+    const { rows } = await brokers.query<{ durable: number; transient: number }>(
+      `SELECT (SELECT count(*) FROM ONLY warren_shared_messages WHERE queue_id = $1)::int AS durable,
+              (SELECT count(*) FROM warren_shared_transient WHERE queue_id = $1)::int AS transient`,
+      ['%252F/mixed'],
+    );
+    expect(rows[0]).toEqual({ durable: 10, transient: 10 });
+    const onB = await channelWithQueues('warren@b', 'mixed');
+    await onB.prefetch(3);
+    const received: ConsumeMessage[] = [];
+    await onB.consume('mixed', (message) => {
+      if (!message) return;
+      received.push(message);
+      onB.ack(message);
+    });
+    await waitFor(() => received.length === ids.length, { timeoutMs: 30_000, what: 'the mixed messages on B' });
+    expect(received.map((message) => message.properties.messageId)).toEqual(ids);
+    expect(received.map((message) => message.properties.deliveryMode)).toEqual(ids.map((_, i) => (i % 2 === 0 ? 2 : 1)));
+    await waitFor(async () => (await storedRows('mixed')) === 0, { timeoutMs: SYNC_BOUND_MS, what: 'the mixed rows acked' });
+  }, 120_000);
+
   it('delivers a single-active-consumer queue to one consumer of A, B and C at a time; cancel and kill -9 move it on', async () => {
     const publisher = await (await connect('warren@c')).createConfirmChannel();
     await publisher.assertQueue('sac', { durable: true, arguments: { 'x-single-active-consumer': true } });
@@ -156,12 +188,23 @@ describe('shared queues: TTL from the publish and single active consumer across 
     expect(receivedBy(20).size).toBe(1);
     const [second] = [...receivedBy(20)];
     expect(second).not.toBe(first);
+    // The waiting node's admin API names the active consumer of another node.
+    const third = ['warren@a', 'warren@b', 'warren@c'].find((name) => name !== first && name !== second)!;
+    admin = await startAdminApi(`amqp://guest:guest@127.0.0.1:${await brokers.nodes.get(third)!.managementPort()}`);
+    const queueJson = (await admin.api('GET', '/api/queues/%2F/sac')).body;
+    expect(queueJson).toMatchObject({ single_active_consumer_tag: tags.get(second!)!.tag });
+    const consumers = (await admin.api('GET', '/api/consumers')).body as Array<Record<string, unknown>>;
+    expect(consumers.find((consumer) => consumer.consumer_tag === tags.get(third)!.tag)).toMatchObject({
+      active: false,
+      activity_status: 'waiting',
+    });
+    await admin.stop();
+    admin = undefined;
 
     // The active consumer's node is killed while it holds unacked messages: the last one takes over and gets them.
     holding = second!;
     await publishBatch(5);
     await waitFor(() => (held.get(second!) ?? []).length === 5, { timeoutMs: 30_000, what: 'five unacked on the active consumer' });
-    const third = ['warren@a', 'warren@b', 'warren@c'].find((name) => name !== first && name !== second)!;
     await brokers.stopNode(brokers.nodes.get(second!)!, 'SIGKILL');
     // The publisher's node may be the one killed: publish the rest through the last one.
     const survivor = await (await connect(third)).createConfirmChannel();

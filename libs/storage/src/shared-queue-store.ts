@@ -45,6 +45,11 @@ export interface SharedQueueEntry {
    * the database's clock as it commits, so only the short wait for the commit is measured by this node's clock.
    */
   readonly expiresAt?: number;
+  /**
+   * A transient message (delivery mode 1): the store may keep it where it is cheaper and lost on a database crash
+   * (PostgreSQL: an UNLOGGED table), as a transient message is lost when a single broker restarts.
+   */
+  readonly isTransient?: boolean;
 }
 
 /**

@@ -104,7 +104,8 @@ export class SharedQueueFeed implements SharedQueueLink {
     // The TTL counts from now, the publish, whichever node claims the message (docs/SCALE-OUT.md).
     const expiresAt = queue.expiresAtFor(message);
     if (expiresAt > 0) this.sweeper.expiresAt(expiresAt);
-    return this.store.publish([{ queueId: queue.storageId, data: message.storageData, expiresAt }]);
+    // Transient messages go where the store keeps them cheaper (PostgreSQL: an UNLOGGED table).
+    return this.store.publish([{ queueId: queue.storageId, data: message.storageData, expiresAt, isTransient: !message.isPersistent }]);
   }
 
   settled(queue: Queue, seqs: readonly number[]): void {

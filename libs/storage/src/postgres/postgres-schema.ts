@@ -20,6 +20,7 @@ export interface PostgresTables {
   readonly exclusiveQueues: string;
   readonly sharedMessages: string;
   readonly sharedActiveConsumers: string;
+  readonly sharedTransient: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -42,6 +43,7 @@ export function postgresTables(schema: string): PostgresTables {
     exclusiveQueues: q('warren_exclusive_queues'),
     sharedMessages: q('warren_shared_messages'),
     sharedActiveConsumers: q('warren_shared_active_consumers'),
+    sharedTransient: q('warren_shared_transient'),
   };
 }
 
@@ -75,8 +77,9 @@ interface Migration {
  * claimed it (NULL: ready) and `redelivered` (a claim on it was released before).
  *
  * Version 6 (shared queues' TTL and single active consumer, postgres-schema-v6.ts): `warren_shared_messages.expires_at`
- * (the deadline on the database's clock) and `warren_shared_active_consumers` (per queue, the node and consumer that
- * are its single active consumer).
+ * (the deadline on the database's clock), `warren_shared_active_consumers` (per queue, the node and consumer that
+ * are its single active consumer) and `warren_shared_transient` (UNLOGGED, inheriting `warren_shared_messages`:
+ * transient messages of shared queues).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -151,7 +154,7 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_owner ON ${t.sharedMessages} (owner) WHERE owner IS NOT NULL`,
     ],
   },
-  { version: 6, name: 'shared queue message expiry, single active consumers', sql: sharedExpiryAndActiveConsumers },
+  { version: 6, name: 'shared queue message expiry, single active consumers, unlogged transient messages', sql: sharedExpiryAndActiveConsumers },
 ];
 
 /** The schema version this build writes. */

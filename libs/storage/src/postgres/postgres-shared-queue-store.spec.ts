@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
 import { messageRecordOf } from '../message-record.js';
 import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
@@ -165,5 +166,43 @@ describe('PostgreSQL shared queue store', () => {
     // b leaves (or its lease runs out and it is reaped): a takes over.
     await bStorage.cluster!.deregister();
     expect(await a.acquireActive('s%', 'ctag-a3')).toEqual({ node: 'a', consumerTag: 'ctag-a3', isThisNode: true });
+  });
+
+  it('keeps transient messages in the unlogged child table and claims both tables in seq order', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    await a.publish([
+      { queueId: 'm', data: record('p0') },
+      { queueId: 'm', data: record('t1'), isTransient: true },
+      { queueId: 'm', data: record('p2') },
+      { queueId: 'm', data: record('t3'), isTransient: true, expiresAt: Date.now() - 1 },
+      { queueId: 'm', data: record('t4'), isTransient: true },
+    ]);
+    const count = async (): Promise<unknown> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          `SELECT (SELECT count(*) FROM ONLY "${schema}".warren_shared_messages)::int AS durable,
+                  (SELECT count(*) FROM "${schema}".warren_shared_transient)::int AS transient,
+                  (SELECT relpersistence FROM pg_class WHERE oid = '"${schema}".warren_shared_transient'::regclass) AS persistence`,
+        );
+        return rows[0];
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await count()).toEqual({ durable: 2, transient: 3, persistence: 'u' });
+    // One order across both tables; the expired transient one is passed over, and swept like any other.
+    const claimed = await a.claim('m', 10);
+    expect(claimed.map((m) => m.data)).toEqual([record('p0'), record('t1'), record('p2'), record('t4')]);
+    const { expired } = await a.expire(['m'], 10);
+    expect(expired.map((m) => m.data)).toEqual([record('t3')]);
+    // Settles and releases reach both tables.
+    a.release('m', [claimed[1]!.seq]);
+    a.settle('m', [...claimed.filter((_, i) => i !== 1), ...expired].map((m) => m.seq));
+    await a.publish([{ queueId: 'flush', data: record('f') }]);
+    expect(await count()).toEqual({ durable: 0, transient: 1, persistence: 'u' });
+    expect(await a.claim('m', 10)).toMatchObject([{ data: record('t1'), redelivered: true }]);
   });
 });

@@ -5,6 +5,7 @@ import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
 import { SHARED_ACTIVE_CHANNEL, acquireActiveConsumer, releaseActiveConsumers } from './postgres-shared-active-consumers.js';
 import { EXPIRES_AT_FROM_TTL_LEFT, TTL_LEFT_COLUMN, sweepExpired, ttlLeftOf } from './postgres-shared-queue-expiry.js';
+import { insertWithTransient } from './postgres-shared-transient.js';
 
 /** The NOTIFY channel of shared queues that got ready messages; the payload is `<schema>/<queue id>`. */
 export const SHARED_QUEUE_CHANNEL = 'warren_shared_queue';
@@ -28,6 +29,8 @@ class SharedWriteGroup {
   readonly data: Buffer[] = [];
   /** Per published message, when it expires (epoch ms on this node's clock; 0: never). */
   readonly expiresAt: number[] = [];
+  /** Per published message, whether it is transient (stored in the UNLOGGED table); empty while none is. */
+  readonly transient: boolean[] = [];
   readonly settled = new Map<string, number[]>();
   readonly released = new Map<string, number[]>();
   /** Queues whose single active consumer this node frees. */
@@ -92,6 +95,9 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
       group.queueIds.push(encodeText(entry.queueId));
       group.data.push(entry.data);
       group.expiresAt.push(entry.expiresAt || 0);
+      // The first transient message of the group starts the flags (the ones before it are persistent).
+      if (entry.isTransient === true && group.transient.length === 0) for (let i = 1; i < group.data.length; i++) group.transient.push(false);
+      if (group.transient.length > 0) group.transient.push(entry.isTransient === true);
       group.bytes += entry.data.length;
     }
     return group.done;
@@ -249,12 +255,17 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
         // Seqs in publish order: one transaction at a time per node, and within it the arrays' order (ORDINALITY).
         // TTLs left ($3; an empty array when none has one: unnest pads it with NULLs) become deadlines on the
         // database's clock (postgres-shared-queue-expiry.ts).
-        await client.query(
-          `INSERT INTO ${t.sharedMessages} (queue_id, data, expires_at)
-           SELECT id, data, ${EXPIRES_AT_FROM_TTL_LEFT}
-           FROM unnest($1::text[], $2::bytea[], $3::float8[]) WITH ORDINALITY AS x(id, data, ttl, n) ORDER BY n`,
-          [group.queueIds, group.data, ttlLeftOf(group.expiresAt) ?? []],
-        );
+        const ttls = ttlLeftOf(group.expiresAt) ?? [];
+        if (group.transient.length === 0) {
+          await client.query(
+            `INSERT INTO ${t.sharedMessages} (queue_id, data, expires_at)
+             SELECT id, data, ${EXPIRES_AT_FROM_TTL_LEFT}
+             FROM unnest($1::text[], $2::bytea[], $3::float8[]) WITH ORDINALITY AS x(id, data, ttl, n) ORDER BY n`,
+            [group.queueIds, group.data, ttls],
+          );
+        } else {
+          await insertWithTransient(client, t, group.queueIds, group.data, ttls, group.transient);
+        }
         for (const queueId of group.queueIds) notify.add(queueId);
       }
       if (group.settled.size > 0) {

@@ -107,6 +107,7 @@ describe('PostgreSQL backend', () => {
           'warren_schema_migrations',
           'warren_shared_active_consumers',
           'warren_shared_messages',
+          'warren_shared_transient',
           'warren_spill',
           'warren_topology_log',
           'warren_topology_version',
