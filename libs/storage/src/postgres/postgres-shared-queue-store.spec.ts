@@ -183,8 +183,8 @@ describe('PostgreSQL shared queue store', () => {
       await client.connect();
       try {
         const { rows } = await client.query(
-          `SELECT (SELECT count(*) FROM ONLY "${schema}".warren_shared_messages)::int AS durable,
-                  (SELECT count(*) FROM "${schema}".warren_shared_transient)::int AS transient,
+          `SELECT (SELECT count(*) FROM ONLY "${schema}".warren_shared_messages WHERE queue_id = 'm')::int AS durable,
+                  (SELECT count(*) FROM "${schema}".warren_shared_transient WHERE queue_id = 'm')::int AS transient,
                   (SELECT relpersistence FROM pg_class WHERE oid = '"${schema}".warren_shared_transient'::regclass) AS persistence`,
         );
         return rows[0];
