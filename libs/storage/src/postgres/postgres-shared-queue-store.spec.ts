@@ -171,6 +171,8 @@ describe('PostgreSQL shared queue store', () => {
   it('keeps transient messages in the unlogged child table and claims both tables in seq order', async () => {
     const schema = `shared_${++schemas}`;
     const a = (await open(schema, 'a')).sharedQueues!;
+    // A group's first message transient too (its flags start with it).
+    await a.publish([{ queueId: 'm', data: record('t-first'), isTransient: true }]);
     await a.publish([
       { queueId: 'm', data: record('p0') },
       { queueId: 'm', data: record('t1'), isTransient: true },
@@ -192,7 +194,8 @@ describe('PostgreSQL shared queue store', () => {
         await client.end();
       }
     };
-    expect(await count()).toEqual({ durable: 2, transient: 3, persistence: 'u' });
+    expect(await count()).toEqual({ durable: 2, transient: 4, persistence: 'u' });
+    expect(await a.claim('m', 1)).toMatchObject([{ data: record('t-first') }]);
     // One order across both tables; the expired transient one is passed over, and swept like any other.
     const claimed = await a.claim('m', 10);
     expect(claimed.map((m) => m.data)).toEqual([record('p0'), record('t1'), record('p2'), record('t4')]);
@@ -202,7 +205,8 @@ describe('PostgreSQL shared queue store', () => {
     a.release('m', [claimed[1]!.seq]);
     a.settle('m', [...claimed.filter((_, i) => i !== 1), ...expired].map((m) => m.seq));
     await a.publish([{ queueId: 'flush', data: record('f') }]);
-    expect(await count()).toEqual({ durable: 0, transient: 1, persistence: 'u' });
+    // t-first stays claimed.
+    expect(await count()).toEqual({ durable: 0, transient: 2, persistence: 'u' });
     expect(await a.claim('m', 10)).toMatchObject([{ data: record('t1'), redelivered: true }]);
   });
 });

@@ -96,8 +96,11 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
       group.data.push(entry.data);
       group.expiresAt.push(entry.expiresAt || 0);
       // The first transient message of the group starts the flags (the ones before it are persistent).
-      if (entry.isTransient === true && group.transient.length === 0) for (let i = 1; i < group.data.length; i++) group.transient.push(false);
-      if (group.transient.length > 0) group.transient.push(entry.isTransient === true);
+      const isTransient = entry.isTransient === true;
+      if (isTransient || group.transient.length > 0) {
+        while (group.transient.length < group.data.length - 1) group.transient.push(false);
+        group.transient.push(isTransient);
+      }
       group.bytes += entry.data.length;
     }
     return group.done;
