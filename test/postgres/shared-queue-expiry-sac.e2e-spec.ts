@@ -218,7 +218,12 @@ describe('shared queues: TTL from the publish and single active consumer across 
     expect(new Set(afterKill.map((delivery) => delivery.consumer))).toEqual(new Set([third]));
     // The five the killed node held come back redelivered; nothing else is delivered twice.
     const heldIds = held.get(second!)!.map((message) => message.properties.messageId as string);
-    expect(afterKill.filter((delivery) => delivery.redelivered).map((delivery) => delivery.id).sort()).toEqual([...heldIds].sort());
+    expect(
+      afterKill
+        .filter((delivery) => delivery.redelivered)
+        .map((delivery) => delivery.id)
+        .sort(),
+    ).toEqual([...heldIds].sort());
     const once = deliveries.filter((delivery) => !delivery.redelivered).map((delivery) => delivery.id);
     expect(new Set(once).size).toBe(once.length);
     expect(once).toHaveLength(sent);

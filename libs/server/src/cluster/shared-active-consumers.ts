@@ -102,36 +102,38 @@ export class SharedActiveConsumers {
     if (state.isAcquiring) return;
     state.isAcquiring = true;
     const released = state.releasing ?? Promise.resolve();
-    released.then(() => this.store.acquireActive(queue.storageId, tag)).then(
-      (holder) => {
-        state.isAcquiring = false;
-        if (this.states.get(queue) !== state || queue.isDeleted) return;
-        const first = queue.consumers[0];
-        if (holder.isThisNode) {
-          if (first === undefined || this.isStopped) {
-            // Its consumers went (or the node stops) while it was being taken: free it again.
-            if (first === undefined) this.release(state, queue);
-            state.where = 'free';
+    released
+      .then(() => this.store.acquireActive(queue.storageId, tag))
+      .then(
+        (holder) => {
+          state.isAcquiring = false;
+          if (this.states.get(queue) !== state || queue.isDeleted) return;
+          const first = queue.consumers[0];
+          if (holder.isThisNode) {
+            if (first === undefined || this.isStopped) {
+              // Its consumers went (or the node stops) while it was being taken: free it again.
+              if (first === undefined) this.release(state, queue);
+              state.where = 'free';
+              return;
+            }
+            state.where = 'here';
+            state.tag = tag;
+            queue.isConsumingPaused = false;
+            queue.remoteActiveConsumerTag = undefined;
+            // Claims now; if the next local consumer took over meanwhile, mayClaim sees the tag differ and records it.
+            this.onActive(queue);
             return;
           }
-          state.where = 'here';
-          state.tag = tag;
-          queue.isConsumingPaused = false;
-          queue.remoteActiveConsumerTag = undefined;
-          // Claims now; if the next local consumer took over meanwhile, mayClaim sees the tag differ and records it.
-          this.onActive(queue);
-          return;
-        }
-        state.where = 'elsewhere';
-        queue.isConsumingPaused = true;
-        queue.remoteActiveConsumerTag = holder.consumerTag === '' ? undefined : holder.consumerTag;
-      },
-      (error: unknown) => {
-        state.isAcquiring = false;
-        // Asked again on the heartbeat.
-        state.where = 'elsewhere';
-        this.logger.warn(`cluster: cannot take the single active consumer of queue '${queue.name}': ${describeError(error)}`);
-      },
-    );
+          state.where = 'elsewhere';
+          queue.isConsumingPaused = true;
+          queue.remoteActiveConsumerTag = holder.consumerTag === '' ? undefined : holder.consumerTag;
+        },
+        (error: unknown) => {
+          state.isAcquiring = false;
+          // Asked again on the heartbeat.
+          state.where = 'elsewhere';
+          this.logger.warn(`cluster: cannot take the single active consumer of queue '${queue.name}': ${describeError(error)}`);
+        },
+      );
   }
 }

@@ -154,7 +154,11 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_owner ON ${t.sharedMessages} (owner) WHERE owner IS NOT NULL`,
     ],
   },
-  { version: 6, name: 'shared queue message expiry, single active consumers, unlogged transient messages', sql: sharedExpiryAndActiveConsumers },
+  {
+    version: 6,
+    name: 'shared queue message expiry, single active consumers, unlogged transient messages',
+    sql: sharedExpiryAndActiveConsumers,
+  },
 ];
 
 /** The schema version this build writes. */

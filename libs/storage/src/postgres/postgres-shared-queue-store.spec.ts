@@ -203,7 +203,10 @@ describe('PostgreSQL shared queue store', () => {
     expect(expired.map((m) => m.data)).toEqual([record('t3')]);
     // Settles and releases reach both tables.
     a.release('m', [claimed[1]!.seq]);
-    a.settle('m', [...claimed.filter((_, i) => i !== 1), ...expired].map((m) => m.seq));
+    a.settle(
+      'm',
+      [...claimed.filter((_, i) => i !== 1), ...expired].map((m) => m.seq),
+    );
     await a.publish([{ queueId: 'flush', data: record('f') }]);
     // t-first stays claimed.
     expect(await count()).toEqual({ durable: 0, transient: 2, persistence: 'u' });

@@ -185,7 +185,11 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     await this.database.query(`DELETE FROM ${t.sharedActiveConsumers} WHERE queue_id = $1`, [encodeText(queueId)]);
   }
 
-  async listen(onReady: (queueId: string) => void, onLost: (error: Error) => void, onActiveFreed?: (queueId: string) => void): Promise<void> {
+  async listen(
+    onReady: (queueId: string) => void,
+    onLost: (error: Error) => void,
+    onActiveFreed?: (queueId: string) => void,
+  ): Promise<void> {
     const client = await this.database.connectDedicated('warren-claims');
     const prefix = `${this.database.tables.schema}/`;
     client.on('notification', (message) => {
