@@ -156,8 +156,8 @@ export class SharedQueueFeed implements SharedQueueLink {
   }
 
   /**
-   * The safety net (every cluster heartbeat): releases orphaned claims, re-listens if needed, and lets every
-   * queue with consumers claim again.
+   * The safety net (every cluster heartbeat): releases orphaned claims, re-listens if needed, lets waiting single
+   * active consumers try to take over and every queue with consumers claim again, and sweeps expired messages.
    */
   async poll(): Promise<void> {
     if (this.isStopped) return;
@@ -172,7 +172,8 @@ export class SharedQueueFeed implements SharedQueueLink {
     // After the orphans' release: a dead node's active consumer is taken over with its messages ready.
     this.active.retryAll();
     for (const queue of this.states.keys()) this.wake(queue);
-    await this.sweeper.sweep();
+    // Not awaited: a long backlog of expired messages is swept batch by batch without holding up the heartbeat.
+    void this.sweeper.sweep();
   }
 
   /** How many messages this node's consumers of `queue` could take beyond what it holds, at most {@link MAX_CLAIM}. */
