@@ -49,7 +49,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       : new PostgresClusterStore(database, { nodeName: options.nodeName, leaseMs: options.nodeLeaseMs ?? 15_000 });
   const sharedQueues =
     cluster !== undefined && options.sharedQueues === true
-      ? new PostgresSharedQueueStore(database, { incarnation: cluster.incarnation })
+      ? new PostgresSharedQueueStore(database, { incarnation: cluster.incarnation, nodeName: options.nodeName })
       : undefined;
   const mailbox = cluster === undefined ? undefined : new PostgresNodeMailbox(database, cluster.nodeName);
   return {
