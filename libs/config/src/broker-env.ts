@@ -103,7 +103,10 @@ export interface BrokerEnv {
   nodeName: string;
   /** `WARREN_NODE_LEASE_MS`: a node that has not renewed its membership for this long is dead (heartbeat every third). */
   nodeLeaseMs: number;
-  /** `WARREN_SHARED_QUEUES`: multi-node only: durable queues' messages are shared by every node (claims, docs/SCALE-OUT.md). */
+  /**
+   * `WARREN_SHARED_QUEUES`: multi-node only: durable queues' messages are shared by every node (claims,
+   * docs/SCALE-OUT.md); on by default in multi-node mode, false keeps each node's messages on that node.
+   */
   sharedQueues: boolean;
 }
 
@@ -157,7 +160,7 @@ const brokerEnvSchema = z
       .regex(/^[A-Za-z0-9@._-]{1,255}$/, 'must be 1 to 255 letters, digits or @ . _ -')
       .default(`warren@${hostname()}`),
     WARREN_NODE_LEASE_MS: integerKind(300, 3_600_000).default(15_000),
-    WARREN_SHARED_QUEUES: booleanKind().default(false),
+    WARREN_SHARED_QUEUES: booleanKind().optional(),
     // RabbitMQ's `channel_max` (0 = the protocol's most, 65535) and `frame_max` (at least the protocol's 4096).
     WARREN_CHANNEL_MAX: integerKind(0, 65535).default(2047),
     WARREN_FRAME_MAX: integerKind(4096, 2 ** 31 - 1).default(131072),
@@ -231,7 +234,8 @@ const brokerEnvSchema = z
     multiNode: vars.WARREN_MULTI_NODE,
     nodeName: vars.WARREN_NODE_NAME,
     nodeLeaseMs: vars.WARREN_NODE_LEASE_MS,
-    sharedQueues: vars.WARREN_SHARED_QUEUES,
+    // Several nodes are one broker: a message published through one reaches consumers on any, unless turned off.
+    sharedQueues: vars.WARREN_SHARED_QUEUES ?? vars.WARREN_MULTI_NODE,
     channelMax: vars.WARREN_CHANNEL_MAX === 0 ? 65535 : vars.WARREN_CHANNEL_MAX,
     frameMax: vars.WARREN_FRAME_MAX,
     statsIntervalMs: vars.WARREN_STATS_INTERVAL_MS,

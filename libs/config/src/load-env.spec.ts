@@ -212,6 +212,8 @@ describe('loadBrokerEnv', () => {
       WARREN_SHARED_QUEUES: 'true',
     };
     expect(loadBrokerEnv(env)).toMatchObject({ multiNode: true, sharedQueues: true });
+    expect(loadBrokerEnv({ ...env, WARREN_SHARED_QUEUES: undefined })).toMatchObject({ multiNode: true, sharedQueues: true });
+    expect(loadBrokerEnv({ ...env, WARREN_SHARED_QUEUES: 'false' })).toMatchObject({ multiNode: true, sharedQueues: false });
   });
 
   it('takes the TLS files without a listener (no TLS until WARREN_AMQPS_PORT is set)', () => {
