@@ -37,5 +37,12 @@ export type {
   ClusterStore,
   OrphanMessage,
 } from './cluster-store.js';
-export type { ClaimedMessage, SharedQueueEntry, SharedQueueStore } from './shared-queue-store.js';
+export type {
+  ClaimedMessage,
+  SharedQueueCount,
+  SharedQueueDropHandler,
+  SharedQueueEntry,
+  SharedQueueLimits,
+  SharedQueueStore,
+} from './shared-queue-store.js';
 export { NamespacedMessageStore } from './namespaced-message-store.js';

@@ -1,9 +1,23 @@
 import { Message, describeError, type Queue, type SharedQueueLink } from '@app/broker-core';
-import type { ClaimedMessage, SharedQueueStore } from '@app/storage';
+import type { ClaimedMessage, SharedQueueLimits, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 
 /** Most messages one claim takes (a consumer with unlimited prefetch is not handed a whole backlog at once). */
 const MAX_CLAIM = 256;
+
+/** Why a publish to a shared queue was refused by its `x-overflow` (reject-publish): the publisher gets a nack. */
+export class SharedQueueOverflowError extends Error {
+  constructor(queue: Queue) {
+    super(`queue '${queue.name}' in vhost '${queue.vhost}' is full (x-overflow ${queue.policy.overflow})`);
+  }
+}
+
+/** The length limit the shared store applies to a queue's publishes, or undefined when it has none. */
+function limitsOf(queue: Queue): SharedQueueLimits | undefined {
+  const { maxLength, maxLengthBytes, overflow, deadLetterExchange } = queue.policy;
+  if (maxLength === undefined && maxLengthBytes === undefined) return undefined;
+  return { maxLength, maxLengthBytes, overflow, returnsDropped: overflow === 'drop-head' && deadLetterExchange !== undefined };
+}
 
 /** Claim state of one shared queue on this node. */
 interface FeedState {
@@ -34,7 +48,14 @@ export class SharedQueueFeed implements SharedQueueLink {
   constructor(
     private readonly store: SharedQueueStore,
     private readonly logger: BrokerLogger,
-  ) {}
+  ) {
+    // drop-head deleted these in this node's publish transaction: this node dead-letters them (as one node would).
+    store.onDropped((queueId, records) => {
+      const queue = this.byId.get(queueId);
+      if (queue === undefined || queue.isDeleted) return;
+      for (const data of records) queue.hooks?.deadLetter(queue, Message.fromStorage(data), 'maxlen');
+    });
+  }
 
   /**
    * Makes a durable queue shared. A queue still holding this node's own messages (stored before shared queues were
@@ -77,22 +98,54 @@ export class SharedQueueFeed implements SharedQueueLink {
   }
 
   publish(queue: Queue, message: Message): Promise<void> {
-    return this.store.publish([{ queueId: queue.storageId, data: message.storageData }]);
+    const { maxPriority } = queue.policy;
+    const priority = maxPriority === undefined ? 0 : Math.min(message.properties.priority ?? 0, maxPriority);
+    const limits = limitsOf(queue);
+    const write = this.store.publish([
+      { queueId: queue.storageId, data: message.storageData, bodySize: message.bodySize, priority, limits },
+    ]);
+    if (limits === undefined || limits.overflow === 'drop-head') return write.then(() => undefined);
+    return write.then((rejected) => {
+      if (rejected === 0) return;
+      // Refused by the limit across nodes, as Queue.push refuses on one node: dead-lettered here with reject-publish-dlx.
+      if (limits.overflow === 'reject-publish-dlx' && !queue.isDeleted) queue.hooks?.deadLetter(queue, message, 'maxlen');
+      throw new SharedQueueOverflowError(queue);
+    });
   }
 
   settled(queue: Queue, seqs: readonly number[]): void {
     this.store.settle(queue.storageId, seqs);
   }
 
-  released(queue: Queue, seqs: readonly number[]): void {
+  released(queue: Queue, seqs: readonly number[], isDelivered: boolean): void {
     // Claimed again (here or elsewhere) after the release commits: its notification wakes every node.
-    this.store.release(queue.storageId, seqs);
+    this.store.release(queue.storageId, seqs, isDelivered);
   }
 
-  purged(queue: Queue): void {
-    this.store.purge(queue.storageId).catch((error: unknown) => {
-      this.logger.warn(`cluster: cannot purge the shared messages of queue '${queue.name}': ${describeError(error)}`);
-    });
+  purged(queue: Queue): Promise<number> {
+    return this.store.purge(queue.storageId).then(
+      (purged) => {
+        void this.count(queue);
+        return purged;
+      },
+      (error: unknown) => {
+        this.logger.warn(`cluster: cannot purge the shared messages of queue '${queue.name}': ${describeError(error)}`);
+        return 0;
+      },
+    );
+  }
+
+  count(queue: Queue): Promise<number> {
+    return this.store.count([queue.storageId]).then(
+      (counts) => {
+        queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
+        return queue.reportedReadyCount;
+      },
+      (error: unknown) => {
+        this.logger.warn(`cluster: cannot count the shared messages of queue '${queue.name}': ${describeError(error)}`);
+        return queue.reportedReadyCount;
+      },
+    );
   }
 
   claimForGet(queue: Queue): Promise<void> {
@@ -136,6 +189,19 @@ export class SharedQueueFeed implements SharedQueueLink {
     }
     if (!this.isListening) await this.listen();
     for (const queue of this.states.keys()) this.wake(queue);
+    await this.sampleCounts();
+  }
+
+  /** Counts every shared queue's backlog in one query (the admin API's and metrics' numbers). */
+  private async sampleCounts(): Promise<void> {
+    const queues = [...this.byId.values()];
+    if (queues.length === 0 || this.isStopped) return;
+    try {
+      const counts = await this.store.count(queues.map((queue) => queue.storageId));
+      for (const queue of queues) queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
+    } catch (error) {
+      this.logger.warn(`cluster: cannot count the shared queues' messages: ${describeError(error)}`);
+    }
   }
 
   /** How many messages this node's consumers of `queue` could take beyond what it holds, at most {@link MAX_CLAIM}. */
@@ -186,11 +252,11 @@ export class SharedQueueFeed implements SharedQueueLink {
       );
       return false;
     }
-    for (const { seq, data, redelivered } of claimed) {
+    for (const { seq, data, redelivered, deliveryCount } of claimed) {
       let message = Message.fromStorage(data);
       // Transient messages are shared too (so every node's consumers see them); they stay transient once claimed.
       if (message.properties.deliveryMode !== 2) message = Message.fromStorage(data, false);
-      queue.admitClaimed(message, seq, redelivered);
+      queue.admitClaimed(message, seq, redelivered, deliveryCount);
     }
     return true;
   }

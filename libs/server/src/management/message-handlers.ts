@@ -107,13 +107,13 @@ function jsonOfEntry(queue: Queue, entry: QueueEntry, encoding: string, truncate
   };
 }
 
-const purge: ManagementHandler = (data, { host, actor }) => {
+const purge: ManagementHandler = async (data, { host, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   // RabbitMQ purges over HTTP with a direct `queue.purge`: a refusal is 401 `Access refused.`.
   asDirectRequest(() => actor.accessTo(vhost.name).check('read', 'queue', stringField(data, 'name')));
   const queue = requireQueue(vhost, stringField(data, 'name'));
   vhost.requireQueue(queue.name, actor.owner);
-  return { message_count: queue.purge() };
+  return { message_count: await queue.purgeAll() };
 };
 
 function jsonOfHop(hop: RouteHop<Queue>): Record<string, unknown> {

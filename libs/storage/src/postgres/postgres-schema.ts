@@ -70,6 +70,10 @@ interface Migration {
  * Version 4 (shared queues): `warren_shared_messages`, the messages of queues every node serves, keyed
  * (queue_id, seq) with `seq` from one sequence (unique across nodes), `owner` the incarnation of the node that
  * claimed it (NULL: ready) and `redelivered` (a claim on it was released before).
+ *
+ * Version 5 (shared queue features): `warren_shared_messages.priority` (claims take the highest first, so the
+ * ready index becomes (queue_id, priority DESC, seq)), `body_size` (what `x-max-length-bytes` counts) and
+ * `delivery_count` (incremented when a delivered message is released, so `x-delivery-limit` holds across nodes).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -142,6 +146,18 @@ const MIGRATIONS: readonly Migration[] = [
       // Claims read ready rows in seq order; releases find a node's (few) claimed rows.
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_ready ON ${t.sharedMessages} (queue_id, seq) WHERE owner IS NULL`,
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_owner ON ${t.sharedMessages} (owner) WHERE owner IS NOT NULL`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'shared queue priorities, body sizes and delivery counts',
+    sql: (t) => [
+      `ALTER TABLE ${t.sharedMessages} ADD COLUMN IF NOT EXISTS priority smallint NOT NULL DEFAULT 0,
+         ADD COLUMN IF NOT EXISTS body_size bigint NOT NULL DEFAULT 0,
+         ADD COLUMN IF NOT EXISTS delivery_count integer NOT NULL DEFAULT 0`,
+      // Claims and drop-head read ready rows highest priority first, then in seq order.
+      `DROP INDEX IF EXISTS "${t.schema}".warren_shared_messages_ready`,
+      `CREATE INDEX IF NOT EXISTS warren_shared_messages_ready_by_priority ON ${t.sharedMessages} (queue_id, priority DESC, seq) WHERE owner IS NULL`,
     ],
   },
 ];

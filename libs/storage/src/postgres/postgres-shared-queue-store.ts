@@ -1,8 +1,16 @@
 import type pg from 'pg';
-import type { ClaimedMessage, SharedQueueEntry, SharedQueueStore } from '../shared-queue-store.js';
+import type {
+  ClaimedMessage,
+  SharedQueueCount,
+  SharedQueueDropHandler,
+  SharedQueueEntry,
+  SharedQueueLimits,
+  SharedQueueStore,
+} from '../shared-queue-store.js';
 import { checkMessageRecord } from '../message-record.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
+import { applyLimitsBeforeInsert, countSharedQueues, trimHead } from './postgres-shared-queue-limits.js';
 
 /** The NOTIFY channel of shared queues that got ready messages; the payload is `<schema>/<queue id>`. */
 export const SHARED_QUEUE_CHANNEL = 'warren_shared_queue';
@@ -22,8 +30,15 @@ export interface PostgresSharedQueueStoreOptions {
 class SharedWriteGroup {
   readonly queueIds: string[] = [];
   readonly data: Buffer[] = [];
+  readonly bodySizes: number[] = [];
+  readonly priorities: number[] = [];
+  readonly limits: Array<SharedQueueLimits | undefined> = [];
   readonly settled = new Map<string, number[]>();
   readonly released = new Map<string, number[]>();
+  /** Released after a delivery: their delivery counts go up. */
+  readonly releasedDelivered = new Map<string, number[]>();
+  /** Entries (indexes) a reject-publish limit refused, set by the commit. */
+  rejected: Set<number> | undefined;
   bytes = 0;
   private settle!: () => void;
   private fail!: (error: unknown) => void;
@@ -38,6 +53,14 @@ class SharedWriteGroup {
 
   reject(error: unknown): void {
     this.fail(error);
+  }
+
+  /** How many of the entries from `start` to `end` (one publish call) were refused. */
+  rejectedIn(start: number, end: number): number {
+    if (this.rejected === undefined) return 0;
+    let count = 0;
+    for (let i = start; i < end; i++) if (this.rejected.has(i)) count++;
+    return count;
   }
 }
 
@@ -71,21 +94,27 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
   private inFlight: Promise<void> | undefined;
   private listener: pg.Client | undefined;
   private isClosed = false;
+  private dropHandler: SharedQueueDropHandler | undefined;
 
   constructor(
     private readonly database: PostgresDatabase,
     private readonly options: PostgresSharedQueueStoreOptions,
   ) {}
 
-  publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<void> {
-    if (entries.length === 0) return Promise.resolve();
+  publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<number> {
+    if (entries.length === 0) return Promise.resolve(0);
     const group = this.group();
+    const start = group.data.length;
     for (const entry of entries) {
       group.queueIds.push(encodeText(entry.queueId));
       group.data.push(entry.data);
+      group.bodySizes.push(entry.bodySize ?? 0);
+      group.priorities.push(entry.priority ?? 0);
+      group.limits.push(entry.limits);
       group.bytes += entry.data.length;
     }
-    return group.done;
+    const end = group.data.length;
+    return group.done.then(() => group.rejectedIn(start, end));
   }
 
   settle(queueId: string, seqs: ReadonlyArray<number>): void {
@@ -93,19 +122,31 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     add(this.group().settled, encodeText(queueId), seqs);
   }
 
-  release(queueId: string, seqs: ReadonlyArray<number>): void {
+  release(queueId: string, seqs: ReadonlyArray<number>, isDelivered = false): void {
     if (seqs.length === 0 || this.isClosed) return;
-    add(this.group().released, encodeText(queueId), seqs);
+    const group = this.group();
+    add(isDelivered ? group.releasedDelivered : group.released, encodeText(queueId), seqs);
+  }
+
+  count(queueIds: ReadonlyArray<string>): Promise<Map<string, SharedQueueCount>> {
+    return countSharedQueues(
+      this.database,
+      queueIds.map((queueId) => encodeText(queueId)),
+    );
+  }
+
+  onDropped(handler: SharedQueueDropHandler): void {
+    this.dropHandler = handler;
   }
 
   async claim(queueId: string, limit: number): Promise<ClaimedMessage[]> {
     const t = this.database.tables;
     // SKIP LOCKED: rows another node is claiming right now are passed over, never waited for nor taken twice.
-    const { rows } = await this.database.query<{ seq: string; redelivered: boolean; data: Buffer }>(
+    const { rows } = await this.database.query<{ seq: string; redelivered: boolean; delivery_count: number; data: Buffer }>(
       `UPDATE ${t.sharedMessages} SET owner = $1
        WHERE (queue_id, seq) IN (
-         SELECT queue_id, seq FROM ${t.sharedMessages} WHERE queue_id = $2 AND owner IS NULL ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING seq, redelivered, data`,
+         SELECT queue_id, seq FROM ${t.sharedMessages} WHERE queue_id = $2 AND owner IS NULL ORDER BY priority DESC, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING seq, redelivered, delivery_count, data`,
       [this.options.incarnation, encodeText(queueId), limit],
     );
     const claimed: ClaimedMessage[] = [];
@@ -116,7 +157,7 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
         this.settle(queueId, [seq]);
         continue;
       }
-      claimed.push({ seq, data: row.data, redelivered: row.redelivered });
+      claimed.push({ seq, data: row.data, redelivered: row.redelivered, deliveryCount: row.delivery_count });
     }
     return claimed.sort((a, b) => a.seq - b.seq);
   }
@@ -209,16 +250,37 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
   private async commit(group: SharedWriteGroup): Promise<void> {
     const t = this.database.tables;
     const owner = this.options.incarnation;
-    await this.database.transaction(async (client) => {
+    const dropped = await this.database.transaction(async (client) => {
       const notify = new Set<string>();
+      const trimmed: Array<[string, Buffer[]]> = [];
       if (group.queueIds.length > 0) {
+        // Length limits (postgres-shared-queue-limits.ts): limited queues locked, reject-publish decided first.
+        const limited = group.limits.some((limits) => limits !== undefined);
+        const decision = limited
+          ? await applyLimitsBeforeInsert(
+              client,
+              t,
+              group.queueIds.map((queueId, i) => ({ queueId, bodySize: group.bodySizes[i]!, limits: group.limits[i] })),
+            )
+          : undefined;
+        group.rejected = decision?.rejected;
+        const keep = (_: unknown, i: number): boolean => group.rejected === undefined || !group.rejected.has(i);
+        const queueIds = group.rejected === undefined ? group.queueIds : group.queueIds.filter(keep);
         // Seqs in publish order: one transaction at a time per node, and within it the arrays' order (ORDINALITY).
-        await client.query(
-          `INSERT INTO ${t.sharedMessages} (queue_id, data)
-           SELECT id, data FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS x(id, data, n) ORDER BY n`,
-          [group.queueIds, group.data],
-        );
-        for (const queueId of group.queueIds) notify.add(queueId);
+        if (queueIds.length > 0)
+          await client.query(
+            `INSERT INTO ${t.sharedMessages} (queue_id, data, body_size, priority)
+             SELECT id, data, size, priority FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::smallint[])
+               WITH ORDINALITY AS x(id, data, size, priority, n) ORDER BY n`,
+            group.rejected === undefined
+              ? [group.queueIds, group.data, group.bodySizes, group.priorities]
+              : [queueIds, group.data.filter(keep), group.bodySizes.filter(keep), group.priorities.filter(keep)],
+          );
+        for (const queueId of queueIds) notify.add(queueId);
+        for (const [queueId, limits] of decision?.trims ?? []) {
+          const records = await trimHead(client, t, queueId, limits);
+          if (records.length > 0) trimmed.push([queueId, records]);
+        }
       }
       if (group.settled.size > 0) {
         // Only rows this run still owns: a claim released meanwhile (lease lost) belongs to whoever took it next.
@@ -229,17 +291,26 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
           [ids, seqs, owner],
         );
       }
-      if (group.released.size > 0) {
-        const [ids, seqs] = flatten(group.released);
+      for (const [released, increment] of [
+        [group.released, 0],
+        [group.releasedDelivered, 1],
+      ] as const) {
+        if (released.size === 0) continue;
+        // A delivered message's count survives the release: x-delivery-limit holds whichever node claims it next.
+        const [ids, seqs] = flatten(released);
         await client.query(
-          `UPDATE ${t.sharedMessages} m SET owner = NULL, redelivered = true FROM unnest($1::text[], $2::bigint[]) AS x(id, seq)
+          `UPDATE ${t.sharedMessages} m SET owner = NULL, redelivered = true, delivery_count = m.delivery_count + $4
+           FROM unnest($1::text[], $2::bigint[]) AS x(id, seq)
            WHERE m.queue_id = x.id AND m.seq = x.seq AND m.owner = $3`,
-          [ids, seqs, owner],
+          [ids, seqs, owner, increment],
         );
-        for (const queueId of group.released.keys()) notify.add(queueId);
+        for (const queueId of released.keys()) notify.add(queueId);
       }
       // Delivered at commit: nodes waiting for messages claim once these rows are visible.
       for (const queueId of notify) await client.query('SELECT pg_notify($1, $2)', [SHARED_QUEUE_CHANNEL, `${t.schema}/${queueId}`]);
+      return trimmed;
     });
+    // Committed: the dropped heads are gone for every node; this node dead-letters them.
+    for (const [queueId, records] of dropped) this.dropHandler?.(decodeText(queueId), records);
   }
 }
