@@ -44,6 +44,8 @@ export class SharedQueueFeed implements SharedQueueLink {
   private readonly byId = new Map<string, Queue>();
   private isListening = false;
   private isStopped = false;
+  /** A count of every shared queue is in flight (the heartbeat's sampling). */
+  private isSampling = false;
 
   constructor(
     private readonly store: SharedQueueStore,
@@ -104,7 +106,8 @@ export class SharedQueueFeed implements SharedQueueLink {
     const write = this.store.publish([
       { queueId: queue.storageId, data: message.storageData, bodySize: message.bodySize, priority, limits },
     ]);
-    if (limits === undefined || limits.overflow === 'drop-head') return write.then(() => undefined);
+    // The count of refused entries is always 0 here: no promise more per message on the plain path.
+    if (limits === undefined || limits.overflow === 'drop-head') return write as Promise<unknown> as Promise<void>;
     return write.then((rejected) => {
       if (rejected === 0) return;
       // Refused by the limit across nodes, as Queue.push refuses on one node: dead-lettered here with reject-publish-dlx.
@@ -189,18 +192,22 @@ export class SharedQueueFeed implements SharedQueueLink {
     }
     if (!this.isListening) await this.listen();
     for (const queue of this.states.keys()) this.wake(queue);
-    await this.sampleCounts();
+    // Not awaited: a slow count over deep queues never delays the housekeeping that follows.
+    if (!this.isSampling) void this.sampleCounts();
   }
 
   /** Counts every shared queue's backlog in one query (the admin API's and metrics' numbers). */
   private async sampleCounts(): Promise<void> {
     const queues = [...this.byId.values()];
     if (queues.length === 0 || this.isStopped) return;
+    this.isSampling = true;
     try {
       const counts = await this.store.count(queues.map((queue) => queue.storageId));
       for (const queue of queues) queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
     } catch (error) {
       this.logger.warn(`cluster: cannot count the shared queues' messages: ${describeError(error)}`);
+    } finally {
+      this.isSampling = false;
     }
   }
 

@@ -48,8 +48,8 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       const { queue } = run(channel, { kind: 'queue.declare', queue: name, options, passive: method.passive });
       channel.lastQueueName = queue.name;
       if (!method.nowait) {
-        const reply = {
-          name: 'queue.declare-ok' as const,
+        const reply: Extract<Method, { name: 'queue.declare-ok' }> = {
+          name: 'queue.declare-ok',
           classId: 50,
           methodId: 11,
           queue: queue.name,
