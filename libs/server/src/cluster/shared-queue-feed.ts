@@ -1,16 +1,10 @@
 import { Message, describeError, type Queue, type SharedQueueLink } from '@app/broker-core';
 import type { ClaimedMessage, SharedQueueLimits, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
+import { SharedQueueOverflowError } from './shared-queue-overflow-error.js';
 
 /** Most messages one claim takes (a consumer with unlimited prefetch is not handed a whole backlog at once). */
 const MAX_CLAIM = 256;
-
-/** Why a publish to a shared queue was refused by its `x-overflow` (reject-publish): the publisher gets a nack. */
-export class SharedQueueOverflowError extends Error {
-  constructor(queue: Queue) {
-    super(`queue '${queue.name}' in vhost '${queue.vhost}' is full (x-overflow ${queue.policy.overflow})`);
-  }
-}
 
 /** The length limit the shared store applies to a queue's publishes, or undefined when it has none. */
 function limitsOf(queue: Queue): SharedQueueLimits | undefined {

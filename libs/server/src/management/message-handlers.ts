@@ -4,6 +4,7 @@ import { ManagementPattern } from '@app/management-contract';
 import { explainRoute, type RouteHop } from '@app/routing';
 import { jsonOfProperties, jsonOfTable, propertiesOfJson, tableOfJson } from './json-format.js';
 import { asDirectRequest, isAccessRefused, ManagementError } from './management-error.js';
+import { SharedQueueOverflowError } from '../cluster/shared-queue-overflow-error.js';
 import {
   exchangeNameOf,
   optionalString,
@@ -58,7 +59,17 @@ const publish: ManagementHandler = async (data, { host, caller, actor }) => {
     throw ManagementError.unavailable(`a target queue is full and rejects publishes (x-overflow reject-publish)`, RETRY_AFTER_SECONDS);
   }
   if (outcome === PublishOutcome.Unroutable) return { routed: false };
-  if (outcome instanceof Promise) await outcome;
+  if (outcome instanceof Promise) {
+    try {
+      await outcome;
+    } catch (error) {
+      // A shared queue (multi-node) refuses across nodes once the store counted it: the same answer as above.
+      if (error instanceof SharedQueueOverflowError) {
+        throw ManagementError.unavailable(`a target queue is full and rejects publishes (x-overflow reject-publish)`, RETRY_AFTER_SECONDS);
+      }
+      throw error;
+    }
+  }
   return { routed: true };
 };
 
