@@ -113,7 +113,7 @@ describe('PostgreSQL shared queue store: queue features across nodes', () => {
     const b = (await open(schema, 'b')).sharedQueues!;
     const limits = capped('reject-publish', 10);
     const batch = (prefix: string) => Array.from({ length: 8 }, (_, i) => ({ queueId: 'q', data: record(`${prefix}${i}`), limits }));
-    // Several calls per node, so several transactions race for the queue's lock.
+    // One transaction per node, racing for the queue's lock.
     const refused = await Promise.all([...batch('a'), ...batch('b')].map((entry, i) => (i % 2 === 0 ? a : b).publish([entry])));
     expect(refused.reduce((sum, n) => sum + n, 0)).toBe(6);
     expect(await a.count(['q'])).toEqual(new Map([['q', { unclaimed: 10, total: 10 }]]));
