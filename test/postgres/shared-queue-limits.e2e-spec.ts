@@ -43,7 +43,12 @@ describe('shared queues: limits, counts, priorities and delivery limits across n
   }
 
   /** Publishes `ids` to `queue` on a confirm channel and waits for every confirm, recording acks and nacks. */
-  async function publishAll(channel: ConfirmChannel, queue: string, ids: readonly string[], options: Options.Publish = {}): Promise<Confirms> {
+  async function publishAll(
+    channel: ConfirmChannel,
+    queue: string,
+    ids: readonly string[],
+    options: Options.Publish = {},
+  ): Promise<Confirms> {
     const confirms: Confirms = { acked: [], nacked: [] };
     for (const id of ids) {
       channel.sendToQueue(queue, Buffer.from(id), { persistent: true, messageId: id, ...options }, (error: unknown) =>
@@ -90,7 +95,10 @@ describe('shared queues: limits, counts, priorities and delivery limits across n
     await onA.assertQueue('capped-reject', { durable: true, arguments: { 'x-max-length': 50, 'x-overflow': 'reject-publish' } });
     await channelWithQueue('warren@b', 'capped-reject');
     const onB = await (await connect('warren@b')).createConfirmChannel();
-    const [fromA, fromB] = await Promise.all([publishAll(onA, 'capped-reject', ids('a', 60)), publishAll(onB, 'capped-reject', ids('b', 60))]);
+    const [fromA, fromB] = await Promise.all([
+      publishAll(onA, 'capped-reject', ids('a', 60)),
+      publishAll(onB, 'capped-reject', ids('b', 60)),
+    ]);
     expect(fromA.acked.length + fromB.acked.length).toBe(50);
     expect(fromA.nacked.length + fromB.nacked.length).toBe(70);
     for (const name of ['warren@a', 'warren@b', 'warren@c']) expect(await declaredCount(name, 'capped-reject')).toBe(50);
@@ -129,7 +137,12 @@ describe('shared queues: limits, counts, priorities and delivery limits across n
     await onA.assertQueue('refused-dlq', { durable: true });
     await onA.assertQueue('capped-dlx', {
       durable: true,
-      arguments: { 'x-max-length': 2, 'x-overflow': 'reject-publish-dlx', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'refused-dlq' },
+      arguments: {
+        'x-max-length': 2,
+        'x-overflow': 'reject-publish-dlx',
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': 'refused-dlq',
+      },
     });
     await channelWithQueue('warren@b', 'capped-dlx');
     const onBConfirm = await (await connect('warren@b')).createConfirmChannel();
@@ -139,7 +152,7 @@ describe('shared queues: limits, counts, priorities and delivery limits across n
     expect(then).toEqual({ acked: [], nacked: ['y0', 'y1', 'y2'] });
     const refused = await drain(await channelWithQueue('warren@c', 'refused-dlq'), 'refused-dlq', 3);
     expect(refused.map(idOf).sort()).toEqual(['y0', 'y1', 'y2']);
-    expect(refused[0]!.properties.headers!['x-death'][0]).toMatchObject({ reason: 'maxlen', queue: 'capped-dlx' });
+    expect(refused[0]!.properties.headers!['x-death']![0]).toMatchObject({ reason: 'maxlen', queue: 'capped-dlx' });
   }, 120_000);
 
   it('counts the whole backlog on every node (declare-ok, /api/queues) and purges it from any node', async () => {
@@ -166,10 +179,14 @@ describe('shared queues: limits, counts, priorities and delivery limits across n
     expect((await onC.purgeQueue('backlog')).messageCount).toBe(25);
     expect(await declaredCount('warren@a', 'backlog')).toBe(0);
     for (const message of held) onB.ack(message);
-    await waitFor(async () => (await declaredCount('warren@c', 'backlog')) === 0 && (await admin!.api('GET', '/api/queues/%2F/backlog')).body.messages === 0, {
-      timeoutMs: SYNC_BOUND_MS,
-      what: 'the acked messages gone from the counts',
-    });
+    await waitFor(
+      async () =>
+        (await declaredCount('warren@c', 'backlog')) === 0 && (await admin!.api('GET', '/api/queues/%2F/backlog')).body.messages === 0,
+      {
+        timeoutMs: SYNC_BOUND_MS,
+        what: 'the acked messages gone from the counts',
+      },
+    );
   }, 180_000);
 
   it('claims the highest priority first across nodes', async () => {
@@ -207,7 +224,7 @@ describe('shared queues: limits, counts, priorities and delivery limits across n
     expect(counts).toEqual([undefined, 1, 2]);
     const dead = await drain(await channelWithQueue('warren@c', 'limited-dlq'), 'limited-dlq', 1);
     expect(idOf(dead[0]!)).toBe('poison');
-    expect(dead[0]!.properties.headers!['x-death'][0]).toMatchObject({ reason: 'delivery_limit', queue: 'limited' });
+    expect(dead[0]!.properties.headers!['x-death']![0]).toMatchObject({ reason: 'delivery_limit', queue: 'limited' });
     expect(await declaredCount('warren@a', 'limited')).toBe(0);
   }, 120_000);
 });

@@ -61,7 +61,10 @@ export async function applyLimitsBeforeInsert(
     for (const index of indexes) {
       // As on one node (Queue.push): refused when one more would pass either limit.
       const size = entries[index]!.bodySize;
-      if ((limits.maxLength !== undefined && count + 1 > limits.maxLength) || (limits.maxLengthBytes !== undefined && bytes + size > limits.maxLengthBytes)) {
+      if (
+        (limits.maxLength !== undefined && count + 1 > limits.maxLength) ||
+        (limits.maxLengthBytes !== undefined && bytes + size > limits.maxLengthBytes)
+      ) {
         (rejected ??= new Set()).add(index);
         continue;
       }
@@ -95,7 +98,10 @@ export async function trimHead(client: pg.ClientBase, t: PostgresTables, queueId
 }
 
 /** Counts queues' rows, unclaimed and in all (queue ids encoded for SQL; the map is keyed by decoded ids). */
-export async function countSharedQueues(database: PostgresDatabase, queueIds: ReadonlyArray<string>): Promise<Map<string, SharedQueueCount>> {
+export async function countSharedQueues(
+  database: PostgresDatabase,
+  queueIds: ReadonlyArray<string>,
+): Promise<Map<string, SharedQueueCount>> {
   const t = database.tables;
   const counts = new Map<string, SharedQueueCount>();
   if (queueIds.length === 0) return counts;

@@ -137,15 +137,23 @@ describe('PostgreSQL shared queue store: queue features across nodes', () => {
     const a = (await open(schema, 'a')).sharedQueues!;
     const b = (await open(schema, 'b')).sharedQueues!;
     const dropped: string[] = [];
-    a.onDropped((queueId, records) => dropped.push(...records.map((data) => `${queueId}:${messageRecordPayload(data).toString('latin1')}`)));
-    b.onDropped((queueId, records) => dropped.push(...records.map((data) => `${queueId}:${messageRecordPayload(data).toString('latin1')}`)));
+    a.onDropped((queueId, records) =>
+      dropped.push(...records.map((data) => `${queueId}:${messageRecordPayload(data).toString('latin1')}`)),
+    );
+    b.onDropped((queueId, records) =>
+      dropped.push(...records.map((data) => `${queueId}:${messageRecordPayload(data).toString('latin1')}`)),
+    );
     const limits = capped('drop-head', 5);
-    await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).publish([{ queueId: 'q', data: record(`m${i}`), limits }])));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).publish([{ queueId: 'q', data: record(`m${i}`), limits }])),
+    );
     expect(dropped).toHaveLength(7);
     const kept = await a.claim('q', 10);
     expect(kept).toHaveLength(5);
     // Every message either stays or was handed over once, whichever node published it.
-    expect(new Set([...texts(kept), ...dropped.map((text) => text.slice(2))])).toEqual(new Set(Array.from({ length: 12 }, (_, i) => `m${i}`)));
+    expect(new Set([...texts(kept), ...dropped.map((text) => text.slice(2))])).toEqual(
+      new Set(Array.from({ length: 12 }, (_, i) => `m${i}`)),
+    );
     expect(dropped.every((text) => text.startsWith('q:'))).toBe(true);
     // Bytes too, and without a dead-letter exchange the records are not read back.
     const quiet = { ...capped('drop-head', undefined, 100), returnsDropped: false };
@@ -165,7 +173,7 @@ describe('PostgreSQL shared queue store: queue features across nodes', () => {
     expect(texts(await a.claim('q', 10))).toEqual(['p0-0', 'p0-2']);
   });
 
-  it('keeps a delivered message's delivery count when it is released, for the next node to claim', async () => {
+  it('keeps the delivery count of a delivered message over a release, for the next node to claim', async () => {
     const schema = `shared_${++schemas}`;
     const a = (await open(schema, 'a')).sharedQueues!;
     const b = (await open(schema, 'b')).sharedQueues!;
