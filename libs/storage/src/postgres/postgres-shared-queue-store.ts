@@ -55,6 +55,13 @@ class SharedWriteGroup {
     this.fail(error);
   }
 
+  private noneRefused: Promise<number> | undefined;
+
+  /** What a publish call without length limits gets: one promise per group, not one per call. */
+  get committed(): Promise<number> {
+    return (this.noneRefused ??= this.done.then(() => 0));
+  }
+
   /** How many of the entries from `start` to `end` (one publish call) were refused. */
   rejectedIn(start: number, end: number): number {
     if (this.rejected === undefined) return 0;
@@ -105,7 +112,9 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     if (entries.length === 0) return Promise.resolve(0);
     const group = this.group();
     const start = group.data.length;
+    let isLimited = false;
     for (const entry of entries) {
+      if (entry.limits !== undefined) isLimited = true;
       group.queueIds.push(encodeText(entry.queueId));
       group.data.push(entry.data);
       group.bodySizes.push(entry.bodySize ?? 0);
@@ -113,6 +122,7 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
       group.limits.push(entry.limits);
       group.bytes += entry.data.length;
     }
+    if (!isLimited) return group.committed;
     const end = group.data.length;
     return group.done.then(() => group.rejectedIn(start, end));
   }
