@@ -81,18 +81,29 @@ export async function applyLimitsBeforeInsert(
  * the limits ask for them (a dead-letter exchange), else an empty list.
  */
 export async function trimHead(client: pg.ClientBase, t: PostgresTables, queueId: string, limits: SharedQueueLimits): Promise<Buffer[]> {
-  // Running totals from the tail: a row is dropped once the rows behind it (itself included) pass a limit. The outer
-  // `owner IS NULL` is re-checked on a row another node claimed meanwhile: a claimed row is no longer ready, never dropped.
+  // What stays is the longest tail that fits, so the dropped rows are the head up to one cut row: the first row,
+  // counted from the tail, past a limit. A count limit finds it with an index scan from the tail (OFFSET); a byte
+  // limit needs running totals. The delete is then one range of the ready index, never a join over the queue. The
+  // `owner IS NULL` of the delete is re-checked on a row another node claimed meanwhile: never dropped, it is no
+  // longer ready.
+  const cut =
+    limits.maxLengthBytes === undefined
+      ? `SELECT priority, seq FROM ${t.sharedMessages} WHERE queue_id = $1 AND owner IS NULL
+         ORDER BY priority ASC, seq DESC OFFSET $2 LIMIT 1`
+      : `SELECT priority, seq FROM (
+           SELECT priority, seq, row_number() OVER w AS n, sum(body_size) OVER w AS bytes
+           FROM ${t.sharedMessages} WHERE queue_id = $1 AND owner IS NULL
+           WINDOW w AS (ORDER BY priority ASC, seq DESC)) tail
+         WHERE ($2::bigint IS NOT NULL AND n > $2) OR bytes > $3
+         ORDER BY priority ASC, seq DESC LIMIT 1`;
+  const values =
+    limits.maxLengthBytes === undefined ? [queueId, limits.maxLength] : [queueId, limits.maxLength ?? null, limits.maxLengthBytes];
   const { rows } = await client.query<{ data?: Buffer }>(
-    `DELETE FROM ${t.sharedMessages} m USING (
-       SELECT seq FROM (
-         SELECT seq, row_number() OVER w AS n, sum(body_size) OVER w AS bytes
-         FROM ${t.sharedMessages} WHERE queue_id = $1 AND owner IS NULL
-         WINDOW w AS (ORDER BY priority ASC, seq DESC)) tail
-       WHERE ($2::bigint IS NOT NULL AND n > $2) OR ($3::bigint IS NOT NULL AND bytes > $3)) x
-     WHERE m.queue_id = $1 AND m.seq = x.seq AND m.owner IS NULL
+    `WITH cut AS (${cut})
+     DELETE FROM ${t.sharedMessages} m USING cut
+     WHERE m.queue_id = $1 AND m.owner IS NULL AND (m.priority > cut.priority OR (m.priority = cut.priority AND m.seq <= cut.seq))
      RETURNING ${limits.returnsDropped ? 'm.data' : 'm.seq'}`,
-    [queueId, limits.maxLength ?? null, limits.maxLengthBytes ?? null],
+    values,
   );
   return limits.returnsDropped ? rows.map((row) => row.data!) : [];
 }
