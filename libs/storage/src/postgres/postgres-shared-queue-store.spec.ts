@@ -162,6 +162,17 @@ describe('PostgreSQL shared queue store: queue features across nodes', () => {
     expect(dropped).toHaveLength(7);
   });
 
+  it('drop-head on a priority queue drops from the head as claims see it: highest priority first', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const dropped: string[] = [];
+    a.onDropped((_, records) => dropped.push(...records.map((data) => messageRecordPayload(data).toString('latin1'))));
+    const limits = capped('drop-head', 2);
+    await a.publish([0, 9, 0, 9, 5].map((priority, i) => ({ queueId: 'q', data: record(`p${priority}-${i}`), priority, limits })));
+    expect(dropped.sort()).toEqual(['p5-4', 'p9-1', 'p9-3']);
+    expect(texts(await a.claim('q', 10))).toEqual(['p0-0', 'p0-2']);
+  });
+
   it('claims the highest priority first, then in seq order', async () => {
     const schema = `shared_${++schemas}`;
     const a = (await open(schema, 'a')).sharedQueues!;
