@@ -42,7 +42,10 @@ export type {
   ClaimedMessage,
   ExpiredMessage,
   ExpirySweep,
+  SharedQueueCount,
+  SharedQueueDropHandler,
   SharedQueueEntry,
+  SharedQueueLimits,
   SharedQueueStore,
 } from './shared-queue-store.js';
 export type { NodeMail, NodeMailbox } from './node-mailbox.js';

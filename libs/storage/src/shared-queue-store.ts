@@ -11,6 +11,8 @@ export interface ClaimedMessage {
    * has none, or when it was published by a node that did not record one (it then counts from the claim).
    */
   readonly ttlLeft?: number;
+  /** Deliveries counted so far by every node (released after a delivery): `x-delivery-limit` across nodes. */
+  readonly deliveryCount: number;
 }
 
 /** A message the expiry sweep took (see {@link SharedQueueStore.expire}): claimed by this node, to dead-letter and settle. */
@@ -35,6 +37,19 @@ export interface ActiveConsumer {
   readonly isThisNode: boolean;
 }
 
+/**
+ * A shared queue's length limit (`x-max-length`, `x-max-length-bytes`, `x-overflow`), applied to its ready
+ * (unclaimed) messages across every node inside the publishing transaction, serialised per queue.
+ */
+export interface SharedQueueLimits {
+  readonly maxLength?: number;
+  /** Bytes of message bodies (`SharedQueueEntry.bodySize`), as RabbitMQ counts them. */
+  readonly maxLengthBytes?: number;
+  readonly overflow: 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+  /** drop-head: hand the dropped records to the drop handler (the queue dead-letters them); else just delete. */
+  readonly returnsDropped: boolean;
+}
+
 /** One message to publish into a shared queue. */
 export interface SharedQueueEntry {
   readonly queueId: string;
@@ -50,7 +65,24 @@ export interface SharedQueueEntry {
    * (PostgreSQL: an UNLOGGED table), as a transient message is lost when a single broker restarts.
    */
   readonly isTransient?: boolean;
+  /** The body's size (what `x-max-length-bytes` counts); 0 when unset. */
+  readonly bodySize?: number;
+  /** Claim order: higher first (`x-max-priority` queues; 0 otherwise). */
+  readonly priority?: number;
+  /** The queue's length limit, when it has one. */
+  readonly limits?: SharedQueueLimits;
 }
+
+/** How many messages of a shared queue the table holds, across every node. */
+export interface SharedQueueCount {
+  /** Not claimed by any node. */
+  readonly unclaimed: number;
+  /** Every row: unclaimed, and claimed (delivered or not) by some node. */
+  readonly total: number;
+}
+
+/** Receives the records a drop-head limit deleted from a queue (inside this node's publish transaction). */
+export type SharedQueueDropHandler = (queueId: string, records: Buffer[]) => void;
 
 /**
  * Messages of queues shared by every node of a multi-node broker (docs/SCALE-OUT.md, "Shared queues"): one table
@@ -63,14 +95,20 @@ export interface SharedQueueEntry {
  * the next one, never one transaction per message. Publishes and releases notify the queue's listeners at commit.
  */
 export interface SharedQueueStore {
-  /** Inserts messages; resolves once committed (the publisher's confirm), rejects (StorageError) when not stored. */
-  publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<void>;
-  /** Claims up to `limit` ready messages of the queue for this node, lowest seq first. */
+  /**
+   * Inserts messages; resolves once committed (the publisher's confirm) with how many of them a reject-publish
+   * limit refused (not stored); rejects (StorageError) when not stored.
+   */
+  publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<number>;
+  /** Claims up to `limit` ready messages of the queue for this node: highest priority first, then lowest seq. */
   claim(queueId: string, limit: number): Promise<ClaimedMessage[]>;
   /** Deletes messages this node claimed (acked, dropped). Group-committed; a lost delete only causes a redelivery. */
   settle(queueId: string, seqs: ReadonlyArray<number>): void;
-  /** Releases this node's claims on messages (requeue): ready again for every node, `redelivered` set. */
-  release(queueId: string, seqs: ReadonlyArray<number>): void;
+  /**
+   * Releases this node's claims on messages (requeue): ready again for every node, `redelivered` set;
+   * `isDelivered`: they were delivered, so their delivery counts go up by one.
+   */
+  release(queueId: string, seqs: ReadonlyArray<number>, isDelivered?: boolean): void;
   /** Releases claims of nodes that are no longer live (dead, or restarted under a new incarnation); returns how many. */
   releaseOrphans(): Promise<number>;
   /**
@@ -91,6 +129,10 @@ export interface SharedQueueStore {
   releaseActive(queueId: string): Promise<void>;
   /** Deletes the queue's ready (unclaimed) messages (`queue.purge`); resolves with how many. */
   purge(queueId: string): Promise<number>;
+  /** Counts the messages of queues across every node (one query; for declare, purge and stats sampling only). */
+  count(queueIds: ReadonlyArray<string>): Promise<Map<string, SharedQueueCount>>;
+  /** Sets who hears of messages a drop-head limit deleted while this node published. */
+  onDropped(handler: SharedQueueDropHandler): void;
   /** Deletes every message of the queue (the queue was deleted). */
   deleteQueue(queueId: string): Promise<void>;
   /**

@@ -33,15 +33,27 @@ export interface QueueStorage {
 export interface SharedQueueLink {
   /**
    * A message routed to the queue (persistent or not): stored in the shared table, group-committed; resolves once
-   * committed (the publisher's confirm). Node-local policies (length limits) do not apply.
+   * committed (the publisher's confirm). Length limits apply across nodes in that transaction: rejects when
+   * `x-overflow` refused it (the publisher's nack; reject-publish-dlx dead-letters it first).
    */
   publish(queue: Queue, message: Message): Promise<void>;
   /** Claimed messages left the queue for good (acked, no-ack delivery, dropped, expired): delete them. */
   settled(queue: Queue, seqs: readonly number[]): void;
-  /** Claimed messages go back (requeue, channel or connection closed): release the claims, `redelivered` set. */
-  released(queue: Queue, seqs: readonly number[]): void;
-  /** `queue.purge`: the shared messages no node has claimed go too (the queue's own claimed ones are settled). */
-  purged(queue: Queue): void;
+  /**
+   * Claimed messages go back (requeue, channel or connection closed): release the claims, `redelivered` set;
+   * `isDelivered`: they had been delivered (their delivery counts go up, for `x-delivery-limit` across nodes).
+   */
+  released(queue: Queue, seqs: readonly number[], isDelivered: boolean): void;
+  /**
+   * `queue.purge`: the shared messages no node has claimed go too (the queue's own claimed ones are settled);
+   * resolves with how many unclaimed ones were deleted (0 when the delete failed: it is logged).
+   */
+  purged(queue: Queue): Promise<number>;
+  /**
+   * Counts the whole backlog across nodes (one query: declare, purge, stats sampling) into
+   * `Queue.sharedBacklog`; resolves with the ready count (`Queue.reportedReadyCount`). Never rejects.
+   */
+  count(queue: Queue): Promise<number>;
   /**
    * `basic.get` on a queue holding nothing claimed: claims one message (if any is ready on the shared table) for
    * the get answered once this settles; never rejects. What the get did not take is released again.

@@ -48,6 +48,8 @@ export class Queue {
   private pagedDeadLetters: PagedDeadLetters<DeadLetterReason> | undefined;
   private readonly expiry: QueueExpiry;
   private readonly idleTimer: QueueIdleTimer;
+  /** The shared delete of the last purge, for {@link purgeAll}. */
+  private sharedPurge: Promise<number> | undefined;
   /** Deliveries out with channels and not yet settled. */
   unackedCount = 0;
   /** `message_stats` counters: `publish` here, deliveries, gets and acks by the channel layer (stats/). */
@@ -64,6 +66,11 @@ export class Queue {
    * record of the queue). See {@link SharedQueueLink}.
    */
   shared?: SharedQueueLink;
+  /**
+   * Shared queues: the last count of the whole backlog across nodes (rows no node has claimed, and all rows), set by
+   * the link on declare, purge and its periodic sampling: what the admin API and metrics report.
+   */
+  sharedBacklog?: { readonly unclaimed: number; readonly total: number };
   /** Dead-lettering and expiry, provided by the virtual host. */
   hooks?: QueueHooks;
   /**
@@ -163,6 +170,23 @@ export class Queue {
   /** Ready messages. */
   get messageCount(): number {
     return this.ready.length;
+  }
+
+  /**
+   * Ready messages as reported (declare-ok, admin API, metrics): `messageCount`, except on shared queues: what no
+   * node has claimed (last count) plus what this node claimed and has not delivered yet.
+   */
+  get reportedReadyCount(): number {
+    return this.sharedBacklog === undefined ? this.ready.length : this.sharedBacklog.unclaimed + this.ready.length;
+  }
+
+  /**
+   * Ready plus unacknowledged messages as reported: on shared queues every row of the backlog (last count), so other
+   * nodes' claimed messages count as unacknowledged.
+   */
+  get reportedTotalCount(): number {
+    if (this.sharedBacklog === undefined) return this.ready.length + this.unackedCount;
+    return Math.max(this.sharedBacklog.total, this.reportedReadyCount + this.unackedCount);
   }
 
   /** Bytes of ready message bodies. */
@@ -279,16 +303,17 @@ export class Queue {
 
   /**
    * Shared queues: adds a message this node claimed, at its seq position (claims come in seq order; a released
-   * message claimed again goes back to its place). `ttlLeft`: what its TTL had left at the claim (counted from the
-   * publish); a message stored without one counts from the claim. No length limit: claims are bounded by the
-   * consumers' prefetch.
+   * message claimed again goes back to its place). No length limit here: the shared store applied it at publish,
+   * and claims are bounded by the consumers' prefetch. `deliveryCount`: deliveries counted by every node so far
+   * (x-delivery-limit across nodes). `ttlLeft`: what its TTL had left at the claim (counted from the publish); a
+   * message stored without one counts from the claim.
    */
-  admitClaimed(message: Message, seq: number, redelivered: boolean, ttlLeft?: number): QueueEntry {
+  admitClaimed(message: Message, seq: number, redelivered: boolean, deliveryCount = 0, ttlLeft?: number): QueueEntry {
     const entry =
       ttlLeft === undefined
         ? this.newEntry(message, seq, redelivered)
         : newQueueEntry(message, seq, redelivered, this.priorityOf(message), Date.now() + Math.max(1, Math.round(ttlLeft)));
-    if (redelivered) entry.deliveryCount = 1;
+    entry.deliveryCount = Math.max(deliveryCount, redelivered ? 1 : 0);
     const tail = this.lastReadySeq();
     if (tail === undefined || tail < seq) this.ready.push(entry);
     else this.ready.insertBySeq(entry);
@@ -434,7 +459,7 @@ export class Queue {
         seqs.push(entry.seq);
       }
     }
-    this.shared!.released(this, seqs);
+    this.shared!.released(this, seqs, true);
     this.dispatch();
   }
 
@@ -458,7 +483,19 @@ export class Queue {
       }
     }
     this.readyBytes = 0;
-    this.shared?.released(this, seqs);
+    this.shared?.released(this, seqs, false);
+  }
+
+  /**
+   * `queue.purge`: {@link purge}, and on a shared queue also every message no node has claimed: resolves then with
+   * both counts together (the purge-ok count, as one node would answer).
+   */
+  purgeAll(): number | Promise<number> {
+    const purged = this.purge();
+    if (this.sharedPurge === undefined) return purged;
+    const shared = this.sharedPurge;
+    this.sharedPurge = undefined;
+    return shared.then((unclaimed) => purged + unclaimed);
   }
 
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
@@ -473,7 +510,7 @@ export class Queue {
         this,
         entries.map((entry) => entry.seq),
       );
-      this.shared.purged(this);
+      this.sharedPurge = this.shared.purged(this);
     }
     if (storage) {
       const seqs: number[] = [];

@@ -1,8 +1,9 @@
 import { Message, describeError, type Queue, type SharedQueueLink } from '@app/broker-core';
-import type { ClaimedMessage, ExpiredMessage, SharedQueueStore } from '@app/storage';
+import type { ClaimedMessage, ExpiredMessage, SharedQueueLimits, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { SharedActiveConsumers } from './shared-active-consumers.js';
 import { SharedExpirySweeper } from './shared-expiry-sweeper.js';
+import { SharedQueueOverflowError } from './shared-queue-overflow-error.js';
 
 /** Most messages one claim takes (a consumer with unlimited prefetch is not handed a whole backlog at once). */
 const MAX_CLAIM = 256;
@@ -11,6 +12,13 @@ const MAX_CLAIM = 256;
 function messageOf(data: Buffer): Message {
   const message = Message.fromStorage(data);
   return message.properties.deliveryMode === 2 ? message : Message.fromStorage(data, false);
+}
+
+/** The length limit the shared store applies to a queue's publishes, or undefined when it has none. */
+function limitsOf(queue: Queue): SharedQueueLimits | undefined {
+  const { maxLength, maxLengthBytes, overflow, deadLetterExchange } = queue.policy;
+  if (maxLength === undefined && maxLengthBytes === undefined) return undefined;
+  return { maxLength, maxLengthBytes, overflow, returnsDropped: overflow === 'drop-head' && deadLetterExchange !== undefined };
 }
 
 /** Claim state of one shared queue on this node. */
@@ -42,6 +50,8 @@ export class SharedQueueFeed implements SharedQueueLink {
   private readonly sweeper: SharedExpirySweeper;
   /** `x-single-active-consumer` across nodes. */
   private readonly active: SharedActiveConsumers;
+  /** A count of every shared queue is in flight (the heartbeat's sampling). */
+  private isSampling = false;
 
   constructor(
     private readonly store: SharedQueueStore,
@@ -54,6 +64,12 @@ export class SharedQueueFeed implements SharedQueueLink {
       (messages) => this.expired(messages),
     );
     this.active = new SharedActiveConsumers(store, logger, (queue) => this.wake(queue));
+    // drop-head deleted these in this node's publish transaction: this node dead-letters them (as one node would).
+    store.onDropped((queueId, records) => {
+      const queue = this.byId.get(queueId);
+      if (queue === undefined || queue.isDeleted) return;
+      for (const data of records) queue.hooks?.deadLetter(queue, Message.fromStorage(data), 'maxlen');
+    });
   }
 
   /**
@@ -104,23 +120,64 @@ export class SharedQueueFeed implements SharedQueueLink {
     // The TTL counts from now, the publish, whichever node claims the message (docs/SCALE-OUT.md).
     const expiresAt = queue.expiresAtFor(message);
     if (expiresAt > 0) this.sweeper.expiresAt(expiresAt);
+    const { maxPriority } = queue.policy;
+    const priority = maxPriority === undefined ? 0 : Math.min(message.properties.priority ?? 0, maxPriority);
+    const limits = limitsOf(queue);
     // Transient messages go where the store keeps them cheaper (PostgreSQL: an UNLOGGED table).
-    return this.store.publish([{ queueId: queue.storageId, data: message.storageData, expiresAt, isTransient: !message.isPersistent }]);
+    const write = this.store.publish([
+      {
+        queueId: queue.storageId,
+        data: message.storageData,
+        expiresAt,
+        isTransient: !message.isPersistent,
+        bodySize: message.bodySize,
+        priority,
+        limits,
+      },
+    ]);
+    // The count of refused entries is always 0 here: no promise more per message on the plain path.
+    if (limits === undefined || limits.overflow === 'drop-head') return write as Promise<unknown> as Promise<void>;
+    return write.then((rejected) => {
+      if (rejected === 0) return;
+      // Refused by the limit across nodes, as Queue.push refuses on one node: dead-lettered here with reject-publish-dlx.
+      if (limits.overflow === 'reject-publish-dlx' && !queue.isDeleted) queue.hooks?.deadLetter(queue, message, 'maxlen');
+      throw new SharedQueueOverflowError(queue);
+    });
   }
 
   settled(queue: Queue, seqs: readonly number[]): void {
     this.store.settle(queue.storageId, seqs);
   }
 
-  released(queue: Queue, seqs: readonly number[]): void {
+  released(queue: Queue, seqs: readonly number[], isDelivered: boolean): void {
     // Claimed again (here or elsewhere) after the release commits: its notification wakes every node.
-    this.store.release(queue.storageId, seqs);
+    this.store.release(queue.storageId, seqs, isDelivered);
   }
 
-  purged(queue: Queue): void {
-    this.store.purge(queue.storageId).catch((error: unknown) => {
-      this.logger.warn(`cluster: cannot purge the shared messages of queue '${queue.name}': ${describeError(error)}`);
-    });
+  purged(queue: Queue): Promise<number> {
+    return this.store.purge(queue.storageId).then(
+      (purged) => {
+        void this.count(queue);
+        return purged;
+      },
+      (error: unknown) => {
+        this.logger.warn(`cluster: cannot purge the shared messages of queue '${queue.name}': ${describeError(error)}`);
+        return 0;
+      },
+    );
+  }
+
+  count(queue: Queue): Promise<number> {
+    return this.store.count([queue.storageId]).then(
+      (counts) => {
+        queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
+        return queue.reportedReadyCount;
+      },
+      (error: unknown) => {
+        this.logger.warn(`cluster: cannot count the shared messages of queue '${queue.name}': ${describeError(error)}`);
+        return queue.reportedReadyCount;
+      },
+    );
   }
 
   claimForGet(queue: Queue): Promise<void> {
@@ -174,6 +231,23 @@ export class SharedQueueFeed implements SharedQueueLink {
     for (const queue of this.states.keys()) this.wake(queue);
     // Not awaited: a long backlog of expired messages is swept batch by batch without holding up the heartbeat.
     void this.sweeper.sweep();
+    // Not awaited: a slow count over deep queues never delays the housekeeping that follows.
+    if (!this.isSampling) void this.sampleCounts();
+  }
+
+  /** Counts every shared queue's backlog in one query (the admin API's and metrics' numbers). */
+  private async sampleCounts(): Promise<void> {
+    const queues = [...this.byId.values()];
+    if (queues.length === 0 || this.isStopped) return;
+    this.isSampling = true;
+    try {
+      const counts = await this.store.count(queues.map((queue) => queue.storageId));
+      for (const queue of queues) queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
+    } catch (error) {
+      this.logger.warn(`cluster: cannot count the shared queues' messages: ${describeError(error)}`);
+    } finally {
+      this.isSampling = false;
+    }
   }
 
   /** How many messages this node's consumers of `queue` could take beyond what it holds, at most {@link MAX_CLAIM}. */
@@ -236,7 +310,9 @@ export class SharedQueueFeed implements SharedQueueLink {
       return false;
     }
     // Transient messages are shared too (so every node's consumers see them); they stay transient once claimed.
-    for (const { seq, data, redelivered, ttlLeft } of claimed) queue.admitClaimed(messageOf(data), seq, redelivered, ttlLeft);
+    for (const { seq, data, redelivered, deliveryCount, ttlLeft } of claimed) {
+      queue.admitClaimed(messageOf(data), seq, redelivered, deliveryCount, ttlLeft);
+    }
     return true;
   }
 

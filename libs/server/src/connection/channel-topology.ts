@@ -48,14 +48,17 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       const { queue } = run(channel, { kind: 'queue.declare', queue: name, options, passive: method.passive });
       channel.lastQueueName = queue.name;
       if (!method.nowait) {
-        channel.send({
+        const reply: Extract<Method, { name: 'queue.declare-ok' }> = {
           name: 'queue.declare-ok',
           classId: 50,
           methodId: 11,
           queue: queue.name,
           messageCount: queue.messageCount,
           consumerCount: queue.consumerCount,
-        });
+        };
+        // A shared queue answers with its whole backlog across nodes (one count query), as one node would.
+        if (queue.shared !== undefined) sendCounted(channel, queue.shared.count(queue), reply);
+        else channel.send(reply);
       }
       return true;
     }
@@ -71,8 +74,10 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       const name = channel.resolveQueueName(method.queue);
       channel.host.access.check('read', 'queue', name);
       const queue = channel.vhost.requireQueue(name, channel.owner);
-      const messageCount = queue.purge();
-      if (!method.nowait) channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount });
+      const purged = queue.purgeAll();
+      if (method.nowait) return true;
+      if (typeof purged === 'number') channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount: purged });
+      else sendCounted(channel, purged, { name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount: 0 });
       return true;
     }
     case 'queue.delete': {
@@ -84,6 +89,19 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
     default:
       return false;
   }
+}
+
+/**
+ * Sends `reply` with its `messageCount` from `counted` (a shared queue's count across nodes): the channel's output
+ * waits for it, so replies stay in order.
+ */
+function sendCounted<M extends Method & { messageCount: number }>(channel: Channel, counted: Promise<number>, reply: M): void {
+  channel.holdForStorage(
+    counted.then((count) => {
+      reply.messageCount = count;
+    }),
+  );
+  channel.send(reply);
 }
 
 /** Runs the command as this channel's connection and holds the channel's output until it is durable. */

@@ -123,9 +123,10 @@ export function jsonOfQueue(queue: Queue): Record<string, unknown> {
     type: 'classic',
     state: 'running',
     consumers: queue.consumerCount,
-    messages: queue.messageCount + queue.unackedCount,
-    messages_ready: queue.messageCount,
-    messages_unacknowledged: queue.unackedCount,
+    // Shared queues (multi-node): the whole backlog across nodes, as last counted (shared-queue-feed.ts).
+    messages: queue.reportedTotalCount,
+    messages_ready: queue.reportedReadyCount,
+    messages_unacknowledged: queue.reportedTotalCount - queue.reportedReadyCount,
     message_bytes_ready: queue.messageBytes,
     ...(queue.policy.singleActiveConsumer ? { single_active_consumer_tag: queue.activeConsumerTag ?? null } : {}),
   };

@@ -4,6 +4,7 @@ import { ManagementPattern } from '@app/management-contract';
 import { explainRoute, type RouteHop } from '@app/routing';
 import { jsonOfProperties, jsonOfTable, propertiesOfJson, tableOfJson } from './json-format.js';
 import { asDirectRequest, isAccessRefused, ManagementError } from './management-error.js';
+import { SharedQueueOverflowError } from '../cluster/shared-queue-overflow-error.js';
 import {
   exchangeNameOf,
   optionalString,
@@ -58,7 +59,17 @@ const publish: ManagementHandler = async (data, { host, caller, actor }) => {
     throw ManagementError.unavailable(`a target queue is full and rejects publishes (x-overflow reject-publish)`, RETRY_AFTER_SECONDS);
   }
   if (outcome === PublishOutcome.Unroutable) return { routed: false };
-  if (outcome instanceof Promise) await outcome;
+  if (outcome instanceof Promise) {
+    try {
+      await outcome;
+    } catch (error) {
+      // A shared queue (multi-node) refuses across nodes once the store counted it: the same answer as above.
+      if (error instanceof SharedQueueOverflowError) {
+        throw ManagementError.unavailable(`a target queue is full and rejects publishes (x-overflow reject-publish)`, RETRY_AFTER_SECONDS);
+      }
+      throw error;
+    }
+  }
   return { routed: true };
 };
 
@@ -107,13 +118,13 @@ function jsonOfEntry(queue: Queue, entry: QueueEntry, encoding: string, truncate
   };
 }
 
-const purge: ManagementHandler = (data, { host, actor }) => {
+const purge: ManagementHandler = async (data, { host, actor }) => {
   const vhost = requireVhost(host, stringField(data, 'vhost'));
   // RabbitMQ purges over HTTP with a direct `queue.purge`: a refusal is 401 `Access refused.`.
   asDirectRequest(() => actor.accessTo(vhost.name).check('read', 'queue', stringField(data, 'name')));
   const queue = requireQueue(vhost, stringField(data, 'name'));
   vhost.requireQueue(queue.name, actor.owner);
-  return { message_count: queue.purge() };
+  return { message_count: await queue.purgeAll() };
 };
 
 function jsonOfHop(hop: RouteHop<Queue>): Record<string, unknown> {

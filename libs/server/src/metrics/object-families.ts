@@ -15,9 +15,13 @@ export function* clientConnections(host: ManagementHost): Generator<AmqpConnecti
 }
 
 const QUEUE_GAUGES: ReadonlyArray<readonly [name: string, help: string, read: (queue: Queue) => number]> = [
-  ['rabbitmq_queue_messages_ready', 'Messages ready to be delivered to consumers', (q) => q.messageCount],
-  ['rabbitmq_queue_messages_unacked', 'Messages delivered to consumers but not yet acknowledged', (q) => q.unackedCount],
-  ['rabbitmq_queue_messages', 'Sum of ready and unacknowledged messages - total queue depth', (q) => q.messageCount + q.unackedCount],
+  ['rabbitmq_queue_messages_ready', 'Messages ready to be delivered to consumers', (q) => q.reportedReadyCount],
+  [
+    'rabbitmq_queue_messages_unacked',
+    'Messages delivered to consumers but not yet acknowledged',
+    (q) => q.reportedTotalCount - q.reportedReadyCount,
+  ],
+  ['rabbitmq_queue_messages', 'Sum of ready and unacknowledged messages - total queue depth', (q) => q.reportedTotalCount],
   ['rabbitmq_queue_messages_ready_bytes', 'Size in bytes of ready messages', (q) => q.messageBytes],
   ['rabbitmq_queue_consumers', 'Consumers on a queue', (q) => q.consumerCount],
   ['rabbitmq_queue_messages_published_total', 'Total number of messages published to queues', (q) => q.stats.publish],

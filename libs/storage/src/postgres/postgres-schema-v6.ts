@@ -26,7 +26,8 @@ export function sharedExpiryAndActiveConsumers(t: PostgresTables): string[] {
        since timestamptz NOT NULL DEFAULT now())`,
     `CREATE UNLOGGED TABLE IF NOT EXISTS ${t.sharedTransient} () INHERITS (${t.sharedMessages})`,
     `CREATE UNIQUE INDEX IF NOT EXISTS warren_shared_transient_key ON ${t.sharedTransient} (queue_id, seq)`,
-    `CREATE INDEX IF NOT EXISTS warren_shared_transient_ready ON ${t.sharedTransient} (queue_id, seq) WHERE owner IS NULL`,
+    // As the parent's ready index since migration 5: claims take the highest priority first, then seq order.
+    `CREATE INDEX IF NOT EXISTS warren_shared_transient_ready ON ${t.sharedTransient} (queue_id, priority DESC, seq) WHERE owner IS NULL`,
     `CREATE INDEX IF NOT EXISTS warren_shared_transient_owner ON ${t.sharedTransient} (owner) WHERE owner IS NOT NULL`,
     `CREATE INDEX IF NOT EXISTS warren_shared_transient_expiry ON ${t.sharedTransient} (expires_at) WHERE owner IS NULL AND expires_at IS NOT NULL`,
   ];

@@ -82,6 +82,10 @@ interface Migration {
  * (queue_id, seq) with `seq` from one sequence (unique across nodes), `owner` the incarnation of the node that
  * claimed it (NULL: ready) and `redelivered` (a claim on it was released before).
  *
+ * Version 5 (shared queue features): `warren_shared_messages.priority` (claims take the highest first, so the
+ * ready index becomes (queue_id, priority DESC, seq)), `body_size` (what `x-max-length-bytes` counts) and
+ * `delivery_count` (incremented when a delivered message is released, so `x-delivery-limit` holds across nodes).
+ *
  * Version 6 (shared queues' TTL and single active consumer, postgres-schema-v6.ts): `warren_shared_messages.expires_at`
  * (the deadline on the database's clock), `warren_shared_active_consumers` (per queue, the node and consumer that
  * are its single active consumer) and `warren_shared_transient` (UNLOGGED, inheriting `warren_shared_messages`:
@@ -162,6 +166,18 @@ const MIGRATIONS: readonly Migration[] = [
       // Claims read ready rows in seq order; releases find a node's (few) claimed rows.
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_ready ON ${t.sharedMessages} (queue_id, seq) WHERE owner IS NULL`,
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_owner ON ${t.sharedMessages} (owner) WHERE owner IS NOT NULL`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'shared queue priorities, body sizes and delivery counts',
+    sql: (t) => [
+      `ALTER TABLE ${t.sharedMessages} ADD COLUMN IF NOT EXISTS priority smallint NOT NULL DEFAULT 0,
+         ADD COLUMN IF NOT EXISTS body_size bigint NOT NULL DEFAULT 0,
+         ADD COLUMN IF NOT EXISTS delivery_count integer NOT NULL DEFAULT 0`,
+      // Claims and drop-head read ready rows highest priority first, then in seq order.
+      `DROP INDEX IF EXISTS "${t.schema}".warren_shared_messages_ready`,
+      `CREATE INDEX IF NOT EXISTS warren_shared_messages_ready_by_priority ON ${t.sharedMessages} (queue_id, priority DESC, seq) WHERE owner IS NULL`,
     ],
   },
   {

@@ -46,18 +46,24 @@ export async function sweepExpired(
   if (queueIds.length === 0) return { expired: [], nextExpiryMs: undefined };
   const t = database.tables;
   const ids = queueIds.map(encodeText);
-  const { rows } = await database.query<{ queue_id: string; seq: string; redelivered: boolean; data: Buffer }>(
+  const { rows } = await database.query<{ queue_id: string; seq: string; redelivered: boolean; delivery_count: number; data: Buffer }>(
     `UPDATE ${t.sharedMessages} SET owner = $1
      WHERE (queue_id, seq) IN (
        SELECT queue_id, seq FROM ${t.sharedMessages}
        WHERE owner IS NULL AND expires_at <= now() AND queue_id = ANY($2::text[])
        ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-     RETURNING queue_id, seq, redelivered, data`,
+     RETURNING queue_id, seq, redelivered, delivery_count, data`,
     [incarnation, ids, limit],
   );
   const expired: ExpiredMessage[] = [];
   for (const row of rows) {
-    const message = { queueId: decodeText(row.queue_id), seq: Number(row.seq), data: row.data, redelivered: row.redelivered };
+    const message = {
+      queueId: decodeText(row.queue_id),
+      seq: Number(row.seq),
+      data: row.data,
+      redelivered: row.redelivered,
+      deliveryCount: row.delivery_count,
+    };
     // Damaged: never dead-lettered; settled (dropped) by the caller so it does not come back forever.
     if (checkMessageRecord(row.data) !== undefined) damaged(message);
     else expired.push(message);

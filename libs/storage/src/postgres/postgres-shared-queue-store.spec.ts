@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
-import { messageRecordOf } from '../message-record.js';
+import { messageRecordOf, messageRecordPayload } from '../message-record.js';
 import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
 
 // Shared queues' claims (postgres-shared-queue-store.ts) against a real server: two nodes on one schema.
@@ -28,7 +28,7 @@ async function open(schema: string, nodeName: string): Promise<PostgresStorage> 
 }
 
 const record = (text: string): Buffer => messageRecordOf(Buffer.from(text));
-const texts = (messages: ReadonlyArray<{ data: Buffer }>): string[] => messages.map((m) => m.data.toString('latin1'));
+const texts = (messages: ReadonlyArray<{ data: Buffer }>): string[] => messages.map((m) => messageRecordPayload(m.data).toString('latin1'));
 
 describe('PostgreSQL shared queue store', () => {
   it('hands each message to one claimer, in seq order, and deletes what is settled', async () => {
@@ -211,5 +211,109 @@ describe('PostgreSQL shared queue store', () => {
     // t-first stays claimed.
     expect(await count()).toEqual({ durable: 0, transient: 2, persistence: 'u' });
     expect(await a.claim('m', 10)).toMatchObject([{ data: record('t1'), redelivered: true }]);
+  });
+});
+
+describe('PostgreSQL shared queue store: queue features across nodes', () => {
+  const capped = (overflow: 'drop-head' | 'reject-publish' | 'reject-publish-dlx', maxLength?: number, maxLengthBytes?: number) => ({
+    maxLength,
+    maxLengthBytes,
+    overflow,
+    returnsDropped: true,
+  });
+
+  it('reject-publish: two nodes publishing at once fill the queue exactly to its limit', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const b = (await open(schema, 'b')).sharedQueues!;
+    const limits = capped('reject-publish', 10);
+    const batch = (prefix: string) => Array.from({ length: 8 }, (_, i) => ({ queueId: 'q', data: record(`${prefix}${i}`), limits }));
+    // One transaction per node, racing for the queue's lock.
+    const refused = await Promise.all([...batch('a'), ...batch('b')].map((entry, i) => (i % 2 === 0 ? a : b).publish([entry])));
+    expect(refused.reduce((sum, n) => sum + n, 0)).toBe(6);
+    expect(await a.count(['q'])).toEqual(new Map([['q', { unclaimed: 10, total: 10 }]]));
+    // Claimed messages are not ready: the limit counts ready ones, as RabbitMQ does.
+    expect(await b.claim('q', 4)).toHaveLength(4);
+    expect(await a.publish(batch('c').slice(0, 5))).toBe(1);
+    expect(await a.count(['q', 'none'])).toEqual(new Map([['q', { unclaimed: 10, total: 14 }]]));
+  });
+
+  it('x-max-length-bytes counts bodies; reject-publish refuses what would pass it', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const limits = capped('reject-publish', undefined, 100);
+    const entry = (text: string, bodySize: number) => ({ queueId: 'q', data: record(text), bodySize, limits });
+    expect(await a.publish([entry('a', 60), entry('b', 50), entry('c', 40)])).toBe(1);
+    expect(texts(await a.claim('q', 10))).toEqual(['a', 'c']);
+  });
+
+  it('drop-head: deletes the oldest ready messages past the limits and hands them over for dead-lettering', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const b = (await open(schema, 'b')).sharedQueues!;
+    const dropped: string[] = [];
+    a.onDropped((queueId, records) =>
+      dropped.push(...records.map((data) => `${queueId}:${messageRecordPayload(data).toString('latin1')}`)),
+    );
+    b.onDropped((queueId, records) =>
+      dropped.push(...records.map((data) => `${queueId}:${messageRecordPayload(data).toString('latin1')}`)),
+    );
+    const limits = capped('drop-head', 5);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).publish([{ queueId: 'q', data: record(`m${i}`), limits }])),
+    );
+    expect(dropped).toHaveLength(7);
+    const kept = await a.claim('q', 10);
+    expect(kept).toHaveLength(5);
+    // Every message either stays or was handed over once, whichever node published it.
+    expect(new Set([...texts(kept), ...dropped.map((text) => text.slice(2))])).toEqual(
+      new Set(Array.from({ length: 12 }, (_, i) => `m${i}`)),
+    );
+    expect(dropped.every((text) => text.startsWith('q:'))).toBe(true);
+    // Bytes too, and without a dead-letter exchange the records are not read back.
+    const quiet = { ...capped('drop-head', undefined, 100), returnsDropped: false };
+    await a.publish([60, 50, 40].map((bodySize, i) => ({ queueId: 'bytes', data: record(`b${i}`), bodySize, limits: quiet })));
+    expect(texts(await a.claim('bytes', 10))).toEqual(['b1', 'b2']);
+    expect(dropped).toHaveLength(7);
+  });
+
+  it('drop-head on a priority queue drops from the head as claims see it: highest priority first', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const dropped: string[] = [];
+    a.onDropped((_, records) => dropped.push(...records.map((data) => messageRecordPayload(data).toString('latin1'))));
+    const limits = capped('drop-head', 2);
+    await a.publish([0, 9, 0, 9, 5].map((priority, i) => ({ queueId: 'q', data: record(`p${priority}-${i}`), priority, limits })));
+    expect(dropped.sort()).toEqual(['p5-4', 'p9-1', 'p9-3']);
+    expect(texts(await a.claim('q', 10))).toEqual(['p0-0', 'p0-2']);
+  });
+
+  it('claims the highest priority first, then in seq order', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const b = (await open(schema, 'b')).sharedQueues!;
+    await a.publish([0, 5, 0, 9, 5].map((priority, i) => ({ queueId: 'q', data: record(`p${priority}-${i}`), priority })));
+    // Each claim returns its messages in seq order; which messages it takes follows priority.
+    expect(texts(await b.claim('q', 2))).toEqual(['p5-1', 'p9-3']);
+    expect(texts(await a.claim('q', 1))).toEqual(['p5-4']);
+    expect(texts(await a.claim('q', 10))).toEqual(['p0-0', 'p0-2']);
+  });
+
+  it('keeps the delivery count of a delivered message over a release, for the next node to claim', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const b = (await open(schema, 'b')).sharedQueues!;
+    await a.publish([{ queueId: 'q', data: record('once') }]);
+    const [first] = await a.claim('q', 1);
+    expect(first).toMatchObject({ redelivered: false, deliveryCount: 0 });
+    a.release('q', [first!.seq], true);
+    await a.publish([]);
+    await a.publish([{ queueId: 'other', data: record('flush') }]);
+    const [second] = await b.claim('q', 1);
+    expect(second).toMatchObject({ seq: first!.seq, redelivered: true, deliveryCount: 1 });
+    // Released undelivered (the last consumer left before delivering it): the count stays.
+    b.release('q', [second!.seq], false);
+    await b.publish([{ queueId: 'other', data: record('flush') }]);
+    expect(await a.claim('q', 1)).toMatchObject([{ redelivered: true, deliveryCount: 1 }]);
   });
 });

@@ -1,11 +1,21 @@
 import type pg from 'pg';
-import type { ActiveConsumer, ClaimedMessage, ExpirySweep, SharedQueueEntry, SharedQueueStore } from '../shared-queue-store.js';
+import type {
+  ActiveConsumer,
+  ClaimedMessage,
+  ExpirySweep,
+  SharedQueueCount,
+  SharedQueueDropHandler,
+  SharedQueueEntry,
+  SharedQueueLimits,
+  SharedQueueStore,
+} from '../shared-queue-store.js';
 import { checkMessageRecord } from '../message-record.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
 import { SHARED_ACTIVE_CHANNEL, acquireActiveConsumer, releaseActiveConsumers } from './postgres-shared-active-consumers.js';
-import { EXPIRES_AT_FROM_TTL_LEFT, TTL_LEFT_COLUMN, sweepExpired, ttlLeftOf } from './postgres-shared-queue-expiry.js';
-import { insertWithTransient } from './postgres-shared-transient.js';
+import { TTL_LEFT_COLUMN, sweepExpired, ttlLeftOf } from './postgres-shared-queue-expiry.js';
+import { applyLimitsBeforeInsert, countSharedQueues, trimHead } from './postgres-shared-queue-limits.js';
+import { insertShared } from './postgres-shared-transient.js';
 
 /** The NOTIFY channel of shared queues that got ready messages; the payload is `<schema>/<queue id>`. */
 export const SHARED_QUEUE_CHANNEL = 'warren_shared_queue';
@@ -31,10 +41,17 @@ class SharedWriteGroup {
   readonly expiresAt: number[] = [];
   /** Per published message, whether it is transient (stored in the UNLOGGED table); empty while none is. */
   readonly transient: boolean[] = [];
+  readonly bodySizes: number[] = [];
+  readonly priorities: number[] = [];
+  readonly limits: Array<SharedQueueLimits | undefined> = [];
   readonly settled = new Map<string, number[]>();
   readonly released = new Map<string, number[]>();
+  /** Released after a delivery: their delivery counts go up. */
+  readonly releasedDelivered = new Map<string, number[]>();
   /** Queues whose single active consumer this node frees. */
   readonly activeReleased = new Set<string>();
+  /** Entries (indexes) a reject-publish limit refused, set by the commit. */
+  rejected: Set<number> | undefined;
   bytes = 0;
   private settle!: () => void;
   private fail!: (error: unknown) => void;
@@ -49,6 +66,21 @@ class SharedWriteGroup {
 
   reject(error: unknown): void {
     this.fail(error);
+  }
+
+  private noneRefused: Promise<number> | undefined;
+
+  /** What a publish call without length limits gets: one promise per group, not one per call. */
+  get committed(): Promise<number> {
+    return (this.noneRefused ??= this.done.then(() => 0));
+  }
+
+  /** How many of the entries from `start` to `end` (one publish call) were refused. */
+  rejectedIn(start: number, end: number): number {
+    if (this.rejected === undefined) return 0;
+    let count = 0;
+    for (let i = start; i < end; i++) if (this.rejected.has(i)) count++;
+    return count;
   }
 }
 
@@ -82,16 +114,20 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
   private inFlight: Promise<void> | undefined;
   private listener: pg.Client | undefined;
   private isClosed = false;
+  private dropHandler: SharedQueueDropHandler | undefined;
 
   constructor(
     private readonly database: PostgresDatabase,
     private readonly options: PostgresSharedQueueStoreOptions,
   ) {}
 
-  publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<void> {
-    if (entries.length === 0) return Promise.resolve();
+  publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<number> {
+    if (entries.length === 0) return Promise.resolve(0);
     const group = this.group();
+    const start = group.data.length;
+    let isLimited = false;
     for (const entry of entries) {
+      if (entry.limits !== undefined) isLimited = true;
       group.queueIds.push(encodeText(entry.queueId));
       group.data.push(entry.data);
       group.expiresAt.push(entry.expiresAt || 0);
@@ -101,9 +137,14 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
         while (group.transient.length < group.data.length - 1) group.transient.push(false);
         group.transient.push(isTransient);
       }
+      group.bodySizes.push(entry.bodySize ?? 0);
+      group.priorities.push(entry.priority ?? 0);
+      group.limits.push(entry.limits);
       group.bytes += entry.data.length;
     }
-    return group.done;
+    if (!isLimited) return group.committed;
+    const end = group.data.length;
+    return group.done.then(() => group.rejectedIn(start, end));
   }
 
   settle(queueId: string, seqs: ReadonlyArray<number>): void {
@@ -111,22 +152,40 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     add(this.group().settled, encodeText(queueId), seqs);
   }
 
-  release(queueId: string, seqs: ReadonlyArray<number>): void {
+  release(queueId: string, seqs: ReadonlyArray<number>, isDelivered = false): void {
     if (seqs.length === 0 || this.isClosed) return;
-    add(this.group().released, encodeText(queueId), seqs);
+    const group = this.group();
+    add(isDelivered ? group.releasedDelivered : group.released, encodeText(queueId), seqs);
+  }
+
+  count(queueIds: ReadonlyArray<string>): Promise<Map<string, SharedQueueCount>> {
+    return countSharedQueues(
+      this.database,
+      queueIds.map((queueId) => encodeText(queueId)),
+    );
+  }
+
+  onDropped(handler: SharedQueueDropHandler): void {
+    this.dropHandler = handler;
   }
 
   async claim(queueId: string, limit: number): Promise<ClaimedMessage[]> {
     const t = this.database.tables;
     // SKIP LOCKED: rows another node is claiming right now are passed over, never waited for nor taken twice.
     // Expired rows are never handed out: the expiry sweep dead-letters them (postgres-shared-queue-expiry.ts).
-    const { rows } = await this.database.query<{ seq: string; redelivered: boolean; data: Buffer; ttl_left: number | null }>(
+    const { rows } = await this.database.query<{
+      seq: string;
+      redelivered: boolean;
+      delivery_count: number;
+      data: Buffer;
+      ttl_left: number | null;
+    }>(
       `UPDATE ${t.sharedMessages} SET owner = $1
        WHERE (queue_id, seq) IN (
          SELECT queue_id, seq FROM ${t.sharedMessages} WHERE queue_id = $2 AND owner IS NULL
            AND (expires_at IS NULL OR expires_at > now())
-         ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING seq, redelivered, data, ${TTL_LEFT_COLUMN}`,
+         ORDER BY priority DESC, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING seq, redelivered, delivery_count, data, ${TTL_LEFT_COLUMN}`,
       [this.options.incarnation, encodeText(queueId), limit],
     );
     const claimed: ClaimedMessage[] = [];
@@ -138,7 +197,7 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
         continue;
       }
       const ttlLeft = row.ttl_left === null ? undefined : Number(row.ttl_left);
-      claimed.push({ seq, data: row.data, redelivered: row.redelivered, ttlLeft });
+      claimed.push({ seq, data: row.data, redelivered: row.redelivered, deliveryCount: row.delivery_count, ttlLeft });
     }
     return claimed.sort((a, b) => a.seq - b.seq);
   }
@@ -256,24 +315,43 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
   private async commit(group: SharedWriteGroup): Promise<void> {
     const t = this.database.tables;
     const owner = this.options.incarnation;
-    await this.database.transaction(async (client) => {
+    const dropped = await this.database.transaction(async (client) => {
       const notify = new Set<string>();
+      const trimmed: Array<[string, Buffer[]]> = [];
       if (group.queueIds.length > 0) {
+        // Length limits (postgres-shared-queue-limits.ts): limited queues locked, reject-publish decided first.
+        const limited = group.limits.some((limits) => limits !== undefined);
+        const decision = limited
+          ? await applyLimitsBeforeInsert(
+              client,
+              t,
+              group.queueIds.map((queueId, i) => ({ queueId, bodySize: group.bodySizes[i]!, limits: group.limits[i] })),
+            )
+          : undefined;
+        group.rejected = decision?.rejected;
+        const keep = (_: unknown, i: number): boolean => group.rejected === undefined || !group.rejected.has(i);
+        const queueIds = group.rejected === undefined ? group.queueIds : group.queueIds.filter(keep);
         // Seqs in publish order: one transaction at a time per node, and within it the arrays' order (ORDINALITY).
-        // TTLs left ($3; an empty array when none has one: unnest pads it with NULLs) become deadlines on the
-        // database's clock (postgres-shared-queue-expiry.ts).
+        // TTLs left (an empty array when none has one: unnest pads it with NULLs) become deadlines on the
+        // database's clock (postgres-shared-queue-expiry.ts); transient messages go to the UNLOGGED table.
         const ttls = ttlLeftOf(group.expiresAt) ?? [];
-        if (group.transient.length === 0) {
-          await client.query(
-            `INSERT INTO ${t.sharedMessages} (queue_id, data, expires_at)
-             SELECT id, data, ${EXPIRES_AT_FROM_TTL_LEFT}
-             FROM unnest($1::text[], $2::bytea[], $3::float8[]) WITH ORDINALITY AS x(id, data, ttl, n) ORDER BY n`,
-            [group.queueIds, group.data, ttls],
-          );
-        } else {
-          await insertWithTransient(client, t, group.queueIds, group.data, ttls, group.transient);
+        const pick = <T>(values: readonly T[]): T[] =>
+          group.rejected === undefined || values.length === 0 ? [...values] : values.filter(keep);
+        if (queueIds.length > 0) {
+          await insertShared(client, t, {
+            queueIds,
+            data: pick(group.data),
+            bodySizes: pick(group.bodySizes),
+            priorities: pick(group.priorities),
+            ttls: pick(ttls),
+            transient: pick(group.transient),
+          });
         }
-        for (const queueId of group.queueIds) notify.add(queueId);
+        for (const queueId of queueIds) notify.add(queueId);
+        for (const [queueId, limits] of decision?.trims ?? []) {
+          const records = await trimHead(client, t, queueId, limits);
+          if (records.length > 0) trimmed.push([queueId, records]);
+        }
       }
       if (group.settled.size > 0) {
         // Only rows this run still owns: a claim released meanwhile (lease lost) belongs to whoever took it next.
@@ -284,18 +362,27 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
           [ids, seqs, owner],
         );
       }
-      if (group.released.size > 0) {
-        const [ids, seqs] = flatten(group.released);
+      for (const [released, increment] of [
+        [group.released, 0],
+        [group.releasedDelivered, 1],
+      ] as const) {
+        if (released.size === 0) continue;
+        // A delivered message's count survives the release: x-delivery-limit holds whichever node claims it next.
+        const [ids, seqs] = flatten(released);
         await client.query(
-          `UPDATE ${t.sharedMessages} m SET owner = NULL, redelivered = true FROM unnest($1::text[], $2::bigint[]) AS x(id, seq)
+          `UPDATE ${t.sharedMessages} m SET owner = NULL, redelivered = true, delivery_count = m.delivery_count + $4
+           FROM unnest($1::text[], $2::bigint[]) AS x(id, seq)
            WHERE m.queue_id = x.id AND m.seq = x.seq AND m.owner = $3`,
-          [ids, seqs, owner],
+          [ids, seqs, owner, increment],
         );
-        for (const queueId of group.released.keys()) notify.add(queueId);
+        for (const queueId of released.keys()) notify.add(queueId);
       }
       if (group.activeReleased.size > 0) await releaseActiveConsumers(client, t, owner, [...group.activeReleased]);
       // Delivered at commit: nodes waiting for messages claim once these rows are visible.
       for (const queueId of notify) await client.query('SELECT pg_notify($1, $2)', [SHARED_QUEUE_CHANNEL, `${t.schema}/${queueId}`]);
+      return trimmed;
     });
+    // Committed: the dropped heads are gone for every node; this node dead-letters them.
+    for (const [queueId, records] of dropped) this.dropHandler?.(decodeText(queueId), records);
   }
 }
