@@ -142,7 +142,7 @@ describe('loadBrokerEnv', () => {
       multiNode: true,
       nodeName: 'warren@node-1',
       nodeLeaseMs: 5000,
-      sharedQueues: false,
+      sharedQueues: true,
       channelMax: 16,
       frameMax: 8192,
       statsIntervalMs: 2000,
