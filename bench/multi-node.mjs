@@ -83,6 +83,7 @@ async function measure(cleanup, config, run, where) {
     // window's edges do not matter, and the statistics collector's delay (about a second) is waited out.
     const before = isPostgres ? await db.serverCounters(where.url) : undefined;
     if (isStatements) await db.resetStatements(where.url);
+    const sampler = isStatements ? await db.startActivitySampler(where.url) : undefined;
     const result = await runSpreadLoad({
       nodeUrls: nodes.map((node) => node.url),
       queues,
@@ -102,7 +103,10 @@ async function measure(cleanup, config, run, where) {
     if (isPostgres) {
       await sleep(1500);
       result.perMessage = db.countersPerMessage(before, await db.serverCounters(where.url), result.totals.confirmed);
-      if (isStatements) result.statements = await db.topStatements(where.url);
+      if (isStatements) {
+        result.activity = await sampler.stop();
+        result.statements = await db.topStatements(where.url);
+      }
     }
     log(
       `${config.label}, run ${run}: ${result.status}, ${Math.round(result.publishRate)} confirmed/s, ${Math.round(result.consumeRate)} ` +

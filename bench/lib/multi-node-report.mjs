@@ -64,16 +64,22 @@ export function printThroughput(configs, results, meta, options) {
   const withCounters = configs.filter((config) => config.nodes > 0);
   if (withCounters.length > 0) {
     console.log('\nPostgreSQL per message confirmed (whole load, warm-up to drained; pg_stat_database, pg_stat_wal):\n');
-    console.log('| configuration | transactions | WAL fsyncs | WAL bytes | rows inserted / updated / deleted |');
-    console.log('|---|---|---|---|---|');
+    console.log('| configuration | transactions | WAL fsyncs | WAL fsync µs | WAL bytes | rows inserted / updated / deleted |');
+    console.log('|---|---|---|---|---|---|');
     for (const config of withCounters) {
       const per = results.filter((r) => r.config === config.label && r.perMessage).map((r) => r.perMessage);
       const col = (field, format) => show(per.map((p) => p[field]), format);
       console.log(
-        `| ${config.label} | ${col('xact_commit', two)} | ${col('wal_sync', two)} | ${col('wal_bytes', one)} | ` +
+        `| ${config.label} | ${col('xact_commit', two)} | ${col('wal_sync', two)} | ${col('wal_sync_time_us', two)} | ${col('wal_bytes', one)} | ` +
           `${col('tup_inserted', two)} / ${col('tup_updated', two)} / ${col('tup_deleted', two)} |`,
       );
     }
+  }
+  for (const result of results.filter((r) => r.activity)) {
+    console.log(`\n${result.config}, run ${result.run}: Warren's pooled database sessions, average number in each state (pg_stat_activity every 20 ms):\n`);
+    console.log('| state | sessions |');
+    console.log('|---|---|');
+    for (const a of result.activity.slice(0, 12)) console.log(`| ${a.state} | ${two(a.sessions)} |`);
   }
   for (const result of results.filter((r) => r.statements)) {
     console.log(`\n${result.config}, run ${result.run}: statements by execution time (pg_stat_statements, whole load), per message confirmed:\n`);

@@ -77,7 +77,8 @@ export async function startPostgresCluster({ cleanup, statements = false, timeou
       '-c max_wal_size=2GB',
       '-c fsync=on',
       '-c synchronous_commit=on',
-      ...(statements ? ["-c shared_preload_libraries='pg_stat_statements'", '-c pg_stat_statements.track=all'] : []),
+      // With --statements: statement times, and the time spent in WAL writes and fsyncs (pg_stat_wal).
+      ...(statements ? ["-c shared_preload_libraries='pg_stat_statements'", '-c pg_stat_statements.track=all', '-c track_wal_io_timing=on'] : []),
     ].join(' ');
     try {
       await exec('pg_ctl', ['start', '-D', data, '-w', '-t', String(Math.ceil(timeoutMs / 1000)), '-l', log, '-o', settings]);
