@@ -13,7 +13,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Cleanup } from './lib/cleanup.mjs';
 import { clockTicksPerSecond, machineTicks, processCpuSeconds } from './lib/cpu-meter.mjs';
 import { runFailoverRounds } from './lib/failover-rounds.mjs';
@@ -67,6 +66,7 @@ async function measure(cleanup, config, run, where) {
   const schema = `wb_${process.pid}_${config.key}_${run}`;
   const dropSchema = config.nodes === 0 ? undefined : cleanup.add(`schema ${schema}`, () => db.dropSchema(where.url, schema));
   let nodes = [];
+  let sampler;
   try {
     log(`${config.label}, run ${run}: starting`);
     nodes =
@@ -83,7 +83,7 @@ async function measure(cleanup, config, run, where) {
     // window's edges do not matter, and the statistics collector's delay (about a second) is waited out.
     const before = isPostgres ? await db.serverCounters(where.url) : undefined;
     if (isStatements) await db.resetStatements(where.url);
-    const sampler = isStatements ? await db.startActivitySampler(where.url) : undefined;
+    sampler = isStatements ? await db.startActivitySampler(where.url) : undefined;
     const result = await runSpreadLoad({
       nodeUrls: nodes.map((node) => node.url),
       queues,
@@ -101,12 +101,14 @@ async function measure(cleanup, config, run, where) {
       ),
     });
     if (isPostgres) {
-      await sleep(1500);
-      result.perMessage = db.countersPerMessage(before, await db.serverCounters(where.url), result.totals.confirmed);
       if (isStatements) {
         result.activity = await sampler.stop();
         result.statements = await db.topStatements(where.url);
       }
+      // A backend reports its counters at most once a second and, when it goes idle just after, up to 10 s later;
+      // one that exits reports them at once. So the nodes stop (the last acks' deletes committed) before the read.
+      for (const node of nodes.splice(0).reverse()) await node.stop();
+      result.perMessage = db.countersPerMessage(before, await db.serverCounters(where.url), result.totals.confirmed);
     }
     log(
       `${config.label}, run ${run}: ${result.status}, ${Math.round(result.publishRate)} confirmed/s, ${Math.round(result.consumeRate)} ` +
@@ -117,6 +119,7 @@ async function measure(cleanup, config, run, where) {
     log(`${config.label}, run ${run}: failed: ${error.message}`);
     return { config: config.label, nodes: config.nodes, run, status: `failed: ${error.message}` };
   } finally {
+    await sampler?.stop();
     for (const node of nodes.reverse()) await node.stop();
     await dropSchema?.();
     await removeDir();

@@ -43,7 +43,7 @@ export async function runFailoverRounds({ cleanup, entry, dataDir, postgresUrl, 
     await Promise.all([waitForQueue(b.url, QUEUE), waitForQueue(c.url, QUEUE)]);
     const publisher = await (await open(a.url)).createConfirmChannel();
     const onC = await (await open(c.url)).createChannel();
-    await onC.prefetch(1000);
+    await onC.prefetch(Math.max(1000, held));
     const results = [];
     let confirmed = 0;
     let consumed = 0;
