@@ -164,7 +164,8 @@ async function main(cleanup) {
           leaseMs,
           rounds: options.rounds,
           held: options.held,
-          onRound: (r) => log(`lease ${leaseMs} ms, round ${r.round} (${r.victim}): first ${r.firstMs.toFixed(0)} ms, all ${r.lastMs.toFixed(0)} ms`),
+          onRound: (r) =>
+            log(`lease ${leaseMs} ms, round ${r.round} (${r.victim}): first ${r.firstMs.toFixed(0)} ms, all ${r.lastMs.toFixed(0)} ms`),
         });
         passes.push({ leaseMs, ...outcome });
       } finally {

@@ -98,7 +98,10 @@ export async function runFailoverRounds({ cleanup, entry, dataDir, postgresUrl, 
     }
     return { rounds: results, confirmed, consumed };
   } finally {
-    for (const connection of connections.reverse()) await Promise.resolve().then(() => connection.close()).catch(() => undefined);
+    for (const connection of connections.reverse())
+      await Promise.resolve()
+        .then(() => connection.close())
+        .catch(() => undefined);
     for (const node of nodes.reverse()) await node.stop();
   }
 }

@@ -10,7 +10,7 @@ const pct = (n) => `${n.toFixed(0)} %`;
 function show(values, format) {
   const s = spread(values);
   if (s === undefined) return '–';
-  return s.min === s.max ? format(s.median) : `${format(s.median)} [${format(s.min)}–${format(s.max)}]`;
+  return format(s.min) === format(s.max) ? format(s.median) : `${format(s.median)} [${format(s.min)}–${format(s.max)}]`;
 }
 
 /** The per-run figures derived from the raw ones: CPU per message (µs) and as % of one core. */
@@ -44,12 +44,18 @@ export function printThroughput(configs, results, meta, options) {
       (meta.postgres ? `; PostgreSQL ${meta.postgres}` : '') +
       '. CPU per message = CPU in the window ÷ messages confirmed in it; % = of one core.\n',
   );
-  console.log('| configuration | publish msg/s | consume msg/s | broker CPU µs/msg | database CPU µs/msg | brokers | database | client | other |');
+  console.log(
+    '| configuration | publish msg/s | consume msg/s | broker CPU µs/msg | database CPU µs/msg | brokers | database | client | other |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const config of configs) {
     const runs = results.filter((r) => r.config === config.label && r.status === 'done');
     const derived = runs.map(derive);
-    const col = (field, format) => show(derived.map((d) => d[field]), format);
+    const col = (field, format) =>
+      show(
+        derived.map((d) => d[field]),
+        format,
+      );
     console.log(
       `| ${config.label} | ${show(
         runs.map((r) => r.publishRate),
@@ -68,7 +74,11 @@ export function printThroughput(configs, results, meta, options) {
     console.log('|---|---|---|---|---|---|');
     for (const config of withCounters) {
       const per = results.filter((r) => r.config === config.label && r.perMessage).map((r) => r.perMessage);
-      const col = (field, format) => show(per.map((p) => p[field]), format);
+      const col = (field, format) =>
+        show(
+          per.map((p) => p[field]),
+          format,
+        );
       console.log(
         `| ${config.label} | ${col('xact_commit', two)} | ${col('wal_sync', two)} | ${col('wal_sync_time_us', two)} | ${col('wal_bytes', one)} | ` +
           `${col('tup_inserted', two)} / ${col('tup_updated', two)} / ${col('tup_deleted', two)} |`,
@@ -76,13 +86,17 @@ export function printThroughput(configs, results, meta, options) {
     }
   }
   for (const result of results.filter((r) => r.activity)) {
-    console.log(`\n${result.config}, run ${result.run}: Warren's pooled database sessions, average number in each state (pg_stat_activity every 20 ms):\n`);
+    console.log(
+      `\n${result.config}, run ${result.run}: Warren's pooled database sessions, average number in each state (pg_stat_activity every 20 ms):\n`,
+    );
     console.log('| state | sessions |');
     console.log('|---|---|');
     for (const a of result.activity.slice(0, 12)) console.log(`| ${a.state} | ${two(a.sessions)} |`);
   }
   for (const result of results.filter((r) => r.statements)) {
-    console.log(`\n${result.config}, run ${result.run}: statements by execution time (pg_stat_statements, whole load), per message confirmed:\n`);
+    console.log(
+      `\n${result.config}, run ${result.run}: statements by execution time (pg_stat_statements, whole load), per message confirmed:\n`,
+    );
     console.log('| statement | calls/msg | exec µs/msg | mean ms | rows/call |');
     console.log('|---|---|---|---|---|');
     const messages = Math.max(1, result.totals.confirmed);

@@ -21,7 +21,8 @@ export function postgresBinDir() {
         .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
         .sort((a, b) => Number(b) - Number(a))
     : [];
-  if (versions.length === 0) throw new Error('no PostgreSQL under /usr/lib/postgresql/*/bin (apt-get install postgresql), or pass --postgres-url');
+  if (versions.length === 0)
+    throw new Error('no PostgreSQL under /usr/lib/postgresql/*/bin (apt-get install postgresql), or pass --postgres-url');
   return join(root, versions[0], 'bin');
 }
 
@@ -78,7 +79,9 @@ export async function startPostgresCluster({ cleanup, statements = false, timeou
       '-c fsync=on',
       '-c synchronous_commit=on',
       // With --statements: statement times, and the time spent in WAL writes and fsyncs (pg_stat_wal).
-      ...(statements ? ["-c shared_preload_libraries='pg_stat_statements'", '-c pg_stat_statements.track=all', '-c track_wal_io_timing=on'] : []),
+      ...(statements
+        ? ["-c shared_preload_libraries='pg_stat_statements'", '-c pg_stat_statements.track=all', '-c track_wal_io_timing=on']
+        : []),
     ].join(' ');
     try {
       await exec('pg_ctl', ['start', '-D', data, '-w', '-t', String(Math.ceil(timeoutMs / 1000)), '-l', log, '-o', settings]);

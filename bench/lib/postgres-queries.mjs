@@ -55,7 +55,10 @@ export async function serverCounters(url) {
   const where = 'WHERE d.datname = current_database()';
   let rows;
   try {
-    ({ rows } = await query(url, `SELECT ${database}, w.wal_records, w.wal_bytes, w.wal_write, w.wal_sync, w.wal_sync_time FROM pg_stat_database d, pg_stat_wal w ${where}`));
+    ({ rows } = await query(
+      url,
+      `SELECT ${database}, w.wal_records, w.wal_bytes, w.wal_write, w.wal_sync, w.wal_sync_time FROM pg_stat_database d, pg_stat_wal w ${where}`,
+    ));
   } catch {
     ({ rows } = await query(url, `SELECT ${database} FROM pg_stat_database d ${where}`));
   }

@@ -95,7 +95,9 @@ export async function waitForQueue(url, queue, timeoutMs = 30_000) {
         await channel.close();
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`queue '${queue}' did not reach ${url} within ${timeoutMs} ms: ${error.message}`);
+        if (Date.now() > deadline) {
+          throw new Error(`queue '${queue}' did not reach ${url} within ${timeoutMs} ms: ${error.message}`, { cause: error });
+        }
       }
       await sleep(100);
     }
