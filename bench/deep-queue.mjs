@@ -35,6 +35,8 @@ const isZeros = args.includes('--zeros');
 const queueCount = isTransient ? 1 : Number(option('queues', '1'));
 const entry = option('entry', 'dist/apps/broker/apps/broker/src/main.js');
 const queueArgs = JSON.parse(option('queue-args', '{}'));
+// Extra flags for the broker's node process, e.g. --node-args '--max-semi-space-size=4'.
+const nodeArgs = (option('node-args', '') ?? '').split(' ').filter(Boolean);
 const dataDir = mkdtempSync(join(option('data-root', tmpdir()), 'warren-deep-bench-'));
 const mib = (bytes) => (bytes / 1048576).toFixed(0);
 const externalUrl = option('url', undefined);
@@ -113,7 +115,7 @@ async function restart(current) {
   if (!externalUrl) {
     await stopBroker(current.child);
     const spawnedAt = process.hrtime.bigint();
-    return { ...(await startBroker({ entry, dataDir, timeoutMs: 300_000 })), spawnedAt };
+    return { ...(await startBroker({ entry, dataDir, nodeArgs, timeoutMs: 300_000 })), spawnedAt };
   }
   spawnSync('sh', ['-c', option('stop-cmd', 'false')], { stdio: 'ignore' });
   const startedAt = process.hrtime.bigint();
@@ -126,7 +128,7 @@ async function restart(current) {
 const urlOf = (current) => current.url ?? `amqp://guest:guest@127.0.0.1:${current.port}`;
 let broker;
 try {
-  broker = externalUrl ? externalBroker() : await startBroker({ entry, dataDir, timeoutMs: 300_000 });
+  broker = externalUrl ? externalBroker() : await startBroker({ entry, dataDir, nodeArgs, timeoutMs: 300_000 });
   let sampler = sampleRss(broker.child.pid);
   let connection = await amqplib.connect(urlOf(broker));
   let blocked = 0;

@@ -273,8 +273,38 @@ describe('queue policies', () => {
     });
   });
 
+  describe('single active consumer', () => {
+    it('x-single-active-consumer delivers to the first consumer only; the next takes over when it is cancelled', async () => {
+      const queue = name('sac');
+      await channel.assertQueue(queue, { durable: false, arguments: { 'x-single-active-consumer': true } });
+      const received: Array<{ consumer: string; body: string }> = [];
+      const consumers: Array<{ tag: string; channel: amqplib.Channel }> = [];
+      for (const consumer of ['first', 'second', 'third']) {
+        const own = await connection.createChannel();
+        await own.prefetch(2);
+        const { consumerTag } = await own.consume(queue, (message) => {
+          if (!message) return;
+          received.push({ consumer, body: message.content.toString() });
+          own.ack(message);
+        });
+        consumers.push({ tag: consumerTag, channel: own });
+      }
+      for (let i = 0; i < 6; i++) await publish(queue, `a${i}`);
+      await waitFor(() => received.length === 6, { what: 'the first six messages' });
+      await consumers[0]!.channel.cancel(consumers[0]!.tag);
+      for (let i = 0; i < 6; i++) await publish(queue, `b${i}`);
+      await waitFor(() => received.length === 12, { what: 'the next six messages' });
+      expect(received.map(({ consumer }) => consumer)).toEqual([...Array(6).fill('first'), ...Array(6).fill('second')]);
+      expect(received.map(({ body }) => body)).toEqual([
+        ...Array.from({ length: 6 }, (_, i) => `a${i}`),
+        ...Array.from({ length: 6 }, (_, i) => `b${i}`),
+      ]);
+    });
+  });
+
   describe('bad arguments', () => {
     it.each([
+      [{ 'x-single-active-consumer': 'yes' }, "invalid arg 'x-single-active-consumer'", '{unacceptable_type,longstr}'],
       [{ 'x-max-length': -1 }, "invalid arg 'x-max-length'", '{value_negative,-1}'],
       [{ 'x-overflow': 'sideways' }, "invalid arg 'x-overflow'", 'unacceptable_value'],
       [{ 'x-message-ttl': 'soon' }, "invalid arg 'x-message-ttl'", '{unacceptable_type,longstr}'],

@@ -16,7 +16,8 @@ const SYNC_BOUND_MS = 15_000;
  * serving when the database goes away.
  */
 describe('several nodes on one PostgreSQL schema', () => {
-  const brokers = new BrokerNodes('nodes', { WARREN_NODE_LEASE_MS: String(LEASE_MS) });
+  // Per-node messages (shared queues off): this file covers membership, topology and the takeover of a dead node's messages.
+  const brokers = new BrokerNodes('nodes', { WARREN_SHARED_QUEUES: 'false', WARREN_NODE_LEASE_MS: String(LEASE_MS) });
   const { nodes, ports, connections } = brokers;
   const startNode = (name: string): Promise<number> => brokers.startNode(name);
   const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);

@@ -9,7 +9,13 @@ import { openPostgresStorage } from '@app/storage/postgres';
  * broker never loads it.
  */
 export async function openDurableStorage(config: BrokerConfig, dataDir: string): Promise<OpenedStorage> {
-  if (config.storage !== 'postgres') return openLevelStorage(dataDir);
+  if (config.storage !== 'postgres') {
+    return openLevelStorage(dataDir, {
+      writeBufferSize: config.levelWriteBufferSize,
+      maxFileSize: config.levelMaxFileSize,
+      maxOpenFiles: config.levelMaxOpenFiles,
+    });
+  }
   if (config.postgresUrl === undefined) throw new Error('broker: WARREN_STORE=postgres needs WARREN_POSTGRES_URL');
   if (config.multiNode) {
     // Several nodes share the schema: each registers under its name instead of locking it (docs/SCALE-OUT.md).

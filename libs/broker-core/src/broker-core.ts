@@ -7,6 +7,7 @@ import { UserStore } from './auth/user-store.js';
 import { reportToStderr, type BackgroundErrorReporter } from './background-task.js';
 import { BrokerStorage } from './persistence/broker-storage.js';
 import type { Queue } from './queue/queue.js';
+import type { DirectReplyRelay } from './vhost/direct-reply-to.js';
 import { VirtualHost } from './vhost/virtual-host.js';
 
 /** The stored form of a vhost (MetadataStore kind `vhost`, key = name). */
@@ -36,6 +37,7 @@ export class BrokerCore {
   private isRecovered = false;
   /** Hears every queue created or deleted in any vhost (multi-node mode shares exclusive queues through it). */
   queueListener?: { created(vhost: VirtualHost, queue: Queue): void; deleted(vhost: VirtualHost, queue: Queue): void };
+  private relay: DirectReplyRelay | undefined;
 
   constructor() {
     this.addVhost('/');
@@ -49,6 +51,7 @@ export class BrokerCore {
     if (!vhost) {
       vhost = new VirtualHost(name, (task, error) => this.reportError(task, error));
       vhost.maxQueues = this.maxQueuesPerVhost;
+      vhost.replies.relay = this.relay;
       const created = vhost;
       vhost.onQueueCreated = (queue) => this.queueListener?.created(created, queue);
       vhost.onQueueDeleted = (queue) => this.queueListener?.deleted(created, queue);
@@ -57,6 +60,19 @@ export class BrokerCore {
       this.vhosts.set(name, vhost);
     }
     return vhost;
+  }
+
+  /**
+   * Multi-node mode: relays direct reply-to responses for other nodes' requesters (every vhost, now and later).
+   * Set before clients connect: reply-to tokens handed out before carry no node tag.
+   */
+  set replyRelay(relay: DirectReplyRelay | undefined) {
+    this.relay = relay;
+    for (const vhost of this.vhosts.values()) vhost.replies.relay = relay;
+  }
+
+  get replyRelay(): DirectReplyRelay | undefined {
+    return this.relay;
   }
 
   /** Creates a virtual host; rejects with AccessControlError `already-exists`. Resolves once durable. */

@@ -16,6 +16,7 @@ export { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue/queu
 export * from './queue/ring-buffer.js';
 export * from './vhost/queue-equivalence.js';
 export * from './vhost/virtual-host.js';
+export * from './vhost/direct-reply-to.js';
 export * from './persistence/broker-storage.js';
 export * from './vhost/topology-command.js';
 export { lockedQueue } from './vhost/topology-executor.js';

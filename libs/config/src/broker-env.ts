@@ -39,6 +39,12 @@ export interface BrokerEnv {
   queueWindowMessages: number;
   /** `WARREN_QUEUE_WINDOW_BYTES`: body bytes per queue kept in memory, whichever of the two limits comes first. */
   queueWindowBytes: number;
+  /** `WARREN_LEVEL_WRITE_BUFFER_SIZE`: LevelDB's memtable in bytes (two at most in memory; docs/RELIABILITY.md, "Memory"). */
+  levelWriteBufferSize: number;
+  /** `WARREN_LEVEL_MAX_FILE_SIZE`: LevelDB's table file size in bytes after compaction. */
+  levelMaxFileSize: number;
+  /** `WARREN_LEVEL_MAX_OPEN_FILES`: table files LevelDB keeps open, each memory-mapped (74, LevelDB's minimum, by default). */
+  levelMaxOpenFiles: number;
   /** `WARREN_MANAGEMENT_PORT`: the AMQP port reserved for the admin API; 0 picks a free one. */
   managementPort: number;
   /** `WARREN_MANAGEMENT_HOST`: the interface the admin API's AMQP port binds (loopback by default). */
@@ -97,7 +103,10 @@ export interface BrokerEnv {
   nodeName: string;
   /** `WARREN_NODE_LEASE_MS`: a node that has not renewed its membership for this long is dead (heartbeat every third). */
   nodeLeaseMs: number;
-  /** `WARREN_SHARED_QUEUES`: multi-node only: durable queues' messages are shared by every node (claims, docs/SCALE-OUT.md). */
+  /**
+   * `WARREN_SHARED_QUEUES`: multi-node only: durable queues' messages are shared by every node (claims,
+   * docs/SCALE-OUT.md); on by default in multi-node mode, false keeps each node's messages on that node.
+   */
   sharedQueues: boolean;
 }
 
@@ -115,6 +124,9 @@ const brokerEnvSchema = z
     WARREN_MAX_QUEUES_PER_VHOST: integerKind(0, 10_000_000).default(0),
     WARREN_QUEUE_WINDOW_MESSAGES: integerKind(0, 100_000_000).default(1000),
     WARREN_QUEUE_WINDOW_BYTES: integerKind(0, 2 ** 40).default(8 * 1024 * 1024),
+    WARREN_LEVEL_WRITE_BUFFER_SIZE: integerKind(64 * 1024, 2 ** 30).default(32 * 1024 * 1024),
+    WARREN_LEVEL_MAX_FILE_SIZE: integerKind(2 ** 20, 2 ** 30).default(2 * 1024 * 1024),
+    WARREN_LEVEL_MAX_OPEN_FILES: integerKind(74, 50_000).default(74),
     WARREN_MANAGEMENT_PORT: portKind().default(15673),
     WARREN_MANAGEMENT_HOST: hostKind().default('127.0.0.1'),
     WARREN_MAX_SOCKETS: integerKind(0, 10_000_000).default(0),
@@ -148,7 +160,7 @@ const brokerEnvSchema = z
       .regex(/^[A-Za-z0-9@._-]{1,255}$/, 'must be 1 to 255 letters, digits or @ . _ -')
       .default(`warren@${hostname()}`),
     WARREN_NODE_LEASE_MS: integerKind(300, 3_600_000).default(15_000),
-    WARREN_SHARED_QUEUES: booleanKind().default(false),
+    WARREN_SHARED_QUEUES: booleanKind().optional(),
     // RabbitMQ's `channel_max` (0 = the protocol's most, 65535) and `frame_max` (at least the protocol's 4096).
     WARREN_CHANNEL_MAX: integerKind(0, 65535).default(2047),
     WARREN_FRAME_MAX: integerKind(4096, 2 ** 31 - 1).default(131072),
@@ -195,6 +207,9 @@ const brokerEnvSchema = z
     maxQueuesPerVhost: vars.WARREN_MAX_QUEUES_PER_VHOST,
     queueWindowMessages: vars.WARREN_QUEUE_WINDOW_MESSAGES,
     queueWindowBytes: vars.WARREN_QUEUE_WINDOW_BYTES,
+    levelWriteBufferSize: vars.WARREN_LEVEL_WRITE_BUFFER_SIZE,
+    levelMaxFileSize: vars.WARREN_LEVEL_MAX_FILE_SIZE,
+    levelMaxOpenFiles: vars.WARREN_LEVEL_MAX_OPEN_FILES,
     managementPort: vars.WARREN_MANAGEMENT_PORT,
     managementHost: vars.WARREN_MANAGEMENT_HOST,
     maxSockets: vars.WARREN_MAX_SOCKETS,
@@ -219,7 +234,8 @@ const brokerEnvSchema = z
     multiNode: vars.WARREN_MULTI_NODE,
     nodeName: vars.WARREN_NODE_NAME,
     nodeLeaseMs: vars.WARREN_NODE_LEASE_MS,
-    sharedQueues: vars.WARREN_SHARED_QUEUES,
+    // Several nodes are one broker: a message published through one reaches consumers on any, unless turned off.
+    sharedQueues: vars.WARREN_SHARED_QUEUES ?? vars.WARREN_MULTI_NODE,
     channelMax: vars.WARREN_CHANNEL_MAX === 0 ? 65535 : vars.WARREN_CHANNEL_MAX,
     frameMax: vars.WARREN_FRAME_MAX,
     statsIntervalMs: vars.WARREN_STATS_INTERVAL_MS,

@@ -17,6 +17,9 @@ describe('loadBrokerEnv', () => {
       maxQueuesPerVhost: 0,
       queueWindowMessages: 1000,
       queueWindowBytes: 8_388_608,
+      levelWriteBufferSize: 33_554_432,
+      levelMaxFileSize: 2_097_152,
+      levelMaxOpenFiles: 74,
       managementPort: 15673,
       managementHost: '127.0.0.1',
       maxSockets: 0,
@@ -67,6 +70,9 @@ describe('loadBrokerEnv', () => {
         WARREN_MAX_QUEUES_PER_VHOST: '500',
         WARREN_QUEUE_WINDOW_MESSAGES: '0',
         WARREN_QUEUE_WINDOW_BYTES: '65536',
+        WARREN_LEVEL_WRITE_BUFFER_SIZE: '16777216',
+        WARREN_LEVEL_MAX_FILE_SIZE: '1048576',
+        WARREN_LEVEL_MAX_OPEN_FILES: '200',
         WARREN_MANAGEMENT_PORT: '0',
         WARREN_MANAGEMENT_HOST: '::1',
         WARREN_MAX_SOCKETS: '900',
@@ -109,6 +115,9 @@ describe('loadBrokerEnv', () => {
       maxQueuesPerVhost: 500,
       queueWindowMessages: 0,
       queueWindowBytes: 65536,
+      levelWriteBufferSize: 16_777_216,
+      levelMaxFileSize: 1_048_576,
+      levelMaxOpenFiles: 200,
       managementPort: 0,
       maxSockets: 900,
       resourceCheckMs: 50,
@@ -203,6 +212,8 @@ describe('loadBrokerEnv', () => {
       WARREN_SHARED_QUEUES: 'true',
     };
     expect(loadBrokerEnv(env)).toMatchObject({ multiNode: true, sharedQueues: true });
+    expect(loadBrokerEnv({ ...env, WARREN_SHARED_QUEUES: undefined })).toMatchObject({ multiNode: true, sharedQueues: true });
+    expect(loadBrokerEnv({ ...env, WARREN_SHARED_QUEUES: 'false' })).toMatchObject({ multiNode: true, sharedQueues: false });
   });
 
   it('takes the TLS files without a listener (no TLS until WARREN_AMQPS_PORT is set)', () => {
@@ -210,6 +221,12 @@ describe('loadBrokerEnv', () => {
       amqpsPort: undefined,
       tlsCertFile: 'c',
     });
+  });
+
+  it('refuses LevelDB sizes LevelDB would silently clip', () => {
+    expect(() => loadBrokerEnv({ WARREN_LEVEL_MAX_OPEN_FILES: '10' })).toThrow(/WARREN_LEVEL_MAX_OPEN_FILES/);
+    expect(() => loadBrokerEnv({ WARREN_LEVEL_MAX_FILE_SIZE: '4096' })).toThrow(/WARREN_LEVEL_MAX_FILE_SIZE/);
+    expect(() => loadBrokerEnv({ WARREN_LEVEL_WRITE_BUFFER_SIZE: '1024' })).toThrow(/WARREN_LEVEL_WRITE_BUFFER_SIZE/);
   });
 
   it('names every bad variable at once', () => {

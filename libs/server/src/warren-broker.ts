@@ -315,6 +315,7 @@ export class WarrenBroker {
         logger: this.logger,
         onLeaseLost: (reason) => this.leaseLost(reason),
         sharedQueues: opened.sharedQueues,
+        mailbox: opened.mailbox,
       });
       try {
         await cluster.join({ pid: process.pid, host: hostname() });

@@ -37,5 +37,13 @@ export type {
   ClusterStore,
   OrphanMessage,
 } from './cluster-store.js';
-export type { ClaimedMessage, SharedQueueEntry, SharedQueueStore } from './shared-queue-store.js';
+export type {
+  ActiveConsumer,
+  ClaimedMessage,
+  ExpiredMessage,
+  ExpirySweep,
+  SharedQueueEntry,
+  SharedQueueStore,
+} from './shared-queue-store.js';
+export type { NodeMail, NodeMailbox } from './node-mailbox.js';
 export { NamespacedMessageStore } from './namespaced-message-store.js';

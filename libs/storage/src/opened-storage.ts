@@ -1,6 +1,7 @@
 import type { ClusterStore } from './cluster-store.js';
 import type { MessageStore } from './message-store.js';
 import type { MetadataStore } from './metadata-store.js';
+import type { NodeMailbox } from './node-mailbox.js';
 import type { SharedQueueStore } from './shared-queue-store.js';
 
 /** Both stores of one backend, opened, with one way to close them: what every backend's opener returns. */
@@ -11,6 +12,8 @@ export interface OpenedStorage {
   readonly cluster?: ClusterStore;
   /** Queues shared by every node (claims), from a backend opened for several nodes with shared queues only. */
   readonly sharedQueues?: SharedQueueStore;
+  /** Messages between nodes (direct reply-to across nodes), from a backend opened for several nodes only. */
+  readonly mailbox?: NodeMailbox;
   /** Waits for accepted writes and closes both stores. */
   close(): Promise<void>;
 }

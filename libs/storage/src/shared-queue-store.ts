@@ -6,6 +6,33 @@ export interface ClaimedMessage {
   readonly data: Buffer;
   /** True when a claim on it was released before (requeue, lost channel, dead node): deliver it `redelivered`. */
   readonly redelivered: boolean;
+  /**
+   * Milliseconds its TTL had left at the claim (counted on the database's clock from the publish); undefined when it
+   * has none, or when it was published by a node that did not record one (it then counts from the claim).
+   */
+  readonly ttlLeft?: number;
+}
+
+/** A message the expiry sweep took (see {@link SharedQueueStore.expire}): claimed by this node, to dead-letter and settle. */
+export interface ExpiredMessage extends ClaimedMessage {
+  readonly queueId: string;
+}
+
+/** What one expiry sweep found. */
+export interface ExpirySweep {
+  /** Expired ready messages, now claimed by this node: dead-letter them (reason `expired`) and settle them. */
+  readonly expired: ExpiredMessage[];
+  /** Milliseconds until the next ready message of these queues expires (≤ 0: already due); undefined when none. */
+  readonly nextExpiryMs: number | undefined;
+}
+
+/** Who is the single active consumer of a shared queue (`x-single-active-consumer`) across nodes. */
+export interface ActiveConsumer {
+  /** The node's name (`WARREN_NODE_NAME`). */
+  readonly node: string;
+  readonly consumerTag: string;
+  /** This node (its current incarnation) holds it. */
+  readonly isThisNode: boolean;
 }
 
 /** One message to publish into a shared queue. */
@@ -13,6 +40,16 @@ export interface SharedQueueEntry {
   readonly queueId: string;
   /** A sealed message record, as `EnqueueEntry.data`. */
   readonly data: Buffer;
+  /**
+   * When it expires, epoch ms on this node's clock (0 or undefined: never). The store turns it into a deadline on
+   * the database's clock as it commits, so only the short wait for the commit is measured by this node's clock.
+   */
+  readonly expiresAt?: number;
+  /**
+   * A transient message (delivery mode 1): the store may keep it where it is cheaper and lost on a database crash
+   * (PostgreSQL: an UNLOGGED table), as a transient message is lost when a single broker restarts.
+   */
+  readonly isTransient?: boolean;
 }
 
 /**
@@ -36,12 +73,31 @@ export interface SharedQueueStore {
   release(queueId: string, seqs: ReadonlyArray<number>): void;
   /** Releases claims of nodes that are no longer live (dead, or restarted under a new incarnation); returns how many. */
   releaseOrphans(): Promise<number>;
+  /**
+   * Claims for this node up to `limit` ready messages of these queues whose TTL ran out (`FOR UPDATE SKIP LOCKED`:
+   * each goes to exactly one node), and says when the next one expires.
+   */
+  expire(queueIds: ReadonlyArray<string>, limit: number): Promise<ExpirySweep>;
+  /**
+   * Makes `consumerTag` of this node the queue's single active consumer if the queue has none, or one on a node
+   * that is no longer live, or already one of this node (the tag is updated); resolves with whoever holds it now.
+   */
+  acquireActive(queueId: string, consumerTag: string): Promise<ActiveConsumer>;
+  /**
+   * This node's last consumer of the queue went: frees the queue's single active consumer for other nodes (in the
+   * next group commit, with the releases of the messages it held) and notifies them; settles once committed
+   * (rejects when that commit failed: the node's lease then decides).
+   */
+  releaseActive(queueId: string): Promise<void>;
   /** Deletes the queue's ready (unclaimed) messages (`queue.purge`); resolves with how many. */
   purge(queueId: string): Promise<number>;
   /** Deletes every message of the queue (the queue was deleted). */
   deleteQueue(queueId: string): Promise<void>;
-  /** Starts hearing which queues got messages (publish, release) on a dedicated connection; `onLost` hears it fail. */
-  listen(onReady: (queueId: string) => void, onLost: (error: Error) => void): Promise<void>;
+  /**
+   * Starts hearing which queues got messages (publish, release) on a dedicated connection, and which queues' single
+   * active consumer was freed (`onActiveFreed`); `onLost` hears it fail.
+   */
+  listen(onReady: (queueId: string) => void, onLost: (error: Error) => void, onActiveFreed?: (queueId: string) => void): Promise<void>;
   /** Waits for accepted writes and closes the dedicated connection. */
   close(): Promise<void>;
 }

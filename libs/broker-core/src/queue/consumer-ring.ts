@@ -1,9 +1,18 @@
 import type { QueueConsumer } from './consumer.js';
 
-/** A queue's consumers, served round-robin: each delivery goes to the next one with capacity (its prefetch). */
+/**
+ * A queue's consumers, served round-robin: each delivery goes to the next one with capacity (its prefetch). With
+ * `x-single-active-consumer` only the first registered receives; when it goes, the next one in registration order
+ * takes over (RabbitMQ semantics).
+ */
 export class ConsumerRing {
   private readonly list: QueueConsumer[] = [];
   private next = 0;
+
+  constructor(
+    /** `x-single-active-consumer`. */
+    private readonly isSingleActive = false,
+  ) {}
 
   /** Active consumers. */
   get length(): number {
@@ -40,9 +49,13 @@ export class ConsumerRing {
     return this.list.splice(0);
   }
 
-  /** The next consumer that can accept a delivery, round-robin from the last one served; undefined when none can. */
+  /**
+   * The next consumer that can accept a delivery, round-robin from the last one served (the single active one when
+   * there is one); undefined when none can.
+   */
   pick(): QueueConsumer | undefined {
     const consumers = this.list;
+    if (this.isSingleActive) return consumers[0]?.canAccept() ? consumers[0] : undefined;
     const count = consumers.length;
     for (let i = 0; i < count; i++) {
       const index = (this.next + i) % count;

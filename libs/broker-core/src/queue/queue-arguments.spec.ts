@@ -15,6 +15,7 @@ describe('parseQueueArguments', () => {
         'x-dead-letter-routing-key': 'dead',
         'x-max-priority': new TypedFieldValue('b', 10),
         'x-delivery-limit': 3,
+        'x-single-active-consumer': true,
       }),
     ).toEqual({
       messageTtl: 1000,
@@ -26,6 +27,7 @@ describe('parseQueueArguments', () => {
       deadLetterRoutingKey: 'dead',
       maxPriority: 10,
       deliveryLimit: 3,
+      singleActiveConsumer: true,
     });
   });
 
@@ -37,6 +39,10 @@ describe('parseQueueArguments', () => {
     [{ 'x-max-length': -1 }, "invalid arg 'x-max-length' for queue 'q' in vhost '/': {value_negative,-1}"],
     [{ 'x-max-length': 'ten' }, "invalid arg 'x-max-length' for queue 'q' in vhost '/': {unacceptable_type,longstr}"],
     [{ 'x-message-ttl': 1.5 }, "invalid arg 'x-message-ttl' for queue 'q' in vhost '/': {unacceptable_type,double}"],
+    [
+      { 'x-single-active-consumer': 'yes' },
+      "invalid arg 'x-single-active-consumer' for queue 'q' in vhost '/': {unacceptable_type,longstr}",
+    ],
     [{ 'x-overflow': 'bogus' }, `invalid arg 'x-overflow' for queue 'q' in vhost '/': {unacceptable_value,<<"bogus">>}`],
     [{ 'x-expires': 0 }, "invalid arg 'x-expires' for queue 'q' in vhost '/': {value_zero,0}"],
     [{ 'x-max-priority': 300 }, "invalid arg 'x-max-priority' for queue 'q' in vhost '/': {value_too_large,300,255}"],

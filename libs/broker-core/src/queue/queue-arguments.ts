@@ -23,6 +23,8 @@ export interface QueuePolicy {
   readonly maxPriority?: number;
   /** `x-delivery-limit`: deliveries after the first before the message is dead-lettered (reason `delivery_limit`). */
   readonly deliveryLimit?: number;
+  /** `x-single-active-consumer`: only one consumer (the first registered) receives; the next takes over when it goes. */
+  readonly singleActiveConsumer: boolean;
   /**
    * `x-max-in-memory-length`: ready messages whose bodies stay in memory; past it, persistent bodies are paged to
    * the store once durable (queue-pager.ts). `x-queue-mode=lazy` (RabbitMQ's lazy queues) means 0.
@@ -106,6 +108,13 @@ export function parseQueueArguments(name: string, vhost: string, args: FieldTabl
     if (s === undefined) throw invalid(arg, `{unacceptable_type,${amqpTypeName(value)}}`);
     return s;
   };
+  const bool = (arg: string): boolean => {
+    const value = args[arg];
+    if (value === undefined) return false;
+    if (typeof value === 'boolean') return value;
+    if (value instanceof TypedFieldValue && value.type === 't') return Boolean(value.value);
+    throw invalid(arg, `{unacceptable_type,${amqpTypeName(value)}}`);
+  };
   const overflowText = text('x-overflow');
   if (overflowText !== undefined && !OVERFLOWS.includes(overflowText as OverflowBehaviour)) {
     throw invalid('x-overflow', `{unacceptable_value,<<"${overflowText}">>}`);
@@ -139,5 +148,6 @@ export function parseQueueArguments(name: string, vhost: string, args: FieldTabl
     deadLetterRoutingKey,
     maxPriority: integer('x-max-priority', 1, 255),
     deliveryLimit: integer('x-delivery-limit', 0),
+    singleActiveConsumer: bool('x-single-active-consumer'),
   };
 }

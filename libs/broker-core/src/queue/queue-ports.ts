@@ -49,6 +49,8 @@ export interface SharedQueueLink {
   claimForGet(queue: Queue): Promise<void>;
   /** Consumers may have room for more than the queue holds: claim some (cheap when there is nothing to do). */
   wanted(queue: Queue): void;
+  /** The last consumer of the queue on this node went (a single active consumer held here is freed for others). */
+  idle?(queue: Queue): void;
 }
 
 /** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */

@@ -295,6 +295,38 @@ describe('Queue', () => {
     });
   });
 
+  describe('single active consumer (x-single-active-consumer)', () => {
+    it('delivers to the first consumer only; the next in registration order takes over when it goes', () => {
+      const { queue } = makeQueue({ 'x-single-active-consumer': true });
+      const a = new FakeConsumer('a', 2);
+      const b = new FakeConsumer('b', 2);
+      const c = new FakeConsumer('c', 2);
+      for (const consumer of [a, b, c]) queue.addConsumer(consumer);
+      for (const body of ['m1', 'm2', 'm3', 'm4']) queue.enqueue(message(body));
+      // a is full (prefetch 2): the others still get nothing.
+      expect([a.bodies, b.bodies, c.bodies]).toEqual([['m1', 'm2'], [], []]);
+      expect(queue.activeConsumer).toBe(a);
+      expect(queue.activeConsumerTag).toBe('a');
+
+      queue.removeConsumer(a);
+      queue.requeue([...a.unacked]);
+
+      expect(queue.activeConsumerTag).toBe('b');
+      expect(b.bodies).toEqual(['m3', 'm4']);
+      b.ack(queue, b.delivered[0]);
+      b.ack(queue, b.delivered[1]);
+      expect(b.bodies).toEqual(['m3', 'm4', 'm1', 'm2']);
+      expect(c.bodies).toEqual([]);
+    });
+
+    it('has no active consumer tag without the argument', () => {
+      const { queue } = makeQueue();
+      queue.addConsumer(new FakeConsumer('a'));
+      expect(queue.activeConsumer).toBeUndefined();
+      expect(queue.activeConsumerTag).toBeUndefined();
+    });
+  });
+
   describe('message TTL', () => {
     beforeEach(() => jest.useFakeTimers());
 

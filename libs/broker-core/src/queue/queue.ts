@@ -34,7 +34,7 @@ export class Queue {
   private readonly ready: ReadyList;
   /** Set when `ready` keeps the paged-out tail as segments (queue-tail.ts). */
   private readonly tail: QueueTail | undefined;
-  private readonly consumerRing = new ConsumerRing();
+  private readonly consumerRing: ConsumerRing;
   private nextSeq = 1;
   private dispatching = false;
   /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
@@ -67,6 +67,13 @@ export class Queue {
   /** Dead-lettering and expiry, provided by the virtual host. */
   hooks?: QueueHooks;
   /**
+   * Shared queues with `x-single-active-consumer`: another node holds the queue's single active consumer (or none
+   * was taken yet), so this node's consumers wait and receive nothing (shared-queue-feed.ts sets it).
+   */
+  isConsumingPaused = false;
+  /** Shared queues with `x-single-active-consumer`: the tag of the active consumer when another node holds it. */
+  remoteActiveConsumerTag: string | undefined;
+  /**
    * The store of its persistent messages as this queue sees it: `storage`, except on shared queues, whose messages
    * the shared link stores (the vhost still uses `storage` for the queue's own record).
    */
@@ -86,6 +93,7 @@ export class Queue {
     readonly exclusiveOwner: object | null,
   ) {
     this.policy = parseQueueArguments(name, vhost, options.arguments);
+    this.consumerRing = new ConsumerRing(this.policy.singleActiveConsumer);
     this.tail = QueueTail.isFor(this.policy) ? new QueueTail(() => this.bodies) : undefined;
     this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : (this.tail?.list ?? new FifoReadyList());
     this.idleTimer = new QueueIdleTimer(this.policy.expires, () =>
@@ -177,6 +185,28 @@ export class Queue {
     return this.consumerRing.hasExclusive;
   }
 
+  /**
+   * With `x-single-active-consumer`: the consumer of this node that receives (the first registered), undefined when
+   * there is none or another node's consumer is the active one (shared queues).
+   */
+  get activeConsumer(): QueueConsumer | undefined {
+    return this.policy.singleActiveConsumer && !this.isConsumingPaused ? this.consumerRing.all[0] : undefined;
+  }
+
+  /** With `x-single-active-consumer`: the active consumer's tag, on this node or (shared queues) another; else undefined. */
+  get activeConsumerTag(): string | undefined {
+    if (!this.policy.singleActiveConsumer) return undefined;
+    return this.isConsumingPaused ? this.remoteActiveConsumerTag : this.consumerRing.all[0]?.tag;
+  }
+
+  /**
+   * When a message published now expires in this queue (epoch ms on this clock, 0 for never): shared queues store it
+   * with the message, so its TTL counts from the publish on every node.
+   */
+  expiresAtFor(message: Message): number {
+    return this.expiry.expiresAt(message.expiration);
+  }
+
   /** Adds a message at the tail and delivers what consumers can take; undefined when refused by `x-overflow`. */
   enqueue(message: Message): QueueEntry | undefined {
     const entry = this.push(message);
@@ -249,11 +279,15 @@ export class Queue {
 
   /**
    * Shared queues: adds a message this node claimed, at its seq position (claims come in seq order; a released
-   * message claimed again goes back to its place). TTLs start from the claim. No length limit: claims are bounded
-   * by the consumers' prefetch.
+   * message claimed again goes back to its place). `ttlLeft`: what its TTL had left at the claim (counted from the
+   * publish); a message stored without one counts from the claim. No length limit: claims are bounded by the
+   * consumers' prefetch.
    */
-  admitClaimed(message: Message, seq: number, redelivered: boolean): QueueEntry {
-    const entry = this.newEntry(message, seq, redelivered);
+  admitClaimed(message: Message, seq: number, redelivered: boolean, ttlLeft?: number): QueueEntry {
+    const entry =
+      ttlLeft === undefined
+        ? this.newEntry(message, seq, redelivered)
+        : newQueueEntry(message, seq, redelivered, this.priorityOf(message), Date.now() + Math.max(1, Math.round(ttlLeft)));
     if (redelivered) entry.deliveryCount = 1;
     const tail = this.lastReadySeq();
     if (tail === undefined || tail < seq) this.ready.push(entry);
@@ -263,6 +297,14 @@ export class Queue {
     this.stats.publish++;
     if (entry.expiresAt > 0) this.scheduleExpiry();
     return entry;
+  }
+
+  /**
+   * Shared queues: a message whose TTL ran out before any node claimed it, taken by this node's expiry sweep: it is
+   * dead-lettered here (reason `expired`, if the queue has a dead-letter exchange) and deleted.
+   */
+  expireClaimed(message: Message, seq: number, redelivered: boolean): void {
+    this.drop(this.newEntry(message, seq, redelivered), 'expired');
   }
 
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
@@ -382,8 +424,11 @@ export class Queue {
   /** Shared queues: requeued messages go back to the shared table (any node's consumers may take them). */
   private release(entries: readonly QueueEntry[], limit: number | undefined): void {
     const seqs: number[] = [];
+    const now = Date.now();
     for (const entry of entries) {
       if (limit !== undefined && entry.deliveryCount > limit) this.drop(entry, 'delivery_limit');
+      // Its TTL ran out while it was out: as on one node, it expires as it comes back (this node still owns it).
+      else if (entry.expiresAt > 0 && now > entry.expiresAt) this.drop(entry, 'expired');
       else {
         this.bodies.forgotten(entry);
         seqs.push(entry.seq);
@@ -400,12 +445,20 @@ export class Queue {
   releaseReady(): void {
     if (this.isDeleted || this.ready.length === 0) return;
     const entries = this.ready.drain();
-    for (const entry of entries) this.bodies.purged(entry);
+    const seqs: number[] = [];
+    const now = Date.now();
+    for (const entry of entries) {
+      // Its TTL ran out here: this node still owns it, so it dead-letters it rather than hand it on expired.
+      if (entry.expiresAt > 0 && now > entry.expiresAt) {
+        this.bodies.left(entry);
+        this.drop(entry, 'expired');
+      } else {
+        this.bodies.purged(entry);
+        seqs.push(entry.seq);
+      }
+    }
     this.readyBytes = 0;
-    this.shared?.released(
-      this,
-      entries.map((entry) => entry.seq),
-    );
+    this.shared?.released(this, seqs);
   }
 
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
@@ -442,7 +495,12 @@ export class Queue {
   removeConsumer(consumer: QueueConsumer): boolean {
     if (!this.consumerRing.remove(consumer)) return false;
     this.touch();
-    if (this.shared !== undefined && this.consumerRing.length === 0) this.releaseReady();
+    if (this.shared !== undefined && this.consumerRing.length === 0) {
+      this.releaseReady();
+      this.shared.idle?.(this);
+    }
+    // The next consumer in registration order is the single active one now: it gets what is ready.
+    if (this.policy.singleActiveConsumer && this.consumerRing.length > 0) this.dispatch();
     return true;
   }
 
@@ -475,7 +533,8 @@ export class Queue {
     try {
       const consumers = this.consumerRing;
       const now = Date.now();
-      while (this.ready.length > 0 && consumers.length > 0) {
+      // Shared queues with a single active consumer on another node: this node's consumers wait.
+      while (this.ready.length > 0 && consumers.length > 0 && !this.isConsumingPaused) {
         if (this.expireHead(now) === 0) break;
         // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
         if (this.ready.peek()!.isPagedOut) {
@@ -545,8 +604,11 @@ export class Queue {
   }
 
   private newEntry(message: Message, seq: number, redelivered: boolean): QueueEntry {
-    const priority = this.policy.maxPriority ? (message.properties.priority ?? 0) : 0;
-    return newQueueEntry(message, seq, redelivered, priority, this.expiry.expiresAt(message.expiration));
+    return newQueueEntry(message, seq, redelivered, this.priorityOf(message), this.expiry.expiresAt(message.expiration));
+  }
+
+  private priorityOf(message: Message): number {
+    return this.policy.maxPriority ? (message.properties.priority ?? 0) : 0;
   }
 
   /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */

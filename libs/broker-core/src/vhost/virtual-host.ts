@@ -12,17 +12,9 @@ import { integerOf } from '../queue/queue-arguments.js';
 import { Queue, type DeadLetterReason, type QueueHooks, type QueueOptions } from '../queue/queue.js';
 import { deadLetterMessage, isDeadLetterCycle } from './dead-letter.js';
 import { DelayedMessages } from './delayed-messages.js';
+import { DIRECT_REPLY_PREFIX, DirectReplyTable, type DirectReplyConsumer } from './direct-reply-to.js';
 import { BROKER_ACTOR, type TopologyActor, type TopologyCommand, type TopologyOutcome, type TopologyResults } from './topology-command.js';
 import { lockedQueue, runTopologyCommand, type TopologyTarget } from './topology-executor.js';
-
-/** The pseudo-queue name clients consume from for direct reply-to. */
-export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
-const DIRECT_REPLY_PREFIX = 'amq.rabbitmq.reply-to.';
-
-/** Receives direct reply-to messages for one channel (implemented by the channel layer). */
-export interface DirectReplyConsumer {
-  deliverReply(message: Message, routingKey: string): void;
-}
 
 /** Outcome of a publish, for confirms and mandatory returns. */
 export enum PublishOutcome {
@@ -45,7 +37,8 @@ interface PendingDeadLetter {
 export class VirtualHost implements TopologyTarget {
   readonly topology: Topology<Queue>;
   private readonly queues = new Map<string, Queue>();
-  private readonly replyConsumers = new Map<string, DirectReplyConsumer>();
+  /** Direct reply-to consumers by token; multi-node mode sets its relay (responses for other nodes' requesters). */
+  readonly replies: DirectReplyTable;
   /** Reused across publishes so routing allocates nothing per message. */
   private readonly routeScratch = new Set<Queue>();
   /** Called after a queue is created by any path (declare, recovery). */
@@ -82,6 +75,7 @@ export class VirtualHost implements TopologyTarget {
     private readonly reportError: BackgroundErrorReporter = reportToStderr,
   ) {
     this.topology = new Topology<Queue>(name, undefined, (queueName) => this.queues.get(queueName));
+    this.replies = new DirectReplyTable(name);
     this.delayed = new DelayedMessages(
       name,
       (exchange, routingKey, message) => void this.routeAndEnqueue(exchange, routingKey, message),
@@ -252,10 +246,8 @@ export class VirtualHost implements TopologyTarget {
    */
   publish(exchange: Exchange<Queue>, routingKey: string, message: Message): PublishOutcome | Promise<void> {
     if (exchange.name === '' && routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
-      const consumer = this.replyConsumers.get(routingKey.slice(DIRECT_REPLY_PREFIX.length));
-      if (!consumer) return PublishOutcome.Unroutable;
-      consumer.deliverReply(message, routingKey);
-      return PublishOutcome.Routed;
+      const routed = this.replies.route(routingKey, message);
+      return routed === true ? PublishOutcome.Routed : routed === false ? PublishOutcome.Unroutable : routed;
     }
     if (exchange.type.isDelayed) {
       const delay = integerOf(message.properties.headers?.['x-delay']);
@@ -385,14 +377,12 @@ export class VirtualHost implements TopologyTarget {
 
   /** Registers a channel's direct reply-to consumer; returns the reply-to address to put in requests. */
   registerReplyConsumer(consumer: DirectReplyConsumer): string {
-    const token = randomBytes(16).toString('base64url');
-    this.replyConsumers.set(token, consumer);
-    return DIRECT_REPLY_PREFIX + token;
+    return this.replies.register(consumer);
   }
 
   /** Removes a direct reply-to consumer (cancel, channel close). */
   unregisterReplyConsumer(address: string): void {
-    this.replyConsumers.delete(address.slice(DIRECT_REPLY_PREFIX.length));
+    this.replies.unregister(address);
   }
 
   /** @internal Creates and registers a queue; use {@link execute} with `queue.declare`. */

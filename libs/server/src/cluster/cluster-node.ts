@@ -1,8 +1,9 @@
 import { describeError, type BrokerCore } from '@app/broker-core';
-import type { ClusterNode as ClusterNodeRecord, ClusterStore, SharedQueueStore } from '@app/storage';
+import type { ClusterNode as ClusterNodeRecord, ClusterStore, NodeMailbox, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { adoptMessagesOf } from './dead-node-messages.js';
 import { RemoteQueueOwner, RemoteTopology, exclusiveQueueKey, exclusiveQueueValue } from './remote-topology.js';
+import { ClusterReplyRelay } from './reply-relay.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
 import { SharedQueueFeed } from './shared-queue-feed.js';
 
@@ -25,6 +26,8 @@ export interface ClusterNodeOptions {
   readonly onLeaseLost: (reason: string) => void;
   /** `WARREN_SHARED_QUEUES`: durable queues' messages are shared by every node (shared-queue-feed.ts). */
   readonly sharedQueues?: SharedQueueStore;
+  /** Messages between nodes: direct reply-to responses reach requesters on other nodes (reply-relay.ts). */
+  readonly mailbox?: NodeMailbox;
 }
 
 /**
@@ -42,6 +45,8 @@ export class ClusterNode {
   readonly remote: RemoteTopology;
   /** Shared queues' claims on this node, with `sharedQueues`. */
   readonly feed: SharedQueueFeed | undefined;
+  /** Direct reply-to across nodes, with `mailbox`. */
+  readonly relay: ClusterReplyRelay | undefined;
   /** The topology version applied (or loaded) last. */
   private seenVersion = 0;
   private heartbeat?: NodeJS.Timeout;
@@ -61,6 +66,10 @@ export class ClusterNode {
     private readonly options: ClusterNodeOptions,
   ) {
     this.feed = options.sharedQueues === undefined ? undefined : new SharedQueueFeed(options.sharedQueues, options.logger);
+    this.relay =
+      options.mailbox === undefined
+        ? undefined
+        : new ClusterReplyRelay(options.mailbox, core, async () => (await store.liveNodes()).map((node) => node.name), options.logger);
     this.remote = new RemoteTopology(core, metadata, (op, error) =>
       options.logger.warn(
         { kind: op.kind, key: op.key, err: describeError(error) },
@@ -112,6 +121,12 @@ export class ClusterNode {
         if (this.isShared(queue)) this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
       },
     };
+    if (this.relay !== undefined) {
+      // Before clients connect: every reply-to token this node hands out names it. Before the heartbeat's
+      // housekeeping may run (isReady), which polls the relay.
+      this.core.replyRelay = this.relay;
+      await this.relay.start();
+    }
     this.isReady = true;
     await this.listen();
     await feed?.start();
@@ -140,6 +155,7 @@ export class ClusterNode {
   stop(): void {
     this.isStopped = true;
     this.feed?.stop();
+    this.relay?.stop();
     clearInterval(this.heartbeat);
     clearTimeout(this.deadline);
   }
@@ -211,6 +227,8 @@ export class ClusterNode {
       if (!this.isListening) await this.listen();
       // Releases the claims of the nodes just expired (and any other orphans), and claims what notifications missed.
       await this.feed?.poll();
+      // Live nodes for reply tokens, mail of nodes just expired dropped, mail a lost notification left taken.
+      await this.relay?.poll();
       await this.store.pruneChanges(Math.max(3_600_000, LOG_KEPT_LEASES * this.options.leaseMs));
     } catch (error) {
       this.options.logger.warn(`cluster: housekeeping failed: ${describeError(error)}`);

@@ -1,9 +1,17 @@
 import { Message, describeError, type Queue, type SharedQueueLink } from '@app/broker-core';
-import type { ClaimedMessage, SharedQueueStore } from '@app/storage';
+import type { ClaimedMessage, ExpiredMessage, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
+import { SharedActiveConsumers } from './shared-active-consumers.js';
+import { SharedExpirySweeper } from './shared-expiry-sweeper.js';
 
 /** Most messages one claim takes (a consumer with unlimited prefetch is not handed a whole backlog at once). */
 const MAX_CLAIM = 256;
+
+/** A message of a shared queue as stored; transient ones stay transient once claimed. */
+function messageOf(data: Buffer): Message {
+  const message = Message.fromStorage(data);
+  return message.properties.deliveryMode === 2 ? message : Message.fromStorage(data, false);
+}
 
 /** Claim state of one shared queue on this node. */
 interface FeedState {
@@ -30,11 +38,23 @@ export class SharedQueueFeed implements SharedQueueLink {
   private readonly byId = new Map<string, Queue>();
   private isListening = false;
   private isStopped = false;
+  /** TTLs from the publish: what nobody claimed in time is swept and dead-lettered by one node. */
+  private readonly sweeper: SharedExpirySweeper;
+  /** `x-single-active-consumer` across nodes. */
+  private readonly active: SharedActiveConsumers;
 
   constructor(
     private readonly store: SharedQueueStore,
     private readonly logger: BrokerLogger,
-  ) {}
+  ) {
+    this.sweeper = new SharedExpirySweeper(
+      store,
+      logger,
+      () => this.byId.keys(),
+      (messages) => this.expired(messages),
+    );
+    this.active = new SharedActiveConsumers(store, logger, (queue) => this.wake(queue));
+  }
 
   /**
    * Makes a durable queue shared. A queue still holding this node's own messages (stored before shared queues were
@@ -52,6 +72,7 @@ export class SharedQueueFeed implements SharedQueueLink {
     queue.shared = this;
     this.states.set(queue, { isClaiming: false, isDrained: false });
     this.byId.set(queue.storageId, queue);
+    this.active.attach(queue);
     return true;
   }
 
@@ -59,6 +80,7 @@ export class SharedQueueFeed implements SharedQueueLink {
   detach(queue: Queue, isOrigin: boolean): void {
     if (!this.states.delete(queue)) return;
     if (this.byId.get(queue.storageId) === queue) this.byId.delete(queue.storageId);
+    this.active.detach(queue);
     if (isOrigin)
       this.store.deleteQueue(queue.storageId).catch((error: unknown) => {
         this.logger.warn(`cluster: cannot delete the shared messages of queue '${queue.name}': ${describeError(error)}`);
@@ -74,10 +96,16 @@ export class SharedQueueFeed implements SharedQueueLink {
   /** Stops claiming (shutdown, lease lost). */
   stop(): void {
     this.isStopped = true;
+    this.sweeper.stop();
+    this.active.stop();
   }
 
   publish(queue: Queue, message: Message): Promise<void> {
-    return this.store.publish([{ queueId: queue.storageId, data: message.storageData }]);
+    // The TTL counts from now, the publish, whichever node claims the message (docs/SCALE-OUT.md).
+    const expiresAt = queue.expiresAtFor(message);
+    if (expiresAt > 0) this.sweeper.expiresAt(expiresAt);
+    // Transient messages go where the store keeps them cheaper (PostgreSQL: an UNLOGGED table).
+    return this.store.publish([{ queueId: queue.storageId, data: message.storageData, expiresAt, isTransient: !message.isPersistent }]);
   }
 
   settled(queue: Queue, seqs: readonly number[]): void {
@@ -105,7 +133,7 @@ export class SharedQueueFeed implements SharedQueueLink {
         // meanwhile leaves it: released for others once this turn is over, unless a consumer arrived.
         if (claimed.length > 0)
           setImmediate(() => {
-            if (queue.consumerCount === 0) queue.releaseReady();
+            if (queue.consumerCount === 0 || queue.isConsumingPaused) queue.releaseReady();
           });
       },
       (error: unknown) => {
@@ -117,13 +145,19 @@ export class SharedQueueFeed implements SharedQueueLink {
   wanted(queue: Queue): void {
     const state = this.states.get(queue);
     if (state === undefined || state.isDrained || state.isClaiming || this.isStopped) return;
+    // Single active consumer on another node (or being taken): claim nothing here.
+    if (!this.active.mayClaim(queue)) return;
     const want = this.room(queue);
     if (want > 0) void this.claim(queue, state, want);
   }
 
+  idle(queue: Queue): void {
+    this.active.idle(queue);
+  }
+
   /**
-   * The safety net (every cluster heartbeat): releases orphaned claims, re-listens if needed, and lets every
-   * queue with consumers claim again.
+   * The safety net (every cluster heartbeat): releases orphaned claims, re-listens if needed, lets waiting single
+   * active consumers try to take over and every queue with consumers claim again, and sweeps expired messages.
    */
   async poll(): Promise<void> {
     if (this.isStopped) return;
@@ -135,13 +169,18 @@ export class SharedQueueFeed implements SharedQueueLink {
       this.logger.warn(`cluster: cannot release orphaned claims: ${describeError(error)}`);
     }
     if (!this.isListening) await this.listen();
+    // After the orphans' release: a dead node's active consumer is taken over with its messages ready.
+    this.active.retryAll();
     for (const queue of this.states.keys()) this.wake(queue);
+    // Not awaited: a long backlog of expired messages is swept batch by batch without holding up the heartbeat.
+    void this.sweeper.sweep();
   }
 
   /** How many messages this node's consumers of `queue` could take beyond what it holds, at most {@link MAX_CLAIM}. */
   private room(queue: Queue): number {
     let free = 0;
-    for (const consumer of queue.consumers) {
+    const active = queue.activeConsumer;
+    for (const consumer of active === undefined ? queue.consumers : [active]) {
       free += consumer.freeCapacity ? consumer.freeCapacity() : consumer.canAccept() ? 1 : 0;
       if (free >= MAX_CLAIM) break;
     }
@@ -170,8 +209,18 @@ export class SharedQueueFeed implements SharedQueueLink {
     state.isClaiming = false;
     if (claimed.length < want) state.isDrained = true;
     if (this.admit(queue, state, claimed)) {
-      if (queue.consumerCount > 0) queue.dispatch();
+      if (queue.consumerCount > 0 && !queue.isConsumingPaused) queue.dispatch();
       else queue.releaseReady();
+    }
+  }
+
+  /** Messages the expiry sweep took: dead-lettered by their queue (reason `expired`) and deleted. */
+  private expired(messages: readonly ExpiredMessage[]): void {
+    for (const { queueId, seq, data, redelivered } of messages) {
+      const queue = this.byId.get(queueId);
+      // Deleted meanwhile (its rows go with it): leave the row as it was.
+      if (queue === undefined || queue.isDeleted) this.store.release(queueId, [seq]);
+      else queue.expireClaimed(messageOf(data), seq, redelivered);
     }
   }
 
@@ -186,12 +235,8 @@ export class SharedQueueFeed implements SharedQueueLink {
       );
       return false;
     }
-    for (const { seq, data, redelivered } of claimed) {
-      let message = Message.fromStorage(data);
-      // Transient messages are shared too (so every node's consumers see them); they stay transient once claimed.
-      if (message.properties.deliveryMode !== 2) message = Message.fromStorage(data, false);
-      queue.admitClaimed(message, seq, redelivered);
-    }
+    // Transient messages are shared too (so every node's consumers see them); they stay transient once claimed.
+    for (const { seq, data, redelivered, ttlLeft } of claimed) queue.admitClaimed(messageOf(data), seq, redelivered, ttlLeft);
     return true;
   }
 
@@ -208,6 +253,10 @@ export class SharedQueueFeed implements SharedQueueLink {
           this.isListening = false;
           if (!this.isStopped)
             this.logger.warn(`cluster: shared-queue notifications lost: ${describeError(error)}; polling until re-listened`);
+        },
+        (queueId) => {
+          const queue = this.byId.get(queueId);
+          if (queue !== undefined) this.active.retry(queue);
         },
       );
     } catch (error) {

@@ -71,6 +71,13 @@ export function jsonOfChannel(connection: AmqpConnection, channel: Channel): Rec
   };
 }
 
+/** RabbitMQ's `active` and `activity_status` of a consumer: with `x-single-active-consumer`, `single_active` or `waiting`. */
+function activityOf(consumer: ChannelConsumer): { active: boolean; activity_status: string } {
+  if (!consumer.queue.policy.singleActiveConsumer) return { active: true, activity_status: 'up' };
+  const isActive = consumer.queue.activeConsumer === consumer;
+  return { active: isActive, activity_status: isActive ? 'single_active' : 'waiting' };
+}
+
 /** A consumer of `/api/consumers` and of a channel's `consumer_details`. */
 export function jsonOfConsumer(connection: AmqpConnection, channel: Channel, consumer: ChannelConsumer): Record<string, unknown> {
   return {
@@ -80,8 +87,7 @@ export function jsonOfConsumer(connection: AmqpConnection, channel: Channel, con
     ack_required: !consumer.noAck,
     exclusive: consumer.exclusive,
     prefetch_count: consumer.prefetchCount,
-    active: true,
-    activity_status: 'up',
+    ...activityOf(consumer),
     arguments: jsonOfTable(consumer.consumeArguments),
   };
 }

@@ -127,6 +127,7 @@ export function jsonOfQueue(queue: Queue): Record<string, unknown> {
     messages_ready: queue.messageCount,
     messages_unacknowledged: queue.unackedCount,
     message_bytes_ready: queue.messageBytes,
+    ...(queue.policy.singleActiveConsumer ? { single_active_consumer_tag: queue.activeConsumerTag ?? null } : {}),
   };
 }
 

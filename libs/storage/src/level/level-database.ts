@@ -23,6 +23,10 @@ export interface LevelDatabaseOptions {
   cacheSize?: number;
   /** LevelDB write buffer in bytes (default {@link DEFAULT_WRITE_BUFFER_BYTES}). */
   writeBufferSize?: number;
+  /** LevelDB table file size in bytes after compaction (classic-level default 2 MiB). */
+  maxFileSize?: number;
+  /** Table files LevelDB keeps open (default {@link DEFAULT_MAX_OPEN_FILES}). */
+  maxOpenFiles?: number;
 }
 
 /**
@@ -31,6 +35,15 @@ export interface LevelDatabaseOptions {
  * memtables at most are in memory, so this bounds LevelDB's write buffers to 64 MiB.
  */
 export const DEFAULT_WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Open table files when none is configured: 74, the least LevelDB accepts (64 tables plus its own files). LevelDB
+ * memory-maps every table file it opens, and the pages it reads stay in the broker's resident set until the file
+ * is closed: with classic-level's default of 1,000 a drained 1 GiB backlog left ~1.3 GiB of file-backed RSS
+ * (docs/BENCHMARKS.md). 64 tables bound that part to 64 table files (2 MiB each after compaction) plus the
+ * level-0 tables a memtable flush writes; the cost is reopening a table (its footer and index block) now and then.
+ */
+export const DEFAULT_MAX_OPEN_FILES = 74;
 
 const DEFAULT_MAX_BATCH_OPS = 10_000;
 // Files LevelDB itself creates, plus Warren's epoch sidecar; anything else means the directory is someone else's.
@@ -243,13 +256,15 @@ export class LevelDatabase {
     // Only sizes that are set: classic-level takes an explicit `undefined` writeBufferSize for a size, not for its
     // 4 MiB default, and then never flushes its memtable (every write stayed in native memory until a restart
     // replayed the whole log: the deep-queue RSS and slow first restart of docs/BENCHMARKS.md).
-    const { cacheSize, writeBufferSize = DEFAULT_WRITE_BUFFER_BYTES } = this.options;
+    const { cacheSize, maxFileSize, writeBufferSize = DEFAULT_WRITE_BUFFER_BYTES, maxOpenFiles = DEFAULT_MAX_OPEN_FILES } = this.options;
     const db: WarrenLevel = new ClassicLevel<string, Buffer>(this.path, {
       keyEncoding: 'utf8',
       valueEncoding: 'buffer',
       createIfMissing: true,
       ...(cacheSize === undefined ? {} : { cacheSize }),
+      ...(maxFileSize === undefined ? {} : { maxFileSize }),
       writeBufferSize,
+      maxOpenFiles,
     });
     try {
       await db.open();

@@ -3,6 +3,7 @@ import { PostgresClusterStore } from './postgres-cluster-store.js';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.js';
 import { PostgresMessageStore, type PostgresMessageStoreOptions } from './postgres-message-store.js';
 import { PostgresMetadataStore } from './postgres-metadata-store.js';
+import { PostgresNodeMailbox } from './postgres-node-mailbox.js';
 import { PostgresSharedQueueStore } from './postgres-shared-queue-store.js';
 
 /** Options of {@link openPostgresStorage}. */
@@ -22,6 +23,8 @@ export interface PostgresStorage extends OpenedStorage {
   readonly cluster?: PostgresClusterStore;
   /** Set in multi-node mode with `sharedQueues`. */
   readonly sharedQueues?: PostgresSharedQueueStore;
+  /** Set in multi-node mode: messages between nodes (direct reply-to). */
+  readonly mailbox?: PostgresNodeMailbox;
 }
 
 /**
@@ -46,16 +49,19 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       : new PostgresClusterStore(database, { nodeName: options.nodeName, leaseMs: options.nodeLeaseMs ?? 15_000 });
   const sharedQueues =
     cluster !== undefined && options.sharedQueues === true
-      ? new PostgresSharedQueueStore(database, { incarnation: cluster.incarnation })
+      ? new PostgresSharedQueueStore(database, { incarnation: cluster.incarnation, nodeName: options.nodeName })
       : undefined;
+  const mailbox = cluster === undefined ? undefined : new PostgresNodeMailbox(database, cluster.nodeName);
   return {
     messages,
     sharedQueues,
+    mailbox,
     metadata,
     database,
     cluster,
     async close() {
       await sharedQueues?.close();
+      await mailbox?.close();
       await cluster?.close();
       await metadata.close();
       await messages.close();

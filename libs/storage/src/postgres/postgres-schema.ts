@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { StorageError } from '../storage-error.js';
+import { sharedExpiryAndActiveConsumers } from './postgres-schema-v6.js';
 
 /** A schema name Warren accepts: a plain lower-case SQL identifier, so it never needs quoting rules beyond `"…"`. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -18,6 +19,9 @@ export interface PostgresTables {
   readonly topologyLog: string;
   readonly exclusiveQueues: string;
   readonly sharedMessages: string;
+  readonly nodeMail: string;
+  readonly sharedActiveConsumers: string;
+  readonly sharedTransient: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -39,10 +43,17 @@ export function postgresTables(schema: string): PostgresTables {
     topologyLog: q('warren_topology_log'),
     exclusiveQueues: q('warren_exclusive_queues'),
     sharedMessages: q('warren_shared_messages'),
+    nodeMail: q('warren_node_mail'),
+    sharedActiveConsumers: q('warren_shared_active_consumers'),
+    sharedTransient: q('warren_shared_transient'),
   };
 }
 
-/** One schema change; `version`s are consecutive from 1 and never edited once released (add a new one instead). */
+/**
+ * One schema change; `version`s ascend and are never edited once released (add a new one instead). Each is applied
+ * once when missing, so a version numbered past a gap (7 was written beside the 5 and 6 of parallel work) still
+ * applies, and the gap's versions apply later when they arrive.
+ */
 interface Migration {
   readonly version: number;
   readonly name: string;
@@ -70,6 +81,15 @@ interface Migration {
  * Version 4 (shared queues): `warren_shared_messages`, the messages of queues every node serves, keyed
  * (queue_id, seq) with `seq` from one sequence (unique across nodes), `owner` the incarnation of the node that
  * claimed it (NULL: ready) and `redelivered` (a claim on it was released before).
+ *
+ * Version 6 (shared queues' TTL and single active consumer, postgres-schema-v6.ts): `warren_shared_messages.expires_at`
+ * (the deadline on the database's clock), `warren_shared_active_consumers` (per queue, the node and consumer that
+ * are its single active consumer) and `warren_shared_transient` (UNLOGGED, inheriting `warren_shared_messages`:
+ * transient messages of shared queues).
+ *
+ * Version 7 (direct reply-to across nodes): `warren_node_mail`, messages one node hands to another (`target`, a
+ * node name), deleted by the target when it takes them. UNLOGGED: direct reply-to is at most once, so a
+ * transaction that only hands over replies need not wait for a WAL flush, and a crash may empty it.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -144,10 +164,31 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_owner ON ${t.sharedMessages} (owner) WHERE owner IS NOT NULL`,
     ],
   },
+  {
+    version: 6,
+    name: 'shared queue message expiry, single active consumers, unlogged transient messages',
+    sql: sharedExpiryAndActiveConsumers,
+  },
+  {
+    version: 7,
+    name: 'mail between nodes (direct reply-to)',
+    sql: (t) => [
+      `CREATE UNLOGGED TABLE IF NOT EXISTS ${t.nodeMail} (
+         id bigserial PRIMARY KEY,
+         target text NOT NULL,
+         vhost text NOT NULL,
+         data bytea NOT NULL)`,
+      // A node takes its own mail, oldest first.
+      `CREATE INDEX IF NOT EXISTS warren_node_mail_target ON ${t.nodeMail} (target, id)`,
+    ],
+  },
 ];
 
 /** The schema version this build writes. */
-export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+export const POSTGRES_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((migration) => migration.version));
+
+/** Every migration's version, ascending (what `warren_schema_migrations` holds once migrated). */
+export const POSTGRES_MIGRATION_VERSIONS: readonly number[] = MIGRATIONS.map((migration) => migration.version).sort((a, b) => a - b);
 
 /**
  * Creates or upgrades Warren's tables in `t.schema`. Runs under a session advisory lock keyed by the schema, so
@@ -172,7 +213,8 @@ export async function migratePostgresSchema(client: pg.ClientBase, t: PostgresTa
         `storage: PostgreSQL schema "${t.schema}" is at version ${newest}, newer than this Warren supports (${POSTGRES_SCHEMA_VERSION})`,
       );
     }
-    for (const migration of MIGRATIONS) {
+    // In version order, whatever order merged branches listed them in.
+    for (const migration of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
       await client.query('BEGIN');
       try {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
 import { messageRecordOf } from '../message-record.js';
 import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
@@ -96,5 +97,119 @@ describe('PostgreSQL shared queue store', () => {
     await aStorage.cluster!.deregister();
     expect(await b.releaseOrphans()).toBe(1);
     expect(await b.claim('q/1%', 10)).toMatchObject([{ redelivered: true }]);
+  });
+
+  it('counts TTLs from the publish, never hands out an expired message, and sweeps each one to one node', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const b = (await open(schema, 'b')).sharedQueues!;
+    const now = Date.now();
+    await a.publish([
+      { queueId: 't', data: record('due'), expiresAt: now - 1 },
+      { queueId: 't', data: record('later'), expiresAt: now + 600_000 },
+      { queueId: 't', data: record('never') },
+      { queueId: 'u', data: record('due elsewhere'), expiresAt: now - 1 },
+    ]);
+    // The expired one is passed over; the others carry what their TTL has left, counted from the publish.
+    const claimed = await b.claim('t', 10);
+    expect(claimed).toHaveLength(2);
+    expect(claimed[0]!.ttlLeft).toBeGreaterThan(0);
+    expect(claimed[0]!.ttlLeft).toBeLessThanOrEqual(600_000);
+    expect(claimed[1]!.ttlLeft).toBeUndefined();
+    // Both nodes sweep at once: the expired message goes to one of them, only for the queues asked about.
+    const [fromA, fromB] = await Promise.all([a.expire(['t'], 10), b.expire(['t'], 10)]);
+    const swept = [...fromA.expired, ...fromB.expired];
+    expect(swept.map(({ queueId, data }) => ({ queueId, data }))).toEqual([{ queueId: 't', data: record('due') }]);
+    // What is claimed is not the sweep's: no deadline left among the ready ones of 't'.
+    expect((await a.expire(['t'], 10)).nextExpiryMs).toBeUndefined();
+    b.release(
+      't',
+      claimed.map((m) => m.seq),
+    );
+    await b.publish([{ queueId: 'flush', data: record('f') }]);
+    const next = await a.expire(['t'], 10);
+    expect(next.expired).toEqual([]);
+    expect(next.nextExpiryMs).toBeGreaterThan(0);
+    expect(next.nextExpiryMs).toBeLessThanOrEqual(600_000);
+    // The sweeper settles what it took; nothing of 't' but the two released messages is left.
+    const sweeper = fromA.expired.length > 0 ? a : b;
+    sweeper.settle('t', [swept[0]!.seq]);
+    await sweeper.publish([{ queueId: 'flush', data: record('f') }]);
+    expect(await a.claim('t', 10)).toMatchObject([{ redelivered: true }, { redelivered: true }]);
+    expect((await b.expire(['u'], 10)).expired).toHaveLength(1);
+  });
+
+  it('gives a queue one active consumer across nodes, freed by its node or taken over once that node is gone', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    const bStorage = await open(schema, 'b');
+    const b = bStorage.sharedQueues!;
+    const freed: string[] = [];
+    await b.listen(
+      () => undefined,
+      () => undefined,
+      (queueId) => freed.push(queueId),
+    );
+    expect(await a.acquireActive('s%', 'ctag-a1')).toEqual({ node: 'a', consumerTag: 'ctag-a1', isThisNode: true });
+    expect(await b.acquireActive('s%', 'ctag-b1')).toEqual({ node: 'a', consumerTag: 'ctag-a1', isThisNode: false });
+    // a's next consumer took over there: the tag follows.
+    expect(await a.acquireActive('s%', 'ctag-a2')).toEqual({ node: 'a', consumerTag: 'ctag-a2', isThisNode: true });
+    // Only the holder's release frees it.
+    await b.releaseActive('s%');
+    expect(await b.acquireActive('s%', 'ctag-b1')).toMatchObject({ node: 'a', isThisNode: false });
+    await a.releaseActive('s%');
+    const deadline = Date.now() + 30_000;
+    while (freed.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(freed).toEqual(['s%']);
+    expect(await b.acquireActive('s%', 'ctag-b1')).toEqual({ node: 'b', consumerTag: 'ctag-b1', isThisNode: true });
+    expect(await a.acquireActive('s%', 'ctag-a3')).toMatchObject({ node: 'b', isThisNode: false });
+    // b leaves (or its lease runs out and it is reaped): a takes over.
+    await bStorage.cluster!.deregister();
+    expect(await a.acquireActive('s%', 'ctag-a3')).toEqual({ node: 'a', consumerTag: 'ctag-a3', isThisNode: true });
+  });
+
+  it('keeps transient messages in the unlogged child table and claims both tables in seq order', async () => {
+    const schema = `shared_${++schemas}`;
+    const a = (await open(schema, 'a')).sharedQueues!;
+    // A group's first message transient too (its flags start with it).
+    await a.publish([{ queueId: 'm', data: record('t-first'), isTransient: true }]);
+    await a.publish([
+      { queueId: 'm', data: record('p0') },
+      { queueId: 'm', data: record('t1'), isTransient: true },
+      { queueId: 'm', data: record('p2') },
+      { queueId: 'm', data: record('t3'), isTransient: true, expiresAt: Date.now() - 1 },
+      { queueId: 'm', data: record('t4'), isTransient: true },
+    ]);
+    const count = async (): Promise<unknown> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          `SELECT (SELECT count(*) FROM ONLY "${schema}".warren_shared_messages WHERE queue_id = 'm')::int AS durable,
+                  (SELECT count(*) FROM "${schema}".warren_shared_transient WHERE queue_id = 'm')::int AS transient,
+                  (SELECT relpersistence FROM pg_class WHERE oid = '"${schema}".warren_shared_transient'::regclass) AS persistence`,
+        );
+        return rows[0];
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await count()).toEqual({ durable: 2, transient: 4, persistence: 'u' });
+    expect(await a.claim('m', 1)).toMatchObject([{ data: record('t-first') }]);
+    // One order across both tables; the expired transient one is passed over, and swept like any other.
+    const claimed = await a.claim('m', 10);
+    expect(claimed.map((m) => m.data)).toEqual([record('p0'), record('t1'), record('p2'), record('t4')]);
+    const { expired } = await a.expire(['m'], 10);
+    expect(expired.map((m) => m.data)).toEqual([record('t3')]);
+    // Settles and releases reach both tables.
+    a.release('m', [claimed[1]!.seq]);
+    a.settle(
+      'm',
+      [...claimed.filter((_, i) => i !== 1), ...expired].map((m) => m.seq),
+    );
+    await a.publish([{ queueId: 'flush', data: record('f') }]);
+    // t-first stays claimed.
+    expect(await count()).toEqual({ durable: 0, transient: 2, persistence: 'u' });
+    expect(await a.claim('m', 10)).toMatchObject([{ data: record('t1'), redelivered: true }]);
   });
 });

@@ -1,8 +1,11 @@
 import type pg from 'pg';
-import type { ClaimedMessage, SharedQueueEntry, SharedQueueStore } from '../shared-queue-store.js';
+import type { ActiveConsumer, ClaimedMessage, ExpirySweep, SharedQueueEntry, SharedQueueStore } from '../shared-queue-store.js';
 import { checkMessageRecord } from '../message-record.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
+import { SHARED_ACTIVE_CHANNEL, acquireActiveConsumer, releaseActiveConsumers } from './postgres-shared-active-consumers.js';
+import { EXPIRES_AT_FROM_TTL_LEFT, TTL_LEFT_COLUMN, sweepExpired, ttlLeftOf } from './postgres-shared-queue-expiry.js';
+import { insertWithTransient } from './postgres-shared-transient.js';
 
 /** The NOTIFY channel of shared queues that got ready messages; the payload is `<schema>/<queue id>`. */
 export const SHARED_QUEUE_CHANNEL = 'warren_shared_queue';
@@ -16,14 +19,22 @@ const GROUP_MAX_BYTES = 16 * 1024 * 1024;
 export interface PostgresSharedQueueStoreOptions {
   /** This run of the node (`warren_nodes.incarnation`): the owner of its claims. */
   readonly incarnation: string;
+  /** This node's name (`WARREN_NODE_NAME`), shown as the node of its single active consumers. */
+  readonly nodeName?: string;
 }
 
 /** Writes collected for one transaction. */
 class SharedWriteGroup {
   readonly queueIds: string[] = [];
   readonly data: Buffer[] = [];
+  /** Per published message, when it expires (epoch ms on this node's clock; 0: never). */
+  readonly expiresAt: number[] = [];
+  /** Per published message, whether it is transient (stored in the UNLOGGED table); empty while none is. */
+  readonly transient: boolean[] = [];
   readonly settled = new Map<string, number[]>();
   readonly released = new Map<string, number[]>();
+  /** Queues whose single active consumer this node frees. */
+  readonly activeReleased = new Set<string>();
   bytes = 0;
   private settle!: () => void;
   private fail!: (error: unknown) => void;
@@ -83,6 +94,13 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     for (const entry of entries) {
       group.queueIds.push(encodeText(entry.queueId));
       group.data.push(entry.data);
+      group.expiresAt.push(entry.expiresAt || 0);
+      // The first transient message of the group starts the flags (the ones before it are persistent).
+      const isTransient = entry.isTransient === true;
+      if (isTransient || group.transient.length > 0) {
+        while (group.transient.length < group.data.length - 1) group.transient.push(false);
+        group.transient.push(isTransient);
+      }
       group.bytes += entry.data.length;
     }
     return group.done;
@@ -101,11 +119,14 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
   async claim(queueId: string, limit: number): Promise<ClaimedMessage[]> {
     const t = this.database.tables;
     // SKIP LOCKED: rows another node is claiming right now are passed over, never waited for nor taken twice.
-    const { rows } = await this.database.query<{ seq: string; redelivered: boolean; data: Buffer }>(
+    // Expired rows are never handed out: the expiry sweep dead-letters them (postgres-shared-queue-expiry.ts).
+    const { rows } = await this.database.query<{ seq: string; redelivered: boolean; data: Buffer; ttl_left: number | null }>(
       `UPDATE ${t.sharedMessages} SET owner = $1
        WHERE (queue_id, seq) IN (
-         SELECT queue_id, seq FROM ${t.sharedMessages} WHERE queue_id = $2 AND owner IS NULL ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING seq, redelivered, data`,
+         SELECT queue_id, seq FROM ${t.sharedMessages} WHERE queue_id = $2 AND owner IS NULL
+           AND (expires_at IS NULL OR expires_at > now())
+         ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING seq, redelivered, data, ${TTL_LEFT_COLUMN}`,
       [this.options.incarnation, encodeText(queueId), limit],
     );
     const claimed: ClaimedMessage[] = [];
@@ -116,9 +137,26 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
         this.settle(queueId, [seq]);
         continue;
       }
-      claimed.push({ seq, data: row.data, redelivered: row.redelivered });
+      const ttlLeft = row.ttl_left === null ? undefined : Number(row.ttl_left);
+      claimed.push({ seq, data: row.data, redelivered: row.redelivered, ttlLeft });
     }
     return claimed.sort((a, b) => a.seq - b.seq);
+  }
+
+  expire(queueIds: ReadonlyArray<string>, limit: number): Promise<ExpirySweep> {
+    return sweepExpired(this.database, this.options.incarnation, queueIds, limit, (damaged) => this.settle(damaged.queueId, [damaged.seq]));
+  }
+
+  acquireActive(queueId: string, consumerTag: string): Promise<ActiveConsumer> {
+    const { incarnation, nodeName } = this.options;
+    return acquireActiveConsumer(this.database, incarnation, nodeName ?? incarnation, queueId, consumerTag);
+  }
+
+  releaseActive(queueId: string): Promise<void> {
+    if (this.isClosed) return Promise.resolve();
+    const group = this.group();
+    group.activeReleased.add(encodeText(queueId));
+    return group.done;
   }
 
   async releaseOrphans(): Promise<number> {
@@ -142,15 +180,23 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
   }
 
   async deleteQueue(queueId: string): Promise<void> {
-    await this.database.query(`DELETE FROM ${this.database.tables.sharedMessages} WHERE queue_id = $1`, [encodeText(queueId)]);
+    const t = this.database.tables;
+    await this.database.query(`DELETE FROM ${t.sharedMessages} WHERE queue_id = $1`, [encodeText(queueId)]);
+    await this.database.query(`DELETE FROM ${t.sharedActiveConsumers} WHERE queue_id = $1`, [encodeText(queueId)]);
   }
 
-  async listen(onReady: (queueId: string) => void, onLost: (error: Error) => void): Promise<void> {
+  async listen(
+    onReady: (queueId: string) => void,
+    onLost: (error: Error) => void,
+    onActiveFreed?: (queueId: string) => void,
+  ): Promise<void> {
     const client = await this.database.connectDedicated('warren-claims');
     const prefix = `${this.database.tables.schema}/`;
     client.on('notification', (message) => {
-      if (message.channel === SHARED_QUEUE_CHANNEL && message.payload?.startsWith(prefix))
-        onReady(decodeText(message.payload.slice(prefix.length)));
+      if (!message.payload?.startsWith(prefix)) return;
+      const queueId = decodeText(message.payload.slice(prefix.length));
+      if (message.channel === SHARED_QUEUE_CHANNEL) onReady(queueId);
+      else if (message.channel === SHARED_ACTIVE_CHANNEL) onActiveFreed?.(queueId);
     });
     client.on('error', (error: Error) => {
       if (this.listener === client) this.listener = undefined;
@@ -162,6 +208,7 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
       onLost(new Error('storage: the PostgreSQL LISTEN connection of shared queues ended'));
     });
     await client.query(`LISTEN ${SHARED_QUEUE_CHANNEL}`);
+    if (onActiveFreed !== undefined) await client.query(`LISTEN ${SHARED_ACTIVE_CHANNEL}`);
     this.listener = client;
   }
 
@@ -213,11 +260,19 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
       const notify = new Set<string>();
       if (group.queueIds.length > 0) {
         // Seqs in publish order: one transaction at a time per node, and within it the arrays' order (ORDINALITY).
-        await client.query(
-          `INSERT INTO ${t.sharedMessages} (queue_id, data)
-           SELECT id, data FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS x(id, data, n) ORDER BY n`,
-          [group.queueIds, group.data],
-        );
+        // TTLs left ($3; an empty array when none has one: unnest pads it with NULLs) become deadlines on the
+        // database's clock (postgres-shared-queue-expiry.ts).
+        const ttls = ttlLeftOf(group.expiresAt) ?? [];
+        if (group.transient.length === 0) {
+          await client.query(
+            `INSERT INTO ${t.sharedMessages} (queue_id, data, expires_at)
+             SELECT id, data, ${EXPIRES_AT_FROM_TTL_LEFT}
+             FROM unnest($1::text[], $2::bytea[], $3::float8[]) WITH ORDINALITY AS x(id, data, ttl, n) ORDER BY n`,
+            [group.queueIds, group.data, ttls],
+          );
+        } else {
+          await insertWithTransient(client, t, group.queueIds, group.data, ttls, group.transient);
+        }
         for (const queueId of group.queueIds) notify.add(queueId);
       }
       if (group.settled.size > 0) {
@@ -238,6 +293,7 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
         );
         for (const queueId of group.released.keys()) notify.add(queueId);
       }
+      if (group.activeReleased.size > 0) await releaseActiveConsumers(client, t, owner, [...group.activeReleased]);
       // Delivered at commit: nodes waiting for messages claim once these rows are visible.
       for (const queueId of notify) await client.query('SELECT pg_notify($1, $2)', [SHARED_QUEUE_CHANNEL, `${t.schema}/${queueId}`]);
     });

@@ -9,7 +9,7 @@ import { openPostgresStorage } from './open-postgres-storage.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresMessageStore } from './postgres-message-store.js';
 import { PostgresMetadataStore } from './postgres-metadata-store.js';
-import { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
+import { POSTGRES_MIGRATION_VERSIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 
 // One throwaway cluster for this file; every harness gets a schema of its own, dropped after its test.
 let cluster: PostgresCluster;
@@ -95,17 +95,20 @@ describe('PostgreSQL backend', () => {
       await check.connect();
       try {
         const { rows } = await check.query('SELECT version FROM warren.warren_schema_migrations ORDER BY version');
-        expect(rows.map((row) => row.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
+        expect(rows.map((row) => row.version)).toEqual(POSTGRES_MIGRATION_VERSIONS);
         const tables = await check.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'warren' ORDER BY 1");
         expect(tables.rows.map((row) => row.table_name)).toEqual([
           'warren_bodies',
           'warren_exclusive_queues',
           'warren_messages',
           'warren_metadata',
+          'warren_node_mail',
           'warren_nodes',
           'warren_queues',
           'warren_schema_migrations',
+          'warren_shared_active_consumers',
           'warren_shared_messages',
+          'warren_shared_transient',
           'warren_spill',
           'warren_topology_log',
           'warren_topology_version',
@@ -157,7 +160,7 @@ describe('PostgreSQL backend', () => {
     storage = await openPostgresStorage({ connectionString: url, schema: 'upgraded' });
     try {
       const { rows } = await admin.query('SELECT version FROM upgraded.warren_schema_migrations ORDER BY version');
-      expect(rows.map((row) => row.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
+      expect(rows.map((row) => row.version)).toEqual(POSTGRES_MIGRATION_VERSIONS);
       const recovered = [];
       for await (const entry of storage.messages.recoverIndex('q')) recovered.push(entry);
       expect(recovered).toEqual([{ queueId: 'q', seq: 0, data: record, deliveryCount: 0, mayHaveBeenDelivered: false }]);

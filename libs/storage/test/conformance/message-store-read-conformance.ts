@@ -61,6 +61,21 @@ export function describeReadConformance(ctx: ReadCaseContext): void {
       expect((await store.read('b', [0]))[0]!.data.equals(shared)).toBe(true);
     });
 
+    it('reads a dense run of seqs with gaps, beside another queue, and writes still pending, like single reads', async () => {
+      let store = ctx.store();
+      const seqs = Array.from({ length: 100 }, (_, i) => i + 1);
+      for (const queueId of ['q', 'q-b', 'p']) await store.enqueue(seqs.map((seq) => ({ queueId, seq, data: msg(queueId, seq) })));
+      await store.remove('q', [...seqs.slice(9, 19), 50, 100]);
+      store = await ctx.restart();
+      const pending = store.enqueue(seqs.map((seq) => ({ queueId: 'q', seq: seq + 100, data: msg('q', seq + 100) })));
+      const wanted = Array.from({ length: 200 }, (_, i) => i + 1);
+      const read = await store.read('q', wanted);
+      const gone = (seq: number): boolean => (seq >= 10 && seq <= 19) || seq === 50 || seq === 100;
+      expect(read.map(text)).toEqual(wanted.map((seq) => (gone(seq) ? undefined : `q#${seq}`)));
+      await pending;
+      expect((await store.read('q-b', seqs)).map(text)).toEqual(seqs.map((seq) => `q-b#${seq}`));
+    });
+
     it('quarantines a record that fails its checksum, as recover() does: never served, reported until purged', async () => {
       let store = ctx.store();
       const records = [1, 2, 3].map((seq) => msg('q', seq));

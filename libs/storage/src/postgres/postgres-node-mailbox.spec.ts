@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
+import { messageRecordOf } from '../message-record.js';
+import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
+
+// Mail between nodes (postgres-node-mailbox.ts: direct reply-to across nodes) against a real server.
+let cluster: PostgresCluster;
+let url: string;
+let schemas = 0;
+const opened: PostgresStorage[] = [];
+
+beforeAll(async () => {
+  cluster = await startPostgresCluster();
+  url = await cluster.createDatabase('warren_mailbox_spec');
+}, 180_000);
+
+afterAll(async () => {
+  for (const storage of opened) await storage.close().catch(() => undefined);
+  await cluster?.stop();
+}, 180_000);
+
+async function open(schema: string, nodeName: string): Promise<PostgresStorage> {
+  const storage = await openPostgresStorage({ connectionString: url, schema, nodeName, nodeLeaseMs: 60_000 });
+  opened.push(storage);
+  await storage.cluster!.register({});
+  return storage;
+}
+
+const record = (text: string): Buffer => messageRecordOf(Buffer.from(text));
+const texts = (mail: ReadonlyArray<{ data: Buffer }>): string[] => mail.map((m) => m.data.subarray(5).toString());
+
+/** Resolves once `condition` holds, polling every 10 ms; rejects after `timeoutMs`. */
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('PostgreSQL node mailbox', () => {
+  it('hands mail to its target only, in send order, once, in one transaction per group', async () => {
+    const schema = `mail_${++schemas}`;
+    const a = await open(schema, 'warren@a');
+    const b = await open(schema, 'warren@b');
+    const c = await open(schema, 'warren@c');
+    const before = a.database.committedBatches;
+    // One event-loop turn: one group commit, whatever the targets and vhosts.
+    await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => a.mailbox!.send('warren@b', '/', record(`b${i}`))),
+      a.mailbox!.send('warren@c', 'v\0%', record('c0')),
+    ]);
+    expect(a.database.committedBatches - before).toBe(1);
+    const forB = await b.mailbox!.take(500);
+    expect(texts(forB)).toEqual(Array.from({ length: 20 }, (_, i) => `b${i}`));
+    expect(new Set(forB.map((m) => m.vhost))).toEqual(new Set(['/']));
+    expect(await b.mailbox!.take(500)).toEqual([]);
+    const forC = await c.mailbox!.take(1);
+    expect(forC).toEqual([{ vhost: 'v\0%', data: record('c0') }]);
+  });
+
+  it('wakes the target at commit and tells live nodes that a node joined', async () => {
+    const schema = `mail_${++schemas}`;
+    const a = await open(schema, 'warren@a');
+    const b = await open(schema, 'warren@b');
+    let mailForB = 0;
+    let joinedHeardByB = 0;
+    let mailForA = 0;
+    await b.mailbox!.listen(
+      () => mailForB++,
+      () => joinedHeardByB++,
+      () => undefined,
+    );
+    await a.mailbox!.listen(
+      () => mailForA++,
+      () => undefined,
+      () => undefined,
+    );
+    await until(() => joinedHeardByB >= 2, "b hearing its own and a's joining");
+    await a.mailbox!.send('warren@b', '/', record('wake'));
+    await until(() => mailForB === 1, 'the notification of mail for b');
+    expect(texts(await b.mailbox!.take(10))).toEqual(['wake']);
+    expect(mailForA).toBe(0);
+  });
+
+  it('drops mail for names no registered node has', async () => {
+    const schema = `mail_${++schemas}`;
+    const a = await open(schema, 'warren@a');
+    const b = await open(schema, 'warren@b');
+    await a.mailbox!.send('warren@b', '/', record('kept'));
+    await a.mailbox!.send('warren@gone', '/', record('dropped'));
+    expect(await a.mailbox!.dropOrphans()).toBe(1);
+    expect(texts(await b.mailbox!.take(10))).toEqual(['kept']);
+    // A node that left: its mail goes too.
+    await a.mailbox!.send('warren@b', '/', record('late'));
+    await b.cluster!.deregister();
+    expect(await a.mailbox!.dropOrphans()).toBe(1);
+    expect(await b.mailbox!.take(10)).toEqual([]);
+  });
+});
