@@ -3,9 +3,10 @@ import { spawn } from 'node:child_process';
 
 /**
  * Starts `entry` with its data in `dataDir` (and `env` over the defaults) and resolves once it prints its AMQP port:
- * `{ child, port, startMs }`, `startMs` being the time from spawn to listening.
+ * `{ child, port, startMs }`, `startMs` being the time from spawn to listening. `onSpawn(child)` gets the child at
+ * once, so a caller can stop a broker that never gets to listen.
  */
-export function startBroker({ entry, dataDir, nodeArgs = [], timeoutMs = 120_000, env = {} }) {
+export function startBroker({ entry, dataDir, nodeArgs = [], timeoutMs = 120_000, env = {}, onSpawn = undefined }) {
   const startedAt = process.hrtime.bigint();
   const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: {
@@ -20,6 +21,7 @@ export function startBroker({ entry, dataDir, nodeArgs = [], timeoutMs = 120_000
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  onSpawn?.(child);
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`broker did not start within ${timeoutMs / 1000} s`)), timeoutMs);

@@ -14,16 +14,34 @@ function readClockTicks() {
   }
 }
 
-/** utime + stime of pid in clock ticks, or undefined if the process is gone or /proc is absent. */
-function processTicks(pid) {
+/**
+ * The fields of /proc/<pid>/stat after comm (so fields[0] is field 3, state), or undefined if the process is gone.
+ * comm (field 2) may contain spaces or ')', so split after the LAST ')'.
+ */
+export function procStatFields(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may contain spaces or ')', so split after the LAST ')'; utime/stime are fields 14/15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** utime + stime of pid in clock ticks (fields 14/15), or undefined if the process is gone or /proc is absent. */
+function processTicks(pid) {
+  const fields = procStatFields(pid);
+  return fields === undefined ? undefined : Number(fields[11]) + Number(fields[12]);
+}
+
+/** utime + stime of pid in seconds, or undefined if the process is gone or /proc is absent. */
+export function processCpuSeconds(pid) {
+  const ticks = processTicks(pid);
+  return ticks === undefined ? undefined : ticks / CLK_TCK;
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+export function clockTicksPerSecond() {
+  return CLK_TCK;
 }
 
 /** Busy and total jiffies summed over all cores, or undefined off Linux. */
