@@ -1,4 +1,5 @@
 import type { PostgresTables } from './postgres-schema.js';
+import { SHARED_TABLE_AUTOVACUUM } from './postgres-shared-table-settings.js';
 
 /**
  * Migration 6 (docs/SCALE-OUT.md, "Shared queues"):
@@ -25,6 +26,8 @@ export function sharedExpiryAndActiveConsumers(t: PostgresTables): string[] {
        consumer_tag text NOT NULL,
        since timestamptz NOT NULL DEFAULT now())`,
     `CREATE UNLOGGED TABLE IF NOT EXISTS ${t.sharedTransient} () INHERITS (${t.sharedMessages})`,
+    // Storage parameters are not inherited either (migration 5 set the parent's).
+    `ALTER TABLE ${t.sharedTransient} SET (${SHARED_TABLE_AUTOVACUUM})`,
     `CREATE UNIQUE INDEX IF NOT EXISTS warren_shared_transient_key ON ${t.sharedTransient} (queue_id, seq)`,
     // As the parent's ready index since migration 5: claims take the highest priority first, then seq order.
     `CREATE INDEX IF NOT EXISTS warren_shared_transient_ready ON ${t.sharedTransient} (queue_id, priority DESC, seq) WHERE owner IS NULL`,

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { StorageError } from '../storage-error.js';
 import { sharedExpiryAndActiveConsumers } from './postgres-schema-v6.js';
+import { SHARED_TABLE_AUTOVACUUM } from './postgres-shared-table-settings.js';
 
 /** A schema name Warren accepts: a plain lower-case SQL identifier, so it never needs quoting rules beyond `"…"`. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -178,6 +179,7 @@ const MIGRATIONS: readonly Migration[] = [
       // Claims and drop-head read ready rows highest priority first, then in seq order.
       `DROP INDEX IF EXISTS "${t.schema}".warren_shared_messages_ready`,
       `CREATE INDEX IF NOT EXISTS warren_shared_messages_ready_by_priority ON ${t.sharedMessages} (queue_id, priority DESC, seq) WHERE owner IS NULL`,
+      `ALTER TABLE ${t.sharedMessages} SET (${SHARED_TABLE_AUTOVACUUM})`,
     ],
   },
   {

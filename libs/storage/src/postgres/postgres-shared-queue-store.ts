@@ -173,21 +173,21 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     const t = this.database.tables;
     // SKIP LOCKED: rows another node is claiming right now are passed over, never waited for nor taken twice.
     // Expired rows are never handed out: the expiry sweep dead-letters them (postgres-shared-queue-expiry.ts).
-    const { rows } = await this.database.query<{
-      seq: string;
-      redelivered: boolean;
-      delivery_count: number;
-      data: Buffer;
-      ttl_left: number | null;
-    }>(
-      `UPDATE ${t.sharedMessages} SET owner = $1
-       WHERE (queue_id, seq) IN (
-         SELECT queue_id, seq FROM ${t.sharedMessages} WHERE queue_id = $2 AND owner IS NULL
-           AND (expires_at IS NULL OR expires_at > now())
-         ORDER BY priority DESC, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING seq, redelivered, delivery_count, data, ${TTL_LEFT_COLUMN}`,
-      [this.options.incarnation, encodeText(queueId), limit],
-    );
+    const { rows } = await this.database.transaction(async (client) => {
+      // Only an ordered walk of the ready index costs what the claim takes. The planner, misled by the statistics
+      // of a table whose rows come and go, picked a bitmap scan plus a sort: every ready row of the queue and every
+      // index entry dead since the last vacuum, per claim (docs/BENCHMARKS.md, "Several nodes on one PostgreSQL").
+      await client.query('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off');
+      return client.query<{ seq: string; redelivered: boolean; delivery_count: number; data: Buffer; ttl_left: number | null }>(
+        `UPDATE ${t.sharedMessages} SET owner = $1
+         WHERE (queue_id, seq) IN (
+           SELECT queue_id, seq FROM ${t.sharedMessages} WHERE queue_id = $2 AND owner IS NULL
+             AND (expires_at IS NULL OR expires_at > now())
+           ORDER BY priority DESC, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING seq, redelivered, delivery_count, data, ${TTL_LEFT_COLUMN}`,
+        [this.options.incarnation, encodeText(queueId), limit],
+      );
+    });
     const claimed: ClaimedMessage[] = [];
     for (const row of rows) {
       const seq = Number(row.seq);
