@@ -6,6 +6,7 @@ import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText, fromPostgresError } from './postgres-errors.js';
 import { deleteMessages } from './postgres-message-writes.js';
 import type { PostgresTables } from './postgres-schema.js';
+import { PostgresListener } from './postgres-listener.js';
 
 /** The NOTIFY channel of topology versions; the payload names the schema, so schemas of one database do not mix. */
 export const TOPOLOGY_CHANNEL = 'warren_topology';
@@ -66,13 +67,15 @@ export class PostgresClusterStore implements ClusterStore {
   readonly nodeName: string;
   /** This run of the node: a restart under the same name is another incarnation (owner of shared-queue claims). */
   readonly incarnation = randomUUID();
-  private listener: pg.Client | undefined;
+  // Named apart from the pool's `warren` connections, so operators (and tests) can tell it in pg_stat_activity.
+  private readonly listener: PostgresListener;
 
   constructor(
     private readonly database: PostgresDatabase,
     private readonly options: PostgresClusterStoreOptions,
   ) {
     this.nodeName = options.nodeName;
+    this.listener = new PostgresListener(database, 'warren-listen', '');
   }
 
   private get tables(): PostgresTables {
@@ -102,7 +105,7 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async renew(): Promise<boolean> {
-    const client = this.listener;
+    const client = this.listener.connection;
     const sql = `UPDATE ${this.tables.nodes} SET lease_expires_at = now() + $3 * interval '1 millisecond'
                  WHERE name = $1 AND incarnation = $2 AND lease_expires_at >= now() RETURNING name`;
     const values = [this.nodeName, this.incarnation, this.options.leaseMs];
@@ -227,23 +230,14 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async listen(onChange: () => void, onLost: (error: Error) => void): Promise<void> {
-    // Named apart from the pool's `warren` connections, so operators (and tests) can tell it in pg_stat_activity.
-    const client = await this.database.connectDedicated('warren-listen');
     const schema = this.tables.schema;
-    client.on('notification', (message) => {
-      if (message.channel === TOPOLOGY_CHANNEL && message.payload === schema) onChange();
-    });
-    client.on('error', (error: Error) => {
-      if (this.listener === client) this.listener = undefined;
-      onLost(error);
-    });
-    client.on('end', () => {
-      if (this.listener !== client) return;
-      this.listener = undefined;
-      onLost(new Error('storage: the PostgreSQL LISTEN connection ended'));
-    });
-    await client.query(`LISTEN ${TOPOLOGY_CHANNEL}`);
-    this.listener = client;
+    await this.listener.start(
+      [TOPOLOGY_CHANNEL],
+      (channel, payload) => {
+        if (channel === TOPOLOGY_CHANNEL && payload === schema) onChange();
+      },
+      onLost,
+    );
   }
 
   async deregister(): Promise<void> {
@@ -263,8 +257,6 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async close(): Promise<void> {
-    const client = this.listener;
-    this.listener = undefined;
-    await client?.end().catch(() => undefined);
+    await this.listener.close();
   }
 }

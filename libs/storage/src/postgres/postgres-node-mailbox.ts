@@ -7,6 +7,7 @@ import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
 import type { PostgresTables } from './postgres-schema.js';
 import type { PostgresWriteGroup } from './postgres-write-group.js';
+import { PostgresListener } from './postgres-listener.js';
 
 /** The NOTIFY channel on which a node announces it joined; the payload names the schema. */
 export const NODE_JOINED_CHANNEL = 'warren_node_joined';
@@ -32,12 +33,14 @@ export function nodeMailChannel(schema: string, name: string): string {
  * target takes its mail with one `DELETE … RETURNING`, so each mail is taken once.
  */
 export class PostgresNodeMailbox implements NodeMailbox {
-  private listener: pg.Client | undefined;
+  private readonly listener: PostgresListener;
 
   constructor(
     private readonly database: PostgresDatabase,
     readonly nodeName: string,
-  ) {}
+  ) {
+    this.listener = new PostgresListener(database, 'warren-mail', 'of node mail');
+  }
 
   private get tables(): PostgresTables {
     return this.database.tables;
@@ -98,37 +101,21 @@ export class PostgresNodeMailbox implements NodeMailbox {
   }
 
   async listen(onMail: () => void, onJoined: () => void, onLost: (error: Error) => void): Promise<void> {
-    const client = await this.database.connectDedicated('warren-mail');
     const schema = this.tables.schema;
     const own = nodeMailChannel(schema, this.nodeName);
-    client.on('notification', (message) => {
-      if (message.channel === own) onMail();
-      else if (message.channel === NODE_JOINED_CHANNEL && message.payload === schema) onJoined();
-    });
-    client.on('error', (error: Error) => {
-      if (this.listener === client) this.listener = undefined;
-      onLost(error);
-    });
-    client.on('end', () => {
-      if (this.listener !== client) return;
-      this.listener = undefined;
-      onLost(new Error('storage: the PostgreSQL LISTEN connection of node mail ended'));
-    });
-    try {
-      await client.query(`LISTEN ${own}`);
-      await client.query(`LISTEN ${NODE_JOINED_CHANNEL}`);
+    await this.listener.start(
+      [own, NODE_JOINED_CHANNEL],
+      (channel, payload) => {
+        if (channel === own) onMail();
+        else if (channel === NODE_JOINED_CHANNEL && payload === schema) onJoined();
+      },
+      onLost,
       // Other nodes refresh the nodes they relay to now, rather than at their next heartbeat.
-      await client.query('SELECT pg_notify($1, $2)', [NODE_JOINED_CHANNEL, schema]);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    this.listener = client;
+      (client) => client.query('SELECT pg_notify($1, $2)', [NODE_JOINED_CHANNEL, schema]),
+    );
   }
 
   async close(): Promise<void> {
-    const client = this.listener;
-    this.listener = undefined;
-    await client?.end().catch(() => undefined);
+    await this.listener.close();
   }
 }

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type {
   ActiveConsumer,
   ClaimedMessage,
@@ -16,6 +15,7 @@ import { SHARED_ACTIVE_CHANNEL, acquireActiveConsumer, releaseActiveConsumers } 
 import { TTL_LEFT_COLUMN, sweepExpired, ttlLeftOf } from './postgres-shared-queue-expiry.js';
 import { applyLimitsBeforeInsert, countSharedQueues, trimHead } from './postgres-shared-queue-limits.js';
 import { insertShared } from './postgres-shared-transient.js';
+import { PostgresListener } from './postgres-listener.js';
 
 /** The NOTIFY channel of shared queues that got ready messages; the payload is `<schema>/<queue id>`. */
 export const SHARED_QUEUE_CHANNEL = 'warren_shared_queue';
@@ -112,14 +112,16 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
   /** Full groups waiting for the one in flight, in call order. */
   private readonly sealed: SharedWriteGroup[] = [];
   private inFlight: Promise<void> | undefined;
-  private listener: pg.Client | undefined;
+  private readonly listener: PostgresListener;
   private isClosed = false;
   private dropHandler: SharedQueueDropHandler | undefined;
 
   constructor(
     private readonly database: PostgresDatabase,
     private readonly options: PostgresSharedQueueStoreOptions,
-  ) {}
+  ) {
+    this.listener = new PostgresListener(database, 'warren-claims', 'of shared queues');
+  }
 
   publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<number> {
     if (entries.length === 0) return Promise.resolve(0);
@@ -249,26 +251,18 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     onLost: (error: Error) => void,
     onActiveFreed?: (queueId: string) => void,
   ): Promise<void> {
-    const client = await this.database.connectDedicated('warren-claims');
     const prefix = `${this.database.tables.schema}/`;
-    client.on('notification', (message) => {
-      if (!message.payload?.startsWith(prefix)) return;
-      const queueId = decodeText(message.payload.slice(prefix.length));
-      if (message.channel === SHARED_QUEUE_CHANNEL) onReady(queueId);
-      else if (message.channel === SHARED_ACTIVE_CHANNEL) onActiveFreed?.(queueId);
-    });
-    client.on('error', (error: Error) => {
-      if (this.listener === client) this.listener = undefined;
-      onLost(error);
-    });
-    client.on('end', () => {
-      if (this.listener !== client) return;
-      this.listener = undefined;
-      onLost(new Error('storage: the PostgreSQL LISTEN connection of shared queues ended'));
-    });
-    await client.query(`LISTEN ${SHARED_QUEUE_CHANNEL}`);
-    if (onActiveFreed !== undefined) await client.query(`LISTEN ${SHARED_ACTIVE_CHANNEL}`);
-    this.listener = client;
+    const channels = onActiveFreed === undefined ? [SHARED_QUEUE_CHANNEL] : [SHARED_QUEUE_CHANNEL, SHARED_ACTIVE_CHANNEL];
+    await this.listener.start(
+      channels,
+      (channel, payload) => {
+        if (!payload?.startsWith(prefix)) return;
+        const queueId = decodeText(payload.slice(prefix.length));
+        if (channel === SHARED_QUEUE_CHANNEL) onReady(queueId);
+        else if (channel === SHARED_ACTIVE_CHANNEL) onActiveFreed?.(queueId);
+      },
+      onLost,
+    );
   }
 
   async close(): Promise<void> {
@@ -276,9 +270,7 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     while (this.inFlight !== undefined || this.open !== undefined || this.sealed.length > 0) {
       await (this.inFlight ?? this.sealed[0]?.done ?? this.open?.done)?.catch(() => undefined);
     }
-    const client = this.listener;
-    this.listener = undefined;
-    await client?.end().catch(() => undefined);
+    await this.listener.close();
   }
 
   /** The open group, its commit scheduled for the next turn unless one is in flight (that one starts it). */
