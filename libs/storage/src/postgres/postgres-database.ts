@@ -185,6 +185,10 @@ export class PostgresDatabase {
     } catch (error) {
       throw fromPostgresError(error, 'cannot connect', this.location);
     }
+    // A checked-out client is ours to watch: a connection lost mid-transaction emits 'error' on it, which would crash
+    // the process unhandled (the pool listens only while a client is idle); the query in flight rejects anyway.
+    const ignoreLoss = (): void => undefined;
+    client.on('error', ignoreLoss);
     let failure: unknown;
     try {
       await client.query('BEGIN');
@@ -196,6 +200,7 @@ export class PostgresDatabase {
       await client.query('ROLLBACK').catch(() => undefined);
       throw fromPostgresError(error, 'transaction failed', this.location);
     } finally {
+      client.off('error', ignoreLoss);
       client.release(failure === undefined ? undefined : true);
     }
   }
