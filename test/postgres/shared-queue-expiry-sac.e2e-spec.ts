@@ -26,23 +26,7 @@ describe('shared queues: TTL from the publish and single active consumer across 
   const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);
   let admin: AdminApi | undefined;
 
-  /** A channel on `name` once the durable queues declared elsewhere reached that node. */
-  async function channelWithQueues(name: string, ...queues: string[]): Promise<Channel> {
-    const connection = await connect(name);
-    return waitFor(
-      async () => {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        try {
-          for (const queue of queues) await channel.checkQueue(queue);
-          return channel;
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: SYNC_BOUND_MS, intervalMs: 200, what: `queues ${queues.join(', ')} on ${name}` },
-    );
-  }
+  const channelWithQueues = (name: string, ...queues: string[]): Promise<Channel> => brokers.channelWithQueues(name, ...queues);
 
   /** Rows of the shared table for `queue` of vhost `/` (ready and claimed; storage id `%2F/name`, `%` stored as `%25`). */
   async function storedRows(queue: string): Promise<number> {

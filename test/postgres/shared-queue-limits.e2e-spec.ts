@@ -24,23 +24,7 @@ describe('shared queues: limits, counts, priorities and delivery limits across n
   let admin: AdminApi | undefined;
   const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);
 
-  /** A channel on `name` once the durable queue declared elsewhere reached that node. */
-  async function channelWithQueue(name: string, queue: string): Promise<Channel> {
-    const connection = await connect(name);
-    return waitFor(
-      async () => {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        try {
-          await channel.checkQueue(queue);
-          return channel;
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: SYNC_BOUND_MS, intervalMs: 200, what: `queue '${queue}' on ${name}` },
-    );
-  }
+  const channelWithQueue = (name: string, queue: string): Promise<Channel> => brokers.channelWithQueues(name, queue);
 
   /** Publishes `ids` to `queue` on a confirm channel and waits for every confirm, recording acks and nacks. */
   async function publishAll(

@@ -25,23 +25,7 @@ describe('shared queues: messages claimed across nodes', () => {
   const { nodes } = brokers;
   const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);
 
-  /** A channel on `name` once the durable queue declared elsewhere reached that node. */
-  async function channelWithQueue(name: string, queue: string): Promise<Channel> {
-    const connection = await connect(name);
-    return waitFor(
-      async () => {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        try {
-          await channel.checkQueue(queue);
-          return channel;
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: SYNC_BOUND_MS, intervalMs: 200, what: `queue '${queue}' on ${name}` },
-    );
-  }
+  const channelWithQueue = (name: string, queue: string): Promise<Channel> => brokers.channelWithQueues(name, queue);
 
   /** Consumes `queue` on `channel`, recording every delivery; acks unless `ack` is false. */
   async function consume(channel: Channel, node: string, queue: string, into: Delivery[], ack = true): Promise<string> {

@@ -1,10 +1,14 @@
-import amqplib, { type ChannelModel } from 'amqplib';
+import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { spawnBrokerProcess, type BrokerProcess } from './broker-process.js';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
+import { waitFor } from './wait-for.js';
+
+/** How long durable topology declared on one node may take to reach another in these tests. */
+const TOPOLOGY_SYNC_MS = 15_000;
 
 /**
  * Several real brokers (apps/broker in child processes, `WARREN_MULTI_NODE=true`) on one database of a throwaway
@@ -64,6 +68,24 @@ export class BrokerNodes {
     connection.on('error', () => undefined);
     this.connections.push(connection);
     return connection;
+  }
+
+  /** A channel on node `name` (a new connection) once the durable queues declared elsewhere reached that node. */
+  async channelWithQueues(name: string, ...queues: string[]): Promise<Channel> {
+    const connection = await this.connect(name);
+    return waitFor(
+      async () => {
+        const channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        try {
+          for (const queue of queues) await channel.checkQueue(queue);
+          return channel;
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: TOPOLOGY_SYNC_MS, intervalMs: 200, what: `queues ${queues.join(', ')} on ${name}` },
+    );
   }
 
   /** Stops a node with `signal` (SIGKILL for kill -9) and waits for it to exit; a node already gone is left. */

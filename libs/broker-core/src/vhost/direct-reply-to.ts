@@ -60,12 +60,8 @@ export class DirectReplyTable {
    * unroutable (no such consumer here, no such live node), or the relay's write.
    */
   route(routingKey: string, message: Message): boolean | Promise<void> {
+    if (this.deliverHere(routingKey, message)) return true;
     const token = routingKey.slice(DIRECT_REPLY_PREFIX.length);
-    const consumer = this.consumers.get(token);
-    if (consumer !== undefined) {
-      consumer.deliverReply(message, routingKey);
-      return true;
-    }
     const relay = this.relay;
     if (relay === undefined) return false;
     // The random part is base64url (no `.`), so the last `.` ends the node tag, which may hold dots itself.
@@ -79,8 +75,11 @@ export class DirectReplyTable {
 
   /** A response another node relayed here: delivered to its consumer, or dropped when it is gone (false). */
   deliverRelayed(message: Message): boolean {
-    const routingKey = message.routingKey;
-    if (!routingKey.startsWith(DIRECT_REPLY_PREFIX)) return false;
+    return message.routingKey.startsWith(DIRECT_REPLY_PREFIX) && this.deliverHere(message.routingKey, message);
+  }
+
+  /** Delivers to this node's consumer of the token in `routingKey`; false when there is none. */
+  private deliverHere(routingKey: string, message: Message): boolean {
     const consumer = this.consumers.get(routingKey.slice(DIRECT_REPLY_PREFIX.length));
     if (consumer === undefined) return false;
     consumer.deliverReply(message, routingKey);

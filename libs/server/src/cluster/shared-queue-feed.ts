@@ -1,5 +1,5 @@
 import { Message, describeError, type Queue, type SharedQueueLink } from '@app/broker-core';
-import type { ClaimedMessage, ExpiredMessage, SharedQueueLimits, SharedQueueStore } from '@app/storage';
+import type { ClaimedMessage, ExpiredMessage, SharedQueueCount, SharedQueueLimits, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { SharedActiveConsumers } from './shared-active-consumers.js';
 import { SharedExpirySweeper } from './shared-expiry-sweeper.js';
@@ -19,6 +19,11 @@ function limitsOf(queue: Queue): SharedQueueLimits | undefined {
   const { maxLength, maxLengthBytes, overflow, deadLetterExchange } = queue.policy;
   if (maxLength === undefined && maxLengthBytes === undefined) return undefined;
   return { maxLength, maxLengthBytes, overflow, returnsDropped: overflow === 'drop-head' && deadLetterExchange !== undefined };
+}
+
+/** Sets a queue's backlog across nodes from a count of the shared store (none counted: empty). */
+function backlogFrom(queue: Queue, counts: ReadonlyMap<string, SharedQueueCount>): void {
+  queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
 }
 
 /** Claim state of one shared queue on this node. */
@@ -68,7 +73,7 @@ export class SharedQueueFeed implements SharedQueueLink {
     store.onDropped((queueId, records) => {
       const queue = this.byId.get(queueId);
       if (queue === undefined || queue.isDeleted) return;
-      for (const data of records) queue.hooks?.deadLetter(queue, Message.fromStorage(data), 'maxlen');
+      for (const data of records) queue.hooks?.deadLetter(queue, messageOf(data), 'maxlen');
     });
   }
 
@@ -170,7 +175,7 @@ export class SharedQueueFeed implements SharedQueueLink {
   count(queue: Queue): Promise<number> {
     return this.store.count([queue.storageId]).then(
       (counts) => {
-        queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
+        backlogFrom(queue, counts);
         return queue.reportedReadyCount;
       },
       (error: unknown) => {
@@ -242,7 +247,7 @@ export class SharedQueueFeed implements SharedQueueLink {
     this.isSampling = true;
     try {
       const counts = await this.store.count(queues.map((queue) => queue.storageId));
-      for (const queue of queues) queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
+      for (const queue of queues) backlogFrom(queue, counts);
     } catch (error) {
       this.logger.warn(`cluster: cannot count the shared queues' messages: ${describeError(error)}`);
     } finally {
