@@ -13,6 +13,7 @@ export * from './queue/consumer.js';
 export * from './queue/message.js';
 export * from './queue/queue.js';
 export { DEFAULT_QUEUE_WINDOW, QueuePager, type QueueWindow } from './queue/queue-pager.js';
+export type { QueueUseCounts } from './queue/queue-ports.js';
 export * from './queue/ring-buffer.js';
 export * from './vhost/queue-equivalence.js';
 export * from './vhost/virtual-host.js';

@@ -48,5 +48,6 @@ export type {
   SharedQueueLimits,
   SharedQueueStore,
 } from './shared-queue-store.js';
+export type { AbandonedQueue, ConsumersRemoved, ExpiryCheck, SharedQueueUsageStore } from './shared-queue-usage-store.js';
 export type { NodeMail, NodeMailbox } from './node-mailbox.js';
 export { NamespacedMessageStore } from './namespaced-message-store.js';

@@ -1,3 +1,5 @@
+import type { SharedQueueUsageStore } from './shared-queue-usage-store.js';
+
 /** A message one node claimed from a shared queue (see {@link SharedQueueStore.claim}). */
 export interface ClaimedMessage {
   /** Its position in the queue: unique across nodes, ascending in publish order. */
@@ -95,6 +97,8 @@ export type SharedQueueDropHandler = (queueId: string, records: Buffer[]) => voi
  * the next one, never one transaction per message. Publishes and releases notify the queue's listeners at commit.
  */
 export interface SharedQueueStore {
+  /** Which nodes consume each queue and when it was last used: auto-delete, `x-expires` and `if-unused` across nodes. */
+  readonly usage: SharedQueueUsageStore;
   /**
    * Inserts messages; resolves once committed (the publisher's confirm) with how many of them a reject-publish
    * limit refused (not stored); rejects (StorageError) when not stored.

@@ -63,6 +63,21 @@ export interface SharedQueueLink {
   wanted(queue: Queue): void;
   /** The last consumer of the queue on this node went (a single active consumer held here is freed for others). */
   idle?(queue: Queue): void;
+  /**
+   * The queue was used (declare, consume, cancel, get; `Queue.touch`). A link that has it decides auto-delete and
+   * `x-expires` across nodes (the vhost then leaves both to it) and judges `queue.delete` with {@link judgeDelete}.
+   */
+  used?(queue: Queue): void;
+  /** This node's `x-expires` countdown ran out: the link deletes the queue if it was unused on every node. */
+  expire?(queue: Queue): void;
+  /** Counts what `queue.delete` judges across nodes: consumers on every node and the whole ready backlog. Never rejects. */
+  judgeDelete?(queue: Queue): Promise<QueueUseCounts>;
+}
+
+/** A queue's consumers and ready messages across every node (`queue.delete` with `if-unused` or `if-empty`). */
+export interface QueueUseCounts {
+  readonly consumers: number;
+  readonly messages: number;
 }
 
 /** Why a message left its queue for the dead-letter exchange (the `x-death` reason). */

@@ -557,7 +557,10 @@ export class Queue {
    * the queue has no consumers.
    */
   touch(): void {
-    if (!this.isDeleted) this.idleTimer.touch(this.consumerRing.length > 0);
+    if (this.isDeleted) return;
+    this.idleTimer.touch(this.consumerRing.length > 0);
+    // Shared queues: auto-delete and x-expires are decided across nodes (shared-queue-usage.ts in the server).
+    this.shared?.used?.(this);
   }
 
   /**

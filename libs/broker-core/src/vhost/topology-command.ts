@@ -1,4 +1,5 @@
 import type { ExchangeOptions, Headers } from '@app/routing';
+import type { QueueUseCounts } from '../queue/queue-ports.js';
 import type { Queue, QueueOptions } from '../queue/queue.js';
 
 /**
@@ -17,7 +18,14 @@ export type TopologyCommand =
       readonly arguments: Headers;
     }
   | { readonly kind: 'queue.declare'; readonly queue: string; readonly options: QueueOptions; readonly passive?: boolean }
-  | { readonly kind: 'queue.delete'; readonly queue: string; readonly ifUnused: boolean; readonly ifEmpty: boolean }
+  | {
+      readonly kind: 'queue.delete';
+      readonly queue: string;
+      readonly ifUnused: boolean;
+      readonly ifEmpty: boolean;
+      /** A shared queue's consumers and ready messages across nodes, counted just before: what it judges and answers. */
+      readonly acrossNodes?: QueueUseCounts;
+    }
   | {
       readonly kind: 'queue.bind' | 'queue.unbind';
       readonly queue: string;

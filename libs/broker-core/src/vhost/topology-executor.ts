@@ -1,6 +1,7 @@
 import { ReplyCode } from '@app/codec';
 import { checkShortstrName, type Topology } from '@app/routing';
 import { ChannelError, replyText } from '../amqp-error.js';
+import type { QueueUseCounts } from '../queue/queue-ports.js';
 import type { Queue, QueueOptions } from '../queue/queue.js';
 import { queueInequivalence } from './queue-equivalence.js';
 import type { TopologyActor, TopologyCommand, TopologyResults } from './topology-command.js';
@@ -87,7 +88,7 @@ function apply(
     case 'queue.declare':
       return declareQueue(target, command.queue, command.options, command.passive === true, owner, serverName);
     case 'queue.delete':
-      return { messageCount: deleteQueue(target, command.queue, command.ifUnused, command.ifEmpty, owner) };
+      return { messageCount: deleteQueue(target, command.queue, command.ifUnused, command.ifEmpty, owner, command.acrossNodes) };
     case 'queue.bind': {
       const queue = target.requireQueue(command.queue, owner);
       return { changed: topology.bindQueue(queue, command.exchange, command.routingKey, command.arguments) };
@@ -129,22 +130,30 @@ function declareQueue(
 }
 
 /** `queue.delete`; returns the number of messages dropped. A missing queue is not an error (RabbitMQ 3.x). */
-function deleteQueue(target: TopologyTarget, name: string, ifUnused: boolean, ifEmpty: boolean, owner: object): number {
+function deleteQueue(
+  target: TopologyTarget,
+  name: string,
+  ifUnused: boolean,
+  ifEmpty: boolean,
+  owner: object,
+  acrossNodes: QueueUseCounts | undefined,
+): number {
   if (target.getQueue(name) === undefined) return 0;
   const queue = target.requireQueue(name, owner);
-  if (ifUnused && queue.consumerCount > 0) {
+  if (ifUnused && (acrossNodes?.consumers ?? queue.consumerCount) > 0) {
     throw new ChannelError(
       ReplyCode.PRECONDITION_FAILED,
       replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${target.name}' in use`),
     );
   }
-  if (ifEmpty && queue.messageCount > 0) {
+  if (ifEmpty && (acrossNodes?.messages ?? queue.messageCount) > 0) {
     throw new ChannelError(
       ReplyCode.PRECONDITION_FAILED,
       replyText(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${target.name}' not empty`),
     );
   }
-  return target.removeQueue(queue);
+  const dropped = target.removeQueue(queue);
+  return acrossNodes === undefined ? dropped : acrossNodes.messages;
 }
 
 /** 405 RESOURCE_LOCKED with RabbitMQ's text. */

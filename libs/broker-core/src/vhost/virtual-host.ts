@@ -61,7 +61,9 @@ export class VirtualHost implements TopologyTarget {
   private readonly queueHooks: QueueHooks = {
     deadLetter: (queue, message, reason) => this.deadLetter(queue, message, reason),
     expired: (queue) => {
-      if (queue.consumerCount === 0) this.removeQueue(queue);
+      // A shared queue may be in use on another node: its link decides (once, across nodes).
+      if (queue.shared?.expire !== undefined) queue.shared.expire(queue);
+      else if (queue.consumerCount === 0) this.removeQueue(queue);
     },
     reportError: (task, error) => this.reportError(task, error),
   };
@@ -234,8 +236,10 @@ export class VirtualHost implements TopologyTarget {
     }
   }
 
-  /** Called after a consumer left a queue: auto-delete queues go when their last consumer does. */
+  /** Called after a consumer left a queue: auto-delete queues go when their last consumer does (on shared queues, of every node). */
   consumerRemoved(queue: Queue): void {
+    // A shared queue's link decides when the last consumer of every node went (queue-ports.ts, `used`).
+    if (queue.shared?.used !== undefined) return;
     if (queue.options.autoDelete && queue.hasHadConsumers && queue.consumerCount === 0) this.removeQueue(queue);
   }
 

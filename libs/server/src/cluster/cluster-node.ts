@@ -1,4 +1,4 @@
-import { describeError, type BrokerCore } from '@app/broker-core';
+import { BROKER_ACTOR, describeError, type BrokerCore, type Queue } from '@app/broker-core';
 import type { ClusterNode as ClusterNodeRecord, ClusterStore, NodeMailbox, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { adoptMessagesOf } from './dead-node-messages.js';
@@ -65,7 +65,10 @@ export class ClusterNode {
     private readonly metadata: SharedMetadataStore,
     private readonly options: ClusterNodeOptions,
   ) {
-    this.feed = options.sharedQueues === undefined ? undefined : new SharedQueueFeed(options.sharedQueues, options.logger);
+    this.feed =
+      options.sharedQueues === undefined
+        ? undefined
+        : new SharedQueueFeed(options.sharedQueues, options.logger, (queue, reason) => this.deleteDecided(queue, reason));
     this.relay =
       options.mailbox === undefined
         ? undefined
@@ -158,6 +161,24 @@ export class ClusterNode {
     this.relay?.stop();
     clearInterval(this.heartbeat);
     clearTimeout(this.deadline);
+  }
+
+  /**
+   * This node decided that a shared queue goes (auto-delete or `x-expires` across nodes, shared-queue-usage.ts):
+   * deleted through the command path, so every node applies it and its consumers everywhere are cancelled.
+   */
+  private deleteDecided(queue: Queue, reason: string): void {
+    const vhost = this.core.getVhost(queue.vhost);
+    if (vhost === undefined || vhost.getQueue(queue.name) !== queue) return;
+    this.options.logger.info({ queue: queue.name, vhost: queue.vhost }, `cluster: deleting queue '${queue.name}': ${reason}`);
+    try {
+      const { written } = vhost.execute({ kind: 'queue.delete', queue: queue.name, ifUnused: false, ifEmpty: false }, BROKER_ACTOR);
+      written?.catch((error: unknown) =>
+        this.options.logger.warn(`cluster: cannot delete queue '${queue.name}' from the store: ${describeError(error)}`),
+      );
+    } catch (error) {
+      this.options.logger.warn(`cluster: cannot delete queue '${queue.name}': ${describeError(error)}`);
+    }
   }
 
   /** Exclusive queues of this node's connections (not the copies of other nodes'), changed by this node itself. */

@@ -1,9 +1,10 @@
-import { Message, describeError, type Queue, type SharedQueueLink } from '@app/broker-core';
+import { Message, describeError, type Queue, type QueueUseCounts, type SharedQueueLink } from '@app/broker-core';
 import type { ClaimedMessage, ExpiredMessage, SharedQueueCount, SharedQueueLimits, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { SharedActiveConsumers } from './shared-active-consumers.js';
 import { SharedExpirySweeper } from './shared-expiry-sweeper.js';
 import { SharedQueueOverflowError } from './shared-queue-overflow-error.js';
+import { SharedQueueUsage } from './shared-queue-usage.js';
 
 /** Most messages one claim takes (a consumer with unlimited prefetch is not handed a whole backlog at once). */
 const MAX_CLAIM = 256;
@@ -57,11 +58,16 @@ export class SharedQueueFeed implements SharedQueueLink {
   private readonly active: SharedActiveConsumers;
   /** A count of every shared queue is in flight (the heartbeat's sampling). */
   private isSampling = false;
+  /** Auto-delete, `x-expires` and `if-unused` across nodes. */
+  private readonly usage: SharedQueueUsage;
 
   constructor(
     private readonly store: SharedQueueStore,
     private readonly logger: BrokerLogger,
+    /** This node decided that a shared queue goes (auto-delete, `x-expires`): delete it everywhere. */
+    deleteQueue: (queue: Queue, reason: string) => void,
   ) {
+    this.usage = new SharedQueueUsage(store.usage, logger, deleteQueue);
     this.sweeper = new SharedExpirySweeper(
       store,
       logger,
@@ -94,6 +100,7 @@ export class SharedQueueFeed implements SharedQueueLink {
     this.states.set(queue, { isClaiming: false, isDrained: false });
     this.byId.set(queue.storageId, queue);
     this.active.attach(queue);
+    this.usage.attach(queue);
     return true;
   }
 
@@ -102,6 +109,7 @@ export class SharedQueueFeed implements SharedQueueLink {
     if (!this.states.delete(queue)) return;
     if (this.byId.get(queue.storageId) === queue) this.byId.delete(queue.storageId);
     this.active.detach(queue);
+    this.usage.detach(queue, isOrigin);
     if (isOrigin)
       this.store.deleteQueue(queue.storageId).catch((error: unknown) => {
         this.logger.warn(`cluster: cannot delete the shared messages of queue '${queue.name}': ${describeError(error)}`);
@@ -119,6 +127,7 @@ export class SharedQueueFeed implements SharedQueueLink {
     this.isStopped = true;
     this.sweeper.stop();
     this.active.stop();
+    this.usage.stop();
   }
 
   publish(queue: Queue, message: Message): Promise<void> {
@@ -217,6 +226,19 @@ export class SharedQueueFeed implements SharedQueueLink {
     this.active.idle(queue);
   }
 
+  used(queue: Queue): void {
+    this.usage.used(queue);
+  }
+
+  expire(queue: Queue): void {
+    this.usage.expire(queue);
+  }
+
+  async judgeDelete(queue: Queue): Promise<QueueUseCounts> {
+    const [others, ready] = await Promise.all([this.usage.otherConsumers(queue), this.count(queue)]);
+    return { consumers: queue.consumerCount + others, messages: ready };
+  }
+
   /**
    * The safety net (every cluster heartbeat): releases orphaned claims, re-listens if needed, lets waiting single
    * active consumers try to take over and every queue with consumers claim again, and sweeps expired messages.
@@ -231,6 +253,8 @@ export class SharedQueueFeed implements SharedQueueLink {
       this.logger.warn(`cluster: cannot release orphaned claims: ${describeError(error)}`);
     }
     if (!this.isListening) await this.listen();
+    // Consumers of nodes that are gone: auto-delete and x-expires decided for what they leave unused.
+    await this.usage.poll();
     // After the orphans' release: a dead node's active consumer is taken over with its messages ready.
     this.active.retryAll();
     for (const queue of this.states.keys()) this.wake(queue);

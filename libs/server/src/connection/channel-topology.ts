@@ -1,5 +1,5 @@
 import type { Method } from '@app/codec';
-import { DIRECT_REPLY_TO, type TopologyCommand } from '@app/broker-core';
+import { DIRECT_REPLY_TO, type QueueUseCounts, type TopologyCommand } from '@app/broker-core';
 import type { Channel } from './channel.js';
 
 /**
@@ -82,7 +82,13 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
     }
     case 'queue.delete': {
       const { ifUnused, ifEmpty } = method;
-      const { messageCount } = run(channel, { kind: 'queue.delete', queue: channel.resolveQueueName(method.queue), ifUnused, ifEmpty });
+      const name = channel.resolveQueueName(method.queue);
+      const shared = channel.vhost.getQueue(name)?.shared;
+      if (shared?.judgeDelete !== undefined) {
+        deleteSharedQueue(channel, method, name, shared.judgeDelete(channel.vhost.getQueue(name)!));
+        return true;
+      }
+      const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty });
       if (!method.nowait) channel.send({ name: 'queue.delete-ok', classId: 50, methodId: 41, messageCount });
       return true;
     }
@@ -102,6 +108,34 @@ function sendCounted<M extends Method & { messageCount: number }>(channel: Chann
     }),
   );
   channel.send(reply);
+}
+
+/**
+ * `queue.delete` of a shared queue (multi-node): judged on its consumers of every node and its whole ready backlog,
+ * counted first (one query each), as RabbitMQ judges one queue; the reply (or the 406) follows, in order.
+ */
+function deleteSharedQueue(
+  channel: Channel,
+  method: Extract<Method, { name: 'queue.delete' }>,
+  name: string,
+  judged: Promise<QueueUseCounts>,
+): void {
+  let acrossNodes: QueueUseCounts | undefined;
+  channel.holdForStorage(
+    judged.then((counts) => {
+      acrossNodes = counts;
+    }),
+  );
+  channel.whenOutputReleased(() => {
+    if (channel.state !== 'open') return;
+    try {
+      const { ifUnused, ifEmpty } = method;
+      const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty, acrossNodes });
+      if (!method.nowait) channel.send({ name: 'queue.delete-ok', classId: 50, methodId: 41, messageCount });
+    } catch (error) {
+      channel.host.failChannel(channel.id, error, method.classId, method.methodId);
+    }
+  });
 }
 
 /** Runs the command as this channel's connection and holds the channel's output until it is durable. */

@@ -55,6 +55,8 @@ export interface ChannelHost {
   readonly closedChannelStats: MessageCounters;
   /** Hard close (used when storage cannot take a durable declaration). */
   closeConnection(replyCode: number, text: string, classId?: number, methodId?: number): void;
+  /** A method answered after an asynchronous step failed: closes the channel (ChannelError) or the connection. */
+  failChannel(channelId: number, error: unknown, classId: number, methodId: number): void;
 }
 
 /** Channel lifecycle: `closing` after the server sent `channel.close` and waits for `close-ok`. */

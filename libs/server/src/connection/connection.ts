@@ -522,6 +522,11 @@ export class AmqpConnection implements FrameSink, ChannelHost {
 
   // ---- errors and closing ------------------------------------------------------------------------------------
 
+  /** A method answered after an asynchronous step (e.g. a shared queue's delete, judged across nodes) failed. */
+  failChannel(channelId: number, error: unknown, classId: number, methodId: number): void {
+    this.fail(error, channelId, undefined, classId, methodId);
+  }
+
   /** Turns anything thrown while handling a frame into the right close. */
   private fail(error: unknown, channelId: number, method: Method | undefined, classId = 0, methodId = 0): void {
     const failedClass = method?.classId ?? classId;

@@ -105,7 +105,9 @@ const deleteQueue: ManagementHandler = async (data, context) => {
   const queue = requireQueue(vhost, stringField(data, 'name'));
   const ifUnused = booleanField(data, 'if_unused', false);
   const ifEmpty = booleanField(data, 'if_empty', false);
-  await persisted(vhost, { kind: 'queue.delete', queue: queue.name, ifUnused, ifEmpty }, context);
+  // A shared queue (multi-node) is judged on its consumers of every node and its whole ready backlog.
+  const acrossNodes = (ifUnused || ifEmpty) && queue.shared?.judgeDelete !== undefined ? await queue.shared.judgeDelete(queue) : undefined;
+  await persisted(vhost, { kind: 'queue.delete', queue: queue.name, ifUnused, ifEmpty, acrossNodes }, context);
   return {};
 };
 

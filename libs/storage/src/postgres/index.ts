@@ -11,6 +11,7 @@ export type { PostgresStorage, PostgresStorageOptions } from './open-postgres-st
 export { PostgresClusterStore, TOPOLOGY_CHANNEL } from './postgres-cluster-store.js';
 export type { PostgresClusterStoreOptions } from './postgres-cluster-store.js';
 export { PostgresSharedQueueStore, SHARED_QUEUE_CHANNEL } from './postgres-shared-queue-store.js';
+export { PostgresSharedQueueUsage } from './postgres-shared-queue-usage.js';
 export { SHARED_ACTIVE_CHANNEL } from './postgres-shared-active-consumers.js';
 export type { PostgresSharedQueueStoreOptions } from './postgres-shared-queue-store.js';
 export { NODE_JOINED_CHANNEL, PostgresNodeMailbox, nodeMailChannel } from './postgres-node-mailbox.js';

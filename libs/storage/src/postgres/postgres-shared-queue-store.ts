@@ -11,6 +11,7 @@ import type {
 import { checkMessageRecord } from '../message-record.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
+import { PostgresSharedQueueUsage } from './postgres-shared-queue-usage.js';
 import { SHARED_ACTIVE_CHANNEL, acquireActiveConsumer, releaseActiveConsumers } from './postgres-shared-active-consumers.js';
 import { TTL_LEFT_COLUMN, sweepExpired, ttlLeftOf } from './postgres-shared-queue-expiry.js';
 import { applyLimitsBeforeInsert, countSharedQueues, trimHead } from './postgres-shared-queue-limits.js';
@@ -115,12 +116,14 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
   private readonly listener: PostgresListener;
   private isClosed = false;
   private dropHandler: SharedQueueDropHandler | undefined;
+  readonly usage: PostgresSharedQueueUsage;
 
   constructor(
     private readonly database: PostgresDatabase,
     private readonly options: PostgresSharedQueueStoreOptions,
   ) {
     this.listener = new PostgresListener(database, 'warren-claims', 'of shared queues');
+    this.usage = new PostgresSharedQueueUsage(database, options.incarnation);
   }
 
   publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<number> {
