@@ -113,7 +113,7 @@ export class SharedQueueUsage {
    */
   async poll(): Promise<void> {
     if (this.isStopped) return;
-    for (const [queue, state] of this.states) if ((queue.consumerCount > 0) !== state.recorded) this.writeConsumers(queue, state);
+    for (const [queue, state] of this.states) if (queue.consumerCount > 0 !== state.recorded) this.writeConsumers(queue, state);
     let abandoned;
     try {
       abandoned = await this.store.reap();

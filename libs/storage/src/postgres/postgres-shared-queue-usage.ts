@@ -53,9 +53,10 @@ export class PostgresSharedQueueUsage implements SharedQueueUsageStore {
   async ensure(queueIds: ReadonlyArray<string>): Promise<void> {
     if (queueIds.length === 0) return;
     const t = this.database.tables;
-    await this.database.query(`INSERT INTO ${t.sharedQueueUse} (queue_id) SELECT DISTINCT unnest($1::text[]) ON CONFLICT (queue_id) DO NOTHING`, [
-      queueIds.map(encodeText),
-    ]);
+    await this.database.query(
+      `INSERT INTO ${t.sharedQueueUse} (queue_id) SELECT DISTINCT unnest($1::text[]) ON CONFLICT (queue_id) DO NOTHING`,
+      [queueIds.map(encodeText)],
+    );
   }
 
   async checkExpiry(queueId: string, expiresMs: number): Promise<ExpiryCheck> {

@@ -1,0 +1,178 @@
+import type { Channel } from 'amqplib';
+import { BrokerNodes } from '../support/broker-nodes.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** Short, so a killed node expires within the test; heartbeats every third of it. */
+const LEASE_MS = 3000;
+/** How long a change made on one node may take to show on another: a notification, else the heartbeat's poll. */
+const SYNC_BOUND_MS = 15_000;
+/** The x-expires of the queues that expire in these tests. */
+const EXPIRES_MS = 2500;
+
+/**
+ * Auto-delete, `x-expires` and `queue.delete` with `if-unused`/`if-empty` on shared queues (docs/SCALE-OUT.md,
+ * "Auto-delete, x-expires and queue.delete") on three real brokers over one PostgreSQL schema: each judges the
+ * queue's use on every node, as RabbitMQ judges its one queue, and one node takes each decision.
+ */
+describe('shared queues: auto-delete, x-expires and queue.delete across nodes', () => {
+  const brokers = new BrokerNodes('queue_expiry', {
+    WARREN_SHARED_QUEUES: 'true',
+    WARREN_NODE_LEASE_MS: String(LEASE_MS),
+    // The deciding node logs its deletes at info: the tests count them.
+    WARREN_LOG_LEVEL: 'info',
+  });
+
+  /** Whether queue `name` exists on node `node` (a passive declare on a channel of its own: a 404 closes it). */
+  async function exists(node: string, name: string): Promise<boolean> {
+    const connection = await brokers.connect(node);
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      await channel.checkQueue(name);
+      await channel.close();
+      return true;
+    } catch (error) {
+      expect((error as { code?: number }).code).toBe(404);
+      return false;
+    } finally {
+      await connection.close().catch(() => undefined);
+      const index = brokers.connections.indexOf(connection);
+      if (index >= 0) brokers.connections.splice(index, 1);
+    }
+  }
+
+  /** Waits until queue `name` is gone from every node in `nodes`. */
+  async function goneEverywhere(name: string, nodes: string[], timeoutMs = SYNC_BOUND_MS): Promise<void> {
+    for (const node of nodes) {
+      await waitFor(async () => !(await exists(node, name)), { timeoutMs, intervalMs: 200, what: `queue '${name}' gone on ${node}` });
+    }
+  }
+
+  /** Checks `condition` again and again for `ms`: it must hold the whole time (something that must not happen). */
+  async function holdsFor(ms: number, condition: () => Promise<boolean>): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      expect(await condition()).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** The nodes that live consumers of `name` are recorded on (its row in the shared use table). */
+  async function consumingNodes(name: string): Promise<number> {
+    const { rows } = await brokers.query<{ n: number }>(
+      `SELECT cardinality(consumer_nodes) AS n FROM warren_shared_queue_use WHERE queue_id = $1`,
+      [`%252F/${name}`],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** How many nodes logged that they deleted `name` by their own decision. */
+  function decisions(name: string): number {
+    let count = 0;
+    for (const node of brokers.nodes.values()) count += node.output().split(`cluster: deleting queue '${name}'`).length - 1;
+    return count;
+  }
+
+  /** A consumer of `name` on node `node` (a channel of its own, with the queue there): its tag and channel. */
+  async function consumeOn(node: string, name: string): Promise<{ channel: Channel; tag: string }> {
+    const channel = await brokers.channelWithQueues(node, name);
+    const { consumerTag } = await channel.consume(name, () => undefined, { noAck: true });
+    return { channel, tag: consumerTag };
+  }
+
+  beforeAll(() => brokers.start(), 300_000);
+  afterAll(() => brokers.stop(), 180_000);
+
+  it('deletes an auto-delete queue when its last consumer on every node goes, not the last one on one node', async () => {
+    const onA = await (await brokers.connect('warren@a')).createChannel();
+    await onA.assertQueue('ad-two-nodes', { durable: true, autoDelete: true });
+    const a = await consumeOn('warren@a', 'ad-two-nodes');
+    const b = await consumeOn('warren@b', 'ad-two-nodes');
+    await waitFor(async () => (await consumingNodes('ad-two-nodes')) === 2, {
+      timeoutMs: SYNC_BOUND_MS,
+      what: 'consumers on A and B recorded',
+    });
+    // A's last consumer goes: B still consumes, so the queue stays on every node.
+    await a.channel.cancel(a.tag);
+    await waitFor(async () => (await consumingNodes('ad-two-nodes')) === 1, { timeoutMs: SYNC_BOUND_MS, what: "A's consumer removed" });
+    await holdsFor(1500, () => exists('warren@c', 'ad-two-nodes'));
+    expect(await exists('warren@a', 'ad-two-nodes')).toBe(true);
+    // B's goes: the last of the cluster, so the queue is deleted everywhere, by one node.
+    await b.channel.cancel(b.tag);
+    await goneEverywhere('ad-two-nodes', ['warren@c', 'warren@a', 'warren@b']);
+    expect(decisions('ad-two-nodes')).toBe(1);
+  }, 120_000);
+
+  it('deletes an auto-delete queue after the lease of the killed node that held its last consumer', async () => {
+    await brokers.startNode('warren@d');
+    const onA = await (await brokers.connect('warren@a')).createChannel();
+    await onA.assertQueue('ad-killed', { durable: true, autoDelete: true });
+    await consumeOn('warren@d', 'ad-killed');
+    await waitFor(async () => (await consumingNodes('ad-killed')) === 1, { timeoutMs: SYNC_BOUND_MS, what: "D's consumer recorded" });
+    const killedAt = Date.now();
+    await brokers.stopNode(brokers.nodes.get('warren@d')!, 'SIGKILL');
+    // The survivors reap D after its lease; the one whose reap dropped D's consumer deletes the queue.
+    await goneEverywhere('ad-killed', ['warren@c', 'warren@a', 'warren@b'], 4 * LEASE_MS + SYNC_BOUND_MS);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(LEASE_MS / 2);
+    expect(decisions('ad-killed')).toBe(1);
+  }, 120_000);
+
+  it('keeps an x-expires queue while B consumes it, then deletes it once, a period after the cancel', async () => {
+    const onA = await (await brokers.connect('warren@a')).createChannel();
+    await onA.assertQueue('xe-consumed', { durable: true, expires: EXPIRES_MS });
+    const b = await consumeOn('warren@b', 'xe-consumed');
+    await waitFor(async () => (await consumingNodes('xe-consumed')) === 1, { timeoutMs: SYNC_BOUND_MS, what: "B's consumer recorded" });
+    // A and C have no consumer: their own countdowns run out, but B consumes.
+    await holdsFor(3 * EXPIRES_MS, () => exists('warren@c', 'xe-consumed'));
+    expect(await exists('warren@a', 'xe-consumed')).toBe(true);
+    const cancelledAt = Date.now();
+    await b.channel.cancel(b.tag);
+    await goneEverywhere('xe-consumed', ['warren@a', 'warren@b', 'warren@c'], EXPIRES_MS + 2 * SYNC_BOUND_MS);
+    expect(Date.now() - cancelledAt).toBeGreaterThanOrEqual(EXPIRES_MS - 100);
+    expect(decisions('xe-consumed')).toBe(1);
+  }, 120_000);
+
+  it('keeps an x-expires queue alive with basic.get on C, and deletes it a period after the last get', async () => {
+    const onA = await (await brokers.connect('warren@a')).createChannel();
+    await onA.assertQueue('xe-got', { durable: true, expires: EXPIRES_MS });
+    const onC = await brokers.channelWithQueues('warren@c', 'xe-got');
+    // A get on C every half period for three periods: the queue is used, on C only.
+    const until = Date.now() + 3 * EXPIRES_MS;
+    let lastGetAt = 0;
+    while (Date.now() < until) {
+      expect(await onC.get('xe-got')).toBe(false);
+      lastGetAt = Date.now();
+      expect(await exists('warren@a', 'xe-got')).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, EXPIRES_MS / 2));
+    }
+    await goneEverywhere('xe-got', ['warren@a', 'warren@b', 'warren@c'], EXPIRES_MS + 2 * SYNC_BOUND_MS);
+    expect(Date.now() - lastGetAt).toBeGreaterThanOrEqual(EXPIRES_MS - 100);
+    expect(decisions('xe-got')).toBe(1);
+  }, 120_000);
+
+  it('refuses queue.delete if-unused and if-empty with 406 for a consumer or messages on another node', async () => {
+    const onA = await (await brokers.connect('warren@a')).createChannel();
+    await onA.assertQueue('del-judged', { durable: true });
+    const b = await consumeOn('warren@b', 'del-judged');
+    await waitFor(async () => (await consumingNodes('del-judged')) === 1, { timeoutMs: SYNC_BOUND_MS, what: "B's consumer recorded" });
+    // if-unused on A, which has no consumer of it: B's counts, as RabbitMQ counts every consumer of the queue.
+    const unused = await brokers.connect('warren@a');
+    const unusedChannel = await unused.createChannel();
+    unusedChannel.on('error', () => undefined);
+    await expect(unusedChannel.deleteQueue('del-judged', { ifUnused: true })).rejects.toMatchObject({ code: 406 });
+    expect(await exists('warren@a', 'del-judged')).toBe(true);
+    await b.channel.cancel(b.tag);
+    await waitFor(async () => (await consumingNodes('del-judged')) === 0, { timeoutMs: SYNC_BOUND_MS, what: "B's consumer removed" });
+    // Messages published through B, ready in the shared table: if-empty on A sees them.
+    const publisher = await (await brokers.connect('warren@b')).createConfirmChannel();
+    for (let i = 0; i < 3; i++) publisher.sendToQueue('del-judged', Buffer.from(`m${i}`), { persistent: true });
+    await publisher.waitForConfirms();
+    const empty = await (await brokers.connect('warren@a')).createChannel();
+    empty.on('error', () => undefined);
+    await expect(empty.deleteQueue('del-judged', { ifEmpty: true })).rejects.toMatchObject({ code: 406 });
+    // Unused now, and delete-ok counts the whole backlog, published on another node.
+    const deleter = await (await brokers.connect('warren@a')).createChannel();
+    expect(await deleter.deleteQueue('del-judged', { ifUnused: true })).toEqual({ messageCount: 3 });
+    await goneEverywhere('del-judged', ['warren@b', 'warren@c']);
+  }, 120_000);
+});
