@@ -108,6 +108,7 @@ describe('PostgreSQL backend', () => {
           'warren_schema_migrations',
           'warren_shared_active_consumers',
           'warren_shared_messages',
+          'warren_shared_queue_use',
           'warren_shared_transient',
           'warren_spill',
           'warren_topology_log',
