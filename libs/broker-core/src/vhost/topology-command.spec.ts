@@ -119,3 +119,28 @@ describe('scratchCopyOf: validating a batch before changing anything', () => {
     }
   });
 });
+
+describe('queue.delete of a queue shared across nodes', () => {
+  it('is judged on the counts across nodes it is given, and answers with their backlog', async () => {
+    const opened = await openMemoryStorage();
+    const vhost = new VirtualHost('/');
+    vhost.attachStorage(new BrokerStorage(opened.messages, opened.metadata));
+    const actor: TopologyActor = { owner: {} };
+    try {
+      vhost.execute({ kind: 'queue.declare', queue: 'shared', options: DURABLE_QUEUE }, actor);
+      // No consumer or message here, but another node's: refused as RabbitMQ refuses its one queue.
+      const command = (ifUnused: boolean, ifEmpty: boolean, consumers: number, messages: number) =>
+        ({ kind: 'queue.delete', queue: 'shared', ifUnused, ifEmpty, acrossNodes: { consumers, messages } }) as const;
+      expect(() => vhost.execute(command(true, false, 1, 0), actor)).toThrow(/PRECONDITION_FAILED - queue 'shared' in vhost '\/' in use/);
+      expect(() => vhost.execute(command(false, true, 0, 4), actor)).toThrow(
+        /PRECONDITION_FAILED - queue 'shared' in vhost '\/' not empty/,
+      );
+      expect(vhost.getQueue('shared')).toBeDefined();
+      expect(vhost.execute(command(true, false, 0, 4), actor).result.messageCount).toBe(4);
+      expect(vhost.getQueue('shared')).toBeUndefined();
+    } finally {
+      vhost.dispose();
+      await opened.close();
+    }
+  });
+});

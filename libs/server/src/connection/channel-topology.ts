@@ -83,9 +83,9 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
     case 'queue.delete': {
       const { ifUnused, ifEmpty } = method;
       const name = channel.resolveQueueName(method.queue);
-      const shared = channel.vhost.getQueue(name)?.shared;
-      if (shared?.judgeDelete !== undefined) {
-        deleteSharedQueue(channel, method, name, shared.judgeDelete(channel.vhost.getQueue(name)!));
+      const queue = channel.vhost.getQueue(name);
+      if (queue?.shared?.judgeDelete !== undefined) {
+        deleteSharedQueue(channel, method, name, queue.shared.judgeDelete(queue));
         return true;
       }
       const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty });
