@@ -34,6 +34,8 @@ export class SharedQueueUsage {
   private readonly states = new Map<Queue, UseState>();
   private readonly byId = new Map<string, Queue>();
   private isStopped = false;
+  /** `x-expires` queues attached in this event-loop turn, tracked by one insert. */
+  private toEnsure: string[] | undefined;
 
   constructor(
     private readonly store: SharedQueueUsageStore,
@@ -56,7 +58,17 @@ export class SharedQueueUsage {
     this.byId.set(queue.storageId, queue);
     const expires = queue.policy.expires;
     if (expires === undefined) return;
-    this.store.ensure([queue.storageId]).catch((error: unknown) => this.warn(queue, 'record the use of', error));
+    // One insert for every queue attached in this turn (a node starting attaches all of them at once).
+    if (this.toEnsure === undefined) {
+      const ids: string[] = (this.toEnsure = []);
+      setImmediate(() => {
+        this.toEnsure = undefined;
+        this.store.ensure(ids).catch((error: unknown) => {
+          if (!this.isStopped) this.logger.warn(`cluster: cannot record the use of ${ids.length} queues: ${describeError(error)}`);
+        });
+      });
+    }
+    this.toEnsure.push(queue.storageId);
     this.arm(queue, state, expires);
   }
 
