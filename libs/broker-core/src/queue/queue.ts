@@ -12,10 +12,9 @@ import { QueueExpiry, QueueIdleTimer } from './queue-expiry.js';
 import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue-pager.js';
 import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
 import type { QueueSpillStore } from './queue-spill.js';
-import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
 import type { TailSegment } from './lazy-ready-list.js';
 import type { TailBatch } from './queue-tail-loader.js';
-import { QueueTail } from './queue-tail.js';
+import { QueueBacklog } from './queue-backlog.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
 export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
@@ -31,15 +30,12 @@ export class Queue {
   /** The in-memory window of queues that set no `x-max-in-memory-*` argument (broker-wide configuration). */
   static defaultWindow: QueueWindow = DEFAULT_QUEUE_WINDOW;
   readonly policy: QueuePolicy;
-  private readonly ready: ReadyList;
-  /** Set when `ready` keeps the paged-out tail as segments (queue-tail.ts). */
-  private readonly tail: QueueTail | undefined;
+  /** The ready list and its counts (queue-backlog.ts). */
+  private readonly backlog: QueueBacklog;
   private readonly consumerRing: ConsumerRing;
-  private nextSeq = 1;
   private dispatching = false;
   /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
   private isAwaitingCover = false;
-  private readyBytes = 0;
   /** Which ready bodies are in memory, the read-ahead of paged ones and transient paging (queue-bodies.ts). */
   private readonly bodies: QueueBodies;
   /** The pager of `bodies` (counts, page-out decisions). */
@@ -101,8 +97,6 @@ export class Queue {
   ) {
     this.policy = parseQueueArguments(name, vhost, options.arguments);
     this.consumerRing = new ConsumerRing(this.policy.singleActiveConsumer);
-    this.tail = QueueTail.isFor(this.policy) ? new QueueTail(() => this.bodies) : undefined;
-    this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : (this.tail?.list ?? new FifoReadyList());
     this.idleTimer = new QueueIdleTimer(this.policy.expires, () =>
       runGuarded(`queue '${name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
     );
@@ -128,11 +122,12 @@ export class Queue {
     };
     this.bodies = new QueueBodies(this, window, (lost) => {
       // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
-      for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
+      for (const entry of lost) this.backlog.remove(entry);
       if (lost.length > 0) this.scheduleExpiry();
       this.dispatch();
     });
     this.pager = this.bodies.pager;
+    this.backlog = new QueueBacklog(this.policy, this.bodies);
   }
 
   /**
@@ -145,7 +140,7 @@ export class Queue {
 
   /** @internal The ready list from the head, paged-out entries included (the read-ahead picks from it). */
   get readyEntriesInOrder(): Iterable<QueueEntry> {
-    return this.ready;
+    return this.backlog.list;
   }
 
   /** Ready messages whose bodies are paged out to the store (not in memory), tail segments included. */
@@ -160,16 +155,16 @@ export class Queue {
 
   /** The sequence number the next message gets (restored from storage at start-up). */
   get nextSequence(): number {
-    return this.nextSeq;
+    return this.backlog.nextSeq;
   }
 
   set nextSequence(seq: number) {
-    this.nextSeq = Math.max(this.nextSeq, seq);
+    this.backlog.nextSeq = Math.max(this.backlog.nextSeq, seq);
   }
 
   /** Ready messages. */
   get messageCount(): number {
-    return this.ready.length;
+    return this.backlog.list.length;
   }
 
   /**
@@ -177,7 +172,8 @@ export class Queue {
    * node has claimed (last count) plus what this node claimed and has not delivered yet.
    */
   get reportedReadyCount(): number {
-    return this.sharedBacklog === undefined ? this.ready.length : this.sharedBacklog.unclaimed + this.ready.length;
+    const ready = this.backlog.list.length;
+    return this.sharedBacklog === undefined ? ready : this.sharedBacklog.unclaimed + ready;
   }
 
   /**
@@ -185,13 +181,13 @@ export class Queue {
    * nodes' claimed messages count as unacknowledged.
    */
   get reportedTotalCount(): number {
-    if (this.sharedBacklog === undefined) return this.ready.length + this.unackedCount;
+    if (this.sharedBacklog === undefined) return this.backlog.list.length + this.unackedCount;
     return Math.max(this.sharedBacklog.total, this.reportedReadyCount + this.unackedCount);
   }
 
   /** Bytes of ready message bodies. */
   get messageBytes(): number {
-    return this.readyBytes;
+    return this.backlog.bytes;
   }
 
   /** Active consumers. */
@@ -245,22 +241,19 @@ export class Queue {
    */
   push(message: Message): QueueEntry | undefined {
     const policy = this.policy;
+    const backlog = this.backlog;
     const size = message.bodySize;
     const isOver = (extraCount: number, extraBytes: number): boolean =>
-      (policy.maxLength !== undefined && this.ready.length + extraCount > policy.maxLength) ||
-      (policy.maxLengthBytes !== undefined && this.readyBytes + extraBytes > policy.maxLengthBytes);
+      (policy.maxLength !== undefined && backlog.list.length + extraCount > policy.maxLength) ||
+      (policy.maxLengthBytes !== undefined && backlog.bytes + extraBytes > policy.maxLengthBytes);
     if (policy.overflow !== 'drop-head' && isOver(1, size)) {
       if (policy.overflow === 'reject-publish-dlx') this.hooks?.deadLetter(this, message, 'maxlen');
       return undefined;
     }
-    const entry = this.newEntry(message, this.nextSeq++, false);
+    const entry = this.newEntry(message, backlog.nextSeq++, false);
     this.stats.publish++;
-    this.enter(entry);
-    while (isOver(0, 0) && this.ready.length > 0) {
-      const head = this.ready.shift()!;
-      this.leave(head);
-      this.drop(head, 'maxlen');
-    }
+    backlog.enter(entry);
+    while (isOver(0, 0) && backlog.list.length > 0) this.drop(backlog.shift()!, 'maxlen');
     if (entry.expiresAt > 0) this.scheduleExpiry();
     return entry;
   }
@@ -268,8 +261,8 @@ export class Queue {
   /** Appends a recovered message at start-up, in seq order. TTLs restart from now: enqueue times are not stored. */
   restore(message: Message, seq: number, redelivered: boolean): void {
     const entry = this.newEntry(message, seq, redelivered);
-    this.enter(entry);
-    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    this.backlog.enter(entry);
+    this.backlog.advanceSeq(seq);
     if (entry.expiresAt > 0) this.scheduleExpiry();
     // It came from the store: past the window, only its index entry stays in memory.
     if (this.messageStore) this.pager.pageOut(entry);
@@ -282,10 +275,8 @@ export class Queue {
   restorePaged(seq: number, facts: QueueIndexFacts, redelivered: boolean): void {
     const priority = this.policy.maxPriority ? facts.priority : 0;
     const entry = pagedQueueEntry(seq, redelivered, priority, this.expiry.expiresAt(facts.expiration), facts.bodySize);
-    this.ready.push(entry);
-    this.pager.entered(entry);
-    this.readyBytes += entry.size;
-    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    this.backlog.appendPaged(entry);
+    this.backlog.advanceSeq(seq);
     if (entry.expiresAt > 0) this.scheduleExpiry();
   }
 
@@ -295,10 +286,7 @@ export class Queue {
    * false when the queue must restore message by message (priorities, a queue TTL, drop-head or byte limits).
    */
   restoreTail(count: number, lastSeq: number): boolean {
-    if (this.tail === undefined || this.policy.maxLengthBytes !== undefined || count <= 0) return false;
-    this.tail.restore(count, lastSeq);
-    if (lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
-    return true;
+    return this.policy.maxLengthBytes === undefined && this.backlog.restoreTail(count, lastSeq);
   }
 
   /**
@@ -314,11 +302,7 @@ export class Queue {
         ? this.newEntry(message, seq, redelivered)
         : newQueueEntry(message, seq, redelivered, this.priorityOf(message), Date.now() + Math.max(1, Math.round(ttlLeft)));
     entry.deliveryCount = Math.max(deliveryCount, redelivered ? 1 : 0);
-    const tail = this.lastReadySeq();
-    if (tail === undefined || tail < seq) this.ready.push(entry);
-    else this.ready.insertBySeq(entry);
-    this.bodies.entered(entry);
-    this.readyBytes += entry.size;
+    this.backlog.insertClaimed(entry);
     this.stats.publish++;
     if (entry.expiresAt > 0) this.scheduleExpiry();
     return entry;
@@ -339,17 +323,17 @@ export class Queue {
 
   /** @internal A body was paged out: once its predecessors are too, it joins the tail segments. */
   pagedOut(): void {
-    this.tail?.list.settle();
+    this.backlog.tail?.list.settle();
   }
 
   /** @internal The tail segment the read-ahead loads next (queue-bodies.ts). */
   tailSegmentToLoad(): TailSegment | undefined {
-    return this.tail?.list.segmentToLoad();
+    return this.backlog.tail?.list.segmentToLoad();
   }
 
   /** @internal A batch of a tail segment was loaded (queue-bodies.ts). */
   tailLoaded(segment: TailSegment, batch: TailBatch): void {
-    this.readyBytes += this.tail!.loaded(segment, batch);
+    this.backlog.tailLoaded(segment, batch);
     if (batch.entries.some((entry) => entry.expiresAt > 0)) this.scheduleExpiry();
   }
 
@@ -363,15 +347,14 @@ export class Queue {
   take(isTracked: boolean): QueueEntry | undefined {
     this.touch();
     this.expireHead(Date.now());
-    const head = this.ready.peek();
+    const head = this.backlog.list.peek();
     if (head?.isPagedOut) {
       // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
       this.bodies.readAhead();
       return undefined;
     }
-    const entry = this.ready.shift();
+    const entry = this.backlog.shift();
     if (!entry) return undefined;
-    this.leave(entry);
     if (this.pager.wantsRead) this.bodies.readAhead();
     entry.deliveryCount++;
     if (isTracked) {
@@ -397,8 +380,8 @@ export class Queue {
    */
   headLoaded(): Promise<void> | undefined {
     // A shared queue holds only what this node claimed: a get on it claims one message first.
-    if (this.shared !== undefined && this.ready.length === 0 && !this.isDeleted) return this.shared.claimForGet(this);
-    return this.bodies.headLoaded(this.ready.peek());
+    if (this.shared !== undefined && this.backlog.list.length === 0 && !this.isDeleted) return this.shared.claimForGet(this);
+    return this.bodies.headLoaded(this.backlog.list.peek());
   }
 
   /**
@@ -406,7 +389,7 @@ export class Queue {
    * must not linger in memory to be delivered and then vanish at the next restart.
    */
   withdraw(entry: QueueEntry): void {
-    if (this.ready.remove(entry)) this.leave(entry);
+    this.backlog.remove(entry);
   }
 
   /** An unacked delivery was acked: its stored copy goes. */
@@ -438,9 +421,7 @@ export class Queue {
         continue;
       }
       entry.redelivered = true;
-      this.ready.insertBySeq(entry);
-      this.pager.entered(entry);
-      this.readyBytes += entry.size;
+      this.backlog.putBack(entry);
     }
     this.scheduleExpiry();
     this.dispatch();
@@ -468,8 +449,9 @@ export class Queue {
    * (released claims come back `redelivered`: a claim does not say whether a delivery happened).
    */
   releaseReady(): void {
-    if (this.isDeleted || this.ready.length === 0) return;
-    const entries = this.ready.drain();
+    const backlog = this.backlog;
+    if (this.isDeleted || backlog.list.length === 0) return;
+    const entries = backlog.list.drain();
     const seqs: number[] = [];
     const now = Date.now();
     for (const entry of entries) {
@@ -482,7 +464,7 @@ export class Queue {
         seqs.push(entry.seq);
       }
     }
-    this.readyBytes = 0;
+    backlog.bytes = 0;
     this.shared?.released(this, seqs, false);
   }
 
@@ -501,10 +483,10 @@ export class Queue {
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
     const storage = this.isDeleted ? undefined : this.messageStore;
-    const purgedTail = this.tail?.purge(storage, this.storageId) ?? 0;
-    const entries = this.ready.drain();
+    const purgedTail = this.backlog.purgeTail(storage, this.storageId);
+    const entries = this.backlog.list.drain();
     for (const entry of entries) this.bodies.purged(entry);
-    this.readyBytes = 0;
+    this.backlog.bytes = 0;
     if (this.shared !== undefined && !this.isDeleted) {
       this.shared.settled(
         this,
@@ -569,18 +551,20 @@ export class Queue {
     this.dispatching = true;
     try {
       const consumers = this.consumerRing;
+      const backlog = this.backlog;
+      const ready = backlog.list;
       const now = Date.now();
       // Shared queues with a single active consumer on another node: this node's consumers wait.
-      while (this.ready.length > 0 && consumers.length > 0 && !this.isConsumingPaused) {
+      while (ready.length > 0 && consumers.length > 0 && !this.isConsumingPaused) {
         if (this.expireHead(now) === 0) break;
         // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
-        if (this.ready.peek()!.isPagedOut) {
+        if (ready.peek()!.isPagedOut) {
           this.bodies.readAhead();
           break;
         }
         const chosen = consumers.pick();
         if (!chosen) break;
-        const head = this.ready.peek()!;
+        const head = ready.peek()!;
         if (!chosen.noAck && this.messageStore && head.isPersistent) {
           // A tracked delivery must be covered by the store's delivered watermark before it leaves (redelivered
           // after a crash). Mostly it already is; otherwise wait once for the batch that covers the next many.
@@ -590,8 +574,7 @@ export class Queue {
             break;
           }
         }
-        const entry = this.ready.shift()!;
-        this.leave(entry);
+        const entry = backlog.shift()!;
         entry.deliveryCount++;
         if (chosen.noAck) this.forget(entry);
         else {
@@ -630,7 +613,7 @@ export class Queue {
    * previews); paged-out ones are skipped (see `pagedOutCount`).
    */
   *readyEntries(): IterableIterator<QueueEntry> {
-    for (const entry of this.ready) if (!entry.isPagedOut) yield entry;
+    for (const entry of this.backlog.list) if (!entry.isPagedOut) yield entry;
   }
 
   /** Releases timers (broker shutdown). */
@@ -648,33 +631,19 @@ export class Queue {
     return this.policy.maxPriority ? (message.properties.priority ?? 0) : 0;
   }
 
-  /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */
-  private enter(entry: QueueEntry): void {
-    // The window decision first: the lazy ready list keeps an entry past it apart until the store holds it.
-    this.bodies.entered(entry);
-    this.ready.push(entry);
-    this.readyBytes += entry.size;
-  }
-
-  /** Uncounts an entry just taken out of the ready list. */
-  private leave(entry: QueueEntry): void {
-    this.bodies.left(entry);
-    this.readyBytes -= entry.size;
-  }
-
   /** Drops expired messages at the head; returns how many ready messages remain. */
   private expireHead(now: number): number {
-    for (let head = this.ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = this.ready.peek()) {
-      this.ready.shift();
-      this.leave(head);
+    const ready = this.backlog.list;
+    for (let head = ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = ready.peek()) {
+      this.backlog.shift();
       this.drop(head, 'expired');
     }
-    return this.ready.length;
+    return ready.length;
   }
 
   /** Arms one timer for the head's expiry, so expired messages leave even with no consumer asking. */
   private scheduleExpiry(): void {
-    if (!this.isDeleted) this.expiry.schedule(this.ready.peek());
+    if (!this.isDeleted) this.expiry.schedule(this.backlog.list.peek());
   }
 
   /** A message leaves the queue without being acked: dead-letter it when the queue says so, then forget it. */
@@ -699,13 +668,6 @@ export class Queue {
       },
       (error) => (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' dead-letter read`, error),
     ));
-  }
-
-  /** The seq of the last ready entry (the tail of the lowest level for priority queues: any seq order works). */
-  private lastReadySeq(): number | undefined {
-    let last: number | undefined;
-    for (const entry of this.ready) if (last === undefined || entry.seq > last) last = entry.seq;
-    return last;
   }
 
   /** Drops the stored copy (or the spilled transient record) of a message that left the queue for good. */
