@@ -1,20 +1,20 @@
 import { wellFormed } from '@app/codec';
-import { reportToStderr, runGuarded } from '../background-task.js';
+import { runGuarded } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
 import { ConsumerRing } from './consumer-ring.js';
 import type { Message, QueueEntry } from './message.js';
-import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
 import type { QueueIndexFacts } from './queue-index-record.js';
 import { QueueBodies } from './queue-bodies.js';
 import { deliveryPropertiesOf, newQueueEntry, pagedQueueEntry } from './queue-entry.js';
 import { QueueExpiry, QueueIdleTimer } from './queue-expiry.js';
 import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue-pager.js';
-import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
+import type { QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
 import type { QueueSpillStore } from './queue-spill.js';
 import type { TailSegment } from './lazy-ready-list.js';
 import type { TailBatch } from './queue-tail-loader.js';
 import { QueueBacklog } from './queue-backlog.js';
+import { QueueDiscard } from './queue-discard.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
 export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
@@ -40,8 +40,8 @@ export class Queue {
   private readonly bodies: QueueBodies;
   /** The pager of `bodies` (counts, page-out decisions). */
   private readonly pager: QueuePager;
-  /** Paged-out entries dropped to the dead-letter exchange, waiting for one batched read of their bodies. */
-  private pagedDeadLetters: PagedDeadLetters<DeadLetterReason> | undefined;
+  /** Drops (dead-lettering) and forgets messages that leave for good (queue-discard.ts). */
+  private readonly discard: QueueDiscard;
   private readonly expiry: QueueExpiry;
   private readonly idleTimer: QueueIdleTimer;
   /** The shared delete of the last purge, for {@link purgeAll}. */
@@ -128,6 +128,7 @@ export class Queue {
     });
     this.pager = this.bodies.pager;
     this.backlog = new QueueBacklog(this.policy, this.bodies);
+    this.discard = new QueueDiscard(this, this.bodies);
   }
 
   /**
@@ -253,7 +254,7 @@ export class Queue {
     const entry = this.newEntry(message, backlog.nextSeq++, false);
     this.stats.publish++;
     backlog.enter(entry);
-    while (isOver(0, 0) && backlog.list.length > 0) this.drop(backlog.shift()!, 'maxlen');
+    while (isOver(0, 0) && backlog.list.length > 0) this.discard.drop(backlog.shift()!, 'maxlen');
     if (entry.expiresAt > 0) this.scheduleExpiry();
     return entry;
   }
@@ -313,7 +314,7 @@ export class Queue {
    * dead-lettered here (reason `expired`, if the queue has a dead-letter exchange) and deleted.
    */
   expireClaimed(message: Message, seq: number, redelivered: boolean): void {
-    this.drop(this.newEntry(message, seq, redelivered), 'expired');
+    this.discard.drop(this.newEntry(message, seq, redelivered), 'expired');
   }
 
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
@@ -366,7 +367,7 @@ export class Queue {
         this.messageStore!.markDelivered(this.storageId, [entry.seq]);
       }
     } else {
-      this.forget(entry);
+      this.discard.forget(entry);
     }
     return entry;
   }
@@ -395,13 +396,13 @@ export class Queue {
   /** An unacked delivery was acked: its stored copy goes. */
   settled(entry: QueueEntry): void {
     this.unackedCount--;
-    this.forget(entry);
+    this.discard.forget(entry);
   }
 
   /** An unacked delivery was rejected without requeue: dead-letter it (reason `rejected`) or drop it. */
   rejected(entry: QueueEntry): void {
     this.unackedCount--;
-    this.drop(entry, 'rejected');
+    this.discard.drop(entry, 'rejected');
   }
 
   /**
@@ -417,7 +418,7 @@ export class Queue {
     for (let i = entries.length - 1; i >= 0; i--) {
       const entry = entries[i];
       if (limit !== undefined && entry.deliveryCount > limit) {
-        this.drop(entry, 'delivery_limit');
+        this.discard.drop(entry, 'delivery_limit');
         continue;
       }
       entry.redelivered = true;
@@ -432,9 +433,9 @@ export class Queue {
     const seqs: number[] = [];
     const now = Date.now();
     for (const entry of entries) {
-      if (limit !== undefined && entry.deliveryCount > limit) this.drop(entry, 'delivery_limit');
+      if (limit !== undefined && entry.deliveryCount > limit) this.discard.drop(entry, 'delivery_limit');
       // Its TTL ran out while it was out: as on one node, it expires as it comes back (this node still owns it).
-      else if (entry.expiresAt > 0 && now > entry.expiresAt) this.drop(entry, 'expired');
+      else if (entry.expiresAt > 0 && now > entry.expiresAt) this.discard.drop(entry, 'expired');
       else {
         this.bodies.forgotten(entry);
         seqs.push(entry.seq);
@@ -458,7 +459,7 @@ export class Queue {
       // Its TTL ran out here: this node still owns it, so it dead-letters it rather than hand it on expired.
       if (entry.expiresAt > 0 && now > entry.expiresAt) {
         this.bodies.left(entry);
-        this.drop(entry, 'expired');
+        this.discard.drop(entry, 'expired');
       } else {
         this.bodies.purged(entry);
         seqs.push(entry.seq);
@@ -576,7 +577,7 @@ export class Queue {
         }
         const entry = backlog.shift()!;
         entry.deliveryCount++;
-        if (chosen.noAck) this.forget(entry);
+        if (chosen.noAck) this.discard.forget(entry);
         else {
           this.unackedCount++;
           if (this.messageStore && entry.isPersistent) this.messageStore!.markDelivered(this.storageId, [entry.seq]);
@@ -636,7 +637,7 @@ export class Queue {
     const ready = this.backlog.list;
     for (let head = ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = ready.peek()) {
       this.backlog.shift();
-      this.drop(head, 'expired');
+      this.discard.drop(head, 'expired');
     }
     return ready.length;
   }
@@ -644,40 +645,5 @@ export class Queue {
   /** Arms one timer for the head's expiry, so expired messages leave even with no consumer asking. */
   private scheduleExpiry(): void {
     if (!this.isDeleted) this.expiry.schedule(this.backlog.list.peek());
-  }
-
-  /** A message leaves the queue without being acked: dead-letter it when the queue says so, then forget it. */
-  private drop(entry: QueueEntry, reason: DeadLetterReason): void {
-    if (!this.isDeleted && this.policy.deadLetterExchange !== undefined) {
-      // A paged-out body is read back first; drops behind it wait their turn (paged-dead-letters.ts).
-      if (entry.isPagedOut || (this.pagedDeadLetters !== undefined && !this.pagedDeadLetters.isIdle)) {
-        return this.deadLetterLine().add(entry, reason);
-      }
-      this.hooks?.deadLetter(this, entry.message, reason);
-    }
-    this.forget(entry);
-  }
-
-  private deadLetterLine(): PagedDeadLetters<DeadLetterReason> {
-    return (this.pagedDeadLetters ??= new PagedDeadLetters<DeadLetterReason>(
-      (entries) => this.bodies.read(entries),
-      (entry, message, reason) => {
-        if (message !== undefined && !this.isDeleted) this.hooks?.deadLetter(this, message, reason);
-        // Not stored any more (quarantined as damaged): nothing to dead-letter, the store reports it.
-        if (message !== undefined) this.forget(entry);
-      },
-      (error) => (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' dead-letter read`, error),
-    ));
-  }
-
-  /** Drops the stored copy (or the spilled transient record) of a message that left the queue for good. */
-  private forget(entry: QueueEntry): void {
-    if (this.shared !== undefined) {
-      this.bodies.forgotten(entry);
-      if (!this.isDeleted) this.shared.settled(this, [entry.seq]);
-      return;
-    }
-    if (!this.bodies.isStored(entry)) this.bodies.forgotten(entry);
-    else if (!this.isDeleted) this.messageStore!.remove(this.storageId, [entry.seq]);
   }
 }
