@@ -14,6 +14,7 @@ import type { QueueSpillStore } from './queue-spill.js';
 import type { TailSegment } from './lazy-ready-list.js';
 import type { TailBatch } from './queue-tail-loader.js';
 import { QueueBacklog } from './queue-backlog.js';
+import { QueueDelivery } from './queue-delivery.js';
 import { QueueDiscard } from './queue-discard.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
@@ -33,15 +34,14 @@ export class Queue {
   /** The ready list and its counts (queue-backlog.ts). */
   private readonly backlog: QueueBacklog;
   private readonly consumerRing: ConsumerRing;
-  private dispatching = false;
-  /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
-  private isAwaitingCover = false;
   /** Which ready bodies are in memory, the read-ahead of paged ones and transient paging (queue-bodies.ts). */
   private readonly bodies: QueueBodies;
   /** The pager of `bodies` (counts, page-out decisions). */
   private readonly pager: QueuePager;
   /** Drops (dead-lettering) and forgets messages that leave for good (queue-discard.ts). */
   private readonly discard: QueueDiscard;
+  /** The dispatch loop and `basic.get` (queue-delivery.ts). */
+  private readonly delivery: QueueDelivery;
   private readonly expiry: QueueExpiry;
   private readonly idleTimer: QueueIdleTimer;
   /** The shared delete of the last purge, for {@link purgeAll}. */
@@ -104,7 +104,7 @@ export class Queue {
       runGuarded(
         `queue '${name}' message TTL`,
         () => {
-          this.expireHead(Date.now());
+          this.delivery.expireHead(Date.now());
           this.scheduleExpiry();
           this.dispatch();
         },
@@ -129,6 +129,7 @@ export class Queue {
     this.pager = this.bodies.pager;
     this.backlog = new QueueBacklog(this.policy, this.bodies);
     this.discard = new QueueDiscard(this, this.bodies);
+    this.delivery = new QueueDelivery(this, this.backlog, this.consumerRing, this.bodies, this.discard);
   }
 
   /**
@@ -347,29 +348,7 @@ export class Queue {
   /** Takes the head message for `basic.get`; `isTracked` when the caller will wait for an ack. */
   take(isTracked: boolean): QueueEntry | undefined {
     this.touch();
-    this.expireHead(Date.now());
-    const head = this.backlog.list.peek();
-    if (head?.isPagedOut) {
-      // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
-      this.bodies.readAhead();
-      return undefined;
-    }
-    const entry = this.backlog.shift();
-    if (!entry) return undefined;
-    if (this.pager.wantsRead) this.bodies.readAhead();
-    entry.deliveryCount++;
-    if (isTracked) {
-      this.unackedCount++;
-      if (this.messageStore && entry.isPersistent) {
-        // basic.get answers in this turn and cannot wait: this reserves the watermark, and a crash before that
-        // write commits (one group commit, once per reserve batch) may bring the message back unflagged.
-        void this.messageStore!.coverDelivery(this.storageId, entry.seq)?.catch(() => undefined);
-        this.messageStore!.markDelivered(this.storageId, [entry.seq]);
-      }
-    } else {
-      this.discard.forget(entry);
-    }
-    return entry;
+    return this.delivery.take(isTracked);
   }
 
   /**
@@ -548,57 +527,7 @@ export class Queue {
    * has capacity. Called on enqueue, requeue, new consumer, and when a consumer regains capacity (ack, drain).
    */
   dispatch(): void {
-    if (this.dispatching || this.isDeleted || this.isAwaitingCover) return;
-    this.dispatching = true;
-    try {
-      const consumers = this.consumerRing;
-      const backlog = this.backlog;
-      const ready = backlog.list;
-      const now = Date.now();
-      // Shared queues with a single active consumer on another node: this node's consumers wait.
-      while (ready.length > 0 && consumers.length > 0 && !this.isConsumingPaused) {
-        if (this.expireHead(now) === 0) break;
-        // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
-        if (ready.peek()!.isPagedOut) {
-          this.bodies.readAhead();
-          break;
-        }
-        const chosen = consumers.pick();
-        if (!chosen) break;
-        const head = ready.peek()!;
-        if (!chosen.noAck && this.messageStore && head.isPersistent) {
-          // A tracked delivery must be covered by the store's delivered watermark before it leaves (redelivered
-          // after a crash). Mostly it already is; otherwise wait once for the batch that covers the next many.
-          const cover = this.messageStore!.coverDelivery(this.storageId, head.seq);
-          if (cover !== undefined) {
-            this.awaitCover(cover);
-            break;
-          }
-        }
-        const entry = backlog.shift()!;
-        entry.deliveryCount++;
-        if (chosen.noAck) this.discard.forget(entry);
-        else {
-          this.unackedCount++;
-          if (this.messageStore && entry.isPersistent) this.messageStore!.markDelivered(this.storageId, [entry.seq]);
-        }
-        chosen.deliver(this, entry);
-      }
-      if (this.pager.wantsRead && consumers.length > 0) this.bodies.readAhead();
-    } finally {
-      this.dispatching = false;
-    }
-    if (this.shared !== undefined && this.consumerRing.length > 0) this.shared.wanted(this);
-  }
-
-  /** Stops deliveries until `cover` settles (a rejection means the store faulted: deliver anyway). */
-  private awaitCover(cover: Promise<void>): void {
-    this.isAwaitingCover = true;
-    const resume = (): void => {
-      this.isAwaitingCover = false;
-      this.dispatch();
-    };
-    cover.then(resume, resume);
+    this.delivery.dispatch();
   }
 
   /**
@@ -630,16 +559,6 @@ export class Queue {
 
   private priorityOf(message: Message): number {
     return this.policy.maxPriority ? (message.properties.priority ?? 0) : 0;
-  }
-
-  /** Drops expired messages at the head; returns how many ready messages remain. */
-  private expireHead(now: number): number {
-    const ready = this.backlog.list;
-    for (let head = ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = ready.peek()) {
-      this.backlog.shift();
-      this.discard.drop(head, 'expired');
-    }
-    return ready.length;
   }
 
   /** Arms one timer for the head's expiry, so expired messages leave even with no consumer asking. */

@@ -1,0 +1,127 @@
+import type { ConsumerRing } from './consumer-ring.js';
+import type { QueueEntry } from './message.js';
+import type { QueueBacklog } from './queue-backlog.js';
+import type { QueueBodies } from './queue-bodies.js';
+import type { QueueDiscard } from './queue-discard.js';
+import type { QueuePager } from './queue-pager.js';
+import type { Queue } from './queue.js';
+
+/**
+ * How ready messages leave a queue for consumers: the dispatch loop that pushes them round-robin to consumers under
+ * their prefetch, and `basic.get`'s take of the head. Expired messages leave the head first (RabbitMQ semantics:
+ * only the head expires, so expiry never scans the queue). A tracked delivery of a stored message counts as
+ * delivered in the store, so a crash after it brings the message back `redelivered`.
+ *
+ * Invariants: event loop only, never awaits; `dispatch()` is not re-entrant (a delivery that routes a message back
+ * to this queue leaves it to the loop in progress).
+ */
+export class QueueDelivery {
+  private isDispatching = false;
+  /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
+  private isAwaitingCover = false;
+  private readonly pager: QueuePager;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly backlog: QueueBacklog,
+    private readonly consumers: ConsumerRing,
+    private readonly bodies: QueueBodies,
+    private readonly discard: QueueDiscard,
+  ) {
+    this.pager = bodies.pager;
+  }
+
+  /** See Queue.dispatch. */
+  dispatch(): void {
+    const queue = this.queue;
+    if (this.isDispatching || queue.isDeleted || this.isAwaitingCover) return;
+    this.isDispatching = true;
+    try {
+      const consumers = this.consumers;
+      const backlog = this.backlog;
+      const ready = backlog.list;
+      const now = Date.now();
+      // Shared queues with a single active consumer on another node: this node's consumers wait.
+      while (ready.length > 0 && consumers.length > 0 && !queue.isConsumingPaused) {
+        if (this.expireHead(now) === 0) break;
+        // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
+        if (ready.peek()!.isPagedOut) {
+          this.bodies.readAhead();
+          break;
+        }
+        const chosen = consumers.pick();
+        if (!chosen) break;
+        const head = ready.peek()!;
+        if (!chosen.noAck && queue.messageStore && head.isPersistent) {
+          // A tracked delivery must be covered by the store's delivered watermark before it leaves (redelivered
+          // after a crash). Mostly it already is; otherwise wait once for the batch that covers the next many.
+          const cover = queue.messageStore!.coverDelivery(queue.storageId, head.seq);
+          if (cover !== undefined) {
+            this.awaitCover(cover);
+            break;
+          }
+        }
+        const entry = backlog.shift()!;
+        entry.deliveryCount++;
+        if (chosen.noAck) this.discard.forget(entry);
+        else {
+          queue.unackedCount++;
+          if (queue.messageStore && entry.isPersistent) queue.messageStore!.markDelivered(queue.storageId, [entry.seq]);
+        }
+        chosen.deliver(queue, entry);
+      }
+      if (this.pager.wantsRead && consumers.length > 0) this.bodies.readAhead();
+    } finally {
+      this.isDispatching = false;
+    }
+    if (queue.shared !== undefined && this.consumers.length > 0) queue.shared.wanted(queue);
+  }
+
+  /** Takes the head message for `basic.get` (see Queue.take); `isTracked` when the caller will wait for an ack. */
+  take(isTracked: boolean): QueueEntry | undefined {
+    const queue = this.queue;
+    this.expireHead(Date.now());
+    const head = this.backlog.list.peek();
+    if (head?.isPagedOut) {
+      // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
+      this.bodies.readAhead();
+      return undefined;
+    }
+    const entry = this.backlog.shift();
+    if (!entry) return undefined;
+    if (this.pager.wantsRead) this.bodies.readAhead();
+    entry.deliveryCount++;
+    if (isTracked) {
+      queue.unackedCount++;
+      if (queue.messageStore && entry.isPersistent) {
+        // basic.get answers in this turn and cannot wait: this reserves the watermark, and a crash before that
+        // write commits (one group commit, once per reserve batch) may bring the message back unflagged.
+        void queue.messageStore!.coverDelivery(queue.storageId, entry.seq)?.catch(() => undefined);
+        queue.messageStore!.markDelivered(queue.storageId, [entry.seq]);
+      }
+    } else {
+      this.discard.forget(entry);
+    }
+    return entry;
+  }
+
+  /** Drops expired messages at the head; returns how many ready messages remain. */
+  expireHead(now: number): number {
+    const ready = this.backlog.list;
+    for (let head = ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = ready.peek()) {
+      this.backlog.shift();
+      this.discard.drop(head, 'expired');
+    }
+    return ready.length;
+  }
+
+  /** Stops deliveries until `cover` settles (a rejection means the store faulted: deliver anyway). */
+  private awaitCover(cover: Promise<void>): void {
+    this.isAwaitingCover = true;
+    const resume = (): void => {
+      this.isAwaitingCover = false;
+      this.queue.dispatch();
+    };
+    cover.then(resume, resume);
+  }
+}
