@@ -16,6 +16,7 @@ import type { TailBatch } from './queue-tail-loader.js';
 import { QueueBacklog } from './queue-backlog.js';
 import { QueueDelivery } from './queue-delivery.js';
 import { QueueDiscard } from './queue-discard.js';
+import { SharedQueueClaims } from './shared-queue-claims.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
 export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
@@ -44,8 +45,8 @@ export class Queue {
   private readonly delivery: QueueDelivery;
   private readonly expiry: QueueExpiry;
   private readonly idleTimer: QueueIdleTimer;
-  /** The shared delete of the last purge, for {@link purgeAll}. */
-  private sharedPurge: Promise<number> | undefined;
+  /** Multi-node shared queues: releases and purges of what this node claimed (shared-queue-claims.ts). */
+  private readonly claims: SharedQueueClaims;
   /** Deliveries out with channels and not yet settled. */
   unackedCount = 0;
   /** `message_stats` counters: `publish` here, deliveries, gets and acks by the channel layer (stats/). */
@@ -130,6 +131,7 @@ export class Queue {
     this.backlog = new QueueBacklog(this.policy, this.bodies);
     this.discard = new QueueDiscard(this, this.bodies);
     this.delivery = new QueueDelivery(this, this.backlog, this.consumerRing, this.bodies, this.discard);
+    this.claims = new SharedQueueClaims(this, this.backlog, this.bodies, this.discard);
   }
 
   /**
@@ -393,7 +395,7 @@ export class Queue {
     if (this.isDeleted || entries.length === 0) return;
     this.unackedCount -= entries.length;
     const limit = this.policy.deliveryLimit;
-    if (this.shared !== undefined) return this.release(entries, limit);
+    if (this.shared !== undefined) return this.claims.release(entries, limit);
     for (let i = entries.length - 1; i >= 0; i--) {
       const entry = entries[i];
       if (limit !== undefined && entry.deliveryCount > limit) {
@@ -407,45 +409,12 @@ export class Queue {
     this.dispatch();
   }
 
-  /** Shared queues: requeued messages go back to the shared table (any node's consumers may take them). */
-  private release(entries: readonly QueueEntry[], limit: number | undefined): void {
-    const seqs: number[] = [];
-    const now = Date.now();
-    for (const entry of entries) {
-      if (limit !== undefined && entry.deliveryCount > limit) this.discard.drop(entry, 'delivery_limit');
-      // Its TTL ran out while it was out: as on one node, it expires as it comes back (this node still owns it).
-      else if (entry.expiresAt > 0 && now > entry.expiresAt) this.discard.drop(entry, 'expired');
-      else {
-        this.bodies.forgotten(entry);
-        seqs.push(entry.seq);
-      }
-    }
-    this.shared!.released(this, seqs, true);
-    this.dispatch();
-  }
-
   /**
    * Shared queues: the last consumer here left, so what this node claimed for it goes back for other nodes
    * (released claims come back `redelivered`: a claim does not say whether a delivery happened).
    */
   releaseReady(): void {
-    const backlog = this.backlog;
-    if (this.isDeleted || backlog.list.length === 0) return;
-    const entries = backlog.list.drain();
-    const seqs: number[] = [];
-    const now = Date.now();
-    for (const entry of entries) {
-      // Its TTL ran out here: this node still owns it, so it dead-letters it rather than hand it on expired.
-      if (entry.expiresAt > 0 && now > entry.expiresAt) {
-        this.bodies.left(entry);
-        this.discard.drop(entry, 'expired');
-      } else {
-        this.bodies.purged(entry);
-        seqs.push(entry.seq);
-      }
-    }
-    backlog.bytes = 0;
-    this.shared?.released(this, seqs, false);
+    this.claims.releaseReady();
   }
 
   /**
@@ -453,11 +422,7 @@ export class Queue {
    * both counts together (the purge-ok count, as one node would answer).
    */
   purgeAll(): number | Promise<number> {
-    const purged = this.purge();
-    if (this.sharedPurge === undefined) return purged;
-    const shared = this.sharedPurge;
-    this.sharedPurge = undefined;
-    return shared.then((unclaimed) => purged + unclaimed);
+    return this.claims.purgeAll(this.purge());
   }
 
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
@@ -467,13 +432,7 @@ export class Queue {
     const entries = this.backlog.list.drain();
     for (const entry of entries) this.bodies.purged(entry);
     this.backlog.bytes = 0;
-    if (this.shared !== undefined && !this.isDeleted) {
-      this.shared.settled(
-        this,
-        entries.map((entry) => entry.seq),
-      );
-      this.sharedPurge = this.shared.purged(this);
-    }
+    if (this.shared !== undefined && !this.isDeleted) this.claims.purged(entries);
     if (storage) {
       const seqs: number[] = [];
       for (const entry of entries) if (entry.isPersistent) seqs.push(entry.seq);
