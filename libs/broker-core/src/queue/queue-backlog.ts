@@ -24,6 +24,10 @@ export class QueueBacklog {
   bytes = 0;
   /** The seq the next message gets (restored from storage at start-up). */
   nextSeq = 1;
+  /** `x-max-length`, if set. */
+  private readonly maxLength: number | undefined;
+  /** `x-max-length-bytes`, if set. */
+  private readonly maxLengthBytes: number | undefined;
 
   constructor(
     policy: QueuePolicy,
@@ -32,6 +36,16 @@ export class QueueBacklog {
   ) {
     this.tail = QueueTail.isFor(policy) ? new QueueTail(() => bodies) : undefined;
     this.list = policy.maxPriority ? new PriorityReadyList(policy.maxPriority) : (this.tail?.list ?? new FifoReadyList());
+    this.maxLength = policy.maxLength;
+    this.maxLengthBytes = policy.maxLengthBytes;
+  }
+
+  /** Whether `extraCount` more messages of `extraBytes` would put the queue over its length limits. */
+  isOver(extraCount: number, extraBytes: number): boolean {
+    return (
+      (this.maxLength !== undefined && this.list.length + extraCount > this.maxLength) ||
+      (this.maxLengthBytes !== undefined && this.bytes + extraBytes > this.maxLengthBytes)
+    );
   }
 
   /** Appends a new entry and counts it; past the window, a stored one will be paged out. */

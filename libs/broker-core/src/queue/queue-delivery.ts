@@ -3,13 +3,14 @@ import type { QueueEntry } from './message.js';
 import type { QueueBacklog } from './queue-backlog.js';
 import type { QueueBodies } from './queue-bodies.js';
 import type { QueueDiscard } from './queue-discard.js';
+import type { QueueMessageTtl } from './queue-message-ttl.js';
 import type { QueuePager } from './queue-pager.js';
 import type { Queue } from './queue.js';
 
 /**
  * How ready messages leave a queue for consumers: the dispatch loop that pushes them round-robin to consumers under
- * their prefetch, and `basic.get`'s take of the head. Expired messages leave the head first (RabbitMQ semantics:
- * only the head expires, so expiry never scans the queue). A tracked delivery of a stored message counts as
+ * their prefetch, and `basic.get`'s take of the head. Expired messages leave the head first (queue-message-ttl.ts).
+ * A tracked delivery of a stored message counts as
  * delivered in the store, so a crash after it brings the message back `redelivered`.
  *
  * Invariants: event loop only, never awaits; `dispatch()` is not re-entrant (a delivery that routes a message back
@@ -27,6 +28,7 @@ export class QueueDelivery {
     private readonly consumers: ConsumerRing,
     private readonly bodies: QueueBodies,
     private readonly discard: QueueDiscard,
+    private readonly ttl: QueueMessageTtl,
   ) {
     this.pager = bodies.pager;
   }
@@ -40,10 +42,11 @@ export class QueueDelivery {
       const consumers = this.consumers;
       const backlog = this.backlog;
       const ready = backlog.list;
+      const ttl = this.ttl;
       const now = Date.now();
       // Shared queues with a single active consumer on another node: this node's consumers wait.
       while (ready.length > 0 && consumers.length > 0 && !queue.isConsumingPaused) {
-        if (this.expireHead(now) === 0) break;
+        if (ttl.expireHead(now) === 0) break;
         // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
         if (ready.peek()!.isPagedOut) {
           this.bodies.readAhead();
@@ -80,7 +83,7 @@ export class QueueDelivery {
   /** Takes the head message for `basic.get` (see Queue.take); `isTracked` when the caller will wait for an ack. */
   take(isTracked: boolean): QueueEntry | undefined {
     const queue = this.queue;
-    this.expireHead(Date.now());
+    this.ttl.expireHead(Date.now());
     const head = this.backlog.list.peek();
     if (head?.isPagedOut) {
       // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
@@ -103,16 +106,6 @@ export class QueueDelivery {
       this.discard.forget(entry);
     }
     return entry;
-  }
-
-  /** Drops expired messages at the head; returns how many ready messages remain. */
-  expireHead(now: number): number {
-    const ready = this.backlog.list;
-    for (let head = ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = ready.peek()) {
-      this.backlog.shift();
-      this.discard.drop(head, 'expired');
-    }
-    return ready.length;
   }
 
   /** Stops deliveries until `cover` settles (a rejection means the store faulted: deliver anyway). */

@@ -7,7 +7,7 @@ import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
 import type { QueueIndexFacts } from './queue-index-record.js';
 import { QueueBodies } from './queue-bodies.js';
 import { deliveryPropertiesOf, newQueueEntry, pagedQueueEntry } from './queue-entry.js';
-import { QueueExpiry, QueueIdleTimer } from './queue-expiry.js';
+import { QueueIdleTimer } from './queue-expiry.js';
 import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue-pager.js';
 import type { QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
 import type { QueueSpillStore } from './queue-spill.js';
@@ -16,6 +16,7 @@ import type { TailBatch } from './queue-tail-loader.js';
 import { QueueBacklog } from './queue-backlog.js';
 import { QueueDelivery } from './queue-delivery.js';
 import { QueueDiscard } from './queue-discard.js';
+import { QueueMessageTtl } from './queue-message-ttl.js';
 import { SharedQueueClaims } from './shared-queue-claims.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
@@ -43,7 +44,8 @@ export class Queue {
   private readonly discard: QueueDiscard;
   /** The dispatch loop and `basic.get` (queue-delivery.ts). */
   private readonly delivery: QueueDelivery;
-  private readonly expiry: QueueExpiry;
+  /** Message TTL: deadlines, the head's timer, expired heads dropped (queue-message-ttl.ts). */
+  private readonly ttl: QueueMessageTtl;
   private readonly idleTimer: QueueIdleTimer;
   /** Multi-node shared queues: releases and purges of what this node claimed (shared-queue-claims.ts). */
   private readonly claims: SharedQueueClaims;
@@ -101,17 +103,6 @@ export class Queue {
     this.idleTimer = new QueueIdleTimer(this.policy.expires, () =>
       runGuarded(`queue '${name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
     );
-    this.expiry = new QueueExpiry(this.policy.messageTtl, () =>
-      runGuarded(
-        `queue '${name}' message TTL`,
-        () => {
-          this.delivery.expireHead(Date.now());
-          this.scheduleExpiry();
-          this.dispatch();
-        },
-        this.hooks?.reportError,
-      ),
-    );
     // Exactly the key the store holds: UTF-8 turns a lone surrogate into U+FFFD (and encodeURIComponent throws on
     // one). New names cannot hold one (topology-executor.ts refuses them); a queue stored before that check still
     // finds its messages under the key they were written with.
@@ -124,13 +115,14 @@ export class Queue {
     this.bodies = new QueueBodies(this, window, (lost) => {
       // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
       for (const entry of lost) this.backlog.remove(entry);
-      if (lost.length > 0) this.scheduleExpiry();
+      if (lost.length > 0) this.ttl.schedule();
       this.dispatch();
     });
     this.pager = this.bodies.pager;
     this.backlog = new QueueBacklog(this.policy, this.bodies);
     this.discard = new QueueDiscard(this, this.bodies);
-    this.delivery = new QueueDelivery(this, this.backlog, this.consumerRing, this.bodies, this.discard);
+    this.ttl = new QueueMessageTtl(this, this.backlog, this.discard);
+    this.delivery = new QueueDelivery(this, this.backlog, this.consumerRing, this.bodies, this.discard, this.ttl);
     this.claims = new SharedQueueClaims(this, this.backlog, this.bodies, this.discard);
   }
 
@@ -228,7 +220,7 @@ export class Queue {
    * with the message, so its TTL counts from the publish on every node.
    */
   expiresAtFor(message: Message): number {
-    return this.expiry.expiresAt(message.expiration);
+    return this.ttl.expiresAt(message.expiration);
   }
 
   /** Adds a message at the tail and delivers what consumers can take; undefined when refused by `x-overflow`. */
@@ -246,19 +238,15 @@ export class Queue {
   push(message: Message): QueueEntry | undefined {
     const policy = this.policy;
     const backlog = this.backlog;
-    const size = message.bodySize;
-    const isOver = (extraCount: number, extraBytes: number): boolean =>
-      (policy.maxLength !== undefined && backlog.list.length + extraCount > policy.maxLength) ||
-      (policy.maxLengthBytes !== undefined && backlog.bytes + extraBytes > policy.maxLengthBytes);
-    if (policy.overflow !== 'drop-head' && isOver(1, size)) {
+    if (policy.overflow !== 'drop-head' && backlog.isOver(1, message.bodySize)) {
       if (policy.overflow === 'reject-publish-dlx') this.hooks?.deadLetter(this, message, 'maxlen');
       return undefined;
     }
     const entry = this.newEntry(message, backlog.nextSeq++, false);
     this.stats.publish++;
     backlog.enter(entry);
-    while (isOver(0, 0) && backlog.list.length > 0) this.discard.drop(backlog.shift()!, 'maxlen');
-    if (entry.expiresAt > 0) this.scheduleExpiry();
+    while (backlog.isOver(0, 0) && backlog.list.length > 0) this.discard.drop(backlog.shift()!, 'maxlen');
+    if (entry.expiresAt > 0) this.ttl.schedule();
     return entry;
   }
 
@@ -267,7 +255,7 @@ export class Queue {
     const entry = this.newEntry(message, seq, redelivered);
     this.backlog.enter(entry);
     this.backlog.advanceSeq(seq);
-    if (entry.expiresAt > 0) this.scheduleExpiry();
+    if (entry.expiresAt > 0) this.ttl.schedule();
     // It came from the store: past the window, only its index entry stays in memory.
     if (this.messageStore) this.pager.pageOut(entry);
   }
@@ -278,10 +266,10 @@ export class Queue {
    */
   restorePaged(seq: number, facts: QueueIndexFacts, redelivered: boolean): void {
     const priority = this.policy.maxPriority ? facts.priority : 0;
-    const entry = pagedQueueEntry(seq, redelivered, priority, this.expiry.expiresAt(facts.expiration), facts.bodySize);
+    const entry = pagedQueueEntry(seq, redelivered, priority, this.ttl.expiresAt(facts.expiration), facts.bodySize);
     this.backlog.appendPaged(entry);
     this.backlog.advanceSeq(seq);
-    if (entry.expiresAt > 0) this.scheduleExpiry();
+    if (entry.expiresAt > 0) this.ttl.schedule();
   }
 
   /**
@@ -308,7 +296,7 @@ export class Queue {
     entry.deliveryCount = Math.max(deliveryCount, redelivered ? 1 : 0);
     this.backlog.insertClaimed(entry);
     this.stats.publish++;
-    if (entry.expiresAt > 0) this.scheduleExpiry();
+    if (entry.expiresAt > 0) this.ttl.schedule();
     return entry;
   }
 
@@ -338,13 +326,12 @@ export class Queue {
   /** @internal A batch of a tail segment was loaded (queue-bodies.ts). */
   tailLoaded(segment: TailSegment, batch: TailBatch): void {
     this.backlog.tailLoaded(segment, batch);
-    if (batch.entries.some((entry) => entry.expiresAt > 0)) this.scheduleExpiry();
+    if (batch.entries.some((entry) => entry.expiresAt > 0)) this.ttl.schedule();
   }
 
   /** @internal When a message of a tail segment expires: a per-message TTL counts from the restart at most. */
   tailExpiresAt(expiration: string | undefined, restoredAt: number): number {
-    const at = this.expiry.expiresAt(expiration);
-    return at === 0 || restoredAt === 0 ? at : Math.max(1, at - (Date.now() - restoredAt));
+    return this.ttl.tailExpiresAt(expiration, restoredAt);
   }
 
   /** Takes the head message for `basic.get`; `isTracked` when the caller will wait for an ack. */
@@ -405,7 +392,7 @@ export class Queue {
       entry.redelivered = true;
       this.backlog.putBack(entry);
     }
-    this.scheduleExpiry();
+    this.ttl.schedule();
     this.dispatch();
   }
 
@@ -465,7 +452,7 @@ export class Queue {
   /** Marks the queue deleted, cancels its consumers and drops its messages; returns the dropped count. */
   markDeleted(): number {
     this.isDeleted = true;
-    this.expiry.clear();
+    this.ttl.clear();
     this.idleTimer.clear();
     this.bodies.dispose();
     const consumers = this.consumerRing.takeAll();
@@ -507,21 +494,16 @@ export class Queue {
 
   /** Releases timers (broker shutdown). */
   dispose(): void {
-    this.expiry.clear();
+    this.ttl.clear();
     this.idleTimer.clear();
     this.bodies.dispose();
   }
 
   private newEntry(message: Message, seq: number, redelivered: boolean): QueueEntry {
-    return newQueueEntry(message, seq, redelivered, this.priorityOf(message), this.expiry.expiresAt(message.expiration));
+    return newQueueEntry(message, seq, redelivered, this.priorityOf(message), this.ttl.expiresAt(message.expiration));
   }
 
   private priorityOf(message: Message): number {
     return this.policy.maxPriority ? (message.properties.priority ?? 0) : 0;
-  }
-
-  /** Arms one timer for the head's expiry, so expired messages leave even with no consumer asking. */
-  private scheduleExpiry(): void {
-    if (!this.isDeleted) this.expiry.schedule(this.backlog.list.peek());
   }
 }
