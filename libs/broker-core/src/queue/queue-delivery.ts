@@ -6,12 +6,14 @@ import type { QueueDiscard } from './queue-discard.js';
 import type { QueueMessageTtl } from './queue-message-ttl.js';
 import type { QueuePager } from './queue-pager.js';
 import type { Queue } from './queue.js';
+import type { SharedQueueClaims } from './shared-queue-claims.js';
 
 /**
- * How ready messages leave a queue for consumers: the dispatch loop that pushes them round-robin to consumers under
- * their prefetch, and `basic.get`'s take of the head. Expired messages leave the head first (queue-message-ttl.ts).
- * A tracked delivery of a stored message counts as
- * delivered in the store, so a crash after it brings the message back `redelivered`.
+ * How ready messages leave a queue for consumers and come back: the dispatch loop that pushes them round-robin to
+ * consumers under their prefetch, `basic.get`'s take of the head, and requeues of unacked deliveries at their
+ * original positions. Expired messages leave the head first (queue-message-ttl.ts). A tracked delivery of a stored
+ * message counts as delivered in the store, so a crash after it brings the message back `redelivered`. (Acks and
+ * rejects stay in Queue.settled/rejected: one call less per message on the ack path.)
  *
  * Invariants: event loop only, never awaits; `dispatch()` is not re-entrant (a delivery that routes a message back
  * to this queue leaves it to the loop in progress).
@@ -29,6 +31,7 @@ export class QueueDelivery {
     private readonly bodies: QueueBodies,
     private readonly discard: QueueDiscard,
     private readonly ttl: QueueMessageTtl,
+    private readonly claims: SharedQueueClaims,
   ) {
     this.pager = bodies.pager;
   }
@@ -106,6 +109,26 @@ export class QueueDelivery {
       this.discard.forget(entry);
     }
     return entry;
+  }
+
+  /** See Queue.requeue. */
+  requeue(entries: readonly QueueEntry[]): void {
+    const queue = this.queue;
+    if (queue.isDeleted || entries.length === 0) return;
+    queue.unackedCount -= entries.length;
+    const limit = queue.policy.deliveryLimit;
+    if (queue.shared !== undefined) return this.claims.release(entries, limit);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i];
+      if (limit !== undefined && entry.deliveryCount > limit) {
+        this.discard.drop(entry, 'delivery_limit');
+        continue;
+      }
+      entry.redelivered = true;
+      this.backlog.putBack(entry);
+    }
+    this.ttl.schedule();
+    this.dispatch();
   }
 
   /** Stops deliveries until `cover` settles (a rejection means the store faulted: deliver anyway). */

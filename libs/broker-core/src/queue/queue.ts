@@ -42,7 +42,7 @@ export class Queue {
   private readonly pager: QueuePager;
   /** Drops (dead-lettering) and forgets messages that leave for good (queue-discard.ts). */
   private readonly discard: QueueDiscard;
-  /** The dispatch loop and `basic.get` (queue-delivery.ts). */
+  /** The dispatch loop, `basic.get` and requeues (queue-delivery.ts). */
   private readonly delivery: QueueDelivery;
   /** Message TTL: deadlines, the head's timer, expired heads dropped (queue-message-ttl.ts). */
   private readonly ttl: QueueMessageTtl;
@@ -122,8 +122,8 @@ export class Queue {
     this.backlog = new QueueBacklog(this.policy, this.bodies);
     this.discard = new QueueDiscard(this, this.bodies);
     this.ttl = new QueueMessageTtl(this, this.backlog, this.discard);
-    this.delivery = new QueueDelivery(this, this.backlog, this.consumerRing, this.bodies, this.discard, this.ttl);
     this.claims = new SharedQueueClaims(this, this.backlog, this.bodies, this.discard);
+    this.delivery = new QueueDelivery(this, this.backlog, this.consumerRing, this.bodies, this.discard, this.ttl, this.claims);
   }
 
   /**
@@ -379,21 +379,7 @@ export class Queue {
    * is dead-lettered instead.
    */
   requeue(entries: readonly QueueEntry[]): void {
-    if (this.isDeleted || entries.length === 0) return;
-    this.unackedCount -= entries.length;
-    const limit = this.policy.deliveryLimit;
-    if (this.shared !== undefined) return this.claims.release(entries, limit);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const entry = entries[i];
-      if (limit !== undefined && entry.deliveryCount > limit) {
-        this.discard.drop(entry, 'delivery_limit');
-        continue;
-      }
-      entry.redelivered = true;
-      this.backlog.putBack(entry);
-    }
-    this.ttl.schedule();
-    this.dispatch();
+    this.delivery.requeue(entries);
   }
 
   /**
