@@ -118,6 +118,16 @@ export class QueueBacklog {
     return true;
   }
 
+  /** A body was paged out: once its predecessors are too, it joins the tail segments. */
+  pagedOut(): void {
+    this.tail?.list.settle();
+  }
+
+  /** The tail segment the read-ahead loads next, if it should load one rather than bodies (lazy-ready-list.ts). */
+  tailSegmentToLoad(): TailSegment | undefined {
+    return this.tail?.list.segmentToLoad();
+  }
+
   /** A batch of a tail segment was loaded: its entries join the list and their bytes the count. */
   tailLoaded(segment: TailSegment, batch: TailBatch): void {
     this.bytes += this.tail!.loaded(segment, batch);

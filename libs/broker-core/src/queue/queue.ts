@@ -11,8 +11,6 @@ import { QueueIdleTimer } from './queue-expiry.js';
 import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue-pager.js';
 import type { QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
 import type { QueueSpillStore } from './queue-spill.js';
-import type { TailSegment } from './lazy-ready-list.js';
-import type { TailBatch } from './queue-tail-loader.js';
 import { QueueBacklog } from './queue-backlog.js';
 import { QueueDelivery } from './queue-delivery.js';
 import { QueueDiscard } from './queue-discard.js';
@@ -124,6 +122,7 @@ export class Queue {
     this.ttl = new QueueMessageTtl(this, this.backlog, this.discard);
     this.claims = new SharedQueueClaims(this, this.backlog, this.bodies, this.discard);
     this.delivery = new QueueDelivery(this, this.backlog, this.consumerRing, this.bodies, this.discard, this.ttl, this.claims);
+    this.bodies.attach(this.backlog, this.ttl);
   }
 
   /**
@@ -132,11 +131,6 @@ export class Queue {
    */
   attachSpill(store: QueueSpillStore): void {
     this.bodies.attachSpill(store);
-  }
-
-  /** @internal The ready list from the head, paged-out entries included (the read-ahead picks from it). */
-  get readyEntriesInOrder(): Iterable<QueueEntry> {
-    return this.backlog.list;
   }
 
   /** Ready messages whose bodies are paged out to the store (not in memory), tail segments included. */
@@ -310,28 +304,7 @@ export class Queue {
 
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
   stored(entry: QueueEntry): void {
-    if (this.messageStore && !this.isDeleted && this.pager.pageOut(entry)) this.pagedOut();
-  }
-
-  /** @internal A body was paged out: once its predecessors are too, it joins the tail segments. */
-  pagedOut(): void {
-    this.backlog.tail?.list.settle();
-  }
-
-  /** @internal The tail segment the read-ahead loads next (queue-bodies.ts). */
-  tailSegmentToLoad(): TailSegment | undefined {
-    return this.backlog.tail?.list.segmentToLoad();
-  }
-
-  /** @internal A batch of a tail segment was loaded (queue-bodies.ts). */
-  tailLoaded(segment: TailSegment, batch: TailBatch): void {
-    this.backlog.tailLoaded(segment, batch);
-    if (batch.entries.some((entry) => entry.expiresAt > 0)) this.ttl.schedule();
-  }
-
-  /** @internal When a message of a tail segment expires: a per-message TTL counts from the restart at most. */
-  tailExpiresAt(expiration: string | undefined, restoredAt: number): number {
-    return this.ttl.tailExpiresAt(expiration, restoredAt);
+    if (this.messageStore && !this.isDeleted && this.pager.pageOut(entry)) this.backlog.pagedOut();
   }
 
   /** Takes the head message for `basic.get`; `isTracked` when the caller will wait for an ack. */
