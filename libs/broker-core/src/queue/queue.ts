@@ -22,7 +22,11 @@ export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQu
 
 /**
  * A queue: ready messages (FIFO, or per priority level), consumers served round-robin under their prefetch, and
- * the policies of its `x-*` arguments (length limits, TTL, dead-lettering, delivery limit, expiry).
+ * the policies of its `x-*` arguments (length limits, TTL, dead-lettering, delivery limit, expiry). This class is
+ * the queue's API and state; the work is done by plain parts it owns and calls directly: the ready list and its
+ * counts (queue-backlog.ts), where bodies are (queue-bodies.ts), the dispatch loop, `basic.get` and requeues
+ * (queue-delivery.ts), message TTL (queue-message-ttl.ts), dead-lettering and forgetting (queue-discard.ts) and the
+ * node's side of a shared queue (shared-queue-claims.ts).
  *
  * Invariants: called only from the event loop thread, never awaits; `dispatch()` is not re-entrant. Expired
  * messages are removed from the head only (RabbitMQ semantics), so expiry never scans the queue.
