@@ -4,7 +4,9 @@ import { QueuePager, type QueueWindow } from './queue-pager.js';
 import type { QueueHooks, QueueStorage } from './queue-ports.js';
 import { QueueSpill, type QueueSpillStore } from './queue-spill.js';
 import type { TailSegment } from './lazy-ready-list.js';
-import { loadTailBatch, type TailBatch } from './queue-tail-loader.js';
+import type { QueueBacklog } from './queue-backlog.js';
+import type { QueueMessageTtl } from './queue-message-ttl.js';
+import { loadTailBatch } from './queue-tail-loader.js';
 
 // A failed page read (store faulted) is retried after this long, so consumers of a paged queue resume by themselves.
 const READ_RETRY_MS = 1_000;
@@ -17,17 +19,7 @@ export interface QueueBodiesHost {
   readonly messageStore?: QueueStorage;
   readonly isDeleted: boolean;
   readonly hooks?: QueueHooks;
-  /** The ready list, from the head (read-ahead picks the first paged-out entries in delivery order). */
-  readonly readyEntriesInOrder: Iterable<QueueEntry>;
   dispatch(): void;
-  /** A body became paged out (a spilled one was written): it may join the tail segments. */
-  pagedOut(): void;
-  /** The tail segment to load next, if the read-ahead should load one rather than bodies (lazy-ready-list.ts). */
-  tailSegmentToLoad(): TailSegment | undefined;
-  /** A batch of a tail segment was loaded: put its entries in the ready list. */
-  tailLoaded(segment: TailSegment, batch: TailBatch): void;
-  /** When a message with this `expiration` expires (0: never), for a tail segment restored at `restoredAt`. */
-  tailExpiresAt(expiration: string | undefined, restoredAt: number): number;
 }
 
 /**
@@ -42,6 +34,13 @@ export class QueueBodies {
   private readRetryTimer?: NodeJS.Timeout;
   /** `headLoaded()` callers waiting for the read in flight. */
   private headWaiters: Array<() => void> | undefined;
+  /**
+   * The queue's ready list (read-ahead picks the first paged-out entries in delivery order; tail segments) and its
+   * message TTL (deadlines of loaded tail entries). Built after the bodies, which they count entries through, so
+   * set once by `attach`: plain fields, read per page-out without a call.
+   */
+  private backlog!: QueueBacklog;
+  private ttl!: QueueMessageTtl;
 
   constructor(
     private readonly host: QueueBodiesHost,
@@ -52,10 +51,16 @@ export class QueueBodies {
     this.pager = new QueuePager(window);
   }
 
+  /** Completes the wiring with the queue's ready list and message TTL (the queue's constructor, once). */
+  attach(backlog: QueueBacklog, ttl: QueueMessageTtl): void {
+    this.backlog = backlog;
+    this.ttl = ttl;
+  }
+
   /** Lets bodies the store does not hold durably page out too (transient paging). */
   attachSpill(store: QueueSpillStore): void {
     this.spill = new QueueSpill(this.host.storageId, store, (entry) => {
-      if (this.pager.pageOut(entry)) this.host.pagedOut();
+      if (this.pager.pageOut(entry)) this.backlog.pagedOut();
     });
   }
 
@@ -125,10 +130,10 @@ export class QueueBodies {
   readAhead(): void {
     const host = this.host;
     if ((!host.messageStore && !this.spill) || host.isDeleted || this.pager.reading || this.readRetryTimer) return;
-    const segment = host.tailSegmentToLoad();
+    const segment = this.backlog.tailSegmentToLoad();
     if (segment !== undefined) return this.loadTail(segment);
     this.pager.readAhead(
-      host.readyEntriesInOrder,
+      this.backlog.list,
       (entries) => this.read(entries),
       (lost) => {
         this.loaded(lost);
@@ -154,12 +159,13 @@ export class QueueBodies {
       storageId: host.storageId,
       readIndex: storage && ((queueId, fromSeq, limit) => storage.readIndex(queueId, fromSeq, limit)),
       readSpilled: this.spill && this.readSpilledTail,
-      expiresAt: (expiration, restoredAt) => host.tailExpiresAt(expiration, restoredAt),
+      expiresAt: (expiration, restoredAt) => this.ttl.tailExpiresAt(expiration, restoredAt),
     }).then(
       (batch) => {
         pager.tailLoading = false;
         if (host.isDeleted) return this.wakeHeadWaiters();
-        host.tailLoaded(segment, batch);
+        this.backlog.tailLoaded(segment, batch);
+        if (batch.entries.some((entry) => entry.expiresAt > 0)) this.ttl.schedule();
         // On to the bodies of the entries just indexed, or the next batch while the window wants one (a spilled
         // run's batch came with its bodies): never the whole tail at once.
         if (pager.pagedCount > 0 || pager.wantsRead) this.readAhead();

@@ -1,28 +1,32 @@
 import { wellFormed } from '@app/codec';
-import { reportToStderr, runGuarded } from '../background-task.js';
+import { runGuarded } from '../background-task.js';
 import type { QueueConsumer } from './consumer.js';
 import { ConsumerRing } from './consumer-ring.js';
 import type { Message, QueueEntry } from './message.js';
-import { PagedDeadLetters } from './paged-dead-letters.js';
 import { parseQueueArguments, type QueuePolicy } from './queue-arguments.js';
 import type { QueueIndexFacts } from './queue-index-record.js';
 import { QueueBodies } from './queue-bodies.js';
 import { deliveryPropertiesOf, newQueueEntry, pagedQueueEntry } from './queue-entry.js';
-import { QueueExpiry, QueueIdleTimer } from './queue-expiry.js';
+import { QueueIdleTimer } from './queue-expiry.js';
 import { DEFAULT_QUEUE_WINDOW, type QueuePager, type QueueWindow } from './queue-pager.js';
-import type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
+import type { QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
 import type { QueueSpillStore } from './queue-spill.js';
-import { FifoReadyList, PriorityReadyList, type ReadyList } from './ready-list.js';
-import type { TailSegment } from './lazy-ready-list.js';
-import type { TailBatch } from './queue-tail-loader.js';
-import { QueueTail } from './queue-tail.js';
+import { QueueBacklog } from './queue-backlog.js';
+import { QueueDelivery } from './queue-delivery.js';
+import { QueueDiscard } from './queue-discard.js';
+import { QueueMessageTtl } from './queue-message-ttl.js';
+import { SharedQueueClaims } from './shared-queue-claims.js';
 import { MessageCounters } from '../stats/message-counters.js';
 
 export type { DeadLetterReason, QueueHooks, QueueOptions, QueueStorage, SharedQueueLink } from './queue-ports.js';
 
 /**
  * A queue: ready messages (FIFO, or per priority level), consumers served round-robin under their prefetch, and
- * the policies of its `x-*` arguments (length limits, TTL, dead-lettering, delivery limit, expiry).
+ * the policies of its `x-*` arguments (length limits, TTL, dead-lettering, delivery limit, expiry). This class is
+ * the queue's API and state; the work is done by plain parts it owns and calls directly: the ready list and its
+ * counts (queue-backlog.ts), where bodies are (queue-bodies.ts), the dispatch loop, `basic.get` and requeues
+ * (queue-delivery.ts), message TTL (queue-message-ttl.ts), dead-lettering and forgetting (queue-discard.ts) and the
+ * node's side of a shared queue (shared-queue-claims.ts).
  *
  * Invariants: called only from the event loop thread, never awaits; `dispatch()` is not re-entrant. Expired
  * messages are removed from the head only (RabbitMQ semantics), so expiry never scans the queue.
@@ -31,25 +35,22 @@ export class Queue {
   /** The in-memory window of queues that set no `x-max-in-memory-*` argument (broker-wide configuration). */
   static defaultWindow: QueueWindow = DEFAULT_QUEUE_WINDOW;
   readonly policy: QueuePolicy;
-  private readonly ready: ReadyList;
-  /** Set when `ready` keeps the paged-out tail as segments (queue-tail.ts). */
-  private readonly tail: QueueTail | undefined;
+  /** The ready list and its counts (queue-backlog.ts). */
+  private readonly backlog: QueueBacklog;
   private readonly consumerRing: ConsumerRing;
-  private nextSeq = 1;
-  private dispatching = false;
-  /** Deliveries wait for the store's delivered watermark to cover the head (see `dispatch`). */
-  private isAwaitingCover = false;
-  private readyBytes = 0;
   /** Which ready bodies are in memory, the read-ahead of paged ones and transient paging (queue-bodies.ts). */
   private readonly bodies: QueueBodies;
   /** The pager of `bodies` (counts, page-out decisions). */
   private readonly pager: QueuePager;
-  /** Paged-out entries dropped to the dead-letter exchange, waiting for one batched read of their bodies. */
-  private pagedDeadLetters: PagedDeadLetters<DeadLetterReason> | undefined;
-  private readonly expiry: QueueExpiry;
+  /** Drops (dead-lettering) and forgets messages that leave for good (queue-discard.ts). */
+  private readonly discard: QueueDiscard;
+  /** The dispatch loop, `basic.get` and requeues (queue-delivery.ts). */
+  private readonly delivery: QueueDelivery;
+  /** Message TTL: deadlines, the head's timer, expired heads dropped (queue-message-ttl.ts). */
+  private readonly ttl: QueueMessageTtl;
   private readonly idleTimer: QueueIdleTimer;
-  /** The shared delete of the last purge, for {@link purgeAll}. */
-  private sharedPurge: Promise<number> | undefined;
+  /** Multi-node shared queues: releases and purges of what this node claimed (shared-queue-claims.ts). */
+  private readonly claims: SharedQueueClaims;
   /** Deliveries out with channels and not yet settled. */
   unackedCount = 0;
   /** `message_stats` counters: `publish` here, deliveries, gets and acks by the channel layer (stats/). */
@@ -101,21 +102,8 @@ export class Queue {
   ) {
     this.policy = parseQueueArguments(name, vhost, options.arguments);
     this.consumerRing = new ConsumerRing(this.policy.singleActiveConsumer);
-    this.tail = QueueTail.isFor(this.policy) ? new QueueTail(() => this.bodies) : undefined;
-    this.ready = this.policy.maxPriority ? new PriorityReadyList(this.policy.maxPriority) : (this.tail?.list ?? new FifoReadyList());
     this.idleTimer = new QueueIdleTimer(this.policy.expires, () =>
       runGuarded(`queue '${name}' expiry`, () => this.hooks?.expired(this), this.hooks?.reportError),
-    );
-    this.expiry = new QueueExpiry(this.policy.messageTtl, () =>
-      runGuarded(
-        `queue '${name}' message TTL`,
-        () => {
-          this.expireHead(Date.now());
-          this.scheduleExpiry();
-          this.dispatch();
-        },
-        this.hooks?.reportError,
-      ),
     );
     // Exactly the key the store holds: UTF-8 turns a lone surrogate into U+FFFD (and encodeURIComponent throws on
     // one). New names cannot hold one (topology-executor.ts refuses them); a queue stored before that check still
@@ -128,11 +116,17 @@ export class Queue {
     };
     this.bodies = new QueueBodies(this, window, (lost) => {
       // Gone from the store (quarantined as damaged, which the store reports): they cannot be served.
-      for (const entry of lost) if (this.ready.remove(entry)) this.leave(entry);
-      if (lost.length > 0) this.scheduleExpiry();
+      for (const entry of lost) this.backlog.remove(entry);
+      if (lost.length > 0) this.ttl.schedule();
       this.dispatch();
     });
     this.pager = this.bodies.pager;
+    this.backlog = new QueueBacklog(this.policy, this.bodies);
+    this.discard = new QueueDiscard(this, this.bodies);
+    this.ttl = new QueueMessageTtl(this, this.backlog, this.discard);
+    this.claims = new SharedQueueClaims(this, this.backlog, this.bodies, this.discard);
+    this.delivery = new QueueDelivery(this, this.backlog, this.consumerRing, this.bodies, this.discard, this.ttl, this.claims);
+    this.bodies.attach(this.backlog, this.ttl);
   }
 
   /**
@@ -141,11 +135,6 @@ export class Queue {
    */
   attachSpill(store: QueueSpillStore): void {
     this.bodies.attachSpill(store);
-  }
-
-  /** @internal The ready list from the head, paged-out entries included (the read-ahead picks from it). */
-  get readyEntriesInOrder(): Iterable<QueueEntry> {
-    return this.ready;
   }
 
   /** Ready messages whose bodies are paged out to the store (not in memory), tail segments included. */
@@ -160,16 +149,16 @@ export class Queue {
 
   /** The sequence number the next message gets (restored from storage at start-up). */
   get nextSequence(): number {
-    return this.nextSeq;
+    return this.backlog.nextSeq;
   }
 
   set nextSequence(seq: number) {
-    this.nextSeq = Math.max(this.nextSeq, seq);
+    this.backlog.nextSeq = Math.max(this.backlog.nextSeq, seq);
   }
 
   /** Ready messages. */
   get messageCount(): number {
-    return this.ready.length;
+    return this.backlog.list.length;
   }
 
   /**
@@ -177,7 +166,8 @@ export class Queue {
    * node has claimed (last count) plus what this node claimed and has not delivered yet.
    */
   get reportedReadyCount(): number {
-    return this.sharedBacklog === undefined ? this.ready.length : this.sharedBacklog.unclaimed + this.ready.length;
+    const ready = this.backlog.list.length;
+    return this.sharedBacklog === undefined ? ready : this.sharedBacklog.unclaimed + ready;
   }
 
   /**
@@ -185,13 +175,13 @@ export class Queue {
    * nodes' claimed messages count as unacknowledged.
    */
   get reportedTotalCount(): number {
-    if (this.sharedBacklog === undefined) return this.ready.length + this.unackedCount;
+    if (this.sharedBacklog === undefined) return this.backlog.list.length + this.unackedCount;
     return Math.max(this.sharedBacklog.total, this.reportedReadyCount + this.unackedCount);
   }
 
   /** Bytes of ready message bodies. */
   get messageBytes(): number {
-    return this.readyBytes;
+    return this.backlog.bytes;
   }
 
   /** Active consumers. */
@@ -228,7 +218,7 @@ export class Queue {
    * with the message, so its TTL counts from the publish on every node.
    */
   expiresAtFor(message: Message): number {
-    return this.expiry.expiresAt(message.expiration);
+    return this.ttl.expiresAt(message.expiration);
   }
 
   /** Adds a message at the tail and delivers what consumers can take; undefined when refused by `x-overflow`. */
@@ -245,32 +235,25 @@ export class Queue {
    */
   push(message: Message): QueueEntry | undefined {
     const policy = this.policy;
-    const size = message.bodySize;
-    const isOver = (extraCount: number, extraBytes: number): boolean =>
-      (policy.maxLength !== undefined && this.ready.length + extraCount > policy.maxLength) ||
-      (policy.maxLengthBytes !== undefined && this.readyBytes + extraBytes > policy.maxLengthBytes);
-    if (policy.overflow !== 'drop-head' && isOver(1, size)) {
+    const backlog = this.backlog;
+    if (policy.overflow !== 'drop-head' && backlog.isOver(1, message.bodySize)) {
       if (policy.overflow === 'reject-publish-dlx') this.hooks?.deadLetter(this, message, 'maxlen');
       return undefined;
     }
-    const entry = this.newEntry(message, this.nextSeq++, false);
+    const entry = this.newEntry(message, backlog.nextSeq++, false);
     this.stats.publish++;
-    this.enter(entry);
-    while (isOver(0, 0) && this.ready.length > 0) {
-      const head = this.ready.shift()!;
-      this.leave(head);
-      this.drop(head, 'maxlen');
-    }
-    if (entry.expiresAt > 0) this.scheduleExpiry();
+    backlog.enter(entry);
+    while (backlog.isOver(0, 0) && backlog.list.length > 0) this.discard.drop(backlog.shift()!, 'maxlen');
+    if (entry.expiresAt > 0) this.ttl.schedule();
     return entry;
   }
 
   /** Appends a recovered message at start-up, in seq order. TTLs restart from now: enqueue times are not stored. */
   restore(message: Message, seq: number, redelivered: boolean): void {
     const entry = this.newEntry(message, seq, redelivered);
-    this.enter(entry);
-    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
-    if (entry.expiresAt > 0) this.scheduleExpiry();
+    this.backlog.enter(entry);
+    this.backlog.advanceSeq(seq);
+    if (entry.expiresAt > 0) this.ttl.schedule();
     // It came from the store: past the window, only its index entry stays in memory.
     if (this.messageStore) this.pager.pageOut(entry);
   }
@@ -281,12 +264,10 @@ export class Queue {
    */
   restorePaged(seq: number, facts: QueueIndexFacts, redelivered: boolean): void {
     const priority = this.policy.maxPriority ? facts.priority : 0;
-    const entry = pagedQueueEntry(seq, redelivered, priority, this.expiry.expiresAt(facts.expiration), facts.bodySize);
-    this.ready.push(entry);
-    this.pager.entered(entry);
-    this.readyBytes += entry.size;
-    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
-    if (entry.expiresAt > 0) this.scheduleExpiry();
+    const entry = pagedQueueEntry(seq, redelivered, priority, this.ttl.expiresAt(facts.expiration), facts.bodySize);
+    this.backlog.appendPaged(entry);
+    this.backlog.advanceSeq(seq);
+    if (entry.expiresAt > 0) this.ttl.schedule();
   }
 
   /**
@@ -295,10 +276,7 @@ export class Queue {
    * false when the queue must restore message by message (priorities, a queue TTL, drop-head or byte limits).
    */
   restoreTail(count: number, lastSeq: number): boolean {
-    if (this.tail === undefined || this.policy.maxLengthBytes !== undefined || count <= 0) return false;
-    this.tail.restore(count, lastSeq);
-    if (lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
-    return true;
+    return this.policy.maxLengthBytes === undefined && this.backlog.restoreTail(count, lastSeq);
   }
 
   /**
@@ -314,13 +292,9 @@ export class Queue {
         ? this.newEntry(message, seq, redelivered)
         : newQueueEntry(message, seq, redelivered, this.priorityOf(message), Date.now() + Math.max(1, Math.round(ttlLeft)));
     entry.deliveryCount = Math.max(deliveryCount, redelivered ? 1 : 0);
-    const tail = this.lastReadySeq();
-    if (tail === undefined || tail < seq) this.ready.push(entry);
-    else this.ready.insertBySeq(entry);
-    this.bodies.entered(entry);
-    this.readyBytes += entry.size;
+    this.backlog.insertClaimed(entry);
     this.stats.publish++;
-    if (entry.expiresAt > 0) this.scheduleExpiry();
+    if (entry.expiresAt > 0) this.ttl.schedule();
     return entry;
   }
 
@@ -329,63 +303,18 @@ export class Queue {
    * dead-lettered here (reason `expired`, if the queue has a dead-letter exchange) and deleted.
    */
   expireClaimed(message: Message, seq: number, redelivered: boolean): void {
-    this.drop(this.newEntry(message, seq, redelivered), 'expired');
+    this.discard.drop(this.newEntry(message, seq, redelivered), 'expired');
   }
 
   /** The store holds `entry` (its enqueue resolved): its body may now be paged out. */
   stored(entry: QueueEntry): void {
-    if (this.messageStore && !this.isDeleted && this.pager.pageOut(entry)) this.pagedOut();
-  }
-
-  /** @internal A body was paged out: once its predecessors are too, it joins the tail segments. */
-  pagedOut(): void {
-    this.tail?.list.settle();
-  }
-
-  /** @internal The tail segment the read-ahead loads next (queue-bodies.ts). */
-  tailSegmentToLoad(): TailSegment | undefined {
-    return this.tail?.list.segmentToLoad();
-  }
-
-  /** @internal A batch of a tail segment was loaded (queue-bodies.ts). */
-  tailLoaded(segment: TailSegment, batch: TailBatch): void {
-    this.readyBytes += this.tail!.loaded(segment, batch);
-    if (batch.entries.some((entry) => entry.expiresAt > 0)) this.scheduleExpiry();
-  }
-
-  /** @internal When a message of a tail segment expires: a per-message TTL counts from the restart at most. */
-  tailExpiresAt(expiration: string | undefined, restoredAt: number): number {
-    const at = this.expiry.expiresAt(expiration);
-    return at === 0 || restoredAt === 0 ? at : Math.max(1, at - (Date.now() - restoredAt));
+    if (this.messageStore && !this.isDeleted && this.pager.pageOut(entry)) this.backlog.pagedOut();
   }
 
   /** Takes the head message for `basic.get`; `isTracked` when the caller will wait for an ack. */
   take(isTracked: boolean): QueueEntry | undefined {
     this.touch();
-    this.expireHead(Date.now());
-    const head = this.ready.peek();
-    if (head?.isPagedOut) {
-      // Cannot wait here: the read starts now; callers that can wait ask `headLoaded()` first.
-      this.bodies.readAhead();
-      return undefined;
-    }
-    const entry = this.ready.shift();
-    if (!entry) return undefined;
-    this.leave(entry);
-    if (this.pager.wantsRead) this.bodies.readAhead();
-    entry.deliveryCount++;
-    if (isTracked) {
-      this.unackedCount++;
-      if (this.messageStore && entry.isPersistent) {
-        // basic.get answers in this turn and cannot wait: this reserves the watermark, and a crash before that
-        // write commits (one group commit, once per reserve batch) may bring the message back unflagged.
-        void this.messageStore!.coverDelivery(this.storageId, entry.seq)?.catch(() => undefined);
-        this.messageStore!.markDelivered(this.storageId, [entry.seq]);
-      }
-    } else {
-      this.forget(entry);
-    }
-    return entry;
+    return this.delivery.take(isTracked);
   }
 
   /**
@@ -397,8 +326,8 @@ export class Queue {
    */
   headLoaded(): Promise<void> | undefined {
     // A shared queue holds only what this node claimed: a get on it claims one message first.
-    if (this.shared !== undefined && this.ready.length === 0 && !this.isDeleted) return this.shared.claimForGet(this);
-    return this.bodies.headLoaded(this.ready.peek());
+    if (this.shared !== undefined && this.backlog.list.length === 0 && !this.isDeleted) return this.shared.claimForGet(this);
+    return this.bodies.headLoaded(this.backlog.list.peek());
   }
 
   /**
@@ -406,19 +335,19 @@ export class Queue {
    * must not linger in memory to be delivered and then vanish at the next restart.
    */
   withdraw(entry: QueueEntry): void {
-    if (this.ready.remove(entry)) this.leave(entry);
+    this.backlog.remove(entry);
   }
 
   /** An unacked delivery was acked: its stored copy goes. */
   settled(entry: QueueEntry): void {
     this.unackedCount--;
-    this.forget(entry);
+    this.discard.forget(entry);
   }
 
   /** An unacked delivery was rejected without requeue: dead-letter it (reason `rejected`) or drop it. */
   rejected(entry: QueueEntry): void {
     this.unackedCount--;
-    this.drop(entry, 'rejected');
+    this.discard.drop(entry, 'rejected');
   }
 
   /**
@@ -427,40 +356,7 @@ export class Queue {
    * is dead-lettered instead.
    */
   requeue(entries: readonly QueueEntry[]): void {
-    if (this.isDeleted || entries.length === 0) return;
-    this.unackedCount -= entries.length;
-    const limit = this.policy.deliveryLimit;
-    if (this.shared !== undefined) return this.release(entries, limit);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const entry = entries[i];
-      if (limit !== undefined && entry.deliveryCount > limit) {
-        this.drop(entry, 'delivery_limit');
-        continue;
-      }
-      entry.redelivered = true;
-      this.ready.insertBySeq(entry);
-      this.pager.entered(entry);
-      this.readyBytes += entry.size;
-    }
-    this.scheduleExpiry();
-    this.dispatch();
-  }
-
-  /** Shared queues: requeued messages go back to the shared table (any node's consumers may take them). */
-  private release(entries: readonly QueueEntry[], limit: number | undefined): void {
-    const seqs: number[] = [];
-    const now = Date.now();
-    for (const entry of entries) {
-      if (limit !== undefined && entry.deliveryCount > limit) this.drop(entry, 'delivery_limit');
-      // Its TTL ran out while it was out: as on one node, it expires as it comes back (this node still owns it).
-      else if (entry.expiresAt > 0 && now > entry.expiresAt) this.drop(entry, 'expired');
-      else {
-        this.bodies.forgotten(entry);
-        seqs.push(entry.seq);
-      }
-    }
-    this.shared!.released(this, seqs, true);
-    this.dispatch();
+    this.delivery.requeue(entries);
   }
 
   /**
@@ -468,22 +364,7 @@ export class Queue {
    * (released claims come back `redelivered`: a claim does not say whether a delivery happened).
    */
   releaseReady(): void {
-    if (this.isDeleted || this.ready.length === 0) return;
-    const entries = this.ready.drain();
-    const seqs: number[] = [];
-    const now = Date.now();
-    for (const entry of entries) {
-      // Its TTL ran out here: this node still owns it, so it dead-letters it rather than hand it on expired.
-      if (entry.expiresAt > 0 && now > entry.expiresAt) {
-        this.bodies.left(entry);
-        this.drop(entry, 'expired');
-      } else {
-        this.bodies.purged(entry);
-        seqs.push(entry.seq);
-      }
-    }
-    this.readyBytes = 0;
-    this.shared?.released(this, seqs, false);
+    this.claims.releaseReady();
   }
 
   /**
@@ -491,27 +372,17 @@ export class Queue {
    * both counts together (the purge-ok count, as one node would answer).
    */
   purgeAll(): number | Promise<number> {
-    const purged = this.purge();
-    if (this.sharedPurge === undefined) return purged;
-    const shared = this.sharedPurge;
-    this.sharedPurge = undefined;
-    return shared.then((unclaimed) => purged + unclaimed);
+    return this.claims.purgeAll(this.purge());
   }
 
   /** Removes every ready message (unacked ones stay, as AMQP's queue.purge says); returns how many. */
   purge(): number {
     const storage = this.isDeleted ? undefined : this.messageStore;
-    const purgedTail = this.tail?.purge(storage, this.storageId) ?? 0;
-    const entries = this.ready.drain();
+    const purgedTail = this.backlog.purgeTail(storage, this.storageId);
+    const entries = this.backlog.list.drain();
     for (const entry of entries) this.bodies.purged(entry);
-    this.readyBytes = 0;
-    if (this.shared !== undefined && !this.isDeleted) {
-      this.shared.settled(
-        this,
-        entries.map((entry) => entry.seq),
-      );
-      this.sharedPurge = this.shared.purged(this);
-    }
+    this.backlog.bytes = 0;
+    if (this.shared !== undefined && !this.isDeleted) this.claims.purged(entries);
     if (storage) {
       const seqs: number[] = [];
       for (const entry of entries) if (entry.isPersistent) seqs.push(entry.seq);
@@ -544,7 +415,7 @@ export class Queue {
   /** Marks the queue deleted, cancels its consumers and drops its messages; returns the dropped count. */
   markDeleted(): number {
     this.isDeleted = true;
-    this.expiry.clear();
+    this.ttl.clear();
     this.idleTimer.clear();
     this.bodies.dispose();
     const consumers = this.consumerRing.takeAll();
@@ -568,56 +439,7 @@ export class Queue {
    * has capacity. Called on enqueue, requeue, new consumer, and when a consumer regains capacity (ack, drain).
    */
   dispatch(): void {
-    if (this.dispatching || this.isDeleted || this.isAwaitingCover) return;
-    this.dispatching = true;
-    try {
-      const consumers = this.consumerRing;
-      const now = Date.now();
-      // Shared queues with a single active consumer on another node: this node's consumers wait.
-      while (this.ready.length > 0 && consumers.length > 0 && !this.isConsumingPaused) {
-        if (this.expireHead(now) === 0) break;
-        // A paged-out head is being read (or starts now): deliver again when its batch is loaded.
-        if (this.ready.peek()!.isPagedOut) {
-          this.bodies.readAhead();
-          break;
-        }
-        const chosen = consumers.pick();
-        if (!chosen) break;
-        const head = this.ready.peek()!;
-        if (!chosen.noAck && this.messageStore && head.isPersistent) {
-          // A tracked delivery must be covered by the store's delivered watermark before it leaves (redelivered
-          // after a crash). Mostly it already is; otherwise wait once for the batch that covers the next many.
-          const cover = this.messageStore!.coverDelivery(this.storageId, head.seq);
-          if (cover !== undefined) {
-            this.awaitCover(cover);
-            break;
-          }
-        }
-        const entry = this.ready.shift()!;
-        this.leave(entry);
-        entry.deliveryCount++;
-        if (chosen.noAck) this.forget(entry);
-        else {
-          this.unackedCount++;
-          if (this.messageStore && entry.isPersistent) this.messageStore!.markDelivered(this.storageId, [entry.seq]);
-        }
-        chosen.deliver(this, entry);
-      }
-      if (this.pager.wantsRead && consumers.length > 0) this.bodies.readAhead();
-    } finally {
-      this.dispatching = false;
-    }
-    if (this.shared !== undefined && this.consumerRing.length > 0) this.shared.wanted(this);
-  }
-
-  /** Stops deliveries until `cover` settles (a rejection means the store faulted: deliver anyway). */
-  private awaitCover(cover: Promise<void>): void {
-    this.isAwaitingCover = true;
-    const resume = (): void => {
-      this.isAwaitingCover = false;
-      this.dispatch();
-    };
-    cover.then(resume, resume);
+    this.delivery.dispatch();
   }
 
   /**
@@ -633,92 +455,21 @@ export class Queue {
    * previews); paged-out ones are skipped (see `pagedOutCount`).
    */
   *readyEntries(): IterableIterator<QueueEntry> {
-    for (const entry of this.ready) if (!entry.isPagedOut) yield entry;
+    for (const entry of this.backlog.list) if (!entry.isPagedOut) yield entry;
   }
 
   /** Releases timers (broker shutdown). */
   dispose(): void {
-    this.expiry.clear();
+    this.ttl.clear();
     this.idleTimer.clear();
     this.bodies.dispose();
   }
 
   private newEntry(message: Message, seq: number, redelivered: boolean): QueueEntry {
-    return newQueueEntry(message, seq, redelivered, this.priorityOf(message), this.expiry.expiresAt(message.expiration));
+    return newQueueEntry(message, seq, redelivered, this.priorityOf(message), this.ttl.expiresAt(message.expiration));
   }
 
   private priorityOf(message: Message): number {
     return this.policy.maxPriority ? (message.properties.priority ?? 0) : 0;
-  }
-
-  /** Appends a new entry to the ready list and counts it; past the window, a stored one will be paged out. */
-  private enter(entry: QueueEntry): void {
-    // The window decision first: the lazy ready list keeps an entry past it apart until the store holds it.
-    this.bodies.entered(entry);
-    this.ready.push(entry);
-    this.readyBytes += entry.size;
-  }
-
-  /** Uncounts an entry just taken out of the ready list. */
-  private leave(entry: QueueEntry): void {
-    this.bodies.left(entry);
-    this.readyBytes -= entry.size;
-  }
-
-  /** Drops expired messages at the head; returns how many ready messages remain. */
-  private expireHead(now: number): number {
-    for (let head = this.ready.peek(); head && head.expiresAt > 0 && now > head.expiresAt; head = this.ready.peek()) {
-      this.ready.shift();
-      this.leave(head);
-      this.drop(head, 'expired');
-    }
-    return this.ready.length;
-  }
-
-  /** Arms one timer for the head's expiry, so expired messages leave even with no consumer asking. */
-  private scheduleExpiry(): void {
-    if (!this.isDeleted) this.expiry.schedule(this.ready.peek());
-  }
-
-  /** A message leaves the queue without being acked: dead-letter it when the queue says so, then forget it. */
-  private drop(entry: QueueEntry, reason: DeadLetterReason): void {
-    if (!this.isDeleted && this.policy.deadLetterExchange !== undefined) {
-      // A paged-out body is read back first; drops behind it wait their turn (paged-dead-letters.ts).
-      if (entry.isPagedOut || (this.pagedDeadLetters !== undefined && !this.pagedDeadLetters.isIdle)) {
-        return this.deadLetterLine().add(entry, reason);
-      }
-      this.hooks?.deadLetter(this, entry.message, reason);
-    }
-    this.forget(entry);
-  }
-
-  private deadLetterLine(): PagedDeadLetters<DeadLetterReason> {
-    return (this.pagedDeadLetters ??= new PagedDeadLetters<DeadLetterReason>(
-      (entries) => this.bodies.read(entries),
-      (entry, message, reason) => {
-        if (message !== undefined && !this.isDeleted) this.hooks?.deadLetter(this, message, reason);
-        // Not stored any more (quarantined as damaged): nothing to dead-letter, the store reports it.
-        if (message !== undefined) this.forget(entry);
-      },
-      (error) => (this.hooks?.reportError ?? reportToStderr)(`queue '${this.name}' dead-letter read`, error),
-    ));
-  }
-
-  /** The seq of the last ready entry (the tail of the lowest level for priority queues: any seq order works). */
-  private lastReadySeq(): number | undefined {
-    let last: number | undefined;
-    for (const entry of this.ready) if (last === undefined || entry.seq > last) last = entry.seq;
-    return last;
-  }
-
-  /** Drops the stored copy (or the spilled transient record) of a message that left the queue for good. */
-  private forget(entry: QueueEntry): void {
-    if (this.shared !== undefined) {
-      this.bodies.forgotten(entry);
-      if (!this.isDeleted) this.shared.settled(this, [entry.seq]);
-      return;
-    }
-    if (!this.bodies.isStored(entry)) this.bodies.forgotten(entry);
-    else if (!this.isDeleted) this.messageStore!.remove(this.storageId, [entry.seq]);
   }
 }

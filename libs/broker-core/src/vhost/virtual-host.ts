@@ -6,15 +6,16 @@ import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
 import { reportToStderr, type BackgroundErrorReporter } from '../background-task.js';
 import type { BrokerStorage, QueueRecord } from '../persistence/broker-storage.js';
 import { TopologyPersistence } from '../persistence/topology-persistence.js';
-import { Message, type QueueEntry } from '../queue/message.js';
-import { decodeQueueIndex } from '../queue/queue-index-record.js';
+import type { Message, QueueEntry } from '../queue/message.js';
 import { integerOf } from '../queue/queue-arguments.js';
-import { Queue, type DeadLetterReason, type QueueHooks, type QueueOptions } from '../queue/queue.js';
-import { deadLetterMessage, isDeadLetterCycle } from './dead-letter.js';
+import { Queue, type QueueHooks, type QueueOptions } from '../queue/queue.js';
+import { DeadLetterRouter } from './dead-letter-router.js';
 import { DelayedMessages } from './delayed-messages.js';
 import { DIRECT_REPLY_PREFIX, DirectReplyTable, type DirectReplyConsumer } from './direct-reply-to.js';
 import { BROKER_ACTOR, type TopologyActor, type TopologyCommand, type TopologyOutcome, type TopologyResults } from './topology-command.js';
 import { lockedQueue, runTopologyCommand, type TopologyTarget } from './topology-executor.js';
+import { restoreQueueMessages } from './queue-message-recovery.js';
+import { senderSelectedKeys, withoutBcc } from './sender-selected.js';
 
 /** Outcome of a publish, for confirms and mandatory returns. */
 export enum PublishOutcome {
@@ -22,12 +23,6 @@ export enum PublishOutcome {
   Unroutable,
   /** At least one queue refused it (`x-overflow: reject-publish`): the publisher gets a nack. */
   Rejected,
-}
-
-interface PendingDeadLetter {
-  queue: Queue;
-  message: Message;
-  reason: DeadLetterReason;
 }
 
 /**
@@ -51,15 +46,14 @@ export class VirtualHost implements TopologyTarget {
   private persistence?: TopologyPersistence<Queue>;
   /** Storage writes started by the command being executed; undefined outside {@link execute}. */
   private commandWrites: Promise<void>[] | undefined;
-  /** Dead letters waiting to be routed; drained by one loop so dead-lettering never recurses into a queue. */
-  private readonly deadLetters: PendingDeadLetter[] = [];
-  private isRoutingDeadLetters = false;
+  /** Routes what queues drop to their dead-letter exchanges (dead-letter-router.ts). */
+  private readonly deadLetters: DeadLetterRouter;
   /** Messages held by `x-delayed-message` exchanges. */
   readonly delayed: DelayedMessages;
   /** Most queues the vhost may hold; 0 = unlimited. */
   maxQueues = 0;
   private readonly queueHooks: QueueHooks = {
-    deadLetter: (queue, message, reason) => this.deadLetter(queue, message, reason),
+    deadLetter: (queue, message, reason) => this.deadLetters.deadLetter(queue, message, reason),
     expired: (queue) => {
       // A shared queue may be in use on another node: its link decides (once, across nodes).
       if (queue.shared?.expire !== undefined) queue.shared.expire(queue);
@@ -78,6 +72,7 @@ export class VirtualHost implements TopologyTarget {
   ) {
     this.topology = new Topology<Queue>(name, undefined, (queueName) => this.queues.get(queueName));
     this.replies = new DirectReplyTable(name);
+    this.deadLetters = new DeadLetterRouter(this.topology, (targets, message) => void this.enqueueAll(targets, message));
     this.delayed = new DelayedMessages(
       name,
       (exchange, routingKey, message) => void this.routeAndEnqueue(exchange, routingKey, message),
@@ -109,28 +104,7 @@ export class VirtualHost implements TopologyTarget {
     let restored = 0;
     for (const record of queues) {
       if (record.vhost !== this.name) continue;
-      const queue = this.createQueue(record.name, record.options, this, false);
-      const info = await messages.queueInfo(queue.storageId);
-      // From the counters alone where the queue can (one tail segment, loaded batch by batch ahead of consumers),
-      // else from index records: the bodies stay on disk until the pager reads them ahead of a consumer.
-      const isTail = info !== undefined && queue.restoreTail(info.messageCount, info.nextSeq - 1);
-      if (isTail) restored += info.messageCount;
-      for await (const stored of isTail ? [] : messages.recoverIndex(queue.storageId)) {
-        const facts = stored.index && decodeQueueIndex(stored.index);
-        if (facts !== undefined) queue.restorePaged(stored.seq, facts, stored.mayHaveBeenDelivered);
-        else if (stored.data !== undefined) queue.restore(Message.fromStorage(stored.data), stored.seq, stored.mayHaveBeenDelivered);
-        else {
-          // An index record of an unknown version (written by a newer broker): its body is the truth.
-          const [message] = await messages.read(queue.storageId, [stored.seq]);
-          if (message === undefined) continue;
-          queue.restore(Message.fromStorage(message.data), stored.seq, stored.mayHaveBeenDelivered);
-        }
-        restored++;
-      }
-      if (info) queue.nextSequence = info.nextSeq;
-      // The head window only (a bounded read per queue): consumers start at once, and a damaged head message is
-      // quarantined (and logged) before serving, as a full recovery would have.
-      await queue.headLoaded();
+      restored += await restoreQueueMessages(this.createQueue(record.name, record.options, this, false), messages);
     }
     persistence.restoreBindings(records, (name) => this.queues.get(name));
     persistence.attach();
@@ -351,34 +325,6 @@ export class VirtualHost implements TopologyTarget {
     return all;
   }
 
-  /**
-   * Routes a message that left `queue` for `reason` to the queue's dead-letter exchange (RabbitMQ semantics:
-   * no confirms, a missing exchange drops it, cycles without a rejection are dropped).
-   */
-  private deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void {
-    this.deadLetters.push({ queue, message, reason });
-    if (this.isRoutingDeadLetters) return;
-    this.isRoutingDeadLetters = true;
-    try {
-      for (let next = this.deadLetters.shift(); next; next = this.deadLetters.shift()) this.routeDeadLetter(next);
-    } finally {
-      this.isRoutingDeadLetters = false;
-    }
-  }
-
-  private routeDeadLetter({ queue, message, reason }: PendingDeadLetter): void {
-    const exchangeName = queue.policy.deadLetterExchange!;
-    const exchange = this.topology.getExchange(exchangeName);
-    if (!exchange) return;
-    const routingKey = queue.policy.deadLetterRoutingKey;
-    const dead = deadLetterMessage(message, queue.name, reason, exchangeName, routingKey ?? message.routingKey);
-    const keys = routingKey ?? senderSelectedKeys(message.routingKey, message.properties.headers ?? {});
-    const targets = new Set<Queue>();
-    this.topology.route(exchange, keys, dead.properties.headers, targets);
-    for (const target of targets) if (isDeadLetterCycle(dead, target.name)) targets.delete(target);
-    if (targets.size > 0) void this.enqueueAll(targets, dead);
-  }
-
   /** Registers a channel's direct reply-to consumer; returns the reply-to address to put in requests. */
   registerReplyConsumer(consumer: DirectReplyConsumer): string {
     return this.replies.register(consumer);
@@ -438,21 +384,4 @@ export function toAmqpError(error: unknown): unknown {
     return error.isHard ? new ConnectionError(error.replyCode, error.replyText) : new ChannelError(error.replyCode, error.replyText);
   }
   return error;
-}
-
-/** The routing key plus the CC and BCC headers' keys (RabbitMQ "Sender-selected Distribution"). */
-function senderSelectedKeys(routingKey: string, headers: Readonly<Record<string, unknown>>): string[] {
-  const keys = [routingKey];
-  for (const name of ['CC', 'BCC']) {
-    const list = headers[name];
-    if (Array.isArray(list)) for (const key of list) if (typeof key === 'string') keys.push(key);
-  }
-  return keys;
-}
-
-/** The message without its BCC header, which consumers must not see. */
-function withoutBcc(message: Message): Message {
-  const headers = { ...message.properties.headers };
-  delete headers.BCC;
-  return Message.withProperties(message.exchange, message.routingKey, { ...message.properties, headers }, message.body);
 }
