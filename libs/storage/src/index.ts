@@ -50,3 +50,4 @@ export type {
 } from './shared-queue-store.js';
 export type { NodeMail, NodeMailbox } from './node-mailbox.js';
 export { NamespacedMessageStore } from './namespaced-message-store.js';
+export type { DueDelayedClaim, DueDelayedMessage, SharedDelayedStore } from './shared-delayed-store.js';

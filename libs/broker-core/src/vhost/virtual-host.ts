@@ -78,7 +78,7 @@ export class VirtualHost implements TopologyTarget {
     this.replies = new DirectReplyTable(name);
     this.delayed = new DelayedMessages(
       name,
-      (exchange, routingKey, message) => void this.routeAndEnqueue(exchange, routingKey, message),
+      (exchange, routingKey, message) => this.routeAndEnqueue(exchange, routingKey, message),
       (exchangeName) => this.topology.getExchange(exchangeName),
       reportError,
     );

@@ -14,3 +14,4 @@ export { PostgresSharedQueueStore, SHARED_QUEUE_CHANNEL } from './postgres-share
 export { SHARED_ACTIVE_CHANNEL } from './postgres-shared-active-consumers.js';
 export type { PostgresSharedQueueStoreOptions } from './postgres-shared-queue-store.js';
 export { NODE_JOINED_CHANNEL, PostgresNodeMailbox, nodeMailChannel } from './postgres-node-mailbox.js';
+export { DELAYED_CHANNEL, PostgresDelayedStore } from './postgres-delayed-store.js';

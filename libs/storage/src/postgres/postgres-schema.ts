@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { StorageError } from '../storage-error.js';
 import { sharedExpiryAndActiveConsumers } from './postgres-schema-v6.js';
+import { delayedMessages } from './postgres-schema-v8.js';
 import { SHARED_TABLE_AUTOVACUUM } from './postgres-shared-table-settings.js';
 
 /** A schema name Warren accepts: a plain lower-case SQL identifier, so it never needs quoting rules beyond `"…"`. */
@@ -23,6 +24,7 @@ export interface PostgresTables {
   readonly nodeMail: string;
   readonly sharedActiveConsumers: string;
   readonly sharedTransient: string;
+  readonly delayedMessages: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -47,6 +49,7 @@ export function postgresTables(schema: string): PostgresTables {
     nodeMail: q('warren_node_mail'),
     sharedActiveConsumers: q('warren_shared_active_consumers'),
     sharedTransient: q('warren_shared_transient'),
+    delayedMessages: q('warren_delayed_messages'),
   };
 }
 
@@ -95,6 +98,9 @@ interface Migration {
  * Version 7 (direct reply-to across nodes): `warren_node_mail`, messages one node hands to another (`target`, a
  * node name), deleted by the target when it takes them. UNLOGGED: direct reply-to is at most once, so a
  * transaction that only hands over replies need not wait for a WAL flush, and a crash may empty it.
+ *
+ * Version 8 (delayed messages on the shared store, postgres-schema-v8.ts): `warren_delayed_messages`, the
+ * persistent messages of durable delayed exchanges with their due time, claimed and routed by any live node.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -199,6 +205,11 @@ const MIGRATIONS: readonly Migration[] = [
       // A node takes its own mail, oldest first.
       `CREATE INDEX IF NOT EXISTS warren_node_mail_target ON ${t.nodeMail} (target, id)`,
     ],
+  },
+  {
+    version: 8,
+    name: 'delayed messages held for every node',
+    sql: delayedMessages,
   },
 ];
 
