@@ -106,7 +106,8 @@ export class SharedDelayedMessages implements SharedDelayedHold {
   private exchangeIds(): string[] {
     const ids: string[] = [];
     for (const vhost of this.core.allVhosts())
-      for (const exchange of vhost.topology.exchanges()) if (exchange.type.isDelayed && exchange.durable) ids.push(vhost.delayed.storeId(exchange.name));
+      for (const exchange of vhost.topology.exchanges())
+        if (exchange.type.isDelayed && exchange.durable) ids.push(vhost.delayed.storeId(exchange.name));
     return ids;
   }
 
@@ -141,7 +142,8 @@ export class SharedDelayedMessages implements SharedDelayedHold {
         (dueInMs) => this.arm(dueInMs + 1),
         (error) => {
           this.isListening = false;
-          if (!this.isStopped) this.logger.warn(`cluster: delayed message notifications lost: ${describeError(error)}; polling until re-listened`);
+          if (!this.isStopped)
+            this.logger.warn(`cluster: delayed message notifications lost: ${describeError(error)}; polling until re-listened`);
         },
       );
     } catch (error) {

@@ -80,7 +80,13 @@ export class PostgresDelayedStore implements SharedDelayedStore {
     const t = this.database.tables;
     // SKIP LOCKED: rows another node is claiming right now are passed over, never waited for nor taken twice. The
     // second part reads when the next not yet due row is due (due rows left are another node's or the next batch's).
-    const { rows } = await this.database.query<{ id: string | null; exchange_id: string | null; due: number | null; data: Buffer | null; next_ms: number | null }>(
+    const { rows } = await this.database.query<{
+      id: string | null;
+      exchange_id: string | null;
+      due: number | null;
+      data: Buffer | null;
+      next_ms: number | null;
+    }>(
       `WITH claimed AS (
          UPDATE ${t.delayedMessages} SET owner = $1
          WHERE id IN (
@@ -223,10 +229,14 @@ export class PostgresDelayedStore implements SharedDelayedStore {
       if (group.released.length > 0) {
         // No notification: a release follows a failed enqueue (the store is in trouble), so the messages wait for
         // the heartbeats' claims rather than bounce between nodes at once.
-        await client.query(`UPDATE ${t.delayedMessages} SET owner = NULL WHERE id = ANY($1::bigint[]) AND owner = $2`, [group.released, owner]);
+        await client.query(`UPDATE ${t.delayedMessages} SET owner = NULL WHERE id = ANY($1::bigint[]) AND owner = $2`, [
+          group.released,
+          owner,
+        ]);
       }
       // Delivered at commit: every node arms its timer for the earliest message this transaction holds.
-      if (notifyMs !== undefined) await client.query('SELECT pg_notify($1, $2)', [DELAYED_CHANNEL, `${t.schema}/${Math.max(0, Math.round(notifyMs))}`]);
+      if (notifyMs !== undefined)
+        await client.query('SELECT pg_notify($1, $2)', [DELAYED_CHANNEL, `${t.schema}/${Math.max(0, Math.round(notifyMs))}`]);
     });
   }
 }
