@@ -31,6 +31,12 @@ export interface SharedDelayedStore {
   release(ids: ReadonlyArray<number>): void;
   /** Drops every held message of a deleted exchange (those held before this call; later holds stay). */
   dropExchange(exchangeId: string): Promise<void>;
+  /**
+   * Drops held messages of exchanges no node routes (not in `exchangeIds`, this node's durable delayed exchanges)
+   * that have been due for `graceMs`: every live node claims what is due for the exchanges it knows, so those are
+   * of exchanges deleted while they were being held. Returns how many.
+   */
+  dropStranded(exchangeIds: ReadonlyArray<string>, graceMs: number): Promise<number>;
   /** Gives back the claims of nodes that are no longer live; returns how many. */
   releaseOrphans(): Promise<number>;
   /** Listens for newly held messages: `onHeld(ms)` with the ms until the earliest of them comes due. */

@@ -15,6 +15,11 @@ const CHANGES_PER_READ = 500;
  * (it polls every third of one, or loses its lease), so only a node that lost its lease could miss one.
  */
 const LOG_KEPT_LEASES = 20;
+/**
+ * Held delayed messages of exchanges no node knows are dropped once due this long (and 4 leases): a live node learns
+ * of a new exchange within a third of a lease, or stops serving.
+ */
+const STRANDED_MIN_MS = 60_000;
 /** A node stops serving once this fraction of its lease has passed since the last renewal it sent that succeeded. */
 const LEASE_SAFETY = 0.9;
 
@@ -75,7 +80,10 @@ export class ClusterNode {
       options.mailbox === undefined
         ? undefined
         : new ClusterReplyRelay(options.mailbox, core, async () => (await store.liveNodes()).map((node) => node.name), options.logger);
-    this.delayed = options.delayed === undefined ? undefined : new SharedDelayedMessages(options.delayed, core, options.logger);
+    this.delayed =
+      options.delayed === undefined
+        ? undefined
+        : new SharedDelayedMessages(options.delayed, core, options.logger, Math.max(STRANDED_MIN_MS, 4 * options.leaseMs));
     this.remote = new RemoteTopology(core, metadata, (op, error) =>
       options.logger.warn(
         { kind: op.kind, key: op.key, err: describeError(error) },

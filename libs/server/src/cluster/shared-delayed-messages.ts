@@ -28,10 +28,15 @@ export class SharedDelayedMessages implements SharedDelayedHold {
   private isListening = false;
   private isStopped = false;
 
+  /**
+   * `strandedGraceMs`: how long a held message of an exchange this node does not know must have been due before
+   * the heartbeat drops it (longer than any live node takes to learn of a new exchange).
+   */
   constructor(
     private readonly store: SharedDelayedStore,
     private readonly core: BrokerCore,
     private readonly logger: BrokerLogger,
+    private readonly strandedGraceMs: number,
   ) {}
 
   hold(exchangeId: string, message: Message, delayMs: number): Promise<void> {
@@ -53,6 +58,8 @@ export class SharedDelayedMessages implements SharedDelayedHold {
     if (!this.isListening) await this.listen();
     const released = await this.store.releaseOrphans();
     if (released > 0) this.logger.warn({ messages: released }, `cluster: ${released} delayed messages claimed by lost nodes given back`);
+    const stranded = await this.store.dropStranded(this.exchangeIds(), this.strandedGraceMs);
+    if (stranded > 0) this.logger.info({ messages: stranded }, `cluster: dropped ${stranded} delayed messages of deleted exchanges`);
     await this.claim();
   }
 

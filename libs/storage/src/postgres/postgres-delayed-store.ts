@@ -133,6 +133,15 @@ export class PostgresDelayedStore implements SharedDelayedStore {
     return group.done;
   }
 
+  async dropStranded(exchangeIds: ReadonlyArray<string>, graceMs: number): Promise<number> {
+    const { rowCount } = await this.database.query(
+      `DELETE FROM ${this.database.tables.delayedMessages}
+       WHERE owner IS NULL AND due_at < now() - $2 * interval '1 millisecond' AND NOT (exchange_id = ANY($1::text[]))`,
+      [exchangeIds.map(encodeText), graceMs],
+    );
+    return rowCount ?? 0;
+  }
+
   async releaseOrphans(): Promise<number> {
     const t = this.database.tables;
     const { rowCount } = await this.database.query(
