@@ -159,3 +159,55 @@ describe('delayed messages across nodes', () => {
     for (const { at } of arrivals) expect(at - publishedAt).toBeGreaterThanOrEqual(6000);
   }, 120_000);
 });
+
+/**
+ * With WARREN_SHARED_QUEUES=false each node holds and routes its own delayed messages (stored under its prefix, as on
+ * one node); when it dies, the node that takes over its messages re-arms them.
+ */
+describe('delayed messages per node (shared queues off)', () => {
+  const brokers = new BrokerNodes('delayed_per_node', { WARREN_SHARED_QUEUES: 'false', WARREN_NODE_LEASE_MS: String(LEASE_MS) });
+
+  /** Stored per-node rows whose queue id contains `part` (`%` stored as `%25`). */
+  async function storedRows(part: string): Promise<number> {
+    const { rows } = await brokers.query<{ n: string }>('SELECT count(*) AS n FROM warren_messages WHERE strpos(queue_id, $1) > 0', [part]);
+    return Number(rows[0]!.n);
+  }
+
+  beforeAll(() => brokers.start(), 300_000);
+  afterAll(() => brokers.stop(), 180_000);
+
+  it("re-arms a kill -9'd node's delayed messages on the node that takes over its messages", async () => {
+    const onA = await (await brokers.connect('warren@a')).createConfirmChannel();
+    await onA.assertExchange('later-local', 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'direct' } });
+    await onA.assertQueue('later-local', { durable: true });
+    await onA.bindQueue('later-local', 'later-local', 'k');
+    const arrivals: Arrival[] = [];
+    for (const name of ['warren@b', 'warren@c']) {
+      const channel = await brokers.channelWithQueues(name, 'later-local');
+      await channel.consume('later-local', (message) => {
+        if (message === null) return;
+        arrivals.push({ id: String(message.properties.messageId), at: Date.now() });
+        channel.ack(message);
+      });
+    }
+    const publishedAt = Date.now();
+    onA.publish('later-local', 'k', Buffer.from('held'), { persistent: true, messageId: 'held', headers: { 'x-delay': 3000 } });
+    await onA.waitForConfirms();
+    // Held by A under its own prefix, not for every node.
+    expect(await storedRows('warren@a#delayed:')).toBe(1);
+    expect(Number((await brokers.query<{ n: string }>('SELECT count(*) AS n FROM warren_delayed_messages')).rows[0]!.n)).toBe(0);
+    await brokers.stopNode(brokers.nodes.get('warren@a')!, 'SIGKILL');
+    await waitFor(() => arrivals.length === 1, {
+      timeoutMs: LEASE_MS * 2 + SYNC_BOUND_MS,
+      what: "the killed node's delayed message on B or C",
+    });
+    expect(arrivals[0]!.id).toBe('held');
+    expect(arrivals[0]!.at - publishedAt).toBeGreaterThanOrEqual(3000);
+    // Routed and acked: nothing left to route or deliver again.
+    await waitFor(async () => (await storedRows('delayed:')) === 0 && (await storedRows('/later-local')) === 0, {
+      timeoutMs: SYNC_BOUND_MS,
+      what: 'held and queued rows gone',
+    });
+    expect(arrivals).toHaveLength(1);
+  }, 120_000);
+});

@@ -15,7 +15,7 @@ export interface OpenedStorage {
   readonly sharedQueues?: SharedQueueStore;
   /** Messages between nodes (direct reply-to across nodes), from a backend opened for several nodes only. */
   readonly mailbox?: NodeMailbox;
-  /** Delayed messages held for every node (durable delayed exchanges), from a backend opened for several nodes only. */
+  /** Delayed messages held for every node (durable delayed exchanges), from a backend opened for several nodes with shared queues only. */
   readonly delayed?: SharedDelayedStore;
   /** Waits for accepted writes and closes both stores. */
   close(): Promise<void>;

@@ -10,8 +10,8 @@ const DELAYED_PREFIX = 'delayed:';
  * Takes over the persistent messages a dead node left in its durable queues: each is enqueued on this node's copy
  * of its queue (with `redelivered` set when the dead node may have delivered it), stored under this node's prefix,
  * and only once that is committed deleted from the dead node's part, so a crash in between duplicates messages but
- * never loses one. Messages of queues deleted meanwhile go with them; messages its delayed exchanges held go to the
- * delayed messages held for every node (shared-delayed-messages.ts). Returns the number taken over.
+ * never loses one. Messages of queues deleted meanwhile go with them; messages its delayed exchanges held are held
+ * again (for every node with shared queues: shared-delayed-messages.ts). Returns the number taken over.
  *
  * Only the node whose reaping expired `node` calls it (the database hands each dead node to one reaper).
  * Messages published through the dead node under its name after it restarted are never touched: the delete is
@@ -30,17 +30,17 @@ export async function adoptMessagesOf(node: string, store: ClusterStore, core: B
       after = { queueId: orphan.queueId, seq: orphan.seq };
       upTo.set(orphan.queueId, orphan.seq);
       if (orphan.queueId.startsWith(DELAYED_PREFIX)) {
-        // Held by a delayed exchange on the dead node (written before delayed messages were shared): held for every
-        // node now, due when it was (by the dead node's clock: the one it counted with).
-        const hold = core.sharedDelayed;
+        // Held by a delayed exchange of the dead node (per node: shared queues off, or an older Warren): held again,
+        // for every node with shared queues, else by this node; due when it was, by the dead node's clock (the one
+        // it counted with). An exchange deleted meanwhile took its messages with it.
         const slash = orphan.queueId.indexOf('/', DELAYED_PREFIX.length);
         const vhost = core.getVhost(decodeURIComponent(orphan.queueId.slice(DELAYED_PREFIX.length, slash)));
-        // An exchange deleted meanwhile took its messages with it.
-        if (vhost?.topology.getExchange(orphan.queueId.slice(slash + 1))?.type.isDelayed !== true) continue;
-        if (hold === undefined || orphan.data === undefined || checkMessageRecord(orphan.data) !== undefined) continue;
+        const exchange = vhost?.topology.getExchange(orphan.queueId.slice(slash + 1));
+        if (exchange?.type.isDelayed !== true || orphan.data === undefined || checkMessageRecord(orphan.data) !== undefined) continue;
         const dueAt = orphan.data.readDoubleBE(MESSAGE_RECORD_HEADER_BYTES);
         const message = Message.fromEncoded(orphan.data, MESSAGE_RECORD_HEADER_BYTES + 8);
-        writes.push(hold.hold(orphan.queueId, message, Math.max(0, dueAt - Date.now())));
+        const write = vhost!.delayed.schedule(exchange, message.routingKey, message, Math.max(1, dueAt - Date.now()), storage.messages);
+        if (write !== undefined) writes.push(write);
         adopted++;
         continue;
       }

@@ -26,7 +26,7 @@ export interface PostgresStorage extends OpenedStorage {
   readonly sharedQueues?: PostgresSharedQueueStore;
   /** Set in multi-node mode: messages between nodes (direct reply-to). */
   readonly mailbox?: PostgresNodeMailbox;
-  /** Set in multi-node mode: persistent messages of durable delayed exchanges, held for every node. */
+  /** Set in multi-node mode with `sharedQueues`: persistent messages of durable delayed exchanges, held for every node. */
   readonly delayed?: PostgresDelayedStore;
 }
 
@@ -55,7 +55,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       ? new PostgresSharedQueueStore(database, { incarnation: cluster.incarnation, nodeName: options.nodeName })
       : undefined;
   const mailbox = cluster === undefined ? undefined : new PostgresNodeMailbox(database, cluster.nodeName);
-  const delayed = cluster === undefined ? undefined : new PostgresDelayedStore(database, cluster.incarnation);
+  // With shared queues only: without them each node's queues hold what was published through it, delayed or not.
+  const delayed = sharedQueues === undefined || cluster === undefined ? undefined : new PostgresDelayedStore(database, cluster.incarnation);
   return {
     messages,
     sharedQueues,

@@ -22,7 +22,7 @@ afterAll(async () => {
 }, 180_000);
 
 async function open(schema: string, nodeName: string): Promise<PostgresStorage> {
-  const storage = await openPostgresStorage({ connectionString: url, schema, nodeName, nodeLeaseMs: 60_000 });
+  const storage = await openPostgresStorage({ connectionString: url, schema, nodeName, nodeLeaseMs: 60_000, sharedQueues: true });
   opened.push(storage);
   await storage.cluster!.register({});
   return storage;
