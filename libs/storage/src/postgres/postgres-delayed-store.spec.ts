@@ -58,6 +58,8 @@ describe('PostgreSQL delayed message store', () => {
       a.delayed!.hold('delayed:%2F/x', record('late'), 3000),
       a.delayed!.hold('delayed:%2F/x', record('early'), 300),
       a.delayed!.hold('delayed:%2F/y', record('other exchange'), 300),
+      // Past what an interval holds: held for centuries instead of failing the group.
+      a.delayed!.hold('delayed:%2F/z', record('forever'), Number.MAX_SAFE_INTEGER),
     ]);
     const first = await a.delayed!.claimDue(['delayed:%2F/x'], 10);
     expect(first.due).toEqual([]);
@@ -74,9 +76,10 @@ describe('PostgreSQL delayed message store', () => {
     expect(early.nextDueMs).toBeGreaterThan(0);
     expect(early.nextDueMs).toBeLessThanOrEqual(3000);
     // Claimed rows stay until settled; only exchanges asked for are claimed.
-    expect(await rows(a)).toBe(3);
+    expect(await rows(a)).toBe(4);
     a.delayed!.settle(early.due.map((m) => m.id));
-    await until(async () => ((await rows(a)) === 2 ? true : undefined), 'the settle');
+    await until(async () => ((await rows(a)) === 3 ? true : undefined), 'the settle');
+    expect(await rows(a, `exchange_id = 'delayed:%252F/z' AND due_at > now() + interval '200 years'`)).toBe(1);
     // y's came due with x's early one (300 ms); x's late one is still held.
     const other = await a.delayed!.claimDue(['delayed:%2F/x', 'delayed:%2F/y'], 10);
     expect(texts(other.due)).toEqual(['other exchange']);

@@ -12,6 +12,12 @@ const GROUP_MAX_MESSAGES = 10_000;
 /** …or this many bytes of records. */
 const GROUP_MAX_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The longest delay held (about 300 years): `x-delay` is any 64-bit integer, and one past what a PostgreSQL interval
+ * holds would fail the whole group's transaction, nacking other publishers' messages with it.
+ */
+const MAX_DELAY_MS = 1e13;
+
 /** Writes collected for one transaction, applied in this order: holds, drops, settles, releases. */
 class DelayedWriteGroup {
   readonly exchangeIds: string[] = [];
@@ -70,7 +76,7 @@ export class PostgresDelayedStore implements SharedDelayedStore {
     const group = this.group();
     group.exchangeIds.push(encodeText(exchangeId));
     group.data.push(data);
-    group.dueAt.push(Date.now() + delayMs);
+    group.dueAt.push(Date.now() + Math.min(delayMs, MAX_DELAY_MS));
     group.bytes += data.length;
     return group.done;
   }
