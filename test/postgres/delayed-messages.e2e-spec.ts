@@ -137,6 +137,20 @@ describe('delayed messages across nodes', () => {
     expect(doomed.map((arrival) => arrival.id)).toEqual(['reborn']);
   }, 120_000);
 
+  it('drops a due message a full reject-publish queue refuses, as a publish would be, instead of retrying it', async () => {
+    const onB = await (await brokers.connect('warren@b')).createConfirmChannel();
+    await onB.assertExchange('later-full', 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'direct' } });
+    await onB.assertQueue('later-full', { durable: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+    await onB.bindQueue('later-full', 'later-full', 'k');
+    onB.sendToQueue('later-full', Buffer.from('first'), { persistent: true, messageId: 'first' });
+    onB.publish('later-full', 'k', Buffer.from('refused'), { persistent: true, messageId: 'refused', headers: { 'x-delay': 500 } });
+    await onB.waitForConfirms();
+    await waitFor(async () => (await heldRows('later-full')) === 0, { timeoutMs: SYNC_BOUND_MS, what: 'the refused message settled' });
+    expect(await queuedRows('later-full')).toBe(1);
+    const message = await onB.get('later-full', { noAck: true });
+    expect(message && message.properties.messageId).toBe('first');
+  }, 60_000);
+
   it('routes a message published on A once when due after A was killed with kill -9', async () => {
     const onA = await (await brokers.connect('warren@a')).createConfirmChannel();
     await declare(onA, 'orphaned');

@@ -1,6 +1,7 @@
 import { Message, delayedStoreId, describeError, type BrokerCore, type SharedDelayedHold } from '@app/broker-core';
 import type { DueDelayedMessage, SharedDelayedStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
+import { SharedQueueOverflowError } from './shared-queue-overflow-error.js';
 
 /** Most due messages one claim takes; a full claim is followed by another at once. */
 const CLAIM_LIMIT = 500;
@@ -135,7 +136,9 @@ export class SharedDelayedMessages implements SharedDelayedHold {
       else
         write.then(
           () => this.store.settle([id]),
-          () => this.store.release([id]),
+          // A full queue (reject-publish) refused it, as a publish: done, as on one node. Anything else (the store
+          // in trouble): given back for a later claim.
+          (error: unknown) => (error instanceof SharedQueueOverflowError ? this.store.settle([id]) : this.store.release([id])),
         );
     }
     this.store.settle(done);
