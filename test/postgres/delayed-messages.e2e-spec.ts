@@ -108,7 +108,7 @@ describe('delayed messages across nodes', () => {
     const onC = await brokers.channelWithQueues('warren@c', 'doomed', 'control');
     await waitFor(async () => (await onC.checkExchange('doomed')) && true, { timeoutMs: SYNC_BOUND_MS, what: "'doomed' on C" });
     for (let i = 0; i < 5; i++) {
-      onB.publish('doomed', 'k', Buffer.from(`d${i}`), { persistent: true, messageId: `d${i}`, headers: { 'x-delay': 1500 } });
+      onB.publish('doomed', 'k', Buffer.from(`d${i}`), { persistent: true, messageId: `d${i}`, headers: { 'x-delay': 3000 } });
     }
     await onB.waitForConfirms();
     expect(await heldRows('doomed')).toBe(5);
@@ -122,8 +122,8 @@ describe('delayed messages across nodes', () => {
     await onC.bindQueue('doomed', 'doomed', 'k');
     const onCConfirm = await (await brokers.connect('warren@c')).createConfirmChannel();
     onCConfirm.publish('doomed', 'k', Buffer.from('reborn'), { persistent: true, messageId: 'reborn', headers: { 'x-delay': 1500 } });
-    // A message held after the five were due: once it arrived, none of them can come.
-    onB.publish('control', 'k', Buffer.from('control'), { persistent: true, messageId: 'control', headers: { 'x-delay': 2000 } });
+    // Due after the five were (4 s from now, 3 s from their publish): once it arrived, none of them can come.
+    onB.publish('control', 'k', Buffer.from('control'), { persistent: true, messageId: 'control', headers: { 'x-delay': 4000 } });
     await Promise.all([onCConfirm.waitForConfirms(), onB.waitForConfirms()]);
     const control: Arrival[] = [];
     const doomed: Arrival[] = [];
