@@ -25,7 +25,10 @@ export interface SharedDelayedStore {
   hold(exchangeId: string, data: Buffer, delayMs: number): Promise<void>;
   /** Claims up to `limit` held messages of `exchangeIds` that are due, for this node (no other node gets them). */
   claimDue(exchangeIds: ReadonlyArray<string>, limit: number): Promise<DueDelayedClaim>;
-  /** Routed: deletes claimed messages (only while this node's claim holds). */
+  /**
+   * Deletes claimed messages (only while this node's claim holds): damaged ones. Routed ones are deleted with what
+   * routing them enqueued (SharedQueueStore.settleDelayed).
+   */
   settle(ids: ReadonlyArray<number>): void;
   /** Not routed (the enqueue failed): gives claimed messages back for any node to claim again. */
   release(ids: ReadonlyArray<number>): void;

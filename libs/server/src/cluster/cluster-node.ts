@@ -80,10 +80,14 @@ export class ClusterNode {
       options.mailbox === undefined
         ? undefined
         : new ClusterReplyRelay(options.mailbox, core, async () => (await store.liveNodes()).map((node) => node.name), options.logger);
+    const sharedQueues = options.sharedQueues;
+    // Only with shared queues (open-postgres-storage.ts): their group commit deletes what was routed.
     this.delayed =
-      options.delayed === undefined
+      options.delayed === undefined || sharedQueues === undefined
         ? undefined
-        : new SharedDelayedMessages(options.delayed, core, options.logger, Math.max(STRANDED_MIN_MS, 4 * options.leaseMs));
+        : new SharedDelayedMessages(options.delayed, core, options.logger, Math.max(STRANDED_MIN_MS, 4 * options.leaseMs), (ids) =>
+            sharedQueues.settleDelayed(ids),
+          );
     this.remote = new RemoteTopology(core, metadata, (op, error) =>
       options.logger.warn(
         { kind: op.kind, key: op.key, err: describeError(error) },

@@ -15,9 +15,8 @@ const PREFIX = 'delayed:';
  * Delayed messages on the shared store (docs/SCALE-OUT.md, "Delayed messages"): persistent messages of durable
  * `x-delayed-message` exchanges are held in the database with their due time, not by the node that received them,
  * and whichever live node claims one once due (`FOR UPDATE SKIP LOCKED`: one node each) routes it through its own
- * copy of the exchange, then deletes it once the routing's writes committed. A node dying between its claim and
- * that delete leaves the claim to be released on the survivors' heartbeat and routed again: at least once, never
- * lost. Each node claims on one timer armed for the next due time (what its last claim read, a message it just
+ * copy of the exchange and deletes it in the transaction that enqueues it on shared queues. A node dying between its
+ * claim and that commit leaves the claim to be released on the survivors' heartbeat and routed again: never lost. Each node claims on one timer armed for the next due time (what its last claim read, a message it just
  * held, or the `NOTIFY` of a hold on any node) and on the heartbeat, never in a hot loop.
  */
 export class SharedDelayedMessages implements SharedDelayedHold {
@@ -38,6 +37,8 @@ export class SharedDelayedMessages implements SharedDelayedHold {
     private readonly core: BrokerCore,
     private readonly logger: BrokerLogger,
     private readonly strandedGraceMs: number,
+    /** Deletes routed messages in the shared queues' next group commit (SharedQueueStore.settleDelayed). */
+    private readonly settleWith: (ids: readonly number[]) => Promise<void>,
   ) {}
 
   hold(exchangeId: string, message: Message, delayMs: number): Promise<void> {
@@ -119,29 +120,50 @@ export class SharedDelayedMessages implements SharedDelayedHold {
     return ids;
   }
 
-  /** Routes claimed messages in due order; each is deleted once its writes committed, given back if they failed. */
+  /**
+   * Routes claimed messages in due order, in one turn, and deletes them in the shared queues' next group commit: the
+   * one that carries what the routing published to shared queues, so each is enqueued and leaves the held messages
+   * in one transaction (exactly once). If that commit fails, nothing of it happened: the claims are given back for
+   * a later claim. A write apart from that commit (a queue this node still keeps per node; a burst that spilled into
+   * an earlier group) that fails while the delete committed gets its message held again, due now: at least once.
+   */
   private route(due: readonly DueDelayedMessage[]): void {
-    const done: number[] = [];
-    for (const { id, exchangeId, data } of due) {
-      let write: Promise<void> | undefined;
+    if (due.length === 0) return;
+    const ids: number[] = [];
+    const writes: Array<{ message: DueDelayedMessage; write: Promise<void> }> = [];
+    for (const message of due) {
+      const { id, exchangeId, data } = message;
+      ids.push(id);
       try {
         const slash = exchangeId.indexOf('/', PREFIX.length);
         const vhost = this.core.getVhost(decodeURIComponent(exchangeId.slice(PREFIX.length, slash)));
-        write = vhost?.delayed.routeDue(exchangeId.slice(slash + 1), Message.fromStorage(data));
+        const write = vhost?.delayed.routeDue(exchangeId.slice(slash + 1), Message.fromStorage(data));
+        if (write !== undefined) writes.push({ message, write });
       } catch (error) {
         // Never routable (a bug, not a state that passes): dropped, or it would come back forever.
         this.logger.error({ id, exchange: exchangeId }, `cluster: cannot route a delayed message: ${describeError(error)}`);
       }
-      if (write === undefined) done.push(id);
-      else
-        write.then(
-          () => this.store.settle([id]),
-          // A full queue (reject-publish) refused it, as a publish: done, as on one node. Anything else (the store
-          // in trouble): given back for a later claim.
-          (error: unknown) => (error instanceof SharedQueueOverflowError ? this.store.settle([id]) : this.store.release([id])),
-        );
     }
-    this.store.settle(done);
+    const settled = this.settleWith(ids);
+    settled.catch(() => this.store.release(ids));
+    for (const { message, write } of writes) {
+      write.catch((error: unknown) => {
+        // A full queue (reject-publish) refused it, as a publish: done, as on one node.
+        if (error instanceof SharedQueueOverflowError) return;
+        settled.then(
+          () =>
+            this.store
+              .hold(message.exchangeId, message.data, 0)
+              .catch((holdError: unknown) =>
+                this.logger.error(
+                  { exchange: message.exchangeId },
+                  `cluster: a due delayed message was not enqueued and cannot be held again: ${describeError(holdError)}`,
+                ),
+              ),
+          () => undefined,
+        );
+      });
+    }
   }
 
   private async listen(): Promise<void> {

@@ -149,6 +149,29 @@ describe('PostgreSQL delayed message store', () => {
     expect(texts((await b.delayed!.claimDue(['delayed:%2F/x'], 10)).due)).toEqual(['known']);
   });
 
+  it("deletes routed messages in the shared queues' commit that enqueues them (one transaction)", async () => {
+    const schema = `delayed_${++schemas}`;
+    const a = await open(schema, 'warren@a');
+    const b = await open(schema, 'warren@b');
+    await a.delayed!.hold('delayed:%2F/x', record('due'), 0);
+    const { due } = await until(async () => {
+      const claim = await a.delayed!.claimDue(['delayed:%2F/x'], 10);
+      return claim.due.length > 0 ? claim : undefined;
+    }, 'the message due');
+    // B's delete of A's claim deletes nothing.
+    await b.sharedQueues!.settleDelayed(due.map((m) => m.id));
+    expect(await rows(a)).toBe(1);
+    // One turn, as routing does: the enqueue and the delete join one group.
+    const published = a.sharedQueues!.publish([{ queueId: '%2F/q', data: due[0]!.data }]);
+    const settled = a.sharedQueues!.settleDelayed(due.map((m) => m.id));
+    await published;
+    // Visible together: the commit that made the enqueue visible deleted the held row.
+    expect(await rows(a)).toBe(0);
+    await settled;
+    const { rows: queued } = await a.database.query<{ n: string }>(`SELECT count(*) AS n FROM ${a.database.tables.sharedMessages}`);
+    expect(Number(queued[0]!.n)).toBe(1);
+  });
+
   it('notifies every node of a hold with the ms until it is due', async () => {
     const schema = `delayed_${++schemas}`;
     const a = await open(schema, 'warren@a');
