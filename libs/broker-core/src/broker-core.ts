@@ -7,6 +7,7 @@ import { UserStore } from './auth/user-store.js';
 import { reportToStderr, type BackgroundErrorReporter } from './background-task.js';
 import { BrokerStorage } from './persistence/broker-storage.js';
 import type { Queue } from './queue/queue.js';
+import type { SharedDelayedHold } from './vhost/delayed-messages.js';
 import type { DirectReplyRelay } from './vhost/direct-reply-to.js';
 import { VirtualHost } from './vhost/virtual-host.js';
 
@@ -38,6 +39,7 @@ export class BrokerCore {
   /** Hears every queue created or deleted in any vhost (multi-node mode shares exclusive queues through it). */
   queueListener?: { created(vhost: VirtualHost, queue: Queue): void; deleted(vhost: VirtualHost, queue: Queue): void };
   private relay: DirectReplyRelay | undefined;
+  private delayedHold: SharedDelayedHold | undefined;
 
   constructor() {
     this.addVhost('/');
@@ -52,6 +54,7 @@ export class BrokerCore {
       vhost = new VirtualHost(name, (task, error) => this.reportError(task, error));
       vhost.maxQueues = this.maxQueuesPerVhost;
       vhost.replies.relay = this.relay;
+      vhost.delayed.shared = this.delayedHold;
       const created = vhost;
       vhost.onQueueCreated = (queue) => this.queueListener?.created(created, queue);
       vhost.onQueueDeleted = (queue) => this.queueListener?.deleted(created, queue);
@@ -73,6 +76,19 @@ export class BrokerCore {
 
   get replyRelay(): DirectReplyRelay | undefined {
     return this.relay;
+  }
+
+  /**
+   * Multi-node mode: holds the persistent messages of durable delayed exchanges for every node (every vhost, now
+   * and later; docs/SCALE-OUT.md, "Delayed messages"). Set before clients connect.
+   */
+  set sharedDelayed(hold: SharedDelayedHold | undefined) {
+    this.delayedHold = hold;
+    for (const vhost of this.vhosts.values()) vhost.delayed.shared = hold;
+  }
+
+  get sharedDelayed(): SharedDelayedHold | undefined {
+    return this.delayedHold;
   }
 
   /** Creates a virtual host; rejects with AccessControlError `already-exists`. Resolves once durable. */

@@ -18,6 +18,7 @@ export * from './queue/ring-buffer.js';
 export * from './vhost/queue-equivalence.js';
 export * from './vhost/virtual-host.js';
 export * from './vhost/direct-reply-to.js';
+export { delayedStoreId, type SharedDelayedHold } from './vhost/delayed-messages.js';
 export * from './persistence/broker-storage.js';
 export * from './vhost/topology-command.js';
 export { lockedQueue } from './vhost/topology-executor.js';

@@ -316,6 +316,7 @@ export class WarrenBroker {
         onLeaseLost: (reason) => this.leaseLost(reason),
         sharedQueues: opened.sharedQueues,
         mailbox: opened.mailbox,
+        delayed: opened.delayed,
       });
       try {
         await cluster.join({ pid: process.pid, host: hostname() });

@@ -51,3 +51,4 @@ export type {
 export type { AbandonedQueue, ConsumersRemoved, ExpiryCheck, SharedQueueUsageStore } from './shared-queue-usage-store.js';
 export type { NodeMail, NodeMailbox } from './node-mailbox.js';
 export { NamespacedMessageStore } from './namespaced-message-store.js';
+export type { DueDelayedClaim, DueDelayedMessage, SharedDelayedStore } from './shared-delayed-store.js';

@@ -116,6 +116,12 @@ export interface SharedQueueStore {
   /** Releases claims of nodes that are no longer live (dead, or restarted under a new incarnation); returns how many. */
   releaseOrphans(): Promise<number>;
   /**
+   * Deletes delayed messages this node claimed (SharedDelayedStore) in the next group commit: the one that carries
+   * what routing them just published here, so a due message is enqueued and leaves the delayed messages in one
+   * transaction. Resolves once committed; rejects when that commit failed (nothing of it happened).
+   */
+  settleDelayed(ids: ReadonlyArray<number>): Promise<void>;
+  /**
    * Claims for this node up to `limit` ready messages of these queues whose TTL ran out (`FOR UPDATE SKIP LOCKED`:
    * each goes to exactly one node), and says when the next one expires.
    */

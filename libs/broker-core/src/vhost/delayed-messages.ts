@@ -3,6 +3,7 @@ import { MESSAGE_RECORD_HEADER_BYTES, allocateMessageRecord, sealMessageRecord, 
 import { runGuarded, type BackgroundErrorReporter } from '../background-task.js';
 import { Message } from '../queue/message.js';
 import type { Queue } from '../queue/queue.js';
+import type { PublishOutcome } from './virtual-host.js';
 
 interface Pending {
   timer: NodeJS.Timeout;
@@ -10,25 +11,42 @@ interface Pending {
   storeId?: string;
 }
 
+/** The storage id of a delayed exchange's held messages: `delayed:<vhost, URI-encoded>/<exchange name>`. */
+export function delayedStoreId(vhost: string, exchangeName: string): string {
+  return `delayed:${encodeURIComponent(vhost)}/${exchangeName}`;
+}
+
+/**
+ * Multi-node mode (docs/SCALE-OUT.md, "Delayed messages"): holds the persistent messages of durable delayed exchanges
+ * for every node, so whichever node is alive routes each once it is due (it calls {@link DelayedMessages.routeDue}).
+ */
+export interface SharedDelayedHold {
+  /** Holds `message` for `delayMs` under the exchange's storage id; resolves once stored (the publisher's confirm). */
+  hold(exchangeId: string, message: Message, delayMs: number): Promise<void>;
+}
+
 /**
  * Messages held by `x-delayed-message` exchanges until their `x-delay` is over, then routed by the exchange's
  * `x-delayed-type`. Persistent messages sent to a durable delayed exchange are stored (under a per-exchange
  * storage id) with their due time, so they survive a restart; the rest live in memory only, as in RabbitMQ's plugin.
+ * In multi-node mode those persistent ones go to {@link shared} instead, and the rest stay on the node.
  */
 export class DelayedMessages {
   private readonly pending = new Set<Pending>();
   private nextSeq = 1;
+  /** Multi-node mode: where persistent messages of durable delayed exchanges are held (for every node). */
+  shared: SharedDelayedHold | undefined;
 
   constructor(
     private readonly vhost: string,
-    private readonly route: (exchange: Exchange<Queue>, routingKey: string, message: Message) => void,
+    private readonly route: (exchange: Exchange<Queue>, routingKey: string, message: Message) => PublishOutcome | Promise<void>,
     private readonly lookup: (name: string) => Exchange<Queue> | undefined,
     private readonly reportError?: BackgroundErrorReporter,
   ) {}
 
   /** The storage id of an exchange's delayed messages. */
   storeId(exchangeName: string): string {
-    return `delayed:${encodeURIComponent(this.vhost)}/${exchangeName}`;
+    return delayedStoreId(this.vhost, exchangeName);
   }
 
   /** Holds a message for `delayMs`; returns the store's write when it had to be persisted. */
@@ -39,6 +57,9 @@ export class DelayedMessages {
     delayMs: number,
     store?: MessageStore,
   ): Promise<void> | undefined {
+    if (this.shared !== undefined && exchange.durable && message.isPersistent) {
+      return this.shared.hold(this.storeId(exchange.name), message, delayMs);
+    }
     const dueAt = Date.now() + delayMs;
     const seq = this.nextSeq++;
     let write: Promise<void> | undefined;
@@ -72,7 +93,19 @@ export class DelayedMessages {
     return count;
   }
 
-  /** Number of messages waiting. */
+  /**
+   * Multi-node mode: routes a message {@link shared} held that came due (this node claimed it). Returns the
+   * enqueue's write when it went to durable queues; undefined when it is done (routed to memory only, unroutable,
+   * or its exchange is gone here: the message went with it, as in RabbitMQ's plugin).
+   */
+  routeDue(exchangeName: string, message: Message): Promise<void> | undefined {
+    const exchange = this.lookup(exchangeName);
+    if (exchange === undefined || !exchange.type.isDelayed) return undefined;
+    const outcome = this.route(exchange, message.routingKey, message);
+    return typeof outcome === 'object' ? outcome : undefined;
+  }
+
+  /** Number of messages waiting (on this node). */
   get size(): number {
     return this.pending.size;
   }
@@ -103,7 +136,10 @@ export class DelayedMessages {
             () => {
               // The exchange may have been deleted (and even re-declared) meanwhile: the message went with the exchange
               // it was published to, as in RabbitMQ's plugin, so only that same exchange object may route it.
-              if (this.lookup(exchange.name) === exchange) this.route(exchange, routingKey, message);
+              if (this.lookup(exchange.name) !== exchange) return;
+              const outcome = this.route(exchange, routingKey, message);
+              // Nobody waits for a delayed message's write: a failed one surfaces through the store's fault state.
+              if (typeof outcome === 'object') outcome.catch(() => undefined);
             },
             this.reportError,
           );

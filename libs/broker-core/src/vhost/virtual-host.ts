@@ -75,7 +75,7 @@ export class VirtualHost implements TopologyTarget {
     this.deadLetters = new DeadLetterRouter(this.topology, (targets, message) => void this.enqueueAll(targets, message));
     this.delayed = new DelayedMessages(
       name,
-      (exchange, routingKey, message) => void this.routeAndEnqueue(exchange, routingKey, message),
+      (exchange, routingKey, message) => this.routeAndEnqueue(exchange, routingKey, message),
       (exchangeName) => this.topology.getExchange(exchangeName),
       reportError,
     );

@@ -1,10 +1,11 @@
 import { BROKER_ACTOR, describeError, type BrokerCore, type Queue } from '@app/broker-core';
-import type { ClusterNode as ClusterNodeRecord, ClusterStore, NodeMailbox, SharedQueueStore } from '@app/storage';
+import type { ClusterNode as ClusterNodeRecord, ClusterStore, NodeMailbox, SharedDelayedStore, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { adoptMessagesOf } from './dead-node-messages.js';
 import { RemoteQueueOwner, RemoteTopology, exclusiveQueueKey, exclusiveQueueValue } from './remote-topology.js';
 import { ClusterReplyRelay } from './reply-relay.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
+import { SharedDelayedMessages } from './shared-delayed-messages.js';
 import { SharedQueueFeed } from './shared-queue-feed.js';
 
 /** Changes read per query while catching up. */
@@ -14,6 +15,11 @@ const CHANGES_PER_READ = 500;
  * (it polls every third of one, or loses its lease), so only a node that lost its lease could miss one.
  */
 const LOG_KEPT_LEASES = 20;
+/**
+ * Held delayed messages of exchanges no node knows are dropped once due this long (and 4 leases): a live node learns
+ * of a new exchange within a third of a lease, or stops serving.
+ */
+const STRANDED_MIN_MS = 60_000;
 /** A node stops serving once this fraction of its lease has passed since the last renewal it sent that succeeded. */
 const LEASE_SAFETY = 0.9;
 
@@ -28,6 +34,8 @@ export interface ClusterNodeOptions {
   readonly sharedQueues?: SharedQueueStore;
   /** Messages between nodes: direct reply-to responses reach requesters on other nodes (reply-relay.ts). */
   readonly mailbox?: NodeMailbox;
+  /** Delayed messages held for every node: durable delayed exchanges' persistent messages (shared-delayed-messages.ts). */
+  readonly delayed?: SharedDelayedStore;
 }
 
 /**
@@ -47,6 +55,8 @@ export class ClusterNode {
   readonly feed: SharedQueueFeed | undefined;
   /** Direct reply-to across nodes, with `mailbox`. */
   readonly relay: ClusterReplyRelay | undefined;
+  /** Delayed messages on the shared store, with `delayed`. */
+  readonly delayed: SharedDelayedMessages | undefined;
   /** The topology version applied (or loaded) last. */
   private seenVersion = 0;
   private heartbeat?: NodeJS.Timeout;
@@ -73,6 +83,14 @@ export class ClusterNode {
       options.mailbox === undefined
         ? undefined
         : new ClusterReplyRelay(options.mailbox, core, async () => (await store.liveNodes()).map((node) => node.name), options.logger);
+    const sharedQueues = options.sharedQueues;
+    // Only with shared queues (open-postgres-storage.ts): their group commit deletes what was routed.
+    this.delayed =
+      options.delayed === undefined || sharedQueues === undefined
+        ? undefined
+        : new SharedDelayedMessages(options.delayed, core, options.logger, Math.max(STRANDED_MIN_MS, 4 * options.leaseMs), (ids) =>
+            sharedQueues.settleDelayed(ids),
+          );
     this.remote = new RemoteTopology(core, metadata, (op, error) =>
       options.logger.warn(
         { kind: op.kind, key: op.key, err: describeError(error) },
@@ -130,9 +148,16 @@ export class ClusterNode {
       this.core.replyRelay = this.relay;
       await this.relay.start();
     }
+    const delayed = this.delayed;
+    if (delayed !== undefined) {
+      // Before clients connect: every persistent message of a durable delayed exchange is held for every node.
+      this.core.sharedDelayed = delayed;
+      this.metadata.onExchangeDeleted = (vhost, name) => delayed.exchangeDeleted(vhost, name);
+    }
     this.isReady = true;
     await this.listen();
     await feed?.start();
+    await delayed?.start();
     await this.sync();
   }
 
@@ -159,6 +184,7 @@ export class ClusterNode {
     this.isStopped = true;
     this.feed?.stop();
     this.relay?.stop();
+    this.delayed?.stop();
     clearInterval(this.heartbeat);
     clearTimeout(this.deadline);
   }
@@ -248,6 +274,8 @@ export class ClusterNode {
       if (!this.isListening) await this.listen();
       // Releases the claims of the nodes just expired (and any other orphans), and claims what notifications missed.
       await this.feed?.poll();
+      // Claims of delayed messages the nodes just expired held, given back; what is due and a notification missed.
+      await this.delayed?.poll();
       // Live nodes for reply tokens, mail of nodes just expired dropped, mail a lost notification left taken.
       await this.relay?.poll();
       await this.store.pruneChanges(Math.max(3_600_000, LOG_KEPT_LEASES * this.options.leaseMs));

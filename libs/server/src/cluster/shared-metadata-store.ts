@@ -20,8 +20,18 @@ export class SharedMetadataStore implements MetadataStore {
     return this.inner.close();
   }
 
+  /** Called for each durable exchange this node deletes (not for other nodes' deletes it applies). */
+  onExchangeDeleted?: (vhost: string, exchangeName: string) => void;
+
   apply(ops: ReadonlyArray<MetadataOp>): Promise<void> {
-    return this.isApplyingRemote ? RESOLVED : this.inner.apply(ops);
+    if (this.isApplyingRemote) return RESOLVED;
+    if (this.onExchangeDeleted !== undefined) {
+      for (const op of ops) {
+        // Exchange keys are `[vhost, name]` as JSON (topology-persistence.ts).
+        if (op.type === 'del' && op.kind === 'exchange') this.onExchangeDeleted(...(JSON.parse(op.key) as [string, string]));
+      }
+    }
+    return this.inner.apply(ops);
   }
 
   load(): Promise<MetadataRecord[]> {

@@ -15,3 +15,4 @@ export { PostgresSharedQueueUsage } from './postgres-shared-queue-usage.js';
 export { SHARED_ACTIVE_CHANNEL } from './postgres-shared-active-consumers.js';
 export type { PostgresSharedQueueStoreOptions } from './postgres-shared-queue-store.js';
 export { NODE_JOINED_CHANNEL, PostgresNodeMailbox, nodeMailChannel } from './postgres-node-mailbox.js';
+export { DELAYED_CHANNEL, PostgresDelayedStore } from './postgres-delayed-store.js';

@@ -1,5 +1,6 @@
 import type { OpenedStorage } from '../opened-storage.js';
 import { PostgresClusterStore } from './postgres-cluster-store.js';
+import { PostgresDelayedStore } from './postgres-delayed-store.js';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres-database.js';
 import { PostgresMessageStore, type PostgresMessageStoreOptions } from './postgres-message-store.js';
 import { PostgresMetadataStore } from './postgres-metadata-store.js';
@@ -25,6 +26,8 @@ export interface PostgresStorage extends OpenedStorage {
   readonly sharedQueues?: PostgresSharedQueueStore;
   /** Set in multi-node mode: messages between nodes (direct reply-to). */
   readonly mailbox?: PostgresNodeMailbox;
+  /** Set in multi-node mode with `sharedQueues`: persistent messages of durable delayed exchanges, held for every node. */
+  readonly delayed?: PostgresDelayedStore;
 }
 
 /**
@@ -52,16 +55,20 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       ? new PostgresSharedQueueStore(database, { incarnation: cluster.incarnation, nodeName: options.nodeName })
       : undefined;
   const mailbox = cluster === undefined ? undefined : new PostgresNodeMailbox(database, cluster.nodeName);
+  // With shared queues only: without them each node's queues hold what was published through it, delayed or not.
+  const delayed = sharedQueues === undefined || cluster === undefined ? undefined : new PostgresDelayedStore(database, cluster.incarnation);
   return {
     messages,
     sharedQueues,
     mailbox,
+    delayed,
     metadata,
     database,
     cluster,
     async close() {
       await sharedQueues?.close();
       await mailbox?.close();
+      await delayed?.close();
       await cluster?.close();
       await metadata.close();
       await messages.close();

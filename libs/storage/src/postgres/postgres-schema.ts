@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { StorageError } from '../storage-error.js';
 import { sharedExpiryAndActiveConsumers } from './postgres-schema-v6.js';
+import { delayedMessages } from './postgres-schema-v8.js';
 import { sharedQueueUse } from './postgres-schema-v9.js';
 import { SHARED_TABLE_AUTOVACUUM } from './postgres-shared-table-settings.js';
 
@@ -25,6 +26,7 @@ export interface PostgresTables {
   readonly sharedActiveConsumers: string;
   readonly sharedTransient: string;
   readonly sharedQueueUse: string;
+  readonly delayedMessages: string;
 }
 
 /** Qualified table names in `schema`; throws a TypeError for a name that is not a plain identifier. */
@@ -50,6 +52,7 @@ export function postgresTables(schema: string): PostgresTables {
     sharedActiveConsumers: q('warren_shared_active_consumers'),
     sharedTransient: q('warren_shared_transient'),
     sharedQueueUse: q('warren_shared_queue_use'),
+    delayedMessages: q('warren_delayed_messages'),
   };
 }
 
@@ -98,6 +101,9 @@ interface Migration {
  * Version 7 (direct reply-to across nodes): `warren_node_mail`, messages one node hands to another (`target`, a
  * node name), deleted by the target when it takes them. UNLOGGED: direct reply-to is at most once, so a
  * transaction that only hands over replies need not wait for a WAL flush, and a crash may empty it.
+ *
+ * Version 8 (delayed messages on the shared store, postgres-schema-v8.ts): `warren_delayed_messages`, the
+ * persistent messages of durable delayed exchanges with their due time, claimed and routed by any live node.
  *
  * Version 9 (shared queue use across nodes, postgres-schema-v9.ts): `warren_shared_queue_use`, per shared queue the
  * nodes that consume it and its last use on the database's clock (auto-delete, `x-expires`, `if-unused`).
@@ -205,6 +211,11 @@ const MIGRATIONS: readonly Migration[] = [
       // A node takes its own mail, oldest first.
       `CREATE INDEX IF NOT EXISTS warren_node_mail_target ON ${t.nodeMail} (target, id)`,
     ],
+  },
+  {
+    version: 8,
+    name: 'delayed messages held for every node',
+    sql: delayedMessages,
   },
   {
     version: 9,

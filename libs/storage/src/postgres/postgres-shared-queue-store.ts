@@ -9,6 +9,7 @@ import type {
   SharedQueueStore,
 } from '../shared-queue-store.js';
 import { checkMessageRecord } from '../message-record.js';
+import { StorageError } from '../storage-error.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
 import { PostgresSharedQueueUsage } from './postgres-shared-queue-usage.js';
@@ -51,6 +52,8 @@ class SharedWriteGroup {
   readonly releasedDelivered = new Map<string, number[]>();
   /** Queues whose single active consumer this node frees. */
   readonly activeReleased = new Set<string>();
+  /** Delayed messages this node claimed and routed (postgres-delayed-store.ts): deleted with what they published. */
+  readonly delayedSettled: number[] = [];
   /** Entries (indexes) a reject-publish limit refused, set by the commit. */
   rejected: Set<number> | undefined;
   bytes = 0;
@@ -216,6 +219,13 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
     return acquireActiveConsumer(this.database, incarnation, nodeName ?? incarnation, queueId, consumerTag);
   }
 
+  settleDelayed(ids: ReadonlyArray<number>): Promise<void> {
+    if (this.isClosed) return Promise.reject(new StorageError('CLOSED', 'storage: shared queue store is closed'));
+    const group = this.group();
+    for (const id of ids) group.delayedSettled.push(id);
+    return group.done;
+  }
+
   releaseActive(queueId: string): Promise<void> {
     if (this.isClosed) return Promise.resolve();
     const group = this.group();
@@ -373,6 +383,10 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
         for (const queueId of released.keys()) notify.add(queueId);
       }
       if (group.activeReleased.size > 0) await releaseActiveConsumers(client, t, owner, [...group.activeReleased]);
+      if (group.delayedSettled.length > 0) {
+        // Only rows this run still owns (a claim released meanwhile is another node's to route).
+        await client.query(`DELETE FROM ${t.delayedMessages} WHERE id = ANY($1::bigint[]) AND owner = $2`, [group.delayedSettled, owner]);
+      }
       // Delivered at commit: nodes waiting for messages claim once these rows are visible.
       for (const queueId of notify) await client.query('SELECT pg_notify($1, $2)', [SHARED_QUEUE_CHANNEL, `${t.schema}/${queueId}`]);
       return trimmed;

@@ -99,6 +99,7 @@ describe('PostgreSQL backend', () => {
         const tables = await check.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'warren' ORDER BY 1");
         expect(tables.rows.map((row) => row.table_name)).toEqual([
           'warren_bodies',
+          'warren_delayed_messages',
           'warren_exclusive_queues',
           'warren_messages',
           'warren_metadata',

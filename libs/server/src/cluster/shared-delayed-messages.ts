@@ -1,0 +1,202 @@
+import { Message, delayedStoreId, describeError, type BrokerCore, type SharedDelayedHold } from '@app/broker-core';
+import type { DueDelayedMessage, SharedDelayedStore } from '@app/storage';
+import type { BrokerLogger } from '../logger.js';
+import { SharedQueueOverflowError } from './shared-queue-overflow-error.js';
+
+/** Most due messages one claim takes; a full claim is followed by another at once. */
+const CLAIM_LIMIT = 500;
+/** The shortest wait on the timer (never a hot loop, whatever the due times say). */
+const MIN_DELAY_MS = 10;
+/** The longest timer armed (the heartbeat claims anyway; keeps setTimeout within its range). */
+const MAX_DELAY_MS = 3_600_000;
+const PREFIX = 'delayed:';
+
+/**
+ * Delayed messages on the shared store (docs/SCALE-OUT.md, "Delayed messages"): persistent messages of durable
+ * `x-delayed-message` exchanges are held in the database with their due time, not by the node that received them,
+ * and whichever live node claims one once due (`FOR UPDATE SKIP LOCKED`: one node each) routes it through its own
+ * copy of the exchange and deletes it in the transaction that enqueues it on shared queues. A node dying between its
+ * claim and that commit leaves the claim to be released on the survivors' heartbeat and routed again: never lost. Each node claims on one timer armed for the next due time (what its last claim read, a message it just
+ * held, or the `NOTIFY` of a hold on any node) and on the heartbeat, never in a hot loop.
+ */
+export class SharedDelayedMessages implements SharedDelayedHold {
+  private timer?: NodeJS.Timeout;
+  /** When the armed timer fires (epoch ms), 0 when none is armed. */
+  private at = 0;
+  private isClaiming = false;
+  private isClaimWanted = false;
+  private isListening = false;
+  private isStopped = false;
+
+  /**
+   * `strandedGraceMs`: how long a held message of an exchange this node does not know must have been due before
+   * the heartbeat drops it (longer than any live node takes to learn of a new exchange).
+   */
+  constructor(
+    private readonly store: SharedDelayedStore,
+    private readonly core: BrokerCore,
+    private readonly logger: BrokerLogger,
+    private readonly strandedGraceMs: number,
+    /** Deletes routed messages in the shared queues' next group commit (SharedQueueStore.settleDelayed). */
+    private readonly settleWith: (ids: readonly number[]) => Promise<void>,
+  ) {}
+
+  hold(exchangeId: string, message: Message, delayMs: number): Promise<void> {
+    const write = this.store.hold(exchangeId, message.storageData, delayMs);
+    // The notification of the commit arms every node's timer, this one's included; arming here spares a round trip.
+    this.arm(delayMs);
+    return write;
+  }
+
+  /** Listens for holds of other nodes and claims what is due already (start-up). */
+  async start(): Promise<void> {
+    await this.listen();
+    await this.claim();
+  }
+
+  /** The heartbeat: listens again if the connection was lost, gives back dead nodes' claims, claims what is due. */
+  async poll(): Promise<void> {
+    if (this.isStopped) return;
+    if (!this.isListening) await this.listen();
+    const released = await this.store.releaseOrphans();
+    if (released > 0) this.logger.warn({ messages: released }, `cluster: ${released} delayed messages claimed by lost nodes given back`);
+    const stranded = await this.store.dropStranded(this.exchangeIds(), this.strandedGraceMs);
+    if (stranded > 0) this.logger.info({ messages: stranded }, `cluster: dropped ${stranded} delayed messages of deleted exchanges`);
+    await this.claim();
+  }
+
+  /** A durable exchange was deleted through this node: its held messages go everywhere. */
+  exchangeDeleted(vhost: string, exchangeName: string): void {
+    this.store
+      .dropExchange(delayedStoreId(vhost, exchangeName))
+      .catch((error: unknown) =>
+        this.logger.warn(`cluster: cannot drop the delayed messages of exchange '${exchangeName}': ${describeError(error)}`),
+      );
+  }
+
+  /** Claims and routes what is due; a claim asked for while one runs runs again after it. */
+  async claim(): Promise<void> {
+    if (this.isStopped) return;
+    if (this.isClaiming) {
+      this.isClaimWanted = true;
+      return;
+    }
+    this.isClaiming = true;
+    try {
+      do {
+        this.isClaimWanted = false;
+        const ids = this.exchangeIds();
+        if (ids.length === 0) return;
+        const { due, nextDueMs } = await this.store.claimDue(ids, CLAIM_LIMIT);
+        if (this.isStopped) {
+          this.store.release(due.map((message) => message.id));
+          return;
+        }
+        this.route(due);
+        if (due.length >= CLAIM_LIMIT) this.isClaimWanted = true;
+        else if (nextDueMs !== undefined) this.arm(nextDueMs + 1);
+      } while (this.isClaimWanted && !this.isStopped);
+    } catch (error) {
+      // The heartbeat claims again (a failed claim took nothing).
+      this.logger.warn(`cluster: cannot claim due delayed messages: ${describeError(error)}`);
+    } finally {
+      this.isClaiming = false;
+    }
+  }
+
+  /** Stops claiming (shutdown, lease lost); held messages stay held for the other nodes. */
+  stop(): void {
+    this.isStopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The storage ids of every durable delayed exchange this node knows: the only ones it can route. */
+  private exchangeIds(): string[] {
+    const ids: string[] = [];
+    for (const vhost of this.core.allVhosts())
+      for (const exchange of vhost.topology.exchanges())
+        if (exchange.type.isDelayed && exchange.durable) ids.push(vhost.delayed.storeId(exchange.name));
+    return ids;
+  }
+
+  /**
+   * Routes claimed messages in due order, in one turn, and deletes them in the shared queues' next group commit: the
+   * one that carries what the routing published to shared queues, so each is enqueued and leaves the held messages
+   * in one transaction (exactly once). If that commit fails, nothing of it happened: the claims are given back for
+   * a later claim. A write apart from that commit (a queue this node still keeps per node; a burst that spilled into
+   * an earlier group) that fails while the delete committed gets its message held again, due now: at least once.
+   */
+  private route(due: readonly DueDelayedMessage[]): void {
+    if (due.length === 0) return;
+    const ids: number[] = [];
+    const writes: Array<{ message: DueDelayedMessage; write: Promise<void> }> = [];
+    for (const message of due) {
+      const { id, exchangeId, data } = message;
+      ids.push(id);
+      try {
+        const slash = exchangeId.indexOf('/', PREFIX.length);
+        const vhost = this.core.getVhost(decodeURIComponent(exchangeId.slice(PREFIX.length, slash)));
+        const write = vhost?.delayed.routeDue(exchangeId.slice(slash + 1), Message.fromStorage(data));
+        if (write !== undefined) writes.push({ message, write });
+      } catch (error) {
+        // Never routable (a bug, not a state that passes): dropped, or it would come back forever.
+        this.logger.error({ id, exchange: exchangeId }, `cluster: cannot route a delayed message: ${describeError(error)}`);
+      }
+    }
+    const settled = this.settleWith(ids);
+    settled.catch(() => this.store.release(ids));
+    for (const { message, write } of writes) {
+      write.catch((error: unknown) => {
+        // A full queue (reject-publish) refused it, as a publish: done, as on one node.
+        if (error instanceof SharedQueueOverflowError) return;
+        settled.then(
+          () =>
+            this.store
+              .hold(message.exchangeId, message.data, 0)
+              .catch((holdError: unknown) =>
+                this.logger.error(
+                  { exchange: message.exchangeId },
+                  `cluster: a due delayed message was not enqueued and cannot be held again: ${describeError(holdError)}`,
+                ),
+              ),
+          () => undefined,
+        );
+      });
+    }
+  }
+
+  private async listen(): Promise<void> {
+    if (this.isStopped) return;
+    this.isListening = true;
+    try {
+      await this.store.listen(
+        (dueInMs) => this.arm(dueInMs + 1),
+        (error) => {
+          this.isListening = false;
+          if (!this.isStopped)
+            this.logger.warn(`cluster: delayed message notifications lost: ${describeError(error)}; polling until re-listened`);
+        },
+      );
+    } catch (error) {
+      this.isListening = false;
+      this.logger.warn(`cluster: cannot listen for delayed messages: ${describeError(error)}`);
+    }
+  }
+
+  /** Arms the timer `delayMs` from now unless one fires as early or earlier. */
+  private arm(delayMs: number): void {
+    if (this.isStopped) return;
+    const delay = Math.min(MAX_DELAY_MS, Math.max(MIN_DELAY_MS, Math.ceil(delayMs)));
+    const at = Date.now() + delay;
+    if (this.timer !== undefined && this.at <= at) return;
+    clearTimeout(this.timer);
+    this.at = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.at = 0;
+      void this.claim();
+    }, delay);
+    this.timer.unref();
+  }
+}
