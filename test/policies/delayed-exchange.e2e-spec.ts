@@ -40,6 +40,24 @@ describe('delayed delivery', () => {
     await connection.close();
   });
 
+  it('holds a message delayed longer than a Node.js timer can wait (over 24.8 days)', async () => {
+    server = await startBroker();
+    const connection = await amqplib.connect(server.url);
+    const channel = await connection.createConfirmChannel();
+    await channel.assertExchange('much-later', 'x-delayed-message', { durable: false, arguments: { 'x-delayed-type': 'direct' } });
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, 'much-later', 'k');
+    // 30 days: a plain setTimeout of that length fires after 1 ms, so it would arrive before the 150 ms one.
+    channel.publish('much-later', 'k', Buffer.from('next month'), { headers: { 'x-delay': 30 * 86_400_000 } });
+    channel.publish('much-later', 'k', Buffer.from('soon'), { headers: { 'x-delay': 150 } });
+    await channel.waitForConfirms();
+    const received: string[] = [];
+    await channel.consume(queue, (m) => received.push(m!.content.toString()), { noAck: true });
+    await waitFor(() => received.length >= 1, { what: 'the 150 ms message' });
+    expect(received).toEqual(['soon']);
+    await connection.close();
+  });
+
   it('refuses a delayed exchange without a valid x-delayed-type (406)', async () => {
     server = await startBroker();
     const connection = await amqplib.connect(server.url);

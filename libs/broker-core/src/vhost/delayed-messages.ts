@@ -5,6 +5,9 @@ import { Message } from '../queue/message.js';
 import type { Queue } from '../queue/queue.js';
 import type { PublishOutcome } from './virtual-host.js';
 
+/** The longest delay a Node.js timer takes (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 interface Pending {
   timer: NodeJS.Timeout;
   seq: number;
@@ -125,29 +128,30 @@ export class DelayedMessages {
     storeId: string | undefined,
     store: MessageStore | undefined,
   ): void {
-    const pending: Pending = {
-      seq,
-      storeId,
-      timer: setTimeout(
+    const fire = (): void => {
+      // Node's timers hold at most 2^31 - 1 ms (about 24.8 days) and fire at once for longer: wait in such steps.
+      const left = dueAt - Date.now();
+      if (left > 0) {
+        pending.timer = setTimeout(fire, Math.min(left, MAX_TIMER_MS));
+        pending.timer.unref();
+        return;
+      }
+      this.pending.delete(pending);
+      runGuarded(
+        `delayed message on exchange '${exchange.name}'`,
         () => {
-          this.pending.delete(pending);
-          runGuarded(
-            `delayed message on exchange '${exchange.name}'`,
-            () => {
-              // The exchange may have been deleted (and even re-declared) meanwhile: the message went with the exchange
-              // it was published to, as in RabbitMQ's plugin, so only that same exchange object may route it.
-              if (this.lookup(exchange.name) !== exchange) return;
-              const outcome = this.route(exchange, routingKey, message);
-              // Nobody waits for a delayed message's write: a failed one surfaces through the store's fault state.
-              if (typeof outcome === 'object') outcome.catch(() => undefined);
-            },
-            this.reportError,
-          );
-          if (storeId && store) store.remove(storeId, [seq]).catch(() => undefined);
+          // The exchange may have been deleted (and even re-declared) meanwhile: the message went with the exchange
+          // it was published to, as in RabbitMQ's plugin, so only that same exchange object may route it.
+          if (this.lookup(exchange.name) !== exchange) return;
+          const outcome = this.route(exchange, routingKey, message);
+          // Nobody waits for a delayed message's write: a failed one surfaces through the store's fault state.
+          if (typeof outcome === 'object') outcome.catch(() => undefined);
         },
-        Math.max(0, dueAt - Date.now()),
-      ),
+        this.reportError,
+      );
+      if (storeId && store) store.remove(storeId, [seq]).catch(() => undefined);
     };
+    const pending: Pending = { seq, storeId, timer: setTimeout(fire, Math.min(Math.max(0, dueAt - Date.now()), MAX_TIMER_MS)) };
     pending.timer.unref();
     this.pending.add(pending);
   }
