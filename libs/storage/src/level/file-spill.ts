@@ -1,0 +1,391 @@
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkMessageRecord } from '../message-record.js';
+import type { EnqueueEntry } from '../message-store.js';
+import { storageErrorFrom } from '../storage-error.js';
+import { SPILL_RECORD_HEADER_BYTES, SPILL_SEGMENT_FILE, SpillSegment } from './spill-segment.js';
+
+const RESOLVED = Promise.resolve();
+const ignore = (): void => undefined;
+const TWO_POW_32 = 2 ** 32;
+
+/** Records per run at most: a run's live records are one 32-bit mask. */
+const MAX_RUN_RECORDS = 32;
+/** A run closes past this many bytes, bounding what a read of one of its records reads around it. */
+const MAX_RUN_BYTES = 256 * 1024;
+/** Adjacent runs are read with one call up to this many bytes. */
+const MAX_READ_BYTES = 4 * 1024 * 1024;
+
+/** Options of {@link FileSpill}. */
+export interface FileSpillOptions {
+  /** A segment file takes new batches until it holds this many bytes (default 64 MiB). */
+  readonly segmentBytes?: number;
+}
+
+/**
+ * Up to 32 records of one queue with consecutive seqs, written back to back by one batch: the unit of the index.
+ * `live` is a mask (bit i: seq `firstSeq + i` is live), so the index holds no per-message object.
+ */
+interface SpillRun {
+  readonly owner: QueueRuns;
+  readonly firstSeq: number;
+  readonly count: number;
+  live: number;
+  readonly segment: SpillSegment;
+  readonly offset: number;
+  readonly length: number;
+  /** The batch write in flight: reads wait for it. */
+  pending: Promise<void> | undefined;
+  /** The batch write failed: nothing of it is served. */
+  isFailed: boolean;
+}
+
+/** One queue's runs, ordered by `firstSeq` (a seq written again lands in a later run; the earlier bit is cleared). */
+interface QueueRuns {
+  readonly queueId: string;
+  runs: SpillRun[];
+  /** Runs with no live record still in `runs` (removed in bulk). */
+  dead: number;
+  /** Highest seq written: a write above it cannot replace a live record, so it needs no lookup. */
+  maxSeq: number;
+}
+
+function popcount(mask: number): number {
+  let bits = mask - ((mask >>> 1) & 0x55555555);
+  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
+  return (((bits + (bits >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/**
+ * Transient paging for the LevelDB store (MessageStore.spill): bodies that must not survive a restart, in
+ * append-only segment files of `dir` (spill-segment.ts) instead of LevelDB. LevelDB memory-maps every table file
+ * it reads, so draining a spill kept there put every table of the backlog into the broker's resident memory;
+ * positional reads of plain files go through the page cache instead, which the kernel reclaims. Nothing is synced
+ * (nothing is promised after a crash) and `wipe()` empties the directory at open.
+ *
+ * @remarks
+ * A batch is one positional `writev` into the current segment; a read is one positional `read` per stretch of
+ * adjacent runs. Memory is one small run object per (up to) 32 records, found by binary search, and one live count
+ * per segment: a segment whose records are all dropped is closed and unlinked. A record whose seq, length or
+ * message-record checksum does not hold is not served (the broker drops that transient message).
+ */
+export class FileSpill {
+  private readonly segmentBytes: number;
+  private readonly queues = new Map<string, QueueRuns>();
+  private readonly segments = new Set<SpillSegment>();
+  private readonly writes = new Set<Promise<void>>();
+  private active: SpillSegment | undefined;
+  private nextSegmentId = 1;
+  private liveRecords = 0;
+  /** Unlinks of retired segments in flight. */
+  private removals: Array<Promise<void>> = [];
+
+  /** @param dir the spill directory (created by `wipe()`), inside the data directory so the disk alarm covers it. */
+  constructor(
+    readonly dir: string,
+    options: FileSpillOptions = {},
+  ) {
+    this.segmentBytes = Math.max(1, options.segmentBytes ?? 64 * 1024 * 1024);
+  }
+
+  /** Segment files present (tests: unlinked once drained). */
+  get segmentCount(): number {
+    return this.segments.size;
+  }
+
+  /** Forgets everything and empties the directory (at open, before anything can spill). */
+  async wipe(): Promise<void> {
+    await this.close();
+    try {
+      await mkdir(this.dir, { recursive: true });
+      for (const name of await readdir(this.dir)) if (SPILL_SEGMENT_FILE.test(name)) await unlink(join(this.dir, name));
+    } catch (error) {
+      throw storageErrorFrom(error, `cannot write ${this.dir}`, this.dir);
+    }
+  }
+
+  /** Waits for writes in flight, then closes and unlinks every segment (a clean shutdown leaves no spill behind). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+    const segments = [...this.segments];
+    this.segments.clear();
+    this.queues.clear();
+    this.active = undefined;
+    this.liveRecords = 0;
+    await Promise.all([...segments.map((segment) => segment.retire()), ...this.removals]);
+  }
+
+  /** Spilled records present once the writes in flight are done (tests). */
+  async count(): Promise<number> {
+    await Promise.allSettled([...this.writes]);
+    return this.liveRecords;
+  }
+
+  /** Waits until segments already retired are unlinked (tests look at the directory). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+    await Promise.all(this.removals);
+  }
+
+  /** Appends `entries` as one batch (one `writev`); resolves once they can be read back. */
+  write(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
+    if (entries.length === 0) return RESOLVED;
+    let bytes = 0;
+    for (const { data } of entries) bytes += SPILL_RECORD_HEADER_BYTES + data.length;
+    let segment = this.active;
+    if (segment === undefined || (segment.size > 0 && segment.size + bytes > this.segmentBytes)) {
+      if (segment !== undefined) this.seal(segment);
+      segment = this.active = new SpillSegment(this.dir, this.nextSegmentId++);
+      this.segments.add(segment);
+    }
+    const offset = segment.size;
+    segment.size += bytes;
+    segment.live += entries.length;
+    segment.users++;
+    this.liveRecords += entries.length;
+
+    const headers = Buffer.allocUnsafe(SPILL_RECORD_HEADER_BYTES * entries.length);
+    const buffers: Buffer[] = [];
+    const runs: SpillRun[] = [];
+    let run: { queueId: string; firstSeq: number; count: number; offset: number; length: number } | undefined;
+    let position = offset;
+    for (let i = 0; i < entries.length; i++) {
+      const { queueId, seq, data } = entries[i]!;
+      const at = i * SPILL_RECORD_HEADER_BYTES;
+      headers.writeUInt32BE(Math.floor(seq / TWO_POW_32), at);
+      headers.writeUInt32BE(seq % TWO_POW_32, at + 4);
+      headers.writeUInt32BE(data.length, at + 8);
+      buffers.push(headers.subarray(at, at + SPILL_RECORD_HEADER_BYTES), data);
+      const recordBytes = SPILL_RECORD_HEADER_BYTES + data.length;
+      // The same seq written again replaces the earlier record, as a put over a key would.
+      this.forget(queueId, seq);
+      if (
+        run !== undefined &&
+        run.queueId === queueId &&
+        seq === run.firstSeq + run.count &&
+        run.count < MAX_RUN_RECORDS &&
+        run.length < MAX_RUN_BYTES
+      ) {
+        run.count++;
+        run.length += recordBytes;
+      } else {
+        if (run !== undefined) runs.push(this.addRun(run.queueId, run.firstSeq, run.count, segment, run.offset, run.length));
+        run = { queueId, firstSeq: seq, count: 1, offset: position, length: recordBytes };
+      }
+      position += recordBytes;
+    }
+    runs.push(this.addRun(run!.queueId, run!.firstSeq, run!.count, segment, run!.offset, run!.length));
+
+    const written = segment.write(buffers, offset, bytes).then(
+      () => {
+        for (const each of runs) each.pending = undefined;
+        this.release(segment);
+      },
+      (error: unknown) => {
+        // Nothing of the batch is served; the caller keeps the bodies in memory. A later batch starts a new file.
+        for (const each of runs) {
+          each.pending = undefined;
+          each.isFailed = true;
+          if (each.live !== 0) this.clear(each, each.live);
+        }
+        if (this.active === segment) this.seal(segment);
+        this.release(segment);
+        throw storageErrorFrom(error, `cannot write ${this.dir}`, this.dir);
+      },
+    );
+    for (const each of runs) each.pending = written;
+    this.writes.add(written);
+    const untrack = (): void => void this.writes.delete(written);
+    written.then(untrack, untrack);
+    return written;
+  }
+
+  /** One result per seq, in order: the record, or undefined when it was never spilled, is dropped or is damaged. */
+  async read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>> {
+    const results = new Array<Buffer | undefined>(seqs.length).fill(undefined);
+    const queue = this.queues.get(queueId);
+    if (queue === undefined || seqs.length === 0) return results;
+    const wanted = new Map<SpillRun, number[]>();
+    for (let i = 0; i < seqs.length; i++) {
+      const run = this.find(queue, seqs[i]!);
+      if (run === undefined) continue;
+      const indexes = wanted.get(run);
+      if (indexes === undefined) wanted.set(run, [i]);
+      else indexes.push(i);
+    }
+    if (wanted.size === 0) return results;
+    const runs = [...wanted.keys()].sort((a, b) => a.segment.id - b.segment.id || a.offset - b.offset);
+    const spans: SpillRun[][] = [];
+    for (const run of runs) {
+      const span = spans[spans.length - 1];
+      const last = span?.[span.length - 1];
+      if (
+        span !== undefined &&
+        last!.segment === run.segment &&
+        last!.offset + last!.length === run.offset &&
+        run.offset + run.length - span[0]!.offset <= MAX_READ_BYTES
+      ) {
+        span.push(run);
+      } else {
+        spans.push([run]);
+      }
+    }
+    // Held before the first await: a drop racing this read cannot close the file under it.
+    for (const span of spans) span[0]!.segment.users++;
+    await Promise.all(spans.map((span) => this.readSpan(span, wanted, seqs, results)));
+    return results;
+  }
+
+  /** Forgets records (unknown seqs are ignored); a segment left with no live record is closed and unlinked. */
+  drop(queueId: string, seqs: ReadonlyArray<number>): Promise<void> {
+    for (const seq of seqs) this.forget(queueId, seq);
+    return RESOLVED;
+  }
+
+  private async readSpan(span: SpillRun[], wanted: Map<SpillRun, number[]>, seqs: ReadonlyArray<number>, results: Array<Buffer | undefined>) {
+    const segment = span[0]!.segment;
+    try {
+      for (const run of span) if (run.pending) await run.pending.catch(ignore);
+      const start = span[0]!.offset;
+      const last = span[span.length - 1]!;
+      let bytes: Buffer;
+      try {
+        bytes = await segment.read(start, last.offset + last.length - start);
+      } catch (error) {
+        throw storageErrorFrom(error, `cannot read ${this.dir}`, this.dir);
+      }
+      for (const run of span) if (!run.isFailed) this.parseRun(run, bytes, run.offset - start, wanted.get(run)!, seqs, results);
+    } finally {
+      this.release(segment);
+    }
+  }
+
+  /** Serves the wanted records of `run` from `bytes` (the run starts at `at`); a damaged record ends the run. */
+  private parseRun(run: SpillRun, bytes: Buffer, at: number, indexes: number[], seqs: ReadonlyArray<number>, results: Array<Buffer | undefined>) {
+    let highest = 0;
+    for (const i of indexes) highest = Math.max(highest, seqs[i]! - run.firstSeq);
+    const starts = new Array<number>(highest + 1);
+    const ends = new Array<number>(highest + 1);
+    const runEnd = Math.min(at + run.length, bytes.length);
+    let position = at;
+    for (let k = 0; k <= highest; k++) {
+      if (position + SPILL_RECORD_HEADER_BYTES > runEnd) break;
+      const seq = bytes.readUInt32BE(position) * TWO_POW_32 + bytes.readUInt32BE(position + 4);
+      const end = position + SPILL_RECORD_HEADER_BYTES + bytes.readUInt32BE(position + 8);
+      if (seq !== run.firstSeq + k || end > runEnd) break;
+      starts[k] = position + SPILL_RECORD_HEADER_BYTES;
+      ends[k] = end;
+      position = end;
+    }
+    for (const i of indexes) {
+      const k = seqs[i]! - run.firstSeq;
+      if (starts[k] === undefined) continue;
+      // A copy: a view would keep the whole read buffer alive as long as any one body lives.
+      const record = Buffer.from(bytes.subarray(starts[k], ends[k]));
+      if (checkMessageRecord(record) === undefined) results[i] = record;
+    }
+  }
+
+  private addRun(queueId: string, firstSeq: number, count: number, segment: SpillSegment, offset: number, length: number): SpillRun {
+    let queue = this.queues.get(queueId);
+    if (queue === undefined) this.queues.set(queueId, (queue = { queueId, runs: [], dead: 0, maxSeq: -1 }));
+    const run: SpillRun = {
+      owner: queue,
+      firstSeq,
+      count,
+      live: count === MAX_RUN_RECORDS ? -1 : (1 << count) - 1,
+      segment,
+      offset,
+      length,
+      pending: undefined,
+      isFailed: false,
+    };
+    const runs = queue.runs;
+    if (runs.length === 0 || runs[runs.length - 1]!.firstSeq <= firstSeq) {
+      runs.push(run);
+    } else {
+      // Written out of order (rare): after every run starting at or below it, so lookups meet the newest first.
+      let low = 0;
+      let high = runs.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (runs[middle]!.firstSeq <= firstSeq) low = middle + 1;
+        else high = middle;
+      }
+      runs.splice(low, 0, run);
+    }
+    queue.maxSeq = Math.max(queue.maxSeq, firstSeq + count - 1);
+    return run;
+  }
+
+  /** The run holding `seq` live, if any. */
+  private find(queue: QueueRuns, seq: number): SpillRun | undefined {
+    const runs = queue.runs;
+    let low = 0;
+    let high = runs.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (runs[middle]!.firstSeq <= seq) low = middle + 1;
+      else high = middle;
+    }
+    // A run spans at most MAX_RUN_RECORDS seqs, so only runs starting that close below `seq` can hold it.
+    for (let i = low - 1; i >= 0 && runs[i]!.firstSeq > seq - MAX_RUN_RECORDS; i--) {
+      const run = runs[i]!;
+      const bit = seq - run.firstSeq;
+      if (bit < run.count && (run.live >>> bit) & 1) return run;
+    }
+    return undefined;
+  }
+
+  /** Drops one record if it is live. */
+  private forget(queueId: string, seq: number): void {
+    const queue = this.queues.get(queueId);
+    if (queue === undefined || seq > queue.maxSeq) return;
+    const run = this.find(queue, seq);
+    if (run !== undefined) this.clear(run, 1 << (seq - run.firstSeq));
+  }
+
+  /** Clears the live bits `mask` of `run`, then retires what that empties. */
+  private clear(run: SpillRun, mask: number): void {
+    const records = popcount(run.live & mask);
+    if (records === 0) return;
+    run.live &= ~mask;
+    this.liveRecords -= records;
+    const segment = run.segment;
+    segment.live -= records;
+    if (run.live === 0) this.runDied(run);
+    if (segment.live === 0) this.maybeRetire(segment);
+  }
+
+  /** A run lost its last live record: a queue with none left is forgotten; dead runs are removed in bulk. */
+  private runDied(run: SpillRun): void {
+    const queue = run.owner;
+    if (this.queues.get(queue.queueId) !== queue) return; // closed or wiped since
+    queue.dead++;
+    if (queue.dead === queue.runs.length) this.queues.delete(queue.queueId);
+    else if (queue.dead > 64 && queue.dead * 2 > queue.runs.length) {
+      queue.runs = queue.runs.filter((each) => each.live !== 0);
+      queue.dead = 0;
+    }
+  }
+
+  /** The segment takes no more batches. */
+  private seal(segment: SpillSegment): void {
+    if (this.active === segment) this.active = undefined;
+    this.maybeRetire(segment);
+  }
+
+  private release(segment: SpillSegment): void {
+    segment.users--;
+    this.maybeRetire(segment);
+  }
+
+  private maybeRetire(segment: SpillSegment): void {
+    if (segment.live !== 0 || segment.users !== 0 || segment.isRetired || !this.segments.has(segment)) return;
+    if (this.active === segment) this.active = undefined;
+    this.segments.delete(segment);
+    const removed = segment.retire();
+    this.removals.push(removed);
+    void removed.then(() => (this.removals = this.removals.filter((each) => each !== removed)));
+  }
+}
