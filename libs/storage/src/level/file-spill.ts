@@ -242,7 +242,12 @@ export class FileSpill {
     return RESOLVED;
   }
 
-  private async readSpan(span: SpillRun[], wanted: Map<SpillRun, number[]>, seqs: ReadonlyArray<number>, results: Array<Buffer | undefined>) {
+  private async readSpan(
+    span: SpillRun[],
+    wanted: Map<SpillRun, number[]>,
+    seqs: ReadonlyArray<number>,
+    results: Array<Buffer | undefined>,
+  ) {
     const segment = span[0]!.segment;
     try {
       for (const run of span) if (run.pending) await run.pending.catch(ignore);
@@ -260,8 +265,15 @@ export class FileSpill {
     }
   }
 
-  /** Serves the wanted records of `run` from `bytes` (the run starts at `at`); a damaged record ends the run. */
-  private parseRun(run: SpillRun, bytes: Buffer, at: number, indexes: number[], seqs: ReadonlyArray<number>, results: Array<Buffer | undefined>) {
+  /** Serves the wanted records of `run` from `bytes` (the run starts at `at`); damaged ones are not served. */
+  private parseRun(
+    run: SpillRun,
+    bytes: Buffer,
+    at: number,
+    indexes: number[],
+    seqs: ReadonlyArray<number>,
+    results: Array<Buffer | undefined>,
+  ) {
     let highest = 0;
     for (const i of indexes) highest = Math.max(highest, seqs[i]! - run.firstSeq);
     const starts = new Array<number>(highest + 1);
@@ -272,9 +284,12 @@ export class FileSpill {
       if (position + SPILL_RECORD_HEADER_BYTES > runEnd) break;
       const seq = bytes.readUInt32BE(position) * TWO_POW_32 + bytes.readUInt32BE(position + 4);
       const end = position + SPILL_RECORD_HEADER_BYTES + bytes.readUInt32BE(position + 8);
-      if (seq !== run.firstSeq + k || end > runEnd) break;
-      starts[k] = position + SPILL_RECORD_HEADER_BYTES;
-      ends[k] = end;
+      // A wrong length loses the rest of the run (the next headers do not line up); a wrong seq only its record.
+      if (end > runEnd) break;
+      if (seq === run.firstSeq + k) {
+        starts[k] = position + SPILL_RECORD_HEADER_BYTES;
+        ends[k] = end;
+      }
       position = end;
     }
     for (const i of indexes) {
