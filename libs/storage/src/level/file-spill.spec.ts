@@ -52,6 +52,15 @@ describe('FileSpill (transient paging in segment files)', () => {
     expect((await spill.read('q', [1, 2, 3])).map(text)).toEqual(['q#1', undefined, 'q#3']);
   });
 
+  it('the batches of one turn go out as one write, and each caller hears its outcome', async () => {
+    const before = spill.writeCalls;
+    await Promise.all(Array.from({ length: 10 }, (_, q) => spill.write(entries(`q${q}`, 1, 5))));
+    expect(spill.writeCalls).toBe(before + 1);
+    for (let q = 0; q < 10; q++) expect((await spill.read(`q${q}`, seqs(1, 5))).map(text)).toEqual(seqs(1, 5).map((seq) => `q${q}#${seq}`));
+    await spill.write(entries('q0', 6, 6));
+    expect(spill.writeCalls).toBe(before + 2);
+  });
+
   it('a seq written again replaces its earlier record (as a put over a key would)', async () => {
     await spill.write(entries('q', 1, 10));
     await spill.write([{ queueId: 'q', seq: 5, data: messageRecordOf(Buffer.from('again')) }]);

@@ -40,6 +40,16 @@ interface SpillRun {
   isFailed: boolean;
 }
 
+/** Batches written to one segment in one turn: one `writev` at `offset`. */
+interface WriteGroup {
+  readonly segment: SpillSegment;
+  readonly offset: number;
+  bytes: number;
+  readonly buffers: Buffer[];
+  readonly runs: SpillRun[];
+  readonly written: Promise<void>;
+}
+
 /** One queue's runs, ordered by `firstSeq` (a seq written again lands in a later run; the earlier bit is cleared). */
 interface QueueRuns {
   readonly queueId: string;
@@ -64,9 +74,9 @@ function popcount(mask: number): number {
  * (nothing is promised after a crash) and `wipe()` empties the directory at open.
  *
  * @remarks
- * A batch is one positional `writev` into the current segment; a read is one positional `read` per stretch of
- * adjacent runs. Memory is one small run object per (up to) 32 records, found by binary search, and one live count
- * per segment: a segment whose records are all dropped is closed and unlinked. A record whose seq, length or
+ * The batches of one turn are one positional `writev` into the current segment; a read is one positional `read`
+ * per stretch of adjacent runs. Memory is one small run object per (up to) 32 records, found by binary search, and
+ * one live count per segment: a segment whose records are all dropped is closed and unlinked. A record whose seq, length or
  * message-record checksum does not hold is not served (the broker drops that transient message).
  */
 export class FileSpill {
@@ -75,6 +85,8 @@ export class FileSpill {
   private readonly segments = new Set<SpillSegment>();
   private readonly writes = new Set<Promise<void>>();
   private active: SpillSegment | undefined;
+  /** The write group of the current turn, if any. */
+  private group: WriteGroup | undefined;
   private nextSegmentId = 1;
   private liveRecords = 0;
   /** Unlinks of retired segments in flight. */
@@ -87,6 +99,9 @@ export class FileSpill {
   ) {
     this.segmentBytes = Math.max(1, options.segmentBytes ?? 64 * 1024 * 1024);
   }
+
+  /** `writev` calls made (tests: the batches of one turn share one). */
+  writeCalls = 0;
 
   /** Segment files present (tests: unlinked once drained). */
   get segmentCount(): number {
@@ -111,6 +126,7 @@ export class FileSpill {
     this.segments.clear();
     this.queues.clear();
     this.active = undefined;
+    this.group = undefined;
     this.liveRecords = 0;
     await Promise.all([...segments.map((segment) => segment.retire()), ...this.removals]);
   }
@@ -141,7 +157,6 @@ export class FileSpill {
     const offset = segment.size;
     segment.size += bytes;
     segment.live += entries.length;
-    segment.users++;
     this.liveRecords += entries.length;
 
     const headers = Buffer.allocUnsafe(SPILL_RECORD_HEADER_BYTES * entries.length);
@@ -176,28 +191,54 @@ export class FileSpill {
     }
     runs.push(this.addRun(run!.queueId, run!.firstSeq, run!.count, segment, run!.offset, run!.length));
 
-    const written = segment.write(buffers, offset, bytes).then(
-      () => {
-        for (const each of runs) each.pending = undefined;
-        this.release(segment);
-      },
-      (error: unknown) => {
-        // Nothing of the batch is served; the caller keeps the bodies in memory. A later batch starts a new file.
-        for (const each of runs) {
-          each.pending = undefined;
-          each.isFailed = true;
-          if (each.live !== 0) this.clear(each, each.live);
-        }
-        if (this.active === segment) this.seal(segment);
-        this.release(segment);
-        throw storageErrorFrom(error, `cannot write ${this.dir}`, this.dir);
-      },
-    );
-    for (const each of runs) each.pending = written;
+    const group = this.groupFor(segment, offset);
+    for (const buffer of buffers) group.buffers.push(buffer);
+    group.bytes += bytes;
+    for (const each of runs) {
+      each.pending = group.written;
+      group.runs.push(each);
+    }
+    return group.written;
+  }
+
+  /**
+   * The write group of this turn for `segment`: every batch written to it before the turn ends goes out as one
+   * `writev` (many queues spilling in one turn cost one system call, as one group commit would).
+   */
+  private groupFor(segment: SpillSegment, offset: number): WriteGroup {
+    const open = this.group;
+    if (open !== undefined && open.segment === segment && open.offset + open.bytes === offset) return open;
+    let settle!: { resolve: () => void; reject: (error: unknown) => void };
+    const written = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const group: WriteGroup = { segment, offset, bytes: 0, buffers: [], runs: [], written };
+    this.group = group;
+    segment.users++;
     this.writes.add(written);
     const untrack = (): void => void this.writes.delete(written);
     written.then(untrack, untrack);
-    return written;
+    queueMicrotask(() => {
+      if (this.group === group) this.group = undefined;
+      this.writeCalls++;
+      segment.write(group.buffers, group.offset, group.bytes).then(
+        () => {
+          for (const each of group.runs) each.pending = undefined;
+          this.release(segment);
+          settle.resolve();
+        },
+        (error: unknown) => {
+          // Nothing of the group is served; the callers keep the bodies in memory. A later batch starts a new file.
+          for (const each of group.runs) {
+            each.pending = undefined;
+            each.isFailed = true;
+            if (each.live !== 0) this.clear(each, each.live);
+          }
+          if (this.active === segment) this.seal(segment);
+          this.release(segment);
+          settle.reject(storageErrorFrom(error, `cannot write ${this.dir}`, this.dir));
+        },
+      );
+    });
+    return group;
   }
 
   /** One result per seq, in order: the record, or undefined when it was never spilled, is dropped or is damaged. */
