@@ -143,7 +143,7 @@ export class FileSpill {
     await Promise.all(this.removals);
   }
 
-  /** Appends `entries` as one batch (one `writev`); resolves once they can be read back. */
+  /** Appends `entries` (in one `writev` with the other batches of this turn); resolves once they can be read back. */
   write(entries: ReadonlyArray<EnqueueEntry>): Promise<void> {
     if (entries.length === 0) return RESOLVED;
     let bytes = 0;
