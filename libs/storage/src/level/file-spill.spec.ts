@@ -61,6 +61,19 @@ describe('FileSpill (transient paging in segment files)', () => {
     expect(spill.writeCalls).toBe(before + 2);
   });
 
+  it('finds records written out of seq order and across full 32-record runs', async () => {
+    await spill.write(entries('q', 100, 170));
+    await spill.write(entries('q', 40, 60));
+    await spill.write(entries('q', 5, 5));
+    const all = [...seqs(100, 170), ...seqs(40, 60), 5];
+    expect((await spill.read('q', all)).map(text)).toEqual(all.map((seq) => `q#${seq}`));
+    expect(await spill.read('q', [99, 61, 6, 4])).toEqual([undefined, undefined, undefined, undefined]);
+    // Every bit of a full run (seq 131 is bit 31 of the run from 100).
+    await spill.drop('q', [131, 100, 132]);
+    expect((await spill.read('q', [130, 131, 132, 133])).map(text)).toEqual(['q#130', undefined, undefined, 'q#133']);
+    expect(await spill.count()).toBe(71 + 21 + 1 - 3);
+  });
+
   it('a seq written again replaces its earlier record (as a put over a key would)', async () => {
     await spill.write(entries('q', 1, 10));
     await spill.write([{ queueId: 'q', seq: 5, data: messageRecordOf(Buffer.from('again')) }]);
@@ -135,15 +148,17 @@ describe('FileSpill (transient paging in segment files)', () => {
     expect((await spill.read('q', seqs(1, 6))).map(text)).toEqual([undefined, 'q#2', 'q#3', 'q#4', undefined, undefined]);
   });
 
-  it('a failed write rejects with a StorageError and leaves nothing readable', async () => {
+  it('a failed write rejects every batch of its turn with a StorageError and leaves nothing readable', async () => {
     rmSync(dir, { recursive: true, force: true });
-    const failed = await spill.write(entries('q', 1, 3)).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(failed).toBeInstanceOf(StorageError);
-    expect((failed as StorageError).code).toBe('IO_ERROR');
+    const outcomes = await Promise.allSettled([spill.write(entries('q', 1, 3)), spill.write(entries('r', 1, 1))]);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      const error = (outcome as PromiseRejectedResult).reason as StorageError;
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error.code).toBe('IO_ERROR');
+    }
     expect(await spill.read('q', [1, 2, 3])).toEqual([undefined, undefined, undefined]);
+    expect(await spill.read('r', [1])).toEqual([undefined]);
     expect(await spill.count()).toBe(0);
   });
 

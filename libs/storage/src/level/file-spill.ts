@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import { checkMessageRecord } from '../message-record.js';
 import type { EnqueueEntry } from '../message-store.js';
 import { storageErrorFrom } from '../storage-error.js';
+import { MAX_RUN_RECORDS, SpillRunIndex, popcount, type SpillRun } from './spill-run-index.js';
 import { SPILL_RECORD_HEADER_BYTES, SPILL_SEGMENT_FILE, SpillSegment } from './spill-segment.js';
 
 const RESOLVED = Promise.resolve();
 const ignore = (): void => undefined;
 const TWO_POW_32 = 2 ** 32;
 
-/** Records per run at most: a run's live records are one 32-bit mask. */
-const MAX_RUN_RECORDS = 32;
 /** A run closes past this many bytes, bounding what a read of one of its records reads around it. */
 const MAX_RUN_BYTES = 256 * 1024;
 /** Adjacent runs are read with one call up to this many bytes. */
@@ -22,24 +21,6 @@ export interface FileSpillOptions {
   readonly segmentBytes?: number;
 }
 
-/**
- * Up to 32 records of one queue with consecutive seqs, written back to back by one batch: the unit of the index.
- * `live` is a mask (bit i: seq `firstSeq + i` is live), so the index holds no per-message object.
- */
-interface SpillRun {
-  readonly owner: QueueRuns;
-  readonly firstSeq: number;
-  readonly count: number;
-  live: number;
-  readonly segment: SpillSegment;
-  readonly offset: number;
-  readonly length: number;
-  /** The batch write in flight: reads wait for it. */
-  pending: Promise<void> | undefined;
-  /** The batch write failed: nothing of it is served. */
-  isFailed: boolean;
-}
-
 /** Batches written to one segment in one turn: one `writev` at `offset`. */
 interface WriteGroup {
   readonly segment: SpillSegment;
@@ -48,22 +29,6 @@ interface WriteGroup {
   readonly buffers: Buffer[];
   readonly runs: SpillRun[];
   readonly written: Promise<void>;
-}
-
-/** One queue's runs, ordered by `firstSeq` (a seq written again lands in a later run; the earlier bit is cleared). */
-interface QueueRuns {
-  readonly queueId: string;
-  runs: SpillRun[];
-  /** Runs with no live record still in `runs` (removed in bulk). */
-  dead: number;
-  /** Highest seq written: a write above it cannot replace a live record, so it needs no lookup. */
-  maxSeq: number;
-}
-
-function popcount(mask: number): number {
-  let bits = mask - ((mask >>> 1) & 0x55555555);
-  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
-  return (((bits + (bits >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /**
@@ -81,7 +46,7 @@ function popcount(mask: number): number {
  */
 export class FileSpill {
   private readonly segmentBytes: number;
-  private readonly queues = new Map<string, QueueRuns>();
+  private readonly index = new SpillRunIndex();
   private readonly segments = new Set<SpillSegment>();
   private readonly writes = new Set<Promise<void>>();
   private active: SpillSegment | undefined;
@@ -124,7 +89,7 @@ export class FileSpill {
     await Promise.allSettled([...this.writes]);
     const segments = [...this.segments];
     this.segments.clear();
-    this.queues.clear();
+    this.index.clear();
     this.active = undefined;
     this.group = undefined;
     this.liveRecords = 0;
@@ -184,12 +149,12 @@ export class FileSpill {
         run.count++;
         run.length += recordBytes;
       } else {
-        if (run !== undefined) runs.push(this.addRun(run.queueId, run.firstSeq, run.count, segment, run.offset, run.length));
+        if (run !== undefined) runs.push(this.index.add(run.queueId, run.firstSeq, run.count, segment, run.offset, run.length));
         run = { queueId, firstSeq: seq, count: 1, offset: position, length: recordBytes };
       }
       position += recordBytes;
     }
-    runs.push(this.addRun(run!.queueId, run!.firstSeq, run!.count, segment, run!.offset, run!.length));
+    runs.push(this.index.add(run!.queueId, run!.firstSeq, run!.count, segment, run!.offset, run!.length));
 
     const group = this.groupFor(segment, offset);
     for (const buffer of buffers) group.buffers.push(buffer);
@@ -244,11 +209,11 @@ export class FileSpill {
   /** One result per seq, in order: the record, or undefined when it was never spilled, is dropped or is damaged. */
   async read(queueId: string, seqs: ReadonlyArray<number>): Promise<Array<Buffer | undefined>> {
     const results = new Array<Buffer | undefined>(seqs.length).fill(undefined);
-    const queue = this.queues.get(queueId);
+    const queue = this.index.queue(queueId);
     if (queue === undefined || seqs.length === 0) return results;
     const wanted = new Map<SpillRun, number[]>();
     for (let i = 0; i < seqs.length; i++) {
-      const run = this.find(queue, seqs[i]!);
+      const run = this.index.find(queue, seqs[i]!);
       if (run === undefined) continue;
       const indexes = wanted.get(run);
       if (indexes === undefined) wanted.set(run, [i]);
@@ -342,62 +307,11 @@ export class FileSpill {
     }
   }
 
-  private addRun(queueId: string, firstSeq: number, count: number, segment: SpillSegment, offset: number, length: number): SpillRun {
-    let queue = this.queues.get(queueId);
-    if (queue === undefined) this.queues.set(queueId, (queue = { queueId, runs: [], dead: 0, maxSeq: -1 }));
-    const run: SpillRun = {
-      owner: queue,
-      firstSeq,
-      count,
-      live: count === MAX_RUN_RECORDS ? -1 : (1 << count) - 1,
-      segment,
-      offset,
-      length,
-      pending: undefined,
-      isFailed: false,
-    };
-    const runs = queue.runs;
-    if (runs.length === 0 || runs[runs.length - 1]!.firstSeq <= firstSeq) {
-      runs.push(run);
-    } else {
-      // Written out of order (rare): after every run starting at or below it, so lookups meet the newest first.
-      let low = 0;
-      let high = runs.length;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (runs[middle]!.firstSeq <= firstSeq) low = middle + 1;
-        else high = middle;
-      }
-      runs.splice(low, 0, run);
-    }
-    queue.maxSeq = Math.max(queue.maxSeq, firstSeq + count - 1);
-    return run;
-  }
-
-  /** The run holding `seq` live, if any. */
-  private find(queue: QueueRuns, seq: number): SpillRun | undefined {
-    const runs = queue.runs;
-    let low = 0;
-    let high = runs.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (runs[middle]!.firstSeq <= seq) low = middle + 1;
-      else high = middle;
-    }
-    // A run spans at most MAX_RUN_RECORDS seqs, so only runs starting that close below `seq` can hold it.
-    for (let i = low - 1; i >= 0 && runs[i]!.firstSeq > seq - MAX_RUN_RECORDS; i--) {
-      const run = runs[i]!;
-      const bit = seq - run.firstSeq;
-      if (bit < run.count && (run.live >>> bit) & 1) return run;
-    }
-    return undefined;
-  }
-
   /** Drops one record if it is live. */
   private forget(queueId: string, seq: number): void {
-    const queue = this.queues.get(queueId);
+    const queue = this.index.queue(queueId);
     if (queue === undefined || seq > queue.maxSeq) return;
-    const run = this.find(queue, seq);
+    const run = this.index.find(queue, seq);
     if (run !== undefined) this.clear(run, 1 << (seq - run.firstSeq));
   }
 
@@ -409,20 +323,8 @@ export class FileSpill {
     this.liveRecords -= records;
     const segment = run.segment;
     segment.live -= records;
-    if (run.live === 0) this.runDied(run);
+    if (run.live === 0) this.index.runDied(run);
     if (segment.live === 0) this.maybeRetire(segment);
-  }
-
-  /** A run lost its last live record: a queue with none left is forgotten; dead runs are removed in bulk. */
-  private runDied(run: SpillRun): void {
-    const queue = run.owner;
-    if (this.queues.get(queue.queueId) !== queue) return; // closed or wiped since
-    queue.dead++;
-    if (queue.dead === queue.runs.length) this.queues.delete(queue.queueId);
-    else if (queue.dead > 64 && queue.dead * 2 > queue.runs.length) {
-      queue.runs = queue.runs.filter((each) => each.live !== 0);
-      queue.dead = 0;
-    }
   }
 
   /** The segment takes no more batches. */
