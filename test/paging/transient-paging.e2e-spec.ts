@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import amqplib from 'amqplib';
 import { memoryUsed } from '../support/forced-gc.js';
 import { waitFor } from '../support/wait-for.js';
@@ -58,6 +60,9 @@ describe('transient paging', () => {
     expect(isIntact).toBe(true);
     // Read back and delivered: every transient record is dropped again.
     await waitFor(async () => (await store.spilledCount()) === 0, { what: 'the transient range to empty' });
+    // And its segment files are unlinked: the disk comes back as soon as it is drained.
+    const spillDir = join(broker.dataDir!, 'spill');
+    await waitFor(() => readdirSync(spillDir).length === 0, { what: 'the spill files to be unlinked' });
     await connection.close();
   }, 120_000);
 

@@ -25,7 +25,7 @@ const ignore = (): undefined => undefined;
  * them into its group commit, and a lost removal only causes a redelivery after a crash.
  */
 export class BrokerStorage implements QueueStorage, QueueSpillStore {
-  /** Hears the bytes of each batch handed to the store (the broker re-checks free disk space after large writes). */
+  /** Hears the bytes of each batch handed to the store, stored or spilled (the broker re-checks free disk space after large writes). */
   onEnqueued?: (bytes: number) => void;
 
   constructor(
@@ -66,6 +66,7 @@ export class BrokerStorage implements QueueStorage, QueueSpillStore {
 
   /** Transient paging: bodies that must not survive a restart (MessageStore.spill). */
   spill(entries: EnqueueEntry[]): Promise<void> {
+    this.noteWritten(entries);
     return this.messages.spill(entries);
   }
 
@@ -81,12 +82,17 @@ export class BrokerStorage implements QueueStorage, QueueSpillStore {
 
   /** Writes persistent messages; resolves when they are durable (the publisher's confirm waits for it). */
   enqueue(entries: EnqueueEntry[]): Promise<void> {
+    this.noteWritten(entries);
+    return this.messages.enqueue(entries);
+  }
+
+  /** Spilled bytes fill the same volume as stored ones: both count towards the disk alarm's early re-check. */
+  private noteWritten(entries: EnqueueEntry[]): void {
     if (this.onEnqueued) {
       let bytes = 0;
       for (const entry of entries) bytes += entry.data.length;
       this.onEnqueued(bytes);
     }
-    return this.messages.enqueue(entries);
   }
 
   /** Persists a durable queue's declaration. */

@@ -47,7 +47,8 @@ export const DEFAULT_MAX_OPEN_FILES = 74;
 
 const DEFAULT_MAX_BATCH_OPS = 10_000;
 // Files LevelDB itself creates, plus Warren's epoch sidecar; anything else means the directory is someone else's.
-const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp)|WARREN-EPOCH)$/;
+// `spill`: the transient spill's directory (file-spill.ts).
+const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp)|WARREN-EPOCH|spill)$/;
 const LEVELDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(log|ldb|sst))$/;
 
 const defaultBatch: LevelBatchFn = (db, ops, options) => db.batch(ops, options);

@@ -62,7 +62,7 @@ export function queuePrefix(queueId: string): string {
 export const QUEUES_PREFIX = 'q!';
 /** Range of all shared bodies. */
 export const BODIES_PREFIX = 'b!';
-/** Range of all spilled transient bodies (level-spill.ts). */
+/** Range of transient bodies older versions spilled into LevelDB (level-spill.ts wipes them at open). */
 export const SPILL_PREFIX = 't!';
 /** Range of all topology records. */
 export const METADATA_PREFIX = 'meta!';

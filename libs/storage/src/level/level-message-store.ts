@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type {
   EnqueueEntry,
   IntegrityReport,
@@ -21,7 +22,8 @@ import { readMessages } from './level-message-reader.js';
 import { readIndexBatch, readQueueIndex } from './level-index-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import { LevelQueueState } from './level-queue-state.js';
-import { LevelSpill } from './level-spill.js';
+import { wipeLevelSpill } from './level-spill.js';
+import { FileSpill } from './file-spill.js';
 import { scanLevelStore } from './level-store-scan.js';
 import { loadLevelStore } from './level-store-load.js';
 import { LIVE_RUNS_KEY, encodeLiveRuns } from './level-live-runs.js';
@@ -82,7 +84,7 @@ export class LevelMessageStore implements MessageStore {
   private readonly sharedBodyMinBytes: number;
   private readonly watermark: DeliveryWatermark;
   private readonly compactor: DrainedRangeCompactor;
-  private readonly spilled: LevelSpill;
+  private readonly spilled: FileSpill;
   /**
    * Message records (bodies) read so far by recover(), recoverIndex() (messages without an index record) and
    * read(): what proves that a restart reads index records, not the backlog.
@@ -96,7 +98,7 @@ export class LevelMessageStore implements MessageStore {
   ) {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
     this.compactor = new DrainedRangeCompactor(database, options);
-    this.spilled = new LevelSpill(database);
+    this.spilled = new FileSpill(join(database.path, 'spill'));
     this.watermark = new DeliveryWatermark(
       Math.max(2, options.deliveryReserve ?? 2048),
       () => this.openGroup(),
@@ -123,6 +125,7 @@ export class LevelMessageStore implements MessageStore {
     await this.database.acquire();
     try {
       // Transient bodies a previous run paged out are garbage now (not on reopen: the running broker needs them).
+      await wipeLevelSpill(this.database);
       await this.spilled.wipe();
       await this.load();
     } catch (error) {
@@ -148,6 +151,7 @@ export class LevelMessageStore implements MessageStore {
     } finally {
       for (const unhook of this.unhooks) unhook();
       this.unhooks = [];
+      await this.spilled.close();
       await this.database.release();
     }
   }
