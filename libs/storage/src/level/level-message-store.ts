@@ -539,7 +539,9 @@ export class LevelMessageStore implements MessageStore {
   /** Removes one seq if stored; returns 1 if it was. */
   private removeOne(state: LevelQueueState, seq: number, ops: LevelBatchOp[]): number {
     if (!state.live.delete(seq)) return 0;
-    const key = state.messagePrefix + hex16(seq);
+    // Formatted once for the message, index and delivery keys: this runs for every acked message.
+    const hex = hex16(seq);
+    const key = state.messagePrefix + hex;
     const bodyId = state.shared?.get(seq);
     if (bodyId === undefined) {
       ops.push({ type: 'del', key });
@@ -548,8 +550,8 @@ export class LevelMessageStore implements MessageStore {
       state.shared!.delete(seq);
       if (this.bodies.release(bodyId)) ops.push({ type: 'del', key: bodyKey(bodyId) });
     }
-    if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex16(seq) });
-    if (state.indexed.delete(seq)) ops.push({ type: 'del', key: state.indexPrefix + hex16(seq) });
+    if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex });
+    if (state.indexed.delete(seq)) ops.push({ type: 'del', key: state.indexPrefix + hex });
     if (state.quarantined?.delete(seq)) this.lastReport = undefined;
     state.counters.removed++;
     return 1;
