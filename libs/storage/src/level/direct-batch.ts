@@ -45,7 +45,8 @@ export function canWriteDirectly(db: WarrenLevel): boolean {
  * main-thread time than LevelDB's write itself when a drain deletes tens of thousands of acked messages a second.
  * Warren's operations are already what the native binding takes (string keys, Buffer values), so they go to
  * classic-level's own `_batch` directly; the public path remains the fallback. direct-batch.spec.ts fails if the
- * library's internals change shape.
+ * library's internals change shape. What is no longer checked at run time is each value's type (the binding
+ * writes anything but a string or bytes as an empty value): {@link LevelBatchOp}'s types are that check.
  */
 export const writeBatch: LevelBatchFn = (db, ops, options) => {
   if (canWriteDirectly(db)) return (db as WarrenLevel & { _batch: PrivateBatch })._batch(ops, { sync: options.sync });
