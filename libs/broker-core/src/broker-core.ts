@@ -195,7 +195,7 @@ export class BrokerCore {
   async checkIntegrity(): Promise<IntegrityReport | undefined> {
     const storage = this.storage;
     if (storage === undefined) return undefined;
-    const report = await storage.messages.verifyIntegrity();
+    const report = await storage.messages.verifyIntegrity({ background: true });
     this.quarantined = report.quarantined;
     this.integrityProblems = integrityDetails(report);
     return report;

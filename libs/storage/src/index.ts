@@ -3,6 +3,7 @@
 // `@app/storage/memory`.
 export type {
   EnqueueEntry,
+  IntegrityCheckOptions,
   IntegrityMismatch,
   IntegrityReport,
   MessageStore,

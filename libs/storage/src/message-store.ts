@@ -113,6 +113,14 @@ export interface IntegrityReport {
   readonly quarantined: QuarantinedMessage[];
 }
 
+/** Options of {@link MessageStore.verifyIntegrity}. */
+export interface IntegrityCheckOptions {
+  /** Only what the store checked when it opened (see verifyIntegrity). */
+  readonly quick?: boolean;
+  /** The check the broker runs once serving: it may yield to the broker's own work. */
+  readonly background?: boolean;
+}
+
 /**
  * Persistent messages of durable queues: the port the broker core codes against.
  *
@@ -277,6 +285,9 @@ export interface MessageStore {
    * against index records, see level-store-load.ts), plus the messages quarantined since; a backend without a
    * cheaper check runs the full one. The broker refuses to start on damage the quick check finds, then runs the full
    * check in the background once serving and reports it on the storage-integrity health check.
+   *
+   * `background`: that background run; a backend may wait for a quiet moment and pace its reads so it does not
+   * compete with consumers (LevelDB: integrity-pacer.ts).
    */
-  verifyIntegrity(options?: { readonly quick?: boolean }): Promise<IntegrityReport>;
+  verifyIntegrity(options?: IntegrityCheckOptions): Promise<IntegrityReport>;
 }

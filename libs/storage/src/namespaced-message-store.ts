@@ -1,5 +1,6 @@
 import type {
   EnqueueEntry,
+  IntegrityCheckOptions,
   IntegrityReport,
   MessageStore,
   QueueStorageInfo,
@@ -110,7 +111,7 @@ export class NamespacedMessageStore implements MessageStore {
     return this.inner.deleteQueue(this.prefix + queueId);
   }
 
-  async verifyIntegrity(options?: { readonly quick?: boolean }): Promise<IntegrityReport> {
+  async verifyIntegrity(options?: IntegrityCheckOptions): Promise<IntegrityReport> {
     const report = await this.inner.verifyIntegrity(options);
     const own = <T extends { queueId: string }>(items: readonly T[]): T[] =>
       items

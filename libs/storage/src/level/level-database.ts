@@ -6,11 +6,12 @@ import { EPOCH_FILE, EpochFile, decodeEpoch, encodeEpoch, readEpochFile } from '
 import { fromLevelError } from './level-errors.js';
 import { type CommitGroup, type CommitStats, GroupCommitter, type LevelBatchOp } from './group-committer.js';
 import { EPOCH_KEY, FORMAT_KEY, FORMAT_VALUE, FORMAT_VALUE_V1 } from './level-keys.js';
+import { writeBatch } from './direct-batch.js';
 
 /** The classic-level handle type Warren uses: UTF-8 string keys, raw Buffer values (no JSON on the data path). */
 export type WarrenLevel = ClassicLevel<string, Buffer>;
 
-/** Writes one batch; the default is `db.batch(ops, { sync })`. Tests pass a hand-written fake to inject faults. */
+/** Writes one batch; the default is direct-batch.ts's `writeBatch` (`db.batch(ops, { sync })` without its per-op preparation). Tests pass a hand-written fake to inject faults. */
 export type LevelBatchFn = (db: WarrenLevel, ops: LevelBatchOp[], options: { sync: boolean }) => Promise<void>;
 
 /** Options of {@link LevelDatabase}. */
@@ -51,8 +52,6 @@ const DEFAULT_MAX_BATCH_OPS = 10_000;
 const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp)|WARREN-EPOCH|spill)$/;
 const LEVELDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(log|ldb|sst))$/;
 
-const defaultBatch: LevelBatchFn = (db, ops, options) => db.batch(ops, options);
-
 /**
  * One classic-level database per data directory, shared by the message and metadata stores: opening with a format
  * check, reference counting, the group-commit pipeline both stores write through, and fault/reopen handling.
@@ -92,7 +91,7 @@ export class LevelDatabase {
     private readonly options: LevelDatabaseOptions = {},
   ) {
     this.path = path;
-    this.batchFn = options.batchFn ?? defaultBatch;
+    this.batchFn = options.batchFn ?? writeBatch;
     this.committer = new GroupCommitter(
       (ops, sync) => this.writeBatch(ops, sync),
       (error) => this.recordFault(error),

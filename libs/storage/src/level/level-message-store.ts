@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type {
   EnqueueEntry,
+  IntegrityCheckOptions,
   IntegrityReport,
   MessageStore,
   QueueStorageInfo,
@@ -14,6 +15,7 @@ import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
 import type { CommitGroup, CommitStats, LevelBatchOp } from './group-committer.js';
 import type { LevelDatabase } from './level-database.js';
 import { fromLevelError } from './level-errors.js';
+import { IntegrityPacer, type IntegrityPacerOptions } from './integrity-pacer.js';
 import { bodyKey, hex16 } from './level-keys.js';
 import { DeliveryWatermark } from './delivery-watermark.js';
 import { type CompactionStats, DrainedRangeCompactor, type DrainedRangeCompactorOptions } from './drained-range-compactor.js';
@@ -31,7 +33,7 @@ import { SharedBodyRegistry } from './shared-body-registry.js';
 import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
 
 /** Options of {@link LevelMessageStore}. */
-export interface LevelMessageStoreOptions extends DrainedRangeCompactorOptions {
+export interface LevelMessageStoreOptions extends DrainedRangeCompactorOptions, IntegrityPacerOptions {
   /**
    * Bodies at least this large that one enqueue() call stores for several queues (the same Buffer object) are
    * written once as a shared record. Default 4096, RabbitMQ's `queue_index_embed_msgs_below`: below that, the
@@ -85,6 +87,7 @@ export class LevelMessageStore implements MessageStore {
   private readonly watermark: DeliveryWatermark;
   private readonly compactor: DrainedRangeCompactor;
   private readonly spilled: FileSpill;
+  private readonly pacer: IntegrityPacer;
   /**
    * Message records (bodies) read so far by recover(), recoverIndex() (messages without an index record) and
    * read(): what proves that a restart reads index records, not the backlog.
@@ -99,6 +102,12 @@ export class LevelMessageStore implements MessageStore {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
     this.compactor = new DrainedRangeCompactor(database, options);
     this.spilled = new FileSpill(join(database.path, 'spill'));
+    this.pacer = new IntegrityPacer(
+      database.stats,
+      () => database.committer.isIdle,
+      () => this.assertUsable(),
+      options,
+    );
     this.watermark = new DeliveryWatermark(
       Math.max(2, options.deliveryReserve ?? 2048),
       () => this.openGroup(),
@@ -399,14 +408,17 @@ export class LevelMessageStore implements MessageStore {
     }
   }
 
-  async verifyIntegrity(options?: { readonly quick?: boolean }): Promise<IntegrityReport> {
+  async verifyIntegrity(options?: IntegrityCheckOptions): Promise<IntegrityReport> {
     this.assertUsable();
     if (options?.quick === true) return withQuarantine(this.loadReport, this.queues);
+    // The broker's run once serving yields to a drain (integrity-pacer.ts); a check asked for directly does not.
+    const background = options?.background === true;
+    if (background) await this.pacer.whenQuiet();
     await this.database.flush();
     if (this.lastReport !== undefined) return this.lastReport;
     let report: IntegrityReport;
     try {
-      report = (await scanLevelStore(this.database.db)).report;
+      report = (await scanLevelStore(this.database.db, undefined, background ? this.pacer.between : undefined)).report;
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
@@ -531,7 +543,9 @@ export class LevelMessageStore implements MessageStore {
   /** Removes one seq if stored; returns 1 if it was. */
   private removeOne(state: LevelQueueState, seq: number, ops: LevelBatchOp[]): number {
     if (!state.live.delete(seq)) return 0;
-    const key = state.messagePrefix + hex16(seq);
+    // Formatted once for the message, index and delivery keys: this runs for every acked message.
+    const hex = hex16(seq);
+    const key = state.messagePrefix + hex;
     const bodyId = state.shared?.get(seq);
     if (bodyId === undefined) {
       ops.push({ type: 'del', key });
@@ -540,8 +554,8 @@ export class LevelMessageStore implements MessageStore {
       state.shared!.delete(seq);
       if (this.bodies.release(bodyId)) ops.push({ type: 'del', key: bodyKey(bodyId) });
     }
-    if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex16(seq) });
-    if (state.indexed.delete(seq)) ops.push({ type: 'del', key: state.indexPrefix + hex16(seq) });
+    if (state.redelivered?.delete(seq)) ops.push({ type: 'del', key: state.deliveryPrefix + hex });
+    if (state.indexed.delete(seq)) ops.push({ type: 'del', key: state.indexPrefix + hex });
     if (state.quarantined?.delete(seq)) this.lastReport = undefined;
     state.counters.removed++;
     return 1;

@@ -17,6 +17,14 @@ export interface LevelStoreScan {
 
 // nextv batch size: large enough to amortise the N-API round trip, small enough not to hold many keys at once.
 const SCAN_CHUNK = 5_000;
+// The same for a paced scan: a slice short enough that a pause after it keeps a drain's event loop responsive.
+const PACED_SCAN_CHUNK = 1_000;
+
+/**
+ * Called between two slices of a scan: a promise to wait for before reading on (the scan yields to the broker's
+ * writes, see integrity-pacer.ts), or undefined to read on at once. It may throw to abandon the scan.
+ */
+export type ScanPace = () => Promise<void> | undefined;
 
 /**
  * Reads every queue key (keys only: ~1M keys/s, versus ~0.6M/s with values) plus the few counters and delivery
@@ -24,19 +32,24 @@ const SCAN_CHUNK = 5_000;
  * verifyIntegrity(), and what open/reopen fall back to for a store holding shared bodies (level-store-load.ts).
  * Never called on the message path. `within`: a snapshot the caller holds (and closes).
  */
-export async function scanLevelStore(db: WarrenLevel, within?: ReturnType<WarrenLevel['snapshot']>): Promise<LevelStoreScan> {
-  if (within !== undefined) return scanSnapshot(db, within);
+export async function scanLevelStore(
+  db: WarrenLevel,
+  within?: ReturnType<WarrenLevel['snapshot']>,
+  pace?: ScanPace,
+): Promise<LevelStoreScan> {
+  if (within !== undefined) return scanSnapshot(db, within, pace);
   // One explicit snapshot for every read: keys and counters must come from the same point in time, or writes
   // committed during the scan would show up as mismatches.
   const snapshot = db.snapshot();
   try {
-    return await scanSnapshot(db, snapshot);
+    return await scanSnapshot(db, snapshot, pace);
   } finally {
     await snapshot.close();
   }
 }
 
-async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['snapshot']>): Promise<LevelStoreScan> {
+async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['snapshot']>, pace?: ScanPace): Promise<LevelStoreScan> {
+  const chunkSize = pace === undefined ? SCAN_CHUNK : PACED_SCAN_CHUNK;
   const queues = new Map<string, LevelQueueState>();
   const bodyRefs = new Map<number, number>();
   const countersKeys: Array<[string, LevelQueueState]> = [];
@@ -57,12 +70,15 @@ async function scanSnapshot(db: WarrenLevel, snapshot: ReturnType<WarrenLevel['s
   let lastIndexKeyLength = -1;
   try {
     // Read-ahead: the next chunk is fetched on the thread pool while this one is parsed, so disk and JS overlap.
-    pending = keys.nextv(SCAN_CHUNK);
+    pending = keys.nextv(chunkSize);
     for (;;) {
       const chunk = await pending;
       pending = undefined;
       if (chunk.length === 0) break;
-      pending = keys.nextv(SCAN_CHUNK);
+      // Paused: no read-ahead either, the thread pool is the drain's too.
+      const pause = pace?.();
+      if (pause !== undefined) await pause;
+      pending = keys.nextv(chunkSize);
       for (const key of chunk) {
         // Fast path: a plain message key of the queue seen last (keys come sorted, so runs of one queue are long).
         // Skips the full parse, which dominated start-up with a million messages.
