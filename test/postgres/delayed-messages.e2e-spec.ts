@@ -137,6 +137,46 @@ describe('delayed messages across nodes', () => {
     expect(doomed.map((arrival) => arrival.id)).toEqual(['reborn']);
   }, 120_000);
 
+  it('keeps a message held on B for an exchange declared again there as soon as B saw it deleted on A', async () => {
+    const onA = await (await brokers.connect('warren@a')).createConfirmChannel();
+    await declare(onA, 'raced');
+    const connB = await brokers.connect('warren@b');
+    const onB = await connB.createConfirmChannel();
+    await waitFor(async () => (await onB.checkExchange('raced')) && true, { timeoutMs: SYNC_BOUND_MS, what: "'raced' on B" });
+    for (let i = 0; i < 3; i++) {
+      onA.publish('raced', 'k', Buffer.from(`r${i}`), { persistent: true, messageId: `r${i}`, headers: { 'x-delay': 2000 } });
+    }
+    await onA.waitForConfirms();
+    await onA.deleteExchange('raced');
+    // The moment B applied the delete (a passive declare there fails with 404, closing only its channel).
+    await waitFor(
+      async () => {
+        const probe = await connB.createChannel();
+        probe.on('error', () => undefined);
+        try {
+          await probe.checkExchange('raced');
+          await probe.close();
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeoutMs: SYNC_BOUND_MS, what: "'raced' deleted on B" },
+    );
+    await declare(onB, 'raced');
+    // Due after the three were: once it arrived, none of them can come.
+    onB.publish('raced', 'k', Buffer.from('reborn'), { persistent: true, messageId: 'reborn', headers: { 'x-delay': 3000 } });
+    await onB.waitForConfirms();
+    const arrivals: Arrival[] = [];
+    await consume(await brokers.channelWithQueues('warren@c', 'raced'), 'raced', arrivals);
+    await waitFor(() => arrivals.length > 0, { timeoutMs: SYNC_BOUND_MS, what: 'the message held on B' });
+    await waitFor(async () => (await heldRows('raced')) === 0 && (await queuedRows('raced')) === 0, {
+      timeoutMs: SYNC_BOUND_MS,
+      what: 'nothing held or queued',
+    });
+    expect(arrivals.map((arrival) => arrival.id)).toEqual(['reborn']);
+  }, 120_000);
+
   it('drops a due message a full reject-publish queue refuses, as a publish would be, instead of retrying it', async () => {
     const onB = await (await brokers.connect('warren@b')).createConfirmChannel();
     await onB.assertExchange('later-full', 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'direct' } });

@@ -32,7 +32,12 @@ export interface SharedDelayedStore {
   settle(ids: ReadonlyArray<number>): void;
   /** Not routed (the enqueue failed): gives claimed messages back for any node to claim again. */
   release(ids: ReadonlyArray<number>): void;
-  /** Drops every held message of a deleted exchange (those held before this call; later holds stay). */
+  /**
+   * Drops every held message of a deleted exchange (those held before this call; later holds stay). Called in the
+   * same turn as the exchange's delete is written to the metadata store, after it: a backend sharing one commit
+   * pipeline drops them in the delete's transaction, so a hold on an exchange of that name declared again (through
+   * any node, after the delete) is never dropped.
+   */
   dropExchange(exchangeId: string): Promise<void>;
   /**
    * Drops held messages of exchanges no node routes (not in `exchangeIds`, this node's durable delayed exchanges)

@@ -3,13 +3,20 @@ import type { DueDelayedMessage, SharedDelayedStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { SharedQueueOverflowError } from './shared-queue-overflow-error.js';
 
-/** Most due messages one claim takes; a full claim is followed by another at once. */
+/** Most due messages one claim takes; a full claim is followed by another once its routing committed. */
 const CLAIM_LIMIT = 500;
 /** The shortest wait on the timer (never a hot loop, whatever the due times say). */
 const MIN_DELAY_MS = 10;
 /** The longest timer armed (the heartbeat claims anyway; keeps setTimeout within its range). */
 const MAX_DELAY_MS = 3_600_000;
 const PREFIX = 'delayed:';
+
+/** Whether `promise` resolves (its error is handled where it was made). */
+const succeeded = (promise: Promise<void>): Promise<boolean> =>
+  promise.then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Delayed messages on the shared store (docs/SCALE-OUT.md, "Delayed messages"): persistent messages of durable
@@ -48,21 +55,34 @@ export class SharedDelayedMessages implements SharedDelayedHold {
     return write;
   }
 
-  /** Listens for holds of other nodes and claims what is due already (start-up). */
+  /** Listens for holds of other nodes and starts claiming what is due already (start-up; not waited for). */
   async start(): Promise<void> {
     await this.listen();
-    await this.claim();
+    void this.claim();
   }
 
-  /** The heartbeat: listens again if the connection was lost, gives back dead nodes' claims, claims what is due. */
+  /**
+   * The heartbeat: listens again if the connection was lost, gives back dead nodes' claims, drops stranded messages
+   * and starts a claim. Each step on its own: one that fails (logged) neither stops the others nor reaches the
+   * heartbeat's other housekeeping. The claim is not waited for: a big due backlog is routed batch by batch
+   * without holding up the heartbeat.
+   */
   async poll(): Promise<void> {
     if (this.isStopped) return;
     if (!this.isListening) await this.listen();
-    const released = await this.store.releaseOrphans();
-    if (released > 0) this.logger.warn({ messages: released }, `cluster: ${released} delayed messages claimed by lost nodes given back`);
-    const stranded = await this.store.dropStranded(this.exchangeIds(), this.strandedGraceMs);
-    if (stranded > 0) this.logger.info({ messages: stranded }, `cluster: dropped ${stranded} delayed messages of deleted exchanges`);
-    await this.claim();
+    try {
+      const released = await this.store.releaseOrphans();
+      if (released > 0) this.logger.warn({ messages: released }, `cluster: ${released} delayed messages claimed by lost nodes given back`);
+    } catch (error) {
+      this.logger.warn(`cluster: cannot give back the delayed messages of lost nodes: ${describeError(error)}`);
+    }
+    try {
+      const stranded = await this.store.dropStranded(this.exchangeIds(), this.strandedGraceMs);
+      if (stranded > 0) this.logger.info({ messages: stranded }, `cluster: dropped ${stranded} delayed messages of deleted exchanges`);
+    } catch (error) {
+      this.logger.warn(`cluster: cannot drop the delayed messages of deleted exchanges: ${describeError(error)}`);
+    }
+    void this.claim();
   }
 
   /** A durable exchange was deleted through this node: its held messages go everywhere. */
@@ -74,7 +94,11 @@ export class SharedDelayedMessages implements SharedDelayedHold {
       );
   }
 
-  /** Claims and routes what is due; a claim asked for while one runs runs again after it. */
+  /**
+   * Claims and routes what is due; a claim asked for while one runs runs again after it. A full claim is followed
+   * by the next only once its routing committed (backpressure): at most one batch is claimed and not yet settled,
+   * so a due backlog of any size is never read into memory at once, nor piled up in the shared queues' commits.
+   */
   async claim(): Promise<void> {
     if (this.isStopped) return;
     if (this.isClaiming) {
@@ -92,9 +116,11 @@ export class SharedDelayedMessages implements SharedDelayedHold {
           this.store.release(due.map((message) => message.id));
           return;
         }
-        this.route(due);
+        const settled = this.route(due);
         if (due.length >= CLAIM_LIMIT) this.isClaimWanted = true;
         else if (nextDueMs !== undefined) this.arm(nextDueMs + 1);
+        // A failed commit gave the claims back (route): the store is in trouble, the heartbeat claims again.
+        if (settled !== undefined && !(await succeeded(settled))) return;
       } while (this.isClaimWanted && !this.isStopped);
     } catch (error) {
       // The heartbeat claims again (a failed claim took nothing).
@@ -126,9 +152,10 @@ export class SharedDelayedMessages implements SharedDelayedHold {
    * in one transaction (exactly once). If that commit fails, nothing of it happened: the claims are given back for
    * a later claim. A write apart from that commit (a queue this node still keeps per node; a burst that spilled into
    * an earlier group) that fails while the delete committed gets its message held again, due now: at least once.
+   * Returns that commit (undefined when nothing was claimed).
    */
-  private route(due: readonly DueDelayedMessage[]): void {
-    if (due.length === 0) return;
+  private route(due: readonly DueDelayedMessage[]): Promise<void> | undefined {
+    if (due.length === 0) return undefined;
     const ids: number[] = [];
     const writes: Array<{ message: DueDelayedMessage; write: Promise<void> }> = [];
     for (const message of due) {
@@ -164,6 +191,7 @@ export class SharedDelayedMessages implements SharedDelayedHold {
         );
       });
     }
+    return settled;
   }
 
   private async listen(): Promise<void> {

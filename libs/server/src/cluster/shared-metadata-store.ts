@@ -20,18 +20,23 @@ export class SharedMetadataStore implements MetadataStore {
     return this.inner.close();
   }
 
-  /** Called for each durable exchange this node deletes (not for other nodes' deletes it applies). */
+  /**
+   * Called for each durable exchange this node deletes (not for other nodes' deletes it applies), in the same turn
+   * and just after the delete was handed to the shared store: what it writes then joins the delete's transaction,
+   * after it (SharedDelayedStore.dropExchange).
+   */
   onExchangeDeleted?: (vhost: string, exchangeName: string) => void;
 
   apply(ops: ReadonlyArray<MetadataOp>): Promise<void> {
     if (this.isApplyingRemote) return RESOLVED;
+    const written = this.inner.apply(ops);
     if (this.onExchangeDeleted !== undefined) {
       for (const op of ops) {
         // Exchange keys are `[vhost, name]` as JSON (topology-persistence.ts).
         if (op.type === 'del' && op.kind === 'exchange') this.onExchangeDeleted(...(JSON.parse(op.key) as [string, string]));
       }
     }
-    return this.inner.apply(ops);
+    return written;
   }
 
   load(): Promise<MetadataRecord[]> {

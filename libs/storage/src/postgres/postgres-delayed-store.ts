@@ -18,17 +18,28 @@ const GROUP_MAX_BYTES = 16 * 1024 * 1024;
  */
 const MAX_DELAY_MS = 1e13;
 
-/** Writes collected for one transaction, applied in this order: holds, drops, settles, releases. */
+/** Holds of an exchange dropped while the groups that made them were not yet committed (`DelayedWriteGroup.stragglers`). */
+interface Stragglers {
+  readonly exchangeId: string;
+  readonly groups: readonly DelayedWriteGroup[];
+}
+
+/** Writes collected for one transaction, applied in this order: holds, straggler drops, settles, releases. */
 class DelayedWriteGroup {
   readonly exchangeIds: string[] = [];
   readonly data: Buffer[] = [];
   /** Per held message, when it is due (epoch ms on this node's clock): turned into ms left just before the insert. */
   readonly dueAt: number[] = [];
-  readonly dropped: string[] = [];
+  /** Waited for before the transaction starts: drops of exchanges (with their deletes) made before these holds. */
+  readonly after: Array<Promise<unknown>> = [];
+  /** Holds of earlier groups, still pending when their exchange was dropped: deleted by their ids. */
+  readonly stragglers: Stragglers[] = [];
+  /** The ids the insert gave this group's held rows, once committed (what a drop of stragglers names). */
+  heldIds: string[] = [];
   readonly settled: number[] = [];
   readonly released: number[] = [];
   bytes = 0;
-  /** A drop closes its group: what is held after it must not be dropped by it. */
+  /** A drop closes its group: what is held after it waits for the drop and must not be dropped by it. */
   isSealed = false;
   private settle!: () => void;
   private fail!: (error: unknown) => void;
@@ -53,14 +64,16 @@ class DelayedWriteGroup {
 /**
  * {@link SharedDelayedStore} over `warren_delayed_messages` (postgres-schema-v8.ts). Due times are on the database's
  * clock (`statement_timestamp()` plus what the delay has left when the insert is sent), so every node agrees on when
- * a message is due whatever its own clock says. One transaction in flight at a time: holds, drops, settles and
- * releases made meanwhile (or in the same event-loop turn) join the next one, which `NOTIFY`s the ms until its
- * earliest held message is due, so every node can arm its timer for it without asking.
+ * a message is due whatever its own clock says. One transaction in flight at a time: holds, settles and releases
+ * made meanwhile (or in the same event-loop turn) join the next one, which `NOTIFY`s the ms until its earliest held
+ * message is due, so every node can arm its timer for it without asking. Drops of a deleted exchange join the
+ * database's group commit instead: the transaction that deletes the exchange ({@link dropExchange}).
  */
 export class PostgresDelayedStore implements SharedDelayedStore {
   private open: DelayedWriteGroup | undefined;
   private readonly sealed: DelayedWriteGroup[] = [];
   private inFlight: Promise<void> | undefined;
+  private inFlightGroup: DelayedWriteGroup | undefined;
   private readonly listener: PostgresListener;
   private isClosed = false;
 
@@ -132,11 +145,40 @@ export class PostgresDelayedStore implements SharedDelayedStore {
     this.group().released.push(...ids);
   }
 
+  /**
+   * Call in the same event-loop turn as the exchange's delete is written to the metadata store (after it): the
+   * delete of its held rows is a step of the same group commit, so it commits with the delete of the exchange. A
+   * hold through another node of an exchange of the same name declared again comes after that commit (the node
+   * learned of the delete first), so it is never deleted: no confirmed hold is lost however late this node's own
+   * pipeline is. Rows locked meanwhile are skipped (a claim being taken, a settle: routed or gone anyway), so the
+   * step never waits for another transaction. This node's holds made before the call and not yet committed are
+   * deleted by their ids once committed; those made after it wait for the commit of the exchange's delete.
+   */
   dropExchange(exchangeId: string): Promise<void> {
-    const group = this.group();
-    group.dropped.push(encodeText(exchangeId));
-    group.isSealed = true;
-    return group.done;
+    const encoded = encodeText(exchangeId);
+    let dropped: Promise<void>;
+    try {
+      const t = this.database.tables;
+      const write = this.database.beginWrite();
+      write.addStep(async (client) => {
+        await client.query(
+          `DELETE FROM ${t.delayedMessages} WHERE id IN (
+             SELECT id FROM ${t.delayedMessages} WHERE exchange_id = $1 FOR UPDATE SKIP LOCKED)`,
+          [encoded],
+        );
+      });
+      dropped = write.done;
+    } catch (error) {
+      dropped = Promise.reject(error);
+    }
+    const pending = [this.inFlightGroup, ...this.sealed, this.open].filter(
+      (group): group is DelayedWriteGroup => group !== undefined && group.exchangeIds.includes(encoded),
+    );
+    if (this.open !== undefined) this.open.isSealed = true;
+    const next = this.group();
+    next.after.push(dropped.catch(() => undefined));
+    if (pending.length > 0) next.stragglers.push({ exchangeId: encoded, groups: pending });
+    return Promise.all([dropped, next.done]).then(() => undefined);
   }
 
   async dropStranded(exchangeIds: ReadonlyArray<string>, graceMs: number): Promise<number> {
@@ -202,12 +244,14 @@ export class PostgresDelayedStore implements SharedDelayedStore {
     const group = this.sealed.shift() ?? this.open;
     if (group === undefined) return;
     if (group === this.open) this.open = undefined;
+    this.inFlightGroup = group;
     this.inFlight = this.commit(group).then(
       () => group.resolve(),
       (error: unknown) => group.reject(error),
     );
     void this.inFlight.finally(() => {
       this.inFlight = undefined;
+      this.inFlightGroup = undefined;
       this.commitNext();
     });
   }
@@ -215,6 +259,9 @@ export class PostgresDelayedStore implements SharedDelayedStore {
   private async commit(group: DelayedWriteGroup): Promise<void> {
     const t = this.database.tables;
     const owner = this.incarnation;
+    let heldIds: string[] = [];
+    // A drop made before these holds: they must not be in the table before it deleted what it deletes.
+    if (group.after.length > 0) await Promise.all(group.after);
     await this.database.transaction(async (client) => {
       let notifyMs: number | undefined;
       if (group.data.length > 0) {
@@ -222,20 +269,28 @@ export class PostgresDelayedStore implements SharedDelayedStore {
         // the database's clock; ORDINALITY keeps ids in hold order (equal due times route in publish order).
         const now = Date.now();
         const delays = group.dueAt.map((at) => Math.max(0, at - now));
-        const { rows } = await client.query<{ ms: number | null }>(
+        const { rows } = await client.query<{ ms: number | null; ids: string[] | null }>(
           `WITH held AS (
              INSERT INTO ${t.delayedMessages} (exchange_id, due_at, data)
              SELECT id, statement_timestamp() + delay * interval '1 millisecond', data
              FROM unnest($1::text[], $2::bytea[], $3::float8[]) WITH ORDINALITY AS x(id, data, delay, n) ORDER BY n
-             RETURNING due_at)
-           SELECT extract(epoch FROM min(due_at) - clock_timestamp()) * 1000 AS ms FROM held`,
+             RETURNING id, due_at)
+           SELECT extract(epoch FROM min(due_at) - clock_timestamp()) * 1000 AS ms, array_agg(id) AS ids FROM held`,
           [group.exchangeIds, group.data, delays],
         );
         const ms = rows[0]?.ms;
         if (ms !== null && ms !== undefined) notifyMs = Number(ms);
+        heldIds = rows[0]?.ids ?? [];
       }
-      if (group.dropped.length > 0) {
-        await client.query(`DELETE FROM ${t.delayedMessages} WHERE exchange_id = ANY($1::text[])`, [group.dropped]);
+      for (const { exchangeId, groups } of group.stragglers) {
+        // Earlier groups committed before this one (one at a time): their rows of the dropped exchange, by id.
+        const ids = groups.flatMap((earlier) => earlier.heldIds);
+        if (ids.length === 0) continue;
+        await client.query(
+          `DELETE FROM ${t.delayedMessages} WHERE id IN (
+             SELECT id FROM ${t.delayedMessages} WHERE id = ANY($1::bigint[]) AND exchange_id = $2 FOR UPDATE SKIP LOCKED)`,
+          [ids, exchangeId],
+        );
       }
       if (group.settled.length > 0) {
         // Only rows this run still owns: a claim released meanwhile (lease lost) belongs to whoever took it next.
@@ -253,5 +308,6 @@ export class PostgresDelayedStore implements SharedDelayedStore {
       if (notifyMs !== undefined)
         await client.query('SELECT pg_notify($1, $2)', [DELAYED_CHANNEL, `${t.schema}/${Math.max(0, Math.round(notifyMs))}`]);
     });
+    group.heldIds = heldIds;
   }
 }
