@@ -63,6 +63,9 @@ export class TopologyPersistence<Q extends RoutableQueue> {
     private readonly onWrite: (write: Promise<void>) => void,
   ) {}
 
+  /** Hears the changes this class does not store: non-durable exchanges, bindings with a non-durable end. */
+  onTransientChange?: (change: TopologyChange<Q>) => void;
+
   /** Starts writing the topology's changes. */
   attach(): void {
     this.topology.onChange = (change) => this.record(change);
@@ -143,7 +146,7 @@ export class TopologyPersistence<Q extends RoutableQueue> {
       case 'exchange.declared':
       case 'exchange.deleted': {
         const exchange = change.exchange;
-        if (!exchange.durable) return;
+        if (!exchange.durable) return this.onTransientChange?.(change);
         const key = exchangeKey(vhost, exchange.name);
         if (change.kind === 'exchange.deleted') {
           op = { type: 'del', kind: 'exchange', key };
@@ -163,7 +166,7 @@ export class TopologyPersistence<Q extends RoutableQueue> {
       case 'binding.added':
       case 'binding.removed': {
         const binding = change.binding;
-        if (!binding.source.durable || !this.isDurable(binding.destination, binding.destinationType)) return;
+        if (!binding.source.durable || !this.isDurable(binding.destination, binding.destinationType)) return this.onTransientChange?.(change);
         const key = bindingKey(vhost, binding as unknown as Binding<RoutableQueue>);
         if (change.kind === 'binding.removed') {
           op = { type: 'del', kind: 'binding', key };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ReplyCode } from '@app/codec';
-import { RoutingError, Topology, type Exchange } from '@app/routing';
+import { RoutingError, Topology, type Exchange, type TopologyChange } from '@app/routing';
 import type { EnqueueEntry, MessageStore, MetadataRecord } from '@app/storage';
 import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
 import { reportToStderr, type BackgroundErrorReporter } from '../background-task.js';
@@ -40,6 +40,11 @@ export class VirtualHost implements TopologyTarget {
   onQueueCreated?: (queue: Queue) => void;
   /** Called after a queue is deleted by any path (explicit, auto-delete, exclusive owner gone). */
   onQueueDeleted?: (queue: Queue) => void;
+  /**
+   * Called for each change of a non-durable exchange or of a binding with a non-durable end (never stored; multi-node
+   * mode shares them through the cluster, node-owned-topology.ts in the server).
+   */
+  onTransientChange?: (change: TopologyChange<Queue>) => void;
   /** Set once a queue of this vhost became shared (multi-node, docs/SCALE-OUT.md): publishes then look for them. */
   hasSharedQueues = false;
   private storage?: BrokerStorage;
@@ -90,6 +95,7 @@ export class VirtualHost implements TopologyTarget {
       (queue) => queue.storage !== undefined,
       (write) => this.track(write),
     );
+    this.persistence.onTransientChange = (change) => this.onTransientChange?.(change);
     this.persistence.attach();
   }
 
@@ -305,6 +311,15 @@ export class VirtualHost implements TopologyTarget {
       return PublishOutcome.Rejected;
     }
     return write ?? PublishOutcome.Routed;
+  }
+
+  /**
+   * Enqueues a message another node routed to `queue` (one of this node's, multi-node mode) as a publish routed to
+   * it alone would be; what it refuses (`x-overflow`) is dropped or dead-lettered here, the publisher was answered.
+   */
+  enqueueForwarded(queue: Queue, message: Message): void {
+    const outcome = this.enqueueAll([queue], message);
+    if (typeof outcome === 'object') outcome.catch(() => undefined); // a failed write is the store's fault state
   }
 
   /**

@@ -179,17 +179,18 @@ export class PostgresClusterStore implements ClusterStore {
     return rows;
   }
 
-  async writeExclusiveQueue(op: { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }): Promise<void> {
+  async writeExclusiveQueue(op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string }): Promise<void> {
     const t = this.tables;
+    const owner = op.owner ?? this.nodeName;
     await this.database.transaction(async (client) => {
       if (op.type === 'put') {
         await client.query(
           `INSERT INTO ${t.exclusiveQueues} (key, node, value) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET node = excluded.node, value = excluded.value`,
-          [op.key, this.nodeName, op.value],
+          [op.key, owner, op.value],
         );
         await appendClusterChange(client, t, this.nodeName, [{ type: 'put', kind: 'exclusive-queue', key: op.key, value: op.value }]);
       } else {
-        const { rowCount } = await client.query(`DELETE FROM ${t.exclusiveQueues} WHERE key = $1 AND node = $2`, [op.key, this.nodeName]);
+        const { rowCount } = await client.query(`DELETE FROM ${t.exclusiveQueues} WHERE key = $1 AND node = $2`, [op.key, owner]);
         if (rowCount) await appendClusterChange(client, t, this.nodeName, [{ type: 'del', kind: 'exclusive-queue', key: op.key }]);
       }
     });
