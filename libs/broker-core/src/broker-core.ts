@@ -38,9 +38,12 @@ export class BrokerCore {
   maxQueuesPerVhost = 0;
   private isRecovered = false;
   /** Hears every queue created or deleted in any vhost (multi-node mode shares exclusive queues through it). */
-  queueListener?: { created(vhost: VirtualHost, queue: Queue): void; deleted(vhost: VirtualHost, queue: Queue): void };
+  queueListener?: {
+    created(vhost: VirtualHost, queue: Queue): Promise<void> | void;
+    deleted(vhost: VirtualHost, queue: Queue): Promise<void> | void;
+  };
   /** Hears every change of non-durable exchanges and of bindings with a non-durable end (multi-node mode shares them). */
-  transientTopologyListener?: (vhost: VirtualHost, change: TopologyChange<Queue>) => void;
+  transientTopologyListener?: (vhost: VirtualHost, change: TopologyChange<Queue>) => Promise<void> | void;
   private relay: DirectReplyRelay | undefined;
   private delayedHold: SharedDelayedHold | undefined;
 

@@ -89,7 +89,9 @@ export interface ClusterStore {
    * a binding involving one), as a logged change. `owner` (default this node): the node whose lease it goes with;
    * a del matches it, so a stale delete never removes what another node has since declared under the key.
    */
-  writeExclusiveQueue(op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string }): Promise<void>;
+  writeExclusiveQueue(
+    op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string },
+  ): Promise<void>;
   /**
    * Messages `node` stored under its prefix, in (queue id, seq) order after `after`, at most `limit`: a survivor
    * reads a dead node's messages with it, re-enqueues them as its own, then {@link dropMessagesOf} them.

@@ -37,14 +37,14 @@ export class VirtualHost implements TopologyTarget {
   /** Reused across publishes so routing allocates nothing per message. */
   private readonly routeScratch = new Set<Queue>();
   /** Called after a queue is created by any path (declare, recovery). */
-  onQueueCreated?: (queue: Queue) => void;
+  onQueueCreated?: (queue: Queue) => Promise<void> | void;
   /** Called after a queue is deleted by any path (explicit, auto-delete, exclusive owner gone). */
-  onQueueDeleted?: (queue: Queue) => void;
+  onQueueDeleted?: (queue: Queue) => Promise<void> | void;
   /**
    * Called for each change of a non-durable exchange or of a binding with a non-durable end (never stored; multi-node
    * mode shares them through the cluster, node-owned-topology.ts in the server).
    */
-  onTransientChange?: (change: TopologyChange<Queue>) => void;
+  onTransientChange?: (change: TopologyChange<Queue>) => Promise<void> | void;
   /** Set once a queue of this vhost became shared (multi-node, docs/SCALE-OUT.md): publishes then look for them. */
   hasSharedQueues = false;
   private storage?: BrokerStorage;
@@ -205,7 +205,8 @@ export class VirtualHost implements TopologyTarget {
     const dropped = queue.markDeleted();
     queue.dispose();
     if (queue.storage) this.track(this.storage!.deleteQueue(queue));
-    this.onQueueDeleted?.(queue);
+    const unshared = this.onQueueDeleted?.(queue);
+    if (unshared) this.track(unshared);
     return dropped;
   }
 
@@ -372,7 +373,9 @@ export class VirtualHost implements TopologyTarget {
       queue.storage = this.storage;
       if (isNew) this.track(this.storage.saveQueue(queue));
     }
-    this.onQueueCreated?.(queue);
+    // Multi-node mode shares some queues with the other nodes: the declare is answered once that committed.
+    const shared = this.onQueueCreated?.(queue);
+    if (shared) this.track(shared);
     return queue;
   }
 

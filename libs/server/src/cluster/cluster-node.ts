@@ -94,8 +94,12 @@ export class ClusterNode {
             sharedQueues.settleDelayed(ids),
           );
     // Non-durable exchanges and bindings, and what is routed to other nodes' queues (node-owned-topology.ts).
-    this.owned = new NodeOwnedTopology(core, store, () => metadata.applyingRemote, queueNodeOf, (what, error) =>
-      options.logger.warn(`cluster: ${what}: ${describeError(error)}`),
+    this.owned = new NodeOwnedTopology(
+      core,
+      store,
+      () => metadata.applyingRemote,
+      queueNodeOf,
+      (what, error) => options.logger.warn(`cluster: ${what}: ${describeError(error)}`),
     );
     this.remote = new RemoteTopology(
       core,
@@ -143,15 +147,17 @@ export class ClusterNode {
     this.core.queueListener = {
       created: (vhost, queue) => {
         if (feed !== undefined && queue.storage !== undefined && feed.attach(queue)) vhost.hasSharedQueues = true;
+        // The declare is answered once every node can learn of the queue (what they route to it comes here).
         if (this.isShared(queue))
-          this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
+          return this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
       },
       deleted: (_vhost, queue) => {
         feed?.detach(queue, !this.metadata.applyingRemote);
-        if (this.isShared(queue)) this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
+        if (this.isShared(queue)) return this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
         // A client here deleted another node's non-durable queue: it goes there (and everywhere) too.
-        else if (!this.metadata.applyingRemote && !queue.options.exclusive && queueNodeOf(queue) !== undefined)
-          this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name), owner: queueNodeOf(queue) });
+        if (!this.metadata.applyingRemote && !queue.options.exclusive && queueNodeOf(queue) !== undefined)
+          return this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name), owner: queueNodeOf(queue) });
+        return undefined;
       },
     };
     this.core.transientTopologyListener = (vhost, change) => this.owned.changed(vhost, change);
@@ -229,10 +235,11 @@ export class ClusterNode {
     return (queue.options.exclusive || !queue.options.durable) && queueNodeOf(queue) === undefined && !this.metadata.applyingRemote;
   }
 
-  private write(op: Parameters<ClusterStore['writeExclusiveQueue']>[0]): void {
-    this.store
-      .writeExclusiveQueue(op)
-      .catch((error: unknown) => this.options.logger.warn(`cluster: cannot share exclusive queue ${op.key}: ${describeError(error)}`));
+  /** Resolves once written; a failure is logged (and fails the client's command that waits for it). */
+  private write(op: Parameters<ClusterStore['writeExclusiveQueue']>[0]): Promise<void> {
+    const written = this.store.writeExclusiveQueue(op);
+    written.catch((error: unknown) => this.options.logger.warn(`cluster: cannot share queue ${op.key}: ${describeError(error)}`));
+    return written;
   }
 
   private renewed(sentAt: number): void {

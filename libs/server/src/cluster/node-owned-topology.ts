@@ -83,7 +83,15 @@ export function ownedExchangeKey(vhost: string, name: string): string {
 }
 
 function ownedBindingKey(value: BindingValue): string {
-  return JSON.stringify(['binding', value.vhost, value.source, value.destinationType, value.destination, value.routingKey, value.arguments]);
+  return JSON.stringify([
+    'binding',
+    value.vhost,
+    value.source,
+    value.destinationType,
+    value.destination,
+    value.routingKey,
+    value.arguments,
+  ]);
 }
 
 /** What a key names: see {@link ownedExchangeKey}. */
@@ -114,8 +122,8 @@ export class NodeOwnedTopology {
   ) {}
 
   /** A client of this node changed a non-durable exchange or binding (BrokerCore.transientTopologyListener). */
-  changed(vhost: VirtualHost, change: TopologyChange<Queue>): void {
-    if (this.isApplyingRemote()) return;
+  changed(vhost: VirtualHost, change: TopologyChange<Queue>): Promise<void> | undefined {
+    if (this.isApplyingRemote()) return undefined;
     const me = this.store.nodeName;
     if (change.kind === 'exchange.declared' || change.kind === 'exchange.deleted') {
       const exchange = change.exchange;
@@ -156,7 +164,7 @@ export class NodeOwnedTopology {
     owner ??= me;
     const key = ownedBindingKey(value);
     if (change.kind === 'binding.removed') return this.write({ type: 'del', key, owner });
-    this.write({ type: 'put', key, value: Buffer.from(JSON.stringify(value)), owner });
+    return this.write({ type: 'put', key, value: Buffer.from(JSON.stringify(value)), owner });
   }
 
   /** Applies another node's put or delete of a non-durable exchange (`node`: its owner). */
@@ -178,7 +186,13 @@ export class NodeOwnedTopology {
       {
         kind: 'exchange.declare',
         exchange: value.name,
-        options: { type: value.type, durable: false, autoDelete: value.autoDelete, internal: value.internal, arguments: decodeArguments(value.arguments) },
+        options: {
+          type: value.type,
+          durable: false,
+          autoDelete: value.autoDelete,
+          internal: value.internal,
+          arguments: decodeArguments(value.arguments),
+        },
       },
       BROKER_ACTOR,
     );
@@ -191,8 +205,11 @@ export class NodeOwnedTopology {
     return [value.vhost, value.source, value.destinationType, value.destination, value.routingKey, value.arguments];
   }
 
-  private write(op: Parameters<ClusterStore['writeExclusiveQueue']>[0]): void {
-    this.store.writeExclusiveQueue(op).catch((error: unknown) => this.report(`cannot share ${op.key}`, error));
+  /** Resolves once written (the client's command waits for it, as for durable topology); a failure is reported. */
+  private write(op: Parameters<ClusterStore['writeExclusiveQueue']>[0]): Promise<void> {
+    const written = this.store.writeExclusiveQueue(op);
+    written.catch((error: unknown) => this.report(`cannot share ${op.key}`, error));
+    return written;
   }
 }
 

@@ -248,7 +248,12 @@ export class RemoteTopology {
       {
         kind: 'queue.declare',
         queue: value.name,
-        options: { durable: value.durable, exclusive: isExclusive, autoDelete: value.autoDelete, arguments: decodeArguments(value.arguments) },
+        options: {
+          durable: value.durable,
+          exclusive: isExclusive,
+          autoDelete: value.autoDelete,
+          arguments: decodeArguments(value.arguments),
+        },
       },
       isExclusive ? { owner } : BROKER_ACTOR,
     );
@@ -265,7 +270,9 @@ export class RemoteTopology {
     const sorted = [...rows].sort((a, b) => order[ownedKeyKind(a.key)] - order[ownedKeyKind(b.key)]);
     for (const row of sorted) {
       try {
-        this.metadata.whileApplyingRemote(() => this.applyExclusiveQueue({ type: 'put', kind: 'exclusive-queue', key: row.key, value: row.value }, row.node));
+        this.metadata.whileApplyingRemote(() =>
+          this.applyExclusiveQueue({ type: 'put', kind: 'exclusive-queue', key: row.key, value: row.value }, row.node),
+        );
       } catch (error) {
         this.report({ type: 'put', kind: 'exclusive-queue', key: row.key, value: row.value }, error);
       }

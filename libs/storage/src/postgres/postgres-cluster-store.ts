@@ -179,7 +179,9 @@ export class PostgresClusterStore implements ClusterStore {
     return rows;
   }
 
-  async writeExclusiveQueue(op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string }): Promise<void> {
+  async writeExclusiveQueue(
+    op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string },
+  ): Promise<void> {
     const t = this.tables;
     const owner = op.owner ?? this.nodeName;
     await this.database.transaction(async (client) => {
