@@ -244,22 +244,15 @@ export class RemoteTopology {
       // The name moved to another node (its queue was deleted and declared again there).
       this.run(value.vhost, { kind: 'queue.delete', queue: value.name, ifUnused: false, ifEmpty: false });
     }
-    const { result } = vhost.execute(
-      {
-        kind: 'queue.declare',
-        queue: value.name,
-        options: {
-          durable: value.durable,
-          exclusive: isExclusive,
-          autoDelete: value.autoDelete,
-          arguments: decodeArguments(value.arguments),
-        },
-      },
-      isExclusive ? { owner } : BROKER_ACTOR,
+    // Created directly, not through `queue.declare`: a server-named queue's `amq.gen-` name is refused there.
+    const queue = vhost.createQueue(
+      value.name,
+      { durable: value.durable, exclusive: isExclusive, autoDelete: value.autoDelete, arguments: decodeArguments(value.arguments) },
+      isExclusive ? owner : vhost,
     );
     // Not shared through the store's table (a durable exclusive queue with shared queues is): forwarded.
-    if (this.mailbox !== undefined && result.queue.shared === undefined) {
-      result.queue.shared = new RemoteQueueLink(node, this.mailbox);
+    if (this.mailbox !== undefined && queue.shared === undefined) {
+      queue.shared = new RemoteQueueLink(node, this.mailbox);
       vhost.hasSharedQueues = true;
     }
   }
