@@ -108,22 +108,31 @@ describe('non-durable and exclusive queues across nodes', () => {
     await untilQueue(onB, replyQueue, 'B', false);
   }, 180_000);
 
-  it('a non-durable queue consumed on B receives, once each, what a publisher on A sends to it', async () => {
+  it('a non-durable queue consumed on B receives, once each, what a publisher on A sends to it; a replica on C shares it', async () => {
     const [onA, onB] = await Promise.all([brokers.connect('warren@a'), brokers.connect('warren@b')]);
     const consumer = await onB.createChannel();
     await consumer.assertQueue('cats_queue', { durable: false });
     const bodies = await collect(consumer, 'cats_queue');
     await untilQueue(onA, 'cats_queue', 'A');
+    // A replica of the service on C declaring the same queue shares B's (its consumer there receives nothing).
+    const onC = await brokers.connect('warren@c');
+    await untilQueue(onC, 'cats_queue', 'C');
+    const replica = await onC.createChannel();
+    await replica.assertQueue('cats_queue', { durable: false });
+    const onReplica = await collect(replica, 'cats_queue');
     const publisher: ConfirmChannel = await onA.createConfirmChannel();
     const count = 300;
     for (let i = 0; i < count; i++) publisher.sendToQueue('cats_queue', Buffer.from(`cat${i}`), { persistent: i % 2 === 0 });
     await publisher.waitForConfirms();
     await waitFor(() => bodies.length >= count, { timeoutMs: 60_000, what: `${count} messages on B` });
     expect(bodies).toEqual(Array.from({ length: count }, (_, i) => `cat${i}`));
+    expect(onReplica).toEqual([]);
     // Nothing left in the mail: B took it all.
     const { rows } = await brokers.query<{ n: string }>('SELECT count(*) AS n FROM warren_node_mail');
     expect(Number(rows[0]!.n)).toBe(0);
+    // Deleted on B: gone on C too, and C's consumer is cancelled.
     await consumer.deleteQueue('cats_queue');
+    await untilQueue(onC, 'cats_queue', 'C', false);
     await publisher.close();
   }, 180_000);
 

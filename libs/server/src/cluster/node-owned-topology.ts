@@ -11,10 +11,14 @@ import type { ClusterStore, NodeMail, NodeMailbox } from '@app/storage';
  * and `x-expires` are its node's to decide (`used` and `expire` keep the vhost from deciding them here).
  */
 export class RemoteQueueLink implements SharedQueueLink {
+  private hasWarned = false;
+
   constructor(
     /** The node the queue lives on. */
     readonly node: string,
     private readonly mailbox: NodeMailbox,
+    /** Told once when a consumer of this node starts waiting here for messages that never come. */
+    private readonly onIdleConsumer?: (queue: Queue, node: string) => void,
   ) {}
 
   publish(queue: Queue, message: Message): Promise<void> {
@@ -39,7 +43,14 @@ export class RemoteQueueLink implements SharedQueueLink {
 
   wanted(): void {}
 
-  used(): void {}
+  used(queue: Queue): void {
+    // Called on consume too (Queue.touch): the consumer is accepted, as RabbitMQ accepts it, but nothing is ever
+    // delivered here (docs/SCALE-OUT.md, "Queues of one node"): say so where operators look.
+    if (queue.consumerCount > 0 && !this.hasWarned) {
+      this.hasWarned = true;
+      this.onIdleConsumer?.(queue, this.node);
+    }
+  }
 
   expire(): void {}
 }
@@ -165,6 +176,14 @@ export class NodeOwnedTopology {
     const key = ownedBindingKey(value);
     if (change.kind === 'binding.removed') return this.write({ type: 'del', key, owner });
     return this.write({ type: 'put', key, value: Buffer.from(JSON.stringify(value)), owner });
+  }
+
+  /** A consumer here of another node's queue, which never receives anything here: logged once per queue. */
+  idleConsumer(queue: Queue, node: string): void {
+    this.report(
+      `consumers of queue '${queue.name}' in vhost '${queue.vhost}' on this node receive nothing`,
+      new Error(`it lives on node ${node}: consume it there, or declare it durable (a shared queue)`),
+    );
   }
 
   /** Applies another node's put or delete of a non-durable exchange (`node`: its owner). */

@@ -252,7 +252,7 @@ export class RemoteTopology {
     );
     // Not shared through the store's table (a durable exclusive queue with shared queues is): forwarded.
     if (this.mailbox !== undefined && queue.shared === undefined) {
-      queue.shared = new RemoteQueueLink(node, this.mailbox);
+      queue.shared = new RemoteQueueLink(node, this.mailbox, (idle, owner) => this.owned?.idleConsumer(idle, owner));
       vhost.hasSharedQueues = true;
     }
   }
