@@ -87,10 +87,11 @@ export interface ClusterStore {
   /**
    * Records (put) or forgets (del) an object a node owns (an exclusive or non-durable queue, a non-durable exchange,
    * a binding involving one), as a logged change. `owner` (default this node): the node whose lease it goes with;
-   * a del matches it, so a stale delete never removes what another node has since declared under the key.
+   * a del matches it, so a stale delete never removes what another node has since declared under the key; a del
+   * with `owner` null removes the key whoever owns it (a client deleted a cluster-wide exchange or binding).
    */
   writeExclusiveQueue(
-    op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string },
+    op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string | null },
   ): Promise<void>;
   /**
    * Messages `node` stored under its prefix, in (queue id, seq) order after `after`, at most `limit`: a survivor

@@ -140,9 +140,9 @@ export class NodeOwnedTopology {
       const exchange = change.exchange;
       const key = ownedExchangeKey(vhost.name, exchange.name);
       if (change.kind === 'exchange.deleted') {
-        const owner = this.exchangeOwners.get(key) ?? me;
         this.exchangeOwners.delete(key);
-        return this.write({ type: 'del', key, owner });
+        // Whoever owns the row: the exchange is one for the whole cluster.
+        return this.write({ type: 'del', key, owner: null });
       }
       this.exchangeOwners.set(key, me);
       const value: ExchangeValue = {
@@ -174,7 +174,7 @@ export class NodeOwnedTopology {
     if (owner === undefined && !binding.source.durable) owner = this.exchangeOwners.get(ownedExchangeKey(vhost.name, binding.source.name));
     owner ??= me;
     const key = ownedBindingKey(value);
-    if (change.kind === 'binding.removed') return this.write({ type: 'del', key, owner });
+    if (change.kind === 'binding.removed') return this.write({ type: 'del', key, owner: null });
     return this.write({ type: 'put', key, value: Buffer.from(JSON.stringify(value)), owner });
   }
 

@@ -180,7 +180,7 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async writeExclusiveQueue(
-    op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string },
+    op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string | null },
   ): Promise<void> {
     const t = this.tables;
     const owner = op.owner ?? this.nodeName;
@@ -192,7 +192,10 @@ export class PostgresClusterStore implements ClusterStore {
         );
         await appendClusterChange(client, t, this.nodeName, [{ type: 'put', kind: 'exclusive-queue', key: op.key, value: op.value }]);
       } else {
-        const { rowCount } = await client.query(`DELETE FROM ${t.exclusiveQueues} WHERE key = $1 AND node = $2`, [op.key, owner]);
+        const { rowCount } = await client.query(`DELETE FROM ${t.exclusiveQueues} WHERE key = $1 AND ($2::text IS NULL OR node = $2)`, [
+          op.key,
+          op.owner === null ? null : owner,
+        ]);
         if (rowCount) await appendClusterChange(client, t, this.nodeName, [{ type: 'del', kind: 'exclusive-queue', key: op.key }]);
       }
     });
