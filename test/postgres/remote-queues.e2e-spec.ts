@@ -188,7 +188,7 @@ describe('non-durable and exclusive queues across nodes', () => {
     await publisher.close();
   }, 180_000);
 
-  it('a non-durable queue of B is known on C and gone everywhere after B deletes it, and after B is killed (lease)', async () => {
+  it('a non-durable queue of B is known on C and gone everywhere after B deletes it, and after B is killed (lease); its exchange stays', async () => {
     const [onA, onB, onC] = await Promise.all([brokers.connect('warren@a'), brokers.connect('warren@b'), brokers.connect('warren@c')]);
     const onBChannel = await onB.createChannel();
     await onBChannel.assertQueue('transient_b', { durable: false, autoDelete: false });
@@ -201,11 +201,31 @@ describe('non-durable and exclusive queues across nodes', () => {
     await onBChannel.bindQueue('transient_b', 'amq.direct', 'tb');
     await untilQueue(onC, 'transient_b', 'C');
     await untilQueue(onA, 'transient_b', 'A');
+    // A non-durable exchange declared on B, with a queue of C bound to it: the exchange outlives B, as in RabbitMQ.
+    await onBChannel.assertExchange('b_events', 'direct', { durable: false });
+    await waitFor(() => exchangeExists(onC, 'b_events'), { timeoutMs: SYNC_BOUND_MS, intervalMs: 100, what: "exchange 'b_events' on C" });
+    const onCChannel = await onC.createChannel();
+    await onCChannel.assertQueue('c_keep', { durable: false });
+    await onCChannel.bindQueue('c_keep', 'b_events', 'k');
+    const kept = await collect(onCChannel, 'c_keep');
     await brokers.stopNode(brokers.nodes.get('warren@b')!, 'SIGKILL');
     // After B's lease runs out (plus a heartbeat of the survivors) it is gone on A and C.
     await untilQueue(onC, 'transient_b', 'C', false);
     await untilQueue(onA, 'transient_b', 'A', false);
     const { rows } = await brokers.query<{ n: string }>('SELECT count(*) AS n FROM warren_exclusive_queues WHERE node = $1', ['warren@b']);
     expect(Number(rows[0]!.n)).toBe(0);
+    // The exchange and its binding still route, on every node: A's publish reaches C's consumer.
+    expect(await exchangeExists(onA, 'b_events')).toBe(true);
+    const publisher = await onA.createConfirmChannel();
+    await waitFor(
+      async () => {
+        publisher.publish('b_events', 'k', Buffer.from('after B'));
+        await publisher.waitForConfirms();
+        return kept.length > 0;
+      },
+      { timeoutMs: SYNC_BOUND_MS, intervalMs: 200, what: "a message through B's exchange after B died" },
+    );
+    expect(kept[0]).toBe('after B');
+    await publisher.close();
   }, 180_000);
 });

@@ -63,6 +63,16 @@ export async function appendClusterChange(
  * `warren_exclusive_queues`). Leases use the database's clock, so nodes' clocks need not agree. Heartbeats and
  * `LISTEN` run on one dedicated connection, so a busy write pool never delays a renewal.
  */
+/**
+ * Rows `q` of `warren_exclusive_queues` (keys of node-owned-topology.ts in the server) that outlive their node:
+ * non-durable exchanges (`["exchange", vhost, name]`), and bindings (`["binding", vhost, source, destinationType,
+ * destination, …]`) other than those to a queue of the same node, which go with that queue.
+ */
+function handedOver(table: string): string {
+  return `(q.key LIKE '["exchange",%' OR (q.key LIKE '["binding",%' AND NOT (q.key::jsonb ->> 3 = 'queue' AND EXISTS (
+      SELECT 1 FROM ${table} d WHERE d.node = q.node AND d.key::jsonb = jsonb_build_array(q.key::jsonb ->> 1, q.key::jsonb ->> 4)))))`;
+}
+
 export class PostgresClusterStore implements ClusterStore {
   readonly nodeName: string;
   /** This run of the node: a restart under the same name is another incarnation (owner of shared-queue claims). */
@@ -129,6 +139,13 @@ export class PostgresClusterStore implements ClusterStore {
         ? `DELETE FROM ${t.nodes} WHERE lease_expires_at < now() RETURNING name`
         : `DELETE FROM ${t.nodes} WHERE lease_expires_at < now() AND name = ANY($1::text[]) RETURNING name`,
       names === undefined ? [] : [names],
+    );
+    // Non-durable exchanges of nodes that are gone, and bindings not with one of their queues, stay: they belong to
+    // the cluster, as RabbitMQ's do (node-owned-topology.ts); this node holds them now.
+    await client.query(
+      `UPDATE ${t.exclusiveQueues} q SET node = $1
+        WHERE NOT EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.name = q.node) AND ${handedOver(t.exclusiveQueues)}`,
+      [this.nodeName],
     );
     // Also orphans: queues of a node that left without cleaning up (its row is gone, its queue rows are not).
     const { rows: queues } = await client.query<{ key: string; node: string }>(
@@ -249,6 +266,13 @@ export class PostgresClusterStore implements ClusterStore {
   async deregister(): Promise<void> {
     const t = this.tables;
     await this.database.transaction(async (client) => {
+      // What belongs to the cluster (see reapIn) goes to another live node, if there is one.
+      await client.query(
+        `UPDATE ${t.exclusiveQueues} q SET node = other.name
+           FROM (SELECT name FROM ${t.nodes} WHERE name <> $1 AND lease_expires_at >= now() ORDER BY name LIMIT 1) other
+          WHERE q.node = $1 AND ${handedOver(t.exclusiveQueues)}`,
+        [this.nodeName],
+      );
       const { rows } = await client.query<{ key: string }>(`DELETE FROM ${t.exclusiveQueues} WHERE node = $1 RETURNING key`, [
         this.nodeName,
       ]);
