@@ -9,7 +9,8 @@ import {
 } from '@app/broker-core';
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
 import type { ClusterChange, ClusterOp, MetadataRecord, NodeMailbox } from '@app/storage';
-import { NodeOwnedTopology, RemoteQueueLink, ownedKeyKind, remoteNodeOf } from './node-owned-topology.js';
+import { NodeOwnedTopology, ownedKeyKind } from './node-owned-topology.js';
+import { RemoteQueueLink, remoteNodeOf } from './remote-queue-link.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
 
 /** The owner of exclusive queues a connection of another node holds: local clients get 405 RESOURCE_LOCKED. */

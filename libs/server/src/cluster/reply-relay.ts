@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Message, describeError, type BrokerCore, type DirectReplyRelay } from '@app/broker-core';
 import type { NodeMailbox } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
-import { deliverForwarded } from './node-owned-topology.js';
+import { deliverForwarded } from './remote-queue-link.js';
 
 /** Mails taken per query; a full batch is followed by another at once. */
 const MAIL_PER_TAKE = 500;
