@@ -69,8 +69,12 @@ export async function appendClusterChange(
  * destination, …]`) other than those to a queue of the same node, which go with that queue.
  */
 function handedOver(table: string): string {
-  return `(q.key LIKE '["exchange",%' OR (q.key LIKE '["binding",%' AND NOT (q.key::jsonb ->> 3 = 'queue' AND EXISTS (
-      SELECT 1 FROM ${table} d WHERE d.node = q.node AND d.key::jsonb = jsonb_build_array(q.key::jsonb ->> 1, q.key::jsonb ->> 4)))))`;
+  // CASE: the casts run only on keys that are JSON (CASE fixes the order of evaluation, AND does not).
+  return `(CASE WHEN q.key LIKE '["exchange",%' THEN true
+     WHEN q.key LIKE '["binding",%' THEN NOT (q.key::jsonb ->> 3 = 'queue' AND EXISTS (
+       SELECT 1 FROM ${table} d WHERE d.node = q.node
+          AND CASE WHEN d.key LIKE '[%' THEN d.key::jsonb = jsonb_build_array(q.key::jsonb ->> 1, q.key::jsonb ->> 4) ELSE false END))
+     ELSE false END)`;
 }
 
 export class PostgresClusterStore implements ClusterStore {
