@@ -1,5 +1,6 @@
 import type { IntegrityReport, MetadataOp, MetadataRecord, QuarantinedMessage } from '@app/storage';
 import { StorageError } from '@app/storage';
+import type { TopologyChange } from '@app/routing';
 import { AccessControlError, AccessEvents } from './auth/access-events.js';
 import { PermissionActor } from './auth/permission-actor.js';
 import { FULL_PERMISSIONS, PermissionStore } from './auth/permission-store.js';
@@ -37,7 +38,12 @@ export class BrokerCore {
   maxQueuesPerVhost = 0;
   private isRecovered = false;
   /** Hears every queue created or deleted in any vhost (multi-node mode shares exclusive queues through it). */
-  queueListener?: { created(vhost: VirtualHost, queue: Queue): void; deleted(vhost: VirtualHost, queue: Queue): void };
+  queueListener?: {
+    created(vhost: VirtualHost, queue: Queue): Promise<void> | void;
+    deleted(vhost: VirtualHost, queue: Queue): Promise<void> | void;
+  };
+  /** Hears every change of non-durable exchanges and of bindings with a non-durable end (multi-node mode shares them). */
+  transientTopologyListener?: (vhost: VirtualHost, change: TopologyChange<Queue>) => Promise<void> | void;
   private relay: DirectReplyRelay | undefined;
   private delayedHold: SharedDelayedHold | undefined;
 
@@ -58,6 +64,7 @@ export class BrokerCore {
       const created = vhost;
       vhost.onQueueCreated = (queue) => this.queueListener?.created(created, queue);
       vhost.onQueueDeleted = (queue) => this.queueListener?.deleted(created, queue);
+      vhost.onTransientChange = (change) => this.transientTopologyListener?.(created, change);
       // Vhosts created after recovery write through storage at once; recovery attaches the others itself.
       if (this.storage && this.isRecovered) vhost.attachStorage(this.storage);
       this.vhosts.set(name, vhost);

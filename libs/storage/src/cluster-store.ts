@@ -11,7 +11,11 @@ export interface ClusterNode {
   readonly info: Readonly<Record<string, unknown>>;
 }
 
-/** The kinds a topology change log entry carries: the metadata kinds plus exclusive queues (never in the metadata). */
+/**
+ * The kinds a topology change log entry carries: the metadata kinds plus `exclusive-queue`: what a node owns and
+ * never writes to the metadata (exclusive and non-durable queues, non-durable exchanges and their bindings;
+ * remote-topology.ts and node-owned-topology.ts in the server tell them apart by key).
+ */
 export type ClusterChangeKind = MetadataKind | 'exclusive-queue';
 
 /** One change of a {@link ClusterChange}: a record put or deleted. */
@@ -80,8 +84,15 @@ export interface ClusterStore {
   pruneChanges(olderThanMs: number): Promise<void>;
   /** Exclusive queues of live nodes (a starting node loads them with the durable topology). */
   exclusiveQueues(): Promise<ClusterExclusiveQueue[]>;
-  /** Records (put) or forgets (del) an exclusive queue of this node, as a logged change. */
-  writeExclusiveQueue(op: { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }): Promise<void>;
+  /**
+   * Records (put) or forgets (del) an object a node owns (an exclusive or non-durable queue, a non-durable exchange,
+   * a binding involving one), as a logged change. `owner` (default this node): the node whose lease it goes with;
+   * a del matches it, so a stale delete never removes what another node has since declared under the key; a del
+   * with `owner` null removes the key whoever owns it (a client deleted a cluster-wide exchange or binding).
+   */
+  writeExclusiveQueue(
+    op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string | null },
+  ): Promise<void>;
   /**
    * Messages `node` stored under its prefix, in (queue id, seq) order after `after`, at most `limit`: a survivor
    * reads a dead node's messages with it, re-enqueues them as its own, then {@link dropMessagesOf} them.

@@ -4,6 +4,8 @@ export interface NodeMail {
   readonly vhost: string;
   /** A sealed message record (message-record.ts), checked: a damaged one is never handed out. */
   readonly data: Buffer;
+  /** The target node's queue it was routed to (a non-durable or exclusive queue of that node); else a direct reply-to response. */
+  readonly queue?: string;
 }
 
 /**
@@ -23,8 +25,11 @@ export interface NodeMail {
 export interface NodeMailbox {
   /** This node's name: what other nodes address its mail to. */
   readonly nodeName: string;
-  /** Sends a message record to node `target`; rejects (StorageError) when it was not stored. */
-  send(target: string, vhost: string, data: Buffer): Promise<void>;
+  /**
+   * Sends a message record to node `target` (for its queue `queue`, else a direct reply-to response); rejects
+   * (StorageError) when it was not stored.
+   */
+  send(target: string, vhost: string, data: Buffer, queue?: string): Promise<void>;
   /** Takes (and deletes) up to `limit` mails addressed to this node, oldest first. */
   take(limit: number): Promise<NodeMail[]>;
   /** Deletes mail addressed to names no registered node has; resolves with how many. */

@@ -63,6 +63,9 @@ export class TopologyPersistence<Q extends RoutableQueue> {
     private readonly onWrite: (write: Promise<void>) => void,
   ) {}
 
+  /** Hears the changes this class does not store: non-durable exchanges, bindings with a non-durable end. */
+  onTransientChange?: (change: TopologyChange<Q>) => Promise<void> | void;
+
   /** Starts writing the topology's changes. */
   attach(): void {
     this.topology.onChange = (change) => this.record(change);
@@ -136,6 +139,12 @@ export class TopologyPersistence<Q extends RoutableQueue> {
     return type === 'exchange' ? (exchangeOrQueue as Exchange<Q>).durable : this.isDurableQueue(exchangeOrQueue as Q);
   }
 
+  /** A change shared some other way (multi-node mode): the command waits for that write too. */
+  private transient(change: TopologyChange<Q>): void {
+    const write = this.onTransientChange?.(change);
+    if (write) this.onWrite(write);
+  }
+
   private record(change: TopologyChange<Q>): void {
     const vhost = this.topology.vhost;
     let op: MetadataOp | undefined;
@@ -143,7 +152,7 @@ export class TopologyPersistence<Q extends RoutableQueue> {
       case 'exchange.declared':
       case 'exchange.deleted': {
         const exchange = change.exchange;
-        if (!exchange.durable) return;
+        if (!exchange.durable) return this.transient(change);
         const key = exchangeKey(vhost, exchange.name);
         if (change.kind === 'exchange.deleted') {
           op = { type: 'del', kind: 'exchange', key };
@@ -163,7 +172,7 @@ export class TopologyPersistence<Q extends RoutableQueue> {
       case 'binding.added':
       case 'binding.removed': {
         const binding = change.binding;
-        if (!binding.source.durable || !this.isDurable(binding.destination, binding.destinationType)) return;
+        if (!binding.source.durable || !this.isDurable(binding.destination, binding.destinationType)) return this.transient(change);
         const key = bindingKey(vhost, binding as unknown as Binding<RoutableQueue>);
         if (change.kind === 'binding.removed') {
           op = { type: 'del', kind: 'binding', key };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ReplyCode } from '@app/codec';
-import { RoutingError, Topology, type Exchange } from '@app/routing';
+import { RoutingError, Topology, type Exchange, type TopologyChange } from '@app/routing';
 import type { EnqueueEntry, MessageStore, MetadataRecord } from '@app/storage';
 import { ChannelError, ConnectionError, replyText } from '../amqp-error.js';
 import { reportToStderr, type BackgroundErrorReporter } from '../background-task.js';
@@ -37,9 +37,14 @@ export class VirtualHost implements TopologyTarget {
   /** Reused across publishes so routing allocates nothing per message. */
   private readonly routeScratch = new Set<Queue>();
   /** Called after a queue is created by any path (declare, recovery). */
-  onQueueCreated?: (queue: Queue) => void;
+  onQueueCreated?: (queue: Queue) => Promise<void> | void;
   /** Called after a queue is deleted by any path (explicit, auto-delete, exclusive owner gone). */
-  onQueueDeleted?: (queue: Queue) => void;
+  onQueueDeleted?: (queue: Queue) => Promise<void> | void;
+  /**
+   * Called for each change of a non-durable exchange or of a binding with a non-durable end (never stored; multi-node
+   * mode shares them through the cluster, node-owned-topology.ts in the server).
+   */
+  onTransientChange?: (change: TopologyChange<Queue>) => Promise<void> | void;
   /** Set once a queue of this vhost became shared (multi-node, docs/SCALE-OUT.md): publishes then look for them. */
   hasSharedQueues = false;
   private storage?: BrokerStorage;
@@ -90,6 +95,7 @@ export class VirtualHost implements TopologyTarget {
       (queue) => queue.storage !== undefined,
       (write) => this.track(write),
     );
+    this.persistence.onTransientChange = (change) => this.onTransientChange?.(change);
     this.persistence.attach();
   }
 
@@ -199,7 +205,8 @@ export class VirtualHost implements TopologyTarget {
     const dropped = queue.markDeleted();
     queue.dispose();
     if (queue.storage) this.track(this.storage!.deleteQueue(queue));
-    this.onQueueDeleted?.(queue);
+    const unshared = this.onQueueDeleted?.(queue);
+    if (unshared) this.track(unshared);
     return dropped;
   }
 
@@ -308,6 +315,15 @@ export class VirtualHost implements TopologyTarget {
   }
 
   /**
+   * Enqueues a message another node routed to `queue` (one of this node's, multi-node mode) as a publish routed to
+   * it alone would be; what it refuses (`x-overflow`) is dropped or dead-lettered here, the publisher was answered.
+   */
+  enqueueForwarded(queue: Queue, message: Message): void {
+    const outcome = this.enqueueAll([queue], message);
+    if (typeof outcome === 'object') outcome.catch(() => undefined); // a failed write is the store's fault state
+  }
+
+  /**
    * Multi-node shared queues (docs/SCALE-OUT.md): their copies went to the shared table; the other targets are
    * enqueued here as usual, and the publish is confirmed once every write committed.
    */
@@ -357,7 +373,9 @@ export class VirtualHost implements TopologyTarget {
       queue.storage = this.storage;
       if (isNew) this.track(this.storage.saveQueue(queue));
     }
-    this.onQueueCreated?.(queue);
+    // Multi-node mode shares some queues with the other nodes: the declare is answered once that committed.
+    const shared = this.onQueueCreated?.(queue);
+    if (shared) this.track(shared);
     return queue;
   }
 

@@ -2,7 +2,8 @@ import { BROKER_ACTOR, describeError, type BrokerCore, type Queue } from '@app/b
 import type { ClusterNode as ClusterNodeRecord, ClusterStore, NodeMailbox, SharedDelayedStore, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { adoptMessagesOf } from './dead-node-messages.js';
-import { RemoteQueueOwner, RemoteTopology, exclusiveQueueKey, exclusiveQueueValue } from './remote-topology.js';
+import { NodeOwnedTopology } from './node-owned-topology.js';
+import { RemoteTopology, exclusiveQueueKey, exclusiveQueueValue, queueNodeOf } from './remote-topology.js';
 import { ClusterReplyRelay } from './reply-relay.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
 import { SharedDelayedMessages } from './shared-delayed-messages.js';
@@ -51,6 +52,7 @@ export interface ClusterNodeOptions {
  */
 export class ClusterNode {
   readonly remote: RemoteTopology;
+  private readonly owned: NodeOwnedTopology;
   /** Shared queues' claims on this node, with `sharedQueues`. */
   readonly feed: SharedQueueFeed | undefined;
   /** Direct reply-to across nodes, with `mailbox`. */
@@ -91,11 +93,24 @@ export class ClusterNode {
         : new SharedDelayedMessages(options.delayed, core, options.logger, Math.max(STRANDED_MIN_MS, 4 * options.leaseMs), (ids) =>
             sharedQueues.settleDelayed(ids),
           );
-    this.remote = new RemoteTopology(core, metadata, (op, error) =>
-      options.logger.warn(
-        { kind: op.kind, key: op.key, err: describeError(error) },
-        `cluster: cannot apply a ${op.kind} ${op.type} of another node`,
-      ),
+    // Non-durable exchanges and bindings, and what is routed to other nodes' queues (node-owned-topology.ts).
+    this.owned = new NodeOwnedTopology(
+      core,
+      store,
+      () => metadata.applyingRemote,
+      queueNodeOf,
+      (what, error) => options.logger.warn(`cluster: ${what}: ${describeError(error)}`),
+    );
+    this.remote = new RemoteTopology(
+      core,
+      metadata,
+      (op, error) =>
+        options.logger.warn(
+          { kind: op.kind, key: op.key, err: describeError(error) },
+          `cluster: cannot apply a ${op.kind} ${op.type} of another node`,
+        ),
+      this.owned,
+      options.mailbox,
     );
   }
 
@@ -123,9 +138,7 @@ export class ClusterNode {
    * listens for changes and catches up with what changed since {@link join}.
    */
   async start(): Promise<void> {
-    for (const { node, value } of await this.store.exclusiveQueues()) {
-      if (node !== this.nodeName) this.remote.loadExclusive(node, value);
-    }
+    this.remote.loadOwned((await this.store.exclusiveQueues()).filter(({ node }) => node !== this.nodeName));
     const feed = this.feed;
     // Durable queues (those with a store) become shared: the ones loaded at start-up, then each one declared.
     if (feed !== undefined)
@@ -134,14 +147,20 @@ export class ClusterNode {
     this.core.queueListener = {
       created: (vhost, queue) => {
         if (feed !== undefined && queue.storage !== undefined && feed.attach(queue)) vhost.hasSharedQueues = true;
+        // The declare is answered once every node can learn of the queue (what they route to it comes here).
         if (this.isShared(queue))
-          this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
+          return this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
       },
       deleted: (_vhost, queue) => {
         feed?.detach(queue, !this.metadata.applyingRemote);
-        if (this.isShared(queue)) this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
+        if (this.isShared(queue)) return this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name) });
+        // A client here deleted another node's non-durable queue: it goes there (and everywhere) too.
+        if (!this.metadata.applyingRemote && !queue.options.exclusive && queueNodeOf(queue) !== undefined)
+          return this.write({ type: 'del', key: exclusiveQueueKey(queue.vhost, queue.name), owner: queueNodeOf(queue) });
+        return undefined;
       },
     };
+    this.core.transientTopologyListener = (vhost, change) => this.owned.changed(vhost, change);
     if (this.relay !== undefined) {
       // Before clients connect: every reply-to token this node hands out names it. Before the heartbeat's
       // housekeeping may run (isReady), which polls the relay.
@@ -171,6 +190,7 @@ export class ClusterNode {
     const wasLost = this.lostReason !== undefined;
     this.stop();
     this.core.queueListener = undefined;
+    this.core.transientTopologyListener = undefined;
     // A node that lost its lease may not reach the database at all; the others expire it anyway.
     if (!wasLost)
       await this.store
@@ -207,15 +227,19 @@ export class ClusterNode {
     }
   }
 
-  /** Exclusive queues of this node's connections (not the copies of other nodes'), changed by this node itself. */
-  private isShared(queue: { options: { exclusive: boolean }; exclusiveOwner: object | null }): boolean {
-    return queue.options.exclusive && !(queue.exclusiveOwner instanceof RemoteQueueOwner) && !this.metadata.applyingRemote;
+  /**
+   * Exclusive and non-durable queues of this node (not the copies of other nodes'), changed by this node itself:
+   * every node knows them and forwards what it routes to them here.
+   */
+  private isShared(queue: Queue): boolean {
+    return (queue.options.exclusive || !queue.options.durable) && queueNodeOf(queue) === undefined && !this.metadata.applyingRemote;
   }
 
-  private write(op: Parameters<ClusterStore['writeExclusiveQueue']>[0]): void {
-    this.store
-      .writeExclusiveQueue(op)
-      .catch((error: unknown) => this.options.logger.warn(`cluster: cannot share exclusive queue ${op.key}: ${describeError(error)}`));
+  /** Resolves once written; a failure is logged (and fails the client's command that waits for it). */
+  private write(op: Parameters<ClusterStore['writeExclusiveQueue']>[0]): Promise<void> {
+    const written = this.store.writeExclusiveQueue(op);
+    written.catch((error: unknown) => this.options.logger.warn(`cluster: cannot share queue ${op.key}: ${describeError(error)}`));
+    return written;
   }
 
   private renewed(sentAt: number): void {

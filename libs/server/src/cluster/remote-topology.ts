@@ -8,7 +8,9 @@ import {
   type VirtualHost,
 } from '@app/broker-core';
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
-import type { ClusterChange, ClusterOp, MetadataRecord } from '@app/storage';
+import type { ClusterChange, ClusterOp, MetadataRecord, NodeMailbox } from '@app/storage';
+import { NodeOwnedTopology, ownedKeyKind } from './node-owned-topology.js';
+import { RemoteQueueLink, remoteNodeOf } from './remote-queue-link.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
 
 /** The owner of exclusive queues a connection of another node holds: local clients get 405 RESOURCE_LOCKED. */
@@ -16,10 +18,22 @@ export class RemoteQueueOwner {
   constructor(readonly node: string) {}
 }
 
-/** The stored form of an exclusive queue (cluster change kind `exclusive-queue`, key = {@link exclusiveQueueKey}). */
+/**
+ * The node another node's queue held here lives on (its exclusive owner, or its link for a non-durable one);
+ * undefined for this node's own queues.
+ */
+export function queueNodeOf(queue: Queue): string | undefined {
+  return queue.exclusiveOwner instanceof RemoteQueueOwner ? queue.exclusiveOwner.node : remoteNodeOf(queue);
+}
+
+/**
+ * The stored form of a queue a node owns (cluster change kind `exclusive-queue`, key = {@link exclusiveQueueKey}):
+ * an exclusive queue, or a non-durable one (`exclusive` false; absent in what older nodes wrote, all exclusive).
+ */
 interface ExclusiveQueueValue {
   vhost: string;
   name: string;
+  exclusive?: boolean;
   durable: boolean;
   autoDelete: boolean;
   /** AMQP-encoded field table, base64. */
@@ -36,6 +50,7 @@ export function exclusiveQueueValue(queue: Queue): Buffer {
   const value: ExclusiveQueueValue = {
     vhost: queue.vhost,
     name: queue.name,
+    exclusive: queue.options.exclusive,
     durable: queue.options.durable,
     autoDelete: queue.options.autoDelete,
     arguments: encodeFieldTable(queue.options.arguments as FieldTable).toString('base64'),
@@ -55,10 +70,17 @@ const decodeArguments = (encoded: string): FieldTable => decodeFieldTable(Buffer
 export class RemoteTopology {
   private readonly owners = new Map<string, RemoteQueueOwner>();
 
+  /**
+   * @param owned non-durable exchanges and bindings (node-owned-topology.ts)
+   * @param mailbox forwards what this node routes to other nodes' non-durable and exclusive queues; without it
+   *   (single-node tests) they keep what is routed here.
+   */
   constructor(
     private readonly core: BrokerCore,
     private readonly metadata: SharedMetadataStore,
     private readonly report: (op: ClusterOp, error: unknown) => void,
+    private readonly owned?: NodeOwnedTopology,
+    private readonly mailbox?: NodeMailbox,
   ) {}
 
   /** The owner object standing for `node`'s connections. */
@@ -100,7 +122,7 @@ export class RemoteTopology {
       case 'queue':
         return this.applyQueue(op, record);
       case 'binding':
-        return this.applyBinding(op);
+        return this.applyBindingFields(op.type, RemoteTopology.bindingRecordFields(op));
       case 'exclusive-queue':
         return this.applyExclusiveQueue(op, node);
     }
@@ -151,26 +173,28 @@ export class RemoteTopology {
     this.run(queue.vhost, { kind: 'queue.declare', queue: queue.name, options: queue.options });
   }
 
-  private applyBinding(op: ClusterOp): void {
+  private static bindingRecordFields(op: ClusterOp): string[] {
     // A put carries the binding as a JSON object, a delete only its key: the same fields as a JSON array.
-    const fields =
-      op.type === 'del'
-        ? (JSON.parse(op.key) as string[])
-        : (({ vhost, source, destinationType, destination, routingKey, arguments: args }: Record<string, string>) => [
-            vhost,
-            source,
-            destinationType,
-            destination,
-            routingKey,
-            args,
-          ])(JSON.parse(op.value.toString('utf8')) as Record<string, string>);
+    return op.type === 'del'
+      ? (JSON.parse(op.key) as string[])
+      : (({ vhost, source, destinationType, destination, routingKey, arguments: args }: Record<string, string>) => [
+          vhost,
+          source,
+          destinationType,
+          destination,
+          routingKey,
+          args,
+        ])(JSON.parse(op.value.toString('utf8')) as Record<string, string>);
+  }
+
+  private applyBindingFields(type: 'put' | 'del', fields: string[]): void {
     const [vhost, source, destinationType, destination, routingKey, args] = fields as [string, string, string, string, string, string];
     // An end deleted by a later change (a replay while catching up): nothing to bind, nothing left to unbind.
     const vhostState = this.core.getVhost(vhost);
     const hasDestination = destinationType === 'queue' ? vhostState?.getQueue(destination) : vhostState?.topology.getExchange(destination);
     if (vhostState?.topology.getExchange(source) === undefined || hasDestination === undefined) return;
     const argumentsTable = decodeArguments(args);
-    const isBind = op.type === 'put';
+    const isBind = type === 'put';
     if (destinationType === 'queue') {
       this.run(vhost, {
         kind: isBind ? 'queue.bind' : 'queue.unbind',
@@ -184,39 +208,68 @@ export class RemoteTopology {
     }
   }
 
-  /** Another node's exclusive queue: declared here too (so a local declare of the name is refused), owned by it. */
+  /**
+   * What another node owns (docs/SCALE-OUT.md, "Queues of one node"): its exclusive and non-durable queues,
+   * declared here too (a local declare of an exclusive one's name is refused), non-durable exchanges and bindings
+   * with a non-durable end. A put's `node` is the row's owner (the node that wrote the change for queues; the
+   * value names it for the others); a delete's is the writer, or the dead node whose lease ran out.
+   */
   private applyExclusiveQueue(op: ClusterOp, node: string): void {
+    const kind = ownedKeyKind(op.key);
+    if (kind === 'exchange') return this.owned?.applyExchange(op, node);
+    if (kind === 'binding') return this.applyBindingFields(op.type, NodeOwnedTopology.bindingFields(op));
     if (op.type === 'del') {
       const [vhostName, name] = JSON.parse(op.key) as [string, string];
       const vhost = this.core.getVhost(vhostName);
       const queue = vhost?.getQueue(name);
-      // Only the remote node's queue: never a local connection's that happens to have the name now.
-      if (queue === undefined || !(queue.exclusiveOwner instanceof RemoteQueueOwner)) return;
+      if (queue === undefined) return;
+      // Another node's queue held here; or this node's own non-durable queue another node's client deleted. Never
+      // an exclusive queue of a local connection that happens to have the name now.
+      if (queueNodeOf(queue) === undefined && (queue.options.exclusive || queue.options.durable)) return;
       return this.run(vhostName, { kind: 'queue.delete', queue: name, ifUnused: false, ifEmpty: false });
     }
     const value = JSON.parse(op.value.toString('utf8')) as ExclusiveQueueValue;
     this.declareExclusive(value, node);
   }
 
-  /** Declares another node's exclusive queue (start-up load and changes). */
+  /** Declares another node's exclusive or non-durable queue (start-up load and changes). */
   declareExclusive(value: ExclusiveQueueValue, node: string): void {
     const vhost: VirtualHost | undefined = this.core.getVhost(value.vhost);
     if (vhost === undefined) return;
+    const isExclusive = value.exclusive !== false;
     const owner = this.ownerOf(node);
     const existing = vhost.getQueue(value.name);
-    if (existing !== undefined && existing.exclusiveOwner === owner) return;
-    vhost.execute(
-      {
-        kind: 'queue.declare',
-        queue: value.name,
-        options: { durable: value.durable, exclusive: true, autoDelete: value.autoDelete, arguments: decodeArguments(value.arguments) },
-      },
-      { owner },
+    if (existing !== undefined) {
+      // Declared here meanwhile (both nodes declared it at once: the row names the last writer): keep this one.
+      if (queueNodeOf(existing) === node || queueNodeOf(existing) === undefined) return;
+      // The name moved to another node (its queue was deleted and declared again there).
+      this.run(value.vhost, { kind: 'queue.delete', queue: value.name, ifUnused: false, ifEmpty: false });
+    }
+    // Created directly, not through `queue.declare`: a server-named queue's `amq.gen-` name is refused there.
+    const queue = vhost.createQueue(
+      value.name,
+      { durable: value.durable, exclusive: isExclusive, autoDelete: value.autoDelete, arguments: decodeArguments(value.arguments) },
+      isExclusive ? owner : vhost,
     );
+    // Not shared through the store's table (a durable exclusive queue with shared queues is): forwarded.
+    if (this.mailbox !== undefined && queue.shared === undefined) {
+      queue.shared = new RemoteQueueLink(node, this.mailbox, (idle, owner) => this.owned?.idleConsumer(idle, owner));
+      vhost.hasSharedQueues = true;
+    }
   }
 
-  /** Loads an exclusive queue a live node held when this node started. */
-  loadExclusive(node: string, value: Buffer): void {
-    this.metadata.whileApplyingRemote(() => this.declareExclusive(JSON.parse(value.toString('utf8')) as ExclusiveQueueValue, node));
+  /** Loads what a live node owned when this node started (queues first, then exchanges, then bindings). */
+  loadOwned(rows: ReadonlyArray<{ node: string; key: string; value: Buffer }>): void {
+    const order = { queue: 0, exchange: 1, binding: 2 };
+    const sorted = [...rows].sort((a, b) => order[ownedKeyKind(a.key)] - order[ownedKeyKind(b.key)]);
+    for (const row of sorted) {
+      try {
+        this.metadata.whileApplyingRemote(() =>
+          this.applyExclusiveQueue({ type: 'put', kind: 'exclusive-queue', key: row.key, value: row.value }, row.node),
+        );
+      } catch (error) {
+        this.report({ type: 'put', kind: 'exclusive-queue', key: row.key, value: row.value }, error);
+      }
+    }
   }
 }

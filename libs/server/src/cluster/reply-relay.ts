@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Message, describeError, type BrokerCore, type DirectReplyRelay } from '@app/broker-core';
 import type { NodeMailbox } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
+import { deliverForwarded } from './remote-queue-link.js';
 
 /** Mails taken per query; a full batch is followed by another at once. */
 const MAIL_PER_TAKE = 500;
@@ -150,7 +151,11 @@ export class ClusterReplyRelay implements DirectReplyRelay {
         this.isTakeWanted = false;
         mail = await this.mailbox.take(MAIL_PER_TAKE);
         // Taken means deleted: what is taken during a stop is dropped, as RabbitMQ drops replies of a closing node.
-        for (const { vhost, data } of mail) this.core.getVhost(vhost)?.replies.deliverRelayed(Message.fromStorage(data, false));
+        for (const one of mail) {
+          // Mail for a queue: a message another node routed to one of this node's non-durable or exclusive queues.
+          if (one.queue !== undefined) deliverForwarded(this.core, { ...one, queue: one.queue });
+          else this.core.getVhost(one.vhost)?.replies.deliverRelayed(Message.fromStorage(one.data, false));
+        }
       } while (mail.length === MAIL_PER_TAKE && !this.isStopped);
     } catch (error) {
       // The next notification or heartbeat takes it.

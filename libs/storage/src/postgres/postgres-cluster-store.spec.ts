@@ -115,6 +115,42 @@ describe('PostgreSQL cluster store', () => {
     await expect(restarted.cluster!.register({})).resolves.toBeGreaterThan(before);
   });
 
+  it("hands a dead or leaving node's non-durable exchanges and their bindings to a live node; its queues go with their bindings", async () => {
+    const schema = `cluster_${++schemas}`;
+    const dying = await open(schema, 'dying');
+    const survivor = await open(schema, 'survivor');
+    const other = await open(schema, 'other');
+    for (const node of [dying, survivor, other]) await node.cluster!.register({});
+    const put = (key: unknown[]) => dying.cluster!.writeExclusiveQueue({ type: 'put', key: JSON.stringify(key), value: Buffer.from('{}') });
+    await put(['/', 'q']);
+    await put(['exchange', '/', 'x']);
+    await put(['binding', '/', 'x', 'queue', 'q', '', '']); // with its own queue: goes with it
+    await put(['binding', '/', 'x', 'queue', 'durable', '', '']); // with a durable queue: stays
+    await put(['binding', '/', 'x', 'exchange', 'amq.fanout', '', '']); // exchange to exchange: stays
+    const before = await survivor.cluster!.version();
+    await admin.query(`UPDATE "${schema}".warren_nodes SET lease_expires_at = now() - interval '1 second' WHERE name = 'dying'`);
+    expect(await survivor.cluster!.reapExpired()).toEqual(['dying']);
+    const owned = async () => (await other.cluster!.exclusiveQueues()).map(({ node, key }) => `${node} ${key}`).sort();
+    expect(await owned()).toEqual([
+      'survivor ["binding","/","x","exchange","amq.fanout","",""]',
+      'survivor ["binding","/","x","queue","durable","",""]',
+      'survivor ["exchange","/","x"]',
+    ]);
+    const [change] = await survivor.cluster!.changesSince(before);
+    expect(change!.ops.map((op) => `${op.type} ${op.key}`).sort()).toEqual(['del ["/","q"]', 'del ["binding","/","x","queue","q","",""]']);
+    // A clean leave hands them to another live node.
+    await survivor.cluster!.deregister();
+    expect(await owned()).toEqual([
+      'other ["binding","/","x","exchange","amq.fanout","",""]',
+      'other ["binding","/","x","queue","durable","",""]',
+      'other ["exchange","/","x"]',
+    ]);
+    // The last node to leave takes them along.
+    await other.cluster!.deregister();
+    const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".warren_exclusive_queues`);
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+
   it("reads a node's messages by prefix, page by page, and drops only up to the seqs taken over", async () => {
     const schema = `cluster_${++schemas}`;
     const dead = await open(schema, 'dead_1');

@@ -63,6 +63,20 @@ export async function appendClusterChange(
  * `warren_exclusive_queues`). Leases use the database's clock, so nodes' clocks need not agree. Heartbeats and
  * `LISTEN` run on one dedicated connection, so a busy write pool never delays a renewal.
  */
+/**
+ * Rows `q` of `warren_exclusive_queues` (keys of node-owned-topology.ts in the server) that outlive their node:
+ * non-durable exchanges (`["exchange", vhost, name]`), and bindings (`["binding", vhost, source, destinationType,
+ * destination, …]`) other than those to a queue of the same node, which go with that queue.
+ */
+function handedOver(table: string): string {
+  // CASE: the casts run only on keys that are JSON (CASE fixes the order of evaluation, AND does not).
+  return `(CASE WHEN q.key LIKE '["exchange",%' THEN true
+     WHEN q.key LIKE '["binding",%' THEN NOT (q.key::jsonb ->> 3 = 'queue' AND EXISTS (
+       SELECT 1 FROM ${table} d WHERE d.node = q.node
+          AND CASE WHEN d.key LIKE '[%' THEN d.key::jsonb = jsonb_build_array(q.key::jsonb ->> 1, q.key::jsonb ->> 4) ELSE false END))
+     ELSE false END)`;
+}
+
 export class PostgresClusterStore implements ClusterStore {
   readonly nodeName: string;
   /** This run of the node: a restart under the same name is another incarnation (owner of shared-queue claims). */
@@ -130,6 +144,13 @@ export class PostgresClusterStore implements ClusterStore {
         : `DELETE FROM ${t.nodes} WHERE lease_expires_at < now() AND name = ANY($1::text[]) RETURNING name`,
       names === undefined ? [] : [names],
     );
+    // Non-durable exchanges of nodes that are gone, and bindings not with one of their queues, stay: they belong to
+    // the cluster, as RabbitMQ's do (node-owned-topology.ts); this node holds them now.
+    await client.query(
+      `UPDATE ${t.exclusiveQueues} q SET node = $1
+        WHERE NOT EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.name = q.node) AND ${handedOver(t.exclusiveQueues)}`,
+      [this.nodeName],
+    );
     // Also orphans: queues of a node that left without cleaning up (its row is gone, its queue rows are not).
     const { rows: queues } = await client.query<{ key: string; node: string }>(
       `DELETE FROM ${t.exclusiveQueues} q WHERE NOT EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.name = q.node) RETURNING key, node`,
@@ -179,17 +200,23 @@ export class PostgresClusterStore implements ClusterStore {
     return rows;
   }
 
-  async writeExclusiveQueue(op: { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }): Promise<void> {
+  async writeExclusiveQueue(
+    op: { type: 'put'; key: string; value: Buffer; owner?: string } | { type: 'del'; key: string; owner?: string | null },
+  ): Promise<void> {
     const t = this.tables;
+    const owner = op.owner ?? this.nodeName;
     await this.database.transaction(async (client) => {
       if (op.type === 'put') {
         await client.query(
           `INSERT INTO ${t.exclusiveQueues} (key, node, value) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET node = excluded.node, value = excluded.value`,
-          [op.key, this.nodeName, op.value],
+          [op.key, owner, op.value],
         );
         await appendClusterChange(client, t, this.nodeName, [{ type: 'put', kind: 'exclusive-queue', key: op.key, value: op.value }]);
       } else {
-        const { rowCount } = await client.query(`DELETE FROM ${t.exclusiveQueues} WHERE key = $1 AND node = $2`, [op.key, this.nodeName]);
+        const { rowCount } = await client.query(`DELETE FROM ${t.exclusiveQueues} WHERE key = $1 AND ($2::text IS NULL OR node = $2)`, [
+          op.key,
+          op.owner === null ? null : owner,
+        ]);
         if (rowCount) await appendClusterChange(client, t, this.nodeName, [{ type: 'del', kind: 'exclusive-queue', key: op.key }]);
       }
     });
@@ -243,6 +270,13 @@ export class PostgresClusterStore implements ClusterStore {
   async deregister(): Promise<void> {
     const t = this.tables;
     await this.database.transaction(async (client) => {
+      // What belongs to the cluster (see reapIn) goes to another live node, if there is one.
+      await client.query(
+        `UPDATE ${t.exclusiveQueues} q SET node = other.name
+           FROM (SELECT name FROM ${t.nodes} WHERE name <> $1 AND lease_expires_at >= now() ORDER BY name LIMIT 1) other
+          WHERE q.node = $1 AND ${handedOver(t.exclusiveQueues)}`,
+        [this.nodeName],
+      );
       const { rows } = await client.query<{ key: string }>(`DELETE FROM ${t.exclusiveQueues} WHERE node = $1 RETURNING key`, [
         this.nodeName,
       ]);

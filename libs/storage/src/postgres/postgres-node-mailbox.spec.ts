@@ -59,6 +59,24 @@ describe('PostgreSQL node mailbox', () => {
     expect(forC).toEqual([{ vhost: 'v\0%', data: record('c0') }]);
   });
 
+  it("carries a target queue for messages routed to another node's queue, in one order with replies, in the same group", async () => {
+    const schema = `mail_${++schemas}`;
+    const a = await open(schema, 'warren@a');
+    const b = await open(schema, 'warren@b');
+    const before = a.database.committedBatches;
+    await Promise.all([
+      a.mailbox!.send('warren@b', '/', record('q0'), 'cats_queue'),
+      a.mailbox!.send('warren@b', '/', record('reply')),
+      a.mailbox!.send('warren@b', '/', record('q1'), 'amq.gen-\0%'),
+    ]);
+    expect(a.database.committedBatches - before).toBe(1);
+    expect(await b.mailbox!.take(10)).toEqual([
+      { vhost: '/', data: record('q0'), queue: 'cats_queue' },
+      { vhost: '/', data: record('reply') },
+      { vhost: '/', data: record('q1'), queue: 'amq.gen-\0%' },
+    ]);
+  });
+
   it('wakes the target at commit and tells live nodes that a node joined', async () => {
     const schema = `mail_${++schemas}`;
     const a = await open(schema, 'warren@a');

@@ -17,6 +17,8 @@ interface MailRows {
   readonly targets: string[];
   readonly vhosts: string[];
   readonly data: Buffer[];
+  /** NULL for direct reply-to responses. */
+  readonly queues: Array<string | null>;
 }
 
 /**
@@ -46,7 +48,7 @@ export class PostgresNodeMailbox implements NodeMailbox {
     return this.database.tables;
   }
 
-  send(target: string, vhost: string, data: Buffer): Promise<void> {
+  send(target: string, vhost: string, data: Buffer, queue?: string): Promise<void> {
     let group: PostgresWriteGroup;
     try {
       // Throws while the store is faulted or reopening: the reply is not handed over (a publisher's nack).
@@ -55,12 +57,13 @@ export class PostgresNodeMailbox implements NodeMailbox {
       return Promise.reject(storageErrorFrom(error, 'cannot hand mail to another node', this.database.location));
     }
     const rows = group.appendTo<MailRows>('node-mail', () => {
-      const rows: MailRows = { targets: [], vhosts: [], data: [] };
+      const rows: MailRows = { targets: [], vhosts: [], data: [], queues: [] };
       return { rows, step: (client) => this.insert(client, rows) };
     });
     rows.targets.push(target);
     rows.vhosts.push(encodeText(vhost));
     rows.data.push(data);
+    rows.queues.push(queue === undefined ? null : encodeText(queue));
     group.bytes += data.length;
     return group.done;
   }
@@ -69,9 +72,10 @@ export class PostgresNodeMailbox implements NodeMailbox {
     const t = this.tables;
     // ORDINALITY: ids in send order, so one sender's replies to one requester arrive in the order published.
     await client.query(
-      `INSERT INTO ${t.nodeMail} (target, vhost, data)
-       SELECT target, vhost, data FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY AS x(target, vhost, data, n) ORDER BY n`,
-      [rows.targets, rows.vhosts, rows.data],
+      `INSERT INTO ${t.nodeMail} (target, vhost, data, queue)
+       SELECT target, vhost, data, queue FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[])
+         WITH ORDINALITY AS x(target, vhost, data, queue, n) ORDER BY n`,
+      [rows.targets, rows.vhosts, rows.data, rows.queues],
     );
     for (const target of new Set(rows.targets)) await client.query('SELECT pg_notify($1, $2)', [nodeMailChannel(t.schema, target), '']);
   }
@@ -79,16 +83,20 @@ export class PostgresNodeMailbox implements NodeMailbox {
   async take(limit: number): Promise<NodeMail[]> {
     const t = this.tables;
     // SKIP LOCKED: a second take running at once (never on purpose) passes over rows the first one holds.
-    const { rows } = await this.database.query<{ id: string; vhost: string; data: Buffer }>(
+    const { rows } = await this.database.query<{ id: string; vhost: string; data: Buffer; queue: string | null }>(
       `DELETE FROM ${t.nodeMail} WHERE id IN (
          SELECT id FROM ${t.nodeMail} WHERE target = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING id, vhost, data`,
+       RETURNING id, vhost, data, queue`,
       [this.nodeName, limit],
     );
     rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     const mail: NodeMail[] = [];
     // A damaged record is never delivered (direct reply-to is at most once: dropping it is the failure mode).
-    for (const row of rows) if (checkMessageRecord(row.data) === undefined) mail.push({ vhost: decodeText(row.vhost), data: row.data });
+    for (const row of rows) {
+      if (checkMessageRecord(row.data) !== undefined) continue;
+      const vhost = decodeText(row.vhost);
+      mail.push(row.queue === null ? { vhost, data: row.data } : { vhost, data: row.data, queue: decodeText(row.queue) });
+    }
     return mail;
   }
 

@@ -222,6 +222,12 @@ const MIGRATIONS: readonly Migration[] = [
     name: 'shared queue use across nodes (auto-delete, x-expires, queue.delete if-unused)',
     sql: sharedQueueUse,
   },
+  {
+    version: 10,
+    name: 'mail between nodes for queues of another node (non-durable and exclusive queues)',
+    // NULL: a direct reply-to response; else the name of the target node's own queue the message was routed to.
+    sql: (t) => [`ALTER TABLE ${t.nodeMail} ADD COLUMN IF NOT EXISTS queue text`],
+  },
 ];
 
 /** The schema version this build writes. */
