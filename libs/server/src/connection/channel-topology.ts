@@ -112,7 +112,10 @@ function sendCounted<M extends Method & { messageCount: number }>(channel: Chann
 
 /**
  * `queue.delete` of a shared queue (multi-node): judged on its consumers of every node and its whole ready backlog,
- * counted first (one query each), as RabbitMQ judges one queue; the reply (or the 406) follows, in order.
+ * counted first (one query each), as RabbitMQ judges one queue. The channel's later methods wait for the judgement
+ * (method-sequencer.ts), so a declare or publish pipelined after the delete acts on what the delete left, and the
+ * reply (or the 406) goes out in order. A judgement the database could not make is a 541 storage failure, never a
+ * delete on a guess. Applied even if the channel or connection closed meanwhile: the client asked for it.
  */
 function deleteSharedQueue(
   channel: Channel,
@@ -120,22 +123,21 @@ function deleteSharedQueue(
   name: string,
   judged: Promise<QueueUseCounts>,
 ): void {
-  let acrossNodes: QueueUseCounts | undefined;
-  channel.holdForStorage(
-    judged.then((counts) => {
-      acrossNodes = counts;
-    }),
+  const { ifUnused, ifEmpty } = method;
+  channel.afterStep(
+    judged,
+    (acrossNodes) => {
+      try {
+        const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty, acrossNodes });
+        if (!method.nowait && channel.state === 'open') channel.send({ name: 'queue.delete-ok', classId: 50, methodId: 41, messageCount });
+      } catch (error) {
+        channel.host.failChannel(channel.id, error, method.classId, method.methodId);
+      }
+    },
+    (error) => {
+      if (channel.state === 'open') channel.storageFailed(error);
+    },
   );
-  channel.whenOutputReleased(() => {
-    if (channel.state !== 'open') return;
-    try {
-      const { ifUnused, ifEmpty } = method;
-      const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty, acrossNodes });
-      if (!method.nowait) channel.send({ name: 'queue.delete-ok', classId: 50, methodId: 41, messageCount });
-    } catch (error) {
-      channel.host.failChannel(channel.id, error, method.classId, method.methodId);
-    }
-  });
 }
 
 /** Runs the command as this channel's connection and holds the channel's output until it is durable. */
