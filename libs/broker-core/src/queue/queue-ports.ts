@@ -70,7 +70,10 @@ export interface SharedQueueLink {
   used?(queue: Queue): void;
   /** This node's `x-expires` countdown ran out: the link deletes the queue if it was unused on every node. */
   expire?(queue: Queue): void;
-  /** Counts what `queue.delete` judges across nodes: consumers on every node and the whole ready backlog. Never rejects. */
+  /**
+   * Counts what `queue.delete` judges across nodes: consumers on every node and the whole ready backlog. Rejects
+   * when a count cannot be made (a database error): the delete then fails with an error, never on a guessed count.
+   */
   judgeDelete?(queue: Queue): Promise<QueueUseCounts>;
 }
 

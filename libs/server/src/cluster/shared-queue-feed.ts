@@ -234,9 +234,14 @@ export class SharedQueueFeed implements SharedQueueLink {
     this.usage.expire(queue);
   }
 
+  /**
+   * Rejects when either count fails: an unknown count is never taken for 0 (or for a stale backlog), which would
+   * delete a queue in use or not empty on another node; the caller answers with an error instead.
+   */
   async judgeDelete(queue: Queue): Promise<QueueUseCounts> {
-    const [others, ready] = await Promise.all([this.usage.otherConsumers(queue), this.count(queue)]);
-    return { consumers: queue.consumerCount + others, messages: ready };
+    const [others, counts] = await Promise.all([this.usage.otherConsumers(queue), this.store.count([queue.storageId])]);
+    backlogFrom(queue, counts);
+    return { consumers: queue.consumerCount + others, messages: queue.reportedReadyCount };
   }
 
   /**

@@ -111,11 +111,11 @@ export class SharedQueueUsage {
     if (state !== undefined) this.check(queue, state);
   }
 
-  /** Live nodes other than this one that consume the queue (0 when the store cannot say: logged). */
+  /** Live nodes other than this one that consume the queue; rejects when the store cannot say (logged). */
   otherConsumers(queue: Queue): Promise<number> {
     return this.store.otherConsumers(queue.storageId).catch((error: unknown) => {
       this.warn(queue, 'count the consumers on other nodes of', error);
-      return 0;
+      throw error;
     });
   }
 
