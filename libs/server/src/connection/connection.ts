@@ -140,15 +140,23 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       },
       this.reportError,
     );
-    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services, this.isManagement, () => this.isReadingHeld, () => {
-      for (const channel of this.channels.values()) {
-        try {
-          channel.releaseHeldPublishes();
-        } catch (error) {
-          this.fail(error, channel.id, undefined, 60, 40);
+    this.flow = new PublishFlow(
+      socket,
+      this.writer,
+      this.heartbeats,
+      services,
+      this.isManagement,
+      () => this.isReadingHeld,
+      () => {
+        for (const channel of this.channels.values()) {
+          try {
+            channel.releaseHeldPublishes();
+          } catch (error) {
+            this.fail(error, channel.id, undefined, 60, 40);
+          }
         }
-      }
-    });
+      },
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
