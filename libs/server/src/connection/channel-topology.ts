@@ -75,9 +75,19 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       channel.host.access.check('read', 'queue', name);
       const queue = channel.vhost.requireQueue(name, channel.owner);
       const purged = queue.purgeAll();
-      if (method.nowait) return true;
-      if (typeof purged === 'number') channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount: purged });
-      else sendCounted(channel, purged, { name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount: 0 });
+      if (typeof purged === 'number') {
+        if (!method.nowait) channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount: purged });
+        return true;
+      }
+      // A shared queue's purge is a statement on the shared store: the channel's later methods (a publish to the
+      // queue) wait until it has run, or the purge could take what they publish.
+      channel.afterStep(
+        purged,
+        (messageCount) => {
+          if (!method.nowait && channel.state === 'open') channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount });
+        },
+        (error) => channel.host.failChannel(channel.id, error, method.classId, method.methodId),
+      );
       return true;
     }
     case 'queue.delete': {
