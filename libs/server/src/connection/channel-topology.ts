@@ -108,16 +108,19 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
 }
 
 /**
- * Sends `reply` with its `messageCount` from `counted` (a shared queue's count across nodes): the channel's output
- * waits for it, so replies stay in order.
+ * Sends `reply` with its `messageCount` from `counted` (a shared queue's count across nodes). The channel's later
+ * methods wait for the count (method-sequencer.ts), so it is the count when this method acted: a publish pipelined
+ * after a declare is not counted in its declare-ok, as on RabbitMQ.
  */
 function sendCounted<M extends Method & { messageCount: number }>(channel: Channel, counted: Promise<number>, reply: M): void {
-  channel.holdForStorage(
-    counted.then((count) => {
+  channel.afterStep(
+    counted,
+    (count) => {
       reply.messageCount = count;
-    }),
+      if (channel.state === 'open') channel.send(reply);
+    },
+    (error) => channel.host.failChannel(channel.id, error, reply.classId, reply.methodId - 1),
   );
-  channel.send(reply);
 }
 
 /**
