@@ -72,14 +72,15 @@ export class SharedQueueUsage {
     this.arm(queue, state, expires);
   }
 
-  /** The queue was deleted; `isOrigin`: by this node, which forgets its row. */
-  detach(queue: Queue, isOrigin: boolean): void {
+  /** The queue was deleted; `isOrigin`: by this node, which forgets its row (the promise: until it has; never rejects). */
+  detach(queue: Queue, isOrigin: boolean): Promise<void> | undefined {
     const state = this.states.get(queue);
-    if (state === undefined) return;
+    if (state === undefined) return undefined;
     clearTimeout(state.timer);
     this.states.delete(queue);
     if (this.byId.get(queue.storageId) === queue) this.byId.delete(queue.storageId);
-    if (isOrigin) this.store.forget(queue.storageId).catch((error: unknown) => this.warn(queue, 'forget the use of', error));
+    if (!isOrigin) return undefined;
+    return this.store.forget(queue.storageId).catch((error: unknown) => this.warn(queue, 'forget the use of', error));
   }
 
   /** Stops deciding (shutdown, lease lost): the other nodes decide without this one once it is gone. */

@@ -1,5 +1,5 @@
 import type { Method } from '@app/codec';
-import { DIRECT_REPLY_TO, type QueueUseCounts, type TopologyCommand } from '@app/broker-core';
+import { DIRECT_REPLY_TO, type Queue, type QueueUseCounts, type TopologyCommand } from '@app/broker-core';
 import type { Channel } from './channel.js';
 
 /**
@@ -95,7 +95,7 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       const name = channel.resolveQueueName(method.queue);
       const queue = channel.vhost.getQueue(name);
       if (queue?.shared?.judgeDelete !== undefined) {
-        deleteSharedQueue(channel, method, name, queue.shared.judgeDelete(queue));
+        deleteSharedQueue(channel, method, queue, queue.shared.judgeDelete(queue));
         return true;
       }
       const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty });
@@ -133,7 +133,7 @@ function sendCounted<M extends Method & { messageCount: number }>(channel: Chann
 function deleteSharedQueue(
   channel: Channel,
   method: Extract<Method, { name: 'queue.delete' }>,
-  name: string,
+  queue: Queue,
   judged: Promise<QueueUseCounts>,
 ): void {
   const { ifUnused, ifEmpty } = method;
@@ -141,8 +141,12 @@ function deleteSharedQueue(
     judged,
     (acrossNodes) => {
       try {
-        const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty, acrossNodes });
+        const { messageCount } = run(channel, { kind: 'queue.delete', queue: queue.name, ifUnused, ifEmpty, acrossNodes });
         if (!method.nowait && channel.state === 'open') channel.send({ name: 'queue.delete-ok', classId: 50, methodId: 41, messageCount });
+        // Later methods also wait for the shared store's removal of its messages: a queue re-declared under the same
+        // name (same rows' key) and published to must not lose what it gets to that removal.
+        const erased = queue.shared?.erased?.(queue);
+        if (erased !== undefined) channel.afterStep(erased, noop, noop);
       } catch (error) {
         channel.host.failChannel(channel.id, error, method.classId, method.methodId);
       }
@@ -159,3 +163,6 @@ function run<C extends TopologyCommand>(channel: Channel, command: C) {
   channel.holdForStorage(written);
   return result;
 }
+
+/** Nothing to do once a step is over but let the channel's later methods act. */
+function noop(): void {}

@@ -158,4 +158,29 @@ describe('MethodSequencer', () => {
     expect(connection.seen).toEqual(['2:basic.publish:a']);
     expect(sequencer.isWaiting).toBe(false);
   });
+
+  it('waits for a further step that the action itself starts before replaying', async () => {
+    const connection = new RecordingConnection();
+    const sequencer = new MethodSequencer(4, connection);
+    const first = deferred<void>();
+    const second = deferred<void>();
+    sequencer.after(
+      first.promise,
+      () =>
+        sequencer.after(
+          second.promise,
+          () => undefined,
+          () => undefined,
+        ),
+      () => undefined,
+    );
+    sequencer.holdMethod(publish('a'));
+    first.resolve();
+    await settle();
+    expect(sequencer.isWaiting).toBe(true);
+    expect(connection.seen).toEqual([]);
+    second.resolve();
+    await settle();
+    expect(connection.seen).toEqual(['4:basic.publish:a']);
+  });
 });

@@ -69,24 +69,22 @@ export class MethodSequencer {
     this.isWaiting = true;
     step.then(
       (value) => {
+        // Cleared first: the action may start a further step of its own, which the replay then waits for.
+        this.isWaiting = false;
         try {
           act(value);
         } catch (error) {
           // Never an unhandled rejection (it would end the process): the failure path answers for the action too.
           failed(error);
         }
-        this.resumeAfterStep();
+        this.resume();
       },
       (error: unknown) => {
+        this.isWaiting = false;
         failed(error);
-        this.resumeAfterStep();
+        this.resume();
       },
     );
-  }
-
-  private resumeAfterStep(): void {
-    this.isWaiting = false;
-    this.resume();
   }
 
   private push(frame: HeldFrame): void {
