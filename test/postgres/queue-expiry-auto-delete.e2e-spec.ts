@@ -1,5 +1,7 @@
 import type { Channel } from 'amqplib';
+import { CLASS_BASIC, FRAME_OVERHEAD, encodeHeaderFrame, encodeMethodFrame, writeBodyFrame, type Method } from '@app/codec';
 import { BrokerNodes } from '../support/broker-nodes.js';
+import { RawClient } from '../support/raw-client.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Short, so a killed node expires within the test; heartbeats every third of it. */
@@ -8,6 +10,35 @@ const LEASE_MS = 3000;
 const SYNC_BOUND_MS = 15_000;
 /** The x-expires of the queues that expire in these tests. */
 const EXPIRES_MS = 2500;
+
+/** `queue.delete` of `queue` with `if-unused` / `if-empty`. */
+function queueDelete(queue: string, flags: { ifUnused?: boolean; ifEmpty?: boolean }): Method {
+  return { name: 'queue.delete', classId: 50, methodId: 40, ticket: 0, queue, ifUnused: false, ifEmpty: false, nowait: false, ...flags };
+}
+
+/** A durable `queue.declare` of `queue`. */
+function queueDeclare(queue: string): Method {
+  const options = { passive: false, durable: true, exclusive: false, autoDelete: false, nowait: false, arguments: {} };
+  return { name: 'queue.declare', classId: 50, methodId: 10, ticket: 0, queue, ...options };
+}
+
+/** The frames of a mandatory publish of `text` to `queue` through the default exchange. */
+function publishFrames(channel: number, queue: string, text: string): Buffer[] {
+  const body = Buffer.from(text);
+  const publish: Method = {
+    name: 'basic.publish',
+    classId: 60,
+    methodId: 40,
+    ticket: 0,
+    exchange: '',
+    routingKey: queue,
+    mandatory: true,
+    immediate: false,
+  };
+  const bodyFrame = Buffer.alloc(body.length + FRAME_OVERHEAD);
+  writeBodyFrame(bodyFrame, 0, channel, body, 0, body.length);
+  return [encodeMethodFrame(channel, publish), encodeHeaderFrame(channel, CLASS_BASIC, body.length, {}), bodyFrame];
+}
 
 /**
  * Auto-delete, `x-expires` and `queue.delete` with `if-unused`/`if-empty` on shared queues (docs/SCALE-OUT.md,
@@ -133,20 +164,24 @@ describe('shared queues: auto-delete, x-expires and queue.delete across nodes', 
   }, 120_000);
 
   it('keeps an x-expires queue alive with basic.get on C, and deletes it a period after the last get', async () => {
+    // Longer than the other tests' x-expires, with a get every sixth of it: a get delayed by a busy machine (or a
+    // slow round trip) must not let the queue expire between two gets.
+    const expiresMs = 6000;
     const onA = await (await brokers.connect('warren@a')).createChannel();
-    await onA.assertQueue('xe-got', { durable: true, expires: EXPIRES_MS });
+    await onA.assertQueue('xe-got', { durable: true, expires: expiresMs });
     const onC = await brokers.channelWithQueues('warren@c', 'xe-got');
-    // A get on C every half period for three periods: the queue is used, on C only.
-    const until = Date.now() + 3 * EXPIRES_MS;
+    // A get on C every second for two periods: the queue is used, on C only.
+    const until = Date.now() + 2 * expiresMs;
     let lastGetAt = 0;
     while (Date.now() < until) {
       expect(await onC.get('xe-got')).toBe(false);
       lastGetAt = Date.now();
-      expect(await exists('warren@a', 'xe-got')).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, EXPIRES_MS / 2));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    await goneEverywhere('xe-got', ['warren@a', 'warren@b', 'warren@c'], EXPIRES_MS + 2 * SYNC_BOUND_MS);
-    expect(Date.now() - lastGetAt).toBeGreaterThanOrEqual(EXPIRES_MS - 100);
+    // Still there on the node that has no use of it (the gets on C kept it alive across nodes).
+    expect(await exists('warren@a', 'xe-got')).toBe(true);
+    await goneEverywhere('xe-got', ['warren@a', 'warren@b', 'warren@c'], expiresMs + 2 * SYNC_BOUND_MS);
+    expect(Date.now() - lastGetAt).toBeGreaterThanOrEqual(expiresMs - 100);
     expect(decisions('xe-got')).toBe(1);
   }, 120_000);
 
@@ -174,5 +209,102 @@ describe('shared queues: auto-delete, x-expires and queue.delete across nodes', 
     const deleter = await (await brokers.connect('warren@a')).createChannel();
     expect(await deleter.deleteQueue('del-judged', { ifUnused: true })).toEqual({ messageCount: 3 });
     await goneEverywhere('del-judged', ['warren@b', 'warren@c']);
+  }, 120_000);
+  /** A raw AMQP connection to node `node` with channel 1 open (frames are sent exactly as the test pipelines them). */
+  async function rawOn(node: string): Promise<RawClient> {
+    const raw = await RawClient.connect(brokers.ports.get(node)!);
+    raws.push(raw);
+    await raw.handshake();
+    await raw.openChannel(1);
+    return raw;
+  }
+  const raws: RawClient[] = [];
+  afterEach(() => {
+    for (const raw of raws.splice(0)) raw.destroy();
+  });
+
+  /** The names of the methods received on channel 1, in order. */
+  function methodsOn1(raw: RawClient): string[] {
+    return raw.frames.flatMap((frame) => (frame.type === 'method' && frame.channel === 1 ? [frame.method.name] : []));
+  }
+
+  it('acts on a pipelined delete (if-unused), publish, re-declare and publish in order, as RabbitMQ does', async () => {
+    const onA = await (await brokers.connect('warren@a')).createChannel();
+    await onA.assertQueue('del-pipelined', { durable: true });
+    const raw = await rawOn('warren@a');
+    raw.sendMethod(1, { name: 'confirm.select', classId: 85, methodId: 10, nowait: false });
+    await raw.method('confirm.select-ok');
+    // One write: the broker reads all of it while the delete's judgement (two queries) is still in flight.
+    raw.send(
+      Buffer.concat([
+        encodeMethodFrame(1, queueDelete('del-pipelined', { ifUnused: true })),
+        ...publishFrames(1, 'del-pipelined', 'into the deleted queue'),
+        encodeMethodFrame(1, queueDeclare('del-pipelined')),
+        ...publishFrames(1, 'del-pipelined', 'into the new queue'),
+      ]),
+    );
+    await waitFor(
+      () =>
+        raw.frames.some(
+          (frame) =>
+            frame.type === 'method' && frame.method.name === 'basic.ack' && (frame.method as { deliveryTag: number }).deliveryTag === 2,
+        ),
+      { timeoutMs: SYNC_BOUND_MS, what: 'the second publish confirmed' },
+    );
+    // Sequential semantics: the delete goes first, so the first publish has no queue (returned, mandatory) and the
+    // declare makes a new, empty queue that the second publish reaches.
+    const order = methodsOn1(raw).filter((name) => !['channel.open-ok', 'confirm.select-ok', 'basic.ack'].includes(name));
+    expect(order).toEqual(['queue.delete-ok', 'basic.return', 'queue.declare-ok']);
+    expect(await raw.method('queue.delete-ok')).toMatchObject({ messageCount: 0 });
+    expect(await raw.method('basic.return')).toMatchObject({ replyCode: 312, routingKey: 'del-pipelined' });
+    expect(await raw.method('queue.declare-ok')).toMatchObject({ queue: 'del-pipelined', messageCount: 0 });
+    expect(raw.frames.some((frame) => frame.type === 'method' && frame.method.name === 'basic.nack')).toBe(false);
+    const check = await (await brokers.connect('warren@a')).createChannel();
+    expect(await check.checkQueue('del-pipelined')).toMatchObject({ messageCount: 1 });
+    // The delete and the declare reach the other nodes in order: the queue is back there too.
+    await waitFor(async () => exists('warren@c', 'del-pipelined'), { timeoutMs: SYNC_BOUND_MS, intervalMs: 200, what: 'the queue on C' });
+  }, 120_000);
+
+  it('closes the channel on a refused pipelined delete (if-empty) before the publish after it acts', async () => {
+    const onB = await (await brokers.connect('warren@b')).createConfirmChannel();
+    await onB.assertQueue('del-refused', { durable: true });
+    onB.sendToQueue('del-refused', Buffer.from('waiting'), { persistent: true });
+    await onB.waitForConfirms();
+    const raw = await rawOn('warren@a');
+    await waitFor(async () => exists('warren@a', 'del-refused'), { timeoutMs: SYNC_BOUND_MS, what: 'the queue on A' });
+    raw.send(
+      Buffer.concat([
+        encodeMethodFrame(1, queueDelete('del-refused', { ifEmpty: true })),
+        ...publishFrames(1, 'del-refused', 'after the refused delete'),
+        encodeMethodFrame(1, queueDeclare('del-refused')),
+      ]),
+    );
+    expect(await raw.method('channel.close', SYNC_BOUND_MS)).toMatchObject({ replyCode: 406, failingClassId: 50, failingMethodId: 40 });
+    raw.sendMethod(1, { name: 'channel.close-ok', classId: 20, methodId: 41 });
+    // The 406 closed the channel first: what followed the delete was discarded (RabbitMQ), so one message, not two.
+    expect(methodsOn1(raw).filter((name) => name !== 'channel.open-ok')).toEqual(['channel.close']);
+    const check = await (await brokers.connect('warren@a')).createChannel();
+    expect(await check.checkQueue('del-refused')).toMatchObject({ messageCount: 1 });
+  }, 120_000);
+
+  it('answers queue.delete with 541 and keeps the queue when the judgement cannot be counted (database error)', async () => {
+    const onA = await (await brokers.connect('warren@a')).createChannel();
+    await onA.assertQueue('del-db-error', { durable: true });
+    const connection = await brokers.connect('warren@a');
+    const errors: Array<{ code?: number }> = [];
+    connection.on('error', (error: { code?: number }) => errors.push(error));
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    // Deterministic failure of the cross-node consumer count: its table is gone while the delete is judged.
+    await brokers.query('ALTER TABLE warren_shared_queue_use RENAME TO warren_shared_queue_use_away');
+    try {
+      await expect(channel.deleteQueue('del-db-error', { ifUnused: true })).rejects.toThrow();
+      await waitFor(() => errors.length > 0, { timeoutMs: SYNC_BOUND_MS, what: 'the connection closed' });
+      expect(errors[0]).toMatchObject({ code: 541 });
+    } finally {
+      await brokers.query('ALTER TABLE warren_shared_queue_use_away RENAME TO warren_shared_queue_use');
+    }
+    expect(await exists('warren@a', 'del-db-error')).toBe(true);
+    expect(await exists('warren@c', 'del-db-error')).toBe(true);
   }, 120_000);
 });

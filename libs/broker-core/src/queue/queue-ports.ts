@@ -70,8 +70,17 @@ export interface SharedQueueLink {
   used?(queue: Queue): void;
   /** This node's `x-expires` countdown ran out: the link deletes the queue if it was unused on every node. */
   expire?(queue: Queue): void;
-  /** Counts what `queue.delete` judges across nodes: consumers on every node and the whole ready backlog. Never rejects. */
+  /**
+   * Counts what `queue.delete` judges across nodes: consumers on every node and the whole ready backlog. Rejects
+   * when a count cannot be made (a database error): the delete then fails with an error, never on a guessed count.
+   */
   judgeDelete?(queue: Queue): Promise<QueueUseCounts>;
+  /**
+   * The shared store's removal of a queue this node deleted (its messages and records), while it runs: the deleting
+   * channel's later methods wait for it, so a queue re-declared under the same name is not touched by it. Never
+   * rejects.
+   */
+  erased?(queue: Queue): Promise<void> | undefined;
 }
 
 /** A queue's consumers and ready messages across every node (`queue.delete` with `if-unused` or `if-empty`). */

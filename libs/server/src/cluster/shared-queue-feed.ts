@@ -60,6 +60,8 @@ export class SharedQueueFeed implements SharedQueueLink {
   private isSampling = false;
   /** Auto-delete, `x-expires` and `if-unused` across nodes. */
   private readonly usage: SharedQueueUsage;
+  /** The store's removal of queues this node deleted (weak: gone with the queue object). */
+  private readonly erasing = new WeakMap<Queue, Promise<void>>();
 
   constructor(
     private readonly store: SharedQueueStore,
@@ -109,11 +111,19 @@ export class SharedQueueFeed implements SharedQueueLink {
     if (!this.states.delete(queue)) return;
     if (this.byId.get(queue.storageId) === queue) this.byId.delete(queue.storageId);
     this.active.detach(queue);
-    this.usage.detach(queue, isOrigin);
-    if (isOrigin)
-      this.store.deleteQueue(queue.storageId).catch((error: unknown) => {
-        this.logger.warn(`cluster: cannot delete the shared messages of queue '${queue.name}': ${describeError(error)}`);
-      });
+    const forgotten = this.usage.detach(queue, isOrigin);
+    if (!isOrigin) return;
+    const deleted = this.store.deleteQueue(queue.storageId).catch((error: unknown) => {
+      this.logger.warn(`cluster: cannot delete the shared messages of queue '${queue.name}': ${describeError(error)}`);
+    });
+    this.erasing.set(
+      queue,
+      Promise.all([deleted, forgotten]).then(() => undefined),
+    );
+  }
+
+  erased(queue: Queue): Promise<void> | undefined {
+    return this.erasing.get(queue);
   }
 
   /** Starts listening for ready messages. */
@@ -234,9 +244,14 @@ export class SharedQueueFeed implements SharedQueueLink {
     this.usage.expire(queue);
   }
 
+  /**
+   * Rejects when either count fails: an unknown count is never taken for 0 (or for a stale backlog), which would
+   * delete a queue in use or not empty on another node; the caller answers with an error instead.
+   */
   async judgeDelete(queue: Queue): Promise<QueueUseCounts> {
-    const [others, ready] = await Promise.all([this.usage.otherConsumers(queue), this.count(queue)]);
-    return { consumers: queue.consumerCount + others, messages: ready };
+    const [others, counts] = await Promise.all([this.usage.otherConsumers(queue), this.store.count([queue.storageId])]);
+    backlogFrom(queue, counts);
+    return { consumers: queue.consumerCount + others, messages: queue.reportedReadyCount };
   }
 
   /**

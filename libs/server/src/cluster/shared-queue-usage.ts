@@ -72,14 +72,15 @@ export class SharedQueueUsage {
     this.arm(queue, state, expires);
   }
 
-  /** The queue was deleted; `isOrigin`: by this node, which forgets its row. */
-  detach(queue: Queue, isOrigin: boolean): void {
+  /** The queue was deleted; `isOrigin`: by this node, which forgets its row (the promise: until it has; never rejects). */
+  detach(queue: Queue, isOrigin: boolean): Promise<void> | undefined {
     const state = this.states.get(queue);
-    if (state === undefined) return;
+    if (state === undefined) return undefined;
     clearTimeout(state.timer);
     this.states.delete(queue);
     if (this.byId.get(queue.storageId) === queue) this.byId.delete(queue.storageId);
-    if (isOrigin) this.store.forget(queue.storageId).catch((error: unknown) => this.warn(queue, 'forget the use of', error));
+    if (!isOrigin) return undefined;
+    return this.store.forget(queue.storageId).catch((error: unknown) => this.warn(queue, 'forget the use of', error));
   }
 
   /** Stops deciding (shutdown, lease lost): the other nodes decide without this one once it is gone. */
@@ -111,11 +112,11 @@ export class SharedQueueUsage {
     if (state !== undefined) this.check(queue, state);
   }
 
-  /** Live nodes other than this one that consume the queue (0 when the store cannot say: logged). */
+  /** Live nodes other than this one that consume the queue; rejects when the store cannot say (logged). */
   otherConsumers(queue: Queue): Promise<number> {
     return this.store.otherConsumers(queue.storageId).catch((error: unknown) => {
       this.warn(queue, 'count the consumers on other nodes of', error);
-      return 0;
+      throw error;
     });
   }
 

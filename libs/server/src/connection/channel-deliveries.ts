@@ -134,12 +134,16 @@ export class ChannelDeliveries {
     const name = channel.resolveQueueName(queueName);
     channel.host.access.check('read', 'queue', name);
     const queue = channel.vhost.requireQueue(name, channel.owner);
-    // A paged-out head is being read from the store: answer once its batch is loaded, in order with everything
-    // after it on this channel (its output waits), rather than get-empty on a queue that has messages.
+    // A paged-out head is being read from the store (or, on a shared queue, a message claimed): answer once it is
+    // loaded, rather than get-empty on a queue that has messages; the channel's later methods wait for it, so they
+    // act and answer after this get, as they would on RabbitMQ's one-method-at-a-time channel.
     const loading = queue.headLoaded();
     if (loading !== undefined) {
-      channel.holdForStorage(loading);
-      channel.whenOutputReleased(() => this.answerGet(queue, noAck));
+      const answer = (): void => {
+        if (channel.state === 'open') this.answerGet(queue, noAck);
+      };
+      // The load never rejects (a failed read answers from what is loaded); what answering throws closes as usual.
+      channel.afterStep(loading, answer, (error) => channel.host.failChannel(channel.id, error, 60, 70));
       return;
     }
     this.answerGet(queue, noAck);

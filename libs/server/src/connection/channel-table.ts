@@ -58,6 +58,8 @@ export class ChannelTable {
       return;
     }
     if (!channel) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, replyText(ReplyCode.CHANNEL_ERROR, "expected 'channel.open'"));
+    // A method of this channel is waiting for an asynchronous step: everything after it waits too, close included.
+    if (channel.isWaiting) return channel.holdMethod(method);
     if (channel.state === 'closing') {
       // After the server's channel.close, everything but close/close-ok is discarded (AMQP 0-9-1 channel.close rule).
       if (method.name === 'channel.close-ok') this.channels.delete(channelId);

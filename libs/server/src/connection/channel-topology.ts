@@ -1,5 +1,5 @@
 import type { Method } from '@app/codec';
-import { DIRECT_REPLY_TO, type QueueUseCounts, type TopologyCommand } from '@app/broker-core';
+import { DIRECT_REPLY_TO, type Queue, type QueueUseCounts, type TopologyCommand } from '@app/broker-core';
 import type { Channel } from './channel.js';
 
 /**
@@ -75,9 +75,19 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       channel.host.access.check('read', 'queue', name);
       const queue = channel.vhost.requireQueue(name, channel.owner);
       const purged = queue.purgeAll();
-      if (method.nowait) return true;
-      if (typeof purged === 'number') channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount: purged });
-      else sendCounted(channel, purged, { name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount: 0 });
+      if (typeof purged === 'number') {
+        if (!method.nowait) channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount: purged });
+        return true;
+      }
+      // A shared queue's purge is a statement on the shared store: the channel's later methods (a publish to the
+      // queue) wait until it has run, or the purge could take what they publish.
+      channel.afterStep(
+        purged,
+        (messageCount) => {
+          if (!method.nowait && channel.state === 'open') channel.send({ name: 'queue.purge-ok', classId: 50, methodId: 31, messageCount });
+        },
+        (error) => channel.host.failChannel(channel.id, error, method.classId, method.methodId),
+      );
       return true;
     }
     case 'queue.delete': {
@@ -85,7 +95,7 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
       const name = channel.resolveQueueName(method.queue);
       const queue = channel.vhost.getQueue(name);
       if (queue?.shared?.judgeDelete !== undefined) {
-        deleteSharedQueue(channel, method, name, queue.shared.judgeDelete(queue));
+        deleteSharedQueue(channel, method, queue, queue.shared.judgeDelete(queue));
         return true;
       }
       const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty });
@@ -98,44 +108,53 @@ export function handleTopologyMethod(channel: Channel, method: Method): boolean 
 }
 
 /**
- * Sends `reply` with its `messageCount` from `counted` (a shared queue's count across nodes): the channel's output
- * waits for it, so replies stay in order.
+ * Sends `reply` with its `messageCount` from `counted` (a shared queue's count across nodes). The channel's later
+ * methods wait for the count (method-sequencer.ts), so it is the count when this method acted: a publish pipelined
+ * after a declare is not counted in its declare-ok, as on RabbitMQ.
  */
 function sendCounted<M extends Method & { messageCount: number }>(channel: Channel, counted: Promise<number>, reply: M): void {
-  channel.holdForStorage(
-    counted.then((count) => {
+  channel.afterStep(
+    counted,
+    (count) => {
       reply.messageCount = count;
-    }),
+      if (channel.state === 'open') channel.send(reply);
+    },
+    (error) => channel.host.failChannel(channel.id, error, reply.classId, reply.methodId - 1),
   );
-  channel.send(reply);
 }
 
 /**
  * `queue.delete` of a shared queue (multi-node): judged on its consumers of every node and its whole ready backlog,
- * counted first (one query each), as RabbitMQ judges one queue; the reply (or the 406) follows, in order.
+ * counted first (one query each), as RabbitMQ judges one queue. The channel's later methods wait for the judgement
+ * (method-sequencer.ts), so a declare or publish pipelined after the delete acts on what the delete left, and the
+ * reply (or the 406) goes out in order. A judgement the database could not make is a 541 storage failure, never a
+ * delete on a guess. Applied even if the channel or connection closed meanwhile: the client asked for it.
  */
 function deleteSharedQueue(
   channel: Channel,
   method: Extract<Method, { name: 'queue.delete' }>,
-  name: string,
+  queue: Queue,
   judged: Promise<QueueUseCounts>,
 ): void {
-  let acrossNodes: QueueUseCounts | undefined;
-  channel.holdForStorage(
-    judged.then((counts) => {
-      acrossNodes = counts;
-    }),
+  const { ifUnused, ifEmpty } = method;
+  channel.afterStep(
+    judged,
+    (acrossNodes) => {
+      try {
+        const { messageCount } = run(channel, { kind: 'queue.delete', queue: queue.name, ifUnused, ifEmpty, acrossNodes });
+        if (!method.nowait && channel.state === 'open') channel.send({ name: 'queue.delete-ok', classId: 50, methodId: 41, messageCount });
+        // Later methods also wait for the shared store's removal of its messages: a queue re-declared under the same
+        // name (same rows' key) and published to must not lose what it gets to that removal.
+        const erased = queue.shared?.erased?.(queue);
+        if (erased !== undefined) channel.afterStep(erased, noop, noop);
+      } catch (error) {
+        channel.host.failChannel(channel.id, error, method.classId, method.methodId);
+      }
+    },
+    (error) => {
+      if (channel.state === 'open') channel.storageFailed(error);
+    },
   );
-  channel.whenOutputReleased(() => {
-    if (channel.state !== 'open') return;
-    try {
-      const { ifUnused, ifEmpty } = method;
-      const { messageCount } = run(channel, { kind: 'queue.delete', queue: name, ifUnused, ifEmpty, acrossNodes });
-      if (!method.nowait) channel.send({ name: 'queue.delete-ok', classId: 50, methodId: 41, messageCount });
-    } catch (error) {
-      channel.host.failChannel(channel.id, error, method.classId, method.methodId);
-    }
-  });
 }
 
 /** Runs the command as this channel's connection and holds the channel's output until it is durable. */
@@ -144,3 +163,6 @@ function run<C extends TopologyCommand>(channel: Channel, command: C) {
   channel.holdForStorage(written);
   return result;
 }
+
+/** Nothing to do once a step is over but let the channel's later methods act. */
+function noop(): void {}

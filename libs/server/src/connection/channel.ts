@@ -22,11 +22,12 @@ import { handleTopologyMethod } from './channel-topology.js';
 import { ChannelTransaction } from './channel-transaction.js';
 import { ContentAssembler, type AssembledPublish, type PublishTarget } from './content-assembler.js';
 import { accessRefused, assertManagementListenerMethod, refuseManagementResource, type ManagementInbox } from './management-access.js';
+import { MethodSequencer, type FrameReplay } from './method-sequencer.js';
 import { OutputGate } from './output-gate.js';
 import { PublishConfirms } from './publish-confirms.js';
 
-/** What a channel needs from its connection. */
-export interface ChannelHost {
+/** What a channel needs from its connection (its frame entry points: where a channel's held frames go back). */
+export interface ChannelHost extends FrameReplay {
   readonly writer: FrameWriter;
   readonly frameMax: number;
   readonly vhost: VirtualHost;
@@ -87,6 +88,8 @@ export class Channel implements DirectReplyConsumer {
   private heldPublishes?: AssembledPublish[];
   /** Output waiting for storage writes (durable declarations are answered after fsync). */
   private readonly output: OutputGate;
+  /** Later frames wait while a method's asynchronous step is pending (methods act strictly in order). */
+  private readonly sequencer: MethodSequencer;
 
   constructor(
     readonly id: number,
@@ -108,12 +111,34 @@ export class Channel implements DirectReplyConsumer {
         return host.origin;
       },
     });
-    this.output = new OutputGate(this, (error) =>
-      host.closeConnection(
-        ReplyCode.INTERNAL_ERROR,
-        replyText(ReplyCode.INTERNAL_ERROR, `storage failure: ${error instanceof Error ? error.message : String(error)}`),
-      ),
+    this.output = new OutputGate(this, (error) => this.storageFailed(error));
+    this.sequencer = new MethodSequencer(id, host);
+  }
+
+  /** A storage step of this channel failed: 541 INTERNAL_ERROR closes the connection (never acted on a guess). */
+  storageFailed(error: unknown): void {
+    this.host.closeConnection(
+      ReplyCode.INTERNAL_ERROR,
+      replyText(ReplyCode.INTERNAL_ERROR, `storage failure: ${error instanceof Error ? error.message : String(error)}`),
     );
+  }
+
+  /** A method's asynchronous step is pending: the channel's frames are held until it has acted (see {@link afterStep}). */
+  get isWaiting(): boolean {
+    return this.sequencer.isWaiting;
+  }
+
+  /** Holds a method that arrived while {@link isWaiting}. */
+  holdMethod(method: Method): void {
+    this.sequencer.holdMethod(method);
+  }
+
+  /**
+   * For a method that needs an asynchronous step before it can act: runs `act` (or `failed`) once `step` settles,
+   * and meanwhile holds every later frame of this channel, replayed in order afterwards (method-sequencer.ts).
+   */
+  afterStep<T>(step: Promise<T>, act: (value: T) => void, failed: (error: unknown) => void): void {
+    this.sequencer.after(step, act, failed);
   }
 
   /** The connection owning the channel. */
@@ -183,12 +208,6 @@ export class Channel implements DirectReplyConsumer {
    */
   holdForStorage(write: Promise<void> | undefined): void {
     if (write) this.output.hold(write);
-  }
-
-  /** Runs `write` once the channel's held output is released (at once when nothing is held), keeping reply order. */
-  whenOutputReleased(write: () => void): void {
-    if (this.output.heldWrites > 0) this.output.defer(write);
-    else write();
   }
 
   /** Whether the channel can take one more delivery now (global prefetch, socket backpressure). */
@@ -326,12 +345,14 @@ export class Channel implements DirectReplyConsumer {
 
   /** Content header of the publish in progress. `properties` is a view into the read buffer. */
   handleHeader(classId: number, bodySize: number, properties: Buffer): void {
+    if (this.sequencer.isWaiting) return this.sequencer.holdHeader(classId, bodySize, properties);
     const complete = this.content.header(classId, bodySize, properties);
     if (complete) this.publish(complete);
   }
 
   /** A content body frame of the publish in progress. */
   handleBody(payload: Buffer): void {
+    if (this.sequencer.isWaiting) return this.sequencer.holdBody(payload);
     const complete = this.content.body(payload);
     if (complete) this.publish(complete);
   }

@@ -60,6 +60,12 @@ let nextConnectionNumber = 1;
 /** Why a login was refused (logged only; the client gets the same 403 for all). */
 type LoginRefusal = 'invalid' | 'throttled' | 'hashing-busy';
 
+/**
+ * Bytes of frames the connection's channels may hold behind pending steps (method-sequencer.ts) before it stops
+ * reading the socket: past it, a pipelining client waits on TCP (frames of one socket read may still add to it).
+ */
+const MAX_HELD_FRAME_BYTES = 1 << 20;
+
 /** After a login refusal's `connection.close`, how long to wait for `close-ok` before dropping the socket. */
 const AUTH_FAILURE_CLOSE_OK_WAIT_MS = 100;
 
@@ -98,6 +104,9 @@ export class AmqpConnection implements FrameSink, ChannelHost {
   private readonly channels = new ChannelTable(this);
   private readonly heartbeats: HeartbeatMonitor;
   private readonly flow: PublishFlow;
+  /** Bytes of frames held by channels waiting for a step; reading stops while over {@link MAX_HELD_FRAME_BYTES}. */
+  private heldFrameBytes = 0;
+  private isReadingHeld = false;
   private headerBytes = Buffer.alloc(0);
   private readonly dirtyConfirms = new Set<PublishConfirms>();
   private handshakeTimer?: NodeJS.Timeout;
@@ -131,15 +140,23 @@ export class AmqpConnection implements FrameSink, ChannelHost {
       },
       this.reportError,
     );
-    this.flow = new PublishFlow(socket, this.writer, this.heartbeats, services, this.isManagement, () => {
-      for (const channel of this.channels.values()) {
-        try {
-          channel.releaseHeldPublishes();
-        } catch (error) {
-          this.fail(error, channel.id, undefined, 60, 40);
+    this.flow = new PublishFlow(
+      socket,
+      this.writer,
+      this.heartbeats,
+      services,
+      this.isManagement,
+      () => this.isReadingHeld,
+      () => {
+        for (const channel of this.channels.values()) {
+          try {
+            channel.releaseHeldPublishes();
+          } catch (error) {
+            this.fail(error, channel.id, undefined, 60, 40);
+          }
         }
-      }
-    });
+      },
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
@@ -318,6 +335,19 @@ export class AmqpConnection implements FrameSink, ChannelHost {
     }
     // Content for a channel the server is closing is discarded until close-ok.
     return channel.state === 'open' ? channel : undefined;
+  }
+
+  /** Frames held by a channel behind a pending step grew or shrank: stops or resumes reading the socket. */
+  heldBytesChanged(delta: number): void {
+    this.heldFrameBytes += delta;
+    if (!this.isReadingHeld && this.heldFrameBytes > MAX_HELD_FRAME_BYTES) {
+      this.isReadingHeld = true;
+      this.socket.pause();
+    } else if (this.isReadingHeld && this.heldFrameBytes <= MAX_HELD_FRAME_BYTES / 2) {
+      this.isReadingHeld = false;
+      // Flow control may still hold reading (a resource alarm): it resumes the socket when it ends.
+      if (!this.flow.isPaused && this.state !== 'closed') this.socket.resume();
+    }
   }
 
   // ---- connection class --------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * Holds a channel's output until pending storage writes are on disk, so a reply such as `declare-ok` (and
  * everything after it on the channel, in order) means "durable". Frames keep being processed meanwhile; only what
- * the client sees waits.
+ * the client sees waits (a method that must wait before it can act uses the channel's MethodSequencer instead).
  */
 export class OutputGate {
   /** Storage writes the output waits for; while above zero, writes go through `defer`. */
@@ -27,7 +27,15 @@ export class OutputGate {
       if (--this.heldWrites > 0) return;
       const output = this.heldOutput!.splice(0);
       if (this.owner.state !== 'open') return;
-      for (const write of output) write();
+      for (let i = 0; i < output.length; i++) {
+        output[i]();
+        // That write held the output again (and deferred its own reply): what followed it waits too, after that reply
+        // and ahead of anything deferred from now on.
+        if (this.heldWrites > 0) {
+          this.heldOutput!.push(...output.slice(i + 1));
+          return;
+        }
+      }
       this.owner.resumeDeliveries();
     };
     write.then(release, (error: unknown) => {

@@ -25,6 +25,8 @@ export class PublishFlow {
      * Decided by the listener that accepted the socket, never by anything the client sends.
      */
     private readonly isExempt: boolean,
+    /** Reading is also held for another reason (frames held behind a channel's pending step): not resumed here. */
+    private readonly isReadingHeld: () => boolean,
     /** Reading resumed: publishes held while blocked are routed now. */
     private readonly resumed: () => void,
   ) {}
@@ -70,7 +72,7 @@ export class PublishFlow {
     if (this.isPausedNow) {
       this.isPausedNow = false;
       this.heartbeats.resume();
-      this.socket.resume();
+      if (!this.isReadingHeld()) this.socket.resume();
       this.resumed();
     }
     if (this.isBlockedNotified) {

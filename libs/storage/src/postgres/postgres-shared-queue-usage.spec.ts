@@ -105,4 +105,23 @@ describe('PostgreSQL shared queue use', () => {
     await a!.forget('still-used');
     expect(await b!.otherConsumers('still-used')).toBe(0);
   });
+
+  it('looks at the rows again when a node went since the last reap, and sweeps for one that came and went unseen', async () => {
+    const storages = await threeNodes();
+    const [a, , c] = storages.map((storage) => storage.sharedQueues!.usage);
+    expect(await a!.reap()).toEqual([]);
+    // C goes after A's first reap: the next one sees it gone and drops its consumers.
+    await c!.setConsumers('left-later', true);
+    await storages[2]!.cluster!.deregister();
+    expect(await a!.reap()).toEqual([{ queueId: 'left-later', isUnused: true }]);
+    // A node A never saw live (registered and gone between two reaps): found by the periodic sweep, not every reap.
+    const schema = `usage_${schemas}`;
+    await sql(
+      `INSERT INTO "${schema}".warren_shared_queue_use (queue_id, consumer_nodes, last_used) VALUES ('left-unseen', ARRAY[gen_random_uuid()], now())`,
+    );
+    expect(await a!.reap()).toEqual([]);
+    let found: unknown[] = [];
+    for (let reaps = 0; reaps < 25 && found.length === 0; reaps++) found = await a!.reap();
+    expect(found).toEqual([{ queueId: 'left-unseen', isUnused: true }]);
+  });
 });

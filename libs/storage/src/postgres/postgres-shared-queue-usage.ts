@@ -2,12 +2,20 @@ import type { AbandonedQueue, ConsumersRemoved, ExpiryCheck, SharedQueueUsageSto
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
 
+/** Every this many reaps, one looks at every consumed queue's row (the others only when a node went). */
+const REAP_SWEEP_EVERY = 20;
+
 /**
  * {@link SharedQueueUsageStore} over `warren_shared_queue_use` (migration 9, postgres-schema-v9.ts). Every decision
  * is one statement on the queue's row: concurrent ones wait for its row lock and re-read it, so exactly one node
  * sees the last consumer go, deletes an expired row or drops a dead node's consumers.
  */
 export class PostgresSharedQueueUsage implements SharedQueueUsageStore {
+  /** The live incarnations at the last reap; undefined until one succeeded (the first looks at every row). */
+  private liveAtLastReap: Set<string> | undefined;
+  /** Reaps since the last one that looked at every row. */
+  private reapsSinceSweep = 0;
+
   constructor(
     private readonly database: PostgresDatabase,
     /** This run of the node (`warren_nodes.incarnation`). */
@@ -94,16 +102,37 @@ export class PostgresSharedQueueUsage implements SharedQueueUsageStore {
     return Number(rows[0]?.count ?? 0);
   }
 
+  /**
+   * Reads the live nodes (a few rows) and looks at the queues' rows only when a node went since the last reap, and
+   * then only at the rows naming one that went; every {@link REAP_SWEEP_EVERY}th reap (and the first) looks at every
+   * row with consumers, for a node that came and went between two reaps. So a heartbeat with no node gone costs
+   * one small query, not a pass over every consumed queue's row.
+   */
   async reap(): Promise<AbandonedQueue[]> {
     const t = this.database.tables;
+    const { rows: nodes } = await this.database.query<{ incarnation: string }>(`SELECT incarnation FROM ${t.nodes}`);
+    const live = new Set(nodes.map((row) => row.incarnation));
+    const before = this.liveAtLastReap;
+    const isSweep = before === undefined || this.reapsSinceSweep + 1 >= REAP_SWEEP_EVERY;
+    const gone = before === undefined ? [] : [...before].filter((incarnation) => !live.has(incarnation));
+    if (!isSweep && gone.length === 0) {
+      this.liveAtLastReap = live;
+      this.reapsSinceSweep++;
+      return [];
+    }
     const isLive = `EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.incarnation = c.node)`;
+    const rowsToLook = isSweep ? 'cardinality(u.consumer_nodes) > 0' : 'u.consumer_nodes && $1::uuid[]';
     // A second node's update waits for the first's row lock and re-checks the condition: it finds no dead node left.
     const { rows } = await this.database.query<{ queue_id: string; is_unused: boolean }>(
       `UPDATE ${t.sharedQueueUse} u
        SET consumer_nodes = ARRAY(SELECT c.node FROM unnest(u.consumer_nodes) AS c(node) WHERE ${isLive}), last_used = now()
-       WHERE cardinality(u.consumer_nodes) > 0 AND EXISTS (SELECT 1 FROM unnest(u.consumer_nodes) AS c(node) WHERE NOT ${isLive})
+       WHERE ${rowsToLook} AND EXISTS (SELECT 1 FROM unnest(u.consumer_nodes) AS c(node) WHERE NOT ${isLive})
        RETURNING u.queue_id, cardinality(u.consumer_nodes) = 0 AS is_unused`,
+      isSweep ? [] : [gone],
     );
+    // Only once the update committed: a failed one is tried again with the same nodes gone.
+    this.liveAtLastReap = live;
+    this.reapsSinceSweep = isSweep ? 0 : this.reapsSinceSweep + 1;
     return rows.map((row) => ({ queueId: decodeText(row.queue_id), isUnused: row.is_unused }));
   }
 
