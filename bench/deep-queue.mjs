@@ -32,6 +32,8 @@ const inflight = Number(option('inflight', '2000'));
 const maxSeconds = Number(option('max-seconds', '300'));
 const isTransient = args.includes('--transient');
 const isZeros = args.includes('--zeros');
+// Drain right after the fill, without the restart (with a window over the backlog: the in-memory delivery rate).
+const skipRestart = args.includes('--no-restart');
 const queueCount = isTransient ? 1 : Number(option('queues', '1'));
 const entry = option('entry', 'dist/apps/broker/apps/broker/src/main.js');
 const queueArgs = JSON.parse(option('queue-args', '{}'));
@@ -158,7 +160,7 @@ try {
     if (lastTenthStart === 0 && sent >= total - tenth) lastTenthStart = Date.now();
     if (sent % 100_000 < inflight) {
       process.stderr.write(
-        `published ${sent}, rss ${mib(sampler.rss.last)} MiB, anonymous ${mib(rssOf(broker.child.pid, 'RssAnon'))} MiB\n`,
+        `published ${sent} at ${((Date.now() - fillStart) / 1000).toFixed(1)} s, rss ${mib(sampler.rss.last)} MiB, anonymous ${mib(rssOf(broker.child.pid, 'RssAnon'))} MiB\n`,
       );
     }
   }
@@ -171,8 +173,8 @@ try {
     `(anonymous ${mib(sampler.rss.anonPeak)}) end ${mib(sampler.rss.last)} MiB, blocked ${blocked}×, first tenth ` +
     `${rateOf(tenth, firstTenthMs)}/s, last tenth ${rateOf(tenth, lastTenthMs)}/s`;
   process.stderr.write(fillLine + '\n');
-  let restartLine = 'no restart (transient)';
-  if (!isTransient) {
+  let restartLine = isTransient ? 'no restart (transient)' : 'no restart (--no-restart)';
+  if (!isTransient && !skipRestart) {
     await connection.close();
     sampler.stop();
     broker = await restart(broker);
