@@ -1,6 +1,7 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import { BrokerNodes } from '../support/broker-nodes.js';
 import { waitFor } from '../support/wait-for.js';
+import { queueExists } from '../support/amqp-helpers.js';
 
 /** Short, so a killed node expires within the test; heartbeats every third of it. */
 const LEASE_MS = 3000;
@@ -26,19 +27,6 @@ describe('direct reply-to across nodes', () => {
   /** The reply-to addresses the server on B saw, by requester node. */
   const seenReplyTo: string[] = [];
   let server: ConfirmChannel;
-
-  /** Whether `name` exists on the node behind `connection` (a passive declare on a channel of its own). */
-  async function queueExists(connection: ChannelModel, name: string): Promise<boolean> {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      await channel.checkQueue(name);
-      await channel.close();
-      return true;
-    } catch {
-      return false;
-    }
-  }
 
   /** A confirm channel on `node` consuming its direct reply-to, once the request queue is known there. */
   async function requester(node: string, into: Reply[]): Promise<ConfirmChannel> {

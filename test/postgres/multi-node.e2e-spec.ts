@@ -1,6 +1,6 @@
 import amqplib, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { startAdminApi, type AdminApi } from '../admin-api/support/admin-stack.js';
-import { channelError } from '../support/amqp-helpers.js';
+import { channelError, queueExists } from '../support/amqp-helpers.js';
 import { BrokerNodes } from '../support/broker-nodes.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -22,19 +22,6 @@ describe('several nodes on one PostgreSQL schema', () => {
   const startNode = (name: string): Promise<number> => brokers.startNode(name);
   const connect = (name: string): Promise<ChannelModel> => brokers.connect(name);
   let admin: AdminApi | undefined;
-
-  /** Whether `name` exists on the node behind `connection` (a passive declare on a channel of its own). */
-  async function queueExists(connection: ChannelModel, name: string): Promise<boolean> {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      await channel.checkQueue(name);
-      await channel.close();
-      return true;
-    } catch {
-      return false;
-    }
-  }
 
   /** Ends every node's LISTEN connection from the server side, as a failover or a proxy restart would. */
   async function terminateListeners(): Promise<void> {

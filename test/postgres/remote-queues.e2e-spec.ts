@@ -1,6 +1,7 @@
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { BrokerNodes } from '../support/broker-nodes.js';
 import { waitFor } from '../support/wait-for.js';
+import { queueExists, exchangeExists } from '../support/amqp-helpers.js';
 
 /** Short, so a killed node expires within the test; heartbeats every third of it. */
 const LEASE_MS = 3000;
@@ -15,36 +16,8 @@ const SYNC_BOUND_MS = 15_000;
 describe('non-durable and exclusive queues across nodes', () => {
   const brokers = new BrokerNodes('remoteq', { WARREN_SHARED_QUEUES: 'true', WARREN_NODE_LEASE_MS: String(LEASE_MS) });
 
-  /**
-   * Whether `name` exists on the node behind `connection` (a passive declare on a channel of its own): another
-   * connection's exclusive queue answers 405 RESOURCE_LOCKED, a missing one 404.
-   */
-  async function queueExists(connection: ChannelModel, name: string): Promise<boolean> {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      await channel.checkQueue(name);
-      await channel.close();
-      return true;
-    } catch (error) {
-      return (error as { code?: number }).code === 405;
-    }
-  }
-
-  async function exchangeExists(connection: ChannelModel, name: string): Promise<boolean> {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      await channel.checkExchange(name);
-      await channel.close();
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   const untilQueue = (connection: ChannelModel, name: string, node: string, isPresent = true): Promise<unknown> =>
-    waitFor(async () => (await queueExists(connection, name)) === isPresent, {
+    waitFor(async () => (await queueExists(connection, name, { lockedExists: true })) === isPresent, {
       timeoutMs: SYNC_BOUND_MS,
       intervalMs: 100,
       what: `queue '${name}' ${isPresent ? 'known' : 'gone'} on ${node}`,

@@ -40,3 +40,33 @@ export async function confirmChannel(connection: ChannelModel): Promise<ConfirmC
   channel.on('error', () => undefined);
   return channel;
 }
+
+/**
+ * Whether queue `name` exists on the broker behind `connection`: a passive declare on a channel of its own. With
+ * `lockedExists`, another connection's exclusive queue (405 RESOURCE_LOCKED) counts as existing; anything else
+ * (404 and the rest) is "no".
+ */
+export async function queueExists(connection: ChannelModel, name: string, options: { lockedExists?: boolean } = {}): Promise<boolean> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    await channel.checkQueue(name);
+    await channel.close();
+    return true;
+  } catch (error) {
+    return options.lockedExists === true && (error as { code?: number }).code === 405;
+  }
+}
+
+/** Whether exchange `name` exists on the broker behind `connection` (a passive declare on a channel of its own). */
+export async function exchangeExists(connection: ChannelModel, name: string): Promise<boolean> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    await channel.checkExchange(name);
+    await channel.close();
+    return true;
+  } catch {
+    return false;
+  }
+}

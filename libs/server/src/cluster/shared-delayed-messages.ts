@@ -2,13 +2,10 @@ import { Message, delayedStoreId, describeError, type BrokerCore, type SharedDel
 import type { DueDelayedMessage, SharedDelayedStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
 import { SharedQueueOverflowError } from './shared-queue-overflow-error.js';
+import { EarliestTimer } from './earliest-timer.js';
 
 /** Most due messages one claim takes; a full claim is followed by another once its routing committed. */
 const CLAIM_LIMIT = 500;
-/** The shortest wait on the timer (never a hot loop, whatever the due times say). */
-const MIN_DELAY_MS = 10;
-/** The longest timer armed (the heartbeat claims anyway; keeps setTimeout within its range). */
-const MAX_DELAY_MS = 3_600_000;
 const PREFIX = 'delayed:';
 
 /** Whether `promise` resolves (its error is handled where it was made). */
@@ -27,9 +24,7 @@ const succeeded = (promise: Promise<void>): Promise<boolean> =>
  * held, or the `NOTIFY` of a hold on any node) and on the heartbeat, never in a hot loop.
  */
 export class SharedDelayedMessages implements SharedDelayedHold {
-  private timer?: NodeJS.Timeout;
-  /** When the armed timer fires (epoch ms), 0 when none is armed. */
-  private at = 0;
+  private readonly timer = new EarliestTimer(() => void this.claim());
   private isClaiming = false;
   private isClaimWanted = false;
   private isListening = false;
@@ -51,7 +46,7 @@ export class SharedDelayedMessages implements SharedDelayedHold {
   hold(exchangeId: string, message: Message, delayMs: number): Promise<void> {
     const write = this.store.hold(exchangeId, message.storageData, delayMs);
     // The notification of the commit arms every node's timer, this one's included; arming here spares a round trip.
-    this.arm(delayMs);
+    this.timer.arm(delayMs);
     return write;
   }
 
@@ -118,7 +113,7 @@ export class SharedDelayedMessages implements SharedDelayedHold {
         }
         const settled = this.route(due);
         if (due.length >= CLAIM_LIMIT) this.isClaimWanted = true;
-        else if (nextDueMs !== undefined) this.arm(nextDueMs + 1);
+        else if (nextDueMs !== undefined) this.timer.arm(nextDueMs + 1);
         // A failed commit gave the claims back (route): the store is in trouble, the heartbeat claims again.
         if (settled !== undefined && !(await succeeded(settled))) return;
       } while (this.isClaimWanted && !this.isStopped);
@@ -133,8 +128,7 @@ export class SharedDelayedMessages implements SharedDelayedHold {
   /** Stops claiming (shutdown, lease lost); held messages stay held for the other nodes. */
   stop(): void {
     this.isStopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
   }
 
   /** The storage ids of every durable delayed exchange this node knows: the only ones it can route. */
@@ -199,7 +193,7 @@ export class SharedDelayedMessages implements SharedDelayedHold {
     this.isListening = true;
     try {
       await this.store.listen(
-        (dueInMs) => this.arm(dueInMs + 1),
+        (dueInMs) => this.timer.arm(dueInMs + 1),
         (error) => {
           this.isListening = false;
           if (!this.isStopped)
@@ -210,21 +204,5 @@ export class SharedDelayedMessages implements SharedDelayedHold {
       this.isListening = false;
       this.logger.warn(`cluster: cannot listen for delayed messages: ${describeError(error)}`);
     }
-  }
-
-  /** Arms the timer `delayMs` from now unless one fires as early or earlier. */
-  private arm(delayMs: number): void {
-    if (this.isStopped) return;
-    const delay = Math.min(MAX_DELAY_MS, Math.max(MIN_DELAY_MS, Math.ceil(delayMs)));
-    const at = Date.now() + delay;
-    if (this.timer !== undefined && this.at <= at) return;
-    clearTimeout(this.timer);
-    this.at = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.at = 0;
-      void this.claim();
-    }, delay);
-    this.timer.unref();
   }
 }

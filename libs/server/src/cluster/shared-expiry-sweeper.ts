@@ -1,15 +1,12 @@
 import { describeError } from '@app/broker-core';
 import type { ExpiredMessage, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
+import { EarliestTimer } from './earliest-timer.js';
 
 /** Most expired messages one sweep takes; a full sweep is followed by another at once. */
 const SWEEP_LIMIT = 500;
-/** The shortest wait between sweeps on the timer (never a hot loop, even when deadlines are in the past). */
-const MIN_DELAY_MS = 10;
 /** The wait when the next deadline is already due but another node's sweep holds those rows. */
 const DUE_RETRY_MS = 200;
-/** The longest timer armed (the heartbeat's sweep is there anyway; keeps setTimeout within its range). */
-const MAX_DELAY_MS = 3_600_000;
 
 /**
  * Expiry of shared queues' messages that no node claimed (docs/SCALE-OUT.md, "Shared queues"): TTLs count from the
@@ -20,9 +17,7 @@ const MAX_DELAY_MS = 3_600_000;
  * idle queue's messages expire about when they should, without polling hot.
  */
 export class SharedExpirySweeper {
-  private timer?: NodeJS.Timeout;
-  /** When the armed timer fires (epoch ms), 0 when none is armed. */
-  private at = 0;
+  private readonly timer = new EarliestTimer(() => void this.sweep());
   private isSweeping = false;
   private isSweepWanted = false;
   private isStopped = false;
@@ -38,7 +33,7 @@ export class SharedExpirySweeper {
 
   /** A message published through this node expires at `expiresAt` (epoch ms): a sweep runs by then. */
   expiresAt(expiresAt: number): void {
-    if (expiresAt > 0) this.arm(expiresAt - Date.now());
+    if (expiresAt > 0) this.timer.arm(expiresAt - Date.now());
   }
 
   /** Sweeps now (the heartbeat, the timer); a sweep asked for while one runs runs again after it. */
@@ -61,7 +56,7 @@ export class SharedExpirySweeper {
         }
         if (expired.length > 0) this.expired(expired);
         if (expired.length >= SWEEP_LIMIT) this.isSweepWanted = true;
-        else if (nextExpiryMs !== undefined) this.arm(nextExpiryMs <= 0 ? DUE_RETRY_MS : nextExpiryMs + 1);
+        else if (nextExpiryMs !== undefined) this.timer.arm(nextExpiryMs <= 0 ? DUE_RETRY_MS : nextExpiryMs + 1);
       } while (this.isSweepWanted && !this.isStopped);
     } catch (error) {
       // The heartbeat sweeps again (a failed claim took nothing).
@@ -74,24 +69,7 @@ export class SharedExpirySweeper {
   /** Stops sweeping (shutdown, lease lost). */
   stop(): void {
     this.isStopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Arms the timer `delayMs` from now unless one fires as early or earlier. */
-  private arm(delayMs: number): void {
-    if (this.isStopped) return;
-    const delay = Math.min(MAX_DELAY_MS, Math.max(MIN_DELAY_MS, Math.ceil(delayMs)));
-    const at = Date.now() + delay;
-    if (this.timer !== undefined && this.at <= at) return;
-    clearTimeout(this.timer);
-    this.at = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.at = 0;
-      void this.sweep();
-    }, delay);
-    this.timer.unref();
+    this.timer.stop();
   }
 
   private releaseAll(messages: readonly ExpiredMessage[]): void {

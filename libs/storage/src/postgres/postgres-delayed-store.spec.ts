@@ -1,32 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
+import { describe, expect, it } from '@jest/globals';
+import { useNodeStorage } from '../../test/support/postgres-node-storage.js';
 import { messageRecordOf } from '../message-record.js';
 import type { DueDelayedMessage } from '../shared-delayed-store.js';
-import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
+import type { PostgresStorage } from './open-postgres-storage.js';
 
 // Delayed messages held for every node (postgres-delayed-store.ts, docs/SCALE-OUT.md "Delayed messages") against a
 // real server.
-let cluster: PostgresCluster;
-let url: string;
 let schemas = 0;
-const opened: PostgresStorage[] = [];
-
-beforeAll(async () => {
-  cluster = await startPostgresCluster();
-  url = await cluster.createDatabase('warren_delayed_spec');
-}, 180_000);
-
-afterAll(async () => {
-  for (const storage of opened) await storage.close().catch(() => undefined);
-  await cluster?.stop();
-}, 180_000);
-
-async function open(schema: string, nodeName: string): Promise<PostgresStorage> {
-  const storage = await openPostgresStorage({ connectionString: url, schema, nodeName, nodeLeaseMs: 60_000, sharedQueues: true });
-  opened.push(storage);
-  await storage.cluster!.register({});
-  return storage;
-}
+const stores = useNodeStorage('warren_delayed_spec', { sharedQueues: true });
+const open = stores.open;
 
 const record = (text: string): Buffer => messageRecordOf(Buffer.from(text));
 const texts = (due: ReadonlyArray<DueDelayedMessage>): string[] => due.map((m) => m.data.subarray(5).toString());

@@ -1,31 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
+import { useNodeStorage } from '../../test/support/postgres-node-storage.js';
 import { messageRecordOf, messageRecordPayload } from '../message-record.js';
-import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
 
 // Shared queues' claims (postgres-shared-queue-store.ts) against a real server: two nodes on one schema.
-let cluster: PostgresCluster;
-let url: string;
 let schemas = 0;
-const opened: PostgresStorage[] = [];
-
-beforeAll(async () => {
-  cluster = await startPostgresCluster();
-  url = await cluster.createDatabase('warren_shared_spec');
-}, 180_000);
-
-afterAll(async () => {
-  for (const storage of opened) await storage.close().catch(() => undefined);
-  await cluster?.stop();
-}, 180_000);
-
-async function open(schema: string, nodeName: string): Promise<PostgresStorage> {
-  const storage = await openPostgresStorage({ connectionString: url, schema, nodeName, nodeLeaseMs: 60_000, sharedQueues: true });
-  opened.push(storage);
-  await storage.cluster!.register({});
-  return storage;
-}
+const stores = useNodeStorage('warren_shared_spec', { sharedQueues: true });
+const open = stores.open;
 
 const record = (text: string): Buffer => messageRecordOf(Buffer.from(text));
 const texts = (messages: ReadonlyArray<{ data: Buffer }>): string[] => messages.map((m) => messageRecordPayload(m.data).toString('latin1'));
@@ -181,7 +162,7 @@ describe('PostgreSQL shared queue store', () => {
       { queueId: 'm', data: record('t4'), isTransient: true },
     ]);
     const count = async (): Promise<unknown> => {
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: stores.url });
       await client.connect();
       try {
         const { rows } = await client.query(

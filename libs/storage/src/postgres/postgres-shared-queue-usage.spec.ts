@@ -1,31 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { type PostgresCluster, startPostgresCluster } from '../../test/support/postgres-cluster.js';
-import { openPostgresStorage, type PostgresStorage } from './open-postgres-storage.js';
+import { useNodeStorage } from '../../test/support/postgres-node-storage.js';
+import type { PostgresStorage } from './open-postgres-storage.js';
 
 // Shared queues' use across nodes (postgres-shared-queue-usage.ts) against a real server: three nodes on one schema,
 // deciding at the same moment.
-let cluster: PostgresCluster;
-let url: string;
 let schemas = 0;
-const opened: PostgresStorage[] = [];
-
-beforeAll(async () => {
-  cluster = await startPostgresCluster();
-  url = await cluster.createDatabase('warren_usage_spec');
-}, 180_000);
-
-afterAll(async () => {
-  for (const storage of opened) await storage.close().catch(() => undefined);
-  await cluster?.stop();
-}, 180_000);
-
-async function open(schema: string, nodeName: string): Promise<PostgresStorage> {
-  const storage = await openPostgresStorage({ connectionString: url, schema, nodeName, nodeLeaseMs: 60_000, sharedQueues: true });
-  opened.push(storage);
-  await storage.cluster!.register({});
-  return storage;
-}
+const stores = useNodeStorage('warren_usage_spec', { sharedQueues: true });
+const open = stores.open;
 
 /** Three nodes on a fresh schema. */
 async function threeNodes(): Promise<PostgresStorage[]> {
@@ -35,7 +17,7 @@ async function threeNodes(): Promise<PostgresStorage[]> {
 
 /** Runs one statement on the database (e.g. moving a queue's last use into the past). */
 async function sql(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: stores.url });
   await client.connect();
   try {
     await client.query(statement);
