@@ -134,6 +134,30 @@ describe('shared queues: auto-delete, x-expires and queue.delete across nodes', 
     expect(decisions('ad-two-nodes')).toBe(1);
   }, 120_000);
 
+  it('deletes a non-durable auto-delete queue of A when the last consumer of every node goes, also when that one is on B', async () => {
+    const onA = await (await brokers.connect('warren@a')).createChannel();
+    // Non-durable: still A's queue, but shared (consumed on every node), so its use is judged across nodes too.
+    await onA.assertQueue('ad-transient', { durable: false, autoDelete: true });
+    const a = await consumeOn('warren@a', 'ad-transient');
+    const b = await consumeOn('warren@b', 'ad-transient');
+    await waitFor(async () => (await consumingNodes('ad-transient')) === 2, {
+      timeoutMs: SYNC_BOUND_MS,
+      what: 'consumers on A and B recorded',
+    });
+    // The owner's last consumer goes: B still consumes, so the queue stays.
+    await a.channel.cancel(a.tag);
+    await waitFor(async () => (await consumingNodes('ad-transient')) === 1, { timeoutMs: SYNC_BOUND_MS, what: "A's consumer removed" });
+    await holdsFor(1500, () => exists('warren@c', 'ad-transient'));
+    // B's goes: B decides, and its delete of A's queue reaches A and C.
+    await b.channel.cancel(b.tag);
+    await goneEverywhere('ad-transient', ['warren@c', 'warren@a', 'warren@b']);
+    expect(decisions('ad-transient')).toBe(1);
+    const { rows } = await brokers.query<{ n: string }>('SELECT count(*) AS n FROM warren_exclusive_queues WHERE key = $1', [
+      JSON.stringify(['/', 'ad-transient']),
+    ]);
+    expect(Number(rows[0]!.n)).toBe(0);
+  }, 120_000);
+
   it('deletes an auto-delete queue after the lease of the killed node that held its last consumer', async () => {
     await brokers.startNode('warren@d');
     const onA = await (await brokers.connect('warren@a')).createChannel();

@@ -7,7 +7,7 @@ import { RemoteTopology, exclusiveQueueKey, exclusiveQueueValue, queueNodeOf } f
 import { ClusterReplyRelay } from './reply-relay.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
 import { SharedDelayedMessages } from './shared-delayed-messages.js';
-import { SharedQueueFeed } from './shared-queue-feed.js';
+import { SharedQueueFeed, isSharedTransientQueue } from './shared-queue-feed.js';
 
 /** Changes read per query while catching up. */
 const CHANGES_PER_READ = 500;
@@ -23,6 +23,11 @@ const LOG_KEPT_LEASES = 20;
 const STRANDED_MIN_MS = 60_000;
 /** A node stops serving once this fraction of its lease has passed since the last renewal it sent that succeeded. */
 const LEASE_SAFETY = 0.9;
+
+/** Attaches another node's non-durable, non-exclusive queue to the shared-queue feed, with shared queues on. */
+function feedOf(feed: SharedQueueFeed | undefined): ((queue: Queue) => boolean) | undefined {
+  return feed === undefined ? undefined : (queue) => isSharedTransientQueue(queue) && feed.attach(queue);
+}
 
 /** Options of {@link ClusterNode}. */
 export interface ClusterNodeOptions {
@@ -111,6 +116,8 @@ export class ClusterNode {
         ),
       this.owned,
       options.mailbox,
+      // Another node's non-durable queue: consumed here through the shared table, not forwarded to (shared-queue-feed.ts).
+      feedOf(this.feed),
     );
   }
 
@@ -146,7 +153,9 @@ export class ClusterNode {
         for (const queue of vhost.allQueues()) if (queue.storage && feed.attach(queue)) vhost.hasSharedQueues = true;
     this.core.queueListener = {
       created: (vhost, queue) => {
-        if (feed !== undefined && queue.storage !== undefined && feed.attach(queue)) vhost.hasSharedQueues = true;
+        // This node's own non-durable queues too (other nodes' copies are attached by RemoteTopology, which knows their node).
+        const isShareable = queue.storage !== undefined || (isSharedTransientQueue(queue) && !this.metadata.applyingRemote);
+        if (feed !== undefined && isShareable && feed.attach(queue)) vhost.hasSharedQueues = true;
         // The declare is answered once every node can learn of the queue (what they route to it comes here).
         if (this.isShared(queue))
           return this.write({ type: 'put', key: exclusiveQueueKey(queue.vhost, queue.name), value: exclusiveQueueValue(queue) });
@@ -192,6 +201,8 @@ export class ClusterNode {
     this.core.queueListener = undefined;
     this.core.transientTopologyListener = undefined;
     // A node that lost its lease may not reach the database at all; the others expire it anyway.
+    // Its non-durable queues go everywhere with the leave; their messages in the shared table go with them.
+    if (!wasLost) await this.feed?.eraseOwnTransient((queue) => queueNodeOf(queue) === undefined);
     if (!wasLost)
       await this.store
         .deregister()
@@ -233,6 +244,15 @@ export class ClusterNode {
    */
   private isShared(queue: Queue): boolean {
     return (queue.options.exclusive || !queue.options.durable) && queueNodeOf(queue) === undefined && !this.metadata.applyingRemote;
+  }
+
+  /** The queues held here that live on one of `nodes` (other nodes' exclusive and non-durable queues). */
+  private *queuesOf(nodes: ReadonlySet<string>): Iterable<Queue> {
+    for (const vhost of this.core.allVhosts())
+      for (const queue of vhost.allQueues()) {
+        const node = queueNodeOf(queue);
+        if (node !== undefined && nodes.has(node)) yield queue;
+      }
   }
 
   /** Resolves once written; a failure is logged (and fails the client's command that waits for it). */
@@ -283,6 +303,8 @@ export class ClusterNode {
       // Not while recovering: the queues a dead node's messages go to must exist here first.
       if (!this.isReady) return;
       const dead = await this.store.reapExpired();
+      // Their non-durable queues' messages in the shared table are removed by this node (the reaper), once.
+      if (dead.length > 0) this.feed?.reapedQueues(this.queuesOf(new Set(dead)));
       if (dead.length > 0) await this.sync(); // queues the dead node declared last exist here before its messages come
       for (const name of dead) {
         this.options.logger.warn({ node: name }, `cluster: node ${name} expired (its lease ran out); its exclusive queues are deleted`);

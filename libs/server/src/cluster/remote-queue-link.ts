@@ -53,9 +53,20 @@ export class RemoteQueueLink implements SharedQueueLink {
   expire(): void {}
 }
 
+/**
+ * Copies of other nodes' non-durable, non-exclusive queues that are consumed here through the shared table
+ * (shared-queue-feed.ts) rather than forwarded: the node each belongs to (weak: gone with the queue object).
+ */
+const sharedCopyNodes = new WeakMap<Queue, string>();
+
+/** Records that `queue` is another node's non-durable queue held here as a shared-table copy. */
+export function markSharedCopy(queue: Queue, node: string): void {
+  sharedCopyNodes.set(queue, node);
+}
+
 /** The node a queue of another node lives on, or undefined for this node's own queues. */
 export function remoteNodeOf(queue: Queue): string | undefined {
-  return queue.shared instanceof RemoteQueueLink ? queue.shared.node : undefined;
+  return queue.shared instanceof RemoteQueueLink ? queue.shared.node : sharedCopyNodes.get(queue);
 }
 
 /**

@@ -2,7 +2,7 @@ import { BROKER_ACTOR, BrokerCore, BrokerStorage, type TopologyCommand } from '@
 import { encodeFieldTable } from '@app/codec';
 import type { ClusterChange, MetadataOp, MetadataRecord, MetadataStore, OpenedStorage } from '@app/storage';
 import { openMemoryStorage } from '@app/storage/memory';
-import { RemoteTopology } from './remote-topology.js';
+import { RemoteTopology, queueNodeOf } from './remote-topology.js';
 import { SharedMetadataStore } from './shared-metadata-store.js';
 
 /** The origin node's metadata store: records each apply() as the change the shared store would log. */
@@ -134,6 +134,53 @@ describe('RemoteTopology: applying other nodes’ changes', () => {
     expect(vhost.getQueue('mine')).toBeDefined();
     remote.apply({ version: 3, node: 'warren@d', ops: [{ type: 'del', kind: 'exclusive-queue', key }] });
     expect(vhost.getQueue('private')).toBeUndefined();
+  });
+
+  it("offers another node's non-durable queue to the shared table, and keeps knowing its node; never an exclusive one", () => {
+    const offered: string[] = [];
+    const sharing = new RemoteTopology(
+      follower,
+      new SharedMetadataStore(followerStorage.metadata),
+      () => undefined,
+      undefined,
+      undefined,
+      (queue) => {
+        offered.push(queue.name);
+        return true;
+      },
+    );
+    const valueOf = (name: string, exclusive: boolean): Buffer =>
+      Buffer.from(
+        JSON.stringify({
+          vhost: '/',
+          name,
+          exclusive,
+          durable: false,
+          autoDelete: false,
+          arguments: encodeFieldTable({}).toString('base64'),
+        }),
+      );
+    sharing.apply({
+      version: 1,
+      node: 'warren@d',
+      ops: [
+        { type: 'put', kind: 'exclusive-queue', key: JSON.stringify(['/', 'cats']), value: valueOf('cats', false) },
+        { type: 'put', kind: 'exclusive-queue', key: JSON.stringify(['/', 'reply']), value: valueOf('reply', true) },
+      ],
+    });
+    expect(offered).toEqual(['cats']);
+    const vhost = follower.getVhost('/')!;
+    // Still warren@d's queue here: its delete (by warren@d, or its reaping) removes this copy, a re-declare keeps it.
+    expect(queueNodeOf(vhost.getQueue('cats')!)).toBe('warren@d');
+    expect(queueNodeOf(vhost.getQueue('reply')!)).toBe('warren@d');
+    sharing.apply({
+      version: 2,
+      node: 'warren@d',
+      ops: [{ type: 'put', kind: 'exclusive-queue', key: JSON.stringify(['/', 'cats']), value: valueOf('cats', false) }],
+    });
+    expect(offered).toEqual(['cats']);
+    sharing.apply({ version: 3, node: 'warren@d', ops: [{ type: 'del', kind: 'exclusive-queue', key: JSON.stringify(['/', 'cats']) }] });
+    expect(vhost.getQueue('cats')).toBeUndefined();
   });
 
   it('skips what no longer fits and reports a bad op without stopping the others', () => {

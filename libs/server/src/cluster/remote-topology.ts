@@ -10,7 +10,7 @@ import {
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
 import type { ClusterChange, ClusterOp, MetadataRecord, NodeMailbox } from '@app/storage';
 import { NodeOwnedTopology, ownedKeyKind } from './node-owned-topology.js';
-import { RemoteQueueLink, remoteNodeOf } from './remote-queue-link.js';
+import { RemoteQueueLink, markSharedCopy, remoteNodeOf } from './remote-queue-link.js';
 import type { SharedMetadataStore } from './shared-metadata-store.js';
 
 /** The owner of exclusive queues a connection of another node holds: local clients get 405 RESOURCE_LOCKED. */
@@ -74,6 +74,8 @@ export class RemoteTopology {
    * @param owned non-durable exchanges and bindings (node-owned-topology.ts)
    * @param mailbox forwards what this node routes to other nodes' non-durable and exclusive queues; without it
    *   (single-node tests) they keep what is routed here.
+   * @param shareTransient with shared queues: makes another node's non-durable, non-exclusive queue a shared-table
+   *   copy here (true), so its consumers here receive; otherwise it is forwarded to through `mailbox`
    */
   constructor(
     private readonly core: BrokerCore,
@@ -81,6 +83,7 @@ export class RemoteTopology {
     private readonly report: (op: ClusterOp, error: unknown) => void,
     private readonly owned?: NodeOwnedTopology,
     private readonly mailbox?: NodeMailbox,
+    private readonly shareTransient?: (queue: Queue) => boolean,
   ) {}
 
   /** The owner object standing for `node`'s connections. */
@@ -251,6 +254,13 @@ export class RemoteTopology {
       { durable: value.durable, exclusive: isExclusive, autoDelete: value.autoDelete, arguments: decodeArguments(value.arguments) },
       isExclusive ? owner : vhost,
     );
+    // A non-durable, non-exclusive queue with shared queues on: its messages are in the shared table, so consumers
+    // here compete with those of its node (docs/SCALE-OUT.md, "Queues of one node"); it stays its node's queue.
+    if (!isExclusive && !value.durable && queue.shared === undefined && this.shareTransient?.(queue) === true) {
+      markSharedCopy(queue, node);
+      vhost.hasSharedQueues = true;
+      return;
+    }
     // Not shared through the store's table (a durable exclusive queue with shared queues is): forwarded.
     if (this.mailbox !== undefined && queue.shared === undefined) {
       queue.shared = new RemoteQueueLink(node, this.mailbox, (idle, owner) => this.owned?.idleConsumer(idle, owner));

@@ -27,6 +27,15 @@ function backlogFrom(queue: Queue, counts: ReadonlyMap<string, SharedQueueCount>
   queue.sharedBacklog = counts.get(queue.storageId) ?? { unclaimed: 0, total: 0 };
 }
 
+/**
+ * A non-durable, non-exclusive queue: with shared queues on, its messages are in the shared table too (as
+ * transient messages) so consumers on every node compete for them, while the queue stays its node's
+ * (docs/SCALE-OUT.md, "Queues of one node"). Exclusive queues are not: only their connection consumes.
+ */
+export function isSharedTransientQueue(queue: Queue): boolean {
+  return !queue.options.durable && !queue.options.exclusive;
+}
+
 /** Claim state of one shared queue on this node. */
 interface FeedState {
   /** A claim query is in flight: never two at once per queue. */
@@ -39,8 +48,8 @@ interface FeedState {
 }
 
 /**
- * This node's side of shared queues (docs/SCALE-OUT.md, "Shared queues"): durable queues whose messages live in
- * the shared table, claimed in batches sized by the free prefetch of this node's consumers, so one node does not
+ * This node's side of shared queues (docs/SCALE-OUT.md, "Shared queues"): durable queues (and non-durable,
+ * non-exclusive ones: {@link isSharedTransientQueue}) whose messages live in the shared table, claimed in batches sized by the free prefetch of this node's consumers, so one node does not
  * hoard. Claimed messages enter the local {@link Queue}, which delivers them as usual; what leaves for good is
  * deleted, what is requeued (nack, lost channel, last local consumer gone) is released for any node.
  *
@@ -62,6 +71,8 @@ export class SharedQueueFeed implements SharedQueueLink {
   private readonly usage: SharedQueueUsage;
   /** The store's removal of queues this node deleted (weak: gone with the queue object). */
   private readonly erasing = new WeakMap<Queue, Promise<void>>();
+  /** Non-durable queues of a node this node reaped: their delete comes as another node's, but this node erases. */
+  private readonly reaped = new WeakSet<Queue>();
 
   constructor(
     private readonly store: SharedQueueStore,
@@ -106,9 +117,30 @@ export class SharedQueueFeed implements SharedQueueLink {
     return true;
   }
 
+  /**
+   * A dead node's non-durable queues, which this node reaped (its lease ran out): their deletes arrive as the dead
+   * node's changes, and this node removes their messages and use rows, once, as if it had deleted them.
+   */
+  reapedQueues(queues: Iterable<Queue>): void {
+    for (const queue of queues) if (this.states.has(queue)) this.reaped.add(queue);
+  }
+
+  /**
+   * Removes the messages of this node's own non-durable queues from the shared table (a clean leave: the others
+   * delete their copies when the leave's changes reach them, and nobody else would remove the rows).
+   */
+  async eraseOwnTransient(isOwn: (queue: Queue) => boolean): Promise<void> {
+    for (const queue of [...this.states.keys()])
+      if (isSharedTransientQueue(queue) && isOwn(queue))
+        await this.store.deleteQueue(queue.storageId).catch((error: unknown) => {
+          this.logger.warn(`cluster: cannot delete the shared messages of queue '${queue.name}': ${describeError(error)}`);
+        });
+  }
+
   /** The queue was deleted; `isOrigin`: by this node (the deleting node deletes its messages, once). */
   detach(queue: Queue, isOrigin: boolean): void {
     if (!this.states.delete(queue)) return;
+    if (this.reaped.has(queue)) isOrigin = true;
     if (this.byId.get(queue.storageId) === queue) this.byId.delete(queue.storageId);
     this.active.detach(queue);
     const forgotten = this.usage.detach(queue, isOrigin);
@@ -153,7 +185,8 @@ export class SharedQueueFeed implements SharedQueueLink {
         queueId: queue.storageId,
         data: message.storageData,
         expiresAt,
-        isTransient: !message.isPersistent,
+        // A non-durable queue's messages are transient whatever their delivery mode, as on one node.
+        isTransient: !message.isPersistent || !queue.options.durable,
         bodySize: message.bodySize,
         priority,
         limits,
