@@ -288,4 +288,23 @@ describe('non-durable and exclusive queues across nodes', () => {
     expect(kept[0]).toBe('after B');
     await publisher.close();
   }, 180_000);
+
+  it('a non-durable queue of a node that leaves cleanly goes everywhere, and its messages leave the shared table', async () => {
+    const [onA, onC] = await Promise.all([brokers.connect('warren@a'), brokers.connect('warren@c')]);
+    await (await onC.createChannel()).assertQueue('leaving_c', { durable: false });
+    await untilQueue(onA, 'leaving_c', 'A');
+    const publisher = await onA.createConfirmChannel();
+    for (let i = 0; i < 5; i++) publisher.sendToQueue('leaving_c', Buffer.from(`left${i}`));
+    await publisher.waitForConfirms();
+    const stored = async (): Promise<number> =>
+      Number(
+        (await brokers.query<{ n: string }>(`SELECT count(*) AS n FROM warren_shared_messages WHERE queue_id LIKE '%/leaving_c'`)).rows[0]!
+          .n,
+      );
+    expect(await stored()).toBe(5);
+    await brokers.stopNode(brokers.nodes.get('warren@c')!, 'SIGTERM');
+    await untilQueue(onA, 'leaving_c', 'A', false);
+    expect(await stored()).toBe(0);
+    await publisher.close();
+  }, 120_000);
 });
