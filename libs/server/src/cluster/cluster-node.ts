@@ -302,9 +302,11 @@ export class ClusterNode {
     try {
       // Not while recovering: the queues a dead node's messages go to must exist here first.
       if (!this.isReady) return;
+      // Deletes applied from here on may be this reap's (a notification can outrun reapExpired's answer).
+      this.feed?.forgetDetached();
       const dead = await this.store.reapExpired();
       // Their non-durable queues' messages in the shared table are removed by this node (the reaper), once.
-      if (dead.length > 0) this.feed?.reapedQueues(this.queuesOf(new Set(dead)));
+      if (dead.length > 0) this.feed?.reapedQueues(new Set(dead), this.queuesOf(new Set(dead)));
       if (dead.length > 0) await this.sync(); // queues the dead node declared last exist here before its messages come
       for (const name of dead) {
         this.options.logger.warn({ node: name }, `cluster: node ${name} expired (its lease ran out); its exclusive queues are deleted`);

@@ -1,6 +1,7 @@
 import { Message, describeError, type Queue, type QueueUseCounts, type SharedQueueLink } from '@app/broker-core';
 import type { ClaimedMessage, ExpiredMessage, SharedQueueCount, SharedQueueLimits, SharedQueueStore } from '@app/storage';
 import type { BrokerLogger } from '../logger.js';
+import { queueNodeOf } from './remote-topology.js';
 import { SharedActiveConsumers } from './shared-active-consumers.js';
 import { SharedExpirySweeper } from './shared-expiry-sweeper.js';
 import { SharedQueueOverflowError } from './shared-queue-overflow-error.js';
@@ -73,6 +74,11 @@ export class SharedQueueFeed implements SharedQueueLink {
   private readonly erasing = new WeakMap<Queue, Promise<void>>();
   /** Non-durable queues of a node this node reaped: their delete comes as another node's, but this node erases. */
   private readonly reaped = new WeakSet<Queue>();
+  /**
+   * Other nodes' non-durable queues deleted here since the last heartbeat (storage id to owner node): the delete a
+   * reap causes can be applied (a notification) before the reaping node learns whom it reaped.
+   */
+  private readonly detachedOfOthers = new Map<string, string>();
 
   constructor(
     private readonly store: SharedQueueStore,
@@ -121,8 +127,18 @@ export class SharedQueueFeed implements SharedQueueLink {
    * A dead node's non-durable queues, which this node reaped (its lease ran out): their deletes arrive as the dead
    * node's changes, and this node removes their messages and use rows, once, as if it had deleted them.
    */
-  reapedQueues(queues: Iterable<Queue>): void {
+  reapedQueues(nodes: ReadonlySet<string>, queues: Iterable<Queue>): void {
     for (const queue of queues) if (this.states.has(queue)) this.reaped.add(queue);
+    for (const [storageId, node] of this.detachedOfOthers)
+      if (nodes.has(node))
+        void this.store.deleteQueue(storageId).catch((error: unknown) => {
+          this.logger.warn(`cluster: cannot delete the shared messages of queue '${storageId}': ${describeError(error)}`);
+        });
+  }
+
+  /** Ends the window in which a reap may name queues already deleted here (called once per heartbeat). */
+  forgetDetached(): void {
+    this.detachedOfOthers.clear();
   }
 
   /**
@@ -144,7 +160,11 @@ export class SharedQueueFeed implements SharedQueueLink {
     if (this.byId.get(queue.storageId) === queue) this.byId.delete(queue.storageId);
     this.active.detach(queue);
     const forgotten = this.usage.detach(queue, isOrigin);
-    if (!isOrigin) return;
+    if (!isOrigin) {
+      const node = isSharedTransientQueue(queue) ? queueNodeOf(queue) : undefined;
+      if (node !== undefined) this.detachedOfOthers.set(queue.storageId, node);
+      return;
+    }
     const deleted = this.store.deleteQueue(queue.storageId).catch((error: unknown) => {
       this.logger.warn(`cluster: cannot delete the shared messages of queue '${queue.name}': ${describeError(error)}`);
     });
