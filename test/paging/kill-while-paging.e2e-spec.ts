@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
@@ -12,7 +12,7 @@ import { waitFor } from '../support/wait-for.js';
  * makes the broker read paged bodies back, and every third message is transient (spilled to the store's transient
  * range past the window). After the crash, an in-process broker over the same directory must hold every confirmed
  * persistent message not yet acked and no transient one, and the store must be consistent (counters match, no
- * orphaned bodies or index records, no transient record left).
+ * orphaned bodies or index records, no transient record left, every body segment file gone once drained).
  */
 describe('kill -9 while paging', () => {
   let dataDir: string;
@@ -47,7 +47,7 @@ describe('kill -9 while paging', () => {
     await consumer.prefetch(20);
     await consumer.consume('paging', (message) => {
       if (!message) return;
-      const n = Number(message.content.toString());
+      const n = parseInt(message.content.toString(), 10);
       // Slow and partial: acks every other one, so the backlog keeps growing and paging.
       if (n % 2 === 0) {
         consumer.ack(message);
@@ -61,7 +61,8 @@ describe('kill -9 while paging', () => {
         const n = next++;
         try {
           const persistent = n % 3 !== 0;
-          channel.sendToQueue('paging', Buffer.from(String(n)), { persistent }, (error) => {
+          // Past 256 bytes: persistent records go to the body log's segment files, pointers to LevelDB.
+          channel.sendToQueue('paging', Buffer.from(String(n).padEnd(300, '.')), { persistent }, (error) => {
             if (!error && persistent) confirmed.add(n);
           });
           channel.sendToQueue('spilling', Buffer.alloc(512, n % 256));
@@ -93,7 +94,7 @@ describe('kill -9 while paging', () => {
     const after = await amqplib.connect(server.url);
     const drain = await after.createChannel();
     await drain.consume('paging', (message) => {
-      received.add(Number(message!.content.toString()));
+      received.add(parseInt(message!.content.toString(), 10));
       drain.ack(message!);
     });
     await waitFor(() => queue.messageCount === 0 && queue.unackedCount === 0, { timeoutMs: 30_000, what: 'draining' });
@@ -104,5 +105,10 @@ describe('kill -9 while paging', () => {
     expect([...received].filter((n) => n % 3 === 0)).toEqual([]);
     await waitFor(async () => (await store.queueInfo(queue.storageId))?.messageCount === 0, { what: 'acks written' });
     expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
+    // No body left behind: every segment file of the drained queue is gone (the crash's unreferenced tail included).
+    await waitFor(() => store.bodySegmentCount === 0 && readdirSync(join(dataDir, 'bodies')).length === 0, {
+      timeoutMs: 30_000,
+      what: 'body segments dropped',
+    });
   }, 90_000);
 });

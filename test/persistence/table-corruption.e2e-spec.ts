@@ -11,16 +11,30 @@ const QUEUE = 'table-corruption';
 const COUNT = 20;
 const DAMAGED = 3;
 
-/** A body naming its message; the padding is varied so the text stays literal in any compressed block. */
-const body = (i: number): string => `table-body-${String(i).padStart(4, '0')}|` + 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(8);
+/**
+ * A body naming its message; the padding is varied so the text stays literal in any compressed block. Small ones
+ * stay in LevelDB; from 256 bytes on (with the message's other fields) they go to the body log's segment files.
+ */
+const body = (i: number, repeat: number): string =>
+  `table-body-${String(i).padStart(4, '0')}|` + 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(repeat);
+
+/** Flips one byte of the damaged message's body in the one file holding it (`files` lists the candidates). */
+function flipIn(files: string[]): void {
+  const marker = `table-body-${String(DAMAGED).padStart(4, '0')}|`;
+  const holding = files.filter((file) => readFileSync(file).includes(marker));
+  expect(holding).toHaveLength(1);
+  const content = readFileSync(holding[0]!);
+  content[content.indexOf(marker) + 40]! ^= 0x01;
+  writeFileSync(holding[0]!, content);
+}
 
 /**
- * A byte flipped in a LevelDB table file (`.ldb`). LevelDB checks the CRC of its write-ahead log records but does
- * not verify table blocks on read by default, so only Warren's per-message checksum catches this: the damaged
- * message must be held back (quarantined) and reported, never delivered with an altered body; the others are
- * served as usual.
+ * A byte flipped in a LevelDB table file (`.ldb`) or in a body-log segment file (`bodies/*.body`). LevelDB checks the
+ * CRC of its write-ahead log records but does not verify table blocks on read by default, and the body log's files
+ * are plain files, so only Warren's per-message checksum catches this: the damaged message must be held back
+ * (quarantined) and reported, never delivered with an altered body; the others are served as usual.
  */
-describe('a message damaged in a LevelDB table file', () => {
+describe('a message damaged on disk', () => {
   let root: string;
   let dataDir: string;
   let server: TestBroker | undefined;
@@ -36,35 +50,46 @@ describe('a message damaged in a LevelDB table file', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('is quarantined with an error log line and a failing integrity report, never delivered altered', async () => {
+  it.each([
+    {
+      where: 'in a LevelDB table file',
+      repeat: 4,
+      async damage(): Promise<void> {
+        // Move everything from the write-ahead log into table files (uncompressed, so the bytes are findable).
+        const raw = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: 'buffer', compression: false });
+        await raw.open();
+        await raw.compactRange('q!', 'q"');
+        await raw.close();
+        flipIn(
+          readdirSync(dataDir)
+            .filter((name) => name.endsWith('.ldb'))
+            .map((name) => join(dataDir, name)),
+        );
+      },
+    },
+    {
+      where: 'in a body-log segment file',
+      repeat: 8,
+      async damage(): Promise<void> {
+        const bodies = join(dataDir, 'bodies');
+        flipIn(readdirSync(bodies).map((name) => join(bodies, name)));
+      },
+    },
+  ])('$where is quarantined with an error log line and a failing integrity report, never delivered altered', async ({ repeat, damage }) => {
     server = await startTestBroker({ dataDir });
     expect(await storageHealth(server)).toEqual({ id: 'health', response: { status: 'ok' } });
     {
       const connection = await amqplib.connect(server.url);
       const channel = await connection.createConfirmChannel();
       await channel.assertQueue(QUEUE, { durable: true });
-      for (let i = 0; i < COUNT; i++) channel.sendToQueue(QUEUE, Buffer.from(body(i)), { persistent: true });
+      for (let i = 0; i < COUNT; i++) channel.sendToQueue(QUEUE, Buffer.from(body(i, repeat)), { persistent: true });
       await channel.waitForConfirms();
       await connection.close();
     }
     await server.close();
     server = undefined;
 
-    // Move everything from the write-ahead log into table files (uncompressed, so the bytes are findable).
-    const raw = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: 'buffer', compression: false });
-    await raw.open();
-    await raw.compactRange('q!', 'q"');
-    await raw.close();
-    const marker = `table-body-${String(DAMAGED).padStart(4, '0')}|`;
-    const tables = readdirSync(dataDir)
-      .filter((name) => name.endsWith('.ldb'))
-      .map((name) => join(dataDir, name))
-      .filter((file) => readFileSync(file).includes(marker));
-    expect(tables).toHaveLength(1);
-    const table = readFileSync(tables[0]!);
-    const at = table.indexOf(marker);
-    table[at + 40]! ^= 0x01;
-    writeFileSync(tables[0]!, table);
+    await damage();
 
     const lines: string[] = [];
     server = await startTestBroker({ dataDir, logLevel: 'error', log: (line) => lines.push(line) });
@@ -79,10 +104,10 @@ describe('a message damaged in a LevelDB table file', () => {
     await channel.checkQueue(QUEUE);
     await connection.close();
 
-    const published = new Set(Array.from({ length: COUNT }, (_, i) => body(i)));
+    const published = new Set(Array.from({ length: COUNT }, (_, i) => body(i, repeat)));
     expect(received.filter((text) => !published.has(text))).toEqual([]);
     expect(received).toHaveLength(COUNT - 1);
-    expect(received).not.toContain(body(DAMAGED));
+    expect(received).not.toContain(body(DAMAGED, repeat));
 
     const seq = DAMAGED + 1; // queue seqs start at 1
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.seq === seq);

@@ -27,7 +27,8 @@ describe('DrainedRangeCompactor (through LevelMessageStore)', () => {
   beforeEach(async () => {
     dir = await makeTempDir();
     database = new LevelDatabase(dir);
-    store = new LevelMessageStore(database, { compactAfterRemovals: 1_000, compactionIntervalMs: 0 });
+    // Records stay in LevelDB (no body log): its compaction of the drained key range is what is measured.
+    store = new LevelMessageStore(database, { compactAfterRemovals: 1_000, compactionIntervalMs: 0, bodyLogMinBytes: Infinity });
     await store.open();
   });
 

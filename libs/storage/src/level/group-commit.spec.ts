@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { recoverAll } from '../../test/conformance/storage-conformance.js';
 import { makeTempDir, removeTempDir } from '../../test/support/temp-dir.js';
-import type { LevelBatchOp } from './group-committer.js';
+import { GroupCommitter, type LevelBatchOp } from './group-committer.js';
+import { StorageError } from '../storage-error.js';
 import { LevelDatabase, type LevelBatchFn } from './level-database.js';
 import { LevelMessageStore } from './level-message-store.js';
 import { LevelMetadataStore } from './level-metadata-store.js';
@@ -128,5 +129,50 @@ describe('LevelDB group commit', () => {
     expect(log[0]!.ops.map((op) => op.key)).toEqual(['q!q!m!0000000000000001', 'q!q!m!0000000000000001', 'q!q!meta', 'warren!epoch']);
     expect(log[0]!.ops.map((op) => op.type)).toEqual(['put', 'del', 'put', 'put']);
     expect(await messages.queueInfo('q')).toEqual({ nextSeq: 2, messageCount: 0 });
+  });
+});
+
+describe('GroupCommitter write barriers', () => {
+  it('writes a batch only once its barrier settled, and fails it and what was queued behind it when the barrier fails', async () => {
+    const written: string[][] = [];
+    const committer = new GroupCommitter(
+      (ops) => {
+        written.push(ops.map((op) => op.key));
+        return Promise.resolve();
+      },
+      (error) => new StorageError('IO_ERROR', String(error)),
+      1_000,
+    );
+    let release: (() => void) | undefined;
+    let fail: ((error: Error) => void) | undefined;
+    let turn = 0;
+    committer.addWriteBarrier(() => {
+      turn++;
+      if (turn === 1) return new Promise<void>((resolve) => (release = resolve));
+      if (turn === 2) return undefined;
+      return new Promise<void>((_, reject) => (fail = reject));
+    });
+    const first = committer.group(1);
+    first.ops.push({ type: 'del', key: 'a' });
+    for (let i = 0; i < 5; i++) await nextTurn();
+    expect(written).toEqual([]);
+    release!();
+    await first.done;
+    expect(written).toEqual([['a']]);
+
+    const second = committer.group(1);
+    second.ops.push({ type: 'del', key: 'b' });
+    await second.done;
+    expect(written).toEqual([['a'], ['b']]);
+
+    const third = committer.group(1);
+    third.ops.push({ type: 'del', key: 'c' });
+    for (let i = 0; i < 3; i++) await nextTurn();
+    const fourth = committer.group(1);
+    fourth.ops.push({ type: 'del', key: 'd' });
+    fail!(new Error('EIO: fdatasync'));
+    await expect(third.done).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await expect(fourth.done).rejects.toMatchObject({ code: 'IO_ERROR' });
+    expect(written).toEqual([['a'], ['b']]);
   });
 });

@@ -61,6 +61,7 @@ export class GroupCommitter {
   private writing: CommitGroup | undefined;
   private isScheduled = false;
   private readonly sealHooks = new Set<(ops: LevelBatchOp[]) => void>();
+  private readonly barriers = new Set<() => Promise<void> | undefined>();
 
   /**
    * @param write writes one batch (the database's batch function or a test seam)
@@ -77,6 +78,15 @@ export class GroupCommitter {
   addSealHook(hook: (ops: LevelBatchOp[]) => void): () => void {
     this.sealHooks.add(hook);
     return () => this.sealHooks.delete(hook);
+  }
+
+  /**
+   * Registers a barrier every batch waits for before it is written (the body log makes the records a batch points
+   * at durable first); it returns undefined when there is nothing to wait for. A rejection fails the batch.
+   */
+  addWriteBarrier(barrier: () => Promise<void> | undefined): () => void {
+    this.barriers.add(barrier);
+    return () => this.barriers.delete(barrier);
   }
 
   /** The group the caller's `opCount` ops go into; push them before returning to the event loop. */
@@ -125,6 +135,17 @@ export class GroupCommitter {
     return this.openGroup;
   }
 
+  /** What the next batch waits for: undefined (most batches), one barrier's promise, or all of them. */
+  private barrier(): Promise<void> | undefined {
+    let waits: Array<Promise<void>> | undefined;
+    for (const barrier of this.barriers) {
+      const wait = barrier();
+      if (wait !== undefined) (waits ??= []).push(wait);
+    }
+    if (waits === undefined) return undefined;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
+  }
+
   private seal(group: CommitGroup): CommitGroup {
     group.isSealed = true;
     for (const hook of this.sealHooks) hook(group.ops);
@@ -148,7 +169,9 @@ export class GroupCommitter {
     this.writing = current;
     let pending: Promise<void>;
     try {
-      pending = this.write(current.ops, current.needsSync);
+      const barrier = this.barrier();
+      pending =
+        barrier === undefined ? this.write(current.ops, current.needsSync) : barrier.then(() => this.write(current.ops, current.needsSync));
     } catch (error) {
       pending = Promise.reject(error);
     }

@@ -1,11 +1,13 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { StorageError } from '../storage-error.js';
 import type { StorageFaultListener, StorageHealth } from '../storage-health.js';
 import { EPOCH_FILE, EpochFile, decodeEpoch, encodeEpoch, readEpochFile } from './commit-epoch.js';
 import { fromLevelError } from './level-errors.js';
 import { type CommitGroup, type CommitStats, GroupCommitter, type LevelBatchOp } from './group-committer.js';
-import { EPOCH_KEY, FORMAT_KEY, FORMAT_VALUE, FORMAT_VALUE_V1 } from './level-keys.js';
+import { BODY_SEGMENT_FILE } from './body-segment.js';
+import { EPOCH_KEY, FORMAT_KEY, FORMAT_VALUE, FORMAT_VALUE_V1, FORMAT_VALUE_V2 } from './level-keys.js';
 import { writeBatch } from './direct-batch.js';
 
 /** The classic-level handle type Warren uses: UTF-8 string keys, raw Buffer values (no JSON on the data path). */
@@ -49,7 +51,7 @@ export const DEFAULT_MAX_OPEN_FILES = 74;
 const DEFAULT_MAX_BATCH_OPS = 10_000;
 // Files LevelDB itself creates, plus Warren's epoch sidecar; anything else means the directory is someone else's.
 // `spill`: the transient spill's directory (file-spill.ts).
-const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp)|WARREN-EPOCH|spill)$/;
+const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp)|WARREN-EPOCH|spill|bodies)$/;
 const LEVELDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(log|ldb|sst))$/;
 
 /**
@@ -317,7 +319,12 @@ export class LevelDatabase {
     }
     const foreign = names.find((name) => !LEVELDB_FILE.test(name));
     if (foreign !== undefined) throw this.notAStore(`contains "${foreign}", which is not a LevelDB file`);
-    const evidence = names.find((name) => LEVELDB_DATA_FILE.test(name) || name === EPOCH_FILE);
+    let evidence = names.find((name) => LEVELDB_DATA_FILE.test(name) || name === EPOCH_FILE);
+    if (evidence === undefined && !names.includes('CURRENT') && names.includes('bodies')) {
+      // Message bodies without the database that points at them: opening would drop them as orphans.
+      const segment = (await readdir(join(this.path, 'bodies')).catch(() => [])).find((name) => BODY_SEGMENT_FILE.test(name));
+      if (segment !== undefined) evidence = `bodies/${segment}`;
+    }
     if (!names.includes('CURRENT') && evidence !== undefined) {
       // Data files (or the epoch sidecar) without CURRENT: a damaged database; creating a new one would hide the loss.
       throw new StorageError('CORRUPTED', `storage: the data directory ${this.path} is damaged: it has ${evidence} but no CURRENT file`, {
@@ -330,7 +337,7 @@ export class LevelDatabase {
   private async checkFormat(db: WarrenLevel, isOurs: boolean): Promise<void> {
     const marker = await db.get(FORMAT_KEY);
     if (marker !== undefined) {
-      if (marker.toString('latin1') === FORMAT_VALUE_V1) {
+      if (marker.toString('latin1') === FORMAT_VALUE_V1 || marker.toString('latin1') === FORMAT_VALUE_V2) {
         // Readable as it is (counters of version 1 say which records predate checksums); the new marker keeps an
         // older Warren, which would misread the new records, from opening it.
         await db.put(FORMAT_KEY, Buffer.from(FORMAT_VALUE, 'latin1'), { sync: true });

@@ -7,6 +7,7 @@ import { readMessages } from './level-message-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import type { LevelQueueState } from './level-queue-state.js';
 import type { SharedBodyRegistry } from './shared-body-registry.js';
+import type { BodyLog } from './body-log.js';
 
 // Index records are a few dozen bytes: a bigger step than the body reader's, still bounded per step.
 const READ_CHUNK = 5_000;
@@ -25,11 +26,12 @@ export async function* readQueueIndex(
   db: WarrenLevel,
   state: LevelQueueState,
   bodies: SharedBodyRegistry,
+  log: BodyLog,
   path: string,
   quarantine: (seq: number, reason: string) => void,
 ): AsyncGenerator<StoredIndexEntry> {
   if (state.indexed.size < state.live.size) {
-    yield* readQueue(db, state, bodies, path, quarantine);
+    yield* readQueue(db, state, bodies, log, path, quarantine);
     return;
   }
   const { queueId, indexPrefix: prefix } = state;
@@ -57,7 +59,7 @@ export async function* readQueueIndex(
       // A damaged index record costs one body read: the message itself may be intact.
       const repaired = new Map<number, StoredIndexEntry>();
       if (damaged.length > 0) {
-        const { messages } = await readMessages(db, state, bodies, damaged, quarantine);
+        const { messages } = await readMessages(db, state, bodies, log, damaged, quarantine);
         messages.forEach((message, i) => message && repaired.set(damaged[i]!, message));
       }
       for (const item of out) {
@@ -83,6 +85,7 @@ export async function readIndexBatch(
   db: WarrenLevel,
   state: LevelQueueState,
   bodies: SharedBodyRegistry,
+  log: BodyLog,
   fromSeq: number,
   limit: number,
   quarantine: (seq: number, reason: string) => void,
@@ -110,7 +113,7 @@ export async function readIndexBatch(
       found.set(seq, { queueId: state.queueId, seq, index: value, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
     }
     if (fallback.length > 0) {
-      const { messages } = await readMessages(db, state, bodies, fallback, quarantine);
+      const { messages } = await readMessages(db, state, bodies, log, fallback, quarantine);
       messages.forEach((message, i) => message && found.set(fallback[i]!, message));
     }
     // Removed while the read was in flight: as if it had never been stored.

@@ -12,7 +12,9 @@
  * - `q!<queue>!m!<seq>`                 message, value = the message record (format byte, CRC-32, message bytes)
  * - `q!<queue>!m!<seq>!<bodyId>`        message whose bytes live in a shared body (value empty)
  * - `b!<bodyId>`                        shared body, value = the message record
- * - `t!<queue>!<seq>`                   spilled transient body (MessageStore.spill), wiped at open
+ * - `q!<queue>!m!<seq>` (17 bytes, 0x02) pointer to the message record in the body log (body-pointer.ts)
+ * - `s!<segment>!<queue>`               seq range the queue appended to body-log segment `<segment>` (body-log.ts)
+ * - `t!<queue>!<seq>`                   spilled transient body of older versions, wiped at open
  *
  * `<queue>` is the queue id with `%` and `!` percent-escaped: without that, queue `a` would own the key range of
  * queue `a!m`. `<seq>` and `<bodyId>` are 16 lower-case hex digits so key order is numeric order.
@@ -22,9 +24,13 @@
 export const FORMAT_KEY = 'warren!format';
 /**
  * Marker value of this layout; bump on incompatible changes. Format 2 added message checksums (message-record.ts)
- * and version-2 counters; a format-1 store is upgraded in place at open (its older records are read unchecked).
+ * and version-2 counters; format 3 body-log pointers (body-pointer.ts) and segment records (`s!`). Stores of
+ * formats 1 and 2 are upgraded in place at open (their records are read as they are); the new marker keeps an older
+ * Warren, which would misread the new records, from opening the store.
  */
-export const FORMAT_VALUE = 'warren-storage/2';
+export const FORMAT_VALUE = 'warren-storage/3';
+/** Marker value of stores written before the body log; still opened (and upgraded). */
+export const FORMAT_VALUE_V2 = 'warren-storage/2';
 /** Marker value of stores written before message checksums; still opened (and upgraded). */
 export const FORMAT_VALUE_V1 = 'warren-storage/1';
 /** Commit-epoch record key, put into every synced batch (commit-epoch.ts); absent in a store never synced. */

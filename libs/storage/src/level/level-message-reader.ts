@@ -4,6 +4,7 @@ import type { WarrenLevel } from './level-database.js';
 import { bodyKey, hex16 } from './level-keys.js';
 import type { LevelQueueState } from './level-queue-state.js';
 import type { SharedBodyRegistry } from './shared-body-registry.js';
+import type { BodyLog } from './body-log.js';
 
 /** What one batched read found: the messages, and the live seqs whose records were not on disk yet. */
 export interface LevelReadResult {
@@ -22,6 +23,7 @@ export async function readMessages(
   db: WarrenLevel,
   state: LevelQueueState,
   bodies: SharedBodyRegistry,
+  log: BodyLog,
   seqs: ReadonlyArray<number>,
   quarantine: (seq: number, reason: string) => void,
 ): Promise<LevelReadResult> {
@@ -43,11 +45,17 @@ export async function readMessages(
   const notYetWritten: number[] = [];
   if (keys.length === 0) return { messages, notYetWritten };
   const values = await db.getMany(keys);
+  const unreadable = await log.resolve(values);
   for (let k = 0; k < wanted.length; k++) {
     const i = wanted[k]!;
     const seq = seqs[i]!;
     // Removed while the read was in flight: as if it had never been asked for.
     if (!state.live.has(seq)) continue;
+    const reason = unreadable?.get(k);
+    if (reason !== undefined) {
+      quarantine(seq, reason);
+      continue;
+    }
     const value = values[k];
     if (value === undefined) {
       notYetWritten.push(i);

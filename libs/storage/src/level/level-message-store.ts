@@ -31,9 +31,17 @@ import { loadLevelStore } from './level-store-load.js';
 import { LIVE_RUNS_KEY, encodeLiveRuns } from './level-live-runs.js';
 import { SharedBodyRegistry } from './shared-body-registry.js';
 import { encodeCounters, encodeDeliveryCount } from './queue-counters.js';
+import { BodyLog, type BodyLogOptions } from './body-log.js';
 
 /** Options of {@link LevelMessageStore}. */
-export interface LevelMessageStoreOptions extends DrainedRangeCompactorOptions, IntegrityPacerOptions {
+export interface LevelMessageStoreOptions extends DrainedRangeCompactorOptions, IntegrityPacerOptions, BodyLogOptions {
+  /**
+   * Records at least this large go to the body log (body-log.ts) with a pointer in LevelDB; smaller ones are stored
+   * in LevelDB itself, where a pointer and a file read would cost more than the bytes. Default 256.
+   */
+  bodyLogMinBytes?: number;
+  /** How soon after removals the body log looks for segments to drop, in ms (default 1000). */
+  bodyCollectDelayMs?: number;
   /**
    * Bodies at least this large that one enqueue() call stores for several queues (the same Buffer object) are
    * written once as a shared record. Default 4096, RabbitMQ's `queue_index_embed_msgs_below`: below that, the
@@ -88,11 +96,19 @@ export class LevelMessageStore implements MessageStore {
   private readonly compactor: DrainedRangeCompactor;
   private readonly spilled: FileSpill;
   private readonly pacer: IntegrityPacer;
+  private readonly bodyLog: BodyLog;
+  private readonly bodyLogMinBytes: number;
+  private readonly bodyCollectDelayMs: number;
+  private collectTimer: NodeJS.Timeout | undefined;
+  // What loading the body log found wrong (segments gone), reported by every integrity check until the next load.
+  private bodyErrors: string[] = [];
   /**
    * Message records (bodies) read so far by recover(), recoverIndex() (messages without an index record) and
    * read(): what proves that a restart reads index records, not the backlog.
    */
   recordsRead = 0;
+  /** Body-log segments the opens so far removed because no committed record referred to them (a crash's leftovers). */
+  bodyOrphansRemoved = 0;
 
   /** Creates the store over `database` (shared with the metadata store); call `open()` before use. */
   constructor(
@@ -102,6 +118,9 @@ export class LevelMessageStore implements MessageStore {
     this.sharedBodyMinBytes = options.sharedBodyMinBytes ?? 4096;
     this.compactor = new DrainedRangeCompactor(database, options);
     this.spilled = new FileSpill(join(database.path, 'spill'));
+    this.bodyLog = new BodyLog(database.path, options);
+    this.bodyLogMinBytes = options.bodyLogMinBytes ?? 256;
+    this.bodyCollectDelayMs = options.bodyCollectDelayMs ?? 1000;
     this.pacer = new IntegrityPacer(
       database.stats,
       () => database.committer.isIdle,
@@ -142,14 +161,22 @@ export class LevelMessageStore implements MessageStore {
       throw error;
     }
     this.compactor.open();
-    this.unhooks = [this.database.committer.addSealHook((ops) => this.writeDirtyCounters(ops)), this.database.onReopen(() => this.load())];
+    this.unhooks = [
+      this.database.committer.addSealHook((ops) => this.writeDirtyCounters(ops)),
+      this.database.committer.addWriteBarrier(() => this.bodyLog.beforeWrite()),
+      this.database.onReopen(() => this.load()),
+    ];
     this.isOpen = true;
+    // Segments a crash left dead (their removals committed, their drop not yet).
+    this.scheduleCollect();
   }
 
   async close(): Promise<void> {
     if (!this.isOpen) return;
     this.watermark.lowerAll(this.queues.values());
     this.isOpen = false;
+    clearTimeout(this.collectTimer);
+    this.collectTimer = undefined;
     await this.compactor.close();
     try {
       // Seal hooks must stay registered until the last group (which may hold our counters) is written.
@@ -161,6 +188,7 @@ export class LevelMessageStore implements MessageStore {
       for (const unhook of this.unhooks) unhook();
       this.unhooks = [];
       await this.spilled.close();
+      await this.bodyLog.close();
       await this.database.release();
     }
   }
@@ -195,7 +223,8 @@ export class LevelMessageStore implements MessageStore {
         const key = state.messagePrefix + hex16(seq);
         const bodyId = shared?.get(data);
         if (bodyId === undefined) {
-          ops.push({ type: 'put', key, value: data });
+          const value = data.length >= this.bodyLogMinBytes ? this.bodyLog.append(data, queueId, seq) : data;
+          ops.push({ type: 'put', key, value });
         } else {
           if (this.bodies.addRef(bodyId)) ops.push({ type: 'put', key: bodyKey(bodyId), value: data });
           ops.push({ type: 'put', key: key + '!' + hex16(bodyId), value: EMPTY });
@@ -269,7 +298,7 @@ export class LevelMessageStore implements MessageStore {
     await this.database.flush();
     const state = this.queues.get(queueId);
     if (state === undefined) return;
-    for await (const message of readQueue(this.database.db, state, this.bodies, this.database.path, (seq, reason) =>
+    for await (const message of readQueue(this.database.db, state, this.bodies, this.bodyLog, this.database.path, (seq, reason) =>
       this.quarantine(state, seq, reason),
     )) {
       this.recordsRead++;
@@ -283,7 +312,7 @@ export class LevelMessageStore implements MessageStore {
     const state = this.queues.get(queueId);
     if (state === undefined) return;
     const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
-    for await (const entry of readQueueIndex(this.database.db, state, this.bodies, this.database.path, quarantine)) {
+    for await (const entry of readQueueIndex(this.database.db, state, this.bodies, this.bodyLog, this.database.path, quarantine)) {
       if (entry.data !== undefined) this.recordsRead++;
       yield entry;
     }
@@ -297,7 +326,7 @@ export class LevelMessageStore implements MessageStore {
     // consumers to its publishers' commits. Live seqs of a group not committed yet (always the newest) are left out.
     const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
     try {
-      const entries = await readIndexBatch(this.database.db, state, this.bodies, fromSeq, limit, quarantine);
+      const entries = await readIndexBatch(this.database.db, state, this.bodies, this.bodyLog, fromSeq, limit, quarantine);
       for (const entry of entries) if (entry.data !== undefined) this.recordsRead++;
       return entries;
     } catch (error) {
@@ -318,12 +347,12 @@ export class LevelMessageStore implements MessageStore {
     if (state === undefined || seqs.length === 0) return seqs.map(() => undefined);
     const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
     try {
-      const first = await readMessages(this.database.db, state, this.bodies, seqs, quarantine);
+      const first = await readMessages(this.database.db, state, this.bodies, this.bodyLog, seqs, quarantine);
       if (first.notYetWritten.length === 0) return this.counted(first.messages);
       // Live but not on disk: accepted into a group not yet committed. Wait for it once, then read those again.
       await this.database.flush();
       const again = first.notYetWritten.map((i) => seqs[i]!);
-      const second = await readMessages(this.database.db, state, this.bodies, again, quarantine);
+      const second = await readMessages(this.database.db, state, this.bodies, this.bodyLog, again, quarantine);
       first.notYetWritten.forEach((i, k) => (first.messages[i] = second.messages[k]));
       // Still live and still not on disk after every accepted write committed: its record is gone (open trusts
       // the index records and does not visit message keys, see level-store-load.ts). Damage, never served.
@@ -398,6 +427,7 @@ export class LevelMessageStore implements MessageStore {
       await this.removeAllBelow(state, Number.MAX_SAFE_INTEGER);
       const group = this.database.beginWrite(1);
       group.ops.push({ type: 'del', key: state.countersKey });
+      this.bodyLog.forgetQueue(queueId, group.ops);
       // Out of the map before the group is sealed: the seal hook skips unknown states, so a pending counters
       // put cannot resurrect the queue after this delete.
       if (this.queues.get(queueId) === state) this.queues.delete(queueId);
@@ -410,7 +440,7 @@ export class LevelMessageStore implements MessageStore {
 
   async verifyIntegrity(options?: IntegrityCheckOptions): Promise<IntegrityReport> {
     this.assertUsable();
-    if (options?.quick === true) return withQuarantine(this.loadReport, this.queues);
+    if (options?.quick === true) return withQuarantine(withErrors(this.loadReport, this.bodyErrors), this.queues);
     // The broker's run once serving yields to a drain (integrity-pacer.ts); a check asked for directly does not.
     const background = options?.background === true;
     if (background) await this.pacer.whenQuiet();
@@ -422,7 +452,7 @@ export class LevelMessageStore implements MessageStore {
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
-    return withQuarantine(report, this.queues);
+    return withQuarantine(withErrors(report, this.bodyErrors), this.queues);
   }
 
   /**
@@ -445,6 +475,14 @@ export class LevelMessageStore implements MessageStore {
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
+    let bodies;
+    try {
+      bodies = await this.bodyLog.load(this.database.db);
+    } catch (error) {
+      throw fromLevelError(error, 'cannot read', this.database.path);
+    }
+    this.bodyErrors = bodies.errors;
+    this.bodyOrphansRemoved += bodies.orphansRemoved;
     carryQuarantine(this.queues, scan.queues);
     this.queues = scan.queues;
     this.bodies = new SharedBodyRegistry(scan.bodyRefs, scan.nextBodyId);
@@ -497,8 +535,9 @@ export class LevelMessageStore implements MessageStore {
     this.dirty.push(state);
   }
 
-  /** Seal hook: one counters record per queue changed in the group being sealed. */
+  /** Seal hook: one counters record per queue changed in the group being sealed, and the body log's seq ranges. */
   private writeDirtyCounters(ops: LevelBatchOp[]): void {
+    this.bodyLog.writeRanges(ops);
     for (const state of this.dirty) {
       state.isDirty = false;
       if (this.queues.get(state.queueId) !== state) continue;
@@ -519,6 +558,7 @@ export class LevelMessageStore implements MessageStore {
       for (let i = start; i < end; i++) chunkRemoved += this.removeOne(state, seqs[i]!, group.ops);
       if (chunkRemoved > 0) {
         removed += chunkRemoved;
+        this.scheduleCollect();
         this.compactor.removed(state, chunkRemoved);
         this.markDirty(state);
         this.lastReport = undefined;
@@ -561,6 +601,31 @@ export class LevelMessageStore implements MessageStore {
     return 1;
   }
 
+  /** Looks for body-log segments to drop a little later: once per burst of removals, not per removal. */
+  private scheduleCollect(): void {
+    if (this.collectTimer !== undefined || !this.isOpen) return;
+    this.collectTimer = setTimeout(() => this.collectBodies(), this.bodyCollectDelayMs);
+    this.collectTimer.unref();
+  }
+
+  /** Drops the body-log segments no queue stores a seq in any more (body-log.ts). */
+  private collectBodies(): void {
+    this.collectTimer = undefined;
+    const group = this.openGroup();
+    if (group === undefined) return;
+    const dropped = this.bodyLog.collect(
+      (queueId, lo, hi) => this.queues.get(queueId)?.live.hasAnyIn(lo, hi) ?? false,
+      group.ops,
+      group.done,
+    );
+    if (dropped > 0) this.lastReport = undefined;
+  }
+
+  /** Body-log segments held (tests: a drained backlog gives its files back). */
+  get bodySegmentCount(): number {
+    return this.bodyLog.segmentCount;
+  }
+
   /** Removes every stored seq below `limit`, yielding to the event loop between chunks. */
   private async removeAllBelow(state: LevelQueueState, limit: number): Promise<number> {
     let removed = 0;
@@ -578,4 +643,9 @@ export class LevelMessageStore implements MessageStore {
     await Promise.all(dones);
     return removed;
   }
+}
+
+/** `report` with `errors` added (none: the same report). */
+function withErrors(report: IntegrityReport, errors: ReadonlyArray<string>): IntegrityReport {
+  return errors.length === 0 ? report : { ...report, ok: false, errors: [...report.errors, ...errors] };
 }

@@ -6,6 +6,7 @@ import { fromLevelError } from './level-errors.js';
 import { bodyKey, rangeEnd } from './level-keys.js';
 import type { LevelQueueState } from './level-queue-state.js';
 import type { SharedBodyRegistry } from './shared-body-registry.js';
+import type { BodyLog } from './body-log.js';
 
 // nextv size: 1,000 is as fast as larger sizes (measured with bench/restart-time.mjs) and bounds memory per step.
 const READ_CHUNK = 1_000;
@@ -18,12 +19,13 @@ const ignore = (): undefined => undefined;
  * Skips seqs no longer in `state.live` (removed after the iterator's snapshot was taken); a missing shared body is
  * reported as `CORRUPTED` rather than silently serving fewer messages. Every record's checksum is verified (LevelDB
  * checks its write-ahead log but not, by default, the blocks of its table files): a damaged one is not yielded but
- * passed to `quarantine`. Records older than the queue's `checksumFromSeq` (format 1) come back sealed.
+ * passed to `quarantine`, as is one whose body-log record cannot be read. Records older than the queue's `checksumFromSeq` (format 1) come back sealed.
  */
 export async function* readQueue(
   db: WarrenLevel,
   state: LevelQueueState,
   bodies: SharedBodyRegistry,
+  log: BodyLog,
   path: string,
   quarantine: (seq: number, reason: string) => void,
 ): AsyncGenerator<StoredMessage> {
@@ -39,10 +41,19 @@ export async function* readQueue(
       if (entries.length === 0) return;
       pending = iterator.nextv(READ_CHUNK);
       const shared = state.shared === undefined ? undefined : await loadBodies(db, entries, seqEnd, bodies);
-      for (const [key, value] of entries) {
+      // Records in the body log: read for the whole chunk at once (entries keep their pointers, `values` the records).
+      const values: Array<Buffer | undefined> = entries.map(([, value]) => value);
+      const unreadable = await log.resolve(values);
+      for (let e = 0; e < entries.length; e++) {
+        const key = entries[e]![0];
         const seq = parseInt(key.slice(prefix.length, seqEnd), 16);
         if (!state.live.has(seq)) continue;
-        let data = value;
+        const reason = unreadable?.get(e);
+        if (reason !== undefined) {
+          quarantine(seq, reason);
+          continue;
+        }
+        let data = values[e]!;
         if (key.length > seqEnd) {
           const body = shared?.get(parseInt(key.slice(seqEnd + 1), 16));
           if (body === undefined) {

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ClassicLevel } from 'classic-level';
@@ -12,7 +12,9 @@ import { checkMessageRecord, messageRecordOf, messageRecordPayload } from '../me
 import { StorageError } from '../storage-error.js';
 import { LevelDatabase, type LevelBatchFn } from './level-database.js';
 import { BODIES_PREFIX, FORMAT_KEY, hex16, queuePrefix, rangeEnd } from './level-keys.js';
-import { LevelMessageStore } from './level-message-store.js';
+import { LevelMessageStore, type LevelMessageStoreOptions } from './level-message-store.js';
+import { decodeBodyPointer, isBodyPointer } from './body-pointer.js';
+import { bodySegmentFileName } from './body-segment.js';
 import { LevelMetadataStore } from './level-metadata-store.js';
 import { openLevelStorage } from './open-level-storage.js';
 import { decodeCounters } from './queue-counters.js';
@@ -25,36 +27,57 @@ function faultyBatch(writeFault: () => Error | undefined): LevelBatchFn {
   };
 }
 
-describeMessageStoreConformance('LevelDB', {
-  persistent: true,
-  async create() {
-    const dir = await makeTempDir();
-    const opened: LevelMessageStore[] = [];
-    let last: LevelDatabase | undefined;
-    return {
-      async open(options = {}) {
-        const { writeFault } = options;
-        last = new LevelDatabase(dir, writeFault && { batchFn: faultyBatch(writeFault) });
-        const store = new LevelMessageStore(last);
-        await store.open();
-        opened.push(store);
-        return store;
-      },
-      committedBatches: () => last!.stats.batches,
-      async damage(queueId, seq) {
-        // Straight into the open database, bypassing the store: what a flipped bit in a table file reads as.
-        const key = `${queuePrefix(queueId)}m!${hex16(seq)}`;
-        const value = await last!.db.get(key);
-        value![value!.length - 1]! ^= 0x01;
-        await last!.db.put(key, value!, { sync: true });
-      },
-      async dispose() {
-        for (const store of opened) await store.close();
-        await removeTempDir(dir);
-      },
-    };
-  },
-});
+/** The LevelDB backend's conformance harness; `options` picks where records go (inline, or the body log). */
+function levelHarness(options: LevelMessageStoreOptions): Parameters<typeof describeMessageStoreConformance>[1] {
+  return {
+    persistent: true,
+    async create() {
+      const dir = await makeTempDir();
+      const opened: LevelMessageStore[] = [];
+      let last: LevelDatabase | undefined;
+      return {
+        async open(openOptions = {}) {
+          const { writeFault } = openOptions;
+          last = new LevelDatabase(dir, writeFault && { batchFn: faultyBatch(writeFault) });
+          const store = new LevelMessageStore(last, options);
+          await store.open();
+          opened.push(store);
+          return store;
+        },
+        committedBatches: () => last!.stats.batches,
+        async damage(queueId, seq) {
+          // Straight into the open database or segment file, bypassing the store: what a flipped bit on disk reads as.
+          const key = `${queuePrefix(queueId)}m!${hex16(seq)}`;
+          const value = await last!.db.get(key);
+          if (isBodyPointer(value!)) {
+            const pointer = decodeBodyPointer(value!);
+            const file = await open(join(dir, 'bodies', bodySegmentFileName(pointer.segment)), 'r+');
+            const byte = Buffer.alloc(1);
+            const at = pointer.offset + pointer.length - 1;
+            await file.read(byte, 0, 1, at);
+            byte[0]! ^= 0x01;
+            await file.write(byte, 0, 1, at);
+            await file.close();
+            return;
+          }
+          value![value!.length - 1]! ^= 0x01;
+          await last!.db.put(key, value!, { sync: true });
+        },
+        async dispose() {
+          for (const store of opened) await store.close();
+          await removeTempDir(dir);
+        },
+      };
+    },
+  };
+}
+
+describeMessageStoreConformance('LevelDB', levelHarness({}));
+// Every record in the body log, in segments small enough to roll within a test, dropped as soon as they are dead.
+describeMessageStoreConformance(
+  'LevelDB, every record in the body log',
+  levelHarness({ bodyLogMinBytes: 0, bodySegmentBytes: 4096, bodyCollectDelayMs: 0 }),
+);
 
 describeMetadataStoreConformance('LevelDB', {
   persistent: true,
@@ -138,7 +161,7 @@ describe('LevelDB storage', () => {
       const fresh = join(dir, 'nested', 'data');
       const storage = await openLevelStorage(fresh);
       await storage.close();
-      await withRawLevel(fresh, async (db) => expect((await db.get(FORMAT_KEY))?.toString()).toBe('warren-storage/2'));
+      await withRawLevel(fresh, async (db) => expect((await db.get(FORMAT_KEY))?.toString()).toBe('warren-storage/3'));
       const empty = join(dir, 'empty');
       await withRawLevel(empty, async () => undefined);
       await (await openLevelStorage(empty)).close();
@@ -229,7 +252,7 @@ describe('LevelDB storage', () => {
       // Delivered up to 1 (format-1 watermark) is kept.
       expect(recovered.map((m) => m.mayHaveBeenDelivered)).toEqual([true, false, false]);
       await storage.close();
-      await withRawLevel(dir, async (db) => expect((await db.get(FORMAT_KEY))?.toString()).toBe('warren-storage/2'));
+      await withRawLevel(dir, async (db) => expect((await db.get(FORMAT_KEY))?.toString()).toBe('warren-storage/3'));
       const again = await open();
       expect((await recoverAll(again.messages, 'old')).map((m) => m.seq)).toEqual([1, 2, 3]);
     });

@@ -114,6 +114,20 @@ export class LiveSeqSet {
     return out;
   }
 
+  /** True if any seq in [lo, hi] is in the set (chunk lookups only: cheap for long dead ranges). */
+  hasAnyIn(lo: number, hi: number): boolean {
+    if (hi < lo || this.total === 0) return false;
+    const lastIndex = Math.floor(hi / CHUNK_BITS);
+    for (let index = Math.floor(lo / CHUNK_BITS); index <= lastIndex; index++) {
+      const chunk = this.chunks.get(index);
+      if (chunk === undefined) continue;
+      const base = index * CHUNK_BITS;
+      if (base >= lo && base + CHUNK_BITS - 1 <= hi) return true; // a chunk is freed when empty
+      for (const seq of this.from(Math.max(lo, base), 1, Math.min(hi, base + CHUNK_BITS - 1) + 1)) if (seq <= hi) return true;
+    }
+    return false;
+  }
+
   /** Adds every seq in [from, to] (whole words at a time: cheap for the long runs a clean close saves). */
   addRange(from: number, to: number): void {
     let seq = from;

@@ -1,0 +1,149 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { recoverAll } from '../../test/conformance/storage-conformance.js';
+import { makeTempDir, removeTempDir } from '../../test/support/temp-dir.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
+import { messageRecordOf, messageRecordPayload } from '../message-record.js';
+import { BODY_POINTER_BYTES, decodeBodyPointer, isBodyPointer } from './body-pointer.js';
+import { bodySegmentFileName } from './body-segment.js';
+import type { LevelBatchOp } from './group-committer.js';
+import { LevelDatabase, type LevelBatchFn } from './level-database.js';
+import { hex16, queuePrefix } from './level-keys.js';
+import { LevelMessageStore, type LevelMessageStoreOptions } from './level-message-store.js';
+
+const KIB = 1024;
+const record = (queueId: string, seq: number, size = KIB): Buffer => messageRecordOf(Buffer.from(`${queueId}#${seq}`.padEnd(size, '.')));
+const text = (data: Buffer | undefined): string | undefined => data && messageRecordPayload(data).toString().replace(/\.+$/, '');
+const seqs = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const entries = (queueId: string, from: number, to: number, size = KIB) =>
+  seqs(from, to).map((seq) => ({ queueId, seq, data: record(queueId, seq, size) }));
+
+describe('LevelMessageStore body log (persistent records in segment files)', () => {
+  let dir: string;
+  let database: LevelDatabase;
+  let store: LevelMessageStore;
+  const bodyFiles = (): string[] => readdirSync(join(dir, 'bodies')).sort();
+
+  async function open(options: LevelMessageStoreOptions = {}, batchFn?: LevelBatchFn): Promise<void> {
+    database = new LevelDatabase(dir, batchFn && { batchFn });
+    store = new LevelMessageStore(database, { bodySegmentBytes: 64 * KIB, bodyCollectDelayMs: 0, ...options });
+    await store.open();
+  }
+
+  beforeEach(async () => {
+    dir = await makeTempDir();
+  });
+  afterEach(async () => {
+    await store.close();
+    await removeTempDir(dir);
+  });
+
+  it('keeps a 17-byte pointer in LevelDB and the record in a segment file, small records in LevelDB itself', async () => {
+    await open();
+    await store.enqueue([...entries('q', 1, 3), ...entries('q', 4, 4, 100)]);
+    const values = await database.db.getMany(seqs(1, 4).map((seq) => `${queuePrefix('q')}m!${hex16(seq)}`));
+    expect(values.slice(0, 3).every((value) => value !== undefined && isBodyPointer(value) && value.length === BODY_POINTER_BYTES)).toBe(
+      true,
+    );
+    expect(isBodyPointer(values[3]!)).toBe(false);
+    expect(bodyFiles()).toEqual([bodySegmentFileName(1)]);
+    expect((await store.read('q', [3, 1, 4, 2])).map((m) => text(m?.data))).toEqual(['q#3', 'q#1', 'q#4', 'q#2']);
+  });
+
+  it('writes every record before the batch that points at it', async () => {
+    const checked: string[] = [];
+    // A hand-written spy on the batch function: at the moment LevelDB gets a pointer, its record is in the file.
+    const batchFn: LevelBatchFn = (db, ops: LevelBatchOp[], options) => {
+      for (const op of ops) {
+        if (op.type !== 'put' || !isBodyPointer(op.value)) continue;
+        const pointer = decodeBodyPointer(op.value);
+        const file = readFileSync(join(dir, 'bodies', bodySegmentFileName(pointer.segment)));
+        const stored = file.subarray(pointer.offset, pointer.offset + pointer.length);
+        checked.push(text(stored)!);
+      }
+      return db.batch(ops, options);
+    };
+    await open({}, batchFn);
+    await Promise.all([store.enqueue(entries('a', 1, 50)), store.enqueue(entries('b', 1, 50))]);
+    await store.enqueue(entries('a', 51, 200));
+    expect(checked).toHaveLength(250);
+    expect(new Set(checked)).toEqual(new Set([...seqs(1, 200).map((seq) => `a#${seq}`), ...seqs(1, 50).map((seq) => `b#${seq}`)]));
+  });
+
+  it('rolls segments, and gives a drained backlog its disk back: each file goes once no queue stores a seq in it', async () => {
+    await open();
+    for (let from = 1; from <= 400; from += 50) await store.enqueue([...entries('a', from, from + 49), ...entries('b', from, from + 49)]);
+    expect(bodyFiles().length).toBeGreaterThanOrEqual(12); // 800 KiB in 64 KiB segments
+    // One message of `a` left unacknowledged keeps the segment it is in, and only that one.
+    await store.remove(
+      'a',
+      seqs(1, 400).filter((seq) => seq !== 150),
+    );
+    await store.remove('b', seqs(1, 400));
+    await waitFor(() => store.bodySegmentCount === 1, { timeoutMs: 10_000 });
+    await waitFor(() => bodyFiles().length === 1, { timeoutMs: 10_000 });
+    expect((await store.read('a', [150])).map((m) => text(m?.data))).toEqual(['a#150']);
+    await store.remove('a', [150]);
+    await waitFor(() => bodyFiles().length === 0, { timeoutMs: 10_000 });
+    // Appends go on in a new segment.
+    await store.enqueue(entries('a', 401, 402));
+    expect((await store.read('a', [401, 402])).map((m) => text(m?.data))).toEqual(['a#401', 'a#402']);
+  });
+
+  it('drops a deleted queue’s segments', async () => {
+    await open();
+    await store.enqueue(entries('gone', 1, 200));
+    await store.enqueue(entries('kept', 1, 3));
+    await store.deleteQueue('gone');
+    await waitFor(() => store.bodySegmentCount === 1, { timeoutMs: 10_000 });
+    expect((await recoverAll(store, 'kept')).map((m) => text(m.data))).toEqual(['kept#1', 'kept#2', 'kept#3']);
+  });
+
+  it('reads records of earlier runs after a restart, and appends to a new segment', async () => {
+    await open();
+    await store.enqueue(entries('q', 1, 100));
+    const before = bodyFiles();
+    await store.close();
+    await open();
+    await store.enqueue(entries('q', 101, 110));
+    expect(bodyFiles().slice(0, before.length)).toEqual(before);
+    expect(bodyFiles().length).toBe(before.length + 1);
+    expect((await recoverAll(store, 'q')).map((m) => text(m.data))).toEqual(seqs(1, 110).map((seq) => `q#${seq}`));
+    expect((await store.readIndex('q', 95, 10)).map((e) => e.seq)).toEqual(seqs(95, 104));
+  });
+
+  it('removes at open a segment file no committed record names (a crash’s leftover), and reports one that is gone', async () => {
+    await open();
+    await store.enqueue(entries('q', 1, 100));
+    await store.close();
+    writeFileSync(join(dir, 'bodies', bodySegmentFileName(99)), 'written before a crash, never committed');
+    await unlink(join(dir, 'bodies', bodySegmentFileName(1)));
+    await open();
+    expect(store.bodyOrphansRemoved).toBe(1);
+    expect(bodyFiles()).not.toContain(bodySegmentFileName(99));
+    const report = await store.verifyIntegrity({ quick: true });
+    expect(report.ok).toBe(false);
+    expect(report.errors).toEqual([expect.stringMatching(/^body segment 1 is missing/)]);
+    // Messages in the lost segment are quarantined, never served as something else; the others still are.
+    const read = await store.read('q', seqs(1, 100));
+    expect(read.filter((m) => m !== undefined).length).toBeGreaterThan(0);
+    const lost = read.findIndex((m) => m === undefined);
+    expect(lost).toBe(0);
+    expect((await store.verifyIntegrity({ quick: true })).quarantined).toContainEqual(expect.objectContaining({ queueId: 'q', seq: 1 }));
+    // A new segment does not take the missing one's number.
+    await store.enqueue(entries('q', 101, 101));
+    expect(bodyFiles()).not.toContain(bodySegmentFileName(1));
+  });
+
+  it('refuses to open a data directory whose database is gone while its bodies are not', async () => {
+    await open();
+    await store.enqueue(entries('q', 1, 3));
+    await store.close();
+    for (const name of readdirSync(dir)) if (name !== 'bodies') await rm(join(dir, name), { recursive: true });
+    database = new LevelDatabase(dir);
+    store = new LevelMessageStore(database);
+    await expect(store.open()).rejects.toMatchObject({ code: 'CORRUPTED' });
+  });
+});

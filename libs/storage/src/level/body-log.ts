@@ -1,0 +1,357 @@
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LevelBatchOp } from './group-committer.js';
+import type { WarrenLevel } from './level-database.js';
+import { escapeQueueId, hex16, rangeEnd, unescapeQueueId } from './level-keys.js';
+import { BODY_SEGMENT_FILE, BodySegment, type QueueRange } from './body-segment.js';
+import { type BodyPointer, decodeBodyPointer, encodeBodyPointer, isBodyPointer, pointerMismatch } from './body-pointer.js';
+
+/** Key range of the segment records: `s!<segment, 16 hex>!<escaped queue id>` → the queue's seq range there. */
+export const SEGMENTS_PREFIX = 's!';
+
+/** Options of {@link BodyLog}. */
+export interface BodyLogOptions {
+  /** A segment takes appends until it holds this many bytes (default 64 MiB). */
+  bodySegmentBytes?: number;
+  /** Read handles kept open at most (default 32); the least recently used idle one is closed first. */
+  bodyReadHandles?: number;
+}
+
+/** What loading found. */
+export interface BodyLogLoad {
+  /** Segment records whose file is gone: the messages pointing there are lost (reported, quarantined on read). */
+  readonly errors: string[];
+  /** Segment files no committed record referred to (written before a crash, or dropped before it): removed. */
+  readonly orphansRemoved: number;
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+// Records this close (bytes between them) are read together; a run is at most MAX_READ_SPAN bytes.
+const MAX_READ_GAP = 16 * 1024;
+const MAX_READ_SPAN = 1024 * 1024;
+
+/**
+ * The persistent message bodies of the LevelDB store, outside LevelDB: append-only segment files under
+ * `<dataDir>/bodies/`. LevelDB keeps, per message, a 17-byte pointer (body-pointer.ts) where it used to keep the
+ * record, so its compactions no longer rewrite the backlog and its memory-mapped tables stay small; bodies are read
+ * with positional reads, as the transient spill's are (file-spill.ts).
+ *
+ * @remarks
+ * Durability: records are reserved synchronously when accepted (so the pointer goes into the same commit group as
+ * the message's other records) and written and fdatasync'd by `beforeWrite()`, which the group committer awaits
+ * before it writes each batch: a pointer is never durable before what it points at. A crash leaves at most records
+ * no committed pointer refers to, in segments that are dropped whole later.
+ *
+ * Space: each segment records, per queue, the seq range the queue appended to it (`s!` records, written in the same
+ * batches as the pointers). A sealed segment in none of whose ranges any queue still has a stored seq is dropped:
+ * its `s!` records deleted in a batch, then the file unlinked. No per-message state, no reference count to keep
+ * exact across crashes. A message left unacknowledged keeps its whole segment (at most 64 MiB) on disk.
+ */
+export class BodyLog {
+  readonly dir: string;
+  private readonly segmentBytes: number;
+  private readonly readHandles: number;
+  private segments = new Map<number, BodySegment>();
+  private active: BodySegment | undefined;
+  private nextId = 1;
+  private unsynced: BodySegment[] = [];
+  private dirty: Array<[BodySegment, string, QueueRange]> = [];
+  private needsDirSync = false;
+  private openHandles = 0;
+
+  constructor(dataDir: string, options: BodyLogOptions = {}) {
+    this.dir = join(dataDir, 'bodies');
+    this.segmentBytes = options.bodySegmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.readHandles = Math.max(2, options.bodyReadHandles ?? 32);
+  }
+
+  /** Segments on disk (or being created): tests and the disk figures. */
+  get segmentCount(): number {
+    return this.segments.size;
+  }
+
+  /**
+   * Reserves `record` for message `seq` of `queueId` and returns the pointer to store instead of it. Synchronous,
+   * called while pushing the message's ops into the open commit group; the bytes are written by `beforeWrite()`.
+   */
+  append(record: Buffer, queueId: string, seq: number): Buffer {
+    let segment = this.active;
+    if (segment === undefined || (segment.size > 0 && segment.size + record.length > this.segmentBytes)) segment = this.roll();
+    if (segment.pending.length === 0) this.unsynced.push(segment);
+    const offset = segment.reserve(record);
+    let range = segment.ranges.get(queueId);
+    if (range === undefined) {
+      range = { lo: seq, hi: seq, isDirty: true };
+      segment.ranges.set(queueId, range);
+      this.dirty.push([segment, queueId, range]);
+    } else {
+      range.hi = seq;
+      if (!range.isDirty) {
+        range.isDirty = true;
+        this.dirty.push([segment, queueId, range]);
+      }
+    }
+    return encodeBodyPointer(segment.id, offset, record);
+  }
+
+  /**
+   * Writes and fdatasyncs every record reserved so far; the group committer awaits it before each batch. Undefined
+   * when nothing is reserved (no promise per removal-only batch).
+   */
+  beforeWrite(): Promise<void> | undefined {
+    if (this.unsynced.length === 0) return undefined;
+    const segments = this.unsynced;
+    this.unsynced = [];
+    const syncDir = this.needsDirSync;
+    this.needsDirSync = false;
+    const writes = segments.map((segment) => segment.writePending());
+    // A new file's directory entry must be durable before a committed pointer names it.
+    if (syncDir) writes.push(syncDirectory(this.dir));
+    return writes.length === 1 ? writes[0]! : Promise.all(writes).then(() => undefined);
+  }
+
+  /** Seal hook: the seq ranges changed in this group, in this group. */
+  writeRanges(ops: LevelBatchOp[]): void {
+    for (const [segment, queueId, range] of this.dirty) {
+      range.isDirty = false;
+      if (segment.isRetired) continue;
+      ops.push({ type: 'put', key: segmentKey(segment.id, queueId), value: encodeRange(range) });
+    }
+    this.dirty = [];
+  }
+
+  /**
+   * Replaces the pointers among message-key `values` (read from LevelDB) by the records they name, in place. Returns
+   * why those that could not be read were not (by index: a damaged or missing segment), or undefined, without a
+   * promise, when there was no pointer among them.
+   */
+  resolve(values: Array<Buffer | undefined>): Promise<Map<number, string>> | undefined {
+    let wanted: Array<{ index: number; pointer: BodyPointer }> | undefined;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value !== undefined && isBodyPointer(value)) (wanted ??= []).push({ index: i, pointer: decodeBodyPointer(value) });
+    }
+    if (wanted === undefined) return undefined;
+    // Records of one queue read in order lie close together (other queues' records in between): one read per run
+    // of nearby records instead of one per record, each record then copied out of the run's buffer.
+    wanted.sort((a, b) => a.pointer.segment - b.pointer.segment || a.pointer.offset - b.pointer.offset);
+    const damaged = new Map<number, string>();
+    const reads: Array<Promise<void>> = [];
+    for (let first = 0; first < wanted.length;) {
+      const { segment, offset } = wanted[first]!.pointer;
+      let end = offset + wanted[first]!.pointer.length;
+      let last = first;
+      while (last + 1 < wanted.length) {
+        const next = wanted[last + 1]!.pointer;
+        const nextEnd = next.offset + next.length;
+        if (next.segment !== segment || next.offset - end > MAX_READ_GAP || nextEnd - offset > MAX_READ_SPAN) break;
+        end = Math.max(end, nextEnd);
+        last++;
+      }
+      reads.push(this.readRun(wanted.slice(first, last + 1), offset, end - offset, values, damaged));
+      first = last + 1;
+    }
+    return Promise.all(reads).then(() => damaged);
+  }
+
+  private async readRun(
+    run: Array<{ index: number; pointer: BodyPointer }>,
+    offset: number,
+    length: number,
+    values: Array<Buffer | undefined>,
+    damaged: Map<number, string>,
+  ): Promise<void> {
+    const { segment: id } = run[0]!.pointer;
+    const segment = this.segments.get(id);
+    let buffer: Buffer | string;
+    if (segment === undefined) {
+      buffer = `body segment ${id} is missing`;
+    } else {
+      if (!segment.isOpen) {
+        this.openHandles++;
+        this.closeLeastRecentlyUsed();
+      }
+      try {
+        buffer = await segment.read(offset, length);
+      } catch (error) {
+        buffer = `body segment ${id} cannot be read: ${(error as Error).message}`;
+      }
+    }
+    for (const { index, pointer } of run) {
+      if (typeof buffer === 'string') {
+        values[index] = undefined;
+        damaged.set(index, buffer);
+        continue;
+      }
+      const at = pointer.offset - offset;
+      const view = buffer.subarray(at, Math.min(buffer.length, at + pointer.length));
+      const record = run.length === 1 ? view : Buffer.from(view);
+      const mismatch = pointerMismatch(pointer, record);
+      if (mismatch === undefined) {
+        values[index] = record;
+      } else {
+        values[index] = undefined;
+        damaged.set(index, mismatch);
+      }
+    }
+  }
+
+  /**
+   * Drops the sealed segments no queue has a live seq in: their `s!` records go into `ops` (a batch written after
+   * every removal that made them dead), and each file is unlinked once `written` resolves. `hasLive` answers whether
+   * the queue still stores a seq in [lo, hi].
+   */
+  collect(hasLive: (queueId: string, lo: number, hi: number) => boolean, ops: LevelBatchOp[], written: Promise<void>): number {
+    let dropped = 0;
+    const active = this.active;
+    // The active segment too, once it is both dead and idle: rolling it lets a drained backlog give back its disk.
+    const candidates = [...this.segments.values()];
+    for (const segment of candidates) {
+      if (segment.pending.length > 0 || this.unsynced.includes(segment)) continue;
+      let live = false;
+      for (const [queueId, range] of segment.ranges) {
+        if (hasLive(queueId, range.lo, range.hi)) {
+          live = true;
+          break;
+        }
+      }
+      if (live) continue;
+      if (segment === active) {
+        if (segment.size < this.segmentBytes / 16) continue;
+        this.active = undefined;
+      }
+      for (const queueId of segment.ranges.keys()) ops.push({ type: 'del', key: segmentKey(segment.id, queueId) });
+      segment.isRetired = true;
+      this.segments.delete(segment.id);
+      if (segment.isOpen) this.openHandles--;
+      dropped++;
+      void written.then(
+        () => segment.retire(),
+        () => undefined, // not committed: the next open finds the file without records and removes it
+      );
+    }
+    return dropped;
+  }
+
+  /** A deleted queue's ranges: out of every segment, their records deleted in `ops` (the delete's own batch). */
+  forgetQueue(queueId: string, ops: LevelBatchOp[]): void {
+    for (const segment of this.segments.values()) {
+      if (segment.ranges.delete(queueId)) ops.push({ type: 'del', key: segmentKey(segment.id, queueId) });
+    }
+  }
+
+  /**
+   * Loads the segment records and matches them with the files (open, reopen): files no record names are removed,
+   * records without a file are reported. Appends go to a new segment afterwards.
+   */
+  async load(db: WarrenLevel): Promise<BodyLogLoad> {
+    await this.closeHandles();
+    await mkdir(this.dir, { recursive: true });
+    const ranges = new Map<number, Map<string, QueueRange>>();
+    const errors: string[] = [];
+    for await (const [key, value] of db.iterator({ gte: SEGMENTS_PREFIX, lt: rangeEnd(SEGMENTS_PREFIX) })) {
+      const parsed = parseSegmentKey(key);
+      if (parsed === undefined || value.length !== 16) {
+        errors.push(`unrecognised key ${JSON.stringify(key)}`);
+        continue;
+      }
+      let queues = ranges.get(parsed.segment);
+      if (queues === undefined) ranges.set(parsed.segment, (queues = new Map()));
+      queues.set(parsed.queueId, { lo: value.readDoubleBE(0), hi: value.readDoubleBE(8), isDirty: false });
+    }
+    const files = new Map<number, string>();
+    let maxId = 0;
+    for (const name of await readdir(this.dir)) {
+      const match = BODY_SEGMENT_FILE.exec(name);
+      if (match === null) continue;
+      const id = Number(match[1]);
+      files.set(id, name);
+      maxId = Math.max(maxId, id);
+    }
+    const segments = new Map<number, BodySegment>();
+    let orphansRemoved = 0;
+    for (const [id, name] of [...files].sort((a, b) => a[0] - b[0])) {
+      const queues = ranges.get(id);
+      if (queues === undefined) {
+        await unlink(join(this.dir, name)).catch(() => undefined);
+        orphansRemoved++;
+        continue;
+      }
+      const segment = new BodySegment(this.dir, id, false, (await stat(join(this.dir, name))).size);
+      for (const [queueId, range] of queues) segment.ranges.set(queueId, range);
+      segments.set(id, segment);
+    }
+    for (const [id, queues] of [...ranges].sort((a, b) => a[0] - b[0])) {
+      maxId = Math.max(maxId, id);
+      if (!files.has(id)) errors.push(`body segment ${id} is missing (${queues.size} queue range(s) point into it)`);
+    }
+    this.segments = segments;
+    this.active = undefined;
+    this.unsynced = [];
+    this.dirty = [];
+    this.openHandles = 0;
+    this.nextId = Math.max(this.nextId, maxId + 1);
+    return { errors, orphansRemoved };
+  }
+
+  /** Closes every file handle (the store is closing); reserved records not written are abandoned. */
+  async close(): Promise<void> {
+    await this.closeHandles();
+    this.active = undefined;
+    this.unsynced = [];
+  }
+
+  private async closeHandles(): Promise<void> {
+    await Promise.all([...this.segments.values()].map((segment) => segment.close()));
+    this.openHandles = 0;
+  }
+
+  private roll(): BodySegment {
+    const segment = new BodySegment(this.dir, this.nextId++, true);
+    this.segments.set(segment.id, segment);
+    this.openHandles++;
+    this.active = segment;
+    this.needsDirSync = true;
+    return segment;
+  }
+
+  private closeLeastRecentlyUsed(): void {
+    while (this.openHandles > this.readHandles) {
+      let oldest: BodySegment | undefined;
+      for (const segment of this.segments.values()) {
+        if (segment === this.active || !segment.isOpen || segment.users > 0 || segment.pending.length > 0) continue;
+        if (oldest === undefined || segment.lastUse < oldest.lastUse) oldest = segment;
+      }
+      if (oldest === undefined || !oldest.closeIdle()) return;
+      this.openHandles--;
+    }
+  }
+}
+
+/** Key of one queue's range in one segment. */
+function segmentKey(segment: number, queueId: string): string {
+  return `${SEGMENTS_PREFIX}${hex16(segment)}!${escapeQueueId(queueId)}`;
+}
+
+function parseSegmentKey(key: string): { segment: number; queueId: string } | undefined {
+  const at = SEGMENTS_PREFIX.length;
+  if (key.length < at + 17 || key[at + 16] !== '!') return undefined;
+  const segment = parseInt(key.slice(at, at + 16), 16);
+  return Number.isSafeInteger(segment) ? { segment, queueId: unescapeQueueId(key.slice(at + 17)) } : undefined;
+}
+
+function encodeRange(range: QueueRange): Buffer {
+  const value = Buffer.allocUnsafe(16);
+  value.writeDoubleBE(range.lo, 0);
+  value.writeDoubleBE(range.hi, 8);
+  return value;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
