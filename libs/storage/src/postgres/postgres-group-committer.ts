@@ -72,7 +72,10 @@ export class PostgresGroupCommitter<G extends PostgresCommitGroup> {
     private readonly commitGroup: (group: G) => Promise<void>,
   ) {}
 
-  /** The open group (a new one once the open one is full), its commit scheduled for the next turn unless one is in flight (that one starts it). */
+  /**
+   * The open group (a new one once the open one is full), its commit scheduled for the next turn unless one is in
+   * flight (that one starts it).
+   */
   group(): G {
     const open = this.open;
     if (open !== undefined && open.isFull) {
