@@ -2,15 +2,11 @@ import type { DueDelayedClaim, DueDelayedMessage, SharedDelayedStore } from '../
 import { checkMessageRecord } from '../message-record.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
+import { PostgresCommitGroup, PostgresGroupCommitter } from './postgres-group-committer.js';
 import { PostgresListener } from './postgres-listener.js';
 
 /** The NOTIFY channel of newly held (or released) delayed messages; the payload is `<schema>/<ms until due>`. */
 export const DELAYED_CHANNEL = 'warren_delayed';
-
-/** A transaction takes no more held messages once it holds this many… */
-const GROUP_MAX_MESSAGES = 10_000;
-/** …or this many bytes of records. */
-const GROUP_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * The longest delay held (about 300 years): `x-delay` is any 64-bit integer, and one past what a PostgreSQL interval
@@ -25,7 +21,7 @@ interface Stragglers {
 }
 
 /** Writes collected for one transaction, applied in this order: holds, straggler drops, settles, releases. */
-class DelayedWriteGroup {
+class DelayedWriteGroup extends PostgresCommitGroup {
   readonly exchangeIds: string[] = [];
   readonly data: Buffer[] = [];
   /** Per held message, when it is due (epoch ms on this node's clock): turned into ms left just before the insert. */
@@ -38,26 +34,9 @@ class DelayedWriteGroup {
   heldIds: string[] = [];
   readonly settled: number[] = [];
   readonly released: number[] = [];
-  bytes = 0;
-  /** A drop closes its group: what is held after it waits for the drop and must not be dropped by it. */
-  isSealed = false;
-  private settle!: () => void;
-  private fail!: (error: unknown) => void;
-  readonly done = new Promise<void>((resolve, reject) => {
-    this.settle = resolve;
-    this.fail = reject;
-  });
 
-  resolve(): void {
-    this.settle();
-  }
-
-  reject(error: unknown): void {
-    this.fail(error);
-  }
-
-  get isFull(): boolean {
-    return this.isSealed || this.data.length >= GROUP_MAX_MESSAGES || this.bytes >= GROUP_MAX_BYTES;
+  get messageCount(): number {
+    return this.data.length;
   }
 }
 
@@ -70,10 +49,12 @@ class DelayedWriteGroup {
  * database's group commit instead: the transaction that deletes the exchange ({@link dropExchange}).
  */
 export class PostgresDelayedStore implements SharedDelayedStore {
-  private open: DelayedWriteGroup | undefined;
-  private readonly sealed: DelayedWriteGroup[] = [];
-  private inFlight: Promise<void> | undefined;
-  private inFlightGroup: DelayedWriteGroup | undefined;
+  // Holds wait on their group's commit; settles and releases have no caller waiting (a lost one only delays or
+  // repeats a routing).
+  private readonly committer = new PostgresGroupCommitter(
+    () => new DelayedWriteGroup(),
+    (group) => this.commit(group),
+  );
   private readonly listener: PostgresListener;
   private isClosed = false;
 
@@ -86,7 +67,7 @@ export class PostgresDelayedStore implements SharedDelayedStore {
   }
 
   hold(exchangeId: string, data: Buffer, delayMs: number): Promise<void> {
-    const group = this.group();
+    const group = this.committer.group();
     group.exchangeIds.push(encodeText(exchangeId));
     group.data.push(data);
     group.dueAt.push(Date.now() + Math.min(delayMs, MAX_DELAY_MS));
@@ -137,12 +118,12 @@ export class PostgresDelayedStore implements SharedDelayedStore {
 
   settle(ids: ReadonlyArray<number>): void {
     if (ids.length === 0 || this.isClosed) return;
-    this.group().settled.push(...ids);
+    this.committer.group().settled.push(...ids);
   }
 
   release(ids: ReadonlyArray<number>): void {
     if (ids.length === 0 || this.isClosed) return;
-    this.group().released.push(...ids);
+    this.committer.group().released.push(...ids);
   }
 
   /**
@@ -171,11 +152,10 @@ export class PostgresDelayedStore implements SharedDelayedStore {
     } catch (error) {
       dropped = Promise.reject(error);
     }
-    const pending = [this.inFlightGroup, ...this.sealed, this.open].filter(
-      (group): group is DelayedWriteGroup => group !== undefined && group.exchangeIds.includes(encoded),
-    );
-    if (this.open !== undefined) this.open.isSealed = true;
-    const next = this.group();
+    const pending = this.committer.pending((group) => group.exchangeIds.includes(encoded));
+    // A drop closes the open group: what is held after it waits for the drop and must not be dropped by it.
+    this.committer.seal();
+    const next = this.committer.group();
     next.after.push(dropped.catch(() => undefined));
     if (pending.length > 0) next.stragglers.push({ exchangeId: encoded, groups: pending });
     return Promise.all([dropped, next.done]).then(() => undefined);
@@ -218,42 +198,8 @@ export class PostgresDelayedStore implements SharedDelayedStore {
 
   async close(): Promise<void> {
     this.isClosed = true;
-    while (this.inFlight !== undefined || this.open !== undefined || this.sealed.length > 0) {
-      await (this.inFlight ?? this.sealed[0]?.done ?? this.open?.done)?.catch(() => undefined);
-    }
+    await this.committer.drain();
     await this.listener.close();
-  }
-
-  /** The open group, its commit scheduled for the next turn unless one is in flight (that one starts it). */
-  private group(): DelayedWriteGroup {
-    if (this.open?.isFull) {
-      this.sealed.push(this.open);
-      this.open = undefined;
-    }
-    if (this.open === undefined) {
-      this.open = new DelayedWriteGroup();
-      // Settles and releases have no caller waiting (a lost one only delays or repeats a routing); holds do.
-      this.open.done.catch(() => undefined);
-      if (this.inFlight === undefined && this.sealed.length === 0) setImmediate(() => this.commitNext());
-    }
-    return this.open;
-  }
-
-  private commitNext(): void {
-    if (this.inFlight !== undefined) return;
-    const group = this.sealed.shift() ?? this.open;
-    if (group === undefined) return;
-    if (group === this.open) this.open = undefined;
-    this.inFlightGroup = group;
-    this.inFlight = this.commit(group).then(
-      () => group.resolve(),
-      (error: unknown) => group.reject(error),
-    );
-    void this.inFlight.finally(() => {
-      this.inFlight = undefined;
-      this.inFlightGroup = undefined;
-      this.commitNext();
-    });
   }
 
   private async commit(group: DelayedWriteGroup): Promise<void> {

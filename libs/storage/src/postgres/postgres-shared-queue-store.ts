@@ -12,6 +12,7 @@ import { checkMessageRecord } from '../message-record.js';
 import { StorageError } from '../storage-error.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { decodeText, encodeText } from './postgres-errors.js';
+import { PostgresCommitGroup, PostgresGroupCommitter } from './postgres-group-committer.js';
 import { PostgresSharedQueueUsage } from './postgres-shared-queue-usage.js';
 import { SHARED_ACTIVE_CHANNEL, acquireActiveConsumer, releaseActiveConsumers } from './postgres-shared-active-consumers.js';
 import { TTL_LEFT_COLUMN, sweepExpired, ttlLeftOf } from './postgres-shared-queue-expiry.js';
@@ -22,11 +23,6 @@ import { PostgresListener } from './postgres-listener.js';
 /** The NOTIFY channel of shared queues that got ready messages; the payload is `<schema>/<queue id>`. */
 export const SHARED_QUEUE_CHANNEL = 'warren_shared_queue';
 
-/** A transaction takes no more published messages once it holds this many (one publish() call is never split)… */
-const GROUP_MAX_MESSAGES = 10_000;
-/** …or this many bytes of records: a burst while one commits queues up as several bounded transactions. */
-const GROUP_MAX_BYTES = 16 * 1024 * 1024;
-
 /** Options of {@link PostgresSharedQueueStore}. */
 export interface PostgresSharedQueueStoreOptions {
   /** This run of the node (`warren_nodes.incarnation`): the owner of its claims. */
@@ -36,7 +32,7 @@ export interface PostgresSharedQueueStoreOptions {
 }
 
 /** Writes collected for one transaction. */
-class SharedWriteGroup {
+class SharedWriteGroup extends PostgresCommitGroup {
   readonly queueIds: string[] = [];
   readonly data: Buffer[] = [];
   /** Per published message, when it expires (epoch ms on this node's clock; 0: never). */
@@ -56,23 +52,11 @@ class SharedWriteGroup {
   readonly delayedSettled: number[] = [];
   /** Entries (indexes) a reject-publish limit refused, set by the commit. */
   rejected: Set<number> | undefined;
-  bytes = 0;
-  private settle!: () => void;
-  private fail!: (error: unknown) => void;
-  readonly done = new Promise<void>((resolve, reject) => {
-    this.settle = resolve;
-    this.fail = reject;
-  });
-
-  resolve(): void {
-    this.settle();
-  }
-
-  reject(error: unknown): void {
-    this.fail(error);
-  }
-
   private noneRefused: Promise<number> | undefined;
+
+  get messageCount(): number {
+    return this.data.length;
+  }
 
   /** What a publish call without length limits gets: one promise per group, not one per call. */
   get committed(): Promise<number> {
@@ -112,10 +96,12 @@ function flatten(map: Map<string, number[]>): [string[], number[]] {
  * releases with one statement each, and notifies each queue that got ready messages once.
  */
 export class PostgresSharedQueueStore implements SharedQueueStore {
-  private open: SharedWriteGroup | undefined;
-  /** Full groups waiting for the one in flight, in call order. */
-  private readonly sealed: SharedWriteGroup[] = [];
-  private inFlight: Promise<void> | undefined;
+  // Publishers wait on their group's commit; settles and releases have no caller waiting (a lost one only delays or
+  // repeats a delivery).
+  private readonly committer = new PostgresGroupCommitter(
+    () => new SharedWriteGroup(),
+    (group) => this.commit(group),
+  );
   private readonly listener: PostgresListener;
   private isClosed = false;
   private dropHandler: SharedQueueDropHandler | undefined;
@@ -131,7 +117,7 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
 
   publish(entries: ReadonlyArray<SharedQueueEntry>): Promise<number> {
     if (entries.length === 0) return Promise.resolve(0);
-    const group = this.group();
+    const group = this.committer.group();
     const start = group.data.length;
     let isLimited = false;
     for (const entry of entries) {
@@ -157,12 +143,12 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
 
   settle(queueId: string, seqs: ReadonlyArray<number>): void {
     if (seqs.length === 0 || this.isClosed) return;
-    add(this.group().settled, encodeText(queueId), seqs);
+    add(this.committer.group().settled, encodeText(queueId), seqs);
   }
 
   release(queueId: string, seqs: ReadonlyArray<number>, isDelivered = false): void {
     if (seqs.length === 0 || this.isClosed) return;
-    const group = this.group();
+    const group = this.committer.group();
     add(isDelivered ? group.releasedDelivered : group.released, encodeText(queueId), seqs);
   }
 
@@ -221,14 +207,14 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
 
   settleDelayed(ids: ReadonlyArray<number>): Promise<void> {
     if (this.isClosed) return Promise.reject(new StorageError('CLOSED', 'storage: shared queue store is closed'));
-    const group = this.group();
+    const group = this.committer.group();
     for (const id of ids) group.delayedSettled.push(id);
     return group.done;
   }
 
   releaseActive(queueId: string): Promise<void> {
     if (this.isClosed) return Promise.resolve();
-    const group = this.group();
+    const group = this.committer.group();
     group.activeReleased.add(encodeText(queueId));
     return group.done;
   }
@@ -280,41 +266,8 @@ export class PostgresSharedQueueStore implements SharedQueueStore {
 
   async close(): Promise<void> {
     this.isClosed = true;
-    while (this.inFlight !== undefined || this.open !== undefined || this.sealed.length > 0) {
-      await (this.inFlight ?? this.sealed[0]?.done ?? this.open?.done)?.catch(() => undefined);
-    }
+    await this.committer.drain();
     await this.listener.close();
-  }
-
-  /** The open group, its commit scheduled for the next turn unless one is in flight (that one starts it). */
-  private group(): SharedWriteGroup {
-    const open = this.open;
-    if (open !== undefined && (open.data.length >= GROUP_MAX_MESSAGES || open.bytes >= GROUP_MAX_BYTES)) {
-      this.sealed.push(open);
-      this.open = undefined;
-    }
-    if (this.open === undefined) {
-      this.open = new SharedWriteGroup();
-      // Settles and releases have no caller waiting (a lost one only delays or repeats a delivery); publishers do.
-      this.open.done.catch(() => undefined);
-      if (this.inFlight === undefined && this.sealed.length === 0) setImmediate(() => this.commitNext());
-    }
-    return this.open;
-  }
-
-  private commitNext(): void {
-    if (this.inFlight !== undefined) return;
-    const group = this.sealed.shift() ?? this.open;
-    if (group === undefined) return;
-    if (group === this.open) this.open = undefined;
-    this.inFlight = this.commit(group).then(
-      () => group.resolve(),
-      (error: unknown) => group.reject(error),
-    );
-    void this.inFlight.finally(() => {
-      this.inFlight = undefined;
-      this.commitNext();
-    });
   }
 
   private async commit(group: SharedWriteGroup): Promise<void> {
