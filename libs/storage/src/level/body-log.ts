@@ -114,7 +114,8 @@ export class BodyLog {
   writeRanges(ops: LevelBatchOp[]): void {
     for (const [segment, queueId, range] of this.dirty) {
       range.isDirty = false;
-      if (segment.isRetired) continue;
+      // Dropped, or the queue forgotten (deleted) since: writing it would bring back a record just deleted.
+      if (segment.isRetired || segment.ranges.get(queueId) !== range) continue;
       ops.push({ type: 'put', key: segmentKey(segment.id, queueId), value: encodeRange(range) });
     }
     this.dirty = [];
