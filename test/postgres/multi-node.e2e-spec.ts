@@ -373,12 +373,12 @@ describe.each(MODES)('several nodes on one PostgreSQL schema, $title', ({ shared
     it('stops serving on the node cut off from the database (exit 1 within its lease) while the others go on', async () => {
       const b = await connect('warren@b');
       const bClosed = new Promise<void>((resolve) => b.on('close', () => resolve()));
+      // B's every connection to the database goes through the proxy (its pool, its LISTEN and lease connections).
+      expect(proxy!.accepted).toBeGreaterThan(0);
       proxy!.cut();
-      const cutAt = Date.now();
       const nodeB = nodes.get('warren@b')!;
       // At 90 % of its lease after its last renewal, so before the others may expire it: it never serves stale state.
       await waitFor(() => /node lease lost/.test(nodeB.output()), { timeoutMs: LEASE_MS + 5_000, what: 'B giving up its lease' });
-      expect(Date.now() - cutAt).toBeLessThan(LEASE_MS + 5_000);
       expect(await nodeB.exited).toBe(1);
       await bClosed;
       await expect(amqplib.connect(`amqp://guest:guest@127.0.0.1:${ports.get('warren@b')}`)).rejects.toThrow();
