@@ -174,7 +174,7 @@ describe('broker on PostgreSQL storage', () => {
     for (const [id, [body]] of back) expect(body).toBe(`payload of ${id}`);
   });
 
-  it('refuses to start a second broker on the same schema (single node until nodes coordinate)', async () => {
+  it('refuses a second broker on the same schema in single-node (exclusive) mode', async () => {
     const databaseUrl = await cluster.createDatabase(`exclusive_${++databases}`);
     await start(databaseUrl);
     const second = spawnBrokerProcess({ WARREN_STORE: 'postgres', WARREN_POSTGRES_URL: databaseUrl, WARREN_DATA_DIR: dataDir });

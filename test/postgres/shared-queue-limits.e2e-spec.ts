@@ -116,27 +116,33 @@ describe('shared queues: limits, counts, priorities and delivery limits across n
     }
   }, 120_000);
 
-  it('reject-publish-dlx: what does not fit is nacked and dead-lettered by the publishing node', async () => {
+  it('reject-publish-dlx: publishers on A and B at once fill the queue to its limit; the rest are nacked and dead-lettered once', async () => {
     const onA = await (await connect('warren@a')).createConfirmChannel();
     await onA.assertQueue('refused-dlq', { durable: true });
     await onA.assertQueue('capped-dlx', {
       durable: true,
       arguments: {
-        'x-max-length': 2,
+        'x-max-length': 20,
         'x-overflow': 'reject-publish-dlx',
         'x-dead-letter-exchange': '',
         'x-dead-letter-routing-key': 'refused-dlq',
       },
     });
     await channelWithQueue('warren@b', 'capped-dlx');
-    const onBConfirm = await (await connect('warren@b')).createConfirmChannel();
-    const first = await publishAll(onA, 'capped-dlx', ids('x', 2));
-    const then = await publishAll(onBConfirm, 'capped-dlx', ids('y', 3));
-    expect(first).toEqual({ acked: ['x0', 'x1'], nacked: [] });
-    expect(then).toEqual({ acked: [], nacked: ['y0', 'y1', 'y2'] });
-    const refused = await drain(await channelWithQueue('warren@c', 'refused-dlq'), 'refused-dlq', 3);
-    expect(refused.map(idOf).sort()).toEqual(['y0', 'y1', 'y2']);
+    const onB = await (await connect('warren@b')).createConfirmChannel();
+    const [fromA, fromB] = await Promise.all([publishAll(onA, 'capped-dlx', ids('a', 30)), publishAll(onB, 'capped-dlx', ids('b', 30))]);
+    const acked = [...fromA.acked, ...fromB.acked];
+    const nacked = [...fromA.nacked, ...fromB.nacked];
+    expect(acked).toHaveLength(20);
+    expect(nacked).toHaveLength(40);
+    for (const name of ['warren@a', 'warren@b', 'warren@c']) expect(await declaredCount(name, 'capped-dlx')).toBe(20);
+    // Stored: exactly what was confirmed. Dead-lettered, each by its publishing node: exactly what was nacked, once.
+    const kept = await drain(await channelWithQueue('warren@c', 'capped-dlx'), 'capped-dlx', 20);
+    expect(new Set(kept.map(idOf))).toEqual(new Set(acked));
+    const refused = await drain(await channelWithQueue('warren@c', 'refused-dlq'), 'refused-dlq', 40);
+    expect(refused.map(idOf).sort()).toEqual([...nacked].sort());
     expect(refused[0]!.properties.headers!['x-death']![0]).toMatchObject({ reason: 'maxlen', queue: 'capped-dlx' });
+    expect(await declaredCount('warren@a', 'refused-dlq')).toBe(0);
   }, 120_000);
 
   it('counts the whole backlog on every node (declare-ok, /api/queues) and purges it from any node', async () => {

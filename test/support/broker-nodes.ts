@@ -21,6 +21,8 @@ export class BrokerNodes {
   readonly ports = new Map<string, number>();
   /** Connections opened with {@link connect}, closed by {@link stop}. */
   readonly connections: ChannelModel[] = [];
+  /** Environment of one node on top of the shared one (e.g. a `WARREN_POSTGRES_URL` through a proxy), by node name. */
+  readonly nodeEnv = new Map<string, Record<string, string>>();
   cluster!: PostgresCluster;
   databaseUrl!: string;
   private dataDir = '';
@@ -33,12 +35,18 @@ export class BrokerNodes {
 
   /** Starts the cluster and nodes `warren@a` (which creates the schema and the default user), then `b` and `c`. */
   async start(): Promise<void> {
-    this.cluster = await startPostgresCluster();
-    this.databaseUrl = await this.cluster.createDatabase(this.database);
-    // Unused by the postgres store; set so nothing is written to the working directory.
-    this.dataDir = mkdtempSync(join(tmpdir(), `warren-${this.database}-e2e-`));
+    await this.startCluster();
     await this.startNode('warren@a');
     await Promise.all([this.startNode('warren@b'), this.startNode('warren@c')]);
+  }
+
+  /** Starts the cluster and creates the database, once ({@link start} does it first): for a test that needs its port before the nodes. */
+  async startCluster(): Promise<void> {
+    if (this.dataDir !== '') return;
+    // Unused by the postgres store; set so nothing is written to the working directory.
+    this.dataDir = mkdtempSync(join(tmpdir(), `warren-${this.database}-e2e-`));
+    this.cluster = await startPostgresCluster();
+    this.databaseUrl = await this.cluster.createDatabase(this.database);
   }
 
   /** A node process named `name`, not registered (e.g. one expected to be refused). */
@@ -50,6 +58,7 @@ export class BrokerNodes {
       WARREN_MULTI_NODE: 'true',
       WARREN_NODE_NAME: name,
       WARREN_DATA_DIR: this.dataDir,
+      ...this.nodeEnv.get(name),
     });
   }
 
