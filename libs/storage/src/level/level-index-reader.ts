@@ -2,7 +2,8 @@ import { checkMessageRecord } from '../message-record.js';
 import type { StoredIndexEntry } from '../message-store.js';
 import type { WarrenLevel } from './level-database.js';
 import { fromLevelError } from './level-errors.js';
-import { hex16, rangeEnd } from './level-keys.js';
+import { rangeEnd } from './level-keys.js';
+import { readSeqValues } from './level-seq-read.js';
 import { readMessages } from './level-message-reader.js';
 import { readQueue } from './level-queue-reader.js';
 import type { LevelQueueState } from './level-queue-state.js';
@@ -77,7 +78,7 @@ export async function* readQueueIndex(
 
 /**
  * One batch of a queue's index records for readIndex(): the first `limit` live seqs ≥ `fromSeq` (from the in-memory
- * live set, no key scan), their index records with one getMany, and (no intact index record: stored by an older
+ * live set, no key scan), their index records with one iterator or getMany (level-seq-read.ts), and (no intact index record: stored by an older
  * version, or damaged) their full records with one more, checked and quarantined like recover() does. The caller
  * flushed accepted writes first, so every live seq asked for is on disk.
  */
@@ -99,7 +100,7 @@ export async function readIndexBatch(
     const seqs = batch.filter((seq) => !state.quarantined?.has(seq));
     from = last + 1;
     if (seqs.length === 0) continue;
-    const values = await db.getMany(seqs.map((seq) => state.indexPrefix + hex16(seq)));
+    const values = await readSeqValues(db, state.indexPrefix, seqs);
     const fallback: number[] = [];
     const found = new Map<number, StoredIndexEntry>();
     for (let i = 0; i < seqs.length; i++) {

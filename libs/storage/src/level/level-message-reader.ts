@@ -1,7 +1,8 @@
 import { checkMessageRecord, messageRecordOf } from '../message-record.js';
 import type { StoredMessage } from '../message-store.js';
 import type { WarrenLevel } from './level-database.js';
-import { bodyKey, hex16 } from './level-keys.js';
+import { bodyKey } from './level-keys.js';
+import { readSeqValues } from './level-seq-read.js';
 import type { LevelQueueState } from './level-queue-state.js';
 import type { SharedBodyRegistry } from './shared-body-registry.js';
 import type { BodyLog } from './body-log.js';
@@ -14,7 +15,8 @@ export interface LevelReadResult {
 }
 
 /**
- * Reads `seqs` of one queue with one `getMany` (MessageStore.read): entries whose bytes live in a shared body are
+ * Reads `seqs` of one queue (MessageStore.read) with one iterator over their span or one `getMany`
+ * (level-seq-read.ts), and pointers into the body log with positional reads (body-log.ts): entries whose bytes live in a shared body are
  * read through the body key (from the registry's cache when a recovered copy is still held). Seqs not in
  * `state.live` (never stored, removed) or already quarantined come back undefined without touching the disk;
  * every record read is checked like recover() checks it, a damaged one passed to `quarantine` and not served.
@@ -28,23 +30,38 @@ export async function readMessages(
   quarantine: (seq: number, reason: string) => void,
 ): Promise<LevelReadResult> {
   const messages = new Array<StoredMessage | undefined>(seqs.length).fill(undefined);
-  const keys: string[] = [];
+  // Indexes into `seqs`: first those read by their own message key, then those read through a shared body's key.
   const wanted: number[] = [];
+  const plainSeqs: number[] = [];
+  let sharedWanted: number[] | undefined;
+  let sharedKeys: string[] | undefined;
   for (let i = 0; i < seqs.length; i++) {
     const seq = seqs[i]!;
     if (!state.live.has(seq) || state.quarantined?.has(seq)) continue;
     const bodyId = state.shared?.get(seq);
-    const cached = bodyId === undefined ? undefined : bodies.cached(bodyId);
+    if (bodyId === undefined) {
+      plainSeqs.push(seq);
+      wanted.push(i);
+      continue;
+    }
+    const cached = bodies.cached(bodyId);
     if (cached !== undefined) {
       messages[i] = checked(state, seq, cached, quarantine);
       continue;
     }
-    keys.push(bodyId === undefined ? state.messagePrefix + hex16(seq) : bodyKey(bodyId));
-    wanted.push(i);
+    (sharedKeys ??= []).push(bodyKey(bodyId));
+    (sharedWanted ??= []).push(i);
   }
   const notYetWritten: number[] = [];
-  if (keys.length === 0) return { messages, notYetWritten };
-  const values = await db.getMany(keys);
+  if (wanted.length === 0 && sharedWanted === undefined) return { messages, notYetWritten };
+  const [values, sharedValues] = await Promise.all([
+    readSeqValues(db, state.messagePrefix, plainSeqs),
+    sharedKeys === undefined ? undefined : db.getMany(sharedKeys),
+  ]);
+  if (sharedWanted !== undefined) {
+    wanted.push(...sharedWanted);
+    values.push(...sharedValues!);
+  }
   const unreadable = await log.resolve(values);
   for (let k = 0; k < wanted.length; k++) {
     const i = wanted[k]!;
