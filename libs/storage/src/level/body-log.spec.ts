@@ -92,6 +92,24 @@ describe('LevelMessageStore body log (persistent records in segment files)', () 
     expect((await store.read('a', [401, 402])).map((m) => text(m?.data))).toEqual(['a#401', 'a#402']);
   });
 
+  it('drops segments whose records are removed before they are even written, without a fault', async () => {
+    await open();
+    for (let round = 0; round < 20; round++) {
+      const from = round * 100 + 1;
+      // Not awaited: the removal lands while the records are still being written (or not yet), and the collection
+      // may run in between.
+      const enqueued = store.enqueue(entries('fast', from, from + 99));
+      const removed = store.remove('fast', seqs(from, from + 99));
+      await Promise.all([enqueued, removed]);
+    }
+    expect(store.health).toEqual({ status: 'ok' });
+    await store.enqueue(entries('fast', 5000, 5000));
+    expect((await store.read('fast', [5000])).map((m) => text(m?.data))).toEqual(['fast#5000']);
+    await store.remove('fast', [5000]);
+    // At most the segment still taking appends is left (it goes once dead and 1/16 full, or at the next open).
+    await waitFor(() => bodyFiles().length <= 1 && store.bodySegmentCount <= 1, { timeoutMs: 10_000 });
+  });
+
   it('drops a deleted queue’s segments', async () => {
     await open();
     await store.enqueue(entries('gone', 1, 200));

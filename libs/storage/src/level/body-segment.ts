@@ -34,9 +34,12 @@ export class BodySegment {
   pendingBytes = 0;
   /** Per queue, the seqs it appended here. */
   readonly ranges = new Map<string, QueueRange>();
-  /** Reads in flight: the file is not closed under them. */
+  /** Reads and writes in flight: the file is not closed under them. */
   users = 0;
+  /** Dropped by the log: takes no appends and no range records any more. */
   isRetired = false;
+  /** Its drop is committed: the file goes once no read or write uses it. */
+  private isRemovable = false;
   /** Last time a read used the handle (the log closes the least recently used ones). */
   lastUse = 0;
   private handle: Promise<FileHandle> | undefined;
@@ -101,6 +104,8 @@ export class BodySegment {
       await handle.datasync();
     } finally {
       this.users--;
+      // Dropped while this write was in flight (its records were removed before they were even written).
+      if (this.isRemovable && this.users === 0) void this.remove();
     }
   }
 
@@ -114,7 +119,7 @@ export class BodySegment {
       return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
     } finally {
       this.users--;
-      if (this.isRetired && this.users === 0) void this.remove();
+      if (this.isRemovable && this.users === 0) void this.remove();
     }
   }
 
@@ -127,9 +132,10 @@ export class BodySegment {
     return true;
   }
 
-  /** Closes and unlinks the file once no read uses it; failures are ignored (the next open removes orphans). */
+  /** Closes and unlinks the file once no read or write uses it; failures are ignored (the next open removes orphans). */
   retire(): Promise<void> {
     this.isRetired = true;
+    this.isRemovable = true;
     return this.users === 0 ? this.remove() : Promise.resolve();
   }
 

@@ -12,8 +12,8 @@ const READ_BYTES = 1024 * 1024;
  * The values of the keys `prefix + hex16(seq)` for `seqs` (in their order; undefined where there is no such key).
  *
  * Why not always one `getMany`: LevelDB looks each key up from the top (memtables, then every level that may hold
- * it; there is no bloom filter), which costs ~4 µs per key here, while one iterator over a run of adjacent keys
- * costs ~1.5 µs per key (bench: docs/BENCHMARKS.md, "Reading the body log"). A queue's read-ahead asks for runs of
+ * it; there is no bloom filter): 2.4–4.2 µs per key here, against 1.7 µs for one iterator over a run of
+ * adjacent keys (`bench/level-seq-reads.ts`; docs/BENCHMARKS.md, "Persistent bodies in the body log"). A queue's read-ahead asks for runs of
  * adjacent seqs, so those go through an iterator bounded to their span; scattered seqs (priorities, requeues) keep
  * the getMany. Keys in the span that were not asked for (a message delivered and still unacked, longer keys under
  * the same prefix) are skipped.
