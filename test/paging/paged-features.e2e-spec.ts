@@ -8,6 +8,8 @@ import { waitFor } from '../support/wait-for.js';
 // Queue features with most of the queue paged out: a window of 10 against a few hundred persistent messages.
 const WINDOW = { 'x-max-in-memory-length': 10 };
 const COUNT = 300;
+/** `m<i>` padded past 256 bytes: paged bodies live in the body log's segment files, as real-sized messages do. */
+const body = (i: number): Buffer => Buffer.from(`m${i}`.padEnd(300, ' '));
 
 describe('queue features with paged-out messages', () => {
   let dataDir: string;
@@ -30,7 +32,7 @@ describe('queue features with paged-out messages', () => {
 
   /** Publishes `count` persistent messages with confirms, then waits until all but the window are paged out. */
   async function fill(queue: string, count: number, options: (i: number) => amqplib.Options.Publish = () => ({})): Promise<void> {
-    for (let i = 0; i < count; i++) channel.sendToQueue(queue, Buffer.from(`m${i}`), { persistent: true, ...options(i) });
+    for (let i = 0; i < count; i++) channel.sendToQueue(queue, body(i), { persistent: true, ...options(i) });
     await channel.waitForConfirms();
   }
 
@@ -39,7 +41,7 @@ describe('queue features with paged-out messages', () => {
     const consumer = await connection.createChannel();
     await consumer.prefetch(50);
     await consumer.consume(queue, (message) => {
-      got.push(message!.content.toString());
+      got.push(message!.content.toString().trimEnd());
       consumer.ack(message!);
     });
     await waitFor(() => got.length >= expected, { timeoutMs: 30_000, what: `${expected} messages from ${queue}` });
@@ -90,7 +92,7 @@ describe('queue features with paged-out messages', () => {
     await fill('capped', 100);
     await waitFor(() => server.queue('capped').pagedOutCount >= 90, { what: 'paging out' });
     // Each publish now drops the head: loaded at first, paged-out ones once the loaded part is gone.
-    for (let i = 100; i < COUNT; i++) channel.sendToQueue('capped', Buffer.from(`m${i}`), { persistent: true });
+    for (let i = 100; i < COUNT; i++) channel.sendToQueue('capped', body(i), { persistent: true });
     await channel.waitForConfirms();
     expect(server.queue('capped').messageCount).toBe(100);
     expect(await drain('capped', 100)).toEqual(Array.from({ length: 100 }, (_, i) => `m${COUNT - 100 + i}`));
@@ -118,7 +120,7 @@ describe('queue features with paged-out messages', () => {
       const message = await channel.get('lazy', { noAck: i % 2 === 0 });
       expect(message).not.toBe(false);
       if (message) {
-        got.push(message.content.toString());
+        got.push(message.content.toString().trimEnd());
         if (i % 2 === 1) channel.ack(message);
       }
     }
