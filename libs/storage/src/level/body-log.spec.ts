@@ -153,6 +153,25 @@ describe('LevelMessageStore body log (persistent records in segment files)', () 
     // A new segment does not take the missing one's number.
     await store.enqueue(entries('q', 101, 101));
     expect(bodyFiles()).not.toContain(bodySegmentFileName(1));
+    // Once no queue stores a seq in the missing segment (the lost messages removed), it is no longer reported.
+    await store.remove('q', seqs(1, 100));
+    await waitFor(async () => (await store.verifyIntegrity({ quick: true })).ok, { timeoutMs: 10_000 });
+    await store.close();
+    await open();
+    expect(await store.verifyIntegrity()).toEqual({ ok: true, queues: [], errors: [], quarantined: [] });
+  });
+
+  it('quarantines a message whose pointer claims more than its segment holds, without reading (or allocating) that much', async () => {
+    await open();
+    await store.enqueue(entries('q', 1, 3));
+    const key = `${queuePrefix('q')}m!${hex16(2)}`;
+    const pointer = (await database.db.get(key))!;
+    pointer.writeUInt32BE(0xfffffff0, 9); // the length field
+    await database.db.put(key, pointer, { sync: true });
+    const read = await store.read('q', [1, 2, 3]);
+    expect(read.map((m) => text(m?.data))).toEqual(['q#1', undefined, 'q#3']);
+    const { quarantined } = await store.verifyIntegrity({ quick: true });
+    expect(quarantined).toEqual([expect.objectContaining({ queueId: 'q', seq: 2, reason: expect.stringMatching(/truncated/) })]);
   });
 
   it('refuses to open a data directory whose database is gone while its bodies are not', async () => {

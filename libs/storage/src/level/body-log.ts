@@ -19,7 +19,7 @@ export interface BodyLogOptions {
 
 /** What loading found. */
 export interface BodyLogLoad {
-  /** Segment records whose file is gone: the messages pointing there are lost (reported, quarantined on read). */
+  /** Unrecognised segment records. */
   readonly errors: string[];
   /** Segment files no committed record referred to (written before a crash, or dropped before it): removed. */
   readonly orphansRemoved: number;
@@ -29,6 +29,8 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 // Records this close (bytes between them) are read together; a run is at most MAX_READ_SPAN bytes.
 const MAX_READ_GAP = 16 * 1024;
 const MAX_READ_SPAN = 1024 * 1024;
+// Scratch buffers kept for reads (one per read in flight; more are allocated when needed, and dropped after).
+const MAX_SCRATCH = 8;
 
 /**
  * The persistent message bodies of the LevelDB store, outside LevelDB: append-only segment files under
@@ -56,13 +58,27 @@ export class BodyLog {
   private nextId = 1;
   private unsynced: BodySegment[] = [];
   private dirty: Array<[BodySegment, string, QueueRange]> = [];
-  private needsDirSync = false;
+  // New segments whose directory entry is not synced yet.
+  private created: BodySegment[] = [];
   private openHandles = 0;
+  private readonly scratch: Buffer[] = [];
 
   constructor(dataDir: string, options: BodyLogOptions = {}) {
     this.dir = join(dataDir, 'bodies');
     this.segmentBytes = options.bodySegmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.readHandles = Math.max(2, options.bodyReadHandles ?? 32);
+  }
+
+  /**
+   * What is wrong with the log now: segments named by records but not on disk (the messages pointing there are
+   * lost: quarantined when read). Each goes once no queue stores a seq in it any more.
+   */
+  problems(): string[] {
+    const problems: string[] = [];
+    for (const segment of this.segments.values()) {
+      if (segment.isMissing) problems.push(`body segment ${segment.id} is missing (${segment.ranges.size} queue range(s) point into it)`);
+    }
+    return problems;
   }
 
   /** Segments on disk (or being created): tests and the disk figures. */
@@ -102,11 +118,11 @@ export class BodyLog {
     if (this.unsynced.length === 0) return undefined;
     const segments = this.unsynced;
     this.unsynced = [];
-    const syncDir = this.needsDirSync;
-    this.needsDirSync = false;
+    const created = this.created;
+    this.created = [];
     const writes = segments.map((segment) => segment.writePending());
-    // A new file's directory entry must be durable before a committed pointer names it.
-    if (syncDir) writes.push(syncDirectory(this.dir));
+    // A new file's directory entry must be durable before a committed pointer names it: synced once it exists.
+    if (created.length > 0) writes.push(Promise.all(created.map((segment) => segment.created())).then(() => syncDirectory(this.dir)));
     return writes.length === 1 ? writes[0]! : Promise.all(writes).then(() => undefined);
   }
 
@@ -122,19 +138,22 @@ export class BodyLog {
   }
 
   /**
-   * Replaces the pointers among message-key `values` (read from LevelDB) by the records they name, in place. Returns
+   * Replaces the pointers among message-key `values` (read from LevelDB) by the records they name, in place; a value
+   * `mayBePointer` rules out (a record stored before checksums, which may start like a pointer) is left as it is. Returns
    * why those that could not be read were not (by index: a damaged or missing segment), or undefined, without a
    * promise, when there was no pointer among them.
    */
-  resolve(values: Array<Buffer | undefined>): Promise<Map<number, string>> | undefined {
+  resolve(values: Array<Buffer | undefined>, mayBePointer?: (index: number) => boolean): Promise<Map<number, string>> | undefined {
     let wanted: Array<{ index: number; pointer: BodyPointer }> | undefined;
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
-      if (value !== undefined && isBodyPointer(value)) (wanted ??= []).push({ index: i, pointer: decodeBodyPointer(value) });
+      if (value === undefined || !isBodyPointer(value) || mayBePointer?.(i) === false) continue;
+      (wanted ??= []).push({ index: i, pointer: decodeBodyPointer(value) });
     }
     if (wanted === undefined) return undefined;
     // Records of one queue read in order lie close together (other queues' records in between): one read per run
-    // of nearby records instead of one per record, each record then copied out of the run's buffer.
+    // of nearby records instead of one per record, each record then copied out of the run's buffer (so no record
+    // keeps a whole run in memory).
     wanted.sort((a, b) => a.pointer.segment - b.pointer.segment || a.pointer.offset - b.pointer.offset);
     const damaged = new Map<number, string>();
     const reads: Array<Promise<void>> = [];
@@ -158,42 +177,55 @@ export class BodyLog {
   private async readRun(
     run: Array<{ index: number; pointer: BodyPointer }>,
     offset: number,
-    length: number,
+    span: number,
     values: Array<Buffer | undefined>,
     damaged: Map<number, string>,
   ): Promise<void> {
     const { segment: id } = run[0]!.pointer;
     const segment = this.segments.get(id);
-    let buffer: Buffer | string;
-    if (segment === undefined) {
-      buffer = `body segment ${id} is missing`;
-    } else {
-      if (!segment.isOpen) {
-        this.openHandles++;
-        this.closeLeastRecentlyUsed();
-      }
-      try {
-        buffer = await segment.read(offset, length);
-      } catch (error) {
-        buffer = `body segment ${id} cannot be read: ${(error as Error).message}`;
-      }
-    }
-    for (const { index, pointer } of run) {
-      if (typeof buffer === 'string') {
-        values[index] = undefined;
-        damaged.set(index, buffer);
-        continue;
-      }
-      const at = pointer.offset - offset;
-      const view = buffer.subarray(at, Math.min(buffer.length, at + pointer.length));
-      const record = run.length === 1 ? view : Buffer.from(view);
-      const mismatch = pointerMismatch(pointer, record);
-      if (mismatch === undefined) {
-        values[index] = record;
+    let failure: string | undefined;
+    let read = 0;
+    // A scratch buffer of the log (records are copied out of it): a run's buffer allocated per read would be 1 MiB
+    // of external memory per batch, which makes V8 collect more often.
+    // No more than the segment holds: a damaged pointer's length must not become a giant allocation.
+    const length = Math.max(0, Math.min(span, (segment?.size ?? 0) - offset));
+    const scratch =
+      length <= MAX_READ_SPAN ? (this.scratch.pop() ?? Buffer.allocUnsafeSlow(MAX_READ_SPAN)) : Buffer.allocUnsafeSlow(length);
+    try {
+      if (segment === undefined || segment.isMissing) {
+        failure = `body segment ${id} is missing`;
       } else {
-        values[index] = undefined;
-        damaged.set(index, mismatch);
+        if (!segment.isOpen) {
+          this.openHandles++;
+          this.closeLeastRecentlyUsed();
+        }
+        try {
+          read = await segment.read(offset, length, scratch);
+        } catch (error) {
+          // A file that is gone is damage; anything else (EMFILE, EIO) may pass: the caller's read fails, is retried.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          failure = `body segment ${id} is missing`;
+        }
       }
+      for (const { index, pointer } of run) {
+        if (failure !== undefined) {
+          values[index] = undefined;
+          damaged.set(index, failure);
+          continue;
+        }
+        const at = pointer.offset - offset;
+        const record = Buffer.allocUnsafe(Math.max(0, Math.min(read, at + pointer.length) - at));
+        scratch.copy(record, 0, at, at + record.length);
+        const mismatch = pointerMismatch(pointer, record);
+        if (mismatch === undefined) {
+          values[index] = record;
+        } else {
+          values[index] = undefined;
+          damaged.set(index, mismatch);
+        }
+      }
+    } finally {
+      if (scratch.length === MAX_READ_SPAN && this.scratch.length < MAX_SCRATCH) this.scratch.push(scratch);
     }
   }
 
@@ -282,13 +314,19 @@ export class BodyLog {
       for (const [queueId, range] of queues) segment.ranges.set(queueId, range);
       segments.set(id, segment);
     }
-    for (const [id, queues] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    for (const [id, queues] of ranges) {
       maxId = Math.max(maxId, id);
-      if (!files.has(id)) errors.push(`body segment ${id} is missing (${queues.size} queue range(s) point into it)`);
+      if (files.has(id)) continue;
+      // Kept as a placeholder: reported while a queue still has a seq in it, dropped (records and all) once none does.
+      const missing = new BodySegment(this.dir, id, false);
+      missing.isMissing = true;
+      for (const [queueId, range] of queues) missing.ranges.set(queueId, range);
+      segments.set(id, missing);
     }
-    this.segments = segments;
+    this.segments = new Map([...segments].sort((a, b) => a[0] - b[0]));
     this.active = undefined;
     this.unsynced = [];
+    this.created = [];
     this.dirty = [];
     this.openHandles = 0;
     this.nextId = Math.max(this.nextId, maxId + 1);
@@ -312,7 +350,7 @@ export class BodyLog {
     this.segments.set(segment.id, segment);
     this.openHandles++;
     this.active = segment;
-    this.needsDirSync = true;
+    this.created.push(segment);
     return segment;
   }
 

@@ -36,6 +36,8 @@ export class BodySegment {
   readonly ranges = new Map<string, QueueRange>();
   /** Reads and writes in flight: the file is not closed under them. */
   users = 0;
+  /** Named by committed records but not on disk (reported; dropped like any other once no queue needs it). */
+  isMissing = false;
   /** Dropped by the log: takes no appends and no range records any more. */
   isRetired = false;
   /** Its drop is committed: the file goes once no read or write uses it. */
@@ -63,6 +65,11 @@ export class BodySegment {
       // A failed open is reported by the write that uses it; this only keeps it from being an unhandled rejection.
       this.handle.catch(ignore);
     }
+  }
+
+  /** Settles once the file of a new segment is created (its directory entry exists): then the directory is synced. */
+  async created(): Promise<void> {
+    await this.handle?.catch(ignore);
   }
 
   /** Whether a file handle is open (or opening). */
@@ -109,14 +116,16 @@ export class BodySegment {
     }
   }
 
-  /** Reads `length` bytes at `offset`; the result is shorter when the file is (a damaged segment). */
-  async read(offset: number, length: number): Promise<Buffer> {
+  /**
+   * Reads `length` bytes at `offset` into the start of `into` (at least that long); returns the bytes read, fewer
+   * when the file is shorter (a damaged segment).
+   */
+  async read(offset: number, length: number, into: Buffer): Promise<number> {
     this.users++;
     try {
       const handle = await this.fileHandle();
-      const buffer = Buffer.allocUnsafeSlow(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+      const { bytesRead } = await handle.read(into, 0, length, offset);
+      return bytesRead;
     } finally {
       this.users--;
       if (this.isRemovable && this.users === 0) void this.remove();

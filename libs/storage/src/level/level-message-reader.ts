@@ -62,7 +62,8 @@ export async function readMessages(
     wanted.push(...sharedWanted);
     values.push(...sharedValues!);
   }
-  const unreadable = await log.resolve(values);
+  // Records stored before checksums (format 1) are raw messages, some of which start like a pointer.
+  const unreadable = await log.resolve(values, (k) => seqs[wanted[k]!]! >= state.counters.checksumFromSeq);
   for (let k = 0; k < wanted.length; k++) {
     const i = wanted[k]!;
     const seq = seqs[i]!;

@@ -100,7 +100,7 @@ export class LevelMessageStore implements MessageStore {
   private readonly bodyLogMinBytes: number;
   private readonly bodyCollectDelayMs: number;
   private collectTimer: NodeJS.Timeout | undefined;
-  // What loading the body log found wrong (segments gone), reported by every integrity check until the next load.
+  // Unrecognised body-log records the last load found, reported by every integrity check until the next load.
   private bodyErrors: string[] = [];
   /**
    * Message records (bodies) read so far by recover(), recoverIndex() (messages without an index record) and
@@ -440,7 +440,7 @@ export class LevelMessageStore implements MessageStore {
 
   async verifyIntegrity(options?: IntegrityCheckOptions): Promise<IntegrityReport> {
     this.assertUsable();
-    if (options?.quick === true) return withQuarantine(withErrors(this.loadReport, this.bodyErrors), this.queues);
+    if (options?.quick === true) return withQuarantine(withErrors(this.loadReport, this.bodyProblems()), this.queues);
     // The broker's run once serving yields to a drain (integrity-pacer.ts); a check asked for directly does not.
     const background = options?.background === true;
     if (background) await this.pacer.whenQuiet();
@@ -452,7 +452,7 @@ export class LevelMessageStore implements MessageStore {
     } catch (error) {
       throw fromLevelError(error, 'cannot read', this.database.path);
     }
-    return withQuarantine(withErrors(report, this.bodyErrors), this.queues);
+    return withQuarantine(withErrors(report, this.bodyProblems()), this.queues);
   }
 
   /**
@@ -618,7 +618,17 @@ export class LevelMessageStore implements MessageStore {
       group.ops,
       group.done,
     );
-    if (dropped > 0) this.lastReport = undefined;
+    if (dropped === 0) return;
+    this.lastReport = undefined;
+    // The files are unlinked once this batch is written: it must be durable by then, and so must the removals
+    // before it, or a power loss could bring back messages whose bodies are gone.
+    group.needsSync = true;
+  }
+
+  /** What the integrity checks report of the body log: what its load found, and segments named but missing. */
+  private bodyProblems(): string[] {
+    const missing = this.bodyLog.problems();
+    return this.bodyErrors.length === 0 ? missing : [...this.bodyErrors, ...missing];
   }
 
   /** Body-log segments held (tests: a drained backlog gives its files back). */

@@ -43,7 +43,11 @@ export async function* readQueue(
       const shared = state.shared === undefined ? undefined : await loadBodies(db, entries, seqEnd, bodies);
       // Records in the body log: read for the whole chunk at once (entries keep their pointers, `values` the records).
       const values: Array<Buffer | undefined> = entries.map(([, value]) => value);
-      const unreadable = await log.resolve(values);
+      // Records stored before checksums (format 1) are raw messages, some of which start like a pointer.
+      const unreadable = await log.resolve(
+        values,
+        (e) => parseInt(entries[e]![0].slice(prefix.length, seqEnd), 16) >= state.counters.checksumFromSeq,
+      );
       for (let e = 0; e < entries.length; e++) {
         const key = entries[e]![0];
         const seq = parseInt(key.slice(prefix.length, seqEnd), 16);

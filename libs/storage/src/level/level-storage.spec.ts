@@ -238,7 +238,8 @@ describe('LevelDB storage', () => {
         await db.put(FORMAT_KEY, Buffer.from('warren-storage/1'));
         await db.put('q!old!meta', v1Counters);
         await db.put(`q!old!m!${hex16(1)}`, Buffer.from('legacy-1'));
-        await db.put(`q!old!m!${hex16(2)}`, Buffer.from('legacy-2'));
+        // Bare bytes that happen to look like a body-log pointer (format byte 0x02, 17 bytes): still a record.
+        await db.put(`q!old!m!${hex16(2)}`, Buffer.from('\u0002legacy-2 16bytes'));
       });
       const storage = await open();
       expect(await storage.messages.verifyIntegrity()).toMatchObject({ ok: true });
@@ -246,7 +247,7 @@ describe('LevelDB storage', () => {
       const recovered = await recoverAll(storage.messages, 'old');
       expect(recovered.map((m) => [m.seq, messageRecordPayload(m.data).toString(), checkMessageRecord(m.data)])).toEqual([
         [1, 'legacy-1', undefined],
-        [2, 'legacy-2', undefined],
+        [2, '\u0002legacy-2 16bytes', undefined],
         [3, 'new-3', undefined],
       ]);
       // Delivered up to 1 (format-1 watermark) is kept.

@@ -86,4 +86,19 @@ describe('LiveSeqSet', () => {
     expect(set.from(4097, 10, 20_001)).toEqual([4100, 20_000]);
     expect(set.from(20_002, 10)).toEqual([]);
   });
+
+  it('hasAnyIn answers like a scan of the range, at word and chunk edges', () => {
+    const set = new LiveSeqSet();
+    const members = [0, 31, 32, 63, 64, 4095, 4096, 4127, 8191, 8192 + 100, 20_000, 20_031];
+    for (const seq of members) set.add(seq);
+    set.add(12_000);
+    set.delete(12_000); // a chunk emptied again is freed
+    const scan = (lo: number, hi: number): boolean => members.some((seq) => seq >= lo && seq <= hi);
+    const edges = [
+      0, 1, 30, 31, 32, 33, 62, 63, 64, 65, 4094, 4095, 4096, 4097, 4128, 8190, 8191, 8192, 8292, 8293, 12_000, 19_999, 20_000, 20_001,
+      20_031, 20_032,
+    ];
+    for (const lo of edges) for (const hi of edges) expect([lo, hi, set.hasAnyIn(lo, hi)]).toEqual([lo, hi, scan(lo, hi)]);
+    expect(new LiveSeqSet().hasAnyIn(0, 1_000_000)).toBe(false);
+  });
 });

@@ -114,7 +114,7 @@ export class LiveSeqSet {
     return out;
   }
 
-  /** True if any seq in [lo, hi] is in the set (chunk lookups only: cheap for long dead ranges). */
+  /** True if any seq in [lo, hi] is in the set (chunk lookups and word tests only: cheap for long dead ranges). */
   hasAnyIn(lo: number, hi: number): boolean {
     if (hi < lo || this.total === 0) return false;
     const lastIndex = Math.floor(hi / CHUNK_BITS);
@@ -122,8 +122,20 @@ export class LiveSeqSet {
       const chunk = this.chunks.get(index);
       if (chunk === undefined) continue;
       const base = index * CHUNK_BITS;
-      if (base >= lo && base + CHUNK_BITS - 1 <= hi) return true; // a chunk is freed when empty
-      for (const seq of this.from(Math.max(lo, base), 1, Math.min(hi, base + CHUNK_BITS - 1) + 1)) if (seq <= hi) return true;
+      // A chunk is freed when empty, so one wholly inside the range has a seq in it.
+      if (base >= lo && base + CHUNK_BITS - 1 <= hi) return true;
+      const first = Math.max(lo, base) - base;
+      const last = Math.min(hi, base + CHUNK_BITS - 1) - base;
+      for (let w = first >>> 5; w <= last >>> 5; w++) {
+        let word = chunk.words[w]!;
+        if (word === 0) continue;
+        // Only the bits of this word within [first, last].
+        const from = w === first >>> 5 ? first & 31 : 0;
+        const to = w === last >>> 5 ? last & 31 : 31;
+        word = (word >>> from) << from;
+        if (to < 31) word &= (1 << (to + 1)) - 1;
+        if (word !== 0) return true;
+      }
     }
     return false;
   }
