@@ -1,32 +1,7 @@
-import type { Method } from '@app/codec';
 import type { BrokerCore } from '@app/broker-core';
 import type { Channel } from './channel.js';
+import { basicPublish, channelOpen, queueDeclare } from './testing/methods.js';
 import { connectOverDuplex, coreWithGuest, openConnection, type DuplexHarness } from './testing/duplex-harness.js';
-
-const channelOpen = (): Method => ({ name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' });
-const declare = (queue: string): Method => ({
-  name: 'queue.declare',
-  classId: 50,
-  methodId: 10,
-  ticket: 0,
-  queue,
-  passive: false,
-  durable: false,
-  exclusive: false,
-  autoDelete: false,
-  nowait: false,
-  arguments: {},
-});
-const publish = (routingKey: string): Method => ({
-  name: 'basic.publish',
-  classId: 60,
-  methodId: 40,
-  ticket: 0,
-  exchange: '',
-  routingKey,
-  mandatory: false,
-  immediate: false,
-});
 
 /** Lets stream callbacks, settled promises and the writer's once-per-turn flush run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -57,7 +32,7 @@ describe('Channel: methods after an asynchronous step', () => {
     await openConnection(harness.client);
     harness.client.sendMethod(1, channelOpen());
     await harness.client.nextMethod('channel.open-ok', 1);
-    harness.client.sendMethod(1, declare('q'));
+    harness.client.sendMethod(1, queueDeclare('q'));
     await harness.client.nextMethod('queue.declare-ok', 1);
     return [...harness.connection.allChannels()][0]!;
   }
@@ -80,8 +55,8 @@ describe('Channel: methods after an asynchronous step', () => {
       () => undefined,
     );
     const { client } = harness;
-    client.sendMethod(1, declare('q'));
-    client.sendMethod(1, publish('q'));
+    client.sendMethod(1, queueDeclare('q'));
+    client.sendMethod(1, basicPublish('q'));
     client.sendHeader(1, 3);
     client.sendBody(1, Buffer.from('new'));
     await settle();
@@ -134,7 +109,7 @@ describe('Channel: methods after an asynchronous step', () => {
     const body = Buffer.alloc(64 * 1024, 1);
     // 24 publishes of 64 KiB: more than the 1 MiB a connection holds before it stops reading.
     for (let i = 0; i < 24; i++) {
-      harness.client.sendMethod(1, publish('q'));
+      harness.client.sendMethod(1, basicPublish('q'));
       harness.client.sendHeader(1, body.length);
       harness.client.sendBody(1, body);
     }

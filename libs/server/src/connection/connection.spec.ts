@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { PROTOCOL_HEADER, ReplyCode, type Method } from '@app/codec';
 import { Message, type BrokerCore } from '@app/broker-core';
 import { connectOverDuplex, coreWithGuest, openConnection, startOk, type DuplexHarness } from './testing/duplex-harness.js';
+import { basicPublish, channelOpen, queueDeclare } from './testing/methods.js';
 
 const tuneOk = (heartbeat = 0): Method => ({
   name: 'connection.tune-ok',
@@ -10,20 +11,6 @@ const tuneOk = (heartbeat = 0): Method => ({
   channelMax: 0,
   frameMax: 131072,
   heartbeat,
-});
-const channelOpen = (): Method => ({ name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' });
-const queueDeclare = (): Method => ({
-  name: 'queue.declare',
-  classId: 50,
-  methodId: 10,
-  ticket: 0,
-  queue: 'q',
-  passive: false,
-  durable: false,
-  exclusive: false,
-  autoDelete: false,
-  nowait: false,
-  arguments: {},
 });
 const closeOk = (): Method => ({ name: 'connection.close-ok', classId: 10, methodId: 51 });
 
@@ -202,16 +189,7 @@ describe('AmqpConnection over an in-memory duplex', () => {
       await openConnection(client);
       client.sendMethod(1, channelOpen());
       await client.nextMethod('channel.open-ok', 1);
-      client.sendMethod(1, {
-        name: 'basic.publish',
-        classId: 60,
-        methodId: 40,
-        ticket: 0,
-        exchange: '',
-        routingKey: 'q',
-        mandatory: false,
-        immediate: false,
-      });
+      client.sendMethod(1, basicPublish('q'));
       client.sendHeader(1, 10);
       client.sendBody(1, Buffer.from('short'));
 

@@ -1,17 +1,8 @@
 import type { Method } from '@app/codec';
+import { basicPublish } from './testing/methods.js';
 import { MethodSequencer, type FrameReplay } from './method-sequencer.js';
 
 const get = (queue: string): Method => ({ name: 'basic.get', classId: 60, methodId: 70, ticket: 0, queue, noAck: true });
-const publish = (routingKey: string): Method => ({
-  name: 'basic.publish',
-  classId: 60,
-  methodId: 40,
-  ticket: 0,
-  exchange: '',
-  routingKey,
-  mandatory: false,
-  immediate: false,
-});
 
 /** A promise settled by hand. */
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
@@ -64,7 +55,7 @@ describe('MethodSequencer', () => {
     );
     expect(sequencer.isWaiting).toBe(true);
     const chunk = Buffer.from('xxhello');
-    sequencer.holdMethod(publish('a'));
+    sequencer.holdMethod(basicPublish('a'));
     sequencer.holdHeader(60, 5, chunk.subarray(0, 2));
     sequencer.holdBody(chunk.subarray(2));
     // The view's bytes change after the hold (a reused read buffer): the held copy does not.
@@ -95,9 +86,9 @@ describe('MethodSequencer', () => {
       () => acted.push('first'),
       () => undefined,
     );
-    sequencer.holdMethod(publish('before'));
+    sequencer.holdMethod(basicPublish('before'));
     sequencer.holdMethod(get('q'));
-    sequencer.holdMethod(publish('after'));
+    sequencer.holdMethod(basicPublish('after'));
     // The replayed get waits again, as the channel does for a get that must load its message.
     connection.onReplayedMethod = (method) => {
       if (method.name === 'basic.get')
@@ -113,7 +104,7 @@ describe('MethodSequencer', () => {
     expect(sequencer.isWaiting).toBe(true);
     expect(sequencer.heldCount).toBe(1);
     // Frames arriving now queue behind the one still held.
-    sequencer.holdMethod(publish('later'));
+    sequencer.holdMethod(basicPublish('later'));
 
     second.resolve();
     await settle();
@@ -132,7 +123,7 @@ describe('MethodSequencer', () => {
       () => outcome.push('acted'),
       (error) => outcome.push(`failed: ${(error as Error).message}`),
     );
-    sequencer.holdMethod(publish('a'));
+    sequencer.holdMethod(basicPublish('a'));
     step.reject(new Error('connection terminated'));
     await settle();
     expect(outcome).toEqual(['failed: connection terminated']);
@@ -151,7 +142,7 @@ describe('MethodSequencer', () => {
       },
       (error) => outcome.push(`failed: ${(error as Error).message}`),
     );
-    sequencer.holdMethod(publish('a'));
+    sequencer.holdMethod(basicPublish('a'));
     step.resolve();
     await settle();
     expect(outcome).toEqual(['failed: bug']);
@@ -174,7 +165,7 @@ describe('MethodSequencer', () => {
         ),
       () => undefined,
     );
-    sequencer.holdMethod(publish('a'));
+    sequencer.holdMethod(basicPublish('a'));
     first.resolve();
     await settle();
     expect(sequencer.isWaiting).toBe(true);
