@@ -1,5 +1,6 @@
 import type { Channel } from 'amqplib';
 import { CLASS_BASIC, FRAME_OVERHEAD, encodeHeaderFrame, encodeMethodFrame, writeBodyFrame, type Method } from '@app/codec';
+import { queueExists } from '../support/amqp-helpers.js';
 import { BrokerNodes } from '../support/broker-nodes.js';
 import { RawClient } from '../support/raw-client.js';
 import { waitFor } from '../support/wait-for.js';
@@ -53,18 +54,11 @@ describe('shared queues: auto-delete, x-expires and queue.delete across nodes', 
     WARREN_LOG_LEVEL: 'info',
   });
 
-  /** Whether queue `name` exists on node `node` (a passive declare on a channel of its own: a 404 closes it). */
+  /** Whether queue `name` exists on node `node` (a 404 says no; any other failure fails the test). */
   async function exists(node: string, name: string): Promise<boolean> {
     const connection = await brokers.connect(node);
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
     try {
-      await channel.checkQueue(name);
-      await channel.close();
-      return true;
-    } catch (error) {
-      expect((error as { code?: number }).code).toBe(404);
-      return false;
+      return await queueExists(connection, name, { onlyNotFound: true });
     } finally {
       await connection.close().catch(() => undefined);
       const index = brokers.connections.indexOf(connection);

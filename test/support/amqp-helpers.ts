@@ -44,9 +44,13 @@ export async function confirmChannel(connection: ChannelModel): Promise<ConfirmC
 /**
  * Whether queue `name` exists on the broker behind `connection`: a passive declare on a channel of its own. With
  * `lockedExists`, another connection's exclusive queue (405 RESOURCE_LOCKED) counts as existing; anything else
- * (404 and the rest) is "no".
+ * (404 and the rest) is "no", or, with `onlyNotFound`, only a 404 is and any other failure is thrown.
  */
-export async function queueExists(connection: ChannelModel, name: string, options: { lockedExists?: boolean } = {}): Promise<boolean> {
+export async function queueExists(
+  connection: ChannelModel,
+  name: string,
+  options: { lockedExists?: boolean; onlyNotFound?: boolean } = {},
+): Promise<boolean> {
   const channel = await connection.createChannel();
   channel.on('error', () => undefined);
   try {
@@ -54,7 +58,10 @@ export async function queueExists(connection: ChannelModel, name: string, option
     await channel.close();
     return true;
   } catch (error) {
-    return options.lockedExists === true && (error as { code?: number }).code === 405;
+    const code = (error as { code?: number }).code;
+    if (options.lockedExists === true && code === 405) return true;
+    if (options.onlyNotFound === true && code !== 404) throw error;
+    return false;
   }
 }
 
