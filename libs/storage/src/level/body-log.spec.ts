@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -108,6 +108,30 @@ describe('LevelMessageStore body log (persistent records in segment files)', () 
     await store.remove('fast', [5000]);
     // At most the segment still taking appends is left (it goes once dead and 1/16 full, or at the next open).
     await waitFor(() => bodyFiles().length <= 1 && store.bodySegmentCount <= 1, { timeoutMs: 10_000 });
+  });
+
+  it('keeps at most bodyReadHandles files open for reads, reopening closed ones as needed', async () => {
+    await open({ bodyReadHandles: 2 });
+    await store.enqueue(entries('q', 1, 400));
+    await store.close();
+    await open({ bodyReadHandles: 2 });
+    const openBodyFiles = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(join(dir, 'bodies'));
+        } catch {
+          return false; // closed while listed
+        }
+      }).length;
+    expect(bodyFiles().length).toBeGreaterThanOrEqual(6);
+    for (let round = 0; round < 2; round++) {
+      for (let from = 1; from <= 400; from += 25) {
+        expect((await store.read('q', seqs(from, from + 24))).map((m) => text(m?.data))).toEqual(
+          seqs(from, from + 24).map((seq) => `q#${seq}`),
+        );
+        expect(openBodyFiles()).toBeLessThanOrEqual(2);
+      }
+    }
   });
 
   it('drops a deleted queue’s segments', async () => {

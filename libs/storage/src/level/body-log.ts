@@ -60,7 +60,6 @@ export class BodyLog {
   private dirty: Array<[BodySegment, string, QueueRange]> = [];
   // New segments whose directory entry is not synced yet.
   private created: BodySegment[] = [];
-  private openHandles = 0;
   private readonly scratch: Buffer[] = [];
 
   constructor(dataDir: string, options: BodyLogOptions = {}) {
@@ -195,10 +194,8 @@ export class BodyLog {
       if (segment === undefined || segment.isMissing) {
         failure = `body segment ${id} is missing`;
       } else {
-        if (!segment.isOpen) {
-          this.openHandles++;
-          this.closeLeastRecentlyUsed();
-        }
+        // This read opens the file: make room for it first.
+        if (!segment.isOpen) this.closeLeastRecentlyUsed(this.readHandles - 1);
         try {
           read = await segment.read(offset, length, scratch);
         } catch (error) {
@@ -256,7 +253,6 @@ export class BodyLog {
       for (const queueId of segment.ranges.keys()) ops.push({ type: 'del', key: segmentKey(segment.id, queueId) });
       segment.isRetired = true;
       this.segments.delete(segment.id);
-      if (segment.isOpen) this.openHandles--;
       dropped++;
       void written.then(
         () => segment.retire(),
@@ -328,7 +324,6 @@ export class BodyLog {
     this.unsynced = [];
     this.created = [];
     this.dirty = [];
-    this.openHandles = 0;
     this.nextId = Math.max(this.nextId, maxId + 1);
     return { errors, orphansRemoved };
   }
@@ -342,27 +337,27 @@ export class BodyLog {
 
   private async closeHandles(): Promise<void> {
     await Promise.all([...this.segments.values()].map((segment) => segment.close()));
-    this.openHandles = 0;
   }
 
   private roll(): BodySegment {
     const segment = new BodySegment(this.dir, this.nextId++, true);
     this.segments.set(segment.id, segment);
-    this.openHandles++;
     this.active = segment;
     this.created.push(segment);
     return segment;
   }
 
-  private closeLeastRecentlyUsed(): void {
-    while (this.openHandles > this.readHandles) {
+  /** Closes the least recently used idle handles until at most `keep` are open (counted, not tracked: rare). */
+  private closeLeastRecentlyUsed(keep: number): void {
+    let open = 0;
+    for (const segment of this.segments.values()) if (segment.isOpen) open++;
+    for (; open > keep; open--) {
       let oldest: BodySegment | undefined;
       for (const segment of this.segments.values()) {
         if (segment === this.active || !segment.isOpen || segment.users > 0 || segment.pending.length > 0) continue;
         if (oldest === undefined || segment.lastUse < oldest.lastUse) oldest = segment;
       }
       if (oldest === undefined || !oldest.closeIdle()) return;
-      this.openHandles--;
     }
   }
 }
