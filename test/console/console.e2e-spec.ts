@@ -176,13 +176,23 @@ describe('web console (headless Chromium)', () => {
       const listed = await page
         .locator('[data-testid=route-queues] > li')
         .evaluateAll((items) => items.map((item) => item.getAttribute('data-queue')));
-      const highlighted = await page.evaluate(() =>
-        (globalThis as any).warrenGraph
-          .nodes('node.route[kind = "queue"]')
-          .map((node: any) => node.data('name'))
-          .sort(),
+      const expected = (listed as string[]).sort();
+      // The panel's list and the graph's highlighting are two renders: poll for the graph, then compare (a timeout
+      // leaves the last reading, so a wrong highlight fails below with its diff).
+      let highlighted: string[] = [];
+      const readHighlighted = async () => {
+        highlighted = await page.evaluate(() =>
+          (globalThis as any).warrenGraph
+            .nodes('node.route[kind = "queue"]')
+            .map((node: any) => node.data('name'))
+            .sort(),
+        );
+        return highlighted.join() === expected.join();
+      };
+      await waitFor(readHighlighted, { what: 'the explained queues highlighted', timeoutMs: 5_000, intervalMs: 100 }).catch(
+        () => undefined,
       );
-      return { listed: (listed as string[]).sort(), highlighted };
+      return { listed: expected, highlighted };
     };
     const published = async (routingKey: string) => {
       const consumer = await connection.createChannel();

@@ -1,6 +1,6 @@
 import cytoscape, { type Core } from 'cytoscape';
 import dagre from 'cytoscape-dagre';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import type { BindingInfo, ConsumerInfo, ExchangeInfo, QueueInfo, RouteExplanation } from '../api/types';
 import { ErrorBanner } from '../components/error-banner';
@@ -124,7 +124,8 @@ export function TopologyPage({ vhost: initialVhost }: { vhost: string }) {
     });
   }, [search, focus, snapshot.data]);
 
-  useEffect(() => {
+  // A layout effect, so the highlighting lands in the same frame as the panel's list of reached queues.
+  useLayoutEffect(() => {
     const graph = cy.current;
     if (!graph) return;
     if (explanation) applyRoute(graph, explanation);
