@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { LevelBatchOp } from './group-committer.js';
 import type { WarrenLevel } from './level-database.js';
 import { escapeQueueId, hex16, rangeEnd, unescapeQueueId } from './level-keys.js';
+import { ReadBufferPool } from './read-buffer-pool.js';
 import { BODY_SEGMENT_FILE, BodySegment, type QueueRange } from './body-segment.js';
 import { type BodyPointer, decodeBodyPointer, encodeBodyPointer, isBodyPointer, pointerMismatch } from './body-pointer.js';
 
@@ -29,8 +30,8 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 // Records this close (bytes between them) are read together; a run is at most MAX_READ_SPAN bytes.
 const MAX_READ_GAP = 16 * 1024;
 const MAX_READ_SPAN = 1024 * 1024;
-// Scratch buffers kept for reads (one per read in flight; more are allocated when needed, and dropped after).
-const MAX_SCRATCH = 8;
+// Read buffers: one per read in flight, so at most this many reads of up to MAX_READ_SPAN at once.
+const READ_BUFFERS = 8;
 
 /**
  * The persistent message bodies of the LevelDB store, outside LevelDB: append-only segment files under
@@ -60,7 +61,7 @@ export class BodyLog {
   private dirty: Array<[BodySegment, string, QueueRange]> = [];
   // New segments whose directory entry is not synced yet.
   private created: BodySegment[] = [];
-  private readonly scratch: Buffer[] = [];
+  private readonly readBuffers = new ReadBufferPool(MAX_READ_SPAN, READ_BUFFERS);
 
   constructor(dataDir: string, options: BodyLogOptions = {}) {
     this.dir = join(dataDir, 'bodies');
@@ -181,15 +182,14 @@ export class BodyLog {
     damaged: Map<number, string>,
   ): Promise<void> {
     const { segment: id } = run[0]!.pointer;
+    // A buffer of the log's pool (records are copied out of it), waited for when all are in use (read-buffer-pool.ts).
+    const pooled = span <= MAX_READ_SPAN ? await this.readBuffers.take() : undefined;
     const segment = this.segments.get(id);
     let failure: string | undefined;
     let read = 0;
-    // A scratch buffer of the log (records are copied out of it): a run's buffer allocated per read would be 1 MiB
-    // of external memory per batch, which makes V8 collect more often.
     // No more than the segment holds: a damaged pointer's length must not become a giant allocation.
     const length = Math.max(0, Math.min(span, (segment?.size ?? 0) - offset));
-    const scratch =
-      length <= MAX_READ_SPAN ? (this.scratch.pop() ?? Buffer.allocUnsafeSlow(MAX_READ_SPAN)) : Buffer.allocUnsafeSlow(length);
+    const scratch = pooled ?? Buffer.allocUnsafeSlow(length);
     try {
       if (segment === undefined || segment.isMissing) {
         failure = `body segment ${id} is missing`;
@@ -222,7 +222,7 @@ export class BodyLog {
         }
       }
     } finally {
-      if (scratch.length === MAX_READ_SPAN && this.scratch.length < MAX_SCRATCH) this.scratch.push(scratch);
+      if (pooled !== undefined) this.readBuffers.give(pooled);
     }
   }
 
