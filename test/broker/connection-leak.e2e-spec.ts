@@ -8,6 +8,7 @@ import { startOk } from '../support/raw-client.js';
 // Hardening item 9: broker RSS grew ~1.4 KB per fuzzed connection. Every early-close path must release its
 // connection: out of the broker's table, collectable, and no heap growth that scales with the count.
 const START_OK = encodeMethodFrame(0, startOk());
+const COLLECTION_TIMEOUT_MS = 120_000;
 const BAD_LOGIN = encodeMethodFrame(
   0,
   startOk({ response: Buffer.from('\0guest\0wrong'), clientProperties: { capabilities: { authentication_failure_close: true } } }),
@@ -68,21 +69,31 @@ describe('connections that end early leave nothing behind', () => {
     await waitFor(() => broker.broker.allConnections().next().done, { what: 'an empty connection table' });
   }
 
-  it('2,000 malformed or abandoned connections: none left in the table, all collected, heap flat', async () => {
-    let collected = 0;
-    const registry = new FinalizationRegistry<undefined>(() => collected++);
-    const counter = { tracked: 0 };
-    await run(400, registry, counter);
-    const afterWarmUp = await settleHeap();
-    await run(2000, registry, counter);
-    const afterAll = await settleHeap();
-    await waitFor(async () => collected === counter.tracked || ((await settleHeap()) && undefined), {
-      what: `every connection collected (${counter.tracked} tracked)`,
-    });
-    expect(counter.tracked).toBeGreaterThan(1000);
-    if (process.env.LEAK_REPORT)
-      process.stdout.write(`${JSON.stringify({ tracked: counter.tracked, heapGrowthBytes: afterAll - afterWarmUp })}\n`);
-    // 1.4 KB per connection would be 2.8 MB here; allow noise well below that.
-    expect(afterAll - afterWarmUp).toBeLessThan(1024 * 1024);
-  });
+  it(
+    '2,000 malformed or abandoned connections: none left in the table, all collected, heap flat',
+    async () => {
+      let collected = 0;
+      const registry = new FinalizationRegistry<undefined>(() => collected++);
+      const counter = { tracked: 0 };
+      await run(400, registry, counter);
+      const afterWarmUp = await settleHeap();
+      await run(2000, registry, counter);
+      const afterAll = await settleHeap();
+      // A connection whose login is still being hashed is held by that hash until it ends: bounded (the hashing queue
+      // is), but slow on a busy machine, where the hashing thread runs at a lower priority than everything else (idle:
+      // the last ones go within 50 ms; beside three busy loops on two cores, 32 of them took 15.5 s). A leak is never
+      // collected, however long the wait.
+      await waitFor(async () => collected === counter.tracked || ((await settleHeap()) && undefined), {
+        what: `every connection collected (${counter.tracked} tracked)`,
+        timeoutMs: COLLECTION_TIMEOUT_MS,
+        intervalMs: 100,
+      });
+      expect(counter.tracked).toBeGreaterThan(1000);
+      if (process.env.LEAK_REPORT)
+        process.stdout.write(`${JSON.stringify({ tracked: counter.tracked, heapGrowthBytes: afterAll - afterWarmUp })}\n`);
+      // 1.4 KB per connection would be 2.8 MB here; allow noise well below that.
+      expect(afterAll - afterWarmUp).toBeLessThan(1024 * 1024);
+    },
+    COLLECTION_TIMEOUT_MS + 60_000,
+  );
 });
