@@ -5,8 +5,8 @@
  * @remarks
  * Why wait rather than allocate: reads in flight are otherwise unbounded (the read-aheads of many queues at once split
  * into dozens of runs), and a buffer allocated per read is a megabyte of external memory dropped right after, which V8
- * collects late: it shows in the broker's RSS while deep queues drain (docs/BENCHMARKS.md, "Persistent bodies in the
- * body log"). Bounded, the memory of reads in flight is what the pool holds.
+ * collects late: it shows in the broker's RSS while deep queues drain (docs/BENCHMARKS.md, "The deep drain again: what
+ * was tried for the last 80 %"). Bounded, the memory of reads in flight is what the pool holds.
  */
 export class ReadBufferPool {
   private readonly free: Buffer[] = [];
