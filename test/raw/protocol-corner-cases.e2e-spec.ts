@@ -1,4 +1,5 @@
 import { encodeMethodFrame, FRAME_END, type Method } from '@app/codec';
+import { channelOpen, queueDeclare } from '@app/server/connection/testing/methods.js';
 import { rawClientsPerTest, type RawClient, type ReceivedFrame } from '../support/raw-client.js';
 import { startBroker, type TestBroker } from '../support/with-broker.js';
 import { waitFor } from '../support/wait-for.js';
@@ -27,19 +28,7 @@ const channelClose: Method = {
 };
 
 function declare(queue: string, passive = false): Method {
-  return {
-    name: 'queue.declare',
-    classId: 50,
-    methodId: 10,
-    ticket: 0,
-    queue,
-    passive,
-    durable: false,
-    exclusive: !passive,
-    autoDelete: false,
-    nowait: false,
-    arguments: {},
-  };
+  return queueDeclare(queue, { passive, exclusive: !passive });
 }
 
 function methodsNamed(raw: RawClient, name: string, channel?: number): ReceivedFrame[] {
@@ -75,7 +64,7 @@ describe('raw-socket protocol corner cases', () => {
       // Every other channel, and the connection, carry on; channel 1 can be opened again.
       raw.sendMethod(2, declare(''));
       await waitFor(() => methodsNamed(raw, 'queue.declare-ok', 2).length === 1 || raw.isClosed, { what: 'declare-ok on channel 2' });
-      raw.sendMethod(1, { name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' });
+      raw.sendMethod(1, channelOpen());
       await waitFor(() => methodsNamed(raw, 'channel.open-ok', 1).length === 2 || raw.isClosed, { what: 'channel 1 to open again' });
       expect(methodsNamed(raw, 'connection.close')).toEqual([]);
       expect(raw.isClosed).toBe(false);

@@ -1,3 +1,4 @@
+import { channelOpen, queueDeclare } from '@app/server/connection/testing/methods.js';
 import { encodeHeaderFrame, encodeMethodFrame, HEARTBEAT_FRAME, PROTOCOL_HEADER, type BasicProperties, type Method } from '@app/codec';
 
 /**
@@ -97,27 +98,16 @@ function close(): Buffer[] {
   ];
 }
 
-const queueDeclare = (queue: string): Method => ({
-  name: 'queue.declare',
-  classId: 50,
-  methodId: 10,
-  ticket: 0,
-  queue,
-  passive: false,
-  durable: false,
-  exclusive: true,
-  autoDelete: true,
-  nowait: false,
-  arguments: { 'x-max-length': 100, 'x-message-ttl': 60_000 },
-});
+const declare = (queue: string): Method =>
+  queueDeclare(queue, { exclusive: true, autoDelete: true, arguments: { 'x-max-length': 100, 'x-message-ttl': 60_000 } });
 
 /** Declare, publish (with properties and headers), consume, ack, close. */
 function publishConsumeAck(): ClientStream {
   return [
     ...handshake(),
-    method(1, { name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' }),
+    method(1, channelOpen()),
     method(1, { name: 'basic.qos', classId: 60, methodId: 10, prefetchSize: 0, prefetchCount: 10, global: false }),
-    method(1, queueDeclare('fuzz-work')),
+    method(1, declare('fuzz-work')),
     ...publish(1, '', 'fuzz-work', Buffer.from('{"order":1,"item":"carrot"}'), {
       contentType: 'application/json',
       deliveryMode: 2,
@@ -148,7 +138,7 @@ function publishConsumeAck(): ClientStream {
 function confirmTopicGet(): ClientStream {
   return [
     ...handshake(4096),
-    method(1, { name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' }),
+    method(1, channelOpen()),
     method(1, { name: 'confirm.select', classId: 85, methodId: 10, nowait: false }),
     method(1, {
       name: 'exchange.declare',
@@ -164,7 +154,7 @@ function confirmTopicGet(): ClientStream {
       nowait: false,
       arguments: {},
     }),
-    method(1, queueDeclare('')),
+    method(1, declare('')),
     method(1, {
       name: 'queue.bind',
       classId: 50,
@@ -189,9 +179,9 @@ function confirmTopicGet(): ClientStream {
 function transactions(): ClientStream {
   return [
     ...handshake(),
-    method(1, { name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' }),
-    method(2, { name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' }),
-    method(1, queueDeclare('fuzz-tx')),
+    method(1, channelOpen()),
+    method(2, channelOpen()),
+    method(1, declare('fuzz-tx')),
     method(1, { name: 'tx.select', classId: 90, methodId: 10 }),
     ...publish(1, '', 'fuzz-tx', Buffer.from('one'), { correlationId: 'c', replyTo: 'amq.rabbitmq.reply-to' }),
     method(1, { name: 'tx.commit', classId: 90, methodId: 20 }),

@@ -1,12 +1,21 @@
-import type { Method } from '@app/codec';
+import type { FieldTable, Method } from '@app/codec';
 
 /** `channel.open`, as a client sends it. */
 export function channelOpen(): Method {
   return { name: 'channel.open', classId: 20, methodId: 10, outOfBand: '' };
 }
 
-/** `queue.declare` of a plain queue (not passive, durable, exclusive or auto-delete; no arguments). */
-export function queueDeclare(queue = 'q'): Method {
+/** The flags and arguments of a `queue.declare` a test may set (see {@link queueDeclare}). */
+export interface QueueDeclareFields {
+  passive?: boolean;
+  durable?: boolean;
+  exclusive?: boolean;
+  autoDelete?: boolean;
+  arguments?: FieldTable;
+}
+
+/** `queue.declare` of `queue`: a plain one (not passive, durable, exclusive or auto-delete; no arguments) unless `fields` say otherwise. */
+export function queueDeclare(queue = 'q', fields: QueueDeclareFields = {}): Method {
   return {
     name: 'queue.declare',
     classId: 50,
@@ -19,6 +28,7 @@ export function queueDeclare(queue = 'q'): Method {
     autoDelete: false,
     nowait: false,
     arguments: {},
+    ...fields,
   };
 }
 
