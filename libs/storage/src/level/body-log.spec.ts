@@ -52,6 +52,28 @@ describe('LevelMessageStore body log (persistent records in segment files)', () 
     expect((await store.read('q', [3, 1, 4, 2])).map((m) => text(m?.data))).toEqual(['q#3', 'q#1', 'q#4', 'q#2']);
   });
 
+  it('appends each queue to its own lane of segments, a deleted queue’s lane going to the next queue', async () => {
+    await open({ bodyLanes: 2 });
+    const segmentsOf = async (queueId: string, from: number, to: number): Promise<Set<number>> => {
+      const values = await database.db.getMany(seqs(from, to).map((seq) => `${queuePrefix(queueId)}m!${hex16(seq)}`));
+      return new Set(values.map((value) => decodeBodyPointer(value!).segment));
+    };
+    // Interleaved in every commit group, yet each queue's records lie together in its own segments.
+    for (let from = 1; from <= 200; from += 20) await store.enqueue([...entries('a', from, from + 19), ...entries('b', from, from + 19)]);
+    const a = await segmentsOf('a', 1, 200);
+    const b = await segmentsOf('b', 1, 200);
+    expect(a.size).toBeGreaterThanOrEqual(3); // 200 KiB in 64 KiB segments
+    expect([...a].filter((segment) => b.has(segment))).toEqual([]);
+    // Two lanes, two queues: once `a` is deleted, the next queue (`d`) gets its lane, not `b`'s.
+    await store.deleteQueue('a');
+    for (let from = 1; from <= 100; from += 20)
+      await store.enqueue([...entries('d', from, from + 19), ...entries('b', from + 200, from + 219)]);
+    const d = await segmentsOf('d', 1, 100);
+    const later = await segmentsOf('b', 201, 300);
+    expect([...d].filter((segment) => later.has(segment))).toEqual([]);
+    expect((await store.read('d', seqs(1, 100))).map((m) => text(m?.data))).toEqual(seqs(1, 100).map((seq) => `d#${seq}`));
+  });
+
   it('writes every record before the batch that points at it', async () => {
     const checked: string[] = [];
     // A hand-written spy on the batch function: at the moment LevelDB gets a pointer, its record is in the file.

@@ -2,20 +2,23 @@ import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LevelBatchOp } from './group-committer.js';
 import type { WarrenLevel } from './level-database.js';
-import { escapeQueueId, hex16, rangeEnd, unescapeQueueId } from './level-keys.js';
+import { rangeEnd } from './level-keys.js';
 import { ReadBufferPool } from './read-buffer-pool.js';
 import { BODY_SEGMENT_FILE, BodySegment, type QueueRange } from './body-segment.js';
 import { type BodyPointer, decodeBodyPointer, encodeBodyPointer, isBodyPointer, pointerMismatch } from './body-pointer.js';
-
-/** Key range of the segment records: `s!<segment, 16 hex>!<escaped queue id>` → the queue's seq range there. */
-export const SEGMENTS_PREFIX = 's!';
+import { SEGMENTS_PREFIX, decodeRange, encodeRange, parseSegmentKey, segmentKey } from './segment-range-records.js';
 
 /** Options of {@link BodyLog}. */
 export interface BodyLogOptions {
   /** A segment takes appends until it holds this many bytes (default 64 MiB). */
   bodySegmentBytes?: number;
-  /** Read handles kept open at most (default 32); the least recently used idle one is closed first. */
+  /** Read handles kept open at most (default 32; active segments aside); the least recently used idle one is closed first. */
   bodyReadHandles?: number;
+  /**
+   * Segments taking appends at once (default 8): each queue appends to one of them, so a queue's records lie together
+   * and a read-ahead reads its own bytes, not every queue's. Each group commit fdatasyncs every lane it wrote to.
+   */
+  bodyLanes?: number;
 }
 
 /** What loading found. */
@@ -27,6 +30,7 @@ export interface BodyLogLoad {
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_LANES = 8;
 // Records this close (bytes between them) are read together; a run is at most MAX_READ_SPAN bytes.
 const MAX_READ_GAP = 16 * 1024;
 const MAX_READ_SPAN = 1024 * 1024;
@@ -45,6 +49,11 @@ const READ_BUFFERS = 8;
  * before it writes each batch: a pointer is never durable before what it points at. A crash leaves at most records
  * no committed pointer refers to, in segments that are dropped whole later.
  *
+ * Lanes: appends go to one of a few active segments, the lane of the queue appending (the lane with the fewest
+ * queues when it first appends). Queues draining side by side then read their own records instead of every queue's
+ * interleaved (four queues read four times the bytes, in four times the reads: docs/BENCHMARKS.md, "Lanes in the
+ * body log"). Placement is only a hint: a pointer names its segment, whichever lane wrote it.
+ *
  * Space: each segment records, per queue, the seq range the queue appended to it (`s!` records, written in the same
  * batches as the pointers). A sealed segment in none of whose ranges any queue still has a stored seq is dropped:
  * its `s!` records deleted in a batch, then the file unlinked. No per-message state, no reference count to keep
@@ -55,7 +64,11 @@ export class BodyLog {
   private readonly segmentBytes: number;
   private readonly readHandles: number;
   private segments = new Map<number, BodySegment>();
-  private active: BodySegment | undefined;
+  /** Per lane, the segment taking its appends. */
+  private readonly lanes: Array<BodySegment | undefined>;
+  /** Per queue that appended since the log was loaded, its lane; and how many queues each lane has. */
+  private laneOf = new Map<string, number>();
+  private readonly laneQueues: number[];
   private nextId = 1;
   private unsynced: BodySegment[] = [];
   private dirty: Array<[BodySegment, string, QueueRange]> = [];
@@ -66,6 +79,9 @@ export class BodyLog {
   constructor(dataDir: string, options: BodyLogOptions = {}) {
     this.dir = join(dataDir, 'bodies');
     this.segmentBytes = options.bodySegmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    const lanes = Math.max(1, Math.floor(options.bodyLanes ?? DEFAULT_LANES));
+    this.lanes = new Array<BodySegment | undefined>(lanes).fill(undefined);
+    this.laneQueues = new Array<number>(lanes).fill(0);
     this.readHandles = Math.max(2, options.bodyReadHandles ?? 32);
   }
 
@@ -91,8 +107,9 @@ export class BodyLog {
    * called while pushing the message's ops into the open commit group; the bytes are written by `beforeWrite()`.
    */
   append(record: Buffer, queueId: string, seq: number): Buffer {
-    let segment = this.active;
-    if (segment === undefined || (segment.size > 0 && segment.size + record.length > this.segmentBytes)) segment = this.roll();
+    const lane = this.laneOf.get(queueId) ?? this.assignLane(queueId);
+    let segment = this.lanes[lane];
+    if (segment === undefined || (segment.size > 0 && segment.size + record.length > this.segmentBytes)) segment = this.roll(lane);
     if (segment.pending.length === 0) this.unsynced.push(segment);
     const offset = segment.reserve(record);
     let range = segment.ranges.get(queueId);
@@ -233,8 +250,7 @@ export class BodyLog {
    */
   collect(hasLive: (queueId: string, lo: number, hi: number) => boolean, ops: LevelBatchOp[], written: Promise<void>): number {
     let dropped = 0;
-    const active = this.active;
-    // The active segment too, once it is both dead and idle: rolling it lets a drained backlog give back its disk.
+    // Active segments too, once both dead and idle: rolling them lets a drained backlog give back its disk.
     const candidates = [...this.segments.values()];
     for (const segment of candidates) {
       if (segment.pending.length > 0 || this.unsynced.includes(segment)) continue;
@@ -246,9 +262,10 @@ export class BodyLog {
         }
       }
       if (live) continue;
-      if (segment === active) {
+      const lane = this.lanes.indexOf(segment);
+      if (lane >= 0) {
         if (segment.size < this.segmentBytes / 16) continue;
-        this.active = undefined;
+        this.lanes[lane] = undefined;
       }
       for (const queueId of segment.ranges.keys()) ops.push({ type: 'del', key: segmentKey(segment.id, queueId) });
       segment.isRetired = true;
@@ -264,6 +281,11 @@ export class BodyLog {
 
   /** A deleted queue's ranges: out of every segment, their records deleted in `ops` (the delete's own batch). */
   forgetQueue(queueId: string, ops: LevelBatchOp[]): void {
+    const lane = this.laneOf.get(queueId);
+    if (lane !== undefined) {
+      this.laneOf.delete(queueId);
+      this.laneQueues[lane]!--;
+    }
     for (const segment of this.segments.values()) {
       if (segment.ranges.delete(queueId)) ops.push({ type: 'del', key: segmentKey(segment.id, queueId) });
     }
@@ -280,13 +302,14 @@ export class BodyLog {
     const errors: string[] = [];
     for await (const [key, value] of db.iterator({ gte: SEGMENTS_PREFIX, lt: rangeEnd(SEGMENTS_PREFIX) })) {
       const parsed = parseSegmentKey(key);
-      if (parsed === undefined || value.length !== 16) {
+      const range = decodeRange(value);
+      if (parsed === undefined || range === undefined) {
         errors.push(`unrecognised key ${JSON.stringify(key)}`);
         continue;
       }
       let queues = ranges.get(parsed.segment);
       if (queues === undefined) ranges.set(parsed.segment, (queues = new Map()));
-      queues.set(parsed.queueId, { lo: value.readDoubleBE(0), hi: value.readDoubleBE(8), isDirty: false });
+      queues.set(parsed.queueId, range);
     }
     const files = new Map<number, string>();
     let maxId = 0;
@@ -320,7 +343,7 @@ export class BodyLog {
       segments.set(id, missing);
     }
     this.segments = new Map([...segments].sort((a, b) => a[0] - b[0]));
-    this.active = undefined;
+    this.forgetLanes();
     this.unsynced = [];
     this.created = [];
     this.dirty = [];
@@ -331,7 +354,7 @@ export class BodyLog {
   /** Closes every file handle (the store is closing); reserved records not written are abandoned. */
   async close(): Promise<void> {
     await this.closeHandles();
-    this.active = undefined;
+    this.forgetLanes();
     this.unsynced = [];
   }
 
@@ -339,10 +362,25 @@ export class BodyLog {
     await Promise.all([...this.segments.values()].map((segment) => segment.close()));
   }
 
-  private roll(): BodySegment {
+  /** Gives `queueId` the lane with the fewest queues (the first such). */
+  private assignLane(queueId: string): number {
+    let lane = 0;
+    for (let i = 1; i < this.laneQueues.length; i++) if (this.laneQueues[i]! < this.laneQueues[lane]!) lane = i;
+    this.laneOf.set(queueId, lane);
+    this.laneQueues[lane]!++;
+    return lane;
+  }
+
+  private forgetLanes(): void {
+    this.lanes.fill(undefined);
+    this.laneQueues.fill(0);
+    this.laneOf = new Map();
+  }
+
+  private roll(lane: number): BodySegment {
     const segment = new BodySegment(this.dir, this.nextId++, true);
     this.segments.set(segment.id, segment);
-    this.active = segment;
+    this.lanes[lane] = segment;
     this.created.push(segment);
     return segment;
   }
@@ -354,31 +392,12 @@ export class BodyLog {
     for (; open > keep; open--) {
       let oldest: BodySegment | undefined;
       for (const segment of this.segments.values()) {
-        if (segment === this.active || !segment.isOpen || segment.users > 0 || segment.pending.length > 0) continue;
+        if (this.lanes.includes(segment) || !segment.isOpen || segment.users > 0 || segment.pending.length > 0) continue;
         if (oldest === undefined || segment.lastUse < oldest.lastUse) oldest = segment;
       }
       if (oldest === undefined || !oldest.closeIdle()) return;
     }
   }
-}
-
-/** Key of one queue's range in one segment. */
-function segmentKey(segment: number, queueId: string): string {
-  return `${SEGMENTS_PREFIX}${hex16(segment)}!${escapeQueueId(queueId)}`;
-}
-
-function parseSegmentKey(key: string): { segment: number; queueId: string } | undefined {
-  const at = SEGMENTS_PREFIX.length;
-  if (key.length < at + 17 || key[at + 16] !== '!') return undefined;
-  const segment = parseInt(key.slice(at, at + 16), 16);
-  return Number.isSafeInteger(segment) ? { segment, queueId: unescapeQueueId(key.slice(at + 17)) } : undefined;
-}
-
-function encodeRange(range: QueueRange): Buffer {
-  const value = Buffer.allocUnsafe(16);
-  value.writeDoubleBE(range.lo, 0);
-  value.writeDoubleBE(range.hi, 8);
-  return value;
 }
 
 async function syncDirectory(dir: string): Promise<void> {

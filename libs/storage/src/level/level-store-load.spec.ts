@@ -5,7 +5,7 @@ import { messageRecordOf, messageRecordPayload } from '../message-record.js';
 import type { StoredIndexEntry } from '../message-store.js';
 import { LevelDatabase } from './level-database.js';
 import { hex16, queuePrefix, rangeEnd } from './level-keys.js';
-import { SEGMENTS_PREFIX } from './body-log.js';
+import { SEGMENTS_PREFIX } from './segment-range-records.js';
 import { LevelMessageStore } from './level-message-store.js';
 import { LIVE_RUNS_KEY } from './level-live-runs.js';
 
