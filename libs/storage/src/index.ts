@@ -9,6 +9,7 @@ export type {
   MessageStore,
   QuarantinedMessage,
   QueueStorageInfo,
+  ReadIndexOptions,
   StorageCapabilities,
   StoredIndexEntry,
   StoredMessage,

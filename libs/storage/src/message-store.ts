@@ -50,12 +50,22 @@ export interface StoredIndexEntry {
   readonly seq: number;
   /** The index record as enqueued; undefined when `data` is given instead. */
   readonly index?: Buffer;
-  /** The message record, only when there is no intact index record. */
+  /** The message record: when there is no intact index record, or when read with {@link ReadIndexOptions.withBodies}. */
   readonly data?: Buffer;
   /** As {@link StoredMessage.deliveryCount}. */
   readonly deliveryCount: number;
   /** As {@link StoredMessage.mayHaveBeenDelivered}. */
   readonly mayHaveBeenDelivered: boolean;
+}
+
+/** Options of {@link MessageStore.readIndex}. */
+export interface ReadIndexOptions {
+  /**
+   * The caller reads the entries' bodies next: a store that reads a message's record as cheaply as its index record
+   * (LevelDB: one iterator and the body log, against two iterators and the body log) returns the records in `data`
+   * instead, checked and quarantined as `read()` does, and the caller skips that `read()`. Others ignore it.
+   */
+  readonly withBodies?: boolean;
 }
 
 /** A message read back at start-up. */
@@ -232,7 +242,7 @@ export interface MessageStore {
    * left out: it is always the newest) and none of the removals accepted before it. It need not wait for writes in
    * flight. Damaged records are handled as `recoverIndex()` handles them.
    */
-  readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]>;
+  readIndex(queueId: string, fromSeq: number, limit: number, options?: ReadIndexOptions): Promise<StoredIndexEntry[]>;
 
   /**
    * Reads stored messages of one queue by seq (a queue's paged-out bodies, read back ahead of its consumers): one

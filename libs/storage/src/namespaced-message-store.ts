@@ -5,6 +5,7 @@ import type {
   MessageStore,
   QueueStorageInfo,
   StorageCapabilities,
+  ReadIndexOptions,
   StoredIndexEntry,
   StoredMessage,
 } from './message-store.js';
@@ -73,8 +74,8 @@ export class NamespacedMessageStore implements MessageStore {
     for await (const entry of this.inner.recoverIndex(this.prefix + queueId)) yield { ...entry, queueId };
   }
 
-  async readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
-    const entries = await this.inner.readIndex(this.prefix + queueId, fromSeq, limit);
+  async readIndex(queueId: string, fromSeq: number, limit: number, options?: ReadIndexOptions): Promise<StoredIndexEntry[]> {
+    const entries = await this.inner.readIndex(this.prefix + queueId, fromSeq, limit, options);
     return entries.map((entry) => ({ ...entry, queueId }));
   }
 

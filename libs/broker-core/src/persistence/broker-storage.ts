@@ -1,5 +1,13 @@
 import { decodeFieldTable, encodeFieldTable, type FieldTable } from '@app/codec';
-import type { EnqueueEntry, MessageStore, MetadataRecord, MetadataStore, StoredIndexEntry, StoredMessage } from '@app/storage';
+import type {
+  EnqueueEntry,
+  MessageStore,
+  MetadataRecord,
+  MetadataStore,
+  ReadIndexOptions,
+  StoredIndexEntry,
+  StoredMessage,
+} from '@app/storage';
 import type { Queue, QueueOptions, QueueStorage } from '../queue/queue.js';
 import type { QueueSpillStore } from '../queue/queue-spill.js';
 
@@ -55,8 +63,8 @@ export class BrokerStorage implements QueueStorage, QueueSpillStore {
   }
 
   /** The next batch of stored index records of a queue from a seq (its tail segment's next messages). */
-  readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
-    return this.messages.readIndex(queueId, fromSeq, limit);
+  readIndex(queueId: string, fromSeq: number, limit: number, options?: ReadIndexOptions): Promise<StoredIndexEntry[]> {
+    return this.messages.readIndex(queueId, fromSeq, limit, options);
   }
 
   /** Whether queues should page transient bodies here (a disk store; the memory store would gain nothing). */

@@ -147,20 +147,29 @@ export class QueueBodies {
   private readSpilledTail = (seqs: number[]): Promise<Array<Buffer | undefined>> => this.spill!.read(seqs);
 
   /**
-   * Loads the next batch of a tail segment (its index records, or its spilled bodies), then reads on: the bodies of
-   * the entries just created are read next, and `basic.get` callers wait until they are.
+   * Loads the next batch of a tail segment (its index records, or with them its bodies when their size is known
+   * and fits the window, or its spilled bodies), then reads on: the bodies of entries indexed only are read next,
+   * and `basic.get` callers wait until they are.
    */
   private loadTail(segment: TailSegment): void {
     const host = this.host;
     const pager = this.pager;
     pager.tailLoading = true;
     const storage = host.messageStore;
-    loadTailBatch(segment, pager.tailBatch, {
-      storageId: host.storageId,
-      readIndex: storage && ((queueId, fromSeq, limit) => storage.readIndex(queueId, fromSeq, limit)),
-      readSpilled: this.spill && this.readSpilledTail,
-      expiresAt: (expiration, restoredAt) => this.ttl.tailExpiresAt(expiration, restoredAt),
-    }).then(
+    const average = segment.kind === 'stored' && !segment.bytesEstimated && segment.count > 0 ? segment.bytes / segment.count : undefined;
+    const bodiesBatch = storage ? pager.tailBodiesBatch(average) : 0;
+    const withBodies = bodiesBatch > 0;
+    loadTailBatch(
+      segment,
+      withBodies ? bodiesBatch : pager.tailBatch,
+      {
+        storageId: host.storageId,
+        readIndex: storage && ((queueId, fromSeq, limit, options) => storage.readIndex(queueId, fromSeq, limit, options)),
+        readSpilled: this.spill && this.readSpilledTail,
+        expiresAt: (expiration, restoredAt) => this.ttl.tailExpiresAt(expiration, restoredAt),
+      },
+      withBodies,
+    ).then(
       (batch) => {
         pager.tailLoading = false;
         if (host.isDeleted) return this.wakeHeadWaiters();
@@ -169,7 +178,8 @@ export class QueueBodies {
         // On to the bodies of the entries just indexed, or the next batch while the window wants one (a spilled
         // run's batch came with its bodies): never the whole tail at once.
         if (pager.pagedCount > 0 || pager.wantsRead) this.readAhead();
-        if (!pager.reading) {
+        // A batch that came with its bodies is delivered now, not after the next read just started.
+        if (!pager.reading || withBodies) {
           this.loaded([]);
           this.wakeHeadWaiters();
         }

@@ -45,6 +45,14 @@ describe('QueuePager', () => {
     pageWhenStored: false,
   });
 
+  it('loads a stored tail batch with its bodies only when their average size is known and enough of them fit', () => {
+    const pager = new QueuePager({ messages: 1_000, bytes: 8 * 1024 * 1024 });
+    expect(pager.tailBodiesBatch(undefined)).toBe(0); // a restored run's first batch: sizes not known yet
+    expect(pager.tailBodiesBatch(1024)).toBe(1_000); // 1 MiB of 1 KiB bodies: the whole batch
+    expect(pager.tailBodiesBatch(64 * 1024)).toBe(128); // 8 MiB of 64 KiB bodies
+    expect(pager.tailBodiesBatch(1024 * 1024)).toBe(0); // 8 of 1 MiB: index records first, bodies by bytes after
+  });
+
   it('spills transient entries past the bytes of the default window only, and past its count when the queue sets one', () => {
     const fill = (pager: QueuePager, count: number, size: number): boolean[] =>
       Array.from({ length: count }, (_, i) => {

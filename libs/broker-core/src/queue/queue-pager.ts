@@ -120,6 +120,18 @@ export class QueuePager {
     return Math.min(MAX_READ_BATCH, Math.max(MIN_READ_BATCH, this.window.messages - this.aheadCount));
   }
 
+  /**
+   * How many messages of a stored tail segment one load reads together with their bodies: the tail batch, fewer
+   * when that many of `averageBytes` would overrun the window's bytes. 0 (load index records, read bodies after)
+   * when the average is unknown (a restored run's first batch) or not even a minimal batch fits.
+   */
+  tailBodiesBatch(averageBytes: number | undefined): number {
+    if (averageBytes === undefined) return 0;
+    const room = Math.max(MIN_READ_BYTES, this.window.bytes - this.aheadBytes);
+    const count = Math.min(this.tailBatch, Math.floor(room / Math.max(1, averageBytes)));
+    return count >= MIN_READ_BATCH ? count : 0;
+  }
+
   /** A tail segment load is in flight (set) or done (cleared): one read at a time, like `readAhead`. */
   set tailLoading(isLoading: boolean) {
     this.isReading = isLoading;

@@ -1,5 +1,5 @@
 import type { FieldTable } from '@app/codec';
-import type { StoredIndexEntry, StoredMessage } from '@app/storage';
+import type { ReadIndexOptions, StoredIndexEntry, StoredMessage } from '@app/storage';
 import type { Message } from './message.js';
 import type { Queue } from './queue.js';
 import type { BackgroundErrorReporter } from '../background-task.js';
@@ -21,7 +21,7 @@ export interface QueueStorage {
   /** Reads stored messages back by seq (paged-out bodies); one batched read (MessageStore.read). */
   read(queueId: string, seqs: readonly number[]): Promise<Array<StoredMessage | undefined>>;
   /** The next batch of stored index records from a seq (a tail segment's next messages; MessageStore.readIndex). */
-  readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]>;
+  readIndex(queueId: string, fromSeq: number, limit: number, options?: ReadIndexOptions): Promise<StoredIndexEntry[]>;
 }
 
 /**

@@ -1,8 +1,10 @@
-import type { StoredIndexEntry } from '@app/storage';
+import type { ReadIndexOptions, StoredIndexEntry } from '@app/storage';
 import { Message, type QueueEntry } from './message.js';
 import { decodeQueueIndex } from './queue-index-record.js';
 import { newQueueEntry, pagedQueueEntry } from './queue-entry.js';
 import type { TailSegment } from './lazy-ready-list.js';
+
+const WITH_BODIES: ReadIndexOptions = Object.freeze({ withBodies: true });
 
 /** One loaded batch of a tail segment (LazyFifoReadyList.loaded takes it as it is). */
 export interface TailBatch {
@@ -19,7 +21,7 @@ export interface TailBatch {
 /** What the loader reads with (the queue's storage and spill, and its TTL rule). */
 export interface TailLoaderPorts {
   readonly storageId: string;
-  readIndex?(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]>;
+  readIndex?(queueId: string, fromSeq: number, limit: number, options?: ReadIndexOptions): Promise<StoredIndexEntry[]>;
   readSpilled?(seqs: number[]): Promise<Array<Buffer | undefined>>;
   /** When a message with this `expiration` expires (0: never), for a run restored at `restoredAt`. */
   expiresAt(expiration: string | undefined, restoredAt: number): number;
@@ -27,10 +29,11 @@ export interface TailLoaderPorts {
 
 /**
  * Loads the next batch of a tail segment, `limit` messages at most: a stored run reads its next index records
- * (MessageStore.readIndex: one batched read, then the pager reads their bodies like any paged-out entry's); a
+ * (MessageStore.readIndex: one batched read, then the pager reads their bodies like any paged-out entry's), or
+ * with `withBodies` its records where the store reads them in the same pass (loaded entries, no second read); a
  * spilled run reads its next bodies from the transient range (its seqs are contiguous, so no index is needed).
  */
-export async function loadTailBatch(segment: TailSegment, limit: number, ports: TailLoaderPorts): Promise<TailBatch> {
+export async function loadTailBatch(segment: TailSegment, limit: number, ports: TailLoaderPorts, withBodies = false): Promise<TailBatch> {
   if (segment.kind === 'spilled') {
     const count = Math.max(1, Math.min(limit, segment.lastSeq - segment.seq + 1));
     const seqs = Array.from({ length: count }, (_, i) => segment.seq + i);
@@ -44,7 +47,7 @@ export async function loadTailBatch(segment: TailSegment, limit: number, ports: 
     return { entries, consumed: count, nextSeq: segment.seq + count, isExhausted: false };
   }
   const asked = Math.max(1, Math.min(limit, segment.count));
-  const stored = (await ports.readIndex?.(ports.storageId, segment.seq, asked)) ?? [];
+  const stored = (await ports.readIndex?.(ports.storageId, segment.seq, asked, withBodies ? WITH_BODIES : undefined)) ?? [];
   const entries: QueueEntry[] = [];
   let nextSeq = segment.seq;
   let isExhausted = stored.length < asked;
@@ -67,7 +70,7 @@ function entryOf(item: StoredIndexEntry, segment: TailSegment, ports: TailLoader
     return pagedQueueEntry(item.seq, redelivered, 0, ports.expiresAt(facts.expiration, segment.restoredAt), facts.bodySize);
   }
   if (item.data !== undefined) {
-    const message = Message.fromStorage(item.data);
+    const message = Message.fromStorage(item.data, segment.isPersistent);
     return newQueueEntry(message, item.seq, redelivered, 0, ports.expiresAt(message.expiration, segment.restoredAt));
   }
   // An index record of an unknown version (written by a newer broker): its body, read next, is the truth.

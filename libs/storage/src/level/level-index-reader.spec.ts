@@ -67,3 +67,48 @@ describe('LevelMessageStore.recoverIndex', () => {
     expect(report.errors).toEqual(['index record 1 of queue q has no message']);
   });
 });
+
+describe('LevelMessageStore.readIndex with bodies', () => {
+  let dir: string;
+  let database: LevelDatabase;
+  let store: LevelMessageStore;
+  // Every third record big enough for the body log, the others in LevelDB itself.
+  const record = (seq: number): Buffer => messageRecordOf(Buffer.from(`body ${seq}`.padEnd(seq % 3 === 0 ? 600 : 10, '.')));
+
+  beforeEach(async () => {
+    dir = await makeTempDir();
+    database = new LevelDatabase(dir);
+    store = new LevelMessageStore(database);
+    await store.open();
+    const seqs = Array.from({ length: 40 }, (_, i) => i + 1);
+    await store.enqueue(seqs.map((seq) => ({ queueId: 'q', seq, data: record(seq), index: idx(seq) })));
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await removeTempDir(dir);
+  });
+
+  it('returns the records instead of the index records, in seq order, skipping removed seqs', async () => {
+    await store.remove('q', [5]);
+    const entries = await store.readIndex('q', 0, 10, { withBodies: true });
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+    expect(entries.every((e) => e.index === undefined && e.data!.equals(record(e.seq)))).toBe(true);
+    expect(store.recordsRead).toBe(10);
+    // Without the option: index records, no record read.
+    const indexOnly = await store.readIndex('q', 12, 3);
+    expect(indexOnly.map((e) => e.index && messageRecordPayload(e.index).toString())).toEqual(['index 12', 'index 13', 'index 14']);
+    expect(store.recordsRead).toBe(10);
+  });
+
+  it('quarantines a damaged record and leaves it out, as read() does', async () => {
+    const key = `${queuePrefix('q')}m!${hex16(2)}`;
+    const value = (await database.db.get(key))!;
+    value[value.length - 1]! ^= 0x01;
+    await database.db.put(key, value, { sync: true });
+    const entries = await store.readIndex('q', 1, 4, { withBodies: true });
+    expect(entries.map((e) => e.seq)).toEqual([1, 3, 4, 5]);
+    const { quarantined } = await store.verifyIntegrity({ quick: true });
+    expect(quarantined).toEqual([expect.objectContaining({ queueId: 'q', seq: 2 })]);
+  });
+});

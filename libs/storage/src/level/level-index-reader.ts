@@ -81,6 +81,10 @@ export async function* readQueueIndex(
  * live set, no key scan), their index records with one iterator or getMany (level-seq-read.ts), and (no intact index record: stored by an older
  * version, or damaged) their full records with one more, checked and quarantined like recover() does. The caller
  * flushed accepted writes first, so every live seq asked for is on disk.
+ *
+ * With `withBodies`, the full records instead of the index records (readMessages: the pointers with one iterator,
+ * then the body log): the caller would read them next anyway, and this spares the index iterator, its value per
+ * message and a round trip (docs/BENCHMARKS.md, "Tail loads with their bodies").
  */
 export async function readIndexBatch(
   db: WarrenLevel,
@@ -90,6 +94,7 @@ export async function readIndexBatch(
   fromSeq: number,
   limit: number,
   quarantine: (seq: number, reason: string) => void,
+  withBodies = false,
 ): Promise<StoredIndexEntry[]> {
   const out: StoredIndexEntry[] = [];
   // Quarantined seqs are skipped, so ask again until `limit` or the end (quarantined ones are rare).
@@ -100,6 +105,12 @@ export async function readIndexBatch(
     const seqs = batch.filter((seq) => !state.quarantined?.has(seq));
     from = last + 1;
     if (seqs.length === 0) continue;
+    if (withBodies) {
+      // Not written yet (the newest group), removed meanwhile or quarantined: left out, as below.
+      const { messages } = await readMessages(db, state, bodies, log, seqs, quarantine);
+      for (const message of messages) if (message !== undefined && state.live.has(message.seq)) out.push(message);
+      continue;
+    }
     const values = await readSeqValues(db, state.indexPrefix, seqs);
     const fallback: number[] = [];
     const found = new Map<number, StoredIndexEntry>();

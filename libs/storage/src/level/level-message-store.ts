@@ -6,6 +6,7 @@ import type {
   MessageStore,
   QueueStorageInfo,
   StorageCapabilities,
+  ReadIndexOptions,
   StoredIndexEntry,
   StoredMessage,
 } from '../message-store.js';
@@ -318,7 +319,7 @@ export class LevelMessageStore implements MessageStore {
     }
   }
 
-  async readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
+  async readIndex(queueId: string, fromSeq: number, limit: number, options?: ReadIndexOptions): Promise<StoredIndexEntry[]> {
     this.assertUsable();
     const state = this.queues.get(queueId);
     if (state === undefined || limit <= 0) return [];
@@ -326,7 +327,16 @@ export class LevelMessageStore implements MessageStore {
     // consumers to its publishers' commits. Live seqs of a group not committed yet (always the newest) are left out.
     const quarantine = (seq: number, reason: string): void => this.quarantine(state, seq, reason);
     try {
-      const entries = await readIndexBatch(this.database.db, state, this.bodies, this.bodyLog, fromSeq, limit, quarantine);
+      const entries = await readIndexBatch(
+        this.database.db,
+        state,
+        this.bodies,
+        this.bodyLog,
+        fromSeq,
+        limit,
+        quarantine,
+        options?.withBodies,
+      );
       for (const entry of entries) if (entry.data !== undefined) this.recordsRead++;
       return entries;
     } catch (error) {

@@ -97,6 +97,17 @@ export function describeIndexConformance(ctx: ReadCaseContext): void {
       expect(await store.readIndex('q', 0, 10)).toEqual([]);
     });
 
+    it('reads the same batches with their bodies where the store can: readIndex withBodies', async () => {
+      const store = ctx.store();
+      await store.enqueue(Array.from({ length: 20 }, (_, i) => ({ queueId: 'q', seq: i + 1, data: msg('q', i + 1), index: idx(i + 1) })));
+      await store.remove('q', [2]);
+      const batch = await store.readIndex('q', 0, 5, { withBodies: true });
+      expect(batch.map((e) => e.seq)).toEqual([1, 3, 4, 5, 6]);
+      // Each entry has its record or, from a store that ignores the option, its index record.
+      expect(batch.map(shown)).toEqual(batch.map((e) => (e.data !== undefined ? `d:q#${e.seq}` : `i:index ${e.seq}`)));
+      expect(batch.every((e) => (e.data === undefined) !== (e.index === undefined))).toBe(true);
+    });
+
     it('rejects with CLOSED after close', async () => {
       const store = ctx.store();
       await store.close();
