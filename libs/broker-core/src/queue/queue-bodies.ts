@@ -131,7 +131,13 @@ export class QueueBodies {
     const host = this.host;
     if ((!host.messageStore && !this.spill) || host.isDeleted || this.pager.reading || this.readRetryTimer) return;
     const segment = this.backlog.tailSegmentToLoad();
-    if (segment !== undefined) return this.loadTail(segment);
+    if (segment !== undefined) {
+      // Only while the window wants more (or the head is in it): a batch that came with its bodies (or a spilled
+      // run's) leaves no paged-out entry before the segment, so nothing else would stop the next load from pulling
+      // the whole run in.
+      if (this.pager.wantsRead || this.backlog.list.peek()?.isPagedOut) this.loadTail(segment);
+      return;
+    }
     this.pager.readAhead(
       this.backlog.list,
       (entries) => this.read(entries),
@@ -178,8 +184,9 @@ export class QueueBodies {
         // On to the bodies of the entries just indexed, or the next batch while the window wants one (a spilled
         // run's batch came with its bodies): never the whole tail at once.
         if (pager.pagedCount > 0 || pager.wantsRead) this.readAhead();
-        // A batch that came with its bodies is delivered now, not after the next read just started.
-        if (!pager.reading || withBodies) {
+        // A batch that came with its bodies is delivered now, not after the next read just started (a store may have
+        // ignored withBodies: then its entries are paged out and the waiters wait for their read like any other).
+        if (!pager.reading || (batch.entries.length > 0 && batch.entries.every((entry) => !entry.isPagedOut))) {
           this.loaded([]);
           this.wakeHeadWaiters();
         }

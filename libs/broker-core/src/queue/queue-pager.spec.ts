@@ -187,6 +187,28 @@ describe('Queue with a small in-memory window', () => {
     expect([queue.messageCount, queue.pagedOutCount, queue.messageBytes]).toEqual([0, 0, 0]);
   });
 
+  it('loads a tail run batch by batch while the window wants it, even with a paged-out message waiting behind it', async () => {
+    // The last message carries a TTL, so it cannot join the tail run: a paged-out entry after it.
+    const expiring = Message.withProperties('', 'q', { deliveryMode: 2, expiration: '600000' }, Buffer.from('m500'));
+    const queue = await pagedQueue({ 'x-max-in-memory-length': 4 }, [
+      ...Array.from({ length: 500 }, (_, i) => persistent(`m${i}`)),
+      expiring,
+    ]);
+    expect(queue.pagedOutCount).toBe(497);
+    // A consumer without credit: the queue reads ahead for it, and then has no reason to read more.
+    const full = new RecordingConsumer();
+    full.canAccept = () => false;
+    queue.addConsumer(full);
+    // Give any further loads every chance to run: none should, the window holds what was loaded.
+    await settle(() => false);
+    expect(queue.pagedOutCount).toBeGreaterThan(400);
+    queue.removeConsumer(full);
+    const consumer = new RecordingConsumer();
+    queue.addConsumer(consumer);
+    await settle(() => consumer.delivered.length === 501);
+    expect(consumer.delivered).toEqual([...Array.from({ length: 500 }, (_, i) => `m${i}`), 'm500']);
+  });
+
   it('lets basic.get wait for a paged-out head (headLoaded), then take it in order', async () => {
     const queue = await pagedQueue(
       { 'x-queue-mode': 'lazy' },

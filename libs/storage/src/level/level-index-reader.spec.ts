@@ -101,6 +101,20 @@ describe('LevelMessageStore.readIndex with bodies', () => {
     expect(store.recordsRead).toBe(10);
   });
 
+  it('gives the index record of a message whose record is missing, so the body read reports it', async () => {
+    await database.db.del(`${queuePrefix('q')}m!${hex16(3)}`, { sync: true });
+    const entries = await store.readIndex('q', 1, 4, { withBodies: true });
+    expect(entries.map((e) => [e.seq, e.data ? 'data' : e.index && messageRecordPayload(e.index).toString()])).toEqual([
+      [1, 'data'],
+      [2, 'data'],
+      [3, 'index 3'],
+      [4, 'data'],
+    ]);
+    expect(await store.read('q', [3])).toEqual([undefined]);
+    const { quarantined } = await store.verifyIntegrity({ quick: true });
+    expect(quarantined).toEqual([expect.objectContaining({ queueId: 'q', seq: 3 })]);
+  });
+
   it('quarantines a damaged record and leaves it out, as read() does', async () => {
     const key = `${queuePrefix('q')}m!${hex16(2)}`;
     const value = (await database.db.get(key))!;

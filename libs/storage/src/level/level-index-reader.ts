@@ -105,31 +105,50 @@ export async function readIndexBatch(
     const seqs = batch.filter((seq) => !state.quarantined?.has(seq));
     from = last + 1;
     if (seqs.length === 0) continue;
-    if (withBodies) {
-      // Not written yet (the newest group), removed meanwhile or quarantined: left out, as below.
-      const { messages } = await readMessages(db, state, bodies, log, seqs, quarantine);
-      for (const message of messages) if (message !== undefined && state.live.has(message.seq)) out.push(message);
-      continue;
-    }
-    const values = await readSeqValues(db, state.indexPrefix, seqs);
-    const fallback: number[] = [];
     const found = new Map<number, StoredIndexEntry>();
-    for (let i = 0; i < seqs.length; i++) {
-      const seq = seqs[i]!;
-      const value = values[i];
-      if (value === undefined || checkMessageRecord(value) !== undefined) {
-        fallback.push(seq);
-        continue;
+    if (withBodies) {
+      const { messages, notYetWritten } = await readMessages(db, state, bodies, log, seqs, quarantine);
+      messages.forEach((message, i) => message && found.set(seqs[i]!, message));
+      // No record (its group not written yet, or the record missing): its index record, as without bodies; the
+      // queue then reads the body with read(), which reports a missing record rather than passing over it.
+      if (notYetWritten.length > 0)
+        await readIndexRecords(
+          db,
+          state,
+          notYetWritten.map((i) => seqs[i]!),
+          found,
+        );
+    } else {
+      const fallback = await readIndexRecords(db, state, seqs, found);
+      if (fallback.length > 0) {
+        const { messages } = await readMessages(db, state, bodies, log, fallback, quarantine);
+        messages.forEach((message, i) => message && found.set(fallback[i]!, message));
       }
-      const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
-      found.set(seq, { queueId: state.queueId, seq, index: value, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
-    }
-    if (fallback.length > 0) {
-      const { messages } = await readMessages(db, state, bodies, log, fallback, quarantine);
-      messages.forEach((message, i) => message && found.set(fallback[i]!, message));
     }
     // Removed while the read was in flight: as if it had never been stored.
     for (const seq of seqs) if (found.has(seq) && state.live.has(seq)) out.push(found.get(seq)!);
   }
   return out;
+}
+
+/** Puts the intact index records of `seqs` into `found`; returns the seqs without one (absent or damaged). */
+async function readIndexRecords(
+  db: WarrenLevel,
+  state: LevelQueueState,
+  seqs: number[],
+  found: Map<number, StoredIndexEntry>,
+): Promise<number[]> {
+  const values = await readSeqValues(db, state.indexPrefix, seqs);
+  const without: number[] = [];
+  for (let i = 0; i < seqs.length; i++) {
+    const seq = seqs[i]!;
+    const value = values[i];
+    if (value === undefined || checkMessageRecord(value) !== undefined) {
+      without.push(seq);
+      continue;
+    }
+    const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
+    found.set(seq, { queueId: state.queueId, seq, index: value, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
+  }
+  return without;
 }

@@ -6,6 +6,7 @@ import type {
   QuarantinedMessage,
   QueueStorageInfo,
   StorageCapabilities,
+  ReadIndexOptions,
   StoredIndexEntry,
   StoredMessage,
 } from '../message-store.js';
@@ -162,7 +163,7 @@ export class MemoryMessageStore implements MessageStore {
     }
   }
 
-  async readIndex(queueId: string, fromSeq: number, limit: number): Promise<StoredIndexEntry[]> {
+  async readIndex(queueId: string, fromSeq: number, limit: number, options?: ReadIndexOptions): Promise<StoredIndexEntry[]> {
     this.assertUsable();
     const queue = this.queues.get(queueId);
     const out: StoredIndexEntry[] = [];
@@ -179,7 +180,8 @@ export class MemoryMessageStore implements MessageStore {
       if (seq < fromSeq) continue;
       const message = messages.get(seq)!;
       const { index, deliveryCount } = message;
-      if (index !== undefined && checkMessageRecord(index) === undefined) {
+      // With bodies asked for, the record itself: it is at hand.
+      if (!options?.withBodies && index !== undefined && checkMessageRecord(index) === undefined) {
         out.push({ queueId, seq, index, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
       } else {
         message.damage ??= checkMessageRecord(message.data);
