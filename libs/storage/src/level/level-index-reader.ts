@@ -54,7 +54,7 @@ export async function* readQueueIndex(
           out.push(seq);
           continue;
         }
-        const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
+        const deliveryCount = state.deliveryCountOf(seq);
         out.push({ queueId, seq, index: value, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
       }
       // A damaged index record costs one body read: the message itself may be intact.
@@ -111,13 +111,8 @@ export async function readIndexBatch(
       messages.forEach((message, i) => message && found.set(seqs[i]!, message));
       // No record (its group not written yet, or the record missing): its index record, as without bodies; the
       // queue then reads the body with read(), which reports a missing record rather than passing over it.
-      if (notYetWritten.length > 0)
-        await readIndexRecords(
-          db,
-          state,
-          notYetWritten.map((i) => seqs[i]!),
-          found,
-        );
+      const missing = notYetWritten.map((i) => seqs[i]!);
+      if (missing.length > 0) await readIndexRecords(db, state, missing, found);
     } else {
       const fallback = await readIndexRecords(db, state, seqs, found);
       if (fallback.length > 0) {
@@ -147,7 +142,7 @@ async function readIndexRecords(
       without.push(seq);
       continue;
     }
-    const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
+    const deliveryCount = state.deliveryCountOf(seq);
     found.set(seq, { queueId: state.queueId, seq, index: value, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 });
   }
   return without;

@@ -103,6 +103,6 @@ function checked(
       return undefined;
     }
   }
-  const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
+  const deliveryCount = state.deliveryCountOf(seq);
   return { queueId: state.queueId, seq, data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
 }

@@ -74,7 +74,7 @@ export async function* readQueue(
             continue;
           }
         }
-        const deliveryCount = state.redelivered?.get(seq) ?? (seq <= state.counters.deliveredHwm ? 1 : 0);
+        const deliveryCount = state.deliveryCountOf(seq);
         yield { queueId, seq, data, deliveryCount, mayHaveBeenDelivered: deliveryCount > 0 };
       }
     }

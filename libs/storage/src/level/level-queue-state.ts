@@ -52,4 +52,9 @@ export class LevelQueueState {
     this.deliveryPrefix = this.prefix + DELIVERY_INFIX;
     this.countersKey = this.prefix + COUNTERS_SUFFIX;
   }
+
+  /** Deliveries a stored message counts when read back: its recorded count, else 1 at or below the delivered watermark. */
+  deliveryCountOf(seq: number): number {
+    return this.redelivered?.get(seq) ?? (seq <= this.counters.deliveredHwm ? 1 : 0);
+  }
 }
